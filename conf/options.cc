@@ -1,0 +1,132 @@
+#include "conf/options.h"
+
+#include <boost/program_options.hpp>
+
+#include <cstring>
+#include <unistd.h>
+#include <fstream>
+#include <iostream>
+
+namespace po = boost::program_options;
+
+namespace svcdp::conf {
+namespace {
+
+po::options_description describe(Options& o) {
+  po::options_description general("General");
+  general.add_options()
+      ("help,h", "print this help and exit")
+      ("config", po::value(&o.config_file)->value_name("FILE"),
+       "read options from FILE (`name = value` lines; the command line wins)")
+      ("log-level", po::value(&o.log_level)->default_value(o.log_level)->value_name("LEVEL"),
+       "error, warning, info or debug")
+      ("stats-interval", po::value(&o.stats_interval_s)->default_value(o.stats_interval_s)->value_name("SEC"),
+       "print counters every SEC seconds (0: only at exit)");
+
+  po::options_description cluster("Cluster");
+  cluster.add_options()
+      ("node-name", po::value(&o.node_name)->value_name("NAME"),
+       "this node's Kubernetes Node name (default: the host name)")
+      ("cluster-file", po::value(&o.cluster_file)->value_name("FILE"),
+       "Kubernetes objects (v1 Node, as `kubectl get nodes -o yaml` prints them; YAML or JSON)");
+
+  po::options_description ports("Ports and queues");
+  ports.add_options()
+      ("uplink", po::value(&o.uplink)->value_name("DEVICE"),
+       "DPDK device of the uplink (physical network, VXLAN to other nodes), e.g. 0000:3b:00.0 or net_af_packet0")
+      ("pods", po::value(&o.pods)->value_name("DEVICE"),
+       "DPDK device of the pods port (local pods)")
+      ("mtu", po::value(&o.mtu)->default_value(o.mtu)->value_name("BYTES"),
+       "uplink IP MTU; encapsulated packets larger than this are dropped")
+      ("rx-desc", po::value(&o.rx_desc)->default_value(o.rx_desc)->value_name("N"), "RX descriptors per queue")
+      ("tx-desc", po::value(&o.tx_desc)->default_value(o.tx_desc)->value_name("N"), "TX descriptors per queue")
+      ("burst", po::value(&o.burst)->default_value(o.burst)->value_name("N"), "packets per RX burst (1..64)")
+      ("mbufs", po::value(&o.mbufs)->default_value(o.mbufs)->value_name("N"),
+       "mbufs in the packet pool (0: sized from ports, queues and descriptors)");
+
+  po::options_description overlay("Overlay (RFC 7348 VXLAN)");
+  overlay.add_options()
+      ("vni", po::value(&o.vni)->default_value(o.vni)->value_name("N"),
+       "VXLAN network identifier (flannel's default is 1)")
+      ("vxlan-port", po::value(&o.vxlan_port)->default_value(o.vxlan_port)->value_name("PORT"),
+       "VXLAN UDP destination port (IANA: 4789)")
+      ("uplink-gateway", po::value(&o.uplink_gateway)->value_name("IP"),
+       "next hop for tunnel endpoints (default: every VTEP is on-link)")
+      ("pod-gateway", po::value(&o.pod_gateway)->value_name("IP"),
+       "gateway address svcdp answers ARP for on the pods port (default: first address of the pod CIDR)")
+      ("neigh-capacity", po::value(&o.neigh_capacity)->default_value(o.neigh_capacity)->value_name("N"),
+       "neighbour (ARP) table entries")
+      ("neigh-reachable-time", po::value(&o.neigh_reachable_s)->default_value(o.neigh_reachable_s)->value_name("SEC"),
+       "seconds a resolved neighbour is trusted before it is probed again");
+
+  po::options_description all("svcdp options (after `--`)");
+  all.add(general).add(cluster).add(ports).add(overlay);
+  return all;
+}
+
+bool fail(const std::string& what) {
+  std::cerr << "svcdp: error: " << what << "\n";
+  return false;
+}
+
+bool validate(Options& o) {
+  if (o.uplink.empty()) return fail("--uplink is required (the DPDK device of the uplink port)");
+  if (o.pods.empty()) return fail("--pods is required (the DPDK device of the pods port)");
+  if (o.uplink == o.pods) return fail("--uplink and --pods name the same device '" + o.uplink + "'");
+  if (o.cluster_file.empty()) return fail("--cluster-file is required (Kubernetes Node objects)");
+  if (o.vni == 0 || o.vni > 0xffffff) return fail("--vni must be 1..16777215 (24 bits, RFC 7348 section 5)");
+  if (o.vxlan_port == 0) return fail("--vxlan-port must not be 0");
+  if (o.burst == 0 || o.burst > 64) return fail("--burst must be 1..64");
+  if (o.mtu < 576 || o.mtu > 9000) return fail("--mtu must be 576..9000");
+  if (o.neigh_capacity < 16) return fail("--neigh-capacity must be at least 16");
+  if (o.log_level != "error" && o.log_level != "warning" && o.log_level != "info" && o.log_level != "debug")
+    return fail("--log-level must be error, warning, info or debug, not '" + o.log_level + "'");
+  if (o.node_name.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+      return fail("--node-name is not set and the host name is unknown");
+    o.node_name = host;
+  }
+  return true;
+}
+
+}  // namespace
+
+int find_separator(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--") == 0) return i;
+  return argc;
+}
+
+ParseResult parse(int argc, const char* const* argv) {
+  Options o;
+  po::options_description desc = describe(o);
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    if (vm.count("help")) {
+      std::cout << "usage: svcdp [EAL options] -- [svcdp options]\n\n"
+                   "svcdp: DPDK dataplane for Kubernetes nodes (Service load balancing and VXLAN pod network).\n"
+                   "EAL options are DPDK's (for example -l 0,1 --vdev=net_af_packet0,iface=eth1).\n\n"
+                << desc << "\n";
+      return {std::nullopt, 0};
+    }
+    if (vm.count("config")) {
+      const std::string& path = vm["config"].as<std::string>();
+      std::ifstream in(path);
+      if (!in) {
+        fail("cannot read config file '" + path + "'");
+        return {std::nullopt, 2};
+      }
+      po::store(po::parse_config_file(in, desc), vm);
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fail(e.what());
+    return {std::nullopt, 2};
+  }
+  if (!validate(o)) return {std::nullopt, 2};
+  return {o, 0};
+}
+
+}  // namespace svcdp::conf

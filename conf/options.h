@@ -1,0 +1,54 @@
+// svcdp command line and config file (Boost.Program_options).
+//
+// The daemon is invoked as `svcdp <EAL args> -- <svcdp options>`; this module
+// parses the part after `--` (and an optional --config file holding the same
+// options as `key = value` lines). It runs before the EAL starts, so --help
+// and every option error are answered without touching DPDK.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace svcdp::conf {
+
+struct Options {
+  std::string config_file;
+  std::string node_name;     // this node's Kubernetes Node name
+  std::string cluster_file;  // Kubernetes objects (Nodes, later Services)
+  std::string uplink;        // DPDK device name of the uplink port
+  std::string pods;          // DPDK device name of the pods port
+  uint32_t vni = 1;
+  uint16_t vxlan_port = 4789;
+  std::string uplink_gateway;  // empty: every VTEP is on-link
+  std::string pod_gateway;     // empty: first address of the pod CIDR
+  uint16_t mtu = 1500;
+  uint16_t rx_desc = 1024;
+  uint16_t tx_desc = 1024;
+  uint16_t burst = 32;
+  uint32_t mbufs = 0;  // 0: sized from ports, queues and descriptors
+  uint32_t neigh_capacity = 4096;
+  uint32_t neigh_reachable_s = 30;
+  uint32_t stats_interval_s = 0;  // 0: print counters only at exit
+  std::string log_level = "info";
+};
+
+// Outcome of parsing: either options to run with, or an exit the caller
+// should take right away (help printed, or an error line already written).
+struct ParseResult {
+  std::optional<Options> options;
+  int exit_code = 0;
+};
+
+// Parses svcdp's own arguments (argv[0] is the program name; the EAL part
+// must already be split off). Prints --help to stdout, and every error as a
+// single line "svcdp: error: ..." to stderr. Thread: main, before EAL init.
+ParseResult parse(int argc, const char* const* argv);
+
+// Splits `svcdp <eal...> -- <svcdp...>` at the first "--". Returns the index
+// of the "--" or argc when there is none (then everything is EAL arguments,
+// except that a lone --help/-h is treated as svcdp's). Thread: any.
+int find_separator(int argc, const char* const* argv);
+
+}  // namespace svcdp::conf

@@ -1,0 +1,117 @@
+#include "conf/options.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace svcdp::conf {
+namespace {
+
+ParseResult parse_args(std::vector<std::string> args) {
+  args.insert(args.begin(), "svcdp");
+  std::vector<const char*> argv;
+  for (auto& a : args) argv.push_back(a.c_str());
+  return parse(static_cast<int>(argv.size()), argv.data());
+}
+
+const std::vector<std::string> kMinimal = {"--uplink", "net_ring0", "--pods", "net_ring1",
+                                           "--cluster-file", "c.yaml", "--node-name", "node-a"};
+
+TEST(Options, MinimalCommandLine) {
+  auto r = parse_args(kMinimal);
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->uplink, "net_ring0");
+  EXPECT_EQ(r.options->pods, "net_ring1");
+  EXPECT_EQ(r.options->vni, 1u);
+  EXPECT_EQ(r.options->vxlan_port, 4789);
+  EXPECT_EQ(r.options->node_name, "node-a");
+}
+
+TEST(Options, HelpExitsZeroWithoutOptions) {
+  testing::internal::CaptureStdout();
+  auto r = parse_args({"--help"});
+  std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_FALSE(r.options);
+  EXPECT_EQ(r.exit_code, 0);
+  for (const char* opt : {"--uplink", "--pods", "--cluster-file", "--vni", "--config", "--node-name"})
+    EXPECT_NE(out.find(opt), std::string::npos) << opt;
+}
+
+struct BadCase {
+  std::vector<std::string> extra;
+  const char* message;
+};
+
+class OptionsBad : public testing::TestWithParam<BadCase> {};
+
+TEST_P(OptionsBad, OneLineErrorAndNonZeroExit) {
+  auto args = kMinimal;
+  args.insert(args.end(), GetParam().extra.begin(), GetParam().extra.end());
+  testing::internal::CaptureStderr();
+  auto r = parse_args(args);
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(r.options);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(err.rfind("svcdp: error: ", 0), 0u) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find(GetParam().message), std::string::npos) << err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, OptionsBad,
+    testing::Values(BadCase{{"--no-such-option"}, "no-such-option"},
+                    BadCase{{"--vni", "0"}, "--vni"},
+                    BadCase{{"--vni", "16777216"}, "--vni"},
+                    BadCase{{"--vni", "seven"}, "vni"},
+                    BadCase{{"--burst", "65"}, "--burst"},
+                    BadCase{{"--mtu", "100"}, "--mtu"},
+                    BadCase{{"--log-level", "loud"}, "--log-level"},
+                    BadCase{{"--config", "/nonexistent/svcdp.conf"}, "config file"}));
+
+TEST(Options, SameDeviceForBothRoles) {
+  testing::internal::CaptureStderr();
+  auto r = parse_args({"--uplink", "x", "--pods", "x", "--cluster-file", "c", "--node-name", "n"});
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(r.options);
+  EXPECT_NE(err.find("same device"), std::string::npos) << err;
+}
+
+TEST(Options, MissingRequiredPort) {
+  testing::internal::CaptureStderr();
+  auto r = parse_args({"--pods", "p", "--cluster-file", "c"});
+  std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(r.options);
+  EXPECT_NE(err.find("--uplink is required"), std::string::npos);
+}
+
+TEST(Options, ConfigFileFillsWhatTheCommandLineLeaves) {
+  std::string path = testing::TempDir() + "svcdp-options-test.conf";
+  {
+    std::ofstream f(path);
+    f << "# comment\nuplink = net_ring0\npods = net_ring1\ncluster-file = c.yaml\nvni = 42\nmtu = 9000\n";
+  }
+  auto r = parse_args({"--config", path, "--vni", "7", "--node-name", "n"});
+  std::remove(path.c_str());
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->vni, 7u);  // command line wins
+  EXPECT_EQ(r.options->mtu, 9000);
+  EXPECT_EQ(r.options->uplink, "net_ring0");
+}
+
+TEST(Options, ExampleConfigInTreeParses) {
+  auto r = parse_args({"--config", "svcdp.conf"});
+  ASSERT_TRUE(r.options) << "conf/svcdp.conf must stay valid";
+}
+
+TEST(Options, SeparatorSplitsEalFromSvcdp) {
+  const char* argv[] = {"svcdp", "-l", "0,1", "--", "--uplink", "x"};
+  EXPECT_EQ(find_separator(6, argv), 3);
+  const char* none[] = {"svcdp", "-l", "0,1"};
+  EXPECT_EQ(find_separator(3, none), 3);
+}
+
+}  // namespace
+}  // namespace svcdp::conf

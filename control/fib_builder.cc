@@ -1,0 +1,79 @@
+#include "control/fib_builder.h"
+
+#include <rte_byteorder.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace svcdp::control {
+namespace {
+
+rte_ether_addr to_ether(const conf::MacAddr& m) {
+  rte_ether_addr e;
+  std::memcpy(e.addr_bytes, m.data(), m.size());
+  return e;
+}
+
+bool overlaps(const conf::Ipv4Prefix& a, const conf::Ipv4Prefix& b) {
+  const uint8_t len = std::min(a.len, b.len);
+  const uint32_t mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
+  return (a.addr & mask) == (b.addr & mask);
+}
+
+}  // namespace
+
+conf::MacAddr derived_vtep_mac(uint32_t ip) {
+  return {0x0a, 0x58, static_cast<uint8_t>(ip >> 24), static_cast<uint8_t>(ip >> 16), static_cast<uint8_t>(ip >> 8),
+          static_cast<uint8_t>(ip)};
+}
+
+std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const FibParams& p, uint64_t generation,
+                                   std::vector<std::string>& warnings) {
+  auto self = std::find_if(nodes.begin(), nodes.end(), [&](const NodeInfo& n) { return n.name == p.node_name; });
+  if (self == nodes.end()) throw FibBuildError("this node '" + p.node_name + "' is not among the Node objects");
+  if (self->pod_cidrs.empty()) throw FibBuildError("this node '" + p.node_name + "' has no IPv4 pod CIDR");
+
+  auto fib = std::make_unique<dp::Fib>();
+  fib->generation = generation;
+  fib->node_ip = rte_cpu_to_be_32(self->internal_ip);
+  fib->pod_gateway = rte_cpu_to_be_32(p.pod_gateway.value_or(self->pod_cidrs[0].addr + 1));
+  fib->vni = p.vni;
+  fib->vxlan_port = rte_cpu_to_be_16(p.vxlan_port);
+
+  std::vector<dp::PrefixTable::Entry> local;
+  for (const auto& c : self->pod_cidrs) local.push_back({c.addr, c.len, 0});
+  fib->local_pods = dp::PrefixTable(local);
+
+  std::vector<conf::Ipv4Prefix> taken = self->pod_cidrs;
+  std::vector<dp::PrefixTable::Entry> remote;
+  const rte_ether_addr local_mac = to_ether(p.uplink_mac);
+  for (const NodeInfo& n : nodes) {
+    if (n.name == p.node_name) continue;
+    bool clash = false;
+    for (const auto& c : n.pod_cidrs)
+      for (const auto& t : taken)
+        if (overlaps(c, t)) {
+          warnings.push_back("node " + n.name + ": pod CIDR " + conf::format_prefix(c) + " overlaps " +
+                             conf::format_prefix(t) + "; node skipped");
+          clash = true;
+        }
+    if (clash || n.pod_cidrs.empty()) continue;
+    dp::RemoteNode rn;
+    rn.name = n.name;
+    rn.vtep = rte_cpu_to_be_32(n.internal_ip);
+    rn.nexthop = rte_cpu_to_be_32(p.uplink_gateway.value_or(n.internal_ip));
+    rn.tmpl = dp::make_vxlan_template(local_mac, fib->node_ip, rn.vtep,
+                                      to_ether(n.vtep_mac.value_or(derived_vtep_mac(n.internal_ip))), p.vni,
+                                      p.vxlan_port);
+    const auto index = static_cast<uint32_t>(fib->nodes.size());
+    for (const auto& c : n.pod_cidrs) {
+      remote.push_back({c.addr, c.len, index});
+      taken.push_back(c);
+    }
+    fib->nodes.push_back(std::move(rn));
+  }
+  fib->remote_pods = dp::PrefixTable(remote);
+  return fib;
+}
+
+}  // namespace svcdp::control

@@ -1,0 +1,41 @@
+// Builds a dataplane forwarding-table generation (dp::Fib) from the
+// cluster's Node objects: which pod CIDRs are ours, which node owns every
+// other pod CIDR, and each remote node's prebuilt VXLAN header template.
+#pragma once
+
+#include "control/k8s_node.h"
+#include "dataplane/fib.h"
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace svcdp::control {
+
+struct FibParams {
+  std::string node_name;
+  uint32_t vni = 1;
+  uint16_t vxlan_port = 4789;
+  std::optional<uint32_t> uplink_gateway;  // host order
+  std::optional<uint32_t> pod_gateway;     // host order
+  conf::MacAddr uplink_mac{};              // our VTEP MAC
+};
+
+struct FibBuildError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// The MAC a node's VTEP has when its Node carries no flannel VtepMAC:
+// 0a:58 followed by the IPv4 address, the convention OVN-Kubernetes uses
+// for addresses derived from IPs. Thread: any.
+conf::MacAddr derived_vtep_mac(uint32_t vtep_ip);
+
+// Throws FibBuildError when this node is missing or has no pod CIDR.
+// Problems with other nodes (overlapping CIDRs...) skip that node and add a
+// line to `warnings`. Thread: control.
+std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const FibParams& params, uint64_t generation,
+                                   std::vector<std::string>& warnings);
+
+}  // namespace svcdp::control

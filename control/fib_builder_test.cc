@@ -1,0 +1,76 @@
+#include "control/fib_builder.h"
+
+#include <gtest/gtest.h>
+
+namespace svcdp::control {
+namespace {
+
+NodeInfo node(const char* name, uint32_t ip, std::vector<const char*> cidrs) {
+  NodeInfo n;
+  n.name = name;
+  n.internal_ip = ip;
+  for (const char* c : cidrs) n.pod_cidrs.push_back(*conf::parse_ipv4_prefix(c));
+  return n;
+}
+
+FibParams params() {
+  FibParams p;
+  p.node_name = "node-a";
+  p.vni = 1;
+  p.uplink_mac = {0x02, 0x5d, 0, 0, 0, 1};
+  return p;
+}
+
+TEST(FibBuilder, LocalAndRemotePodCidrs) {
+  auto b = node("node-b", 0xc0a8380c, {"10.244.2.0/24"});
+  b.vtep_mac = conf::MacAddr{0x02, 0x5d, 0, 0, 2, 0xff};
+  std::vector<NodeInfo> nodes = {node("node-a", 0xc0a8380b, {"10.244.1.0/24"}), b,
+                                 node("node-c", 0xc0a8380d, {"10.244.3.0/24"})};
+  std::vector<std::string> warnings;
+  auto fib = build_fib(nodes, params(), 7, warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(fib->generation, 7u);
+  EXPECT_EQ(rte_be_to_cpu_32(fib->node_ip), 0xc0a8380bu);
+  EXPECT_EQ(rte_be_to_cpu_32(fib->pod_gateway), 0x0af40101u) << "first address of the pod CIDR";
+  EXPECT_TRUE(fib->local_pods.contains(0x0af4010a));
+  ASSERT_EQ(fib->nodes.size(), 2u);
+  const auto& rb = fib->nodes[*fib->remote_pods.lookup(0x0af4020a)];
+  EXPECT_EQ(rb.name, "node-b");
+  EXPECT_EQ(rb.nexthop, rb.vtep) << "on-link without a gateway";
+  const rte_ether_addr want_b = {{0x02, 0x5d, 0, 0, 2, 0xff}};
+  EXPECT_TRUE(rte_is_same_ether_addr(&rb.tmpl.inner_dst, &want_b)) << "flannel VtepMAC";
+  const auto& rc = fib->nodes[*fib->remote_pods.lookup(0x0af40301)];
+  const rte_ether_addr want_c = {{0x0a, 0x58, 192, 168, 56, 13}};
+  EXPECT_TRUE(rte_is_same_ether_addr(&rc.tmpl.inner_dst, &want_c)) << "derived from the VTEP address";
+  EXPECT_FALSE(fib->remote_pods.lookup(0x0af40101)) << "our own CIDR is not remote";
+}
+
+TEST(FibBuilder, GatewaysFromOptions) {
+  auto p = params();
+  p.uplink_gateway = 0xc0a83801;
+  p.pod_gateway = 0x0af401fe;
+  std::vector<std::string> warnings;
+  auto fib = build_fib({node("node-a", 1, {"10.244.1.0/24"}), node("node-b", 2, {"10.244.2.0/24"})}, p, 1, warnings);
+  EXPECT_EQ(rte_be_to_cpu_32(fib->nodes.at(0).nexthop), 0xc0a83801u);
+  EXPECT_EQ(rte_be_to_cpu_32(fib->pod_gateway), 0x0af401feu);
+}
+
+TEST(FibBuilder, OverlappingNodeIsSkippedWithAWarning) {
+  std::vector<std::string> warnings;
+  auto fib = build_fib({node("node-a", 1, {"10.244.1.0/24"}), node("bad", 2, {"10.244.0.0/16"}),
+                        node("node-b", 3, {"10.244.2.0/24"})},
+                       params(), 1, warnings);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("bad"), std::string::npos);
+  ASSERT_EQ(fib->nodes.size(), 1u);
+  EXPECT_EQ(fib->nodes[0].name, "node-b");
+}
+
+TEST(FibBuilder, ThisNodeMustExistWithACidr) {
+  std::vector<std::string> warnings;
+  EXPECT_THROW(build_fib({node("node-b", 2, {"10.244.2.0/24"})}, params(), 1, warnings), FibBuildError);
+  EXPECT_THROW(build_fib({node("node-a", 2, {})}, params(), 1, warnings), FibBuildError);
+}
+
+}  // namespace
+}  // namespace svcdp::control

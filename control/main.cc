@@ -1,0 +1,206 @@
+// svcdp daemon: `svcdp <EAL args> -- <svcdp options>`.
+//
+// The main lcore is the control thread: it loads the cluster's objects,
+// builds and publishes forwarding-table generations, serves the workers'
+// punted packets (ARP) and reloads on SIGHUP. Worker lcores run the poll
+// loop (dataplane/worker.h).
+#include "conf/options.h"
+#include "control/cluster_file.h"
+#include "control/fib_builder.h"
+#include "control/log.h"
+#include "dataplane/dataplane.h"
+#include "dataplane/error.h"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+using namespace svcdp;
+
+volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_reload = 0;
+
+void on_signal(int sig) {
+  if (sig == SIGHUP)
+    g_reload = 1;
+  else
+    g_stop = 1;
+}
+
+void install_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+}
+
+uint64_t now_ns() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+int fail(const std::string& what) {
+  std::cerr << "svcdp: error: " << what << "\n";
+  return 1;
+}
+
+control::FibParams fib_params(const conf::Options& o, const rte_ether_addr& uplink_mac) {
+  control::FibParams p;
+  p.node_name = o.node_name;
+  p.vni = o.vni;
+  p.vxlan_port = o.vxlan_port;
+  if (!o.uplink_gateway.empty()) p.uplink_gateway = conf::parse_ipv4(o.uplink_gateway);
+  if (!o.pod_gateway.empty()) p.pod_gateway = conf::parse_ipv4(o.pod_gateway);
+  std::memcpy(p.uplink_mac.data(), uplink_mac.addr_bytes, p.uplink_mac.size());
+  return p;
+}
+
+// Loads the cluster file and builds generation `gen`. Throws on errors
+// the operator must fix; skipped objects are logged.
+std::unique_ptr<dp::Fib> load_fib(const conf::Options& o, const rte_ether_addr& uplink_mac, uint64_t gen) {
+  control::ClusterObjects objs = control::load_cluster_file(o.cluster_file);
+  for (const auto& s : objs.skipped) log::warning("object skipped", {{"file", o.cluster_file}, {"reason", s}});
+  std::vector<std::string> warnings;
+  auto fib = control::build_fib(objs.nodes, fib_params(o, uplink_mac), gen, warnings);
+  for (const auto& w : warnings) log::warning("node skipped", {{"reason", w}});
+  log::info("forwarding tables built",
+            {{"generation", std::to_string(gen)}, {"remote_nodes", std::to_string(fib->nodes.size())}});
+  return fib;
+}
+
+void print_counters(const dp::Dataplane& dp, const conf::Options& o) {
+  const dp::Counters c = dp.totals();
+  std::printf("svcdp: counters (generation %llu, %u worker%s)\n", static_cast<unsigned long long>(dp.generation()),
+              dp.worker_count(), dp.worker_count() == 1 ? "" : "s");
+  std::printf("  %-7s %-22s %12s %12s %12s %10s %10s %10s\n", "port", "device", "rx_packets", "tx_packets",
+              "rx_bytes", "rx_missed", "rx_errors", "tx_errors");
+  const std::string devices[] = {o.uplink, o.pods};
+  for (size_t r = 0; r < dp::kRoleCount; ++r) {
+    rte_eth_stats st{};
+    rte_eth_stats_get(dp.port_id(static_cast<dp::Role>(r)), &st);
+    std::printf("  %-7s %-22s %12llu %12llu %12llu %10llu %10llu %10llu\n", dp::kRoleNames[r], devices[r].c_str(),
+                static_cast<unsigned long long>(st.ipackets), static_cast<unsigned long long>(st.opackets),
+                static_cast<unsigned long long>(st.ibytes), static_cast<unsigned long long>(st.imissed),
+                static_cast<unsigned long long>(st.ierrors), static_cast<unsigned long long>(st.oerrors));
+  }
+  std::printf("  workers: rx uplink=%llu pods=%llu  tx uplink=%llu pods=%llu  vxlan_encap=%llu vxlan_decap=%llu "
+              "forwarded_local=%llu punted=%llu\n",
+              static_cast<unsigned long long>(c.rx_packets[0]), static_cast<unsigned long long>(c.rx_packets[1]),
+              static_cast<unsigned long long>(c.tx_packets[0]), static_cast<unsigned long long>(c.tx_packets[1]),
+              static_cast<unsigned long long>(c.vxlan_encap), static_cast<unsigned long long>(c.vxlan_decap),
+              static_cast<unsigned long long>(c.forwarded_local), static_cast<unsigned long long>(c.punted));
+  std::printf("  drops by reason:\n");
+  bool any = false;
+  for (size_t i = 0; i < dp::kDropCount; ++i) {
+    if (c.drops[i] == 0) continue;
+    any = true;
+    std::printf("    %-24s %10llu  %s\n", dp::kDropInfo[i].name, static_cast<unsigned long long>(c.drops[i]),
+                dp::kDropInfo[i].help);
+  }
+  if (!any) std::printf("    (none)\n");
+  std::fflush(stdout);
+}
+
+int run(const conf::Options& o) {
+  if (rte_lcore_count() < 2)
+    return fail("need a worker lcore besides the main lcore (EAL -l gave " + std::to_string(rte_lcore_count()) +
+                "; try -l 0,1)");
+  std::vector<unsigned> lcores;
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) { lcores.push_back(lcore); }
+
+  dp::DataplaneConfig cfg;
+  cfg.uplink_device = o.uplink;
+  cfg.pods_device = o.pods;
+  cfg.workers = static_cast<unsigned>(lcores.size());
+  cfg.rx_desc = o.rx_desc;
+  cfg.tx_desc = o.tx_desc;
+  cfg.burst = o.burst;
+  cfg.mtu = o.mtu;
+  cfg.mbufs = o.mbufs;
+  cfg.neigh_capacity = o.neigh_capacity;
+  cfg.neigh_timers.reachable_ns = uint64_t{o.neigh_reachable_s} * 1'000'000'000;
+
+  dp::Dataplane dataplane(cfg);
+  uint64_t generation = 1;
+  dataplane.publish(load_fib(o, dataplane.mac(dp::Role::UPLINK), generation));
+  dataplane.launch(lcores);
+  std::printf("svcdp: ready node=%s uplink=%s pods=%s workers=%zu\n", o.node_name.c_str(), o.uplink.c_str(),
+              o.pods.c_str(), lcores.size());
+  std::fflush(stdout);
+
+  uint64_t next_stats = o.stats_interval_s ? now_ns() + o.stats_interval_s * 1'000'000'000ull : UINT64_MAX;
+  while (!g_stop) {
+    const uint64_t now = now_ns();
+    dataplane.control_poll(now);
+    if (g_reload) {
+      g_reload = 0;
+      try {
+        dataplane.publish(load_fib(o, dataplane.mac(dp::Role::UPLINK), generation + 1));
+        ++generation;
+      } catch (const std::exception& e) {
+        log::error("reload failed, keeping the current tables", {{"error", e.what()}});
+      }
+    }
+    if (now >= next_stats) {
+      print_counters(dataplane, o);
+      next_stats = now + o.stats_interval_s * 1'000'000'000ull;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  log::info("stopping");
+  dataplane.stop();
+  print_counters(dataplane, o);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int sep = conf::find_separator(argc, argv);
+  std::vector<const char*> own = {argv[0]};
+  for (int i = sep + 1; i < argc; ++i) own.push_back(argv[i]);
+  if (sep == argc) {
+    for (int i = 1; i < argc; ++i)
+      if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) own.push_back("--help");
+    if (own.size() == 1) return fail("missing `--` between EAL arguments and svcdp options (see --help)"), 2;
+  }
+  conf::ParseResult parsed = conf::parse(static_cast<int>(own.size()), own.data());
+  if (!parsed.options) return parsed.exit_code;
+  const conf::Options& o = *parsed.options;
+  log::Level level;
+  log::parse_level(o.log_level, level);
+  log::set_level(level);
+
+  // Read the cluster file before starting DPDK: a broken file is the most
+  // common mistake and deserves a fast, clean answer.
+  try {
+    control::load_cluster_file(o.cluster_file);
+  } catch (const control::ClusterFileError& e) {
+    return fail(e.what()), 2;
+  }
+
+  if (rte_eal_init(sep, argv) < 0)
+    return fail(std::string("DPDK EAL initialisation failed: ") + rte_strerror(rte_errno) +
+                " (check the EAL arguments before `--`)");
+  install_signals();
+  int rc;
+  try {
+    rc = run(o);
+  } catch (const std::exception& e) {
+    rc = fail(e.what());
+  }
+  rte_eal_cleanup();
+  return rc;
+}

@@ -1,0 +1,142 @@
+#include "dataplane/dataplane.h"
+
+#include "dataplane/error.h"
+#include "dataplane/port.h"
+
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+namespace svcdp::dp {
+namespace {
+
+constexpr unsigned kRingSize = 4096;
+
+int worker_main(void* arg) {
+  auto* pair = static_cast<std::pair<Worker*, const std::atomic<bool>*>*>(arg);
+  pair->first->run(*pair->second);
+  delete pair;
+  return 0;
+}
+
+rte_ring* make_ring(const std::string& name, unsigned flags) {
+  rte_ring* r = rte_ring_create(name.c_str(), kRingSize, static_cast<int>(rte_socket_id()), flags);
+  if (r == nullptr) throw DataplaneError("cannot create ring " + name + ": " + rte_strerror(rte_errno));
+  return r;
+}
+
+}  // namespace
+
+Dataplane::Dataplane(const DataplaneConfig& c)
+    : config_(c), neigh_(c.neigh_capacity), fib_(c.workers) {
+  const uint32_t per_queue = c.rx_desc + c.tx_desc + 2u * kMaxBurst;
+  const uint32_t mbufs =
+      c.mbufs ? c.mbufs : std::max<uint32_t>(8191, kRoleCount * c.workers * per_queue + 2 * kRingSize * c.workers + 1024);
+  pool_ = rte_pktmbuf_pool_create("svcdp_pkts", mbufs, 256, kPktMetaSize, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                  static_cast<int>(rte_socket_id()));
+  if (pool_ == nullptr)
+    throw DataplaneError("cannot create a pool of " + std::to_string(mbufs) + " mbufs: " + rte_strerror(rte_errno) +
+                         " (more memory: EAL -m, or hugepages)");
+
+  const std::array<std::string, kRoleCount> devices = {c.uplink_device, c.pods_device};
+  for (size_t r = 0; r < kRoleCount; ++r) {
+    PortSetup ps{devices[r], static_cast<Role>(r), static_cast<uint16_t>(c.workers), c.rx_desc, c.tx_desc};
+    port_ids_[r] = port_configure(ps, pool_);
+    port_open_[r] = true;
+    macs_[r] = port_mac(port_ids_[r]);
+  }
+  if (port_ids_[0] == port_ids_[1]) throw DataplaneError("uplink and pods are the same port");
+
+  for (unsigned w = 0; w < c.workers; ++w) {
+    to_control_.push_back(make_ring("svcdp_to_ctl" + std::to_string(w), RING_F_SP_ENQ | RING_F_SC_DEQ));
+    from_control_.push_back(make_ring("svcdp_from_ctl" + std::to_string(w), RING_F_SP_ENQ | RING_F_SC_DEQ));
+    fib_.register_worker(w);
+    WorkerSetup ws;
+    ws.id = w;
+    ws.port_ids = port_ids_;
+    ws.macs = macs_;
+    ws.burst = c.burst;
+    ws.mtu = c.mtu;
+    ws.to_control = to_control_.back();
+    ws.from_control = from_control_.back();
+    ws.neigh = &neigh_;
+    ws.fib = &fib_;
+    workers_.push_back(std::make_unique<Worker>(ws));
+  }
+  neigh_control_ = std::make_unique<NeighControl>(
+      neigh_, pool_, macs_, control_counters_, [this](rte_mbuf* m, Role out) { send_from_control(m, out); },
+      c.neigh_timers);
+
+  for (size_t r = 0; r < kRoleCount; ++r) port_start(port_ids_[r], devices[r]);
+}
+
+Dataplane::~Dataplane() {
+  stop();
+  neigh_control_.reset();
+  for (size_t r = 0; r < kRoleCount; ++r)
+    if (port_open_[r]) port_stop(port_ids_[r]);
+  for (auto* rings : {&to_control_, &from_control_})
+    for (rte_ring* ring : *rings) {
+      void* m;
+      while (rte_ring_dequeue(ring, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+      rte_ring_free(ring);
+    }
+  rte_mempool_free(pool_);
+}
+
+void Dataplane::publish(std::unique_ptr<Fib> fib) {
+  neigh_control_->set_local_addresses(Role::UPLINK, {fib->node_ip});
+  neigh_control_->set_local_addresses(Role::PODS, {fib->pod_gateway});
+  fib_.publish(std::move(fib));
+}
+
+void Dataplane::launch(const std::vector<unsigned>& lcores) {
+  if (lcores.size() < workers_.size()) throw DataplaneError("fewer worker lcores than workers");
+  stop_.store(false);
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    auto* arg = new std::pair<Worker*, const std::atomic<bool>*>(workers_[i].get(), &stop_);
+    if (rte_eal_remote_launch(worker_main, arg, lcores[i]) != 0) {
+      delete arg;
+      throw DataplaneError("cannot launch worker on lcore " + std::to_string(lcores[i]));
+    }
+    lcores_.push_back(lcores[i]);
+  }
+}
+
+void Dataplane::stop() {
+  stop_.store(true);
+  for (unsigned lcore : lcores_) rte_eal_wait_lcore(lcore);
+  lcores_.clear();
+}
+
+void Dataplane::control_poll(uint64_t now_ns) {
+  void* batch[64];
+  for (rte_ring* ring : to_control_) {
+    const unsigned n = rte_ring_sc_dequeue_burst(ring, batch, 64, nullptr);
+    for (unsigned i = 0; i < n; ++i) {
+      auto* m = static_cast<rte_mbuf*>(batch[i]);
+      const PktMeta* meta = pkt_meta(m);
+      if (meta->punt == Punt::ARP)
+        neigh_control_->handle_arp(m, meta->in_role, now_ns);
+      else
+        neigh_control_->resolve(m, now_ns);
+    }
+  }
+  neigh_control_->tick(now_ns);
+}
+
+void Dataplane::send_from_control(rte_mbuf* m, Role out) {
+  pkt_meta(m)->out_role = out;
+  if (rte_ring_sp_enqueue(from_control_[0], m) != 0) {
+    control_counters_.drop(Drop::kPuntQueueFull);
+    rte_pktmbuf_free(m);
+  }
+}
+
+Counters Dataplane::totals() const {
+  Counters sum = control_counters_;
+  for (const auto& w : workers_) sum += w->counters();
+  return sum;
+}
+
+}  // namespace svcdp::dp

@@ -1,0 +1,91 @@
+// The assembled dataplane: packet pool, the uplink and pods ports, one
+// Worker per worker lcore, the rings between workers and the control
+// thread, the neighbour table and the forwarding-table publisher.
+//
+// The daemon drives it from main(); pipeline tests build the same object
+// over net_ring ports and call Worker::poll() and control_poll() by hand.
+#pragma once
+
+#include "dataplane/counters.h"
+#include "dataplane/fib_publisher.h"
+#include "dataplane/neigh_control.h"
+#include "dataplane/neigh_table.h"
+#include "dataplane/worker.h"
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace svcdp::dp {
+
+struct DataplaneConfig {
+  std::string uplink_device;
+  std::string pods_device;
+  unsigned workers = 1;
+  uint16_t rx_desc = 1024;
+  uint16_t tx_desc = 1024;
+  uint16_t burst = 32;
+  uint16_t mtu = 1500;
+  uint32_t mbufs = 0;  // 0: derived from the above
+  uint32_t neigh_capacity = 4096;
+  NeighTimers neigh_timers;
+};
+
+class Dataplane {
+ public:
+  // Creates the pool, configures and starts the ports, creates workers.
+  // Throws DataplaneError. Thread: main, after EAL init.
+  explicit Dataplane(const DataplaneConfig& config);
+  // Stops workers (if launched) and ports, frees everything. Thread: main.
+  ~Dataplane();
+  Dataplane(const Dataplane&) = delete;
+  Dataplane& operator=(const Dataplane&) = delete;
+
+  // Publishes a new forwarding-table generation (waits for an RCU grace
+  // period when one was current). Thread: control.
+  void publish(std::unique_ptr<Fib> fib);
+
+  // Starts worker i on lcores[i]. Thread: main.
+  void launch(const std::vector<unsigned>& lcores);
+  // Asks workers to stop and waits for them. Thread: main.
+  void stop();
+
+  // One round of control work: punted packets, neighbour timers.
+  // Thread: control.
+  void control_poll(uint64_t now_ns);
+
+  Worker& worker(unsigned i) { return *workers_[i]; }
+  unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
+  uint16_t port_id(Role r) const { return port_ids_[idx(r)]; }
+  const rte_ether_addr& mac(Role r) const { return macs_[idx(r)]; }
+  rte_mempool* pool() const { return pool_; }
+  const NeighTable& neighbours() const { return neigh_; }
+  uint64_t generation() const { return fib_.generation(); }
+
+  // Workers' and control's counters summed. Thread: any.
+  Counters totals() const;
+
+ private:
+  void send_from_control(rte_mbuf* m, Role out);
+
+  DataplaneConfig config_;
+  rte_mempool* pool_ = nullptr;
+  std::array<uint16_t, kRoleCount> port_ids_{};
+  std::array<bool, kRoleCount> port_open_{};
+  std::array<rte_ether_addr, kRoleCount> macs_{};
+  std::vector<rte_ring*> to_control_;
+  std::vector<rte_ring*> from_control_;
+  NeighTable neigh_;
+  FibPublisher fib_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  Counters control_counters_;
+  std::unique_ptr<NeighControl> neigh_control_;
+  std::atomic<bool> stop_{false};
+  std::vector<unsigned> lcores_;
+};
+
+}  // namespace svcdp::dp

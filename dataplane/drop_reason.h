@@ -1,0 +1,64 @@
+// Every reason svcdp drops a packet. This one list drives the enum, the
+// per-worker counter array, the names printed at exit and (later) the
+// metrics labels: adding a reason is adding a line here.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace svcdp::dp {
+
+#define SVCDP_DROP_REASONS(X)                                                             \
+  X(kEthRunt, "eth_runt", "frame shorter than an Ethernet header")                        \
+  X(kMbufChained, "mbuf_chained", "frame spread over several mbufs (jumbo)")              \
+  X(kEthNotForUs, "eth_not_for_us", "destination MAC neither the port's nor broadcast") \
+  X(kEthertypeUnsupported, "ethertype_unsupported", "neither IPv4 nor ARP")               \
+  X(kIpTruncated, "ip_truncated", "shorter than its IPv4 header")                         \
+  X(kIpBadVersion, "ip_bad_version", "IP version is not 4")                              \
+  X(kIpBadIhl, "ip_bad_ihl", "IPv4 header length below 20 bytes")                        \
+  X(kIpOptions, "ip_options", "IPv4 options present")                                     \
+  X(kIpBadLength, "ip_bad_length", "IPv4 total length beyond the frame or below IHL")    \
+  X(kIpBadChecksum, "ip_bad_checksum", "IPv4 header checksum wrong")                     \
+  X(kIpTtlExpired, "ip_ttl_expired", "TTL would reach zero when forwarded")              \
+  X(kIpNoRoute, "ip_no_route", "no pod CIDR or local address matches the destination")  \
+  X(kIpLocalUnhandled, "ip_local_unhandled", "addressed to the node, nothing handles it") \
+  X(kUdpTruncated, "udp_truncated", "shorter than its UDP header")                        \
+  X(kVxlanTruncated, "vxlan_truncated", "shorter than a VXLAN header")                    \
+  X(kVxlanBadFlags, "vxlan_bad_flags", "VXLAN I flag not set (RFC 7348 section 5)")      \
+  X(kVxlanUnknownVni, "vxlan_unknown_vni", "VXLAN network identifier not ours")          \
+  X(kVxlanInnerRunt, "vxlan_inner_runt", "inner frame shorter than Ethernet + IPv4")     \
+  X(kVxlanInnerNotIpv4, "vxlan_inner_not_ipv4", "inner frame is not IPv4")              \
+  X(kVxlanInnerNotLocal, "vxlan_inner_not_local", "inner destination not a local pod")  \
+  X(kMtuExceeded, "mtu_exceeded", "encapsulated packet larger than the uplink MTU")       \
+  X(kNoHeadroom, "no_headroom", "no mbuf headroom for the VXLAN header")                  \
+  X(kNeighUnresolved, "neigh_unresolved", "next hop did not answer ARP, or hold full")    \
+  X(kNeighTableFull, "neigh_table_full", "no room for a new neighbour entry")            \
+  X(kPuntQueueFull, "punt_queue_full", "queue to the control thread full")               \
+  X(kTxQueueFull, "tx_queue_full", "port TX queue full")                                 \
+  X(kArpMalformed, "arp_malformed", "ARP not Ethernet/IPv4 or truncated (RFC 826)")       \
+  X(kArpNotForUs, "arp_not_for_us", "ARP request for an address svcdp does not own")    \
+  X(kNoMbuf, "no_mbuf", "packet pool empty")
+
+enum class Drop : uint16_t {
+#define SVCDP_X(id, name, help) id,
+  SVCDP_DROP_REASONS(SVCDP_X)
+#undef SVCDP_X
+};
+
+struct DropInfo {
+  const char* name;
+  const char* help;
+};
+
+inline constexpr DropInfo kDropInfo[] = {
+#define SVCDP_X(id, name, help) {name, help},
+    SVCDP_DROP_REASONS(SVCDP_X)
+#undef SVCDP_X
+};
+
+inline constexpr size_t kDropCount = std::size(kDropInfo);
+
+constexpr const DropInfo& drop_info(Drop d) { return kDropInfo[static_cast<size_t>(d)]; }
+
+}  // namespace svcdp::dp

@@ -1,0 +1,34 @@
+// The forwarding tables of one generation: where each pod CIDR lives and
+// how to reach its node. Built by the control thread from Node objects,
+// immutable once published; workers read it through an RCU-protected
+// pointer (see FibPublisher).
+#pragma once
+
+#include "dataplane/prefix_table.h"
+#include "dataplane/types.h"
+#include "dataplane/vxlan.h"
+
+#include <string>
+#include <vector>
+
+namespace svcdp::dp {
+
+struct RemoteNode {
+  std::string name;
+  be32 vtep = 0;     // the node's InternalIP
+  be32 nexthop = 0;  // vtep itself, or the uplink gateway
+  VxlanTemplate tmpl;
+};
+
+struct Fib {
+  uint64_t generation = 0;
+  be32 node_ip = 0;      // this node's InternalIP (our VTEP)
+  be32 pod_gateway = 0;  // answered for on the pods port
+  uint32_t vni = 0;
+  be16 vxlan_port = 0;
+  PrefixTable local_pods;   // this node's pod CIDRs (value unused)
+  PrefixTable remote_pods;  // other nodes' pod CIDRs → index in `nodes`
+  std::vector<RemoteNode> nodes;
+};
+
+}  // namespace svcdp::dp

@@ -1,0 +1,49 @@
+// Publishes Fib generations to the workers with RCU (rte_rcu_qsbr): the
+// control thread swaps one pointer; workers read it without locks and
+// report a quiescent state once per poll loop; the old generation is freed
+// once every online worker has passed a quiescent state. Workers never
+// wait; only the control thread does, in publish().
+#pragma once
+
+#include "dataplane/fib.h"
+
+#include <rte_rcu_qsbr.h>
+
+#include <atomic>
+#include <memory>
+
+namespace svcdp::dp {
+
+class FibPublisher {
+ public:
+  // Thread: control (after EAL init).
+  explicit FibPublisher(unsigned max_workers);
+  ~FibPublisher();
+  FibPublisher(const FibPublisher&) = delete;
+  FibPublisher& operator=(const FibPublisher&) = delete;
+
+  // The current generation (never null once the first one is published).
+  // Thread: workers, between thread_online() and thread_offline().
+  const Fib* current() const { return current_.load(std::memory_order_acquire); }
+
+  // Thread: the worker `id`.
+  void thread_online(unsigned id) { rte_rcu_qsbr_thread_online(qsv_, id); }
+  void thread_offline(unsigned id) { rte_rcu_qsbr_thread_offline(qsv_, id); }
+  void quiescent(unsigned id) { rte_rcu_qsbr_quiescent(qsv_, id); }
+
+  // Registers worker `id` (< max_workers). Thread: control, before launch.
+  void register_worker(unsigned id);
+
+  // Makes `fib` current, waits for a grace period, frees the previous
+  // generation. Thread: control.
+  void publish(std::unique_ptr<Fib> fib);
+
+  // The generation number currently published. Thread: control.
+  uint64_t generation() const;
+
+ private:
+  rte_rcu_qsbr* qsv_ = nullptr;
+  std::atomic<const Fib*> current_{nullptr};
+};
+
+}  // namespace svcdp::dp

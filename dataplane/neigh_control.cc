@@ -1,0 +1,146 @@
+#include "dataplane/neigh_control.h"
+
+#include "dataplane/arp.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace svcdp::dp {
+
+NeighControl::NeighControl(NeighTable& table, rte_mempool* pool, const std::array<rte_ether_addr, kRoleCount>& macs,
+                           Counters& counters, SendFn send, NeighTimers timers)
+    : table_(table), pool_(pool), macs_(macs), counters_(counters), send_(std::move(send)), timers_(timers) {}
+
+NeighControl::~NeighControl() {
+  for (auto& [slot, e] : state_)
+    for (rte_mbuf* m : e.held) rte_pktmbuf_free(m);
+}
+
+bool NeighControl::is_local(Role role, be32 ip) const {
+  const auto& v = local_[idx(role)];
+  return std::find(v.begin(), v.end(), ip) != v.end();
+}
+
+// RFC 826 "Packet Reception": update the sender's entry if we have one;
+// if we are the target, add it (merge_flag) and answer a request.
+void NeighControl::handle_arp(rte_mbuf* m, Role in, uint64_t now_ns) {
+  const uint32_t len = rte_pktmbuf_data_len(m);
+  auto arp = parse_arp(rte_pktmbuf_mtod_offset(m, const uint8_t*, sizeof(rte_ether_hdr)),
+                       len - static_cast<uint32_t>(sizeof(rte_ether_hdr)));
+  if (!arp) {
+    counters_.drop(Drop::kArpMalformed);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  const bool for_us = is_local(in, arp->target_ip);
+  // Sender 0.0.0.0 is an address probe (RFC 5227): nothing to learn.
+  if (arp->sender_ip != 0) {
+    if (auto slot = for_us ? table_.find_or_insert(in, arp->sender_ip) : table_.find(in, arp->sender_ip))
+      learn(*slot, in, arp->sender_ip, arp->sender_mac, now_ns);
+  }
+  if (arp->op != RTE_ARP_OP_REQUEST || !for_us) {
+    if (arp->op == RTE_ARP_OP_REQUEST) counters_.drop(Drop::kArpNotForUs);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  // Reuse the request's mbuf for the reply.
+  m->data_len = m->pkt_len = kArpFrameLen;
+  build_arp(rte_pktmbuf_mtod(m, uint8_t*), RTE_ARP_OP_REPLY, arp->sender_mac, macs_[idx(in)], arp->target_ip,
+            arp->sender_mac, arp->sender_ip);
+  send_(m, in);
+}
+
+void NeighControl::learn(uint32_t slot, Role role, be32 ip, const rte_ether_addr& mac, uint64_t now_ns) {
+  table_.set_mac(slot, mac);
+  auto [it, created] = state_.try_emplace(slot, role, ip, State::REACHABLE);
+  Entry& e = it->second;
+  e.state = State::REACHABLE;
+  e.probes = 0;
+  e.mac = mac;
+  e.deadline = now_ns + timers_.reachable_ns;
+  for (rte_mbuf* held : e.held) {
+    rte_pktmbuf_mtod(held, rte_ether_hdr*)->dst_addr = mac;
+    send_(held, role);
+  }
+  e.held.clear();
+}
+
+void NeighControl::resolve(rte_mbuf* m, uint64_t now_ns) {
+  const PktMeta* meta = pkt_meta(m);
+  const Role role = meta->out_role;
+  auto slot = table_.find_or_insert(role, meta->nexthop);
+  if (!slot) {
+    counters_.drop(Drop::kNeighTableFull);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  auto [it, created] = state_.try_emplace(*slot, role, meta->nexthop, State::INCOMPLETE);
+  Entry& e = it->second;
+  if (e.state != State::INCOMPLETE) {
+    // Resolved between the worker's lookup and now.
+    rte_pktmbuf_mtod(m, rte_ether_hdr*)->dst_addr = e.mac;
+    send_(m, role);
+    return;
+  }
+  if (e.held.size() >= timers_.max_held) {
+    counters_.drop(Drop::kNeighUnresolved);
+    rte_pktmbuf_free(m);
+  } else {
+    e.held.push_back(m);
+  }
+  if (created) {
+    e.probes = 1;
+    e.deadline = now_ns + timers_.retrans_ns;
+    send_request(e, false);
+  }
+}
+
+void NeighControl::tick(uint64_t now_ns) {
+  for (auto it = state_.begin(); it != state_.end();) {
+    Entry& e = it->second;
+    if (now_ns < e.deadline) {
+      ++it;
+      continue;
+    }
+    if (e.state == State::REACHABLE) {
+      // Reachable time is over: confirm with a unicast request (RFC 1122
+      // section 2.3.2.1), keep using the MAC meanwhile.
+      e.state = State::PROBE;
+      e.probes = 0;
+    }
+    if (e.probes >= timers_.max_probes) {
+      table_.invalidate(it->first);
+      drop_held(e);
+      it = state_.erase(it);
+      continue;
+    }
+    ++e.probes;
+    e.deadline = now_ns + timers_.retrans_ns;
+    send_request(e, e.state == State::PROBE);
+    ++it;
+  }
+}
+
+void NeighControl::send_request(const Entry& e, bool unicast) {
+  const auto& local = local_[idx(e.role)];
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) {
+    counters_.drop(Drop::kNoMbuf);
+    return;
+  }
+  auto* frame = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kArpFrameLen));
+  rte_ether_addr bcast;
+  std::memset(bcast.addr_bytes, 0xff, sizeof bcast.addr_bytes);
+  const rte_ether_addr zero{};
+  build_arp(frame, RTE_ARP_OP_REQUEST, unicast ? e.mac : bcast, macs_[idx(e.role)], local.empty() ? 0 : local[0],
+            zero, e.ip);
+  send_(m, e.role);
+}
+
+void NeighControl::drop_held(Entry& e) {
+  counters_.drop(Drop::kNeighUnresolved, e.held.size());
+  for (rte_mbuf* m : e.held) rte_pktmbuf_free(m);
+  e.held.clear();
+}
+
+}  // namespace svcdp::dp

@@ -1,0 +1,79 @@
+// The control half of neighbour resolution (ARP, RFC 826), run on the
+// control thread: answers ARP for the node's own addresses, learns
+// neighbours, resolves next hops for packets the workers could not send
+// (holding a few per neighbour, as Linux does), and ages entries by
+// re-probing them.
+#pragma once
+
+#include "dataplane/counters.h"
+#include "dataplane/neigh_table.h"
+#include "dataplane/pkt_meta.h"
+
+#include <rte_mbuf.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <unordered_map>
+#include <vector>
+
+namespace svcdp::dp {
+
+struct NeighTimers {
+  uint64_t reachable_ns = 30'000'000'000;  // trust a confirmed MAC this long
+  uint64_t retrans_ns = 1'000'000'000;     // between ARP requests
+  unsigned max_probes = 3;                 // unanswered requests before giving up
+  size_t max_held = 8;                     // packets held per unresolved neighbour
+};
+
+class NeighControl {
+ public:
+  // Sends a complete frame out of a port (through a worker's TX path).
+  using SendFn = std::function<void(rte_mbuf*, Role)>;
+
+  NeighControl(NeighTable& table, rte_mempool* pool, const std::array<rte_ether_addr, kRoleCount>& macs,
+               Counters& counters, SendFn send, NeighTimers timers = {});
+  ~NeighControl();
+
+  // The addresses svcdp answers ARP for on each port. Thread: control.
+  void set_local_addresses(Role role, std::vector<be32> addrs) { local_[idx(role)] = std::move(addrs); }
+
+  // An ARP frame a worker punted. Takes the mbuf. Thread: control.
+  void handle_arp(rte_mbuf* m, Role in, uint64_t now_ns);
+  // A packet waiting for the MAC of meta->nexthop. Takes the mbuf.
+  // Thread: control.
+  void resolve(rte_mbuf* m, uint64_t now_ns);
+  // Retransmits, probes and expires. Thread: control.
+  void tick(uint64_t now_ns);
+
+  size_t pending() const { return state_.size(); }
+
+ private:
+  enum class State : uint8_t { INCOMPLETE, REACHABLE, PROBE };
+  struct Entry {
+    Entry(Role r, be32 addr, State s) : role(r), ip(addr), state(s) {}
+    Role role;
+    be32 ip;
+    State state;
+    unsigned probes = 0;
+    uint64_t deadline = 0;  // next retransmit (INCOMPLETE/PROBE) or re-probe (REACHABLE)
+    rte_ether_addr mac{};
+    std::vector<rte_mbuf*> held;
+  };
+
+  bool is_local(Role role, be32 ip) const;
+  void learn(uint32_t slot, Role role, be32 ip, const rte_ether_addr& mac, uint64_t now_ns);
+  void send_request(const Entry& e, bool unicast);
+  void drop_held(Entry& e);
+
+  NeighTable& table_;
+  rte_mempool* pool_;
+  std::array<rte_ether_addr, kRoleCount> macs_;
+  Counters& counters_;
+  SendFn send_;
+  NeighTimers timers_;
+  std::array<std::vector<be32>, kRoleCount> local_;
+  std::unordered_map<uint32_t, Entry> state_;  // by table slot
+};
+
+}  // namespace svcdp::dp

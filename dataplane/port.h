@@ -1,0 +1,32 @@
+// Ethernet port set-up: find a DPDK device by name, configure one RX and
+// one TX queue per worker (RSS across them where the PMD offers it), start.
+#pragma once
+
+#include "dataplane/types.h"
+
+#include <rte_ether.h>
+#include <rte_mempool.h>
+
+#include <string>
+
+namespace svcdp::dp {
+
+struct PortSetup {
+  std::string device;  // DPDK name: PCI address or vdev name
+  Role role = Role::UPLINK;
+  uint16_t queues = 1;
+  uint16_t rx_desc = 1024;
+  uint16_t tx_desc = 1024;
+};
+
+// Returns the port id of `device`, configured and with its queues set up
+// (not started). Throws DataplaneError naming the device and the problem.
+// Thread: main, after EAL init.
+uint16_t port_configure(const PortSetup& setup, rte_mempool* pool);
+
+// Thread: main.
+void port_start(uint16_t port_id, const std::string& device);
+void port_stop(uint16_t port_id);
+rte_ether_addr port_mac(uint16_t port_id);
+
+}  // namespace svcdp::dp

@@ -1,0 +1,90 @@
+// A worker: one lcore, one RX and one TX queue on every port, one
+// cache-aligned context (TX buffers, counters) that nothing else writes.
+//
+// The poll loop reads a burst from each port, runs every packet through
+// the stages below, and flushes TX buffers; ARP and packets whose next hop
+// is unresolved go to the control thread over a single-producer ring.
+//
+//   uplink: eth_input → ipv4_input → vxlan_decap → pods_output
+//   pods:   eth_input → ipv4_input → route → vxlan_encap → uplink_output
+//                                          ↘ pods_output (pod on this node)
+#pragma once
+
+#include "dataplane/counters.h"
+#include "dataplane/fib_publisher.h"
+#include "dataplane/neigh_table.h"
+#include "dataplane/pkt_meta.h"
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include <array>
+#include <atomic>
+
+namespace svcdp::dp {
+
+inline constexpr uint16_t kMaxBurst = 64;
+
+struct WorkerSetup {
+  unsigned id = 0;  // also the queue index on every port and the RCU thread id
+  std::array<uint16_t, kRoleCount> port_ids{};
+  std::array<rte_ether_addr, kRoleCount> macs{};
+  uint16_t burst = 32;
+  uint16_t mtu = 1500;
+  rte_ring* to_control = nullptr;    // this worker → control (single producer)
+  rte_ring* from_control = nullptr;  // control → this worker (single consumer)
+  const NeighTable* neigh = nullptr;
+  FibPublisher* fib = nullptr;
+};
+
+// Hash of an IPv4 flow used where the NIC gave none: addresses, protocol
+// and, for whole TCP/UDP datagrams, ports. Thread: any.
+uint32_t inner_flow_hash(const rte_ipv4_hdr* ip);
+
+class alignas(RTE_CACHE_LINE_SIZE) Worker {
+ public:
+  explicit Worker(const WorkerSetup& setup);
+
+  // One round over every port and the control ring. Returns the number of
+  // packets received. Thread: this worker's lcore (or a test's thread).
+  unsigned poll();
+
+  // Polls until `stop` is set, reporting RCU quiescent states.
+  // Thread: this worker's lcore.
+  void run(const std::atomic<bool>& stop);
+
+  // Thread: any (plain reads of counters this worker writes).
+  const Counters& counters() const { return counters_; }
+
+ private:
+  void input(Role in, rte_mbuf* m, const Fib& fib);
+  void uplink_ipv4(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
+  void pods_ipv4(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
+  void vxlan_decap(rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, const Fib& fib);
+  void vxlan_encap(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const RemoteNode& node);
+  void pods_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip);
+  // Sends `m` out of `role` once the MAC of `nexthop` is known; otherwise
+  // hands it to the control thread, which resolves and sends it.
+  void neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexthop);
+  void punt(rte_mbuf* m, Punt why, Role role, be32 nexthop);
+  void drop(rte_mbuf* m, Drop why) {
+    counters_.drop(why);
+    rte_pktmbuf_free(m);
+  }
+  void tx(Role role, rte_mbuf* m);
+  void flush(Role role);
+
+  struct TxBuffer {
+    uint16_t count = 0;
+    rte_mbuf* pkts[kMaxBurst];
+  };
+
+  WorkerSetup s_;
+  std::array<TxBuffer, kRoleCount> txb_{};
+  Counters counters_;
+};
+
+}  // namespace svcdp::dp
