@@ -1,5 +1,7 @@
 #include "control/cluster_file.h"
 
+#include "control/yaml_json.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
@@ -8,37 +10,61 @@
 namespace svcdp::control {
 namespace {
 
-void add_object(const YAML::Node& obj, ClusterObjects& out) {
-  if (!obj.IsMap()) return;
-  const std::string kind = obj["kind"] && obj["kind"].IsScalar() ? obj["kind"].Scalar() : "";
-  if (kind.ends_with("List") && obj["items"] && obj["items"].IsSequence()) {
-    for (const auto& item : obj["items"]) {
-      // Items of a typed list (NodeList) carry no kind of their own.
-      if (!item["kind"] && kind != "List") {
-        YAML::Node copy = YAML::Clone(item);
-        copy["kind"] = kind.substr(0, kind.size() - 4);
-        add_object(copy, out);
-      } else {
-        add_object(item, out);
-      }
-    }
-    return;
-  }
-  if (kind == "Node") {
-    std::string error;
-    if (auto node = node_from_object(obj, error))
-      out.nodes.push_back(std::move(*node));
-    else
-      out.skipped.push_back(error);
-  }
+template <typename T>
+void decode(simdjson::dom::element obj, std::optional<T> (*from_json)(simdjson::dom::element, std::string&),
+            std::vector<T>& into, std::vector<std::string>& skipped) {
+  std::string error;
+  if (auto v = from_json(obj, error))
+    into.push_back(std::move(*v));
+  else
+    skipped.push_back(error);
+}
+
+void add_typed(simdjson::dom::element obj, std::string_view kind, ClusterObjects& out) {
+  if (kind == "Node") decode(obj, node_from_json, out.nodes, out.skipped);
+  if (kind == "Service") decode(obj, service_from_json, out.services, out.skipped);
+  if (kind == "EndpointSlice") decode(obj, endpoint_slice_from_json, out.slices, out.skipped);
+}
+
+void parse_json(std::string_view json, const std::string& origin, ClusterObjects& out) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(json.data(), json.size()).get(root))
+    throw ClusterFileError(origin + ": not valid JSON: " + simdjson::error_message(err));
+  add_object(root, out);
 }
 
 }  // namespace
 
+void add_object(simdjson::dom::element obj, ClusterObjects& out) {
+  std::string_view kind;
+  if (obj["kind"].get(kind) != simdjson::SUCCESS) return;
+  simdjson::dom::array items;
+  if (kind.ends_with("List") && obj["items"].get(items) == simdjson::SUCCESS) {
+    // Items of a typed list (NodeList) carry no kind of their own.
+    const std::string_view item_kind = kind == "List" ? std::string_view() : kind.substr(0, kind.size() - 4);
+    for (simdjson::dom::element item : items) {
+      std::string_view own;
+      if (item["kind"].get(own) == simdjson::SUCCESS)
+        add_object(item, out);
+      else
+        add_typed(item, item_kind, out);
+    }
+    return;
+  }
+  add_typed(obj, kind, out);
+}
+
 ClusterObjects parse_cluster_text(std::string_view text, const std::string& origin) {
   ClusterObjects out;
+  const size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && text[first] == '{') {
+    parse_json(text, origin, out);
+    return out;
+  }
   try {
-    for (const YAML::Node& doc : YAML::LoadAll(std::string(text))) add_object(doc, out);
+    for (const YAML::Node& doc : YAML::LoadAll(std::string(text)))
+      if (doc.IsMap()) parse_json(yaml_to_json(doc), origin, out);
   } catch (const YAML::Exception& e) {
     throw ClusterFileError(origin + ": " + e.what());
   }

@@ -1,10 +1,10 @@
 // The file source: Kubernetes objects read from a file, in the forms
-// `kubectl get -o yaml|json` prints (a List, a single object, or several
-// YAML documents). Unknown kinds are ignored; a broken object is skipped
-// with a reason, and only an unreadable file fails the load.
+// `kubectl get -o yaml|json` prints (a List, a typed list, a single object,
+// or several YAML documents). Unknown kinds are ignored; a broken object is
+// skipped with a reason, and only an unreadable file fails the load.
 #pragma once
 
-#include "control/k8s_node.h"
+#include "control/k8s_objects.h"
 
 #include <stdexcept>
 #include <string>
@@ -15,6 +15,8 @@ namespace svcdp::control {
 
 struct ClusterObjects {
   std::vector<NodeInfo> nodes;
+  std::vector<ServiceInfo> services;
+  std::vector<EndpointSliceInfo> slices;
   std::vector<std::string> skipped;  // one line per object that was not usable
 };
 
@@ -22,7 +24,11 @@ struct ClusterFileError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Thread: control. Throws ClusterFileError naming the file and the problem.
+// Adds one decoded object (or every item of a list) to `out`.
+// Thread: control.
+void add_object(simdjson::dom::element obj, ClusterObjects& out);
+
+// Thread: control. Throw ClusterFileError naming the file and the problem.
 ClusterObjects parse_cluster_text(std::string_view text, const std::string& origin);
 ClusterObjects load_cluster_file(const std::string& path);
 

@@ -3,7 +3,7 @@
 // other pod CIDR, and each remote node's prebuilt VXLAN header template.
 #pragma once
 
-#include "control/k8s_node.h"
+#include "control/k8s_objects.h"
 #include "dataplane/fib.h"
 
 #include <memory>

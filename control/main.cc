@@ -191,7 +191,12 @@ int main(int argc, char** argv) {
     return fail(e.what()), 2;
   }
 
-  if (rte_eal_init(sep, argv) < 0)
+  // EAL's start-up chatter (lcores detected, IOVA mode...) at warning
+  // level unless the operator asks otherwise: later --log-level wins.
+  std::vector<char*> eal_args = {argv[0], const_cast<char*>("--log-level=lib.eal:warning"),
+                                 const_cast<char*>("--log-level=lib.telemetry:warning")};
+  eal_args.insert(eal_args.end(), argv + 1, argv + sep);
+  if (rte_eal_init(static_cast<int>(eal_args.size()), eal_args.data()) < 0)
     return fail(std::string("DPDK EAL initialisation failed: ") + rte_strerror(rte_errno) +
                 " (check the EAL arguments before `--`)");
   install_signals();

@@ -77,8 +77,8 @@ class Pipeline : public ::testing::Test {
     up_mac_ = to_mac(dp_->mac(Role::UPLINK));
     pods_mac_ = to_mac(dp_->mac(Role::PODS));
 
-    control::NodeInfo a{"node-a", kNodeIp, {*conf::parse_ipv4_prefix("10.244.1.0/24")}, std::nullopt};
-    control::NodeInfo b{"node-b", kRemoteIp, {*conf::parse_ipv4_prefix("10.244.2.0/24")}, kRemoteVtepMac};
+    control::NodeInfo a{"node-a", kNodeIp, {*conf::parse_ipv4_prefix("10.244.1.0/24")}, std::nullopt, ""};
+    control::NodeInfo b{"node-b", kRemoteIp, {*conf::parse_ipv4_prefix("10.244.2.0/24")}, kRemoteVtepMac, ""};
     control::FibParams p;
     p.node_name = "node-a";
     p.vni = kVni;

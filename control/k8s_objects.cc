@@ -1,0 +1,284 @@
+#include "control/k8s_objects.h"
+
+#include <algorithm>
+#include <string_view>
+
+namespace svcdp::control {
+namespace {
+
+using simdjson::dom::element;
+
+std::string str(element e, const char* key) {
+  std::string_view v;
+  if (e[key].get(v) != simdjson::SUCCESS) return {};
+  return std::string(v);
+}
+
+// A JSON number, or nullopt when absent; errors when it is not a number.
+std::optional<int64_t> num(element e, const char* key, bool& bad) {
+  element v;
+  if (e[key].get(v) != simdjson::SUCCESS) return std::nullopt;
+  int64_t n;
+  if (v.get(n) != simdjson::SUCCESS) {
+    bad = true;
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<bool> boolean(element e, const char* key) {
+  bool b;
+  if (e[key].get(b) != simdjson::SUCCESS) return std::nullopt;
+  return b;
+}
+
+// Calls f(item) for each item of the array e[key], if there is one.
+template <typename F>
+void for_each(element e, const char* key, F&& f) {
+  simdjson::dom::array a;
+  if (e[key].get(a) != simdjson::SUCCESS) return;
+  for (element item : a) f(item);
+}
+
+ObjectMeta meta_of(element obj) {
+  ObjectMeta m;
+  element md;
+  if (obj["metadata"].get(md) != simdjson::SUCCESS) return m;
+  m.ns = str(md, "namespace");
+  m.name = str(md, "name");
+  m.uid = str(md, "uid");
+  m.resource_version = str(md, "resourceVersion");
+  return m;
+}
+
+std::string label(element obj, const char* key, bool* present = nullptr) {
+  std::string_view v;
+  const bool found = obj["metadata"]["labels"][key].get(v) == simdjson::SUCCESS;
+  if (present) *present = found;
+  return found ? std::string(v) : std::string();
+}
+
+std::optional<Protocol> protocol_of(const std::string& s) {
+  if (s.empty() || s == "TCP") return Protocol::TCP;
+  if (s == "UDP") return Protocol::UDP;
+  if (s == "SCTP") return Protocol::SCTP;
+  return std::nullopt;
+}
+
+std::optional<uint16_t> port_number(std::optional<int64_t> n, bool allow_zero) {
+  if (!n) return allow_zero ? std::optional<uint16_t>(0) : std::nullopt;
+  if (*n < (allow_zero ? 0 : 1) || *n > 65535) return std::nullopt;
+  return static_cast<uint16_t>(*n);
+}
+
+}  // namespace
+
+const char* protocol_name(Protocol p) {
+  switch (p) {
+    case Protocol::TCP: return "TCP";
+    case Protocol::UDP: return "UDP";
+    case Protocol::SCTP: return "SCTP";
+  }
+  return "?";
+}
+
+std::optional<NodeInfo> node_from_json(element obj, std::string& error) {
+  NodeInfo node;
+  node.name = meta_of(obj).name;
+  if (node.name.empty()) {
+    error = "Node without metadata.name";
+    return std::nullopt;
+  }
+  node.zone = label(obj, "topology.kubernetes.io/zone");
+
+  // spec.podCIDRs (dual-stack era) supersedes spec.podCIDR; IPv6 entries
+  // are not carried by this IPv4 overlay.
+  std::vector<std::string> cidrs;
+  element spec;
+  if (obj["spec"].get(spec) == simdjson::SUCCESS) {
+    for_each(spec, "podCIDRs", [&](element c) {
+      std::string_view v;
+      if (c.get(v) == simdjson::SUCCESS) cidrs.emplace_back(v);
+    });
+    if (cidrs.empty() && !str(spec, "podCIDR").empty()) cidrs.push_back(str(spec, "podCIDR"));
+  }
+  for (const auto& c : cidrs) {
+    if (c.find(':') != std::string::npos) continue;
+    auto p = conf::parse_ipv4_prefix(c);
+    if (!p) {
+      error = "Node " + node.name + ": malformed pod CIDR '" + c + "'";
+      return std::nullopt;
+    }
+    node.pod_cidrs.push_back(*p);
+  }
+
+  element status;
+  if (obj["status"].get(status) == simdjson::SUCCESS) {
+    for_each(status, "addresses", [&](element a) {
+      if (node.internal_ip != 0 || str(a, "type") != "InternalIP") return;
+      if (auto ip = conf::parse_ipv4(str(a, "address"))) node.internal_ip = *ip;
+    });
+  }
+  if (node.internal_ip == 0) {
+    error = "Node " + node.name + ": no IPv4 InternalIP in status.addresses";
+    return std::nullopt;
+  }
+
+  // flannel keeps {"VNI":1,"VtepMAC":"..."} as a JSON string annotation.
+  std::string_view backend;
+  if (obj["metadata"]["annotations"]["flannel.alpha.coreos.com/backend-data"].get(backend) == simdjson::SUCCESS) {
+    simdjson::dom::parser parser;
+    element data;
+    std::string_view mac;
+    if (parser.parse(backend.data(), backend.size()).get(data) != simdjson::SUCCESS) {
+      error = "Node " + node.name + ": annotation flannel.alpha.coreos.com/backend-data is not valid JSON";
+      return std::nullopt;
+    }
+    if (data["VtepMAC"].get(mac) == simdjson::SUCCESS) node.vtep_mac = conf::parse_mac(mac);
+  }
+  return node;
+}
+
+std::optional<ServiceInfo> service_from_json(element obj, std::string& error) {
+  ServiceInfo s;
+  s.meta = meta_of(obj);
+  const std::string id = "Service " + s.meta.ns + "/" + s.meta.name;
+  if (s.meta.name.empty()) {
+    error = "Service without metadata.name";
+    return std::nullopt;
+  }
+  label(obj, "service.kubernetes.io/service-proxy-name", &s.other_proxy);
+  element spec;
+  if (obj["spec"].get(spec) != simdjson::SUCCESS) {
+    error = id + ": no spec";
+    return std::nullopt;
+  }
+  s.type = str(spec, "type");
+  if (s.type.empty()) s.type = "ClusterIP";
+
+  std::vector<std::string> ips;
+  for_each(spec, "clusterIPs", [&](element c) {
+    std::string_view v;
+    if (c.get(v) == simdjson::SUCCESS) ips.emplace_back(v);
+  });
+  if (ips.empty() && !str(spec, "clusterIP").empty()) ips.push_back(str(spec, "clusterIP"));
+  for (const auto& ip : ips) {
+    if (ip == "None") {
+      s.headless = true;
+      continue;
+    }
+    if (ip.find(':') != std::string::npos) continue;  // IPv6 family
+    auto v4 = conf::parse_ipv4(ip);
+    if (!v4) {
+      error = id + ": malformed clusterIP '" + ip + "'";
+      return std::nullopt;
+    }
+    s.cluster_ips.push_back(*v4);
+  }
+  for_each(spec, "externalIPs", [&](element e) {
+    std::string_view v;
+    if (e.get(v) == simdjson::SUCCESS)
+      if (auto ip = conf::parse_ipv4(v)) s.external_ips.push_back(*ip);
+  });
+  element lb;
+  if (obj["status"]["loadBalancer"].get(lb) == simdjson::SUCCESS)
+    for_each(lb, "ingress", [&](element ing) {
+      if (auto ip = conf::parse_ipv4(str(ing, "ip"))) s.load_balancer_ips.push_back(*ip);
+    });
+
+  simdjson::dom::array ports;
+  if (spec["ports"].get(ports) == simdjson::SUCCESS) for (element p : ports) {
+    ServicePort sp;
+    bool bad = false;
+    sp.name = str(p, "name");
+    auto proto = protocol_of(str(p, "protocol"));
+    auto port = port_number(num(p, "port", bad), false);
+    auto node_port = port_number(num(p, "nodePort", bad), true);
+    if (!proto || !port || !node_port || bad) {
+      error = id + ": port '" + sp.name + "' has a bad protocol, port or nodePort";
+      return std::nullopt;
+    }
+    sp.protocol = *proto;
+    sp.port = *port;
+    sp.node_port = *node_port;
+    // targetPort is IntOrString; absent means "same as port".
+    element tp;
+    int64_t tn;
+    std::string_view tname;
+    if (p["targetPort"].get(tp) != simdjson::SUCCESS) {
+      sp.target_port = sp.port;
+    } else if (tp.get(tn) == simdjson::SUCCESS) {
+      auto t = port_number(tn, false);
+      if (!t) {
+        error = id + ": port '" + sp.name + "' has targetPort out of range";
+        return std::nullopt;
+      }
+      sp.target_port = *t;
+    } else if (tp.get(tname) == simdjson::SUCCESS) {
+      sp.target_port_name = std::string(tname);
+    }
+    s.ports.push_back(std::move(sp));
+  }
+
+  s.affinity_client_ip = str(spec, "sessionAffinity") == "ClientIP";
+  element client_ip;
+  bool bad = false;
+  if (spec["sessionAffinityConfig"]["clientIP"].get(client_ip) == simdjson::SUCCESS)
+    if (auto t = num(client_ip, "timeoutSeconds", bad))
+      s.affinity_timeout_s = static_cast<uint32_t>(std::clamp<int64_t>(*t, 1, 86400));
+  s.external_policy_local = str(spec, "externalTrafficPolicy") == "Local";
+  s.internal_policy_local = str(spec, "internalTrafficPolicy") == "Local";
+  return s;
+}
+
+std::optional<EndpointSliceInfo> endpoint_slice_from_json(element obj, std::string& error) {
+  EndpointSliceInfo es;
+  es.meta = meta_of(obj);
+  const std::string id = "EndpointSlice " + es.meta.ns + "/" + es.meta.name;
+  if (es.meta.name.empty()) {
+    error = "EndpointSlice without metadata.name";
+    return std::nullopt;
+  }
+  es.service_name = label(obj, "kubernetes.io/service-name");
+  const std::string family = str(obj, "addressType");
+  if (family != "IPv4") return es;  // IPv6 and FQDN slices carry nothing for us
+  simdjson::dom::array endpoints;
+  if (obj["endpoints"].get(endpoints) == simdjson::SUCCESS) for (element e : endpoints) {
+    // Every address of an endpoint is the same pod; kube-proxy uses the first.
+    std::string_view a;
+    if (e["addresses"].at(0).error() == simdjson::INDEX_OUT_OF_BOUNDS) continue;
+    Endpoint ep;
+    if (e["addresses"].at(0).get(a) != simdjson::SUCCESS || !conf::parse_ipv4(a)) {
+      error = id + ": malformed endpoint address";
+      return std::nullopt;
+    }
+    ep.address = *conf::parse_ipv4(a);
+    ep.node_name = str(e, "nodeName");
+    ep.zone = str(e, "zone");
+    element cond;
+    if (e["conditions"].get(cond) == simdjson::SUCCESS) {
+      ep.ready = boolean(cond, "ready").value_or(true);
+      ep.serving = boolean(cond, "serving").value_or(ep.ready);
+      ep.terminating = boolean(cond, "terminating").value_or(false);
+    }
+    es.endpoints.push_back(std::move(ep));
+  }
+  simdjson::dom::array ports;
+  if (obj["ports"].get(ports) == simdjson::SUCCESS) for (element p : ports) {
+    EndpointPort ep;
+    bool bad = false;
+    ep.name = str(p, "name");
+    auto proto = protocol_of(str(p, "protocol"));
+    auto port = port_number(num(p, "port", bad), true);
+    if (!proto || !port || bad) {
+      error = id + ": port '" + ep.name + "' has a bad protocol or port";
+      return std::nullopt;
+    }
+    ep.protocol = *proto;
+    ep.port = *port;
+    es.ports.push_back(std::move(ep));
+  }
+  return es;
+}
+
+}  // namespace svcdp::control

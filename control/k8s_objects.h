@@ -1,0 +1,98 @@
+// Kubernetes objects as svcdp needs them: v1 Node, v1 Service and
+// discovery.k8s.io/v1 EndpointSlice, decoded from their JSON form (what
+// the API server sends; the file source converts YAML to the same JSON).
+// One translation, shared by the file source and the API watcher.
+//
+// These are faithful, validated views of the objects, not yet load-
+// balancing decisions: which endpoints serve is decided later (lb/).
+#pragma once
+
+#include "conf/inet.h"
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace svcdp::control {
+
+struct ObjectMeta {
+  std::string ns;
+  std::string name;
+  std::string uid;
+  std::string resource_version;
+};
+
+struct NodeInfo {
+  std::string name;
+  uint32_t internal_ip = 0;  // host order; the node's VTEP address
+  std::vector<conf::Ipv4Prefix> pod_cidrs;
+  // flannel.alpha.coreos.com/backend-data "VtepMAC", when the node has one.
+  std::optional<conf::MacAddr> vtep_mac;
+  std::string zone;  // topology.kubernetes.io/zone
+};
+
+enum class Protocol : uint8_t { TCP, UDP, SCTP };
+
+struct ServicePort {
+  std::string name;
+  Protocol protocol = Protocol::TCP;
+  uint16_t port = 0;
+  uint16_t node_port = 0;  // 0: none
+  // targetPort: a number, or the name of a container port resolved
+  // through the EndpointSlice's ports.
+  uint16_t target_port = 0;
+  std::string target_port_name;
+};
+
+struct ServiceInfo {
+  ObjectMeta meta;
+  std::string type;  // ClusterIP, NodePort, LoadBalancer, ExternalName
+  std::vector<uint32_t> cluster_ips;  // IPv4, host order; empty when headless
+  bool headless = false;              // clusterIP: None
+  std::vector<uint32_t> external_ips;
+  std::vector<uint32_t> load_balancer_ips;  // status.loadBalancer.ingress[].ip
+  std::vector<ServicePort> ports;
+  bool affinity_client_ip = false;
+  uint32_t affinity_timeout_s = 10800;  // Kubernetes' default (3 hours)
+  bool external_policy_local = false;   // externalTrafficPolicy: Local
+  bool internal_policy_local = false;   // internalTrafficPolicy: Local
+  // Label service.kubernetes.io/service-proxy-name: another proxy owns it.
+  bool other_proxy = false;
+};
+
+struct Endpoint {
+  uint32_t address = 0;  // host order
+  std::string node_name;
+  std::string zone;
+  // EndpointConditions (discovery/v1): an absent ready means ready, an
+  // absent serving means "as ready", an absent terminating means false.
+  bool ready = true;
+  bool serving = true;
+  bool terminating = false;
+};
+
+struct EndpointPort {
+  std::string name;
+  Protocol protocol = Protocol::TCP;
+  uint16_t port = 0;  // 0: unset (all ports)
+};
+
+struct EndpointSliceInfo {
+  ObjectMeta meta;
+  std::string service_name;  // label kubernetes.io/service-name
+  std::vector<Endpoint> endpoints;
+  std::vector<EndpointPort> ports;
+};
+
+// Each returns the decoded object, or nullopt with `error` saying what is
+// wrong ("Service shop/x: port 0 out of range"). Thread: control.
+std::optional<NodeInfo> node_from_json(simdjson::dom::element obj, std::string& error);
+std::optional<ServiceInfo> service_from_json(simdjson::dom::element obj, std::string& error);
+std::optional<EndpointSliceInfo> endpoint_slice_from_json(simdjson::dom::element obj, std::string& error);
+
+const char* protocol_name(Protocol p);
+
+}  // namespace svcdp::control

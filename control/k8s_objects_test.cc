@@ -1,0 +1,150 @@
+#include "control/cluster_file.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace svcdp::control {
+namespace {
+
+const std::string kFixtures = SVCDP_FIXTURES "/kube-api/";
+
+ClusterObjects fixture(const char* file) {
+  if (!std::filesystem::exists(kFixtures + file)) return {};
+  return load_cluster_file(kFixtures + file);
+}
+
+const ServiceInfo* find(const ClusterObjects& c, const std::string& ns, const std::string& name) {
+  for (const auto& s : c.services)
+    if (s.meta.ns == ns && s.meta.name == name) return &s;
+  return nullptr;
+}
+
+TEST(K8sObjects, ServicesFromTheRealApiServer) {
+  auto c = fixture("list-services.json");
+  if (c.services.empty()) GTEST_SKIP() << "fixtures not found at " << kFixtures;
+  EXPECT_TRUE(c.skipped.empty());
+  const ServiceInfo* payments = find(c, "shop", "payments");
+  ASSERT_NE(payments, nullptr);
+  EXPECT_EQ(payments->type, "ClusterIP");
+  ASSERT_EQ(payments->cluster_ips.size(), 1u);
+  EXPECT_EQ(conf::format_ipv4(payments->cluster_ips[0]), "10.96.100.10");
+  ASSERT_EQ(payments->ports.size(), 1u);
+  EXPECT_EQ(payments->ports[0].name, "http");
+  EXPECT_EQ(payments->ports[0].port, 80);
+  EXPECT_EQ(payments->ports[0].target_port, 8080);
+  EXPECT_EQ(payments->ports[0].protocol, Protocol::TCP);
+  EXPECT_FALSE(payments->affinity_client_ip);
+  EXPECT_EQ(payments->affinity_timeout_s, 10800u);
+
+  const ServiceInfo* headless = find(c, "shop", "payments-headless");
+  ASSERT_NE(headless, nullptr);
+  EXPECT_TRUE(headless->headless);
+  EXPECT_TRUE(headless->cluster_ips.empty());
+
+  const ServiceInfo* np = find(c, "shop", "payments-nodeport");
+  ASSERT_NE(np, nullptr);
+  EXPECT_EQ(np->type, "NodePort");
+  EXPECT_NE(np->ports.at(0).node_port, 0);
+}
+
+TEST(K8sObjects, EndpointSlicesFromTheRealApiServer) {
+  auto c = fixture("list-endpointslices.json");
+  if (c.slices.empty()) GTEST_SKIP() << "fixtures not found at " << kFixtures;
+  EXPECT_TRUE(c.skipped.empty());
+  const EndpointSliceInfo* slice = nullptr;
+  for (const auto& s : c.slices)
+    if (s.meta.name == "payments-7x9kq") slice = &s;
+  ASSERT_NE(slice, nullptr);
+  EXPECT_EQ(slice->service_name, "payments");
+  ASSERT_EQ(slice->endpoints.size(), 3u);
+  EXPECT_EQ(conf::format_ipv4(slice->endpoints[0].address), "10.244.1.10");
+  EXPECT_EQ(slice->endpoints[0].node_name, "node-a");
+  EXPECT_EQ(slice->endpoints[0].zone, "zone-1");
+  EXPECT_TRUE(slice->endpoints[0].ready);
+  ASSERT_EQ(slice->ports.size(), 1u);
+  EXPECT_EQ(slice->ports[0].port, 8080);
+}
+
+TEST(K8sObjects, ServiceFieldsFromYaml) {
+  auto c = parse_cluster_text(R"(
+apiVersion: v1
+kind: Service
+metadata:
+  name: dns
+  namespace: kube-system
+  labels: {service.kubernetes.io/service-proxy-name: other}
+spec:
+  type: LoadBalancer
+  clusterIP: 10.96.0.10
+  externalIPs: [192.0.2.10]
+  ports:
+  - {name: dns, protocol: UDP, port: 53, targetPort: dns, nodePort: 30053}
+  - {name: dns-tcp, protocol: TCP, port: 53}
+  sessionAffinity: ClientIP
+  sessionAffinityConfig: {clientIP: {timeoutSeconds: 60}}
+  externalTrafficPolicy: Local
+  internalTrafficPolicy: Local
+status:
+  loadBalancer: {ingress: [{ip: 198.51.100.7}]}
+)",
+                              "yaml");
+  ASSERT_EQ(c.services.size(), 1u);
+  const ServiceInfo& s = c.services[0];
+  EXPECT_TRUE(s.other_proxy);
+  EXPECT_EQ(conf::format_ipv4(s.external_ips.at(0)), "192.0.2.10");
+  EXPECT_EQ(conf::format_ipv4(s.load_balancer_ips.at(0)), "198.51.100.7");
+  EXPECT_EQ(s.ports[0].protocol, Protocol::UDP);
+  EXPECT_EQ(s.ports[0].target_port_name, "dns");
+  EXPECT_EQ(s.ports[0].node_port, 30053);
+  EXPECT_EQ(s.ports[1].target_port, 53) << "absent targetPort is the port";
+  EXPECT_TRUE(s.affinity_client_ip);
+  EXPECT_EQ(s.affinity_timeout_s, 60u);
+  EXPECT_TRUE(s.external_policy_local);
+  EXPECT_TRUE(s.internal_policy_local);
+}
+
+TEST(K8sObjects, EndpointConditionsDefaultAsTheApiSays) {
+  auto c = parse_cluster_text(R"(
+kind: EndpointSlice
+metadata: {name: s-1, namespace: ns, labels: {kubernetes.io/service-name: s}}
+addressType: IPv4
+endpoints:
+- addresses: [10.244.1.5]
+- addresses: [10.244.1.6]
+  conditions: {ready: false}
+- addresses: [10.244.1.7]
+  conditions: {ready: false, serving: true, terminating: true}
+- addresses: []
+ports: [{name: http, port: 8080}]
+)",
+                              "yaml");
+  ASSERT_EQ(c.slices.size(), 1u);
+  const auto& e = c.slices[0].endpoints;
+  ASSERT_EQ(e.size(), 3u) << "an endpoint without addresses is skipped";
+  EXPECT_TRUE(e[0].ready && e[0].serving && !e[0].terminating) << "absent conditions: ready";
+  EXPECT_TRUE(!e[1].ready && !e[1].serving) << "absent serving follows ready";
+  EXPECT_TRUE(!e[2].ready && e[2].serving && e[2].terminating);
+}
+
+TEST(K8sObjects, BadObjectsAreSkippedWithAReason) {
+  auto c = parse_cluster_text(R"(
+kind: List
+items:
+- {kind: Service, metadata: {name: a, namespace: n}, spec: {clusterIP: 10.0.0.1, ports: [{port: 70000}]}}
+- {kind: Service, metadata: {name: b, namespace: n}, spec: {clusterIP: 10.0.0.1, ports: [{port: 80, protocol: ICMP}]}}
+- {kind: Service, metadata: {name: c, namespace: n}, spec: {clusterIP: not-an-ip}}
+- {kind: Service, metadata: {name: d, namespace: n}}
+- {kind: EndpointSlice, metadata: {name: e, namespace: n}, addressType: IPv4, endpoints: [{addresses: [x]}]}
+- {kind: EndpointSlice, metadata: {name: f, namespace: n}, addressType: IPv4, ports: [{port: "http"}]}
+- {kind: Service, metadata: {name: ok, namespace: n}, spec: {clusterIP: 10.0.0.2, ports: [{port: 80}]}}
+)",
+                              "bad");
+  ASSERT_EQ(c.services.size(), 1u);
+  EXPECT_EQ(c.services[0].meta.name, "ok");
+  ASSERT_EQ(c.skipped.size(), 6u);
+  EXPECT_NE(c.skipped[0].find("n/a"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace svcdp::control
