@@ -36,6 +36,9 @@ po::options_description describe(Options& o) {
        "DPDK device of the uplink (physical network, VXLAN to other nodes), e.g. 0000:3b:00.0 or net_af_packet0")
       ("pods", po::value(&o.pods)->value_name("DEVICE"),
        "DPDK device of the pods port (local pods)")
+      ("exception-iface", po::value(&o.exception_iface)->value_name("NAME"),
+       "create kernel TAP interface NAME (with the uplink's MAC) for traffic svcdp does not own: "
+       "SSH, kubelet, IPv6, ARP for the node address; give it the node's address (default: none, such traffic is dropped)")
       ("mtu", po::value(&o.mtu)->default_value(o.mtu)->value_name("BYTES"),
        "uplink IP MTU; encapsulated packets larger than this are dropped")
       ("rx-desc", po::value(&o.rx_desc)->default_value(o.rx_desc)->value_name("N"), "RX descriptors per queue")

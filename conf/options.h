@@ -19,6 +19,7 @@ struct Options {
   std::string cluster_file;  // Kubernetes objects (Nodes, later Services)
   std::string uplink;        // DPDK device name of the uplink port
   std::string pods;          // DPDK device name of the pods port
+  std::string exception_iface;  // kernel TAP for traffic svcdp does not own
   uint32_t vni = 1;
   uint16_t vxlan_port = 4789;
   std::string uplink_gateway;  // empty: every VTEP is on-link

@@ -10,6 +10,7 @@
 #include "control/log.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/error.h"
+#include "dataplane/port.h"
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -83,23 +84,25 @@ void print_counters(const dp::Dataplane& dp, const conf::Options& o) {
   const dp::Counters c = dp.totals();
   std::printf("svcdp: counters (generation %llu, %u worker%s)\n", static_cast<unsigned long long>(dp.generation()),
               dp.worker_count(), dp.worker_count() == 1 ? "" : "s");
-  std::printf("  %-7s %-22s %12s %12s %12s %10s %10s %10s\n", "port", "device", "rx_packets", "tx_packets",
+  std::printf("  %-9s %-22s %12s %12s %12s %10s %10s %10s\n", "port", "device", "rx_packets", "tx_packets",
               "rx_bytes", "rx_missed", "rx_errors", "tx_errors");
-  const std::string devices[] = {o.uplink, o.pods};
+  const std::string devices[] = {o.uplink, o.pods, o.exception_iface};
   for (size_t r = 0; r < dp::kRoleCount; ++r) {
+    if (dp.port_id(static_cast<dp::Role>(r)) == dp::kNoPort) continue;
     rte_eth_stats st{};
     rte_eth_stats_get(dp.port_id(static_cast<dp::Role>(r)), &st);
-    std::printf("  %-7s %-22s %12llu %12llu %12llu %10llu %10llu %10llu\n", dp::kRoleNames[r], devices[r].c_str(),
+    std::printf("  %-9s %-22s %12llu %12llu %12llu %10llu %10llu %10llu\n", dp::kRoleNames[r], devices[r].c_str(),
                 static_cast<unsigned long long>(st.ipackets), static_cast<unsigned long long>(st.opackets),
                 static_cast<unsigned long long>(st.ibytes), static_cast<unsigned long long>(st.imissed),
                 static_cast<unsigned long long>(st.ierrors), static_cast<unsigned long long>(st.oerrors));
   }
   std::printf("  workers: rx uplink=%llu pods=%llu  tx uplink=%llu pods=%llu  vxlan_encap=%llu vxlan_decap=%llu "
-              "forwarded_local=%llu punted=%llu\n",
+              "forwarded_local=%llu punted=%llu to_kernel=%llu\n",
               static_cast<unsigned long long>(c.rx_packets[0]), static_cast<unsigned long long>(c.rx_packets[1]),
               static_cast<unsigned long long>(c.tx_packets[0]), static_cast<unsigned long long>(c.tx_packets[1]),
               static_cast<unsigned long long>(c.vxlan_encap), static_cast<unsigned long long>(c.vxlan_decap),
-              static_cast<unsigned long long>(c.forwarded_local), static_cast<unsigned long long>(c.punted));
+              static_cast<unsigned long long>(c.forwarded_local), static_cast<unsigned long long>(c.punted),
+              static_cast<unsigned long long>(c.to_kernel));
   std::printf("  drops by reason:\n");
   bool any = false;
   for (size_t i = 0; i < dp::kDropCount; ++i) {
@@ -132,6 +135,11 @@ int run(const conf::Options& o) {
   cfg.neigh_capacity = o.neigh_capacity;
   cfg.neigh_timers.reachable_ns = uint64_t{o.neigh_reachable_s} * 1'000'000'000;
 
+  std::unique_ptr<dp::TapDevice> tap;
+  if (!o.exception_iface.empty()) {
+    tap = std::make_unique<dp::TapDevice>(o.exception_iface, dp::port_mac_by_name(o.uplink));
+    cfg.exception_device = tap->device();
+  }
   dp::Dataplane dataplane(cfg);
   uint64_t generation = 1;
   dataplane.publish(load_fib(o, dataplane.mac(dp::Role::UPLINK), generation));

@@ -20,6 +20,7 @@ struct alignas(64) Counters {
   uint64_t vxlan_decap = 0;
   uint64_t forwarded_local = 0;
   uint64_t punted = 0;
+  uint64_t to_kernel = 0;
   uint64_t busy_cycles = 0;
   uint64_t idle_cycles = 0;
 
@@ -36,6 +37,7 @@ struct alignas(64) Counters {
     vxlan_decap += o.vxlan_decap;
     forwarded_local += o.forwarded_local;
     punted += o.punted;
+    to_kernel += o.to_kernel;
     busy_cycles += o.busy_cycles;
     idle_cycles += o.idle_cycles;
     return *this;

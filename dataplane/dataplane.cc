@@ -38,12 +38,12 @@ Dataplane::Dataplane(const DataplaneConfig& c)
     throw DataplaneError("cannot create a pool of " + std::to_string(mbufs) + " mbufs: " + rte_strerror(rte_errno) +
                          " (more memory: EAL -m, or hugepages)");
 
-  const std::array<std::string, kRoleCount> devices = {c.uplink_device, c.pods_device};
-  for (size_t r = 0; r < kRoleCount; ++r) {
-    PortSetup ps{devices[r], static_cast<Role>(r), static_cast<uint16_t>(c.workers), c.rx_desc, c.tx_desc};
-    port_ids_[r] = port_configure(ps, pool_);
-    port_open_[r] = true;
-    macs_[r] = port_mac(port_ids_[r]);
+  const std::array<std::string, kRoleCount> devices = {c.uplink_device, c.pods_device, c.exception_device};
+  for (Role role : {Role::UPLINK, Role::PODS, Role::EXCEPTION}) {
+    if (devices[idx(role)].empty()) continue;
+    PortSetup ps{devices[idx(role)], role, static_cast<uint16_t>(c.workers), c.rx_desc, c.tx_desc};
+    port_ids_[idx(role)] = port_configure(ps, pool_);
+    macs_[idx(role)] = port_mac(port_ids_[idx(role)]);
   }
   if (port_ids_[0] == port_ids_[1]) throw DataplaneError("uplink and pods are the same port");
 
@@ -67,14 +67,15 @@ Dataplane::Dataplane(const DataplaneConfig& c)
       neigh_, pool_, macs_, control_counters_, [this](rte_mbuf* m, Role out) { send_from_control(m, out); },
       c.neigh_timers);
 
-  for (size_t r = 0; r < kRoleCount; ++r) port_start(port_ids_[r], devices[r]);
+  for (size_t r = 0; r < kRoleCount; ++r)
+    if (port_ids_[r] != kNoPort) port_start(port_ids_[r], devices[r]);
 }
 
 Dataplane::~Dataplane() {
   stop();
   neigh_control_.reset();
   for (size_t r = 0; r < kRoleCount; ++r)
-    if (port_open_[r]) port_stop(port_ids_[r]);
+    if (port_ids_[r] != kNoPort) port_stop(port_ids_[r]);
   for (auto* rings : {&to_control_, &from_control_})
     for (rte_ring* ring : *rings) {
       void* m;
@@ -85,8 +86,11 @@ Dataplane::~Dataplane() {
 }
 
 void Dataplane::publish(std::unique_ptr<Fib> fib) {
-  neigh_control_->set_local_addresses(Role::UPLINK, {fib->node_ip});
-  neigh_control_->set_local_addresses(Role::PODS, {fib->pod_gateway});
+  // With an exception port the kernel owns the node's address and answers
+  // ARP for it; svcdp still uses it as the source of its own requests.
+  neigh_control_->set_addresses(Role::UPLINK, fib->node_ip,
+                                has(Role::EXCEPTION) ? std::vector<be32>{} : std::vector<be32>{fib->node_ip});
+  neigh_control_->set_addresses(Role::PODS, fib->pod_gateway, {fib->pod_gateway});
   fib_.publish(std::move(fib));
 }
 
@@ -116,13 +120,24 @@ void Dataplane::control_poll(uint64_t now_ns) {
     for (unsigned i = 0; i < n; ++i) {
       auto* m = static_cast<rte_mbuf*>(batch[i]);
       const PktMeta* meta = pkt_meta(m);
-      if (meta->punt == Punt::ARP)
+      if (meta->punt == Punt::ARP) {
+        if (meta->in_role == Role::UPLINK && has(Role::EXCEPTION)) copy_to_kernel(m);
         neigh_control_->handle_arp(m, meta->in_role, now_ns);
+      }
       else
         neigh_control_->resolve(m, now_ns);
     }
   }
   neigh_control_->tick(now_ns);
+}
+
+void Dataplane::copy_to_kernel(const rte_mbuf* m) {
+  rte_mbuf* copy = rte_pktmbuf_copy(m, pool_, 0, UINT32_MAX);
+  if (copy == nullptr) {
+    control_counters_.drop(Drop::kNoMbuf);
+    return;
+  }
+  send_from_control(copy, Role::EXCEPTION);
 }
 
 void Dataplane::send_from_control(rte_mbuf* m, Role out) {

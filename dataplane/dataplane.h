@@ -33,6 +33,9 @@ struct DataplaneConfig {
   uint32_t mbufs = 0;  // 0: derived from the above
   uint32_t neigh_capacity = 4096;
   NeighTimers neigh_timers;
+  // DPDK device of the exception path to the node's kernel (a TapDevice,
+  // a virtio-user port, or a ring in tests); empty: none.
+  std::string exception_device;
 };
 
 class Dataplane {
@@ -60,6 +63,7 @@ class Dataplane {
 
   Worker& worker(unsigned i) { return *workers_[i]; }
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
+  // kNoPort for a role without a port.
   uint16_t port_id(Role r) const { return port_ids_[idx(r)]; }
   const rte_ether_addr& mac(Role r) const { return macs_[idx(r)]; }
   rte_mempool* pool() const { return pool_; }
@@ -71,11 +75,13 @@ class Dataplane {
 
  private:
   void send_from_control(rte_mbuf* m, Role out);
+  // Uplink ARP also goes to the kernel, which keeps its own neighbours.
+  void copy_to_kernel(const rte_mbuf* m);
+  bool has(Role r) const { return port_ids_[idx(r)] != kNoPort; }
 
   DataplaneConfig config_;
   rte_mempool* pool_ = nullptr;
-  std::array<uint16_t, kRoleCount> port_ids_{};
-  std::array<bool, kRoleCount> port_open_{};
+  std::array<uint16_t, kRoleCount> port_ids_{kNoPort, kNoPort, kNoPort};
   std::array<rte_ether_addr, kRoleCount> macs_{};
   std::vector<rte_ring*> to_control_;
   std::vector<rte_ring*> from_control_;
@@ -86,6 +92,7 @@ class Dataplane {
   std::unique_ptr<NeighControl> neigh_control_;
   std::atomic<bool> stop_{false};
   std::vector<unsigned> lcores_;
+
 };
 
 }  // namespace svcdp::dp

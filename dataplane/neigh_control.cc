@@ -32,14 +32,15 @@ void NeighControl::handle_arp(rte_mbuf* m, Role in, uint64_t now_ns) {
     rte_pktmbuf_free(m);
     return;
   }
-  const bool for_us = is_local(in, arp->target_ip);
+  const bool answer = is_local(in, arp->target_ip);
+  const bool ours = answer || arp->target_ip == source_[idx(in)];
   // Sender 0.0.0.0 is an address probe (RFC 5227): nothing to learn.
   if (arp->sender_ip != 0) {
-    if (auto slot = for_us ? table_.find_or_insert(in, arp->sender_ip) : table_.find(in, arp->sender_ip))
+    if (auto slot = ours ? table_.find_or_insert(in, arp->sender_ip) : table_.find(in, arp->sender_ip))
       learn(*slot, in, arp->sender_ip, arp->sender_mac, now_ns);
   }
-  if (arp->op != RTE_ARP_OP_REQUEST || !for_us) {
-    if (arp->op == RTE_ARP_OP_REQUEST) counters_.drop(Drop::kArpNotForUs);
+  if (arp->op != RTE_ARP_OP_REQUEST || !answer) {
+    if (arp->op == RTE_ARP_OP_REQUEST && !ours) counters_.drop(Drop::kArpNotForUs);
     rte_pktmbuf_free(m);
     return;
   }
@@ -122,7 +123,6 @@ void NeighControl::tick(uint64_t now_ns) {
 }
 
 void NeighControl::send_request(const Entry& e, bool unicast) {
-  const auto& local = local_[idx(e.role)];
   rte_mbuf* m = rte_pktmbuf_alloc(pool_);
   if (m == nullptr) {
     counters_.drop(Drop::kNoMbuf);
@@ -132,7 +132,7 @@ void NeighControl::send_request(const Entry& e, bool unicast) {
   rte_ether_addr bcast;
   std::memset(bcast.addr_bytes, 0xff, sizeof bcast.addr_bytes);
   const rte_ether_addr zero{};
-  build_arp(frame, RTE_ARP_OP_REQUEST, unicast ? e.mac : bcast, macs_[idx(e.role)], local.empty() ? 0 : local[0],
+  build_arp(frame, RTE_ARP_OP_REQUEST, unicast ? e.mac : bcast, macs_[idx(e.role)], source_[idx(e.role)],
             zero, e.ip);
   send_(m, e.role);
 }

@@ -35,8 +35,12 @@ class NeighControl {
                Counters& counters, SendFn send, NeighTimers timers = {});
   ~NeighControl();
 
-  // The addresses svcdp answers ARP for on each port. Thread: control.
-  void set_local_addresses(Role role, std::vector<be32> addrs) { local_[idx(role)] = std::move(addrs); }
+  // svcdp's address on a port (the source of its ARP requests) and the
+  // addresses it answers ARP for there. Thread: control.
+  void set_addresses(Role role, be32 source, std::vector<be32> answer_for) {
+    source_[idx(role)] = source;
+    local_[idx(role)] = std::move(answer_for);
+  }
 
   // An ARP frame a worker punted. Takes the mbuf. Thread: control.
   void handle_arp(rte_mbuf* m, Role in, uint64_t now_ns);
@@ -72,6 +76,7 @@ class NeighControl {
   Counters& counters_;
   SendFn send_;
   NeighTimers timers_;
+  std::array<be32, kRoleCount> source_{};
   std::array<std::vector<be32>, kRoleCount> local_;
   std::unordered_map<uint32_t, Entry> state_;  // by table slot
 };

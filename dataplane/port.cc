@@ -2,6 +2,7 @@
 
 #include "dataplane/error.h"
 
+#include <rte_bus_vdev.h>
 #include <rte_ethdev.h>
 
 #include <algorithm>
@@ -66,6 +67,24 @@ void port_start(uint16_t port_id, const std::string& device) {
 void port_stop(uint16_t port_id) {
   rte_eth_dev_stop(port_id);
   rte_eth_dev_close(port_id);
+}
+
+TapDevice::TapDevice(const std::string& iface, const rte_ether_addr& mac) : device_("net_tap_" + iface) {
+  char mac_text[RTE_ETHER_ADDR_FMT_SIZE];
+  rte_ether_format_addr(mac_text, sizeof mac_text, &mac);
+  const std::string args = "iface=" + iface + ",mac=" + mac_text;
+  if (int rc = rte_vdev_init(device_.c_str(), args.c_str()); rc != 0)
+    throw DataplaneError("exception port: cannot create TAP interface '" + iface + "' (" + std::strerror(-rc) +
+                         "; needs /dev/net/tun and CAP_NET_ADMIN)");
+}
+
+TapDevice::~TapDevice() { rte_vdev_uninit(device_.c_str()); }
+
+rte_ether_addr port_mac_by_name(const std::string& device) {
+  uint16_t port_id;
+  if (rte_eth_dev_get_port_by_name(device.c_str(), &port_id) != 0)
+    throw DataplaneError("no DPDK device named '" + device + "'");
+  return port_mac(port_id);
 }
 
 rte_ether_addr port_mac(uint16_t port_id) {

@@ -24,6 +24,24 @@ struct PortSetup {
 // Thread: main, after EAL init.
 uint16_t port_configure(const PortSetup& setup, rte_mempool* pool);
 
+// A kernel TAP interface made by the net_tap PMD, removed on destruction.
+// The kernel side gets `mac` (the uplink's), so frames pass between the
+// uplink and the kernel unchanged. Throws DataplaneError. Thread: main.
+class TapDevice {
+ public:
+  TapDevice(const std::string& iface, const rte_ether_addr& mac);
+  ~TapDevice();
+  TapDevice(const TapDevice&) = delete;
+  TapDevice& operator=(const TapDevice&) = delete;
+  const std::string& device() const { return device_; }
+
+ private:
+  std::string device_;
+};
+
+// MAC of a device by name, before it is configured. Thread: main.
+rte_ether_addr port_mac_by_name(const std::string& device);
+
 // Thread: main.
 void port_start(uint16_t port_id, const std::string& device);
 void port_stop(uint16_t port_id);

@@ -40,6 +40,7 @@ unsigned Worker::poll() {
   rte_mbuf* pkts[kMaxBurst];
   unsigned total = 0;
   for (size_t r = 0; r < kRoleCount; ++r) {
+    if (s_.port_ids[r] == kNoPort) continue;
     const Role role = static_cast<Role>(r);
     const uint16_t n = rte_eth_rx_burst(s_.port_ids[r], static_cast<uint16_t>(s_.id), pkts, s_.burst);
     counters_.rx_packets[r] += n;
@@ -53,7 +54,8 @@ unsigned Worker::poll() {
   // Frames the control thread built or resolved (ARP, held packets).
   const unsigned n = rte_ring_sc_dequeue_burst(s_.from_control, reinterpret_cast<void**>(pkts), s_.burst, nullptr);
   for (unsigned i = 0; i < n; ++i) tx(pkt_meta(pkts[i])->out_role, pkts[i]);
-  for (size_t r = 0; r < kRoleCount; ++r) flush(static_cast<Role>(r));
+  for (size_t r = 0; r < kRoleCount; ++r)
+    if (s_.port_ids[r] != kNoPort) flush(static_cast<Role>(r));
   return total + n;
 }
 
@@ -62,11 +64,16 @@ void Worker::input(Role in, rte_mbuf* m, const Fib& fib) {
   if (m->nb_segs != 1) return drop(m, Drop::kMbufChained);
   const uint32_t len = rte_pktmbuf_data_len(m);
   if (len < sizeof(rte_ether_hdr)) return drop(m, Drop::kEthRunt);
+  // What the node's kernel sends leaves through the uplink as it is.
+  if (in == Role::EXCEPTION) return tx(Role::UPLINK, m);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   if (!rte_is_same_ether_addr(&eth->dst_addr, &s_.macs[idx(in)]) && !rte_is_broadcast_ether_addr(&eth->dst_addr))
     return drop(m, Drop::kEthNotForUs);
   if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) return punt(m, Punt::ARP, in, 0);
-  if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) return drop(m, Drop::kEthertypeUnsupported);
+  if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+    if (in == Role::UPLINK) return to_kernel(m, Drop::kEthertypeUnsupported);
+    return drop(m, Drop::kEthertypeUnsupported);
+  }
 
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
   if (auto bad = check_ipv4(ip, len - sizeof(rte_ether_hdr))) return drop(m, *bad);
@@ -86,7 +93,13 @@ void Worker::uplink_ipv4(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
     auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
     if (udp->dst_port == fib.vxlan_port) return vxlan_decap(m, udp, avail, fib);
   }
-  drop(m, Drop::kIpLocalUnhandled);
+  to_kernel(m, Drop::kIpLocalUnhandled);
+}
+
+void Worker::to_kernel(rte_mbuf* m, Drop otherwise) {
+  if (s_.port_ids[idx(Role::EXCEPTION)] == kNoPort) return drop(m, otherwise);
+  ++counters_.to_kernel;
+  tx(Role::EXCEPTION, m);
 }
 
 // RFC 7348 section 5: strip outer Ethernet, IPv4, UDP and VXLAN headers of

@@ -5,9 +5,11 @@
 // the stages below, and flushes TX buffers; ARP and packets whose next hop
 // is unresolved go to the control thread over a single-producer ring.
 //
-//   uplink: eth_input → ipv4_input → vxlan_decap → pods_output
-//   pods:   eth_input → ipv4_input → route → vxlan_encap → uplink_output
-//                                          ↘ pods_output (pod on this node)
+//   uplink:    eth_input → ipv4_input → vxlan_decap → pods_output
+//                                    ↘ to_kernel (node's own traffic, non-IPv4)
+//   pods:      eth_input → ipv4_input → route → vxlan_encap → uplink_output
+//                                             ↘ pods_output (pod on this node)
+//   exception: → uplink (what the node's kernel sends)
 #pragma once
 
 #include "dataplane/counters.h"
@@ -30,7 +32,7 @@ inline constexpr uint16_t kMaxBurst = 64;
 
 struct WorkerSetup {
   unsigned id = 0;  // also the queue index on every port and the RCU thread id
-  std::array<uint16_t, kRoleCount> port_ids{};
+  std::array<uint16_t, kRoleCount> port_ids{kNoPort, kNoPort, kNoPort};
   std::array<rte_ether_addr, kRoleCount> macs{};
   uint16_t burst = 32;
   uint16_t mtu = 1500;
@@ -70,6 +72,9 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // hands it to the control thread, which resolves and sends it.
   void neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexthop);
   void punt(rte_mbuf* m, Punt why, Role role, be32 nexthop);
+  // Hands an uplink frame svcdp does not own to the node's kernel, or
+  // drops it for `otherwise` when there is no exception port.
+  void to_kernel(rte_mbuf* m, Drop otherwise);
   void drop(rte_mbuf* m, Drop why) {
     counters_.drop(why);
     rte_pktmbuf_free(m);

@@ -67,6 +67,10 @@ class Pipeline : public ::testing::Test {
     DataplaneConfig c;
     c.uplink_device = up_.name;
     c.pods_device = pods_.name;
+    if (with_kernel()) {
+      kernel_ = make_port("kernel" + std::to_string(instance));
+      c.exception_device = kernel_.name;
+    }
     c.workers = 1;
     c.rx_desc = c.tx_desc = 128;
     c.mbufs = 4095;
@@ -89,7 +93,8 @@ class Pipeline : public ::testing::Test {
 
   void TearDown() override {
     dp_.reset();
-    for (RingPort* p : {&up_, &pods_}) {
+    for (RingPort* p : {&up_, &pods_, &kernel_}) {
+      if (p->rx == nullptr) continue;
       drain_ring(p->rx);
       drain_ring(p->tx);
       rte_ring_free(p->rx);
@@ -170,7 +175,9 @@ class Pipeline : public ::testing::Test {
     run();
   }
 
-  RingPort up_, pods_;
+  virtual bool with_kernel() const { return false; }
+
+  RingPort up_, pods_, kernel_;
   std::unique_ptr<Dataplane> dp_;
   Mac up_mac_{}, pods_mac_{};
   uint64_t now_ = 1'000'000'000;
@@ -391,6 +398,49 @@ TEST_F(Pipeline, ArpForAnAddressWeDoNotOwnIsCountedNotAnswered) {
   EXPECT_TRUE(sent(pods_).empty());
   EXPECT_EQ(drops(Drop::kArpNotForUs), 1u);
   EXPECT_EQ(drops(Drop::kArpMalformed), 1u);
+}
+
+// With an exception port the node's kernel gets what svcdp does not own,
+// and what it sends leaves through the uplink untouched.
+class PipelineWithKernel : public Pipeline {
+ protected:
+  bool with_kernel() const override { return true; }
+};
+
+TEST_F(PipelineWithKernel, NodeTrafficGoesToTheKernelAndBack) {
+  const Bytes ssh = Frame().eth(up_mac_, kRemoteMac, 0x0800).ipv4(kRemoteIp, kNodeIp, 6).tcp(40000, 22, 2).build();
+  const Bytes ipv6 = Frame().eth(up_mac_, kRemoteMac, 0x86dd).payload(60).build();
+  inject(up_, ssh);
+  inject(up_, ipv6);
+  run(1);
+  auto got = sent(kernel_);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], ssh);
+  EXPECT_EQ(got[1], ipv6);
+
+  const Bytes reply = Frame().eth(kRemoteMac, up_mac_, 0x0800).ipv4(kNodeIp, kRemoteIp, 6).tcp(22, 40000, 0x12).build();
+  inject(kernel_, reply);
+  run(1);
+  auto out = sent(up_);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], reply);
+  EXPECT_EQ(dp_->totals().to_kernel, 2u);
+}
+
+TEST_F(PipelineWithKernel, TheKernelAnswersArpForTheNodeAddress) {
+  const Bytes who_has =
+      Frame().eth(testing::kBroadcast, kRemoteMac, 0x0806).arp(1, kRemoteMac, kRemoteIp, kZero, kNodeIp).pad_to(60).build();
+  inject(up_, who_has);
+  run();
+  EXPECT_TRUE(sent(up_).empty()) << "svcdp leaves the answer to the kernel";
+  auto got = sent(kernel_);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0], who_has);
+  EXPECT_EQ(drops(Drop::kArpNotForUs), 0u);
+  // ...and learned the asker, so the tunnel to it needs no ARP of its own.
+  inject(pods_, pod_to_remote_udp(pods_mac_));
+  run(1);
+  EXPECT_EQ(sent(up_).size(), 1u);
 }
 
 }  // namespace
