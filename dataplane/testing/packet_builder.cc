@@ -20,13 +20,16 @@ void set16(Bytes& b, size_t at, uint16_t v) {
 void put_mac(Bytes& b, const Mac& m) { b.insert(b.end(), m.begin(), m.end()); }
 
 // RFC 1071, straightforwardly.
-uint16_t checksum(const uint8_t* p, size_t n) {
-  uint32_t sum = 0;
+uint32_t sum16(const uint8_t* p, size_t n, uint32_t sum = 0) {
   for (size_t i = 0; i + 1 < n; i += 2) sum += uint32_t{p[i]} << 8 | p[i + 1];
   if (n & 1) sum += uint32_t{p[n - 1]} << 8;
+  return sum;
+}
+uint16_t finish(uint32_t sum) {
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<uint16_t>(~sum);
 }
+uint16_t checksum(const uint8_t* p, size_t n) { return finish(sum16(p, n)); }
 
 }  // namespace
 
@@ -65,8 +68,8 @@ Frame& Frame::ipv4(uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl, bool 
   return *this;
 }
 
-Frame& Frame::udp(uint16_t sport, uint16_t dport) {
-  marks_.push_back({Mark::UDP, b_.size()});
+Frame& Frame::udp(uint16_t sport, uint16_t dport, bool checksum) {
+  marks_.push_back({checksum ? Mark::UDP_CSUM : Mark::UDP, b_.size()});
   put16(b_, sport);
   put16(b_, dport);
   put16(b_, 0);
@@ -74,16 +77,26 @@ Frame& Frame::udp(uint16_t sport, uint16_t dport) {
   return *this;
 }
 
-Frame& Frame::tcp(uint16_t sport, uint16_t dport, uint8_t flags) {
+Frame& Frame::tcp(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t window) {
+  marks_.push_back({Mark::TCP, b_.size()});
   put16(b_, sport);
   put16(b_, dport);
-  put32(b_, 1000);
-  put32(b_, 0);
+  put32(b_, seq);
+  put32(b_, ack);
   b_.push_back(0x50);
   b_.push_back(flags);
-  put16(b_, 65535);
+  put16(b_, window);
   put16(b_, 0);
   put16(b_, 0);
+  return *this;
+}
+
+Frame& Frame::icmp(uint8_t type, uint8_t code, uint32_t rest) {
+  marks_.push_back({Mark::ICMP, b_.size()});
+  b_.push_back(type);
+  b_.push_back(code);
+  put16(b_, 0);
+  put32(b_, rest);
   return *this;
 }
 
@@ -112,13 +125,40 @@ Frame& Frame::pad_to(size_t n) {
 Bytes Frame::build() const {
   Bytes b = b_;
   // Innermost first so that outer lengths cover finished inner headers.
+  // The IPv4 header that carries each transport header: the closest
+  // preceding one (pseudo-header, RFC 768 / RFC 9293 section 3.1).
+  auto ip_before = [&](size_t at) {
+    size_t ip = 0;
+    for (const Mark& m : marks_)
+      if (m.kind == Mark::IPV4 && m.offset < at) ip = m.offset;
+    return ip;
+  };
+  auto pseudo = [&](size_t ip, size_t len) {
+    uint32_t s = sum16(&b[ip + 12], 8);
+    return s + b[ip + 9] + static_cast<uint32_t>(len);
+  };
   for (auto it = marks_.rbegin(); it != marks_.rend(); ++it) {
-    const size_t len = b.size() - it->offset;
-    if (it->kind == Mark::UDP) {
-      set16(b, it->offset + 4, static_cast<uint16_t>(len));
-    } else {
-      set16(b, it->offset + 2, static_cast<uint16_t>(len));
-      set16(b, it->offset + 10, checksum(&b[it->offset], 20));
+    const size_t at = it->offset;
+    const size_t len = b.size() - at;
+    switch (it->kind) {
+      case Mark::UDP:
+      case Mark::UDP_CSUM:
+        set16(b, at + 4, static_cast<uint16_t>(len));
+        if (it->kind == Mark::UDP_CSUM) {
+          uint16_t c = finish(sum16(&b[at], len, pseudo(ip_before(at), len)));
+          set16(b, at + 6, c == 0 ? 0xffff : c);
+        }
+        break;
+      case Mark::TCP:
+        set16(b, at + 16, finish(sum16(&b[at], len, pseudo(ip_before(at), len))));
+        break;
+      case Mark::ICMP:
+        set16(b, at + 2, checksum(&b[at], len));
+        break;
+      case Mark::IPV4:
+        set16(b, at + 2, static_cast<uint16_t>(len));
+        set16(b, at + 10, checksum(&b[at], 20));
+        break;
     }
   }
   if (b.size() < pad_to_) b.resize(pad_to_, 0);

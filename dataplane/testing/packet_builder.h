@@ -27,8 +27,12 @@ class Frame {
   Frame& arp(uint16_t op, const Mac& sha, uint32_t spa, const Mac& tha, uint32_t tpa);
   // ttl, proto; id 0, DF clear unless `df`.
   Frame& ipv4(uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl = 64, bool df = false);
-  Frame& udp(uint16_t sport, uint16_t dport);
-  Frame& tcp(uint16_t sport, uint16_t dport, uint8_t flags);
+  // UDP checksum is computed when `checksum`, else left zero (RFC 768).
+  Frame& udp(uint16_t sport, uint16_t dport, bool checksum = false);
+  // TCP checksum always computed (RFC 9293 section 3.1).
+  Frame& tcp(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq = 1000, uint32_t ack = 0,
+             uint16_t window = 65535);
+  Frame& icmp(uint8_t type, uint8_t code, uint32_t rest = 0);
   Frame& vxlan(uint32_t vni, uint8_t flags = 0x08);
   Frame& payload(size_t n, uint8_t seed = 0);
   Frame& raw(const Bytes& b);
@@ -39,7 +43,7 @@ class Frame {
 
  private:
   struct Mark {
-    enum Kind { IPV4, UDP } kind;
+    enum Kind { IPV4, UDP, UDP_CSUM, TCP, ICMP } kind;
     size_t offset;
   };
   Bytes b_;

@@ -1,0 +1,50 @@
+// Address and port translation of IPv4 TCP/UDP packets in place, with
+// incremental checksum updates (RFC 1624): header checksum for the
+// addresses, transport checksum for addresses (pseudo-header) and ports.
+// Pure functions over headers; no EAL needed.
+#pragma once
+
+#include "dataplane/ipv4.h"
+#include "dataplane/types.h"
+
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+namespace svcdp::dp {
+
+// One's-complement update of `csum` for a 32-bit field changing.
+inline uint16_t csum_replace32(uint16_t csum, uint32_t old_val, uint32_t new_val) {
+  csum = csum_replace16(csum, static_cast<uint16_t>(old_val), static_cast<uint16_t>(new_val));
+  return csum_replace16(csum, static_cast<uint16_t>(old_val >> 16), static_cast<uint16_t>(new_val >> 16));
+}
+
+enum class NatSide : uint8_t { SOURCE, DESTINATION };
+
+// Rewrites one side (source or destination) of an IPv4 packet to
+// `addr`:`port`. `l4` is the TCP/UDP header, or null for a non-first
+// fragment (which carries no ports; its checksum was fixed in the first).
+// A UDP datagram sent without checksum keeps none; one that comes out 0
+// is sent as 0xffff, 0 meaning "no checksum" (RFC 768). Thread: any.
+inline void nat_rewrite(rte_ipv4_hdr* ip, void* l4, NatSide side, be32 addr, be16 port) {
+  const bool src = side == NatSide::SOURCE;
+  const be32 old_addr = src ? ip->src_addr : ip->dst_addr;
+  (src ? ip->src_addr : ip->dst_addr) = addr;
+  ip->hdr_checksum = csum_replace32(ip->hdr_checksum, old_addr, addr);
+  if (l4 == nullptr) return;
+  // TCP and UDP keep their ports at the same offsets.
+  auto* udp = static_cast<rte_udp_hdr*>(l4);
+  const be16 old_port = src ? udp->src_port : udp->dst_port;
+  (src ? udp->src_port : udp->dst_port) = port;
+  auto update = [&](uint16_t csum) { return csum_replace16(csum_replace32(csum, old_addr, addr), old_port, port); };
+  if (ip->next_proto_id == IPPROTO_TCP) {
+    auto* tcp = static_cast<rte_tcp_hdr*>(l4);
+    tcp->cksum = update(tcp->cksum);
+  } else if (ip->next_proto_id == IPPROTO_UDP && udp->dgram_cksum != 0) {
+    const uint16_t c = update(udp->dgram_cksum);
+    udp->dgram_cksum = c == 0 ? 0xffff : c;
+  }
+}
+
+}  // namespace svcdp::dp

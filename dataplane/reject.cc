@@ -1,0 +1,119 @@
+#include "dataplane/reject.h"
+
+#include "dataplane/icmp.h"
+#include "dataplane/ipv4.h"
+
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+
+#include <cstring>
+
+namespace svcdp::dp {
+namespace {
+
+uint16_t checksum(const void* p, size_t n) { return static_cast<uint16_t>(~rte_raw_cksum(p, n)); }
+
+void swap_macs(rte_ether_hdr* eth) {
+  const rte_ether_addr tmp = eth->dst_addr;
+  eth->dst_addr = eth->src_addr;
+  eth->src_addr = tmp;
+}
+
+void reply_ip_header(rte_ipv4_hdr* ip, be32 src, be32 dst, uint8_t proto, uint16_t total_len) {
+  ip->version_ihl = RTE_IPV4_VHL_DEF;
+  ip->type_of_service = 0;
+  ip->total_length = rte_cpu_to_be_16(total_len);
+  ip->packet_id = 0;
+  ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+  ip->time_to_live = 64;
+  ip->next_proto_id = proto;
+  ip->src_addr = src;
+  ip->dst_addr = dst;
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+// RFC 9293 section 3.10.7.1, state CLOSED: if the segment has ACK,
+// <SEQ=SEG.ACK><CTL=RST>; otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>,
+// where SEG.LEN counts the payload plus SYN and FIN.
+bool make_rst(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip) {
+  const uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
+  if (ip_len < sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr)) return false;
+  auto* tcp = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
+  if (tcp->tcp_flags & RTE_TCP_RST_FLAG) return false;
+  const uint32_t data_off = (tcp->data_off >> 4) * 4u;
+  if (data_off < sizeof(rte_tcp_hdr) || data_off > ip_len - sizeof(rte_ipv4_hdr)) return false;
+  const uint32_t seg_len = ip_len - sizeof(rte_ipv4_hdr) - data_off + !!(tcp->tcp_flags & RTE_TCP_SYN_FLAG) +
+                           !!(tcp->tcp_flags & RTE_TCP_FIN_FLAG);
+  const bool had_ack = tcp->tcp_flags & RTE_TCP_ACK_FLAG;
+  const uint32_t seq = rte_be_to_cpu_32(tcp->sent_seq);
+  const be32 ack_in = tcp->recv_ack;
+
+  swap_macs(eth);
+  const be16 sport = tcp->src_port;
+  tcp->src_port = tcp->dst_port;
+  tcp->dst_port = sport;
+  tcp->sent_seq = had_ack ? ack_in : 0;
+  tcp->recv_ack = had_ack ? 0 : rte_cpu_to_be_32(seq + seg_len);
+  tcp->tcp_flags = had_ack ? RTE_TCP_RST_FLAG : (RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+  tcp->data_off = sizeof(rte_tcp_hdr) / 4 << 4;
+  tcp->rx_win = 0;
+  tcp->tcp_urp = 0;
+  constexpr uint16_t len = sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr);
+  reply_ip_header(ip, ip->dst_addr, ip->src_addr, IPPROTO_TCP, len);
+  tcp->cksum = 0;
+  tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - len));
+  return true;
+}
+
+// RFC 792 destination unreachable, code 3 (port unreachable): the
+// original IP header and as much of its data as fits (RFC 1812).
+bool make_port_unreachable(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip) {
+  if (ip->next_proto_id == IPPROTO_ICMP) {
+    const auto* icmp = reinterpret_cast<const rte_icmp_hdr*>(ip + 1);
+    // Only queries (echo...) may be answered with an error.
+    if (rte_be_to_cpu_16(ip->total_length) < sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr)) return false;
+    if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST) return false;
+  }
+  const rte_ether_hdr old_eth = *eth;
+  const be32 client = ip->src_addr, service = ip->dst_addr;
+  constexpr uint16_t kPrefix = sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr);
+  auto* head = rte_pktmbuf_mtod(m, uint8_t*);
+  if (rte_pktmbuf_prepend(m, kPrefix) == nullptr) return false;
+  head -= kPrefix;
+  const uint32_t quoted = std::min<uint32_t>(rte_be_to_cpu_16(ip->total_length), kIcmpErrorMaxIpLen - kPrefix);
+  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - kPrefix - quoted));
+
+  auto* new_eth = reinterpret_cast<rte_ether_hdr*>(head);
+  new_eth->dst_addr = old_eth.src_addr;
+  new_eth->src_addr = old_eth.dst_addr;
+  new_eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+  auto* new_ip = reinterpret_cast<rte_ipv4_hdr*>(new_eth + 1);
+  reply_ip_header(new_ip, service, client, IPPROTO_ICMP, static_cast<uint16_t>(kPrefix + quoted));
+  auto* icmp = reinterpret_cast<rte_icmp_hdr*>(new_ip + 1);
+  icmp->icmp_type = kIcmpDestUnreachable;
+  icmp->icmp_code = 3;
+  icmp->icmp_ident = 0;
+  icmp->icmp_seq_nb = 0;
+  icmp->icmp_cksum = 0;
+  icmp->icmp_cksum = checksum(icmp, sizeof(rte_icmp_hdr) + quoted);
+  return true;
+}
+
+}  // namespace
+
+bool make_reject(rte_mbuf* m) {
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+  if (ipv4_is_fragment(ip) && (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK))) return false;
+  if (rte_is_multicast_ether_addr(&eth->dst_addr) || RTE_IS_IPV4_MCAST(rte_be_to_cpu_32(ip->dst_addr)) ||
+      ip->dst_addr == 0xffffffff)
+    return false;
+  if (ip->next_proto_id == IPPROTO_TCP) return make_rst(m, eth, ip);
+  return make_port_unreachable(m, eth, ip);
+}
+
+}  // namespace svcdp::dp
