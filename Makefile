@@ -1,15 +1,16 @@
 # Thin wrapper over meson: the targets everyone uses.
 #   make demo   set up, build, run svcdp on a namespace topology and show traffic
-#   make test   set up, build, run every test suite
-BUILD     ?= build
-BUILDTYPE ?= release
-WERROR    ?= true
-SUITES    ?= unit pipeline integration
-SANITIZE  ?= none
+#   make test   set up, build, run every test suite (unit, pipeline,
+#               integration, and a short run of each fuzzer)
+BUILD        ?= build
+FUZZ_BUILD   ?= build-fuzz
+BUILDTYPE    ?= release
+WERROR       ?= true
+SANITIZE     ?= none
+SUITES       ?= unit,pipeline,integration
+FUZZ_SECONDS ?= 20
 
-MESON_SETUP = meson setup $(BUILD) --buildtype=$(BUILDTYPE) -Dwerror=$(WERROR) -Db_sanitize=$(SANITIZE)
-
-.PHONY: all deps build test unit demo bench asan clean
+.PHONY: all deps build fuzz-build test unit fuzz demo bench asan clean
 
 all: build
 
@@ -23,16 +24,28 @@ deps:
 	else echo "make deps: all packages present"; fi
 
 $(BUILD)/build.ninja:
-	$(MESON_SETUP)
+	meson setup $(BUILD) --buildtype=$(BUILDTYPE) -Dwerror=$(WERROR) -Db_sanitize=$(SANITIZE)
+
+# libFuzzer targets: clang, everything instrumented with ASan/UBSan.
+$(FUZZ_BUILD)/build.ninja:
+	CXX=clang++ meson setup $(FUZZ_BUILD) -Dfuzz=true -Dtests=disabled -Dbenchmarks=disabled \
+	    --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
+	    -Dwerror=$(WERROR) -Dfuzz_seconds=$(FUZZ_SECONDS)
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-test: build
-	bash tests/run-suites.sh $(BUILD) $(SUITES)
+fuzz-build: deps $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD)
+
+test: build fuzz-build
+	bash tests/run-suites.sh $(BUILD):$(SUITES) $(FUZZ_BUILD):fuzz
 
 unit: build
-	bash tests/run-suites.sh $(BUILD) unit
+	bash tests/run-suites.sh $(BUILD):unit
+
+fuzz: fuzz-build
+	bash tests/run-suites.sh $(FUZZ_BUILD):fuzz
 
 demo: build
 	bash conf/demo/demo.sh $(BUILD)/svcdp
@@ -40,9 +53,10 @@ demo: build
 bench: build
 	bash perf/run-bench.sh $(BUILD)
 
-# Address and undefined-behaviour sanitizers in a separate tree.
+# Address and undefined-behaviour sanitizers over the unit and pipeline suites.
 asan:
-	$(MAKE) test BUILD=build-asan BUILDTYPE=debug SANITIZE=address,undefined SUITES="unit pipeline"
+	$(MAKE) build BUILD=build-asan BUILDTYPE=debug SANITIZE=address,undefined
+	bash tests/run-suites.sh build-asan:unit,pipeline
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) $(FUZZ_BUILD) build-asan

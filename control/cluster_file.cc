@@ -2,8 +2,6 @@
 
 #include "control/yaml_json.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <fstream>
 #include <sstream>
 
@@ -62,12 +60,13 @@ ClusterObjects parse_cluster_text(std::string_view text, const std::string& orig
     parse_json(text, origin, out);
     return out;
   }
+  std::vector<std::string> docs;
   try {
-    for (const YAML::Node& doc : YAML::LoadAll(std::string(text)))
-      if (doc.IsMap()) parse_json(yaml_to_json(doc), origin, out);
-  } catch (const YAML::Exception& e) {
+    docs = yaml_to_json(text);
+  } catch (const YamlError& e) {
     throw ClusterFileError(origin + ": " + e.what());
   }
+  for (const std::string& doc : docs) parse_json(doc, origin, out);
   return out;
 }
 

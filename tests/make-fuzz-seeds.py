@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzzers (dataplane/fuzz-seeds,
+control/fuzz-seeds). Run from the repository root; the output is committed.
+
+Packet seeds: one control byte (bits 0-1 port: 0 uplink, 1 pods, 2 kernel;
+bit 2/3: harness fixes outer/inner IPv4 checksums) then an Ethernet frame
+addressed to the harness's ports (the fuzzer learns their MACs quickly;
+broadcast frames reach every stage that ARP does)."""
+import os
+import struct
+
+BCAST = b"\xff" * 6
+POD_MAC = bytes.fromhex("025d0000010a")
+REMOTE_MAC = bytes.fromhex("025d00000201")
+
+
+def ip(a):
+    return bytes(int(x) for x in a.split("."))
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(f"!{len(b)//2}H", b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def ipv4(src, dst, proto, payload, ttl=64):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, 0, ttl, proto, 0, ip(src), ip(dst))
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
+
+
+def udp(sp, dp, payload):
+    return struct.pack("!HHHH", sp, dp, 8 + len(payload), 0) + payload
+
+
+def tcp(sp, dp, flags):
+    return struct.pack("!HHIIBBHHH", sp, dp, 1000, 0, 0x50, flags, 65535, 0, 0)
+
+
+def eth(dst, src, etype, payload):
+    return dst + src + struct.pack("!H", etype) + payload
+
+
+def arp(op, sha, spa, tha, tpa):
+    return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sha, ip(spa), tha, ip(tpa))
+
+
+def vxlan(vni, inner):
+    return struct.pack("!II", 0x08000000, vni << 8) + inner
+
+
+packets = {
+    "arp-request-gateway": (1, eth(BCAST, POD_MAC, 0x0806, arp(1, POD_MAC, "10.244.1.10", b"\0" * 6, "10.244.1.1"))),
+    "arp-request-node": (0, eth(BCAST, REMOTE_MAC, 0x0806, arp(1, REMOTE_MAC, "192.168.56.12", b"\0" * 6, "192.168.56.11"))),
+    "pod-to-remote-udp": (5, eth(BCAST, POD_MAC, 0x0800, ipv4("10.244.1.10", "10.244.2.10", 17, udp(40000, 53, b"q" * 20)))),
+    "pod-to-remote-tcp-syn": (5, eth(BCAST, POD_MAC, 0x0800, ipv4("10.244.1.10", "10.244.2.10", 6, tcp(40000, 80, 2)))),
+    "pod-to-pod-local": (5, eth(BCAST, POD_MAC, 0x0800, ipv4("10.244.1.10", "10.244.1.11", 1, b"\x08\0\0\0\0\0\0\0"))),
+    "vxlan-to-local-pod": (12, eth(BCAST, REMOTE_MAC, 0x0800, ipv4("192.168.56.12", "192.168.56.11", 17, udp(50000, 4789, vxlan(1, eth(BCAST, REMOTE_MAC, 0x0800, ipv4("10.244.2.10", "10.244.1.10", 6, tcp(80, 40000, 0x12)))))))),
+    "ssh-to-node": (4, eth(BCAST, REMOTE_MAC, 0x0800, ipv4("192.168.56.12", "192.168.56.11", 6, tcp(40000, 22, 2)))),
+    "ipv6-on-uplink": (0, eth(BCAST, REMOTE_MAC, 0x86DD, b"\x60" + b"\0" * 39)),
+    "from-kernel": (2, eth(REMOTE_MAC, POD_MAC, 0x0800, ipv4("192.168.56.11", "192.168.56.12", 6, tcp(22, 40000, 0x12)))),
+}
+os.makedirs("dataplane/fuzz-seeds", exist_ok=True)
+for name, (ctl, frame) in packets.items():
+    with open(f"dataplane/fuzz-seeds/{name}.bin", "wb") as f:
+        f.write(bytes([ctl]) + frame)
+
+docs = {
+    "node.yaml": "kind: Node\nmetadata: {name: a}\nspec: {podCIDR: 10.244.1.0/24}\nstatus: {addresses: [{type: InternalIP, address: 1.2.3.4}]}\n",
+    "list.yaml": "apiVersion: v1\nkind: List\nitems:\n- kind: Service\n  metadata: {name: s, namespace: n}\n  spec:\n    clusterIP: 10.96.0.10\n    ports: [{name: dns, protocol: UDP, port: 53, targetPort: dns}]\n- kind: EndpointSlice\n  metadata: {name: s-1, namespace: n, labels: {kubernetes.io/service-name: s}}\n  addressType: IPv4\n  endpoints: [{addresses: [10.244.1.5], conditions: {ready: true}, nodeName: a}]\n  ports: [{name: dns, protocol: UDP, port: 5353}]\n",
+    "nodelist.json": '{"kind":"NodeList","items":[{"metadata":{"name":"n","annotations":{"flannel.alpha.coreos.com/backend-data":"{\\"VtepMAC\\":\\"02:00:00:00:00:01\\"}"}},"spec":{"podCIDRs":["10.0.1.0/24"]},"status":{"addresses":[{"type":"InternalIP","address":"10.9.0.1"}]}}]}',
+    "multi.yaml": "kind: Node\nmetadata: {name: x}\n---\nkind: Service\nmetadata: {name: y}\nspec: {clusterIP: None}\n",
+}
+os.makedirs("control/fuzz-seeds", exist_ok=True)
+for name, text in docs.items():
+    with open(f"control/fuzz-seeds/{name}", "w") as f:
+        f.write(text)
