@@ -7,49 +7,13 @@ bit 2/3: harness fixes outer/inner IPv4 checksums) then an Ethernet frame
 addressed to the harness's ports (the fuzzer learns their MACs quickly;
 broadcast frames reach every stage that ARP does)."""
 import os
-import struct
+import sys
 
-BCAST = b"\xff" * 6
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pktlib import BCAST, arp, eth, ipv4, tcp, udp, vxlan  # noqa: E402
+
 POD_MAC = bytes.fromhex("025d0000010a")
 REMOTE_MAC = bytes.fromhex("025d00000201")
-
-
-def ip(a):
-    return bytes(int(x) for x in a.split("."))
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b)//2}H", b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
-
-
-def ipv4(src, dst, proto, payload, ttl=64):
-    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, 0, ttl, proto, 0, ip(src), ip(dst))
-    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
-
-
-def udp(sp, dp, payload):
-    return struct.pack("!HHHH", sp, dp, 8 + len(payload), 0) + payload
-
-
-def tcp(sp, dp, flags):
-    return struct.pack("!HHIIBBHHH", sp, dp, 1000, 0, 0x50, flags, 65535, 0, 0)
-
-
-def eth(dst, src, etype, payload):
-    return dst + src + struct.pack("!H", etype) + payload
-
-
-def arp(op, sha, spa, tha, tpa):
-    return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, sha, ip(spa), tha, ip(tpa))
-
-
-def vxlan(vni, inner):
-    return struct.pack("!II", 0x08000000, vni << 8) + inner
 
 
 packets = {
