@@ -1,5 +1,7 @@
 #include "conf/options.h"
 
+#include "conf/inet.h"
+
 #include <boost/program_options.hpp>
 
 #include <cstring>
@@ -81,6 +83,9 @@ bool validate(Options& o) {
   if (o.vxlan_port == 0) return fail("--vxlan-port must not be 0");
   if (o.burst == 0 || o.burst > 64) return fail("--burst must be 1..64");
   if (o.mtu < 576 || o.mtu > 9000) return fail("--mtu must be 576..9000");
+  for (const auto& [name, value] : {std::pair{"--uplink-gateway", &o.uplink_gateway}, {"--pod-gateway", &o.pod_gateway}})
+    if (!value->empty() && !parse_ipv4(*value)) return fail(std::string(name) + " '" + *value + "' is not an IPv4 address");
+  if (o.exception_iface.size() > 15) return fail("--exception-iface '" + o.exception_iface + "' is longer than 15 characters");
   if (o.neigh_capacity < 16) return fail("--neigh-capacity must be at least 16");
   if (o.log_level != "error" && o.log_level != "warning" && o.log_level != "info" && o.log_level != "debug")
     return fail("--log-level must be error, warning, info or debug, not '" + o.log_level + "'");

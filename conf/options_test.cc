@@ -69,6 +69,9 @@ INSTANTIATE_TEST_SUITE_P(
                     BadCase{{"--burst", "65"}, "--burst"},
                     BadCase{{"--mtu", "100"}, "--mtu"},
                     BadCase{{"--log-level", "loud"}, "--log-level"},
+                    BadCase{{"--uplink-gateway", "10.0.0"}, "--uplink-gateway"},
+                    BadCase{{"--pod-gateway", "x"}, "--pod-gateway"},
+                    BadCase{{"--exception-iface", "a-very-long-interface-name"}, "15 characters"},
                     BadCase{{"--config", "/nonexistent/svcdp.conf"}, "config file"}));
 
 TEST(Options, SameDeviceForBothRoles) {
