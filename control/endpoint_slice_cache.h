@@ -1,0 +1,56 @@
+// EndpointSlices grouped by the Service they belong to, merged the way
+// kube-proxy's EndpointSliceCache merges them: a Service may have many
+// slices; an endpoint may move between slices, or briefly sit in two, and
+// is counted once (the slice whose name sorts first wins, so the result
+// does not depend on arrival order); slices may arrive before their
+// Service and wait for it.
+#pragma once
+
+#include "control/k8s_objects.h"
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace svcdp::control {
+
+// One endpoint of one service port: where to send, and its state.
+struct PortEndpoint {
+  uint32_t address = 0;  // host order
+  uint16_t port = 0;     // the target port, resolved through the slice
+  std::string node_name;
+  std::string zone;
+  bool ready = true;
+  bool serving = true;
+  bool terminating = false;
+
+  auto key() const { return std::pair{address, port}; }
+};
+
+class EndpointSliceCache {
+ public:
+  // Adds or replaces a slice (by namespace/name). A slice that moves to
+  // another Service (its service-name label changed) leaves the old one.
+  // Thread: control.
+  void upsert(const EndpointSliceInfo& slice);
+  // Thread: control. No-op for an unknown slice.
+  void remove(const std::string& ns, const std::string& slice_name);
+
+  // The endpoints of the Service port called `port_name` with
+  // `protocol`, sorted by (address, port), each counted once.
+  // Thread: control.
+  std::vector<PortEndpoint> endpoints(const std::string& ns, const std::string& service, const std::string& port_name,
+                                      Protocol protocol) const;
+
+  size_t slice_count() const;
+
+ private:
+  using ServiceKey = std::pair<std::string, std::string>;  // namespace, service
+  // Per service, slices by name: std::map keeps names sorted.
+  std::map<ServiceKey, std::map<std::string, EndpointSliceInfo>> by_service_;
+  // namespace/slice → its service, to find it on update or delete.
+  std::map<std::pair<std::string, std::string>, std::string> owner_;
+};
+
+}  // namespace svcdp::control
