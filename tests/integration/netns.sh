@@ -1,0 +1,180 @@
+# shellcheck shell=bash
+# Network-namespace topology shared by the integration tests and the demo,
+# in the style of grout's smoke tests: the Linux kernel is every peer.
+#
+#   [pod 10.244.1.10] --veth-- pods0 [node: svcdp] up0 --veth-- eth0 [remote 192.168.56.12]
+#                                                                  vxlan0 (VNI 1, flannel-style)
+#                                                                  cni0 --veth-- [rpod 10.244.2.10]
+#
+# svcdp's node is node-a (192.168.56.11, pods 10.244.1.0/24); the remote
+# node is node-b (10.244.2.0/24). Everything lives in namespaces named
+# with a per-run prefix and is removed by topo_down, which the trap calls
+# on every exit. Source this file; it needs root, iproute2 and ethtool.
+
+TOPO_PREFIX=${TOPO_PREFIX:-svcdp$$}
+NS_NODE=$TOPO_PREFIX-node
+NS_POD=$TOPO_PREFIX-pod
+NS_REMOTE=$TOPO_PREFIX-remote
+NS_RPOD=$TOPO_PREFIX-rpod
+NS_HOST=$TOPO_PREFIX-host
+UPLINK_MAC=02:5d:00:00:00:01
+PODS_MAC=02:5d:00:00:01:01
+REMOTE_VTEP_MAC=02:5d:00:00:02:ff
+NODE_IP=192.168.56.11
+REMOTE_IP=192.168.56.12
+POD_IP=10.244.1.10
+RPOD_IP=10.244.2.10
+SVCDP_PID=
+SVCDP_LOG=
+TOPO_TMP=$(mktemp -d)
+
+topo_require() {
+  [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 1; }
+  local tool
+  for tool in ip ethtool socat ping sha256sum timeout; do
+    command -v "$tool" >/dev/null || { echo "missing $tool: run make deps"; exit 1; }
+  done
+}
+
+# Checksum offload leaves TCP/UDP checksums to be filled by hardware that a
+# veth does not have: an af_packet reader would see them wrong. Real
+# checksums on every sending interface, and no GSO/GRO super-frames.
+no_offload() {
+  ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 || true
+}
+
+topo_up() {
+  local ns
+  for ns in "$NS_NODE" "$NS_POD" "$NS_REMOTE" "$NS_RPOD" "$NS_HOST"; do
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+  done
+
+  # node: the two ports svcdp drives, no addresses, no IPv6 chatter.
+  ip link add up0 netns "$NS_NODE" address "$UPLINK_MAC" type veth peer name eth0 netns "$NS_REMOTE"
+  ip link add pods0 netns "$NS_NODE" address "$PODS_MAC" type veth peer name eth0 netns "$NS_POD"
+  for dev in up0 pods0; do
+    ip netns exec "$NS_NODE" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+    no_offload "$NS_NODE" "$dev"
+    ip -n "$NS_NODE" link set "$dev" up
+  done
+
+  # the local pod: /24 on-link, default route via svcdp's pod gateway.
+  ip -n "$NS_POD" addr add "$POD_IP/24" dev eth0
+  ip -n "$NS_POD" link set eth0 mtu 1450 up
+  ip -n "$NS_POD" route add default via 10.244.1.1
+  no_offload "$NS_POD" eth0
+
+  # the remote node, set up as flannel's vxlan backend does it.
+  ip -n "$NS_REMOTE" addr add "$REMOTE_IP/24" dev eth0
+  ip -n "$NS_REMOTE" link set eth0 up
+  no_offload "$NS_REMOTE" eth0
+  ip -n "$NS_REMOTE" link add vxlan0 address "$REMOTE_VTEP_MAC" type vxlan id 1 dstport 4789 \
+    local "$REMOTE_IP" dev eth0 nolearning
+  ip -n "$NS_REMOTE" link set vxlan0 mtu 1450 up
+  no_offload "$NS_REMOTE" vxlan0
+  ip -n "$NS_REMOTE" addr add 10.244.2.0/32 dev vxlan0
+  ip -n "$NS_REMOTE" route add 10.244.1.0/24 via 10.244.1.0 dev vxlan0 onlink
+  ip -n "$NS_REMOTE" neigh add 10.244.1.0 lladdr "$UPLINK_MAC" dev vxlan0 nud permanent
+  ip netns exec "$NS_REMOTE" bridge fdb append "$UPLINK_MAC" dev vxlan0 dst "$NODE_IP"
+  ip netns exec "$NS_REMOTE" sysctl -qw net.ipv4.ip_forward=1
+  ip link add cni0 netns "$NS_REMOTE" type veth peer name eth0 netns "$NS_RPOD"
+  ip -n "$NS_REMOTE" addr add 10.244.2.1/24 dev cni0
+  ip -n "$NS_REMOTE" link set cni0 mtu 1450 up
+  no_offload "$NS_REMOTE" cni0
+
+  # the remote pod.
+  ip -n "$NS_RPOD" addr add "$RPOD_IP/24" dev eth0
+  ip -n "$NS_RPOD" link set eth0 mtu 1450 up
+  ip -n "$NS_RPOD" route add default via 10.244.2.1
+  no_offload "$NS_RPOD" eth0
+}
+
+topo_down() {
+  stop_svcdp
+  local ns
+  for ns in "$NS_NODE" "$NS_POD" "$NS_REMOTE" "$NS_RPOD" "$NS_HOST"; do
+    # Anything still running in the namespace (socat, ping) goes with it.
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+  done
+  rm -rf "$TOPO_TMP"
+}
+
+# start_svcdp BINARY [extra svcdp options...]: runs svcdp in the node
+# namespace on the two veths and waits for "svcdp: ready".
+start_svcdp() {
+  local bin=$1
+  shift
+  SVCDP_LOG=$TOPO_TMP/svcdp.log
+  ip netns exec "$NS_NODE" "$bin" -l 0,1 --no-huge -m 512 --no-pci --no-shconf --file-prefix "$TOPO_PREFIX" \
+    --vdev=net_af_packet0,iface=up0 --vdev=net_af_packet1,iface=pods0 -- \
+    --node-name node-a --cluster-file "$TOPO_CLUSTER" --uplink net_af_packet0 --pods net_af_packet1 "$@" \
+    >"$SVCDP_LOG" 2>&1 &
+  SVCDP_PID=$!
+  local i
+  for i in $(seq 100); do
+    grep -q "svcdp: ready" "$SVCDP_LOG" && return 0
+    kill -0 "$SVCDP_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "svcdp did not start:"
+  cat "$SVCDP_LOG"
+  return 1
+}
+
+# host_kernel_up: the node's own kernel behind svcdp's exception TAP.
+# svcdp made svcdp0 in the node namespace; it moves to a namespace of its
+# own, as on a real node, where the kernel never sees the DPDK-bound NIC
+# (here the veths up0/pods0 would otherwise deliver to it as well).
+host_kernel_up() {
+  ip -n "$NS_NODE" link set svcdp0 netns "$NS_HOST"
+  ip -n "$NS_HOST" addr add "$NODE_IP/24" dev svcdp0
+  ip -n "$NS_HOST" link set svcdp0 up
+  no_offload "$NS_HOST" svcdp0
+}
+
+# stop_svcdp: SIGINT, then SIGKILL after 10 s; returns svcdp's exit code.
+stop_svcdp() {
+  [ -n "$SVCDP_PID" ] || return 0
+  local pid=$SVCDP_PID rc=0 i
+  SVCDP_PID=
+  kill -INT "$pid" 2>/dev/null
+  for i in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null && rc=137
+  wait "$pid" 2>/dev/null || rc=$?
+  return $rc
+}
+
+# in_ns NS COMMAND...: runs a command in a namespace under a time limit.
+in_ns() {
+  local ns=$1
+  shift
+  timeout 30 ip netns exec "$ns" "$@"
+}
+
+# tcp_transfer FROM_NS TO_NS TO_IP BYTES: sends BYTES random bytes over a
+# real TCP connection and checks they arrive intact. Prints MB/s.
+tcp_transfer() {
+  local from=$1 to=$2 ip=$3 bytes=$4 port=5001
+  head -c "$bytes" /dev/urandom >"$TOPO_TMP/send"
+  rm -f "$TOPO_TMP/recv"
+  timeout 30 ip netns exec "$to" socat -u "TCP-LISTEN:$port,reuseaddr" "OPEN:$TOPO_TMP/recv,creat,trunc" &
+  local server=$! i
+  for i in $(seq 50); do
+    ip netns exec "$to" ss -ltn 2>/dev/null | grep -q ":$port " && break
+    sleep 0.1
+  done
+  local start end
+  start=$(date +%s.%N)
+  in_ns "$from" socat -u "OPEN:$TOPO_TMP/send" "TCP:$ip:$port,connect-timeout=5" || { kill "$server" 2>/dev/null; return 1; }
+  wait "$server" || return 1
+  end=$(date +%s.%N)
+  [ "$(sha256sum <"$TOPO_TMP/send")" = "$(sha256sum <"$TOPO_TMP/recv")" ] || { echo "content differs"; return 1; }
+  awk -v b="$bytes" -v s="$start" -v e="$end" 'BEGIN { printf "%.1f MB/s\n", b / 1e6 / (e - s) }'
+}
+
+TOPO_CLUSTER=${TOPO_CLUSTER:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/conf/demo/cluster.yaml}
