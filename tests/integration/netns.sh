@@ -107,8 +107,12 @@ start_svcdp() {
   local bin=$1
   shift
   SVCDP_LOG=$TOPO_TMP/svcdp.log
-  ip netns exec "$NS_NODE" "$bin" -l 0,1 --no-huge -m 512 --no-pci --no-shconf --file-prefix "$TOPO_PREFIX" \
-    --vdev=net_af_packet0,iface=up0 --vdev=net_af_packet1,iface=pods0 -- \
+  # One worker on CPU 1, or TOPO_WORKERS workers sharing it (this machine
+  # has two CPUs); af_packet gives each worker its own queue pair.
+  local workers=${TOPO_WORKERS:-1} lcores=0@0 w
+  for w in $(seq "$workers"); do lcores+=",$w@1"; done
+  ip netns exec "$NS_NODE" "$bin" --lcores "$lcores" --no-huge -m 512 --no-pci --no-shconf --file-prefix "$TOPO_PREFIX" \
+    --vdev="net_af_packet0,iface=up0,qpairs=$workers" --vdev="net_af_packet1,iface=pods0,qpairs=$workers" -- \
     --node-name node-a --cluster-file "$TOPO_CLUSTER" --uplink net_af_packet0 --pods net_af_packet1 "$@" \
     >"$SVCDP_LOG" 2>&1 &
   SVCDP_PID=$!
