@@ -1,0 +1,403 @@
+#include "lb/conntrack.h"
+
+#include <algorithm>
+#include <bit>
+#include <limits>
+#include <stdexcept>
+
+namespace svcdp::lb {
+namespace {
+
+constexpr uint8_t kFree = 0xff;
+constexpr int kSlotsPerBucket = 8;
+constexpr uint64_t kUsed = uint64_t{1} << 63;
+constexpr uint64_t kReplyBit = uint64_t{1} << 48;
+
+size_t proto_index(uint8_t proto) { return proto == kTcp ? 0 : proto == kUdp ? 1 : 2; }
+
+uint64_t make_slot(uint32_t index, uint16_t sig, bool reply) {
+  return kUsed | (reply ? kReplyBit : 0) | uint64_t{sig} << 32 | index;
+}
+uint16_t slot_sig(uint64_t v) { return static_cast<uint16_t>(v >> 32); }
+uint32_t slot_index(uint64_t v) { return static_cast<uint32_t>(v); }
+bool slot_reply(uint64_t v) { return v & kReplyBit; }
+
+bool same_tuple(const FlowKey& a, const FlowKey& b) {
+  return a.src == b.src && a.dst == b.dst && a.sport == b.sport && a.dport == b.dport && a.proto == b.proto;
+}
+
+}  // namespace
+
+const char* tcp_state_name(TcpState s) {
+  static constexpr const char* kNames[] = {"SYN_SENT",   "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
+                                           "CLOSE_WAIT", "TIME_WAIT", "CLOSE"};
+  return kNames[static_cast<size_t>(s)];
+}
+
+TcpState tcp_state(uint8_t fwd, uint8_t rep) {
+  using namespace dirflag;
+  if ((fwd | rep) & kRst) return TcpState::kClose;
+  if ((fwd & kFin) && (rep & kFin)) return TcpState::kTimeWait;
+  if (fwd & kFin) return TcpState::kFinWait;
+  if (rep & kFin) return TcpState::kCloseWait;
+  if (rep & kSyn) return (fwd & kAck) ? TcpState::kEstablished : TcpState::kSynRecv;
+  return TcpState::kSynSent;
+}
+
+uint8_t tcp_dirflags(uint8_t f) {
+  constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpAck = 0x10;
+  uint8_t d = dirflag::kSeen;
+  if (f & kTcpSyn) d |= dirflag::kSyn;
+  if ((f & kTcpAck) && !(f & kTcpSyn)) d |= dirflag::kAck;
+  if (f & kTcpFin) d |= dirflag::kFin;
+  if (f & kTcpRst) d |= dirflag::kRst;
+  return d;
+}
+
+CtStats& CtStats::operator+=(const CtStats& o) {
+  entries += o.entries;
+  capacity += o.capacity;
+  for (size_t i = 0; i < 3; ++i) {
+    inserts[i] += o.inserts[i];
+    evictions[i] += o.evictions[i];
+    refusals[i] += o.refusals[i];
+  }
+  expired += o.expired;
+  affinity_entries += o.affinity_entries;
+  return *this;
+}
+
+struct alignas(64) Bucket {
+  std::atomic<uint64_t> slot[kSlotsPerBucket];
+};
+
+struct Conntrack::Shard {
+  explicit Shard(uint32_t cap)
+      : flows(new Flow[cap]),
+        capacity(cap),
+        nbuckets(std::bit_ceil(std::max<uint64_t>(cap / 2, 2))),
+        buckets(new Bucket[nbuckets]) {
+    for (uint64_t i = 0; i < nbuckets; ++i)
+      for (auto& s : buckets[i].slot) s.store(0, std::memory_order_relaxed);
+    free_list.reserve(cap);
+    for (uint32_t i = cap; i-- > 0;) {
+      flows[i].kind = kFree;
+      free_list.push_back(i);
+    }
+    stats.capacity = cap;
+  }
+
+  // The two candidate buckets of a hash (two-choice hashing).
+  uint64_t b1(uint64_t h) const { return h & (nbuckets - 1); }
+  uint64_t b2(uint64_t h) const {
+    const uint64_t b = (h >> 24) & (nbuckets - 1);
+    return b == b1(h) ? b ^ 1 : b;
+  }
+  static uint16_t sig(uint64_t h) { return static_cast<uint16_t>(h >> 48) | 1; }
+
+  // Owner only: publishes a slot for `index`; false when both buckets are full.
+  bool add_slot(uint64_t h, uint32_t index, bool reply) {
+    for (uint64_t b : {b1(h), b2(h)})
+      for (auto& s : buckets[b].slot)
+        if (s.load(std::memory_order_relaxed) == 0) {
+          s.store(make_slot(index, sig(h), reply), std::memory_order_release);
+          return true;
+        }
+    return false;
+  }
+  bool has_room(uint64_t h) const {
+    for (uint64_t b : {b1(h), b2(h)})
+      for (const auto& s : buckets[b].slot)
+        if (s.load(std::memory_order_relaxed) == 0) return true;
+    return false;
+  }
+  void clear_slot(uint64_t h, uint32_t index, bool reply) {
+    for (uint64_t b : {b1(h), b2(h)})
+      for (auto& s : buckets[b].slot) {
+        const uint64_t v = s.load(std::memory_order_relaxed);
+        if (v != 0 && slot_index(v) == index && slot_reply(v) == reply) {
+          s.store(0, std::memory_order_release);
+          return;
+        }
+      }
+  }
+
+  // Seqlock write side (single writer: the owner).
+  void begin_write(Flow& f) {
+    f.version.store(f.version.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+  }
+  void end_write(Flow& f) { f.version.store(f.version.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+
+  std::unique_ptr<Flow[]> flows;
+  uint32_t capacity;
+  uint64_t nbuckets;
+  std::unique_ptr<Bucket[]> buckets;
+  std::vector<uint32_t> free_list;
+  uint32_t sweep_cursor = 0;
+  CtStats stats;
+};
+
+Conntrack::Conntrack(uint32_t shards, uint64_t capacity, CtTimeouts timeouts) : timeouts_(timeouts) {
+  if (shards == 0) throw std::invalid_argument("conntrack: no shard");
+  const uint64_t per = capacity / shards;
+  if (per < 16 || per > std::numeric_limits<uint32_t>::max() / 2)
+    throw std::invalid_argument("conntrack: capacity per worker must be 16..2^31");
+  for (uint32_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>(static_cast<uint32_t>(per)));
+}
+
+Conntrack::~Conntrack() = default;
+
+uint32_t Conntrack::timeout(const CtMatch& m) const {
+  if (m.kind == kAffinity) return m.timeout_s;
+  switch (m.fwd.proto) {
+    case kTcp:
+      switch (m.state()) {
+        case TcpState::kSynSent: return timeouts_.tcp_syn_sent;
+        case TcpState::kSynRecv: return timeouts_.tcp_syn_recv;
+        case TcpState::kEstablished: return timeouts_.tcp_established;
+        case TcpState::kFinWait: return timeouts_.tcp_fin_wait;
+        case TcpState::kCloseWait: return timeouts_.tcp_close_wait;
+        case TcpState::kTimeWait: return timeouts_.tcp_time_wait;
+        case TcpState::kClose: return timeouts_.tcp_close;
+      }
+      break;
+    case kUdp: return (m.rep_flags & dirflag::kSeen) ? timeouts_.udp_replied : timeouts_.udp_unreplied;
+    case kIcmp: return timeouts_.icmp;
+  }
+  return timeouts_.other;
+}
+
+bool Conntrack::snapshot(const Shard& s, uint32_t shard, uint32_t index, CtMatch& out) const {
+  const Flow& f = s.flows[index];
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const uint32_t v1 = f.version.load(std::memory_order_acquire);
+    if (v1 & 1) continue;
+    out.shard = shard;
+    out.index = index;
+    out.version = v1;
+    out.fwd = f.fwd;
+    out.nat = f.nat;
+    out.service_id = f.service_id;
+    out.checked_generation = f.checked_generation;
+    out.kind = f.kind;
+    out.external = f.external;
+    out.timeout_s = f.timeout_s;
+    out.fwd_flags = f.fwd_flags.load(std::memory_order_relaxed);
+    out.rep_flags = f.rep_flags.load(std::memory_order_relaxed);
+    out.last_seen_s = std::max(f.fwd_seen_s.load(std::memory_order_relaxed), f.rep_seen_s.load(std::memory_order_relaxed));
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (f.version.load(std::memory_order_relaxed) == v1) return out.kind != kFree;
+  }
+  return false;
+}
+
+std::optional<CtMatch> Conntrack::find_in(const Shard& s, uint32_t shard, const FlowKey& k, uint64_t h,
+                                          uint32_t now_s) const {
+  const uint16_t sig = Shard::sig(h);
+  for (uint64_t b : {s.b1(h), s.b2(h)}) {
+    for (const auto& slot : s.buckets[b].slot) {
+      const uint64_t v = slot.load(std::memory_order_acquire);
+      if (v == 0 || slot_sig(v) != sig) continue;
+      CtMatch m;
+      if (!snapshot(s, shard, slot_index(v), m)) continue;
+      m.reply = slot_reply(v);
+      const FlowKey key = m.reply ? reply_key(m.fwd, m.nat) : m.fwd;
+      if (same_tuple(key, k) && !expired(m, now_s)) return m;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<CtMatch> Conntrack::lookup(uint32_t self, const FlowKey& k, uint32_t now_s) const {
+  const uint64_t h = flow_hash(k);
+  if (auto m = find_in(*shards_[self], self, k, h, now_s)) return m;
+  for (uint32_t i = 0; i < shards_.size(); ++i)
+    if (i != self)
+      if (auto m = find_in(*shards_[i], i, k, h, now_s)) return m;
+  return std::nullopt;
+}
+
+void Conntrack::free_entry(Shard& s, uint32_t index) {
+  Flow& f = s.flows[index];
+  s.clear_slot(flow_hash(f.fwd), index, false);
+  if (f.kind == kFlow) s.clear_slot(flow_hash(reply_key(f.fwd, f.nat)), index, true);
+  s.begin_write(f);
+  if (f.kind == kAffinity) --s.stats.affinity_entries;
+  f.kind = kFree;
+  s.end_write(f);
+  s.free_list.push_back(index);
+  --s.stats.entries;
+}
+
+// When full: evict the oldest embryonic flow (TCP without a reply, UDP
+// unreplied) found among the buckets the new flow needs; established
+// flows are never evicted.
+bool Conntrack::make_room(Shard& s, uint64_t h1, uint64_t h2) {
+  uint32_t victim = UINT32_MAX, oldest = UINT32_MAX;
+  for (uint64_t h : {h1, h2})
+    for (uint64_t b : {s.b1(h), s.b2(h)})
+      for (const auto& slot : s.buckets[b].slot) {
+        const uint64_t v = slot.load(std::memory_order_relaxed);
+        if (v == 0 || slot_reply(v)) continue;
+        const Flow& f = s.flows[slot_index(v)];
+        const uint8_t rep = f.rep_flags.load(std::memory_order_relaxed);
+        const bool embryonic = f.kind == kFlow && !(rep & dirflag::kSeen);
+        const uint32_t seen = f.fwd_seen_s.load(std::memory_order_relaxed);
+        if (embryonic && seen < oldest) {
+          oldest = seen;
+          victim = slot_index(v);
+        }
+      }
+  if (victim == UINT32_MAX) return false;
+  ++s.stats.evictions[proto_index(s.flows[victim].fwd.proto)];
+  free_entry(s, victim);
+  return true;
+}
+
+CtInsert Conntrack::insert(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
+                           uint32_t generation, uint8_t tcp_flags, uint32_t now_s) {
+  Shard& s = *shards_[self];
+  const size_t pi = proto_index(fwd.proto);
+  const uint8_t dir = fwd.proto == kTcp ? tcp_dirflags(tcp_flags) : dirflag::kSeen;
+  if (fwd.proto == kTcp && (!(dir & dirflag::kSyn) || (tcp_flags & 0x10))) return CtInsert::kNotSyn;
+  const uint64_t h1 = flow_hash(fwd), h2 = flow_hash(reply_key(fwd, nat));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!s.free_list.empty() && s.has_room(h1) && s.has_room(h2)) break;
+    if (attempt == 1 || !make_room(s, h1, h2)) {
+      ++s.stats.refusals[pi];
+      return CtInsert::kFull;
+    }
+  }
+  const uint32_t index = s.free_list.back();
+  s.free_list.pop_back();
+  Flow& f = s.flows[index];
+  s.begin_write(f);
+  f.service_id = service_id;
+  f.fwd = fwd;
+  f.nat = nat;
+  f.kind = kFlow;
+  f.external = external;
+  f.timeout_s = 0;
+  f.checked_generation = generation;
+  f.fwd_flags.store(dir, std::memory_order_relaxed);
+  f.rep_flags.store(0, std::memory_order_relaxed);
+  f.fwd_seen_s.store(now_s, std::memory_order_relaxed);
+  f.rep_seen_s.store(0, std::memory_order_relaxed);
+  s.end_write(f);
+  s.add_slot(h1, index, false);
+  s.add_slot(h2, index, true);
+  ++s.stats.inserts[pi];
+  ++s.stats.entries;
+  return CtInsert::kOk;
+}
+
+void Conntrack::touch(const CtMatch& m, uint8_t tcp_flags, uint32_t now_s) {
+  Flow& f = shards_[m.shard]->flows[m.index];
+  if (f.version.load(std::memory_order_relaxed) != m.version) return;  // recycled meanwhile
+  const uint8_t d = m.fwd.proto == kTcp ? tcp_dirflags(tcp_flags) : dirflag::kSeen;
+  auto& flags = m.reply ? f.rep_flags : f.fwd_flags;
+  auto& seen = m.reply ? f.rep_seen_s : f.fwd_seen_s;
+  const uint8_t old = flags.load(std::memory_order_relaxed);
+  if ((old | d) != old) flags.store(old | d, std::memory_order_relaxed);
+  if (seen.load(std::memory_order_relaxed) != now_s) seen.store(now_s, std::memory_order_relaxed);
+}
+
+void Conntrack::set_checked(uint32_t self, const CtMatch& m, uint32_t generation) {
+  if (m.shard != self) return;
+  Flow& f = shards_[self]->flows[m.index];
+  if (f.version.load(std::memory_order_relaxed) != m.version) return;
+  // A plain field read by others only inside a snapshot: no version bump
+  // needed, a torn read is impossible for an aligned 32-bit store.
+  reinterpret_cast<std::atomic<uint32_t>&>(f.checked_generation).store(generation, std::memory_order_relaxed);
+}
+
+void Conntrack::remove(uint32_t self, const CtMatch& m) {
+  if (m.shard != self) return;
+  Shard& s = *shards_[self];
+  if (s.flows[m.index].version.load(std::memory_order_relaxed) != m.version) return;
+  free_entry(s, m.index);
+}
+
+std::optional<Nat> Conntrack::affinity(uint32_t self, be32 client, uint32_t service_id, uint32_t now_s) const {
+  const FlowKey k{client, service_id, 0, 0, 0};
+  auto m = lookup(self, k, now_s);
+  if (!m || m->kind != kAffinity) return std::nullopt;
+  return m->nat;
+}
+
+void Conntrack::set_affinity(uint32_t self, be32 client, uint32_t service_id, const Nat& nat, uint16_t timeout_s,
+                             uint32_t now_s) {
+  Shard& s = *shards_[self];
+  const FlowKey k{client, service_id, 0, 0, 0};
+  const uint64_t h = flow_hash(k);
+  if (auto m = find_in(s, self, k, h, now_s); m && m->kind == kAffinity) {
+    Flow& f = s.flows[m->index];
+    if (m->nat.backend == nat.backend && m->nat.backend_port == nat.backend_port) {
+      f.fwd_seen_s.store(now_s, std::memory_order_relaxed);
+      return;
+    }
+    free_entry(s, m->index);
+  }
+  if (s.free_list.empty() || !s.has_room(h)) {
+    ++s.stats.refusals[2];
+    return;
+  }
+  const uint32_t index = s.free_list.back();
+  s.free_list.pop_back();
+  Flow& f = s.flows[index];
+  s.begin_write(f);
+  f.service_id = service_id;
+  f.fwd = k;
+  f.nat = nat;
+  f.kind = kAffinity;
+  f.external = 0;
+  f.timeout_s = timeout_s;
+  f.checked_generation = 0;
+  f.fwd_flags.store(dirflag::kSeen, std::memory_order_relaxed);
+  f.rep_flags.store(0, std::memory_order_relaxed);
+  f.fwd_seen_s.store(now_s, std::memory_order_relaxed);
+  f.rep_seen_s.store(0, std::memory_order_relaxed);
+  s.end_write(f);
+  s.add_slot(h, index, false);
+  ++s.stats.entries;
+  ++s.stats.affinity_entries;
+}
+
+size_t Conntrack::expire(uint32_t self, uint32_t now_s, size_t budget) {
+  Shard& s = *shards_[self];
+  size_t freed = 0;
+  for (size_t n = 0; n < budget; ++n) {
+    const uint32_t i = s.sweep_cursor;
+    s.sweep_cursor = (s.sweep_cursor + 1) % s.capacity;
+    if (s.flows[i].kind == kFree) continue;
+    CtMatch m;
+    if (snapshot(s, self, i, m) && expired(m, now_s)) {
+      free_entry(s, i);
+      ++s.stats.expired;
+      ++freed;
+    }
+  }
+  return freed;
+}
+
+CtStats Conntrack::stats() const {
+  CtStats sum;
+  for (const auto& s : shards_) sum += s->stats;
+  return sum;
+}
+
+void Conntrack::for_each(uint32_t now_s, const std::function<void(const CtMatch&)>& fn) const {
+  for (uint32_t si = 0; si < shards_.size(); ++si) {
+    const Shard& s = *shards_[si];
+    for (uint32_t i = 0; i < s.capacity; ++i) {
+      CtMatch m;
+      if (snapshot(s, si, i, m) && !expired(m, now_s)) {
+        m.reply = false;
+        fn(m);
+      }
+    }
+  }
+}
+
+}  // namespace svcdp::lb

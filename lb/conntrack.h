@@ -1,0 +1,200 @@
+// Connection tracking for the workers: a fixed-capacity table of flows,
+// each findable by its forward tuple (as the client sent it) and by its
+// reply tuple (as the endpoint answers), holding by value everything
+// needed to translate both directions.
+//
+// Concurrency (lb/README.md has the measurements): one shard per worker.
+// A worker inserts, rewrites and frees entries only in its own shard, so
+// every field has one writer and nothing needs a lock or an atomic
+// read-modify-write. Lookups search the worker's own shard, then the other
+// shards, read-only: an entry is read under a sequence counter (odd while
+// its owner rewrites it) and copied, so a reader never acts on a torn or
+// recycled entry. The direction bytes and last-seen times are the only
+// fields written by a worker other than the owner (the one receiving the
+// replies), each by that worker alone. Nothing depends on the NIC steering
+// both directions of a flow to one queue (no flow director).
+//
+// Expiry has no global stop: lookups ignore expired entries, and each
+// worker sweeps a bounded slice of its shard per poll loop. When a shard is
+// full, embryonic entries (TCP SYN_SENT, UDP unreplied) are evicted before
+// anything established; every refusal is counted.
+#pragma once
+
+#include "lb/types.h"
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace svcdp::lb {
+
+// Timeouts in seconds; defaults are Linux nf_conntrack's
+// (net/netfilter/nf_conntrack_proto_{tcp,udp,icmp}.c).
+struct CtTimeouts {
+  uint32_t tcp_syn_sent = 120;
+  uint32_t tcp_syn_recv = 60;
+  uint32_t tcp_established = 432000;  // 5 days
+  uint32_t tcp_fin_wait = 120;
+  uint32_t tcp_close_wait = 60;
+  uint32_t tcp_time_wait = 120;
+  uint32_t tcp_close = 10;
+  uint32_t udp_unreplied = 30;
+  uint32_t udp_replied = 120;  // "stream" once a reply was seen
+  uint32_t icmp = 30;
+  uint32_t other = 600;
+};
+
+enum class TcpState : uint8_t { kSynSent, kSynRecv, kEstablished, kFinWait, kCloseWait, kTimeWait, kClose };
+const char* tcp_state_name(TcpState s);
+
+// Per-direction TCP flags seen. Each direction's byte has one writer.
+namespace dirflag {
+inline constexpr uint8_t kSyn = 1;   // SYN (SYN-ACK on the reply side)
+inline constexpr uint8_t kAck = 2;   // an ACK without SYN
+inline constexpr uint8_t kFin = 4;
+inline constexpr uint8_t kRst = 8;
+inline constexpr uint8_t kSeen = 16;  // any packet
+}  // namespace dirflag
+
+// The state the two directions' flags add up to.
+TcpState tcp_state(uint8_t fwd, uint8_t rep);
+// TCP flags of a segment (the TCP header's flags byte) as direction flags.
+uint8_t tcp_dirflags(uint8_t tcp_flags);
+
+// How a flow is translated.
+struct Nat {
+  be32 backend = 0;     // destination after DNAT (the endpoint)
+  be16 backend_port = 0;
+  be32 snat = 0;        // source after SNAT (the node), 0: client kept
+  be16 snat_port = 0;
+  be32 vtep = 0;        // the endpoint's node tunnel endpoint, 0: local
+};
+
+// A flow entry: exactly one cache line.
+struct alignas(64) Flow {
+  std::atomic<uint32_t> version{0};  // even: stable; odd: owner rewriting
+  uint32_t service_id;
+  FlowKey fwd;  // as the client sent it (pad bytes unused)
+  Nat nat;
+  uint8_t kind;   // kFlow or kAffinity
+  uint8_t external;  // arrived on an external front end
+  uint16_t timeout_s;  // affinity entries: their timeout; flows: unused
+  uint32_t checked_generation;  // last table generation its endpoint was checked against
+  std::atomic<uint8_t> fwd_flags{0};
+  std::atomic<uint8_t> rep_flags{0};
+  uint16_t pad;
+  std::atomic<uint32_t> fwd_seen_s{0};  // coarse clock, seconds
+  std::atomic<uint32_t> rep_seen_s{0};
+};
+
+inline constexpr uint8_t kFlow = 0;
+inline constexpr uint8_t kAffinity = 1;
+
+// A consistent copy of a flow, and where it lives.
+struct CtMatch {
+  uint32_t shard;
+  uint32_t index;
+  uint32_t version;
+  bool reply;  // the key matched the reply tuple
+  FlowKey fwd;
+  Nat nat;
+  uint32_t service_id;
+  uint32_t checked_generation;
+  uint8_t kind;
+  uint8_t external;
+  uint8_t fwd_flags, rep_flags;
+  uint16_t timeout_s;    // affinity entries
+  uint32_t last_seen_s;  // either direction
+  uint8_t proto() const { return fwd.proto; }
+  TcpState state() const { return tcp_state(fwd_flags, rep_flags); }
+};
+
+// The reply tuple of a flow: what the endpoint sends back.
+inline FlowKey reply_key(const FlowKey& fwd, const Nat& nat) {
+  return {nat.backend, nat.snat ? nat.snat : fwd.src, nat.backend_port, nat.snat ? nat.snat_port : fwd.sport,
+          fwd.proto};
+}
+
+struct CtStats {
+  uint64_t entries = 0;
+  uint64_t capacity = 0;
+  std::array<uint64_t, 3> inserts{};    // by protocol: TCP, UDP, other
+  std::array<uint64_t, 3> evictions{};  // embryonic entries evicted when full
+  std::array<uint64_t, 3> refusals{};   // no room, nothing evictable
+  uint64_t expired = 0;
+  uint64_t affinity_entries = 0;
+  CtStats& operator+=(const CtStats& o);
+};
+
+enum class CtInsert : uint8_t { kOk, kFull, kNotSyn };
+
+class Conntrack {
+ public:
+  // `capacity` entries in all, split evenly between `shards` (workers);
+  // everything is allocated here. Thread: control, before workers start.
+  Conntrack(uint32_t shards, uint64_t capacity, CtTimeouts timeouts = {});
+  ~Conntrack();
+  Conntrack(const Conntrack&) = delete;
+  Conntrack& operator=(const Conntrack&) = delete;
+
+  // The live (not expired) flow with forward or reply tuple `k`: own shard
+  // first, then the others. Thread: worker `self`.
+  std::optional<CtMatch> lookup(uint32_t self, const FlowKey& k, uint32_t now_s) const;
+
+  // A new flow in shard `self`. A TCP flow starts only with a SYN
+  // (tcp_flags given, kNotSyn otherwise). Thread: worker `self`.
+  CtInsert insert(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
+                  uint32_t generation, uint8_t tcp_flags, uint32_t now_s);
+
+  // Records a packet of a matched flow. Thread: the receiving worker.
+  void touch(const CtMatch& m, uint8_t tcp_flags, uint32_t now_s);
+  // Marks the flow's endpoint as checked against `generation`.
+  // Thread: the owner (m.shard == self), others ignore.
+  void set_checked(uint32_t self, const CtMatch& m, uint32_t generation);
+  // Removes a flow of the own shard (others: no-op). Thread: worker `self`.
+  void remove(uint32_t self, const CtMatch& m);
+
+  // Session affinity (ClientIP): the endpoint `client` last used for
+  // `service_id`, if within its timeout. Thread: worker `self`.
+  std::optional<Nat> affinity(uint32_t self, be32 client, uint32_t service_id, uint32_t now_s) const;
+  // Records (or refreshes) it in the own shard. Thread: worker `self`.
+  void set_affinity(uint32_t self, be32 client, uint32_t service_id, const Nat& nat, uint16_t timeout_s,
+                    uint32_t now_s);
+
+  // Frees up to `budget` expired entries of the own shard, continuing
+  // where the last call stopped. Returns how many were freed.
+  // Thread: worker `self`.
+  size_t expire(uint32_t self, uint32_t now_s, size_t budget);
+
+  // Seconds a flow may stay idle in its current state. Thread: any.
+  uint32_t timeout(const CtMatch& m) const;
+  // Counters summed over shards (plain reads; may lag). Thread: any.
+  CtStats stats() const;
+  uint32_t shards() const { return static_cast<uint32_t>(shards_.size()); }
+
+  // Visits every live flow of every shard (consistent copies). For
+  // inspection tools; not for the hot path. Thread: any.
+  void for_each(uint32_t now_s, const std::function<void(const CtMatch&)>& f) const;
+
+  struct Shard;
+
+ private:
+  // A reader's clock may trail the writer's by a little: never "expired"
+  // for a flow seen after `now_s`.
+  bool expired(const CtMatch& m, uint32_t now_s) const {
+    return now_s > m.last_seen_s && now_s - m.last_seen_s > timeout(m);
+  }
+  bool make_room(Shard& s, uint64_t h1, uint64_t h2);
+  void free_entry(Shard& s, uint32_t index);
+  std::optional<CtMatch> find_in(const Shard& s, uint32_t shard, const FlowKey& k, uint64_t h, uint32_t now_s) const;
+  bool snapshot(const Shard& s, uint32_t shard, uint32_t index, CtMatch& out) const;
+
+  CtTimeouts timeouts_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace svcdp::lb

@@ -1,0 +1,49 @@
+// Maglev consistent hashing (Eisenbud et al., "Maglev: A Fast and Reliable
+// Software Network Load Balancer", NSDI 2016, section 3.4): a lookup table
+// of M slots (M prime) filled by each backend in turn following its own
+// permutation of the slots, so that every backend owns ⌊M/N⌋ or ⌈M/N⌉
+// slots and a change of the backend set moves few slots.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace svcdp::lb {
+
+struct MaglevBackend {
+  uint64_t id;          // stable identity (e.g. hash of address and port)
+  uint32_t weight = 1;  // turns per round: slots are shared in proportion
+};
+
+class Maglev {
+ public:
+  static constexpr uint32_t kDefaultMaxSize = 65537;
+
+  Maglev() = default;
+  // Builds a table of `size` slots (a prime) over `backends`; slot values
+  // are indices into `backends`. An empty backend list gives an empty
+  // table. Thread: control.
+  Maglev(std::span<const MaglevBackend> backends, uint32_t size);
+
+  // The backend index for a flow hash, or -1 for an empty table.
+  // Thread: any.
+  int lookup(uint64_t hash) const {
+    if (table_.empty()) return -1;
+    return table_[hash % table_.size()];
+  }
+
+  uint32_t size() const { return static_cast<uint32_t>(table_.size()); }
+  bool empty() const { return table_.empty(); }
+  std::span<const uint16_t> slots() const { return table_; }
+
+  // The table size svcdp uses for n backends: the smallest listed prime
+  // ≥ 100·n (so each backend's share is within 1 % of fair), at most
+  // `max_size`. Small services get small tables: 100 k services fit.
+  static uint32_t size_for(size_t n, uint32_t max_size = kDefaultMaxSize);
+
+ private:
+  std::vector<uint16_t> table_;
+};
+
+}  // namespace svcdp::lb

@@ -1,0 +1,113 @@
+#include "lb/service.h"
+
+#include <algorithm>
+#include <bit>
+#include <stdexcept>
+
+namespace svcdp::lb {
+
+std::vector<uint16_t> usable_endpoints(const std::vector<Endpoint>& endpoints, TrafficPolicy policy) {
+  std::vector<uint16_t> ready, terminating;
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    const Endpoint& e = endpoints[i];
+    if (policy == TrafficPolicy::kLocal && !e.local) continue;
+    if (e.weight == 0) continue;
+    if (e.ready)
+      ready.push_back(static_cast<uint16_t>(i));
+    else if (e.serving && e.terminating)
+      terminating.push_back(static_cast<uint16_t>(i));
+  }
+  return ready.empty() ? terminating : ready;
+}
+
+std::shared_ptr<const Maglev> Service::build(const std::vector<Endpoint>& eps, const std::vector<uint16_t>& usable,
+                                             uint32_t maglev_max) {
+  std::vector<MaglevBackend> backends;
+  backends.reserve(usable.size());
+  for (uint16_t i : usable)
+    backends.push_back({mix64(uint64_t{eps[i].addr} << 16 | eps[i].port), eps[i].weight});
+  return std::make_shared<const Maglev>(backends, Maglev::size_for(backends.size(), maglev_max));
+}
+
+Service::Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous) : spec_(std::move(spec)) {
+  if (spec_.endpoints.size() > 65535) throw std::invalid_argument("service with more than 65535 endpoints");
+  std::sort(spec_.endpoints.begin(), spec_.endpoints.end(),
+            [](const Endpoint& a, const Endpoint& b) { return std::pair{a.addr, a.port} < std::pair{b.addr, b.port}; });
+  int_usable_ = usable_endpoints(spec_.endpoints, spec_.internal_policy);
+  ext_usable_ = usable_endpoints(spec_.endpoints, spec_.external_policy);
+
+  // Reuse a table when the same endpoints (address, port, weight, in the
+  // same order) take new flows: rebuild only what changed.
+  auto same = [](const Service& old, const std::vector<uint16_t>& old_u, const std::vector<Endpoint>& eps,
+                 const std::vector<uint16_t>& u) {
+    if (old_u.size() != u.size()) return false;
+    for (size_t i = 0; i < u.size(); ++i) {
+      const Endpoint &a = old.spec_.endpoints[old_u[i]], &b = eps[u[i]];
+      if (!a.same_as(b) || a.weight != b.weight) return false;
+    }
+    return true;
+  };
+  if (previous && same(*previous, previous->int_usable_, spec_.endpoints, int_usable_) &&
+      same(*previous, previous->ext_usable_, spec_.endpoints, ext_usable_)) {
+    internal_ = previous->internal_;
+    external_ = previous->external_;
+    reused_ = true;
+    return;
+  }
+  internal_ = build(spec_.endpoints, int_usable_, maglev_max);
+  external_ = ext_usable_ == int_usable_ ? internal_ : build(spec_.endpoints, ext_usable_, maglev_max);
+}
+
+const Endpoint* Service::find(be32 addr, be16 port) const {
+  auto it = std::lower_bound(spec_.endpoints.begin(), spec_.endpoints.end(), std::pair{addr, port},
+                             [](const Endpoint& e, const std::pair<be32, be16>& k) {
+                               return std::pair{e.addr, e.port} < k;
+                             });
+  return it != spec_.endpoints.end() && it->addr == addr && it->port == port ? &*it : nullptr;
+}
+
+ServiceTable::ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, uint32_t maglev_max,
+                           const ServiceTable* previous)
+    : generation_(generation) {
+  services_.reserve(specs.size());
+  size_t frontends = 0;
+  for (ServiceSpec& s : specs) {
+    frontends += s.frontends.size();
+    const Service* prev = previous ? previous->by_id(s.id) : nullptr;
+    services_.emplace_back(std::move(s), maglev_max, prev);
+  }
+  const size_t size = std::bit_ceil(frontends * 2 + 2);
+  slots_.resize(size);
+  mask_ = size - 1;
+  for (size_t si = 0; si < services_.size(); ++si) {
+    const ServiceSpec& s = services_[si].spec();
+    for (const FrontendAddr& f : s.frontends) {
+      const uint64_t key = frontend_key(f.vip, f.port, s.proto);
+      size_t i = mix64(key) & mask_;
+      while (slots_[i].key != 0 && slots_[i].key != key) i = (i + 1) & mask_;
+      if (slots_[i].key == key) continue;  // first service claiming a front end keeps it
+      slots_[i] = {key, static_cast<uint32_t>(si), f.kind};
+    }
+    ids_.emplace_back(s.id, static_cast<uint32_t>(si));
+  }
+  std::sort(ids_.begin(), ids_.end());
+}
+
+const Service* ServiceTable::by_id(uint32_t id) const {
+  auto it = std::lower_bound(ids_.begin(), ids_.end(), std::pair{id, uint32_t{0}});
+  return it != ids_.end() && it->first == id ? &services_[it->second] : nullptr;
+}
+
+FlowVerdict ServiceTable::check_flow(uint32_t id, be32 addr, be16 port, uint8_t proto, bool external) const {
+  const Service* s = by_id(id);
+  if (s && s->find(addr, port)) return FlowVerdict::kKeep;
+  if (proto != kUdp) return FlowVerdict::kReset;
+  return s && s->has_usable(external) ? FlowVerdict::kRebalance : FlowVerdict::kReject;
+}
+
+size_t ServiceTable::reused_tables() const {
+  return static_cast<size_t>(std::count_if(services_.begin(), services_.end(),
+                                           [](const Service& s) { return s.reused_tables(); }));
+}
+
+}  // namespace svcdp::lb

@@ -1,0 +1,166 @@
+// Services and their endpoints as the workers see them: one immutable
+// generation (ServiceTable) built by the control thread and read by every
+// worker without locks. What it decides:
+//  - which service a packet's destination (VIP, port, protocol) is;
+//  - which endpoints may take a new flow (kube-proxy's rules, below);
+//  - which of those a given flow gets (Maglev);
+//  - what happens to an existing flow when a new generation arrives.
+#pragma once
+
+#include "lb/maglev.h"
+#include "lb/types.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace svcdp::lb {
+
+enum class TrafficPolicy : uint8_t { kCluster, kLocal };
+
+struct Endpoint {
+  be32 addr = 0;
+  be16 port = 0;
+  be32 vtep = 0;  // its node's tunnel endpoint; 0 for an endpoint on this node
+  bool local = false;
+  // EndpointSlice conditions.
+  bool ready = true;
+  bool serving = true;
+  bool terminating = false;
+  uint16_t weight = 1;
+  std::string node;
+  std::string zone;
+
+  bool same_as(const Endpoint& o) const { return addr == o.addr && port == o.port; }
+};
+
+// Kinds of front end: ClusterIP is internal traffic; NodePort, externalIPs
+// and LoadBalancer ingress IPs are external traffic (KEP-2086 names).
+enum class Frontend : uint8_t { kClusterIp, kNodePort, kExternalIp, kLoadBalancerIp };
+
+struct FrontendAddr {
+  be32 vip;
+  be16 port;
+  Frontend kind;
+};
+
+// One Service port, as the control thread describes it.
+struct ServiceSpec {
+  uint32_t id = 0;  // stable across generations (the control thread assigns it)
+  std::string ns, name, port_name;
+  uint8_t proto = kTcp;
+  std::vector<FrontendAddr> frontends;
+  bool affinity_client_ip = false;
+  uint32_t affinity_timeout_s = 10800;  // Kubernetes' default
+  TrafficPolicy external_policy = TrafficPolicy::kCluster;
+  TrafficPolicy internal_policy = TrafficPolicy::kCluster;
+  std::vector<Endpoint> endpoints;  // every endpoint of the slices, any state
+};
+
+// Which endpoints may take new flows, as kube-proxy decides
+// (pkg/proxy/topology.go, KEP-1669): with a Local policy only this node's
+// endpoints count; among them the ready ones; if none is ready, those that
+// are serving and terminating (graceful termination); else none, and the
+// service answers "reject". Returns indices into `endpoints`. Thread: any.
+std::vector<uint16_t> usable_endpoints(const std::vector<Endpoint>& endpoints, TrafficPolicy policy);
+
+class Service {
+ public:
+  // Thread: control. `previous`: the same service in the last generation,
+  // whose Maglev tables are reused when its usable endpoints are unchanged.
+  Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous);
+
+  const ServiceSpec& spec() const { return spec_; }
+  const std::vector<Endpoint>& endpoints() const { return spec_.endpoints; }
+
+  // The endpoint for a new flow with hash `h`, for external or internal
+  // traffic; nullptr: no usable endpoint (reject). Thread: any.
+  const Endpoint* pick(bool external, uint64_t h) const {
+    const Maglev& m = external ? *external_ : *internal_;
+    const int i = m.lookup(h);
+    return i < 0 ? nullptr : &spec_.endpoints[usable(external)[static_cast<size_t>(i)]];
+  }
+  bool has_usable(bool external) const { return !(external ? *external_ : *internal_).empty(); }
+
+  // The endpoint at (addr, port), in whatever state, if it is still part
+  // of the service. Thread: any.
+  const Endpoint* find(be32 addr, be16 port) const;
+
+  // Whether the tables are shared with the previous generation (for tests
+  // and the control thread's accounting).
+  bool reused_tables() const { return reused_; }
+
+ private:
+  const std::vector<uint16_t>& usable(bool external) const { return external ? ext_usable_ : int_usable_; }
+  static std::shared_ptr<const Maglev> build(const std::vector<Endpoint>& eps, const std::vector<uint16_t>& usable,
+                                             uint32_t maglev_max);
+
+  ServiceSpec spec_;
+  std::vector<uint16_t> int_usable_, ext_usable_;
+  std::shared_ptr<const Maglev> internal_, external_;
+  bool reused_ = false;
+};
+
+// What becomes of an established flow when the tables change (the rules
+// kube-proxy and Cilium have open bugs about: kubernetes #19029 #59368,
+// cilium #32472 #23761).
+enum class FlowVerdict : uint8_t {
+  kKeep,       // its endpoint is still in the service (terminating included)
+  kRebalance,  // UDP whose endpoint left: move it to a live endpoint
+  kReset,      // TCP/SCTP whose endpoint left: end it (client gets a RST)
+  kReject,     // the endpoint left and no live endpoint remains
+};
+
+class ServiceTable {
+ public:
+  struct Match {
+    const Service* service;
+    Frontend kind;
+  };
+
+  // Builds a generation. `previous` lends Maglev tables of unchanged
+  // services. Thread: control.
+  ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, uint32_t maglev_max = Maglev::kDefaultMaxSize,
+               const ServiceTable* previous = nullptr);
+
+  // The service a destination belongs to. Thread: any.
+  std::optional<Match> lookup(be32 vip, be16 port, uint8_t proto) const {
+    const uint64_t key = frontend_key(vip, port, proto);
+    for (size_t i = mix64(key) & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.key == key) return Match{&services_[s.service], s.kind};
+      if (s.key == 0) return std::nullopt;
+    }
+  }
+
+  // By stable id, or nullptr when the service is gone. Thread: any.
+  const Service* by_id(uint32_t id) const;
+
+  // The verdict for a flow of `proto` pinned to (addr, port) of service
+  // `id`. Thread: any.
+  FlowVerdict check_flow(uint32_t id, be32 addr, be16 port, uint8_t proto, bool external) const;
+
+  uint64_t generation() const { return generation_; }
+  size_t size() const { return services_.size(); }
+  const std::vector<Service>& services() const { return services_; }
+  size_t reused_tables() const;
+
+ private:
+  static uint64_t frontend_key(be32 vip, be16 port, uint8_t proto) {
+    return uint64_t{1} << 56 | uint64_t{proto} << 48 | uint64_t{port} << 32 | vip;
+  }
+  struct Slot {
+    uint64_t key = 0;
+    uint32_t service = 0;
+    Frontend kind = Frontend::kClusterIp;
+  };
+
+  uint64_t generation_;
+  std::vector<Service> services_;
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> ids_;  // (id, index), sorted by id
+};
+
+}  // namespace svcdp::lb
