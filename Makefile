@@ -1,13 +1,13 @@
 # Thin wrapper over meson: the targets everyone uses.
 #   make demo   set up, build, run svcdp on a namespace topology and show traffic
 #   make test   set up, build, run every test suite (unit, pipeline,
-#               integration, and a short run of each fuzzer)
+#               integration, perf smoke, and a short run of each fuzzer)
 BUILD        ?= build
 FUZZ_BUILD   ?= build-fuzz
 BUILDTYPE    ?= release
 WERROR       ?= true
 SANITIZE     ?= none
-SUITES       ?= unit,pipeline,integration
+SUITES       ?= unit,pipeline,integration,perf
 FUZZ_SECONDS ?= 20
 
 .PHONY: all deps build fuzz-build test unit fuzz demo bench asan clean
