@@ -14,6 +14,13 @@ namespace po = boost::program_options;
 namespace svcdp::conf {
 namespace {
 
+bool is_prime(uint32_t n) {
+  if (n < 2) return false;
+  for (uint32_t d = 2; uint64_t{d} * d <= n; ++d)
+    if (n % d == 0) return false;
+  return true;
+}
+
 po::options_description describe(Options& o) {
   po::options_description general("General");
   general.add_options()
@@ -64,8 +71,17 @@ po::options_description describe(Options& o) {
       ("neigh-reachable-time", po::value(&o.neigh_reachable_s)->default_value(o.neigh_reachable_s)->value_name("SEC"),
        "seconds a resolved neighbour is trusted before it is probed again");
 
+  po::options_description lb("Load balancing");
+  lb.add_options()
+      ("conntrack-capacity", po::value(&o.conntrack_capacity)->default_value(o.conntrack_capacity)->value_name("N"),
+       "connection-tracking entries for all workers together (64 bytes each, allocated at start)")
+      ("max-services", po::value(&o.max_services)->default_value(o.max_services)->value_name("N"),
+       "service ports svcdp load-balances (each has its own counters)")
+      ("maglev-size", po::value(&o.maglev_size)->default_value(o.maglev_size)->value_name("PRIME"),
+       "largest Maglev lookup table per service, a prime (smaller services use a smaller prime)");
+
   po::options_description all("svcdp options (after `--`)");
-  all.add(general).add(cluster).add(ports).add(overlay);
+  all.add(general).add(cluster).add(ports).add(overlay).add(lb);
   return all;
 }
 
@@ -87,6 +103,10 @@ bool validate(Options& o) {
     if (!value->empty() && !parse_ipv4(*value)) return fail(std::string(name) + " '" + *value + "' is not an IPv4 address");
   if (o.exception_iface.size() > 15) return fail("--exception-iface '" + o.exception_iface + "' is longer than 15 characters");
   if (o.neigh_capacity < 16) return fail("--neigh-capacity must be at least 16");
+  if (o.conntrack_capacity < 1024 || o.conntrack_capacity > (uint64_t{1} << 32))
+    return fail("--conntrack-capacity must be between 1024 and 4294967296");
+  if (o.max_services < 1 || o.max_services > 1'000'000) return fail("--max-services must be between 1 and 1000000");
+  if (o.maglev_size < 2 || !is_prime(o.maglev_size)) return fail("--maglev-size must be a prime, not " + std::to_string(o.maglev_size));
   if (o.log_level != "error" && o.log_level != "warning" && o.log_level != "info" && o.log_level != "debug")
     return fail("--log-level must be error, warning, info or debug, not '" + o.log_level + "'");
   if (o.node_name.empty()) {

@@ -31,6 +31,9 @@ struct Options {
   uint32_t mbufs = 0;  // 0: sized from ports, queues and descriptors
   uint32_t neigh_capacity = 4096;
   uint32_t neigh_reachable_s = 30;
+  uint64_t conntrack_capacity = 1 << 20;
+  uint32_t max_services = 4096;
+  uint32_t maglev_size = 65537;
   uint32_t stats_interval_s = 0;  // 0: print counters only at exit
   std::string log_level = "info";
 };

@@ -66,6 +66,12 @@ const Endpoint* Service::find(be32 addr, be16 port) const {
   return it != spec_.endpoints.end() && it->addr == addr && it->port == port ? &*it : nullptr;
 }
 
+bool Service::usable(bool external, const Endpoint& e) const {
+  const auto i = static_cast<uint16_t>(&e - spec_.endpoints.data());
+  const auto& u = usable_indices(external);
+  return std::binary_search(u.begin(), u.end(), i);
+}
+
 ServiceTable::ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, uint32_t maglev_max,
                            const ServiceTable* previous)
     : generation_(generation) {

@@ -79,8 +79,11 @@ class Service {
   const Endpoint* pick(bool external, uint64_t h) const {
     const Maglev& m = external ? *external_ : *internal_;
     const int i = m.lookup(h);
-    return i < 0 ? nullptr : &spec_.endpoints[usable(external)[static_cast<size_t>(i)]];
+    return i < 0 ? nullptr : &spec_.endpoints[usable_indices(external)[static_cast<size_t>(i)]];
   }
+  // Whether `e` (an element of endpoints()) may take new flows of external
+  // or internal traffic. Thread: any.
+  bool usable(bool external, const Endpoint& e) const;
   bool has_usable(bool external) const { return !(external ? *external_ : *internal_).empty(); }
 
   // The endpoint at (addr, port), in whatever state, if it is still part
@@ -92,7 +95,7 @@ class Service {
   bool reused_tables() const { return reused_; }
 
  private:
-  const std::vector<uint16_t>& usable(bool external) const { return external ? ext_usable_ : int_usable_; }
+  const std::vector<uint16_t>& usable_indices(bool external) const { return external ? ext_usable_ : int_usable_; }
   static std::shared_ptr<const Maglev> build(const std::vector<Endpoint>& eps, const std::vector<uint16_t>& usable,
                                              uint32_t maglev_max);
 

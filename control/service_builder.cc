@@ -1,0 +1,120 @@
+#include "control/service_builder.h"
+
+#include <rte_byteorder.h>
+
+#include <algorithm>
+
+namespace svcdp::control {
+namespace {
+
+uint8_t ip_proto(Protocol p) {
+  switch (p) {
+    case Protocol::TCP: return lb::kTcp;
+    case Protocol::UDP: return lb::kUdp;
+    case Protocol::SCTP: return lb::kSctp;
+  }
+  return lb::kTcp;
+}
+
+std::string port_key(const ServiceInfo& s, const ServicePort& p) {
+  return s.meta.ns + "/" + s.meta.name + ":" + p.name + "/" + protocol_name(p.protocol);
+}
+
+lb::Endpoint to_lb(const PortEndpoint& pe, const dp::Fib& fib, const std::string& node_name) {
+  lb::Endpoint e;
+  e.addr = rte_cpu_to_be_32(pe.address);
+  e.port = rte_cpu_to_be_16(pe.port);
+  e.ready = pe.ready;
+  e.serving = pe.serving;
+  e.terminating = pe.terminating;
+  e.node = pe.node_name;
+  e.zone = pe.zone;
+  e.local = pe.node_name.empty() ? fib.local_pods.contains(pe.address) : pe.node_name == node_name;
+  if (!e.local)
+    if (auto n = fib.remote_pods.lookup(pe.address)) e.vtep = fib.nodes[*n].vtep;
+  return e;
+}
+
+}  // namespace
+
+uint32_t ServiceIds::get(const std::string& key) {
+  if (auto it = ids_.find(key); it != ids_.end()) return it->second;
+  uint32_t id;
+  if (!free_.empty()) {
+    id = *free_.begin();
+    free_.erase(free_.begin());
+  } else if (next_ < max_) {
+    id = next_++;
+  } else {
+    return max_;
+  }
+  ids_.emplace(key, id);
+  return id;
+}
+
+void ServiceIds::retain(const std::set<std::string>& live) {
+  for (auto it = ids_.begin(); it != ids_.end();) {
+    if (live.count(it->first)) {
+      ++it;
+      continue;
+    }
+    free_.insert(it->second);
+    it = ids_.erase(it);
+  }
+}
+
+ServiceBuild build_services(const std::vector<ServiceInfo>& services, const EndpointSliceCache& slices,
+                            const dp::Fib& fib, const std::string& node_name, ServiceIds& ids) {
+  ServiceBuild out;
+  std::set<std::string> live;
+  for (const ServiceInfo& s : services) {
+    const std::string name = s.meta.ns + "/" + s.meta.name;
+    if (s.other_proxy || s.headless || s.type == "ExternalName" || s.cluster_ips.empty()) continue;
+    for (const ServicePort& p : s.ports) {
+      const std::string key = port_key(s, p);
+      const uint32_t id = ids.get(key);
+      if (id == ids.max_ids()) {
+        out.warnings.push_back("service " + key + ": more than " + std::to_string(ids.max_ids()) +
+                               " service ports (raise --max-services); left out");
+        continue;
+      }
+      live.insert(key);
+      lb::ServiceSpec spec;
+      spec.id = id;
+      spec.ns = s.meta.ns;
+      spec.name = s.meta.name;
+      spec.port_name = p.name;
+      spec.proto = ip_proto(p.protocol);
+      spec.affinity_client_ip = s.affinity_client_ip;
+      spec.affinity_timeout_s = s.affinity_timeout_s;
+      spec.external_policy = s.external_policy_local ? lb::TrafficPolicy::kLocal : lb::TrafficPolicy::kCluster;
+      spec.internal_policy = s.internal_policy_local ? lb::TrafficPolicy::kLocal : lb::TrafficPolicy::kCluster;
+      const lb::be16 port = rte_cpu_to_be_16(p.port);
+      for (uint32_t ip : s.cluster_ips) spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kClusterIp});
+      if (p.node_port)
+        spec.frontends.push_back({fib.node_ip, rte_cpu_to_be_16(p.node_port), lb::Frontend::kNodePort});
+      for (uint32_t ip : s.external_ips) spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kExternalIp});
+      for (uint32_t ip : s.load_balancer_ips)
+        spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kLoadBalancerIp});
+      for (const PortEndpoint& pe : slices.endpoints(s.meta.ns, s.meta.name, p.name, p.protocol))
+        spec.endpoints.push_back(to_lb(pe, fib, node_name));
+      out.specs.push_back(std::move(spec));
+    }
+  }
+  ids.retain(live);
+  return out;
+}
+
+std::vector<lb::be32> announced_ips(const lb::ServiceTable& table) {
+  std::vector<lb::be32> ips;
+  for (const lb::Service& s : table.services()) {
+    if (!s.has_usable(true)) continue;
+    for (const lb::FrontendAddr& f : s.spec().frontends)
+      if (f.kind == lb::Frontend::kExternalIp || f.kind == lb::Frontend::kLoadBalancerIp) ips.push_back(f.vip);
+  }
+  std::sort(ips.begin(), ips.end());
+  ips.erase(std::unique(ips.begin(), ips.end()), ips.end());
+  return ips;
+}
+
+}  // namespace svcdp::control

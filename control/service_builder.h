@@ -1,0 +1,66 @@
+// Translates Kubernetes Services and their EndpointSlices into the load
+// balancer's model (lb::ServiceSpec, one per Service port), the way
+// kube-proxy reads them. The file source and the API watcher share it.
+//
+//  - Headless Services, ExternalName Services and Services labelled
+//    service.kubernetes.io/service-proxy-name (another proxy owns them)
+//    are left alone.
+//  - Each port gets front ends: every ClusterIP, the NodePort on this
+//    node's address, every externalIP and every LoadBalancer ingress IP.
+//  - Endpoints come from the EndpointSliceCache (slices merged, named
+//    target ports resolved through the slice's ports); an endpoint is
+//    local when its nodeName is this node (or, without a nodeName, when its
+//    address is in this node's pod CIDR), and remote endpoints carry the
+//    VTEP of the node whose pod CIDR holds them.
+#pragma once
+
+#include "control/endpoint_slice_cache.h"
+#include "control/k8s_objects.h"
+#include "dataplane/fib.h"
+#include "lb/service.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace svcdp::control {
+
+// Stable service ids: the same Service port keeps its id across table
+// generations (flows refer to services by id); ids of vanished ports are
+// reused, lowest first, so they stay dense (per-service counters are an
+// array indexed by id). Thread: control.
+class ServiceIds {
+ public:
+  explicit ServiceIds(uint32_t max_ids) : max_(max_ids) {}
+  // The id of ns/name/port/proto, or max_ids() when all are taken.
+  uint32_t get(const std::string& key);
+  // Frees the ids of every key not in `live`.
+  void retain(const std::set<std::string>& live);
+  uint32_t max_ids() const { return max_; }
+
+ private:
+  uint32_t max_;
+  std::map<std::string, uint32_t> ids_;
+  std::set<uint32_t> free_;
+  uint32_t next_ = 0;
+};
+
+struct ServiceBuild {
+  std::vector<lb::ServiceSpec> specs;
+  std::vector<std::string> warnings;  // one line per port or endpoint left out
+};
+
+// Thread: control. `fib` is the generation the services will be published
+// with (this node's address, pod CIDRs and remote nodes).
+ServiceBuild build_services(const std::vector<ServiceInfo>& services, const EndpointSliceCache& slices,
+                            const dp::Fib& fib, const std::string& node_name, ServiceIds& ids);
+
+// The external and LoadBalancer IPs this node answers ARP for: those of
+// services with an endpoint usable for external traffic here (with
+// externalTrafficPolicy Local, only when a local endpoint exists, as
+// MetalLB's layer-2 mode announces). Sorted, network order. Thread: any.
+std::vector<lb::be32> announced_ips(const lb::ServiceTable& table);
+
+}  // namespace svcdp::control

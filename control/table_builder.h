@@ -1,0 +1,36 @@
+// Builds complete dataplane generations (dp::Fib): the node routes from
+// Node objects (fib_builder) and the service tables from Services and
+// EndpointSlices (service_builder), keeping what must survive from one
+// generation to the next: stable service ids, and the previous service
+// table whose Maglev tables unchanged services reuse.
+#pragma once
+
+#include "control/endpoint_slice_cache.h"
+#include "control/fib_builder.h"
+#include "control/service_builder.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace svcdp::control {
+
+class TableBuilder {
+ public:
+  TableBuilder(FibParams params, uint32_t max_services, uint32_t maglev_size);
+
+  // Generation `generation` from the given objects. Objects left out
+  // (broken nodes, too many services) add a line to `warnings`. Throws
+  // FibBuildError when this node is missing. Thread: control.
+  std::unique_ptr<dp::Fib> build(const std::vector<NodeInfo>& nodes, const std::vector<ServiceInfo>& services,
+                                 const EndpointSliceCache& slices, uint64_t generation,
+                                 std::vector<std::string>& warnings);
+
+ private:
+  FibParams params_;
+  uint32_t maglev_size_;
+  ServiceIds ids_;
+  std::shared_ptr<const lb::ServiceTable> previous_;
+};
+
+}  // namespace svcdp::control
