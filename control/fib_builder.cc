@@ -39,6 +39,7 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
   fib->pod_gateway = rte_cpu_to_be_32(p.pod_gateway.value_or(self->pod_cidrs[0].addr + 1));
   fib->vni = p.vni;
   fib->vxlan_port = rte_cpu_to_be_16(p.vxlan_port);
+  if (p.uplink_gateway) fib->uplink_gateway = rte_cpu_to_be_32(*p.uplink_gateway);
 
   std::vector<dp::PrefixTable::Entry> local;
   for (const auto& c : self->pod_cidrs) local.push_back({c.addr, c.len, 0});

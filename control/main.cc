@@ -6,8 +6,8 @@
 // loop (dataplane/worker.h).
 #include "conf/options.h"
 #include "control/cluster_file.h"
-#include "control/fib_builder.h"
 #include "control/log.h"
+#include "control/table_builder.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/error.h"
 #include "dataplane/port.h"
@@ -17,6 +17,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -69,18 +70,40 @@ control::FibParams fib_params(const conf::Options& o, const rte_ether_addr& upli
 
 // Loads the cluster file and builds generation `gen`. Throws on errors
 // the operator must fix; skipped objects are logged.
-std::unique_ptr<dp::Fib> load_fib(const conf::Options& o, const rte_ether_addr& uplink_mac, uint64_t gen) {
+std::unique_ptr<dp::Fib> load_fib(const conf::Options& o, control::TableBuilder& builder, uint64_t gen) {
   control::ClusterObjects objs = control::load_cluster_file(o.cluster_file);
   for (const auto& s : objs.skipped) log::warning("object skipped", {{"file", o.cluster_file}, {"reason", s}});
+  control::EndpointSliceCache slices;
+  for (const auto& slice : objs.slices) slices.upsert(slice);
   std::vector<std::string> warnings;
-  auto fib = control::build_fib(objs.nodes, fib_params(o, uplink_mac), gen, warnings);
-  for (const auto& w : warnings) log::warning("node skipped", {{"reason", w}});
-  log::info("forwarding tables built",
-            {{"generation", std::to_string(gen)}, {"remote_nodes", std::to_string(fib->nodes.size())}});
+  auto fib = builder.build(objs.nodes, objs.services, slices, gen, warnings);
+  for (const auto& w : warnings) log::warning("left out", {{"reason", w}});
+  log::info("forwarding tables built", {{"generation", std::to_string(gen)},
+                                        {"remote_nodes", std::to_string(fib->nodes.size())},
+                                        {"service_ports", std::to_string(fib->services->size())},
+                                        {"maglev_reused", std::to_string(fib->services->reused_tables())},
+                                        {"announced_ips", std::to_string(fib->announced.size())}});
   return fib;
 }
 
-void print_counters(const dp::Dataplane& dp, const conf::Options& o) {
+void print_service_counters(const dp::Dataplane& dp, const lb::ServiceTable& table) {
+  const std::vector<dp::ServiceCounters> c = dp.service_totals();
+  std::printf("  services:\n    %-40s %10s %10s %12s %14s %s\n", "namespace/name:port/proto", "new_flows", "rejected",
+              "packets", "bytes", "endpoints (ready/all)");
+  for (const lb::Service& s : table.services()) {
+    const auto& sp = s.spec();
+    if (sp.id >= c.size()) continue;
+    const auto ready = std::count_if(sp.endpoints.begin(), sp.endpoints.end(), [](const auto& e) { return e.ready; });
+    const std::string name = sp.ns + "/" + sp.name + ":" + (sp.port_name.empty() ? "-" : sp.port_name) + "/" +
+                             (sp.proto == lb::kTcp ? "TCP" : sp.proto == lb::kUdp ? "UDP" : "SCTP");
+    std::printf("    %-40s %10llu %10llu %12llu %14llu %ld/%zu\n", name.c_str(),
+                static_cast<unsigned long long>(c[sp.id].new_flows), static_cast<unsigned long long>(c[sp.id].rejected),
+                static_cast<unsigned long long>(c[sp.id].packets), static_cast<unsigned long long>(c[sp.id].bytes),
+                static_cast<long>(ready), sp.endpoints.size());
+  }
+}
+
+void print_counters(const dp::Dataplane& dp, const conf::Options& o, const lb::ServiceTable& services) {
   const dp::Counters c = dp.totals();
   std::printf("svcdp: counters (generation %llu, %u worker%s)\n", static_cast<unsigned long long>(dp.generation()),
               dp.worker_count(), dp.worker_count() == 1 ? "" : "s");
@@ -103,6 +126,16 @@ void print_counters(const dp::Dataplane& dp, const conf::Options& o) {
               static_cast<unsigned long long>(c.vxlan_encap), static_cast<unsigned long long>(c.vxlan_decap),
               static_cast<unsigned long long>(c.forwarded_local), static_cast<unsigned long long>(c.punted),
               static_cast<unsigned long long>(c.to_kernel));
+  const lb::CtStats ct = dp.conntrack().stats();
+  std::printf("  lb: new_flows=%llu forward=%llu reply=%llu rejected=%llu reset=%llu rebalanced=%llu "
+              "icmp_translated=%llu fragments=%llu  conntrack: entries=%llu/%llu expired=%llu\n",
+              static_cast<unsigned long long>(c.lb_new_flows), static_cast<unsigned long long>(c.lb_forward),
+              static_cast<unsigned long long>(c.lb_reply), static_cast<unsigned long long>(c.lb_rejected),
+              static_cast<unsigned long long>(c.lb_reset), static_cast<unsigned long long>(c.lb_rebalanced),
+              static_cast<unsigned long long>(c.lb_icmp_translated), static_cast<unsigned long long>(c.lb_fragments),
+              static_cast<unsigned long long>(ct.entries), static_cast<unsigned long long>(ct.capacity),
+              static_cast<unsigned long long>(ct.expired));
+  print_service_counters(dp, services);
   std::printf("  drops by reason:\n");
   bool any = false;
   for (size_t i = 0; i < dp::kDropCount; ++i) {
@@ -134,6 +167,8 @@ int run(const conf::Options& o) {
   cfg.mbufs = o.mbufs;
   cfg.neigh_capacity = o.neigh_capacity;
   cfg.neigh_timers.reachable_ns = uint64_t{o.neigh_reachable_s} * 1'000'000'000;
+  cfg.conntrack_capacity = o.conntrack_capacity;
+  cfg.max_services = o.max_services;
 
   std::unique_ptr<dp::TapDevice> tap;
   if (!o.exception_iface.empty()) {
@@ -141,8 +176,11 @@ int run(const conf::Options& o) {
     cfg.exception_device = tap->device();
   }
   dp::Dataplane dataplane(cfg);
+  control::TableBuilder builder(fib_params(o, dataplane.mac(dp::Role::UPLINK)), o.max_services, o.maglev_size);
   uint64_t generation = 1;
-  dataplane.publish(load_fib(o, dataplane.mac(dp::Role::UPLINK), generation));
+  auto first = load_fib(o, builder, generation);
+  std::shared_ptr<const lb::ServiceTable> services = first->services;
+  dataplane.publish(std::move(first));
   dataplane.launch(lcores);
   std::printf("svcdp: ready node=%s uplink=%s pods=%s workers=%zu\n", o.node_name.c_str(), o.uplink.c_str(),
               o.pods.c_str(), lcores.size());
@@ -155,21 +193,23 @@ int run(const conf::Options& o) {
     if (g_reload) {
       g_reload = 0;
       try {
-        dataplane.publish(load_fib(o, dataplane.mac(dp::Role::UPLINK), generation + 1));
+        auto fib = load_fib(o, builder, generation + 1);
+        services = fib->services;
+        dataplane.publish(std::move(fib));
         ++generation;
       } catch (const std::exception& e) {
         log::error("reload failed, keeping the current tables", {{"error", e.what()}});
       }
     }
     if (now >= next_stats) {
-      print_counters(dataplane, o);
+      print_counters(dataplane, o, *services);
       next_stats = now + o.stats_interval_s * 1'000'000'000ull;
     }
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   log::info("stopping");
   dataplane.stop();
-  print_counters(dataplane, o);
+  print_counters(dataplane, o, *services);
   return 0;
 }
 

@@ -21,6 +21,15 @@ struct alignas(64) Counters {
   uint64_t forwarded_local = 0;
   uint64_t punted = 0;
   uint64_t to_kernel = 0;
+  // Load balancing.
+  uint64_t lb_new_flows = 0;       // flows created (a SYN or a first UDP datagram)
+  uint64_t lb_forward = 0;         // packets translated client → endpoint
+  uint64_t lb_reply = 0;           // packets translated endpoint → client
+  uint64_t lb_rejected = 0;        // RST / port unreachable sent for a service without endpoints
+  uint64_t lb_reset = 0;           // TCP flows ended because their endpoint left
+  uint64_t lb_rebalanced = 0;      // UDP flows moved to a live endpoint
+  uint64_t lb_icmp_translated = 0; // ICMP errors about a translated flow (RFC 5508)
+  uint64_t lb_fragments = 0;       // non-first fragments following their first
   uint64_t busy_cycles = 0;
   uint64_t idle_cycles = 0;
 
@@ -38,8 +47,31 @@ struct alignas(64) Counters {
     forwarded_local += o.forwarded_local;
     punted += o.punted;
     to_kernel += o.to_kernel;
+    lb_new_flows += o.lb_new_flows;
+    lb_forward += o.lb_forward;
+    lb_reply += o.lb_reply;
+    lb_rejected += o.lb_rejected;
+    lb_reset += o.lb_reset;
+    lb_rebalanced += o.lb_rebalanced;
+    lb_icmp_translated += o.lb_icmp_translated;
+    lb_fragments += o.lb_fragments;
     busy_cycles += o.busy_cycles;
     idle_cycles += o.idle_cycles;
+    return *this;
+  }
+};
+
+// Per service port (indexed by the service's stable id), per worker.
+struct ServiceCounters {
+  uint64_t new_flows = 0;
+  uint64_t rejected = 0;
+  uint64_t packets = 0;  // both directions
+  uint64_t bytes = 0;
+  ServiceCounters& operator+=(const ServiceCounters& o) {
+    new_flows += o.new_flows;
+    rejected += o.rejected;
+    packets += o.packets;
+    bytes += o.bytes;
     return *this;
   }
 };

@@ -28,7 +28,10 @@ rte_ring* make_ring(const std::string& name, unsigned flags) {
 }  // namespace
 
 Dataplane::Dataplane(const DataplaneConfig& c)
-    : config_(c), neigh_(c.neigh_capacity), fib_(c.workers) {
+    : config_(c),
+      neigh_(c.neigh_capacity),
+      fib_(c.workers),
+      conntrack_(std::make_unique<lb::Conntrack>(c.workers, c.conntrack_capacity, c.conntrack_timeouts)) {
   const uint32_t per_queue = c.rx_desc + c.tx_desc + 2u * kMaxBurst;
   const uint32_t mbufs =
       c.mbufs ? c.mbufs : std::max<uint32_t>(8191, kRoleCount * c.workers * per_queue + 2 * kRingSize * c.workers + 1024);
@@ -61,6 +64,9 @@ Dataplane::Dataplane(const DataplaneConfig& c)
     ws.from_control = from_control_.back();
     ws.neigh = &neigh_;
     ws.fib = &fib_;
+    ws.conntrack = conntrack_.get();
+    ws.workers = c.workers;
+    ws.max_services = c.max_services;
     workers_.push_back(std::make_unique<Worker>(ws));
   }
   neigh_control_ = std::make_unique<NeighControl>(
@@ -88,8 +94,10 @@ Dataplane::~Dataplane() {
 void Dataplane::publish(std::unique_ptr<Fib> fib) {
   // With an exception port the kernel owns the node's address and answers
   // ARP for it; svcdp still uses it as the source of its own requests.
-  neigh_control_->set_addresses(Role::UPLINK, fib->node_ip,
-                                has(Role::EXCEPTION) ? std::vector<be32>{} : std::vector<be32>{fib->node_ip});
+  // External and LoadBalancer IPs of services are svcdp's to announce.
+  std::vector<be32> uplink_addrs = fib->announced;
+  if (!has(Role::EXCEPTION)) uplink_addrs.push_back(fib->node_ip);
+  neigh_control_->set_addresses(Role::UPLINK, fib->node_ip, std::move(uplink_addrs));
   neigh_control_->set_addresses(Role::PODS, fib->pod_gateway, {fib->pod_gateway});
   fib_.publish(std::move(fib));
 }
@@ -151,6 +159,13 @@ void Dataplane::send_from_control(rte_mbuf* m, Role out) {
 Counters Dataplane::totals() const {
   Counters sum = control_counters_;
   for (const auto& w : workers_) sum += w->counters();
+  return sum;
+}
+
+std::vector<ServiceCounters> Dataplane::service_totals() const {
+  std::vector<ServiceCounters> sum(config_.max_services);
+  for (const auto& w : workers_)
+    for (size_t i = 0; i < sum.size(); ++i) sum[i] += w->service_counters()[i];
   return sum;
 }
 

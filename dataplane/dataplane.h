@@ -36,6 +36,9 @@ struct DataplaneConfig {
   // DPDK device of the exception path to the node's kernel (a TapDevice,
   // a virtio-user port, or a ring in tests); empty: none.
   std::string exception_device;
+  uint64_t conntrack_capacity = 1 << 20;  // flows, all workers together (64 bytes each)
+  lb::CtTimeouts conntrack_timeouts;
+  uint32_t max_services = 4096;  // service ports (ids) with their own counters
 };
 
 class Dataplane {
@@ -72,6 +75,9 @@ class Dataplane {
 
   // Workers' and control's counters summed. Thread: any.
   Counters totals() const;
+  // Per service id, summed over workers. Thread: any.
+  std::vector<ServiceCounters> service_totals() const;
+  const lb::Conntrack& conntrack() const { return *conntrack_; }
 
  private:
   void send_from_control(rte_mbuf* m, Role out);
@@ -87,12 +93,12 @@ class Dataplane {
   std::vector<rte_ring*> from_control_;
   NeighTable neigh_;
   FibPublisher fib_;
+  std::unique_ptr<lb::Conntrack> conntrack_;
   std::vector<std::unique_ptr<Worker>> workers_;
   Counters control_counters_;
   std::unique_ptr<NeighControl> neigh_control_;
   std::atomic<bool> stop_{false};
   std::vector<unsigned> lcores_;
-
 };
 
 }  // namespace svcdp::dp

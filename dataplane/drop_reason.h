@@ -38,7 +38,14 @@ namespace svcdp::dp {
   X(kTxQueueFull, "tx_queue_full", "port TX queue full")                                 \
   X(kArpMalformed, "arp_malformed", "ARP not Ethernet/IPv4 or truncated (RFC 826)")       \
   X(kArpNotForUs, "arp_not_for_us", "ARP request for an address svcdp does not own")    \
-  X(kNoMbuf, "no_mbuf", "packet pool empty")
+  X(kNoMbuf, "no_mbuf", "packet pool empty")                                             \
+  X(kL4Truncated, "l4_truncated", "TCP or UDP header cut short")                          \
+  X(kTcpBadFlags, "tcp_bad_flags", "TCP flag combination no stack sends (SYN+FIN, none...)") \
+  X(kLbNoFlow, "lb_no_flow", "TCP segment to a service, no flow and not a SYN")          \
+  X(kLbEndpointGone, "lb_endpoint_gone", "reply of a flow whose endpoint left its service") \
+  X(kLbNoReject, "lb_no_reject", "service without endpoints; no reject may be sent")      \
+  X(kConntrackFull, "conntrack_full", "no conntrack room for a new flow")                 \
+  X(kSnatPortsExhausted, "snat_ports_exhausted", "no free SNAT port for a new flow")
 
 enum class Drop : uint16_t {
 #define SVCDP_X(id, name, help) id,

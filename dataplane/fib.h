@@ -1,5 +1,5 @@
-// The forwarding tables of one generation: where each pod CIDR lives and
-// how to reach its node. Built by the control thread from Node objects,
+// The forwarding tables of one generation: where each pod CIDR lives, how
+// to reach its node, and the Services to load-balance. Built by the control thread from Node objects,
 // immutable once published; workers read it through an RCU-protected
 // pointer (see FibPublisher).
 #pragma once
@@ -7,6 +7,9 @@
 #include "dataplane/prefix_table.h"
 #include "dataplane/types.h"
 #include "dataplane/vxlan.h"
+#include "lb/service.h"
+
+#include <memory>
 
 #include <string>
 #include <vector>
@@ -29,6 +32,11 @@ struct Fib {
   PrefixTable local_pods;   // this node's pod CIDRs (value unused)
   PrefixTable remote_pods;  // other nodes' pod CIDRs → index in `nodes`
   std::vector<RemoteNode> nodes;
+  be32 uplink_gateway = 0;  // next hop beyond the uplink; 0: destinations are on-link
+  // Services of this generation (never null once built); the control
+  // thread lends it to the next generation to reuse its Maglev tables.
+  std::shared_ptr<const lb::ServiceTable> services = std::make_shared<lb::ServiceTable>(std::vector<lb::ServiceSpec>{}, 0);
+  std::vector<be32> announced;  // external and LoadBalancer IPs ARP is answered for
 };
 
 }  // namespace svcdp::dp

@@ -22,7 +22,14 @@ uint32_t inner_flow_hash(const rte_ipv4_hdr* ip) {
   return h;
 }
 
-Worker::Worker(const WorkerSetup& setup) : s_(setup) {}
+// SNAT source ports: 1024-65535, split evenly between workers so that two
+// workers never pick the same one.
+Worker::Worker(const WorkerSetup& setup)
+    : s_(setup),
+      tsc_hz_(rte_get_tsc_hz()),
+      snat_lo_(static_cast<uint16_t>(1024 + (65536 - 1024) / setup.workers * setup.id)),
+      snat_span_(static_cast<uint16_t>((65536 - 1024) / setup.workers)),
+      svc_counters_(setup.max_services) {}
 
 void Worker::run(const std::atomic<bool>& stop) {
   s_.fib->thread_online(s_.id);
@@ -37,6 +44,7 @@ void Worker::run(const std::atomic<bool>& stop) {
 
 unsigned Worker::poll() {
   const Fib* fib = s_.fib->current();
+  now_s_ = static_cast<uint32_t>(rte_rdtsc() / tsc_hz_);
   rte_mbuf* pkts[kMaxBurst];
   unsigned total = 0;
   for (size_t r = 0; r < kRoleCount; ++r) {
@@ -56,6 +64,8 @@ unsigned Worker::poll() {
   for (unsigned i = 0; i < n; ++i) tx(pkt_meta(pkts[i])->out_role, pkts[i]);
   for (size_t r = 0; r < kRoleCount; ++r)
     if (s_.port_ids[r] != kNoPort) flush(static_cast<Role>(r));
+  // Expiry: a bounded slice of this worker's conntrack shard per round.
+  if (s_.conntrack) s_.conntrack->expire(s_.id, now_s_, kExpireBudget);
   return total + n;
 }
 
@@ -86,13 +96,20 @@ void Worker::input(Role in, rte_mbuf* m, const Fib& fib) {
 }
 
 void Worker::uplink_ipv4(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
-  if (ip->dst_addr != fib.node_ip) return drop(m, Drop::kIpNoRoute);
-  if (ip->next_proto_id == IPPROTO_UDP) {
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  // External IPs, LoadBalancer IPs (and replies to them).
+  if (ip->dst_addr != fib.node_ip) {
+    if (lb_input(m, eth, ip, fib, From::kUplink)) return;
+    return drop(m, Drop::kIpNoRoute);
+  }
+  if (ip->next_proto_id == IPPROTO_UDP && !ipv4_is_fragment(ip)) {
     const uint32_t avail = rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr);
     if (avail < sizeof(rte_udp_hdr)) return drop(m, Drop::kUdpTruncated);
     auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
     if (udp->dst_port == fib.vxlan_port) return vxlan_decap(m, udp, avail, fib);
   }
+  // NodePorts; everything else to the node is the kernel's (SSH, kubelet).
+  if (lb_input(m, eth, ip, fib, From::kUplink)) return;
   to_kernel(m, Drop::kIpLocalUnhandled);
 }
 
@@ -118,10 +135,13 @@ void Worker::vxlan_decap(rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, cons
   if (rte_pktmbuf_data_len(m) > inner_frame)
     rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - inner_frame));
   ++counters_.vxlan_decap;
+  // Replies from remote endpoints to local clients (or to our SNAT address).
+  if (lb_input(m, inner_eth, inner_ip, fib, From::kTunnel)) return;
   pods_output(m, inner_eth, inner_ip);
 }
 
 void Worker::pods_ipv4(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+  if (lb_input(m, eth, ip, fib, From::kPods)) return;
   if (ip->dst_addr == fib.pod_gateway || ip->dst_addr == fib.node_ip) return drop(m, Drop::kIpLocalUnhandled);
   const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
   if (fib.local_pods.contains(dst)) return pods_output(m, eth, ip);
@@ -156,6 +176,21 @@ void Worker::pods_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip) {
   eth->src_addr = s_.macs[idx(Role::PODS)];
   ++counters_.forwarded_local;
   neigh_output(Role::PODS, m, eth, ip->dst_addr);
+}
+
+void Worker::ip_route(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+  const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+  if (fib.local_pods.contains(dst)) return pods_output(m, eth, ip);
+  if (auto node = fib.remote_pods.lookup(dst)) return vxlan_encap(m, eth, ip, fib.nodes[*node]);
+  uplink_output(m, eth, ip, fib);
+}
+
+void Worker::uplink_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+  if (ip->time_to_live <= 1) return drop(m, Drop::kIpTtlExpired);
+  if (rte_be_to_cpu_16(ip->total_length) > s_.mtu) return drop(m, Drop::kMtuExceeded);
+  ipv4_decrement_ttl(ip);
+  eth->src_addr = s_.macs[idx(Role::UPLINK)];
+  neigh_output(Role::UPLINK, m, eth, fib.uplink_gateway ? fib.uplink_gateway : ip->dst_addr);
 }
 
 void Worker::neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexthop) {

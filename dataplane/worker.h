@@ -5,17 +5,27 @@
 // the stages below, and flushes TX buffers; ARP and packets whose next hop
 // is unresolved go to the control thread over a single-producer ring.
 //
-//   uplink:    eth_input → ipv4_input → vxlan_decap → pods_output
+//   uplink:    eth_input → ipv4_input → vxlan_decap → [lb] → pods_output
+//                                    ↘ [lb] NodePort / external IPs → ip_route
 //                                    ↘ to_kernel (node's own traffic, non-IPv4)
-//   pods:      eth_input → ipv4_input → route → vxlan_encap → uplink_output
-//                                             ↘ pods_output (pod on this node)
+//   pods:      eth_input → ipv4_input → [lb] → ip_route
+//                                    ↘ route → vxlan_encap → uplink
+//                                            ↘ pods_output (pod on this node)
 //   exception: → uplink (what the node's kernel sends)
+//
+// [lb] is the load-balancing stage (lb_stage.cc): conntrack lookup, new
+// flows to a Service's endpoint, NAT both ways, ICMP errors and fragments
+// of translated flows, REJECT for services without endpoints; ip_route
+// then sends the translated packet by its new destination (a local pod,
+// VXLAN to a remote node, or out of the uplink).
 #pragma once
 
 #include "dataplane/counters.h"
 #include "dataplane/fib_publisher.h"
+#include "dataplane/frag_cache.h"
 #include "dataplane/neigh_table.h"
 #include "dataplane/pkt_meta.h"
+#include "lb/conntrack.h"
 
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -25,10 +35,13 @@
 
 #include <array>
 #include <atomic>
+#include <vector>
 
 namespace svcdp::dp {
 
 inline constexpr uint16_t kMaxBurst = 64;
+// Conntrack slots a worker examines for expiry per poll round.
+inline constexpr size_t kExpireBudget = 64;
 
 struct WorkerSetup {
   unsigned id = 0;  // also the queue index on every port and the RCU thread id
@@ -40,6 +53,9 @@ struct WorkerSetup {
   rte_ring* from_control = nullptr;  // control → this worker (single consumer)
   const NeighTable* neigh = nullptr;
   FibPublisher* fib = nullptr;
+  lb::Conntrack* conntrack = nullptr;  // shard `id` is this worker's
+  unsigned workers = 1;                // SNAT ports are split between workers
+  uint32_t max_services = 4096;        // size of the per-service counter array
 };
 
 // Hash of an IPv4 flow used where the NIC gave none: addresses, protocol
@@ -60,6 +76,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
 
   // Thread: any (plain reads of counters this worker writes).
   const Counters& counters() const { return counters_; }
+  const std::vector<ServiceCounters>& service_counters() const { return svc_counters_; }
 
  private:
   void input(Role in, rte_mbuf* m, const Fib& fib);
@@ -68,6 +85,22 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   void vxlan_decap(rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, const Fib& fib);
   void vxlan_encap(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const RemoteNode& node);
   void pods_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip);
+  // Sends a packet by its destination: local pod, remote pod, or beyond
+  // the uplink (on-link, or through the uplink gateway).
+  void ip_route(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
+  void uplink_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
+
+  // The load-balancing stage (lb_stage.cc). Each returns false when the
+  // packet is not load-balanced traffic and the caller goes on with it.
+  enum class From : uint8_t { kPods, kUplink, kTunnel };
+  bool lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from);
+  bool lb_icmp_error(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
+  bool lb_fragment(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
+  bool lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::FlowKey& key, uint8_t tcp_flags,
+                   const Fib& fib, From from);
+  void lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::CtMatch& f, const Fib& fib);
+  void lb_reject(rte_mbuf* m, From from, uint32_t service_id);
+  bool snat_port(const lb::FlowKey& key, lb::Nat& nat);
   // Sends `m` out of `role` once the MAC of `nexthop` is known; otherwise
   // hands it to the control thread, which resolves and sends it.
   void neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexthop);
@@ -90,6 +123,11 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   WorkerSetup s_;
   std::array<TxBuffer, kRoleCount> txb_{};
   Counters counters_;
+  uint64_t tsc_hz_;
+  uint32_t now_s_ = 0;  // coarse clock for conntrack, updated once per poll
+  uint16_t snat_lo_, snat_span_, snat_next_ = 0;  // this worker's SNAT port range
+  FragCache frags_;
+  std::vector<ServiceCounters> svc_counters_;
 };
 
 }  // namespace svcdp::dp

@@ -1,107 +1,12 @@
 // Pipeline tests: the real Dataplane (pool, ports, worker, control half)
 // over net_ring ports under an EAL started with --no-huge --no-pci.
 // Crafted frames go in; the exact bytes that come out are compared.
-#include "control/fib_builder.h"
-#include "dataplane/dataplane.h"
-#include "dataplane/testing/packet_builder.h"
-#include "dataplane/testing/ring_harness.h"
-
-#include <gtest/gtest.h>
-#include <rte_eal.h>
+#include "dataplane/testing/pipeline.h"
 
 #include <cstring>
 
 namespace svcdp::dp {
 namespace {
-
-using svcdp::testing::Bytes;
-using svcdp::testing::Frame;
-using svcdp::testing::ip4;
-using svcdp::testing::Mac;
-
-class EalEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    const char* args[] = {"worker_test", "--no-huge", "-m", "256", "--no-pci", "--no-shconf", "-l", "0",
-                          "--log-level", "*:error", "--file-prefix", "svcdp-pipeline"};
-    ASSERT_GE(rte_eal_init(static_cast<int>(std::size(args)), const_cast<char**>(args)), 0);
-  }
-  void TearDown() override { rte_eal_cleanup(); }
-};
-
-const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new EalEnvironment);
-
-constexpr uint32_t kNodeIp = ip4(192, 168, 56, 11);
-constexpr uint32_t kRemoteIp = ip4(192, 168, 56, 12);
-constexpr uint32_t kPodGw = ip4(10, 244, 1, 1);
-constexpr uint32_t kPod = ip4(10, 244, 1, 10);
-constexpr uint32_t kPod2 = ip4(10, 244, 1, 11);
-constexpr uint32_t kRemotePod = ip4(10, 244, 2, 10);
-constexpr Mac kPodMac = {0x02, 0x5d, 0, 0, 0x01, 0x0a};
-constexpr Mac kPod2Mac = {0x02, 0x5d, 0, 0, 0x01, 0x0b};
-constexpr Mac kRemoteMac = {0x02, 0x5d, 0, 0, 0x02, 0x01};      // remote node's NIC
-constexpr Mac kRemoteVtepMac = {0x02, 0x5d, 0, 0, 0x02, 0xff};  // its flannel.1
-constexpr Mac kZero = {};
-constexpr uint32_t kVni = 1;
-
-class Pipeline : public ::testing::Test {
- protected:
-  void SetUp() override {
-    DataplaneConfig c;
-    c.workers = 1;
-    c.rx_desc = c.tx_desc = 128;
-    c.mbufs = 4095;
-    c.neigh_capacity = 64;
-    c.neigh_timers.retrans_ns = 1'000'000;     // 1 ms
-    c.neigh_timers.reachable_ns = 50'000'000;  // 50 ms
-    h_ = std::make_unique<testing::RingHarness>(c, with_kernel());
-    up_mac_ = h_->mac(Role::UPLINK);
-    pods_mac_ = h_->mac(Role::PODS);
-
-    control::NodeInfo a{"node-a", kNodeIp, {*conf::parse_ipv4_prefix("10.244.1.0/24")}, std::nullopt, ""};
-    control::NodeInfo b{"node-b", kRemoteIp, {*conf::parse_ipv4_prefix("10.244.2.0/24")}, kRemoteVtepMac, ""};
-    control::FibParams p;
-    p.node_name = "node-a";
-    p.vni = kVni;
-    p.uplink_mac = up_mac_;
-    std::vector<std::string> warnings;
-    h_->dataplane().publish(control::build_fib({a, b}, p, 1, warnings));
-  }
-
-  virtual bool with_kernel() const { return false; }
-
-  void inject(Role role, const Bytes& frame) { ASSERT_TRUE(h_->inject(role, frame)); }
-  std::vector<Bytes> sent(Role role) { return h_->sent(role); }
-  void run(int rounds = 3) { h_->run(rounds); }
-  uint64_t drops(Drop d) const { return h_->dataplane().totals().drops[static_cast<size_t>(d)]; }
-  Counters totals() const { return h_->dataplane().totals(); }
-
-  // The pod asks for its gateway; svcdp answers and learns the pod's MAC.
-  void pod_arps_gateway(uint32_t pod, const Mac& mac) {
-    inject(Role::PODS, Frame().eth(testing::kBroadcast, mac, 0x0806).arp(1, mac, pod, kZero, kPodGw).pad_to(60).build());
-    run();
-    auto out = sent(Role::PODS);
-    ASSERT_EQ(out.size(), 1u);
-    EXPECT_EQ(out[0], Frame().eth(mac, pods_mac_, 0x0806).arp(2, pods_mac_, kPodGw, mac, pod).pad_to(60).build());
-  }
-
-  // The remote node answers svcdp's ARP request for its VTEP.
-  void remote_answers_arp() {
-    auto req = sent(Role::UPLINK);
-    ASSERT_EQ(req.size(), 1u);
-    EXPECT_EQ(req[0], Frame()
-                          .eth(testing::kBroadcast, up_mac_, 0x0806)
-                          .arp(1, up_mac_, kNodeIp, kZero, kRemoteIp)
-                          .pad_to(60)
-                          .build());
-    inject(Role::UPLINK,
-           Frame().eth(up_mac_, kRemoteMac, 0x0806).arp(2, kRemoteMac, kRemoteIp, up_mac_, kNodeIp).build());
-    run();
-  }
-
-  std::unique_ptr<testing::RingHarness> h_;
-  Mac up_mac_{}, pods_mac_{};
-};
 
 Bytes pod_to_remote_udp(const Mac& gw_mac, uint8_t ttl = 64) {
   return Frame().eth(gw_mac, kPodMac, 0x0800).ipv4(kPod, kRemotePod, 17, ttl).udp(40000, 53).payload(20).build();

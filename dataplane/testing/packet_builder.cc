@@ -53,6 +53,20 @@ Frame& Frame::arp(uint16_t op, const Mac& sha, uint32_t spa, const Mac& tha, uin
   return *this;
 }
 
+Frame& Frame::fragment(uint16_t id, uint16_t offset, bool more) {
+  for (auto it = marks_.rbegin(); it != marks_.rend(); ++it) {
+    if (it->kind != Mark::IPV4) continue;
+    const size_t at = it->offset;
+    b_[at + 4] = static_cast<uint8_t>(id >> 8);
+    b_[at + 5] = static_cast<uint8_t>(id);
+    const uint16_t field = static_cast<uint16_t>((more ? 0x2000 : 0) | (offset / 8));
+    b_[at + 6] = static_cast<uint8_t>(field >> 8);
+    b_[at + 7] = static_cast<uint8_t>(field);
+    break;
+  }
+  return *this;
+}
+
 Frame& Frame::ipv4(uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl, bool df) {
   marks_.push_back({Mark::IPV4, b_.size()});
   b_.push_back(0x45);

@@ -27,6 +27,9 @@ class Frame {
   Frame& arp(uint16_t op, const Mac& sha, uint32_t spa, const Mac& tha, uint32_t tpa);
   // ttl, proto; id 0, DF clear unless `df`.
   Frame& ipv4(uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl = 64, bool df = false);
+  // Makes the last IPv4 header a fragment: identification `id`, fragment
+  // offset `offset` (bytes, a multiple of 8) and the MF flag.
+  Frame& fragment(uint16_t id, uint16_t offset, bool more);
   // UDP checksum is computed when `checksum`, else left zero (RFC 768).
   Frame& udp(uint16_t sport, uint16_t dport, bool checksum = false);
   // TCP checksum always computed (RFC 9293 section 3.1).

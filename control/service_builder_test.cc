@@ -1,0 +1,213 @@
+#include "control/service_builder.h"
+
+#include "control/cluster_file.h"
+#include "control/table_builder.h"
+
+#include <gtest/gtest.h>
+#include <rte_byteorder.h>
+
+#include <algorithm>
+
+namespace svcdp::control {
+namespace {
+
+// Two nodes, services as `kubectl get svc,endpointslices -o yaml` prints
+// them (trimmed): a NodePort service with a named target port and two
+// slices, a LoadBalancer with Local policy, a headless service and one
+// owned by another proxy.
+constexpr const char* kCluster = R"(
+apiVersion: v1
+kind: Node
+metadata: {name: node-a}
+spec: {podCIDR: 10.244.1.0/24}
+status: {addresses: [{type: InternalIP, address: 192.168.56.11}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-b}
+spec: {podCIDR: 10.244.2.0/24}
+status: {addresses: [{type: InternalIP, address: 192.168.56.12}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  type: NodePort
+  clusterIP: 10.96.0.10
+  clusterIPs: [10.96.0.10]
+  externalIPs: [192.168.56.50]
+  sessionAffinity: ClientIP
+  sessionAffinityConfig: {clientIP: {timeoutSeconds: 600}}
+  ports:
+  - {name: http, port: 80, protocol: TCP, targetPort: web, nodePort: 30080}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-abc
+  namespace: shop
+  labels: {kubernetes.io/service-name: web}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints:
+- addresses: [10.244.1.10]
+  nodeName: node-a
+  conditions: {ready: true}
+- addresses: [10.244.2.10]
+  nodeName: node-b
+  conditions: {ready: false, serving: true, terminating: true}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-def
+  namespace: shop
+  labels: {kubernetes.io/service-name: web}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints:
+- addresses: [10.244.2.11]
+  nodeName: node-b
+---
+apiVersion: v1
+kind: Service
+metadata: {name: edge, namespace: shop}
+spec:
+  type: LoadBalancer
+  clusterIP: 10.96.0.20
+  externalTrafficPolicy: Local
+  ports: [{name: dns, port: 53, protocol: UDP, targetPort: 5353, nodePort: 30053}]
+status: {loadBalancer: {ingress: [{ip: 192.168.56.201}]}}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: edge-1
+  namespace: shop
+  labels: {kubernetes.io/service-name: edge}
+addressType: IPv4
+ports: [{name: dns, port: 5353, protocol: UDP}]
+endpoints:
+- addresses: [10.244.2.20]
+  nodeName: node-b
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: shop}
+spec: {clusterIP: None, ports: [{port: 5432}]}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: mesh
+  namespace: shop
+  labels: {service.kubernetes.io/service-proxy-name: other}
+spec: {clusterIP: 10.96.0.30, ports: [{port: 80}]}
+)";
+
+lb::be32 be(const char* ip) { return rte_cpu_to_be_32(*conf::parse_ipv4(ip)); }
+
+class ServiceBuilderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    objs_ = parse_cluster_text(kCluster, "test");
+    ASSERT_TRUE(objs_.skipped.empty()) << objs_.skipped[0];
+    for (const auto& s : objs_.slices) slices_.upsert(s);
+    FibParams p;
+    p.node_name = "node-a";
+    std::vector<std::string> warnings;
+    fib_ = build_fib(objs_.nodes, p, 1, warnings);
+  }
+  const lb::ServiceSpec* find(const ServiceBuild& b, const std::string& name) {
+    auto it = std::find_if(b.specs.begin(), b.specs.end(), [&](const auto& s) { return s.name == name; });
+    return it == b.specs.end() ? nullptr : &*it;
+  }
+
+  ClusterObjects objs_;
+  EndpointSliceCache slices_;
+  std::unique_ptr<dp::Fib> fib_;
+  ServiceIds ids_{16};
+};
+
+TEST_F(ServiceBuilderTest, HeadlessAndOtherProxiesServicesAreLeftAlone) {
+  auto b = build_services(objs_.services, slices_, *fib_, "node-a", ids_);
+  EXPECT_EQ(b.specs.size(), 2u);
+  EXPECT_EQ(find(b, "db"), nullptr);
+  EXPECT_EQ(find(b, "mesh"), nullptr);
+}
+
+TEST_F(ServiceBuilderTest, FrontEndsOfEveryKind) {
+  auto b = build_services(objs_.services, slices_, *fib_, "node-a", ids_);
+  const auto* web = find(b, "web");
+  ASSERT_NE(web, nullptr);
+  EXPECT_EQ(web->port_name, "http");
+  EXPECT_EQ(web->proto, lb::kTcp);
+  ASSERT_EQ(web->frontends.size(), 3u);
+  EXPECT_EQ(web->frontends[0].vip, be("10.96.0.10"));
+  EXPECT_EQ(web->frontends[0].kind, lb::Frontend::kClusterIp);
+  EXPECT_EQ(web->frontends[1].vip, be("192.168.56.11")) << "NodePort on this node's address";
+  EXPECT_EQ(web->frontends[1].port, rte_cpu_to_be_16(30080));
+  EXPECT_EQ(web->frontends[2].kind, lb::Frontend::kExternalIp);
+  EXPECT_TRUE(web->affinity_client_ip);
+  EXPECT_EQ(web->affinity_timeout_s, 600u);
+
+  const auto* edge = find(b, "edge");
+  ASSERT_NE(edge, nullptr);
+  EXPECT_EQ(edge->proto, lb::kUdp);
+  EXPECT_EQ(edge->external_policy, lb::TrafficPolicy::kLocal);
+  EXPECT_EQ(edge->frontends.back().kind, lb::Frontend::kLoadBalancerIp);
+  EXPECT_EQ(edge->frontends.back().vip, be("192.168.56.201"));
+}
+
+TEST_F(ServiceBuilderTest, EndpointsOfAllSlicesWithTheirNodeAndState) {
+  auto b = build_services(objs_.services, slices_, *fib_, "node-a", ids_);
+  const auto* web = find(b, "web");
+  ASSERT_NE(web, nullptr);
+  ASSERT_EQ(web->endpoints.size(), 3u) << "two slices merged";
+  const lb::Endpoint& local = web->endpoints[0];
+  EXPECT_EQ(local.addr, be("10.244.1.10"));
+  EXPECT_EQ(local.port, rte_cpu_to_be_16(8080)) << "named target port resolved through the slice";
+  EXPECT_TRUE(local.local);
+  EXPECT_EQ(local.vtep, 0u);
+  const lb::Endpoint& terminating = web->endpoints[1];
+  EXPECT_FALSE(terminating.local);
+  EXPECT_EQ(terminating.vtep, be("192.168.56.12"));
+  EXPECT_FALSE(terminating.ready);
+  EXPECT_TRUE(terminating.terminating);
+}
+
+TEST_F(ServiceBuilderTest, IdsAreStableAndReused) {
+  auto first = build_services(objs_.services, slices_, *fib_, "node-a", ids_);
+  const uint32_t web_id = find(first, "web")->id, edge_id = find(first, "edge")->id;
+  EXPECT_NE(web_id, edge_id);
+  auto without_web = objs_.services;
+  without_web.erase(std::find_if(without_web.begin(), without_web.end(), [](const auto& s) { return s.meta.name == "web"; }));
+  auto second = build_services(without_web, slices_, *fib_, "node-a", ids_);
+  EXPECT_EQ(find(second, "edge")->id, edge_id);
+  auto third = build_services(objs_.services, slices_, *fib_, "node-a", ids_);
+  EXPECT_EQ(find(third, "edge")->id, edge_id);
+  EXPECT_EQ(find(third, "web")->id, web_id) << "the freed id is the lowest free one again";
+}
+
+TEST_F(ServiceBuilderTest, TooManyServicePortsAreLeftOutWithAWarning) {
+  ServiceIds one(1);
+  auto b = build_services(objs_.services, slices_, *fib_, "node-a", one);
+  EXPECT_EQ(b.specs.size(), 1u);
+  ASSERT_EQ(b.warnings.size(), 1u);
+  EXPECT_NE(b.warnings[0].find("--max-services"), std::string::npos);
+}
+
+TEST_F(ServiceBuilderTest, AnnouncedIpsNeedAnEndpointForExternalTraffic) {
+  TableBuilder tb(FibParams{"node-a", 1, 4789, {}, {}, {}}, 16, 251);
+  std::vector<std::string> warnings;
+  auto fib = tb.build(objs_.nodes, objs_.services, slices_, 2, warnings);
+  // web's external IP: a ready local endpoint. edge's LB IP: policy Local
+  // and its only endpoint is on node-b, so node-a does not announce it.
+  EXPECT_EQ(fib->announced, std::vector<lb::be32>{be("192.168.56.50")});
+  EXPECT_EQ(fib->services->size(), 2u);
+  auto again = tb.build(objs_.nodes, objs_.services, slices_, 3, warnings);
+  EXPECT_EQ(again->services->reused_tables(), 2u) << "unchanged services keep their Maglev tables";
+}
+
+}  // namespace
+}  // namespace svcdp::control

@@ -1,0 +1,273 @@
+// The load-balancing stage of the worker: Service traffic in both
+// directions, on top of lb/'s conntrack and service tables.
+//
+//   forward  client → VIP:port       DNAT to the endpoint (and, for external
+//                                    traffic with externalTrafficPolicy
+//                                    Cluster, SNAT to the node's pod-network
+//                                    address so the reply comes back here)
+//   reply    endpoint → client       the reverse: source back to VIP:port,
+//                                    destination back to the client
+//
+// A flow is found by either tuple in any worker's shard (lb/conntrack.h),
+// so both directions work whichever worker receives them.
+#include "dataplane/icmp.h"
+#include "dataplane/ipv4.h"
+#include "dataplane/nat.h"
+#include "dataplane/reject.h"
+#include "dataplane/worker.h"
+
+#include <rte_tcp.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace svcdp::dp {
+namespace {
+
+constexpr uint8_t kFin = RTE_TCP_FIN_FLAG, kSyn = RTE_TCP_SYN_FLAG, kRst = RTE_TCP_RST_FLAG,
+                  kAck = RTE_TCP_ACK_FLAG, kUrg = RTE_TCP_URG_FLAG;
+
+// The flag combinations a TCP stack sends, after masking PSH, ECE and CWR:
+// the table of Linux's nf_conntrack_proto_tcp.c (tcp_valid_flags).
+// Anything else (SYN+FIN, SYN+RST, no flag at all...) is a scan or junk.
+constexpr bool tcp_flags_valid(uint8_t flags) {
+  switch (flags & (kFin | kSyn | kRst | kAck | kUrg)) {
+    case kSyn:
+    case kSyn | kUrg:
+    case kSyn | kAck:
+    case kRst:
+    case kRst | kAck:
+    case kFin | kAck:
+    case kFin | kAck | kUrg:
+    case kAck:
+    case kAck | kUrg:
+      return true;
+    default:
+      return false;
+  }
+}
+
+uint16_t ports_of(const void* l4, size_t offset) {
+  uint16_t v;
+  std::memcpy(&v, static_cast<const uint8_t*>(l4) + offset, sizeof v);
+  return v;
+}
+
+}  // namespace
+
+bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+  if (s_.conntrack == nullptr) return false;
+  const uint8_t proto = ip->next_proto_id;
+  if (proto == IPPROTO_ICMP) return lb_icmp_error(m, eth, ip, fib);
+  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return false;
+  if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) return lb_fragment(m, eth, ip, fib);
+
+  // RFC 9293 section 3.1 / RFC 768: the ports (and TCP's flags) must be
+  // in this packet.
+  const uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr);
+  auto* l4 = reinterpret_cast<uint8_t*>(ip + 1);
+  if (l4_len < (proto == IPPROTO_TCP ? sizeof(rte_tcp_hdr) : sizeof(rte_udp_hdr))) {
+    drop(m, Drop::kL4Truncated);
+    return true;
+  }
+  uint8_t tcp_flags = 0;
+  if (proto == IPPROTO_TCP) {
+    tcp_flags = reinterpret_cast<const rte_tcp_hdr*>(l4)->tcp_flags;
+    if (!tcp_flags_valid(tcp_flags)) {
+      drop(m, Drop::kTcpBadFlags);
+      return true;
+    }
+  }
+  const lb::FlowKey key{ip->src_addr, ip->dst_addr, ports_of(l4, 0), ports_of(l4, 2), proto};
+  auto flow = s_.conntrack->lookup(s_.id, key, now_s_);
+  if (!flow || flow->kind != lb::kFlow) return from != From::kTunnel && lb_new_flow(m, eth, ip, key, tcp_flags, fib, from);
+
+  // A flow checked against an older table generation: is its endpoint
+  // still in the service? (lb/README.md, "Flows and endpoint changes".)
+  const lb::ServiceTable& table = *fib.services;
+  if (flow->checked_generation != table.generation()) {
+    const lb::FlowVerdict v = table.check_flow(flow->service_id, flow->nat.backend, flow->nat.backend_port, proto,
+                                               flow->external != 0);
+    if (v == lb::FlowVerdict::kKeep) {
+      s_.conntrack->set_checked(s_.id, *flow, table.generation());
+    } else if (flow->reply) {
+      drop(m, Drop::kLbEndpointGone);
+      return true;
+    } else {
+      s_.conntrack->remove(s_.id, *flow);
+      if (v == lb::FlowVerdict::kRebalance) {
+        ++counters_.lb_rebalanced;
+        return from != From::kTunnel && lb_new_flow(m, eth, ip, key, tcp_flags, fib, from);
+      }
+      if (v == lb::FlowVerdict::kReset) ++counters_.lb_reset;
+      lb_reject(m, from, flow->service_id);
+      return true;
+    }
+  }
+  s_.conntrack->touch(*flow, tcp_flags, now_s_);
+  lb_translate(m, eth, ip, *flow, fib);
+  return true;
+}
+
+bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::FlowKey& key,
+                         uint8_t tcp_flags, const Fib& fib, From from) {
+  const lb::ServiceTable& table = *fib.services;
+  const auto match = table.lookup(key.dst, key.dport, key.proto);
+  if (!match) return false;
+  const lb::Service& svc = *match->service;
+  const uint32_t id = svc.spec().id;
+  // Only a SYN opens a TCP flow (a mid-stream segment after a restart, or
+  // after its flow was reset, is not given a new endpoint).
+  if (key.proto == IPPROTO_TCP && (tcp_flags & (kSyn | kAck)) != kSyn) {
+    drop(m, Drop::kLbNoFlow);
+    return true;
+  }
+  const bool external = match->kind != lb::Frontend::kClusterIp;
+  lb::Nat nat;
+  const lb::Endpoint* ep = nullptr;
+  // sessionAffinity ClientIP: the client's last endpoint while it may
+  // still take new flows.
+  if (svc.spec().affinity_client_ip)
+    if (auto pinned = s_.conntrack->affinity(s_.id, key.src, id, now_s_))
+      if (const lb::Endpoint* e = svc.find(pinned->backend, pinned->backend_port); e && svc.usable(external, *e))
+        ep = e;
+  if (ep == nullptr) ep = svc.pick(external, lb::flow_hash(key));
+  if (ep == nullptr) {
+    lb_reject(m, from, id);
+    return true;
+  }
+  nat.backend = ep->addr;
+  nat.backend_port = ep->port;
+  nat.vtep = ep->vtep;
+  // External traffic with policy Cluster, and a pod reaching itself
+  // through its service (hairpin), are masqueraded so that the reply
+  // comes back through this node.
+  const bool masquerade =
+      (external && svc.spec().external_policy == lb::TrafficPolicy::kCluster) || ep->addr == key.src;
+  if (masquerade && !snat_port(key, nat)) {
+    drop(m, Drop::kSnatPortsExhausted);
+    return true;
+  }
+  if (masquerade) nat.snat = fib.pod_gateway;
+  switch (s_.conntrack->insert(s_.id, key, nat, id, external, table.generation(), tcp_flags, now_s_)) {
+    case lb::CtInsert::kOk:
+      break;
+    case lb::CtInsert::kFull:
+    case lb::CtInsert::kNotSyn:
+      drop(m, Drop::kConntrackFull);
+      return true;
+  }
+  if (svc.spec().affinity_client_ip)
+    s_.conntrack->set_affinity(s_.id, key.src, id, nat, static_cast<uint16_t>(std::min<uint32_t>(
+                                                          svc.spec().affinity_timeout_s, UINT16_MAX)), now_s_);
+  ++counters_.lb_new_flows;
+  if (id < svc_counters_.size()) ++svc_counters_[id].new_flows;
+  lb::CtMatch f{};
+  f.fwd = key;
+  f.nat = nat;
+  f.service_id = id;
+  f.reply = false;
+  lb_translate(m, eth, ip, f, fib);
+  return true;
+}
+
+// Picks a free source port of this worker's range for SNAT: free means no
+// flow already answers on (endpoint, node address, port).
+bool Worker::snat_port(const lb::FlowKey& key, lb::Nat& nat) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    snat_next_ = static_cast<uint16_t>((snat_next_ + 1) % snat_span_);
+    const lb::be16 port = rte_cpu_to_be_16(static_cast<uint16_t>(snat_lo_ + snat_next_));
+    const lb::FlowKey reply{nat.backend, nat.snat, nat.backend_port, port, key.proto};
+    if (!s_.conntrack->lookup(s_.id, reply, now_s_)) {
+      nat.snat_port = port;
+      return true;
+    }
+  }
+  return false;
+}
+
+void Worker::lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::CtMatch& f, const Fib& fib) {
+  const FragCache::Translation before{ip->src_addr, ip->dst_addr};
+  auto* l4 = ip + 1;
+  if (!f.reply) {
+    nat_rewrite(ip, l4, NatSide::DESTINATION, f.nat.backend, f.nat.backend_port);
+    if (f.nat.snat) nat_rewrite(ip, l4, NatSide::SOURCE, f.nat.snat, f.nat.snat_port);
+    ++counters_.lb_forward;
+  } else {
+    nat_rewrite(ip, l4, NatSide::SOURCE, f.fwd.dst, f.fwd.dport);
+    if (f.nat.snat) nat_rewrite(ip, l4, NatSide::DESTINATION, f.fwd.src, f.fwd.sport);
+    ++counters_.lb_reply;
+  }
+  if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG)) {
+    rte_ipv4_hdr orig = *ip;
+    orig.src_addr = before.src;
+    orig.dst_addr = before.dst;
+    frags_.remember(&orig, {ip->src_addr, ip->dst_addr}, now_s_);
+  }
+  if (f.service_id < svc_counters_.size()) {
+    ++svc_counters_[f.service_id].packets;
+    svc_counters_[f.service_id].bytes += rte_be_to_cpu_16(ip->total_length);
+  }
+  ip_route(m, eth, ip, fib);
+}
+
+bool Worker::lb_fragment(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+  const FragCache::Translation* to = frags_.find(ip, now_s_);
+  if (to == nullptr) return false;
+  const FragCache::Translation t = *to;
+  if (ip->src_addr != t.src) nat_rewrite(ip, nullptr, NatSide::SOURCE, t.src, 0);
+  if (ip->dst_addr != t.dst) nat_rewrite(ip, nullptr, NatSide::DESTINATION, t.dst, 0);
+  ++counters_.lb_fragments;
+  ip_route(m, eth, ip, fib);
+  return true;
+}
+
+// RFC 5508 section 4 (as Linux's nf_nat_icmp_reply_translation): an ICMP
+// error quotes the packet it is about. The quoted packet, turned around,
+// is a tuple of a flow; translate the quote and the outer header the way
+// that flow's packets are translated, so the error reaches the real
+// sender and makes sense to it.
+bool Worker::lb_icmp_error(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+  const auto e = parse_icmp_error(ip);
+  if (!e || e->inner_l4 == nullptr) return false;
+  const uint8_t proto = e->inner_ip->next_proto_id;
+  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return false;
+  const lb::FlowKey quoted{e->inner_ip->src_addr, e->inner_ip->dst_addr, ports_of(e->inner_l4, 0),
+                           ports_of(e->inner_l4, 2), proto};
+  const auto f = s_.conntrack->lookup(s_.id, quoted.reversed(), now_s_);
+  if (!f || f->kind != lb::kFlow) return false;
+  if (f->reply) {
+    // The quote is a forward packet as we sent it (client → endpoint):
+    // the error goes to the client, about VIP:port.
+    icmp_error_translate(*e, NatSide::DESTINATION, f->fwd.dst, f->fwd.dport);
+    if (f->nat.snat) {
+      icmp_error_translate(*e, NatSide::SOURCE, f->fwd.src, f->fwd.sport);
+      nat_rewrite(ip, nullptr, NatSide::DESTINATION, f->fwd.src, 0);
+    }
+    if (ip->src_addr == f->nat.backend) nat_rewrite(ip, nullptr, NatSide::SOURCE, f->fwd.dst, 0);
+  } else {
+    // The quote is a reply as we sent it (VIP → client): the error goes
+    // to the endpoint, about its own packet.
+    icmp_error_translate(*e, NatSide::SOURCE, f->nat.backend, f->nat.backend_port);
+    nat_rewrite(ip, nullptr, NatSide::DESTINATION, f->nat.backend, 0);
+    if (f->nat.snat) {
+      icmp_error_translate(*e, NatSide::DESTINATION, f->nat.snat, f->nat.snat_port);
+      if (ip->src_addr == f->fwd.src) nat_rewrite(ip, nullptr, NatSide::SOURCE, f->nat.snat, 0);
+    }
+  }
+  ++counters_.lb_icmp_translated;
+  ip_route(m, eth, ip, fib);
+  return true;
+}
+
+// kube-proxy's REJECT: a RST or an ICMP port unreachable, back out of the
+// port the packet came in by. Never for tunnelled packets (svcdp creates
+// no flow from them).
+void Worker::lb_reject(rte_mbuf* m, From from, uint32_t service_id) {
+  if (from == From::kTunnel || !make_reject(m)) return drop(m, Drop::kLbNoReject);
+  ++counters_.lb_rejected;
+  if (service_id < svc_counters_.size()) ++svc_counters_[service_id].rejected;
+  tx(from == From::kPods ? Role::PODS : Role::UPLINK, m);
+}
+
+}  // namespace svcdp::dp

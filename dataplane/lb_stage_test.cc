@@ -1,0 +1,359 @@
+// Pipeline tests of the load-balancing stage: Service traffic through the
+// real worker over net_ring ports. Each test publishes services, sends
+// frames a client, an endpoint or an external host would send, and compares
+// the exact bytes that come out with frames built independently.
+#include "control/service_builder.h"
+#include "dataplane/testing/pipeline.h"
+
+#include <rte_byteorder.h>
+
+#include <set>
+
+namespace svcdp::dp {
+namespace {
+
+constexpr uint32_t kPod3 = ip4(10, 244, 1, 12);
+constexpr Mac kPod3Mac = {0x02, 0x5d, 0, 0, 0x01, 0x0c};
+constexpr uint32_t kExt = ip4(192, 168, 56, 100);  // a host beside the node on the uplink
+constexpr Mac kExtMac = {0x02, 0x5d, 0, 0, 0x09, 0x01};
+constexpr uint32_t kVip = ip4(10, 96, 0, 10);
+constexpr uint32_t kLbIp = ip4(192, 168, 56, 200);
+constexpr uint16_t kNodePort = 30080;
+constexpr uint8_t kSyn = 0x02, kAck = 0x10, kRst = 0x04, kFin = 0x01;
+
+lb::Endpoint endpoint(uint32_t ip, uint16_t port, bool local) {
+  lb::Endpoint e;
+  e.addr = rte_cpu_to_be_32(ip);
+  e.port = rte_cpu_to_be_16(port);
+  e.local = local;
+  if (!local) e.vtep = rte_cpu_to_be_32(kRemoteIp);
+  return e;
+}
+
+// default/web: VIP:80 (and NodePort 30080, LoadBalancer IP) → endpoints:8080.
+lb::ServiceSpec web(std::vector<lb::Endpoint> eps, uint8_t proto = lb::kTcp) {
+  lb::ServiceSpec s;
+  s.id = 1;
+  s.ns = "default";
+  s.name = "web";
+  s.proto = proto;
+  const uint16_t port = 80;
+  s.frontends = {{rte_cpu_to_be_32(kVip), rte_cpu_to_be_16(port), lb::Frontend::kClusterIp},
+                 {rte_cpu_to_be_32(kNodeIp), rte_cpu_to_be_16(kNodePort), lb::Frontend::kNodePort},
+                 {rte_cpu_to_be_32(kLbIp), rte_cpu_to_be_16(port), lb::Frontend::kLoadBalancerIp}};
+  s.endpoints = std::move(eps);
+  return s;
+}
+
+class LbPipeline : public Pipeline {
+ protected:
+  void SetUp() override {
+    Pipeline::SetUp();
+    pod_arps_gateway(kPod, kPodMac);
+    pod_arps_gateway(kPod2, kPod2Mac);
+    pod_arps_gateway(kPod3, kPod3Mac);
+  }
+
+  // Publishes the next generation with these services (as a reload does:
+  // the previous table lends its Maglev tables).
+  void publish(std::vector<lb::ServiceSpec> specs) {
+    auto fib = node_fib(++gen_);
+    auto table = std::make_shared<const lb::ServiceTable>(std::move(specs), gen_, lb::Maglev::kDefaultMaxSize,
+                                                          table_.get());
+    fib->announced = control::announced_ips(*table);
+    fib->services = table_ = table;
+    h_->dataplane().publish(std::move(fib));
+  }
+
+  // One frame in, the frames out of `out`.
+  std::vector<Bytes> through(Role in, const Bytes& frame, Role out) {
+    inject(in, frame);
+    run(1);
+    return sent(out);
+  }
+
+  // svcdp asks for `ip` on the uplink; the host answers.
+  void uplink_host_answers_arp(uint32_t ip, const Mac& mac) {
+    auto req = sent(Role::UPLINK);
+    ASSERT_EQ(req.size(), 1u);
+    EXPECT_EQ(req[0],
+              Frame().eth(testing::kBroadcast, up_mac_, 0x0806).arp(1, up_mac_, kNodeIp, kZero, ip).pad_to(60).build());
+    inject(Role::UPLINK, Frame().eth(up_mac_, mac, 0x0806).arp(2, mac, ip, up_mac_, kNodeIp).build());
+    run();
+  }
+
+  Bytes from_pod(uint32_t src, const Mac& mac, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t flags,
+                 size_t payload = 0) const {
+    return Frame().eth(pods_mac_, mac, 0x0800).ipv4(src, dst, 6, 64).tcp(sport, dport, flags).payload(payload).build();
+  }
+  Bytes udp_from_pod(uint32_t src, const Mac& mac, uint32_t dst, uint16_t sport, uint16_t dport) const {
+    return Frame().eth(pods_mac_, mac, 0x0800).ipv4(src, dst, 17, 64).udp(sport, dport, true).payload(32).build();
+  }
+  // The frame svcdp should emit on the pods port to `mac`.
+  Bytes to_pod(const Mac& mac, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint8_t flags,
+               size_t payload = 0) const {
+    return Frame().eth(mac, pods_mac_, 0x0800).ipv4(src, dst, 6, 63).tcp(sport, dport, flags).payload(payload).build();
+  }
+  Bytes udp_to_pod(const Mac& mac, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport) const {
+    return Frame().eth(mac, pods_mac_, 0x0800).ipv4(src, dst, 17, 63).udp(sport, dport, true).payload(32).build();
+  }
+
+  // Destination address of an IPv4 frame, host order.
+  static uint32_t ip_dst(const Bytes& f) { return uint32_t{f[30]} << 24 | f[31] << 16 | f[32] << 8 | f[33]; }
+  static uint32_t ip_src(const Bytes& f) { return uint32_t{f[26]} << 24 | f[27] << 16 | f[28] << 8 | f[29]; }
+  static uint16_t sport(const Bytes& f) { return static_cast<uint16_t>(f[34] << 8 | f[35]); }
+
+  const ServiceCounters& service(uint32_t id) {
+    svc_ = h_->dataplane().service_totals();
+    return svc_.at(id);
+  }
+
+  uint64_t gen_ = 1;
+  std::shared_ptr<const lb::ServiceTable> table_;
+  std::vector<ServiceCounters> svc_;
+};
+
+TEST_F(LbPipeline, ClusterIpToALocalEndpointAndBack) {
+  publish({web({endpoint(kPod2, 8080, true)})});
+  auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  Bytes want = to_pod(kPod2Mac, kPod, kPod2, 40000, 8080, kSyn);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+
+  out = through(Role::PODS, from_pod(kPod2, kPod2Mac, kPod, 8080, 40000, kSyn | kAck), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  want = to_pod(kPodMac, kVip, kPod, 80, 40000, kSyn | kAck);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+
+  out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kAck, 500), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], to_pod(kPod2Mac, kPod, kPod2, 40000, 8080, kAck, 500));
+  EXPECT_EQ(totals().lb_new_flows, 1u);
+  EXPECT_EQ(totals().lb_forward, 2u);
+  EXPECT_EQ(totals().lb_reply, 1u);
+  EXPECT_EQ(service(1).new_flows, 1u);
+  EXPECT_EQ(service(1).packets, 3u);
+}
+
+TEST_F(LbPipeline, ClusterIpToARemoteEndpointOverVxlanAndBack) {
+  publish({web({endpoint(kRemotePod, 8080, false)})});
+  inject(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn));
+  run();
+  remote_answers_arp();
+  auto out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes inner = Frame().eth(kRemoteVtepMac, up_mac_, 0x0800).ipv4(kPod, kRemotePod, 6, 63).tcp(40000, 8080, kSyn).build();
+  ASSERT_GT(out[0].size(), inner.size());
+  EXPECT_EQ(Bytes(out[0].end() - static_cast<long>(inner.size()), out[0].end()), inner);
+
+  // The endpoint's answer comes back encapsulated by node-b.
+  const Bytes reply_inner =
+      Frame().eth(up_mac_, kRemoteVtepMac, 0x0800).ipv4(kRemotePod, kPod, 6, 64).tcp(8080, 40000, kSyn | kAck).build();
+  out = through(Role::UPLINK,
+                Frame().eth(up_mac_, kRemoteMac, 0x0800).ipv4(kRemoteIp, kNodeIp, 17, 64, true).udp(50000, 4789)
+                    .vxlan(kVni).raw(reply_inner).build(),
+                Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], to_pod(kPodMac, kVip, kPod, 80, 40000, kSyn | kAck));
+}
+
+TEST_F(LbPipeline, NodePortWithClusterPolicyIsMasqueraded) {
+  publish({web({endpoint(kPod2, 8080, true)})});
+  auto out = through(Role::UPLINK,
+                     Frame().eth(up_mac_, kExtMac, 0x0800).ipv4(kExt, kNodeIp, 6, 64).tcp(50000, kNodePort, kSyn).build(),
+                     Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const uint16_t snat_port = sport(out[0]);
+  EXPECT_GE(snat_port, 1024);
+  EXPECT_EQ(out[0], to_pod(kPod2Mac, kPodGw, kPod2, snat_port, 8080, kSyn)) << "source: the node's pod-network address";
+
+  // The endpoint answers its gateway; svcdp sends it to the client from the NodePort.
+  inject(Role::PODS, from_pod(kPod2, kPod2Mac, kPodGw, 8080, snat_port, kSyn | kAck));
+  run();
+  uplink_host_answers_arp(kExt, kExtMac);
+  out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes want =
+      Frame().eth(kExtMac, up_mac_, 0x0800).ipv4(kNodeIp, kExt, 6, 63).tcp(kNodePort, 50000, kSyn | kAck).build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+}
+
+TEST_F(LbPipeline, NodePortWithLocalPolicyKeepsTheClientAddress) {
+  auto s = web({endpoint(kPod2, 8080, true), endpoint(kRemotePod, 8080, false)});
+  s.external_policy = lb::TrafficPolicy::kLocal;
+  publish({s});
+  for (uint16_t p = 50000; p < 50016; ++p) {
+    auto out = through(Role::UPLINK,
+                       Frame().eth(up_mac_, kExtMac, 0x0800).ipv4(kExt, kNodeIp, 6, 64).tcp(p, kNodePort, kSyn).build(),
+                       Role::PODS);
+    ASSERT_EQ(out.size(), 1u) << "only the local endpoint takes external traffic";
+    EXPECT_EQ(out[0], to_pod(kPod2Mac, kExt, kPod2, p, 8080, kSyn));
+  }
+}
+
+TEST_F(LbPipeline, LoadBalancerIpIsAnnouncedAndServed) {
+  publish({web({endpoint(kPod2, 8080, true)})});
+  auto out = through(Role::UPLINK,
+                     Frame().eth(testing::kBroadcast, kExtMac, 0x0806).arp(1, kExtMac, kExt, kZero, kLbIp).pad_to(60).build(),
+                     Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], Frame().eth(kExtMac, up_mac_, 0x0806).arp(2, up_mac_, kLbIp, kExtMac, kExt).pad_to(60).build());
+  out = through(Role::UPLINK,
+                Frame().eth(up_mac_, kExtMac, 0x0800).ipv4(kExt, kLbIp, 6, 64).tcp(50000, 80, kSyn).build(), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(ip_dst(out[0]), kPod2);
+  EXPECT_EQ(ip_src(out[0]), kPodGw);
+}
+
+TEST_F(LbPipeline, ServiceWithoutEndpointsRejectsAtOnce) {
+  publish({web({}), web({}, lb::kUdp)});
+  auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes rst =
+      Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kVip, kPod, 6, 64, true).tcp(80, 40000, kRst | kAck, 0, 1001, 0).build();
+  EXPECT_EQ(out[0], rst) << testing::hexdump_diff(out[0], rst);
+
+  out = through(Role::PODS, udp_from_pod(kPod, kPodMac, kVip, 40000, 80), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_GE(out[0].size(), 36u);
+  EXPECT_EQ(out[0][23], 1) << "ICMP";
+  EXPECT_EQ(out[0][34], 3) << "destination unreachable";
+  EXPECT_EQ(out[0][35], 3) << "port unreachable";
+  EXPECT_EQ(ip_src(out[0]), kVip);
+  EXPECT_EQ(totals().lb_rejected, 2u);
+  EXPECT_EQ(service(1).rejected, 2u);
+}
+
+TEST_F(LbPipeline, OnlyTerminatingEndpointsStillServe) {
+  auto e = endpoint(kPod2, 8080, true);
+  e.ready = false;
+  e.terminating = true;
+  publish({web({e})});
+  auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], to_pod(kPod2Mac, kPod, kPod2, 40000, 8080, kSyn));
+}
+
+TEST_F(LbPipeline, ReloadKeepingTheEndpointKeepsTheFlow) {
+  publish({web({endpoint(kPod2, 8080, true)})});
+  through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), Role::PODS);
+  publish({web({endpoint(kPod2, 8080, true), endpoint(kPod3, 8080, true)})});
+  for (int i = 0; i < 10; ++i) {
+    auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kAck, 100), Role::PODS);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0], to_pod(kPod2Mac, kPod, kPod2, 40000, 8080, kAck, 100));
+  }
+}
+
+TEST_F(LbPipeline, TcpFlowWhoseEndpointLeftIsReset) {
+  publish({web({endpoint(kPod2, 8080, true)})});
+  through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), Role::PODS);
+  publish({web({endpoint(kPod3, 8080, true)})});
+  auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kAck, 100), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0][47], kRst) << "RST from the service address";
+  EXPECT_EQ(ip_src(out[0]), kVip);
+  EXPECT_EQ(totals().lb_reset, 1u);
+  // The flow is gone: the client's next segment is not load-balanced anew.
+  through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kAck, 100), Role::PODS);
+  EXPECT_EQ(drops(Drop::kLbNoFlow), 1u);
+}
+
+TEST_F(LbPipeline, UdpFlowWhoseEndpointLeftMovesToALiveOne) {
+  publish({web({endpoint(kPod2, 5353, true)}, lb::kUdp)});
+  auto out = through(Role::PODS, udp_from_pod(kPod, kPodMac, kVip, 40000, 80), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], udp_to_pod(kPod2Mac, kPod, kPod2, 40000, 5353));
+  publish({web({endpoint(kPod3, 5353, true)}, lb::kUdp)});
+  for (int i = 0; i < 3; ++i) {
+    out = through(Role::PODS, udp_from_pod(kPod, kPodMac, kVip, 40000, 80), Role::PODS);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0], udp_to_pod(kPod3Mac, kPod, kPod3, 40000, 5353));
+  }
+  EXPECT_EQ(totals().lb_rebalanced, 1u);
+  // The new endpoint's answer is translated back.
+  out = through(Role::PODS, udp_from_pod(kPod3, kPod3Mac, kPod, 5353, 40000), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], udp_to_pod(kPodMac, kVip, kPod, 80, 40000));
+}
+
+TEST_F(LbPipeline, SessionAffinityPinsAClient) {
+  auto s = web({endpoint(kPod2, 8080, true), endpoint(kPod3, 8080, true)});
+  auto spread = [&](bool affinity) {
+    s.affinity_client_ip = affinity;
+    s.id = affinity ? 2 : 3;
+    publish({s});
+    std::set<uint32_t> endpoints;
+    const uint16_t base = affinity ? 41000 : 42000;  // new flows each time
+    for (uint16_t p = base; p < base + 32; ++p) {
+      auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, p, 80, kSyn), Role::PODS);
+      if (out.size() == 1) endpoints.insert(ip_dst(out[0]));
+    }
+    h_->discard_sent();
+    return endpoints.size();
+  };
+  EXPECT_EQ(spread(true), 1u) << "32 connections of one client, one endpoint";
+  EXPECT_EQ(spread(false), 2u) << "without affinity 32 flows use both (all on one: p = 2^-31)";
+}
+
+TEST_F(LbPipeline, FragmentsFollowTheFirstFragment) {
+  publish({web({endpoint(kPod2, 5353, true)}, lb::kUdp)});
+  through(Role::PODS, udp_from_pod(kPod, kPodMac, kVip, 40000, 80), Role::PODS);
+  // A 1600-byte answer in two fragments; only the first has the ports.
+  auto first = Frame().eth(pods_mac_, kPod2Mac, 0x0800).ipv4(kPod2, kPod, 17, 64).fragment(77, 0, true)
+                   .udp(5353, 40000).payload(1000).build();
+  auto second = Frame().eth(pods_mac_, kPod2Mac, 0x0800).ipv4(kPod2, kPod, 17, 64).fragment(77, 1008, false)
+                    .payload(600, 9).build();
+  auto out = through(Role::PODS, first, Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kVip, kPod, 17, 63).fragment(77, 0, true)
+                        .udp(80, 40000).payload(1000).build());
+  out = through(Role::PODS, second, Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes want = Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kVip, kPod, 17, 63).fragment(77, 1008, false)
+                         .payload(600, 9).build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  EXPECT_EQ(totals().lb_fragments, 1u);
+}
+
+TEST_F(LbPipeline, IcmpErrorAboutATranslatedFlowReachesTheClient) {
+  publish({web({endpoint(kPod2, 5353, true)}, lb::kUdp)});
+  through(Role::PODS, udp_from_pod(kPod, kPodMac, kVip, 40000, 80), Role::PODS);
+  // The endpoint's kernel: port unreachable, quoting the packet it got.
+  const Bytes quoted_in = Frame().ipv4(kPod, kPod2, 17, 63).udp(40000, 5353).payload(8).build();
+  const Bytes quoted_out = Frame().ipv4(kPod, kVip, 17, 63).udp(40000, 80).payload(8).build();
+  auto out = through(Role::PODS,
+                     Frame().eth(pods_mac_, kPod2Mac, 0x0800).ipv4(kPod2, kPod, 1, 64).icmp(3, 3).raw(quoted_in).build(),
+                     Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes want = Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kVip, kPod, 1, 63).icmp(3, 3).raw(quoted_out).build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  EXPECT_EQ(totals().lb_icmp_translated, 1u);
+}
+
+// Frames the stage refuses, each with its own counter.
+struct Refused {
+  const char* name;
+  uint8_t tcp_flags;
+  Drop reason;
+};
+
+class LbRefuses : public LbPipeline, public ::testing::WithParamInterface<Refused> {};
+
+TEST_P(LbRefuses, WithANamedCounter) {
+  publish({web({endpoint(kPod2, 8080, true)})});
+  auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, GetParam().tcp_flags), Role::PODS);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(drops(GetParam().reason), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tcp, LbRefuses,
+                         ::testing::Values(Refused{"syn_fin", kSyn | kFin, Drop::kTcpBadFlags},
+                                           Refused{"syn_rst", kSyn | kRst, Drop::kTcpBadFlags},
+                                           Refused{"no_flags", 0, Drop::kTcpBadFlags},
+                                           Refused{"fin_without_ack", kFin, Drop::kTcpBadFlags},
+                                           Refused{"mid_stream_without_flow", kAck, Drop::kLbNoFlow}),
+                         [](const auto& p) { return std::string(p.param.name); });
+
+}  // namespace
+}  // namespace svcdp::dp
