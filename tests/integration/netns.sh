@@ -2,14 +2,16 @@
 # Network-namespace topology shared by the integration tests and the demo,
 # in the style of grout's smoke tests: the Linux kernel is every peer.
 #
-#   [pod 10.244.1.10] --veth-- pods0 [node: svcdp] up0 --veth-- eth0 [remote 192.168.56.12]
-#                                                                  vxlan0 (VNI 1, flannel-style)
-#                                                                  cni0 --veth-- [rpod 10.244.2.10]
+#   [pod 10.244.1.10]--+                              +--eth0 [remote node 192.168.56.12]
+#   [more local pods]--+-- podsw --pods0 [svcdp] up0--+-- lan    vxlan0 (VNI 1, flannel-style)
+#                                                     |          cni0 bridge --[rpod 10.244.2.10]
+#                                    [lan hosts: add_lan_host]--+              --[add_remote_pod]
 #
 # svcdp's node is node-a (192.168.56.11, pods 10.244.1.0/24); the remote
-# node is node-b (10.244.2.0/24). Everything lives in namespaces named
-# with a per-run prefix and is removed by topo_down, which the trap calls
-# on every exit. Source this file; it needs root, iproute2 and ethtool.
+# node is node-b (10.244.2.0/24). The two bridges (in namespaces of their
+# own) stand for the switches. Everything lives in namespaces named with a
+# per-run prefix and is removed by topo_down, which the trap calls on
+# every exit. Source this file; it needs root, iproute2 and ethtool.
 
 TOPO_PREFIX=${TOPO_PREFIX:-svcdp$$}
 NS_NODE=$TOPO_PREFIX-node
@@ -17,6 +19,8 @@ NS_POD=$TOPO_PREFIX-pod
 NS_REMOTE=$TOPO_PREFIX-remote
 NS_RPOD=$TOPO_PREFIX-rpod
 NS_HOST=$TOPO_PREFIX-host
+NS_PODSW=$TOPO_PREFIX-podsw
+NS_LAN=$TOPO_PREFIX-lan
 UPLINK_MAC=02:5d:00:00:00:01
 PODS_MAC=02:5d:00:00:01:01
 REMOTE_VTEP_MAC=02:5d:00:00:02:ff
@@ -27,11 +31,13 @@ RPOD_IP=10.244.2.10
 SVCDP_PID=
 SVCDP_LOG=
 TOPO_TMP=$(mktemp -d)
+TOPO_NAMESPACES=()
+TOPO_PORTS=0
 
 topo_require() {
   [ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)"; exit 1; }
   local tool
-  for tool in ip ethtool socat ping sha256sum timeout; do
+  for tool in ip ethtool socat ping sha256sum timeout python3; do
     command -v "$tool" >/dev/null || { echo "missing $tool: run make deps"; exit 1; }
   done
 }
@@ -43,32 +49,76 @@ no_offload() {
   ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 || true
 }
 
+new_ns() {
+  ip netns add "$1"
+  ip -n "$1" link set lo up
+  TOPO_NAMESPACES+=("$1")
+}
+
+# plug SWITCH_NS NS DEV [MAC]: a veth from bridge sw0 in SWITCH_NS to DEV in NS.
+plug() {
+  local sw=$1 ns=$2 dev=$3 mac=${4:-} port
+  TOPO_PORTS=$((TOPO_PORTS + 1))
+  port=p$TOPO_PORTS
+  ip link add "$port" netns "$sw" type veth peer name "$dev" netns "$ns" ${mac:+address "$mac"}
+  ip -n "$sw" link set "$port" master sw0 up
+  no_offload "$sw" "$port"
+  no_offload "$ns" "$dev"
+}
+
+# add_pod NS IP: a pod on this node. Its address is a /32 and everything,
+# the other pods of the node included, goes through svcdp's pod gateway
+# (as Calico and Cilium set pods up): a pod answering a Service client on
+# the same node must not reach it directly, around the reverse NAT.
+add_pod() {
+  new_ns "$1"
+  plug "$NS_PODSW" "$1" eth0
+  ip -n "$1" addr add "$2/32" dev eth0
+  ip -n "$1" link set eth0 mtu 1450 up
+  ip -n "$1" route add default via 10.244.1.1 dev eth0 onlink
+}
+
+# add_remote_pod NS IP: a pod on node-b, behind its cni0 bridge.
+add_remote_pod() {
+  new_ns "$1"
+  ip link add "${1##*-}" netns "$NS_REMOTE" type veth peer name eth0 netns "$1"
+  ip -n "$NS_REMOTE" link set "${1##*-}" master cni0 up
+  no_offload "$NS_REMOTE" "${1##*-}"
+  no_offload "$1" eth0
+  ip -n "$1" addr add "$2/24" dev eth0
+  ip -n "$1" link set eth0 mtu 1450 up
+  ip -n "$1" route add default via 10.244.2.1
+}
+
+# add_lan_host NS IP: a machine beside the nodes on the uplink network
+# (an external client).
+add_lan_host() {
+  new_ns "$1"
+  plug "$NS_LAN" "$1" eth0
+  ip -n "$1" addr add "$2/24" dev eth0
+  ip -n "$1" link set eth0 up
+}
+
 topo_up() {
   local ns
-  for ns in "$NS_NODE" "$NS_POD" "$NS_REMOTE" "$NS_RPOD" "$NS_HOST"; do
-    ip netns add "$ns"
-    ip -n "$ns" link set lo up
+  for ns in "$NS_PODSW" "$NS_LAN" "$NS_NODE" "$NS_REMOTE" "$NS_HOST"; do new_ns "$ns"; done
+  for ns in "$NS_PODSW" "$NS_LAN"; do
+    ip -n "$ns" link add sw0 type bridge
+    ip -n "$ns" link set sw0 up
   done
 
   # node: the two ports svcdp drives, no addresses, no IPv6 chatter.
-  ip link add up0 netns "$NS_NODE" address "$UPLINK_MAC" type veth peer name eth0 netns "$NS_REMOTE"
-  ip link add pods0 netns "$NS_NODE" address "$PODS_MAC" type veth peer name eth0 netns "$NS_POD"
+  plug "$NS_LAN" "$NS_NODE" up0 "$UPLINK_MAC"
+  plug "$NS_PODSW" "$NS_NODE" pods0 "$PODS_MAC"
   for dev in up0 pods0; do
     ip netns exec "$NS_NODE" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
-    no_offload "$NS_NODE" "$dev"
     ip -n "$NS_NODE" link set "$dev" up
   done
 
-  # the local pod: /24 on-link, default route via svcdp's pod gateway.
-  ip -n "$NS_POD" addr add "$POD_IP/24" dev eth0
-  ip -n "$NS_POD" link set eth0 mtu 1450 up
-  ip -n "$NS_POD" route add default via 10.244.1.1
-  no_offload "$NS_POD" eth0
-
   # the remote node, set up as flannel's vxlan backend does it.
+  plug "$NS_LAN" "$NS_REMOTE" eth0
   ip -n "$NS_REMOTE" addr add "$REMOTE_IP/24" dev eth0
   ip -n "$NS_REMOTE" link set eth0 up
-  no_offload "$NS_REMOTE" eth0
   ip -n "$NS_REMOTE" link add vxlan0 address "$REMOTE_VTEP_MAC" type vxlan id 1 dstport 4789 \
     local "$REMOTE_IP" dev eth0 nolearning
   ip -n "$NS_REMOTE" link set vxlan0 mtu 1450 up
@@ -78,22 +128,19 @@ topo_up() {
   ip -n "$NS_REMOTE" neigh add 10.244.1.0 lladdr "$UPLINK_MAC" dev vxlan0 nud permanent
   ip netns exec "$NS_REMOTE" bridge fdb append "$UPLINK_MAC" dev vxlan0 dst "$NODE_IP"
   ip netns exec "$NS_REMOTE" sysctl -qw net.ipv4.ip_forward=1
-  ip link add cni0 netns "$NS_REMOTE" type veth peer name eth0 netns "$NS_RPOD"
+  ip -n "$NS_REMOTE" link add cni0 type bridge
   ip -n "$NS_REMOTE" addr add 10.244.2.1/24 dev cni0
   ip -n "$NS_REMOTE" link set cni0 mtu 1450 up
   no_offload "$NS_REMOTE" cni0
 
-  # the remote pod.
-  ip -n "$NS_RPOD" addr add "$RPOD_IP/24" dev eth0
-  ip -n "$NS_RPOD" link set eth0 mtu 1450 up
-  ip -n "$NS_RPOD" route add default via 10.244.2.1
-  no_offload "$NS_RPOD" eth0
+  add_pod "$NS_POD" "$POD_IP"
+  add_remote_pod "$NS_RPOD" "$RPOD_IP"
 }
 
 topo_down() {
   stop_svcdp
   local ns
-  for ns in "$NS_NODE" "$NS_POD" "$NS_REMOTE" "$NS_RPOD" "$NS_HOST"; do
+  for ns in "${TOPO_NAMESPACES[@]}"; do
     # Anything still running in the namespace (socat, ping) goes with it.
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
     ip netns del "$ns" 2>/dev/null

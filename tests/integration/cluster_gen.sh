@@ -1,0 +1,66 @@
+# shellcheck shell=bash
+# Writes Kubernetes objects as `kubectl get -o yaml` prints them (trimmed),
+# for the integration tests and the demo: the two nodes of netns.sh, and
+# Services with their EndpointSlices. Source this file; each function
+# prints one YAML document.
+
+gen_nodes() {
+  cat <<YAML
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-a
+  annotations: {flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$UPLINK_MAC"}'}
+spec: {podCIDR: 10.244.1.0/24}
+status: {addresses: [{type: InternalIP, address: $NODE_IP}]}
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-b
+  annotations: {flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$REMOTE_VTEP_MAC"}'}
+spec: {podCIDR: 10.244.2.0/24}
+status: {addresses: [{type: InternalIP, address: $REMOTE_IP}]}
+YAML
+}
+
+# gen_service NAME CLUSTER_IP PORT TARGET PROTO [NODE_PORT [EXTRA_SPEC]]
+gen_service() {
+  local name=$1 ip=$2 port=$3 target=$4 proto=$5 node_port=${6:-} extra=${7:-} type=ClusterIP
+  [ -n "$node_port" ] && type=NodePort
+  cat <<YAML
+---
+apiVersion: v1
+kind: Service
+metadata: {name: $name, namespace: default}
+spec:
+  type: $type
+  clusterIP: $ip
+  clusterIPs: [$ip]
+  ports: [{name: p, port: $port, protocol: $proto, targetPort: $target${node_port:+, nodePort: $node_port}}]
+YAML
+  [ -n "$extra" ] && printf '  %s\n' "$extra"
+  return 0
+}
+
+# gen_slice SERVICE PROTO PORT ENDPOINT...   (ENDPOINT: ip@node)
+gen_slice() {
+  local svc=$1 proto=$2 port=$3 ep
+  shift 3
+  cat <<YAML
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: $svc-1
+  namespace: default
+  labels: {kubernetes.io/service-name: $svc}
+addressType: IPv4
+ports: [{name: p, port: $port, protocol: $proto}]
+endpoints:
+YAML
+  [ $# -eq 0 ] && echo "  []"
+  for ep in "$@"; do
+    printf -- '- addresses: [%s]\n  nodeName: %s\n  conditions: {ready: true}\n' "${ep%@*}" "${ep#*@}"
+  done
+}
