@@ -27,6 +27,35 @@ void fix_ip_checksum(testing::Bytes& f, size_t at) {
   ip->hdr_checksum = rte_ipv4_cksum(ip);
 }
 
+std::vector<lb::ServiceSpec> services() {
+  using lb::to_be16;
+  using lb::to_be32;
+  std::vector<lb::ServiceSpec> specs;
+  for (uint8_t proto : {lb::kTcp, lb::kUdp}) {
+    lb::ServiceSpec s;
+    s.id = static_cast<uint32_t>(specs.size());
+    s.proto = proto;
+    s.affinity_client_ip = proto == lb::kUdp;
+    s.frontends = {{to_be32(0x0a60000a), to_be16(80), lb::Frontend::kClusterIp},         // 10.96.0.10
+                   {to_be32(0xc0a8380b), to_be16(30080), lb::Frontend::kNodePort},       // node-a
+                   {to_be32(0xc0a838c8), to_be16(80), lb::Frontend::kLoadBalancerIp}};  // 192.168.56.200
+    lb::Endpoint local, remote;
+    local.addr = to_be32(0x0af4010b);  // 10.244.1.11
+    local.port = to_be16(8080);
+    local.local = true;
+    remote.addr = to_be32(0x0af4020a);  // 10.244.2.10
+    remote.port = to_be16(8080);
+    remote.vtep = to_be32(0xc0a8380c);
+    s.endpoints = {local, remote};
+    specs.push_back(s);
+  }
+  lb::ServiceSpec empty;
+  empty.id = 2;
+  empty.frontends = {{to_be32(0x0a60000d), to_be16(80), lb::Frontend::kClusterIp}};  // 10.96.0.13
+  specs.push_back(empty);
+  return specs;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -45,7 +74,9 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   p.node_name = "node-a";
   p.uplink_mac = g_harness->mac(dp::Role::UPLINK);
   std::vector<std::string> warnings;
-  g_harness->dataplane().publish(control::build_fib({a, b}, p, 1, warnings));
+  auto fib = control::build_fib({a, b}, p, 1, warnings);
+  fib->services = std::make_shared<const lb::ServiceTable>(services(), 1);
+  g_harness->dataplane().publish(std::move(fib));
   return 0;
 }
 

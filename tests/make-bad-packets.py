@@ -48,6 +48,14 @@ pods = [
     ("ip_no_route", eth(BCAST, POD, 0x0800, ipv4(POD_IP, "8.8.8.8", 17, udp(1, 2, b"")))),
     ("mtu_exceeded", eth(BCAST, POD, 0x0800, ipv4(POD_IP, RPOD, 17, udp(1, 2, b"y" * 1460)))),
     ("arp_malformed", eth(BCAST, POD, 0x0806, b"\x00\x01" * 5)),
+    ("l4_truncated", eth(BCAST, POD, 0x0800, ipv4(POD_IP, RPOD, 6, b"\0" * 10))),
+    ("tcp_bad_flags", eth(BCAST, POD, 0x0800, ipv4(POD_IP, RPOD, 6, tcp(40000, 80, 0x03)))),  # SYN+FIN
+    ("tcp_bad_flags", eth(BCAST, POD, 0x0800, ipv4(POD_IP, RPOD, 6, tcp(40000, 80, 0x00)))),  # no flag
+    ("tcp_bad_flags", eth(BCAST, POD, 0x0800, ipv4(POD_IP, RPOD, 6, tcp(40000, 80, 0x29)))),  # FIN+PSH+URG (Xmas)
+    # The test's cluster has web (10.96.0.10:80, one endpoint) and empty
+    # (10.96.0.13:80, none).
+    ("lb_no_flow", eth(BCAST, POD, 0x0800, ipv4(POD_IP, "10.96.0.10", 6, tcp(40000, 80, 0x10)))),
+    ("lb_no_reject", eth(BCAST, POD, 0x0800, ipv4(POD_IP, "10.96.0.13", 6, tcp(40000, 80, 0x02)))),
 ]
 uplink = [
     ("ip_no_route", eth(BCAST, REMOTE, 0x0800, ipv4(REMOTE_IP, "1.1.1.1", 17, udp(1, 2, b"")))),

@@ -25,6 +25,13 @@ packets = {
     "vxlan-to-local-pod": (12, eth(BCAST, REMOTE_MAC, 0x0800, ipv4("192.168.56.12", "192.168.56.11", 17, udp(50000, 4789, vxlan(1, eth(BCAST, REMOTE_MAC, 0x0800, ipv4("10.244.2.10", "10.244.1.10", 6, tcp(80, 40000, 0x12)))))))),
     "ssh-to-node": (4, eth(BCAST, REMOTE_MAC, 0x0800, ipv4("192.168.56.12", "192.168.56.11", 6, tcp(40000, 22, 2)))),
     "ipv6-on-uplink": (0, eth(BCAST, REMOTE_MAC, 0x86DD, b"\x60" + b"\0" * 39)),
+    "pod-to-clusterip-syn": (5, eth(BCAST, POD_MAC, 0x0800, ipv4("10.244.1.10", "10.96.0.10", 6, tcp(40000, 80, 2)))),
+    "pod-to-clusterip-udp": (5, eth(BCAST, POD_MAC, 0x0800, ipv4("10.244.1.10", "10.96.0.10", 17, udp(40000, 80, b"q" * 20)))),
+    "endpoint-reply-udp": (5, eth(BCAST, POD_MAC, 0x0800, ipv4("10.244.1.11", "10.244.1.10", 17, udp(8080, 40000, b"a" * 20)))),
+    "pod-to-empty-service": (5, eth(BCAST, POD_MAC, 0x0800, ipv4("10.244.1.10", "10.96.0.13", 6, tcp(40000, 80, 2)))),
+    "nodeport-syn": (4, eth(BCAST, REMOTE_MAC, 0x0800, ipv4("192.168.56.100", "192.168.56.11", 6, tcp(50000, 30080, 2)))),
+    "lb-ip-udp": (4, eth(BCAST, REMOTE_MAC, 0x0800, ipv4("192.168.56.100", "192.168.56.200", 17, udp(50000, 80, b"d" * 8)))),
+    "icmp-error-from-endpoint": (5, eth(BCAST, POD_MAC, 0x0800, ipv4("10.244.1.11", "10.244.1.10", 1, b"\x03\x03\0\0\0\0\0\0" + ipv4("10.244.1.10", "10.244.1.11", 17, udp(40000, 8080, b"q" * 8))))),
     "from-kernel": (2, eth(REMOTE_MAC, POD_MAC, 0x0800, ipv4("192.168.56.11", "192.168.56.12", 6, tcp(22, 40000, 0x12)))),
 }
 os.makedirs("dataplane/fuzz-seeds", exist_ok=True)

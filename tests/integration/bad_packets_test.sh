@@ -25,6 +25,18 @@ items:
   metadata: {name: node-b}
   spec: {podCIDR: 10.244.2.0/24}
   status: {addresses: [{type: InternalIP, address: 192.168.56.12}]}
+- kind: Service
+  metadata: {name: web, namespace: default}
+  spec: {clusterIP: 10.96.0.10, ports: [{name: http, port: 80, targetPort: 8080}]}
+- kind: Service
+  metadata: {name: empty, namespace: default}
+  spec: {clusterIP: 10.96.0.13, ports: [{name: http, port: 80}]}
+- kind: EndpointSlice
+  apiVersion: discovery.k8s.io/v1
+  metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
+  addressType: IPv4
+  ports: [{name: http, port: 8080, protocol: TCP}]
+  endpoints: [{addresses: [10.244.1.20], nodeName: node-a}]
 YAML
 
 "$bin" -l 0,1 --no-huge -m 256 --no-pci --no-shconf \
