@@ -141,14 +141,20 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
   nat.vtep = ep->vtep;
   // External traffic with policy Cluster, and a pod reaching itself
   // through its service (hairpin), are masqueraded so that the reply
-  // comes back through this node.
-  const bool masquerade =
-      (external && svc.spec().external_policy == lb::TrafficPolicy::kCluster) || ep->addr == key.src;
-  if (masquerade && !snat_port(key, nat)) {
+  // comes back through this node. Otherwise the client address stays; but
+  // when the reply tuple is already taken (the client reused a source
+  // port towards the same endpoint through another VIP, while the old
+  // flow lingers in TIME_WAIT) the source port is remapped, as Linux's
+  // nf_nat does for a clashing tuple, or the replies would be taken for
+  // the old flow's.
+  if ((external && svc.spec().external_policy == lb::TrafficPolicy::kCluster) || ep->addr == key.src)
+    nat.snat = fib.pod_gateway;
+  else if (s_.conntrack->lookup(s_.id, lb::reply_key(key, nat), now_s_))
+    nat.snat = key.src;
+  if (nat.snat && !snat_port(key, nat)) {
     drop(m, Drop::kSnatPortsExhausted);
     return true;
   }
-  if (masquerade) nat.snat = fib.pod_gateway;
   switch (s_.conntrack->insert(s_.id, key, nat, id, external, table.generation(), tcp_flags, now_s_)) {
     case lb::CtInsert::kOk:
       break;

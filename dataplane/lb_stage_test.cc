@@ -205,6 +205,35 @@ TEST_F(LbPipeline, LoadBalancerIpIsAnnouncedAndServed) {
   EXPECT_EQ(ip_src(out[0]), kPodGw);
 }
 
+TEST_F(LbPipeline, APodReachingItselfThroughItsServiceIsMasqueraded) {
+  publish({web({endpoint(kPod2, 8080, true)})});
+  auto out = through(Role::PODS, from_pod(kPod2, kPod2Mac, kVip, 40000, 80, kSyn), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const uint16_t snat_port = sport(out[0]);
+  EXPECT_EQ(out[0], to_pod(kPod2Mac, kPodGw, kPod2, snat_port, 8080, kSyn)) << "else it would answer itself";
+  out = through(Role::PODS, from_pod(kPod2, kPod2Mac, kPodGw, 8080, snat_port, kSyn | kAck), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], to_pod(kPod2Mac, kVip, kPod2, 80, 40000, kSyn | kAck));
+}
+
+TEST_F(LbPipeline, AClashingReplyTupleGetsANewSourcePort) {
+  auto other = web({endpoint(kPod2, 8080, true)});
+  other.id = 2;
+  other.frontends = {{rte_cpu_to_be_32(kVip + 1), rte_cpu_to_be_16(80), lb::Frontend::kClusterIp}};
+  publish({web({endpoint(kPod2, 8080, true)}), other});
+  through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), Role::PODS);
+  // Same client port, another VIP, same endpoint: its replies would look
+  // like the first flow's.
+  auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip + 1, 40000, 80, kSyn), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const uint16_t port = sport(out[0]);
+  EXPECT_NE(port, 40000);
+  EXPECT_EQ(out[0], to_pod(kPod2Mac, kPod, kPod2, port, 8080, kSyn)) << "client address kept, port remapped";
+  out = through(Role::PODS, from_pod(kPod2, kPod2Mac, kPod, 8080, port, kSyn | kAck), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], to_pod(kPodMac, kVip + 1, kPod, 80, 40000, kSyn | kAck));
+}
+
 TEST_F(LbPipeline, ServiceWithoutEndpointsRejectsAtOnce) {
   publish({web({}), web({}, lb::kUdp)});
   auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), Role::PODS);
