@@ -228,4 +228,23 @@ tcp_transfer() {
   awk -v b="$bytes" -v s="$start" -v e="$end" 'BEGIN { printf "%.1f MB/s\n", b / 1e6 / (e - s) }'
 }
 
+# check WHAT COMMAND...: runs one check of a test and counts it;
+# check_report prints the tally and fails when any check failed.
+passed=0 failed=0
+check() {
+  local what=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "ok: $what"
+  else
+    failed=$((failed + 1))
+    echo "FAIL: $what"
+  fi
+}
+check_report() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
+
 TOPO_CLUSTER=${TOPO_CLUSTER:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/conf/demo/cluster.yaml}

@@ -10,19 +10,6 @@ bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
 topo_require
 trap topo_down EXIT INT TERM
 
-passed=0 failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "ok: $what"
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $what"
-  fi
-}
-
 topo_up
 start_svcdp "$bin" --exception-iface svcdp0 || exit 1
 host_kernel_up
@@ -47,5 +34,4 @@ grep -E "vxlan_encap|drops by reason" -A3 "$SVCDP_LOG" | head -8
 check "svcdp encapsulated and decapsulated" grep -qE "vxlan_encap=[1-9][0-9]* vxlan_decap=[1-9]" "$SVCDP_LOG"
 check "svcdp handed node traffic to the kernel" grep -qE "to_kernel=[1-9]" "$SVCDP_LOG"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_report

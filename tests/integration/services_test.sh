@@ -17,19 +17,6 @@ tool="python3 $here/svc_tool.py"
 topo_require
 trap topo_down EXIT INT TERM
 
-passed=0 failed=0
-check() {
-  local what=$1
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-    echo "ok: $what"
-  else
-    failed=$((failed + 1))
-    echo "FAIL: $what"
-  fi
-}
-
 NS_LPOD=$TOPO_PREFIX-lpod
 NS_RPOD2=$TOPO_PREFIX-rpod2
 NS_EXT=$TOPO_PREFIX-ext
@@ -185,8 +172,6 @@ check "TCP to the node address (not a NodePort) reaches the node's kernel" \
 stop_svcdp
 rc=$?
 check "svcdp exits 0 on SIGINT" test "$rc" -eq 0
-sed -n '/  lb:/,/drops by reason/p' "$SVCDP_LOG"
-sed -n '/drops by reason/,$p' "$SVCDP_LOG" | head -12
+sed -n '/  lb:/,$p' "$SVCDP_LOG" | head -24
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+check_report
