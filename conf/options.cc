@@ -36,8 +36,20 @@ po::options_description describe(Options& o) {
   cluster.add_options()
       ("node-name", po::value(&o.node_name)->value_name("NAME"),
        "this node's Kubernetes Node name (default: the host name)")
+      ("source", po::value(&o.source)->default_value(o.source)->value_name("file|kube"),
+       "where the cluster's Nodes, Services and EndpointSlices come from: the cluster file, or the API server")
       ("cluster-file", po::value(&o.cluster_file)->value_name("FILE"),
-       "Kubernetes objects (v1 Node, as `kubectl get nodes -o yaml` prints them; YAML or JSON)");
+       "with --source file: Kubernetes objects (Node, Service, EndpointSlice) as `kubectl get -o yaml` prints them; "
+       "SIGHUP re-reads it")
+      ("kubeconfig", po::value(&o.kubeconfig)->value_name("FILE"),
+       "with --source kube: kubeconfig to use (default: in-cluster service account when KUBERNETES_SERVICE_HOST is "
+       "set, else $KUBECONFIG, else ~/.kube/config)")
+      ("min-sync-interval", po::value(&o.min_sync_interval_ms)->default_value(o.min_sync_interval_ms)->value_name("MS"),
+       "changes closer together than this are published as one table generation")
+      ("watch-timeout", po::value(&o.watch_timeout_s)->default_value(o.watch_timeout_s)->value_name("SEC"),
+       "timeoutSeconds asked of each watch (the server ends it; svcdp resumes)")
+      ("api-stall-timeout", po::value(&o.api_stall_timeout_s)->default_value(o.api_stall_timeout_s)->value_name("SEC"),
+       "a watch silent this long (no event, no bookmark) is reconnected");
 
   po::options_description ports("Ports and queues");
   ports.add_options()
@@ -94,7 +106,13 @@ bool validate(Options& o) {
   if (o.uplink.empty()) return fail("--uplink is required (the DPDK device of the uplink port)");
   if (o.pods.empty()) return fail("--pods is required (the DPDK device of the pods port)");
   if (o.uplink == o.pods) return fail("--uplink and --pods name the same device '" + o.uplink + "'");
-  if (o.cluster_file.empty()) return fail("--cluster-file is required (Kubernetes Node objects)");
+  if (o.source != "file" && o.source != "kube") return fail("--source must be file or kube, not '" + o.source + "'");
+  if (o.source == "file" && o.cluster_file.empty())
+    return fail("--cluster-file is required with --source file (Kubernetes Node, Service, EndpointSlice objects)");
+  if (o.min_sync_interval_ms < 0 || o.min_sync_interval_ms > 60'000)
+    return fail("--min-sync-interval must be between 0 and 60000 ms");
+  if (o.watch_timeout_s < 1) return fail("--watch-timeout must be at least 1 s");
+  if (o.api_stall_timeout_s < 1) return fail("--api-stall-timeout must be at least 1 s");
   if (o.vni == 0 || o.vni > 0xffffff) return fail("--vni must be 1..16777215 (24 bits, RFC 7348 section 5)");
   if (o.vxlan_port == 0) return fail("--vxlan-port must not be 0");
   if (o.burst == 0 || o.burst > 64) return fail("--burst must be 1..64");

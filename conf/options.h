@@ -16,7 +16,12 @@ namespace svcdp::conf {
 struct Options {
   std::string config_file;
   std::string node_name;     // this node's Kubernetes Node name
-  std::string cluster_file;  // Kubernetes objects (Nodes, later Services)
+  std::string source = "file";  // file | kube
+  std::string cluster_file;    // Kubernetes objects (Nodes, Services, EndpointSlices)
+  std::string kubeconfig;      // empty: in-cluster, $KUBECONFIG, ~/.kube/config
+  double min_sync_interval_ms = 1.0;
+  uint32_t watch_timeout_s = 300;
+  uint32_t api_stall_timeout_s = 90;
   std::string uplink;        // DPDK device name of the uplink port
   std::string pods;          // DPDK device name of the pods port
   std::string exception_iface;  // kernel TAP for traffic svcdp does not own

@@ -7,7 +7,8 @@
 #include "conf/options.h"
 #include "control/cluster_file.h"
 #include "control/log.h"
-#include "control/table_builder.h"
+#include "control/kube_source.h"
+#include "control/table_sync.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/error.h"
 #include "dataplane/port.h"
@@ -68,22 +69,36 @@ control::FibParams fib_params(const conf::Options& o, const rte_ether_addr& upli
   return p;
 }
 
-// Loads the cluster file and builds generation `gen`. Throws on errors
-// the operator must fix; skipped objects are logged.
-std::unique_ptr<dp::Fib> load_fib(const conf::Options& o, control::TableBuilder& builder, uint64_t gen) {
+// Reads the cluster file into `sync` as three complete lists. Throws on a
+// file the operator must fix; skipped objects are logged.
+void load_cluster_file(const conf::Options& o, control::TableSync& sync) {
   control::ClusterObjects objs = control::load_cluster_file(o.cluster_file);
   for (const auto& s : objs.skipped) log::warning("object skipped", {{"file", o.cluster_file}, {"reason", s}});
-  control::EndpointSliceCache slices;
-  for (const auto& slice : objs.slices) slices.upsert(slice);
-  std::vector<std::string> warnings;
-  auto fib = builder.build(objs.nodes, objs.services, slices, gen, warnings);
-  for (const auto& w : warnings) log::warning("left out", {{"reason", w}});
-  log::info("forwarding tables built", {{"generation", std::to_string(gen)},
-                                        {"remote_nodes", std::to_string(fib->nodes.size())},
-                                        {"service_ports", std::to_string(fib->services->size())},
-                                        {"maglev_reused", std::to_string(fib->services->reused_tables())},
-                                        {"announced_ips", std::to_string(fib->announced.size())}});
-  return fib;
+  const uint64_t now = now_ns();
+  using control::KubeEvent;
+  using control::ResourceKind;
+  auto replace = [&](ResourceKind kind, auto& objects) {
+    KubeEvent e{kind, KubeEvent::Type::kReplace, {}, now};
+    for (auto& obj : objects) e.objects.emplace_back(std::move(obj));
+    sync.apply(e);
+  };
+  replace(ResourceKind::kNode, objs.nodes);
+  replace(ResourceKind::kService, objs.services);
+  replace(ResourceKind::kSlice, objs.slices);
+}
+
+control::KubeConfig kube_config(const conf::Options& o) {
+  if (!o.kubeconfig.empty()) return control::load_kubeconfig(o.kubeconfig);
+  if (std::getenv("KUBERNETES_SERVICE_HOST")) return control::in_cluster_config();
+  return control::load_kubeconfig("");
+}
+
+void log_generation(const dp::Fib& fib) {
+  log::info("tables published", {{"generation", std::to_string(fib.generation)},
+                                 {"remote_nodes", std::to_string(fib.nodes.size())},
+                                 {"service_ports", std::to_string(fib.services->size())},
+                                 {"maglev_reused", std::to_string(fib.services->reused_tables())},
+                                 {"announced_ips", std::to_string(fib.announced.size())}});
 }
 
 void print_service_counters(const dp::Dataplane& dp, const lb::ServiceTable& table) {
@@ -177,29 +192,70 @@ int run(const conf::Options& o) {
   }
   dp::Dataplane dataplane(cfg);
   control::TableBuilder builder(fib_params(o, dataplane.mac(dp::Role::UPLINK)), o.max_services, o.maglev_size);
-  uint64_t generation = 1;
-  auto first = load_fib(o, builder, generation);
+  control::TableSync sync(builder, static_cast<uint64_t>(o.min_sync_interval_ms * 1e6));
+  std::unique_ptr<control::KubeSource> kube;
+  if (o.source == "file") {
+    load_cluster_file(o, sync);
+  } else {
+    const control::KubeConfig kc = kube_config(o);
+    log::info("watching the API server", {{"server", kc.server}, {"config", kc.origin}});
+    control::HttpTimeouts timeouts;
+    timeouts.stall_s = o.api_stall_timeout_s;
+    control::ReflectorOptions ro;
+    ro.watch_timeout_s = o.watch_timeout_s;
+    kube = std::make_unique<control::KubeSource>(kc, ro, timeouts);
+  }
+  auto drain = [&] {
+    if (kube)
+      for (const control::KubeEvent& e : kube->events().drain()) sync.apply(e);
+  };
+
+  // The first generation, before any worker runs: from the file at once,
+  // from the API server once every resource has been listed.
+  std::unique_ptr<dp::Fib> first;
+  for (uint64_t next_note = now_ns() + 5'000'000'000; !g_stop;) {
+    drain();
+    if ((first = sync.build_if_due(now_ns()))) break;
+    if (!kube) return fail("cannot build the first tables from " + o.cluster_file + " (see the error above)");
+    if (now_ns() >= next_note) {
+      log::info("waiting for the first complete list of nodes, services and endpointslices",
+                {{"progress", kube->stats()}});
+      next_note = now_ns() + 5'000'000'000;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!first) return 0;
+  log_generation(*first);
   std::shared_ptr<const lb::ServiceTable> services = first->services;
   dataplane.publish(std::move(first));
+  sync.published(now_ns());
   dataplane.launch(lcores);
-  std::printf("svcdp: ready node=%s uplink=%s pods=%s workers=%zu\n", o.node_name.c_str(), o.uplink.c_str(),
-              o.pods.c_str(), lcores.size());
+  std::printf("svcdp: ready node=%s uplink=%s pods=%s workers=%zu source=%s\n", o.node_name.c_str(), o.uplink.c_str(),
+              o.pods.c_str(), lcores.size(), o.source.c_str());
   std::fflush(stdout);
 
   uint64_t next_stats = o.stats_interval_s ? now_ns() + o.stats_interval_s * 1'000'000'000ull : UINT64_MAX;
   while (!g_stop) {
     const uint64_t now = now_ns();
     dataplane.control_poll(now);
+    drain();
     if (g_reload) {
       g_reload = 0;
-      try {
-        auto fib = load_fib(o, builder, generation + 1);
-        services = fib->services;
-        dataplane.publish(std::move(fib));
-        ++generation;
-      } catch (const std::exception& e) {
-        log::error("reload failed, keeping the current tables", {{"error", e.what()}});
+      if (kube) {
+        log::info("SIGHUP ignored: the API server is the source");
+      } else {
+        try {
+          load_cluster_file(o, sync);
+        } catch (const std::exception& e) {
+          log::error("reload failed, keeping the current tables", {{"error", e.what()}});
+        }
       }
+    }
+    if (auto fib = sync.build_if_due(now_ns())) {
+      log_generation(*fib);
+      services = fib->services;
+      dataplane.publish(std::move(fib));
+      sync.published(now_ns());
     }
     if (now >= next_stats) {
       print_counters(dataplane, o, *services);
@@ -207,6 +263,7 @@ int run(const conf::Options& o) {
     }
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
+  if (kube) log::info("API watch", {{"stats", kube->stats()}});
   log::info("stopping");
   dataplane.stop();
   print_counters(dataplane, o, *services);
@@ -231,11 +288,14 @@ int main(int argc, char** argv) {
   log::parse_level(o.log_level, level);
   log::set_level(level);
 
-  // Read the cluster file before starting DPDK: a broken file is the most
-  // common mistake and deserves a fast, clean answer.
+  // Read the cluster file (or the kubeconfig) before starting DPDK: a
+  // broken one is the most common mistake and deserves a fast, clean answer.
   try {
-    control::load_cluster_file(o.cluster_file);
-  } catch (const control::ClusterFileError& e) {
+    if (o.source == "file")
+      control::load_cluster_file(o.cluster_file);
+    else
+      kube_config(o);
+  } catch (const std::exception& e) {
     return fail(e.what()), 2;
   }
 

@@ -137,6 +137,7 @@ void Dataplane::control_poll(uint64_t now_ns) {
     }
   }
   neigh_control_->tick(now_ns);
+  fib_.reclaim();
 }
 
 void Dataplane::copy_to_kernel(const rte_mbuf* m) {

@@ -14,6 +14,8 @@ FibPublisher::FibPublisher(unsigned max_workers) {
 }
 
 FibPublisher::~FibPublisher() {
+  // Workers are stopped (offline) by now: nothing can still read these.
+  for (auto& d : retired_) delete d.fib;
   delete current_.exchange(nullptr);
   rte_free(qsv_);
 }
@@ -24,9 +26,24 @@ void FibPublisher::register_worker(unsigned id) {
 
 void FibPublisher::publish(std::unique_ptr<Fib> fib) {
   const Fib* old = current_.exchange(fib.release(), std::memory_order_acq_rel);
-  if (old == nullptr) return;
+  if (old != nullptr) retired_.push_back({rte_rcu_qsbr_start(qsv_), old});
+  reclaim();
+}
+
+size_t FibPublisher::reclaim() {
+  size_t freed = 0;
+  // Tokens grow with each publish: stop at the first one still in use.
+  while (!retired_.empty() && rte_rcu_qsbr_check(qsv_, retired_.front().token, false) == 1) {
+    delete retired_.front().fib;
+    retired_.pop_front();
+    ++freed;
+  }
+  return freed;
+}
+
+void FibPublisher::synchronize() {
   rte_rcu_qsbr_synchronize(qsv_, RTE_QSBR_THRID_INVALID);
-  delete old;
+  reclaim();
 }
 
 uint64_t FibPublisher::generation() const {

@@ -1,8 +1,9 @@
 // Publishes Fib generations to the workers with RCU (rte_rcu_qsbr): the
 // control thread swaps one pointer; workers read it without locks and
-// report a quiescent state once per poll loop; the old generation is freed
-// once every online worker has passed a quiescent state. Workers never
-// wait; only the control thread does, in publish().
+// report a quiescent state once per poll loop. Old generations go to a
+// defer queue with the RCU token of their retirement and are freed by
+// reclaim() once every online worker has passed a quiescent state since.
+// Nobody waits: not the workers, not the control thread.
 #pragma once
 
 #include "dataplane/fib.h"
@@ -10,6 +11,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include <atomic>
+#include <deque>
 #include <memory>
 
 namespace svcdp::dp {
@@ -34,16 +36,29 @@ class FibPublisher {
   // Registers worker `id` (< max_workers). Thread: control, before launch.
   void register_worker(unsigned id);
 
-  // Makes `fib` current, waits for a grace period, frees the previous
-  // generation. Thread: control.
+  // Makes `fib` current and retires the previous generation (freed by a
+  // later reclaim()). Never waits. Thread: control.
   void publish(std::unique_ptr<Fib> fib);
+
+  // Frees retired generations no worker can still see; returns how many.
+  // Thread: control (once per loop).
+  size_t reclaim();
+  // Waits for a grace period, then reclaims (tests, shutdown).
+  // Thread: control.
+  void synchronize();
+  size_t retired() const { return retired_.size(); }
 
   // The generation number currently published. Thread: control.
   uint64_t generation() const;
 
  private:
+  struct Retired {
+    uint64_t token;
+    const Fib* fib;
+  };
   rte_rcu_qsbr* qsv_ = nullptr;
   std::atomic<const Fib*> current_{nullptr};
+  std::deque<Retired> retired_;
 };
 
 }  // namespace svcdp::dp

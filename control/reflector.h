@@ -1,0 +1,74 @@
+// List + watch of one resource (Nodes, Services or EndpointSlices), as
+// client-go's Reflector does it:
+//  - list, a page at a time (limit / continue); the complete list becomes
+//    one kReplace event, so the control thread applies the difference and
+//    never sees an object vanish that still exists;
+//  - watch from the list's resourceVersion with allowWatchBookmarks; every
+//    event and bookmark advances the resourceVersion; a watch the server
+//    ends (timeoutSeconds) is resumed from it;
+//  - "410 Gone" (an ERROR event with code 410 in the stream, or HTTP 410
+//    on a list page) means the version is too old: relist;
+//  - 401/403/5xx, garbage, stalls and connection failures retry with
+//    jittered exponential backoff and one log line each.
+#pragma once
+
+#include "control/kube_events.h"
+#include "control/kube_http.h"
+
+#include <atomic>
+#include <cstdint>
+#include <random>
+#include <string>
+
+namespace svcdp::control {
+
+struct ReflectorOptions {
+  uint32_t page_size = 500;
+  uint32_t watch_timeout_s = 300;  // asked of the server; it ends the watch then
+  uint32_t backoff_min_ms = 100;
+  uint32_t backoff_max_ms = 30'000;
+  // Server-side filter (kube-proxy's): services owned by another proxy and
+  // headless services' slices are not sent at all.
+  std::string label_selector = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless";
+};
+
+struct ReflectorStats {
+  std::atomic<uint64_t> lists{0}, watches{0}, events{0}, bookmarks{0}, expired{0}, errors{0}, bad_events{0};
+};
+
+class Reflector {
+ public:
+  Reflector(ResourceKind kind, KubeHttp& http, EventQueue& out, ReflectorOptions options = {});
+
+  // Lists and watches until `stop` is set. Thread: its own (blocking I/O).
+  void run(const std::atomic<bool>& stop);
+
+  const ReflectorStats& stats() const { return stats_; }
+  ResourceKind kind() const { return kind_; }
+
+ private:
+  enum class WatchEnd : uint8_t { kClosed, kExpired, kFailed };
+  bool list(const std::atomic<bool>& stop);
+  WatchEnd watch(const std::atomic<bool>& stop);
+  bool on_line(std::string_view line, WatchEnd& end);
+  std::string query(const std::string& extra) const;
+  void failed(const std::string& what, const HttpResult& r);
+  void backoff(const std::atomic<bool>& stop);
+
+  ResourceKind kind_;
+  KubeHttp& http_;
+  EventQueue& out_;
+  ReflectorOptions options_;
+  ReflectorStats stats_;
+  std::string path_;
+  std::string resource_version_;
+  uint32_t failures_ = 0;
+  std::minstd_rand rng_;
+  simdjson::dom::parser parser_;
+};
+
+// Decodes one object of `kind`; nullopt with `error` when it is unusable.
+// Thread: any (with its own parser's element).
+std::optional<KubeObject> decode_object(ResourceKind kind, simdjson::dom::element obj, std::string& error);
+
+}  // namespace svcdp::control

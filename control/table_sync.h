@@ -1,0 +1,50 @@
+// Keeps the workers' tables in step with the cluster: applies source
+// events to the ClusterState, coalesces bursts (BoundedRunner), builds a
+// generation when due, and measures how long a change took from its
+// arrival to a generation ready to publish. The last good generation
+// stays when a build fails. Shared by the file source and the API source.
+#pragma once
+
+#include "control/bounded_runner.h"
+#include "control/cluster_state.h"
+#include "control/histogram.h"
+#include "control/table_builder.h"
+
+#include <memory>
+
+namespace svcdp::control {
+
+class TableSync {
+ public:
+  // Thread: control.
+  TableSync(TableBuilder& builder, uint64_t min_interval_ns) : builder_(builder), runner_(min_interval_ns) {}
+
+  // Thread: control.
+  void apply(const KubeEvent& e);
+
+  // The next generation when a change is due and the state is complete;
+  // nullptr otherwise (or when the build failed: logged, the current
+  // tables stay). `now_ns` on the steady clock. Thread: control.
+  std::unique_ptr<dp::Fib> build_if_due(uint64_t now_ns);
+
+  // Records that the generation built last is now visible to the workers.
+  // Thread: control.
+  void published(uint64_t now_ns);
+
+  const ClusterState& state() const { return state_; }
+  uint64_t generation() const { return generation_; }
+  // Event received → generation published, per change batch.
+  const Histogram& sync_latency() const { return latency_; }
+  const Histogram& build_time() const { return build_; }
+
+ private:
+  TableBuilder& builder_;
+  BoundedRunner runner_;
+  ClusterState state_;
+  uint64_t generation_ = 0;
+  uint64_t oldest_pending_ns_ = 0;  // arrival of the oldest change not yet built
+  uint64_t building_since_ns_ = 0;  // arrival of the oldest change in the last build
+  Histogram latency_, build_;
+};
+
+}  // namespace svcdp::control

@@ -1,0 +1,97 @@
+#include "control/table_sync.h"
+
+#include <gtest/gtest.h>
+
+namespace svcdp::control {
+namespace {
+
+constexpr uint64_t kMs = 1'000'000;
+
+TEST(BoundedRunner, FirstChangeRunsAtOnceABurstWaitsForTheInterval) {
+  BoundedRunner r(2 * kMs);
+  EXPECT_FALSE(r.due(0)) << "nothing requested";
+  r.request();
+  EXPECT_TRUE(r.due(10 * kMs)) << "leading edge: no wait";
+  for (int i = 0; i < 100; ++i) r.request();  // a burst right after
+  EXPECT_FALSE(r.due(10 * kMs + kMs));
+  EXPECT_TRUE(r.due(12 * kMs)) << "the whole burst, once, min_interval after the last run";
+  EXPECT_FALSE(r.due(20 * kMs)) << "consumed";
+}
+
+NodeInfo node(const std::string& name, uint32_t ip, const char* cidr) {
+  return {name, ip, {*conf::parse_ipv4_prefix(cidr)}, std::nullopt, ""};
+}
+
+ServiceInfo service(const std::string& name, uint32_t vip) {
+  ServiceInfo s;
+  s.meta = {"default", name, "", ""};
+  s.type = "ClusterIP";
+  s.cluster_ips = {vip};
+  s.ports = {{"http", Protocol::TCP, 80, 0, 8080, ""}};
+  return s;
+}
+
+KubeEvent replace(ResourceKind kind, std::vector<KubeObject> objects) {
+  return {kind, KubeEvent::Type::kReplace, std::move(objects), 1};
+}
+
+TEST(ClusterState, SyncedOnlyOnceEveryKindWasListed) {
+  ClusterState s;
+  EXPECT_TRUE(s.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")})));
+  EXPECT_TRUE(s.apply(replace(ResourceKind::kService, {})));
+  EXPECT_FALSE(s.synced());
+  EXPECT_TRUE(s.apply(replace(ResourceKind::kSlice, {})));
+  EXPECT_TRUE(s.synced());
+}
+
+TEST(ClusterState, ARelistRemovesWhatIsGoneAndKeepsTheRest) {
+  ClusterState s;
+  s.apply(replace(ResourceKind::kService, {service("a", 1), service("b", 2)}));
+  s.apply({ResourceKind::kService, KubeEvent::Type::kUpsert, {service("c", 3)}, 1});
+  s.apply(replace(ResourceKind::kService, {service("b", 2), service("d", 4)}));
+  std::vector<std::string> names;
+  for (const auto& sv : s.services()) names.push_back(sv.meta.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"b", "d"}));
+  s.apply({ResourceKind::kService, KubeEvent::Type::kDelete, {service("b", 2)}, 1});
+  EXPECT_EQ(s.services().size(), 1u);
+}
+
+TEST(ClusterState, ASliceSeenAgainAtTheSameVersionChangesNothing) {
+  ClusterState s;
+  EndpointSliceInfo slice;
+  slice.meta = {"default", "a-1", "", "42"};
+  slice.service_name = "a";
+  EXPECT_TRUE(s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1}));
+  EXPECT_FALSE(s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1}));
+}
+
+TEST(TableSync, BuildsWhenSyncedAndMeasuresTheLatency) {
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}}, 16, 251);
+  TableSync sync(builder, kMs);
+  sync.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
+  sync.apply(replace(ResourceKind::kService, {service("a", 0x0a60000a)}));
+  EXPECT_EQ(sync.build_if_due(10 * kMs), nullptr) << "slices not listed yet";
+  sync.apply(replace(ResourceKind::kSlice, {}));
+  auto fib = sync.build_if_due(10 * kMs);
+  ASSERT_NE(fib, nullptr);
+  EXPECT_EQ(fib->generation, 1u);
+  EXPECT_EQ(fib->services->size(), 1u);
+  sync.published(10 * kMs);
+  EXPECT_EQ(sync.sync_latency().count(), 1u);
+  EXPECT_EQ(sync.build_if_due(20 * kMs), nullptr) << "no change, no generation";
+}
+
+TEST(TableSync, ABrokenStateKeepsTheLastGoodTables) {
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}}, 16, 251);
+  TableSync sync(builder, 0);
+  sync.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
+  sync.apply(replace(ResourceKind::kService, {}));
+  sync.apply(replace(ResourceKind::kSlice, {}));
+  ASSERT_NE(sync.build_if_due(1), nullptr);
+  sync.apply(replace(ResourceKind::kNode, {}));  // this node vanished
+  EXPECT_EQ(sync.build_if_due(2), nullptr);
+  EXPECT_EQ(sync.generation(), 1u);
+}
+
+}  // namespace
+}  // namespace svcdp::control
