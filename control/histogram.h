@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <limits>
 
 namespace svcdp::control {
 
@@ -25,6 +26,15 @@ class Histogram {
   // Per bucket (not cumulative); the last one is +Inf. Thread: any.
   const std::array<uint64_t, kBounds.size() + 1>& counts() const { return counts_; }
   double sum() const { return sum_; }
+  // The upper bound of the bucket holding the q-quantile (0 < q <= 1);
+  // infinity when it is past the last bound. Thread: any.
+  double quantile(double q) const {
+    const double rank = q * static_cast<double>(count_);
+    uint64_t seen = 0;
+    for (size_t i = 0; i < kBounds.size(); ++i)
+      if (static_cast<double>(seen += counts_[i]) >= rank) return kBounds[i];
+    return std::numeric_limits<double>::infinity();
+  }
   uint64_t count() const { return count_; }
 
  private:

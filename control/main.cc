@@ -93,8 +93,8 @@ control::KubeConfig kube_config(const conf::Options& o) {
   return control::load_kubeconfig("");
 }
 
-void log_generation(const dp::Fib& fib) {
-  log::info("tables published", {{"generation", std::to_string(fib.generation)},
+void log_generation(const dp::Fib& fib, log::Level level) {
+  log::write(level, "tables published", {{"generation", std::to_string(fib.generation)},
                                  {"remote_nodes", std::to_string(fib.nodes.size())},
                                  {"service_ports", std::to_string(fib.services->size())},
                                  {"maglev_reused", std::to_string(fib.services->reused_tables())},
@@ -225,7 +225,7 @@ int run(const conf::Options& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   if (!first) return 0;
-  log_generation(*first);
+  log_generation(*first, log::Level::INFO);
   std::shared_ptr<const lb::ServiceTable> services = first->services;
   dataplane.publish(std::move(first));
   sync.published(now_ns());
@@ -252,7 +252,7 @@ int run(const conf::Options& o) {
       }
     }
     if (auto fib = sync.build_if_due(now_ns())) {
-      log_generation(*fib);
+      log_generation(*fib, kube ? log::Level::DEBUG : log::Level::INFO);
       services = fib->services;
       dataplane.publish(std::move(fib));
       sync.published(now_ns());
@@ -264,6 +264,12 @@ int run(const conf::Options& o) {
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
   if (kube) log::info("API watch", {{"stats", kube->stats()}});
+  const control::Histogram& lat = sync.sync_latency();
+  log::info("sync latency (change received -> generation published)",
+            {{"generations", std::to_string(lat.count())},
+             {"p50_le_us", std::to_string(lat.quantile(0.5) * 1e6)},
+             {"p99_le_us", std::to_string(lat.quantile(0.99) * 1e6)},
+             {"mean_us", std::to_string(lat.count() ? lat.sum() / double(lat.count()) * 1e6 : 0)}});
   log::info("stopping");
   dataplane.stop();
   print_counters(dataplane, o, *services);

@@ -47,6 +47,17 @@ constexpr bool tcp_flags_valid(uint8_t flags) {
   }
 }
 
+// A client SYN on a flow that is closing or closed is a new connection
+// reusing the tuple (RFC 9293 section 3.6.1 lets TIME-WAIT accept it; Linux
+// conntrack likewise starts a new entry): it gets a fresh endpoint choice
+// instead of the old flow's endpoint, which may have left.
+bool reopens(const lb::CtMatch& f, uint8_t tcp_flags) {
+  if (f.reply || f.proto() != lb::kTcp || (tcp_flags & (kSyn | kAck)) != kSyn) return false;
+  const lb::TcpState st = f.state();
+  return st == lb::TcpState::kFinWait || st == lb::TcpState::kCloseWait || st == lb::TcpState::kTimeWait ||
+         st == lb::TcpState::kClose;
+}
+
 uint16_t ports_of(const void* l4, size_t offset) {
   uint16_t v;
   std::memcpy(&v, static_cast<const uint8_t*>(l4) + offset, sizeof v);
@@ -80,6 +91,10 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
   }
   const lb::FlowKey key{ip->src_addr, ip->dst_addr, ports_of(l4, 0), ports_of(l4, 2), proto};
   auto flow = s_.conntrack->lookup(s_.id, key, now_s_);
+  if (flow && flow->kind == lb::kFlow && reopens(*flow, tcp_flags)) {
+    s_.conntrack->remove(s_.id, *flow);
+    flow.reset();
+  }
   if (!flow || flow->kind != lb::kFlow) return from != From::kTunnel && lb_new_flow(m, eth, ip, key, tcp_flags, fib, from);
 
   // A flow checked against an older table generation: is its endpoint

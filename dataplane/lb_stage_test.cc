@@ -234,6 +234,19 @@ TEST_F(LbPipeline, AClashingReplyTupleGetsANewSourcePort) {
   EXPECT_EQ(out[0], to_pod(kPodMac, kVip + 1, kPod, 80, 40000, kSyn | kAck));
 }
 
+TEST_F(LbPipeline, ASynReusingAClosedFlowsTupleIsANewConnection) {
+  publish({web({endpoint(kPod2, 8080, true)})});
+  through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), Role::PODS);
+  through(Role::PODS, from_pod(kPod2, kPod2Mac, kPod, 8080, 40000, kSyn | kAck), Role::PODS);
+  through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kFin | kAck), Role::PODS);
+  through(Role::PODS, from_pod(kPod2, kPod2Mac, kPod, 8080, 40000, kFin | kAck), Role::PODS);
+  publish({web({endpoint(kPod3, 8080, true)})});  // the old endpoint left meanwhile
+  auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], to_pod(kPod3Mac, kPod, kPod3, 40000, 8080, kSyn)) << "not a RST for the old flow";
+  EXPECT_EQ(totals().lb_reset, 0u);
+}
+
 TEST_F(LbPipeline, ServiceWithoutEndpointsRejectsAtOnce) {
   publish({web({}), web({}, lb::kUdp)});
   auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), Role::PODS);

@@ -99,9 +99,12 @@ def stream(host, port, seconds, mark=None):
     block = os.urandom(16384)
     end = time.monotonic() + float(seconds)
     marked = False
+    max_gap, last = 0.0, time.monotonic()
     with socket.create_connection((host, int(port)), timeout=10) as s:
         while time.monotonic() < end:
             s.sendall(block)
+            now = time.monotonic()
+            max_gap, last = max(max_gap, now - last), now
             h.update(block)
             sent += len(block)
             if mark and not marked and time.monotonic() > end - float(seconds) / 2:
@@ -112,7 +115,9 @@ def stream(host, port, seconds, mark=None):
         answer = s.makefile().readline().split()
     if answer != [str(sent), h.hexdigest()]:
         sys.exit(f"sent {sent} bytes, the backend got {answer}")
-    print(f"{sent} bytes intact")
+    print(f"{sent} bytes intact, longest pause between sends {max_gap * 1000:.0f} ms")
+    if max_gap > 1.0:
+        sys.exit("the stream stalled")
 
 
 def refused(host, port):

@@ -22,7 +22,9 @@ Scenario controls (no auth), GET /_test/<op>?args:
   token?value=V           the bearer token the server accepts from now on
   state                   all objects now, as one v1 List (kinds filled in)
   stats                   request counters
-Usage: server.py DIR   (writes DIR/ca.crt, DIR/kubeconfig, DIR/token; prints "ready PORT")
+Usage: server.py DIR [STATE.json]   (writes DIR/ca.crt, DIR/kubeconfig, DIR/token;
+prints "ready PORT"). With STATE.json (a v1 List of objects with their kinds)
+the server starts from those objects instead of the recorded lists.
 """
 import base64
 import copy
@@ -57,7 +59,7 @@ def compact(obj):
 
 
 class State:
-    def __init__(self):
+    def __init__(self, initial=None):
         self.cv = threading.Condition()
         self.rv = 214
         self.objects = {r[0]: {} for r in RESOURCES.values()}
@@ -70,6 +72,11 @@ class State:
         self.down_until = 0.0
         self.token = "svcdp-test-token"
         self.stats = {"lists": 0, "watches": 0, "unauthorized": 0, "unavailable": 0}
+        if initial is not None:
+            for item in initial:
+                item["metadata"].setdefault("resourceVersion", "214")
+                self.objects[KIND_TO_RES[item["kind"]]][self.key(item)] = item
+            return
         for res, kind, api in RESOURCES.values():
             for item in json.loads(fixture(f"list-{res}.json"))["items"]:
                 item = dict(item, kind=kind, apiVersion=api)
@@ -94,7 +101,7 @@ class State:
             self.cv.notify_all()
 
 
-STATE = State()
+STATE = None
 
 
 def selector_matches(selector, obj):
@@ -301,7 +308,13 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 def main():
+    global STATE
     d = sys.argv[1]
+    initial = None
+    if len(sys.argv) > 2:
+        with open(sys.argv[2]) as f:
+            initial = json.load(f)["items"]
+    STATE = State(initial)
     os.makedirs(d, exist_ok=True)
     make_tls(d)
     srv = Server(("127.0.0.1", int(os.environ.get("KUBE_TEST_PORT", "0"))), Handler)

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Hitless under churn: svcdp watches the test API server (tests/kube-api)
+# while a TCP stream runs through a ClusterIP and the service's slice gets
+# 1000 changes (endpoints added, removed, made not ready, terminating). The
+# stream must end intact without a pause over 1 s, and new connections
+# made after a change is published must only reach usable endpoints.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
+changes=${CHURN_CHANGES:-1000}
+# shellcheck source=netns.sh
+. "$here/netns.sh"
+tool="python3 $here/svc_tool.py"
+topo_require
+command -v openssl >/dev/null || { echo "missing openssl: run make deps"; exit 1; }
+command -v curl >/dev/null || { echo "missing curl: run make deps"; exit 1; }
+trap topo_down EXIT INT TERM
+
+NS_LPOD=$TOPO_PREFIX-lpod
+NS_RPOD2=$TOPO_PREFIX-rpod2
+topo_up
+add_pod "$NS_LPOD" 10.244.1.20
+add_remote_pod "$NS_RPOD2" 10.244.2.11
+for ns in "$NS_LPOD" "$NS_RPOD" "$NS_RPOD2"; do
+  ip netns exec "$ns" $tool serve "${ns##*-}" >"$TOPO_TMP/${ns##*-}.log" 2>&1 &
+done
+
+# The cluster the API server starts from: the two nodes, Service churn
+# (10.96.0.40: port 9000 for the stream, 80 for HTTP) with lpod only.
+python3 - "$TOPO_TMP" "$UPLINK_MAC" "$REMOTE_VTEP_MAC" <<'PY'
+import json, sys
+d = sys.argv[1]
+def node(name, ip, cidr, vtep_mac):
+    backend = json.dumps({"VNI": 1, "VtepMAC": vtep_mac})
+    return {"kind": "Node", "apiVersion": "v1",
+            "metadata": {"name": name, "annotations": {"flannel.alpha.coreos.com/backend-data": backend}},
+            "spec": {"podCIDR": cidr}, "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
+def ep(ip, node, name):
+    return {"addresses": [ip], "nodeName": node, "conditions": {"ready": True}, "_name": name}
+svc = {"kind": "Service", "apiVersion": "v1", "metadata": {"name": "churn", "namespace": "default"},
+       "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.40", "clusterIPs": ["10.96.0.40"],
+                "ports": [{"name": "stream", "port": 9000, "protocol": "TCP", "targetPort": 9000},
+                          {"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}]}}
+slice_ = {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+          "metadata": {"name": "churn-1", "namespace": "default", "labels": {"kubernetes.io/service-name": "churn"}},
+          "addressType": "IPv4",
+          "ports": [{"name": "stream", "port": 9000, "protocol": "TCP"}, {"name": "http", "port": 8080, "protocol": "TCP"}],
+          "endpoints": [ep("10.244.1.20", "node-a", "lpod"), ep("10.244.2.10", "node-b", "rpod"),
+                        ep("10.244.2.11", "node-b", "rpod2")]}
+json.dump(slice_, open(f"{d}/slice.json", "w"))
+first = dict(slice_, endpoints=[{k: v for k, v in slice_["endpoints"][0].items() if k != "_name"}])
+items = [node("node-a", "192.168.56.11", "10.244.1.0/24", sys.argv[2]),
+         node("node-b", "192.168.56.12", "10.244.2.0/24", sys.argv[3]), svc, first]
+json.dump({"kind": "List", "apiVersion": "v1", "items": items}, open(f"{d}/state.json", "w"))
+PY
+ip netns exec "$NS_NODE" python3 "$root/tests/kube-api/server.py" "$TOPO_TMP/api" "$TOPO_TMP/state.json" \
+  >"$TOPO_TMP/api.out" 2>"$TOPO_TMP/api.err" &
+for _ in $(seq 100); do grep -q ready "$TOPO_TMP/api.out" 2>/dev/null && break; sleep 0.1; done
+grep -q ready "$TOPO_TMP/api.out" || { cat "$TOPO_TMP/api.err"; echo "FAIL: test API server"; exit 1; }
+
+start_svcdp "$bin" --source kube --kubeconfig "$TOPO_TMP/api/kubeconfig" --log-level info || exit 1
+for ns in lpod rpod rpod2; do
+  for _ in $(seq 50); do grep -q serving "$TOPO_TMP/$ns.log" && break; sleep 0.1; done
+done
+in_ns "$NS_POD" ping -c 1 -W 2 "$RPOD_IP" >/dev/null 2>&1
+check "svcdp built its tables from the API server" grep -q "source=kube" "$SVCDP_LOG"
+check "the service answers through its ClusterIP" in_ns "$NS_POD" curl -s -m 3 http://10.96.0.40/
+
+ip netns exec "$NS_POD" $tool stream 10.96.0.40 9000 "${CHURN_STREAM_SECONDS:-25}" >"$TOPO_TMP/stream.log" 2>&1 &
+stream=$!
+sleep 1
+ip netns exec "$NS_NODE" python3 "$root/tests/kube-api/churn.py" "$TOPO_TMP/api" "$changes" 25 "$NS_POD" 10.96.0.40 \
+  "$TOPO_TMP/slice.json" >"$TOPO_TMP/churn.log" 2>&1
+churn=$?
+tail -n 5 "$TOPO_TMP/churn.log" | sed 's/^/    /'
+check "$changes endpoint changes: new connections only reach usable endpoints" test "$churn" -eq 0
+kill -0 "$stream" 2>/dev/null || echo "    (the stream ended before the churn did: raise CHURN_STREAM_SECONDS)"
+wait "$stream"
+rc=$?
+sed 's/^/    /' "$TOPO_TMP/stream.log"
+check "the stream through the ClusterIP ran through the churn intact, no reset, no stall" test "$rc" -eq 0
+
+stop_svcdp
+check "svcdp exits 0 on SIGINT" test $? -eq 0
+grep -E "sync latency|API watch|  lb:" "$SVCDP_LOG" | sed "s/^/    /"
+sed -n "/drops by reason/,\$p" "$SVCDP_LOG" | sed "s/^/    /"
+check "svcdp reset no flow" grep -q "reset=0 " "$SVCDP_LOG"
+check_report
