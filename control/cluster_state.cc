@@ -22,17 +22,21 @@ ClusterState::Key ClusterState::key_of(const KubeObject& o) {
 bool ClusterState::upsert(const KubeObject& o) {
   if (auto* n = std::get_if<NodeInfo>(&o)) {
     nodes_[n->name] = *n;
+    dirty_.all = true;  // local/remote endpoints, NodePort addresses
     return true;
   }
   if (auto* s = std::get_if<ServiceInfo>(&o)) {
     services_[{s->meta.ns, s->meta.name}] = *s;
+    dirty_.services.insert({s->meta.ns, s->meta.name});
     return true;
   }
   const auto& slice = std::get<EndpointSliceInfo>(o);
-  std::string& rv = slice_names_[{slice.meta.ns, slice.meta.name}];
+  SliceSeen& seen = slices_by_name_[{slice.meta.ns, slice.meta.name}];
   // A relist or a replayed event of the same version changes nothing.
-  if (!rv.empty() && rv == slice.meta.resource_version) return false;
-  rv = slice.meta.resource_version;
+  if (!seen.resource_version.empty() && seen.resource_version == slice.meta.resource_version) return false;
+  if (!seen.service.empty() && seen.service != slice.service_name) dirty_.services.insert({slice.meta.ns, seen.service});
+  seen = {slice.meta.resource_version, slice.service_name};
+  dirty_.services.insert({slice.meta.ns, slice.service_name});
   slices_.upsert(slice);
   return true;
 }
@@ -40,12 +44,19 @@ bool ClusterState::upsert(const KubeObject& o) {
 bool ClusterState::remove(ResourceKind kind, const Key& key) {
   switch (kind) {
     case ResourceKind::kNode:
+      dirty_.all = true;
       return nodes_.erase(key.second) > 0;
     case ResourceKind::kService:
+      dirty_.services.insert(key);
       return services_.erase(key) > 0;
-    case ResourceKind::kSlice:
+    case ResourceKind::kSlice: {
+      auto it = slices_by_name_.find(key);
+      if (it == slices_by_name_.end()) return false;
+      dirty_.services.insert({key.first, it->second.service});
       slices_.remove(key.first, key.second);
-      return slice_names_.erase(key) > 0;
+      slices_by_name_.erase(it);
+      return true;
+    }
   }
   return false;
 }
@@ -70,7 +81,7 @@ bool ClusterState::apply(const KubeEvent& e) {
       };
       if (e.kind == ResourceKind::kNode) collect(nodes_, [](const auto& n) { return Key{"", n.first}; });
       if (e.kind == ResourceKind::kService) collect(services_, [](const auto& s) { return s.first; });
-      if (e.kind == ResourceKind::kSlice) collect(slice_names_, [](const auto& s) { return s.first; });
+      if (e.kind == ResourceKind::kSlice) collect(slices_by_name_, [](const auto& s) { return s.first; });
       for (const Key& k : gone) changed |= remove(e.kind, k);
       for (const auto& o : e.objects) changed |= upsert(o);
       changed |= !listed_[static_cast<int>(e.kind)];

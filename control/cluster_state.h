@@ -8,6 +8,7 @@
 #include "control/kube_events.h"
 
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,14 @@ namespace svcdp::control {
 
 class ClusterState {
  public:
+  using Key = std::pair<std::string, std::string>;  // namespace, name
+  // What changed since the last take_dirty(): everything (a relist, a
+  // node), or these services (their object or one of their slices).
+  struct Dirty {
+    bool all = true;
+    std::set<Key> services;
+  };
+
   // Applies one event; returns whether anything changed. Thread: control.
   bool apply(const KubeEvent& e);
 
@@ -27,19 +36,31 @@ class ClusterState {
   std::vector<NodeInfo> nodes() const;
   std::vector<ServiceInfo> services() const;
   const EndpointSliceCache& slices() const { return slices_; }
-  size_t slice_count() const { return slice_names_.size(); }
+  size_t slice_count() const { return slices_by_name_.size(); }
+  const std::map<Key, ServiceInfo>& service_map() const { return services_; }
+  const ServiceInfo* service(const Key& key) const {
+    auto it = services_.find(key);
+    return it == services_.end() ? nullptr : &it->second;
+  }
+
+  // Returns and clears what changed. Thread: control.
+  Dirty take_dirty() { return std::exchange(dirty_, Dirty{false, {}}); }
 
  private:
-  using Key = std::pair<std::string, std::string>;  // namespace, name
+  struct SliceSeen {
+    std::string resource_version;
+    std::string service;
+  };
   bool upsert(const KubeObject& o);
   bool remove(ResourceKind kind, const Key& key);
   static Key key_of(const KubeObject& o);
 
   std::map<std::string, NodeInfo> nodes_;
   std::map<Key, ServiceInfo> services_;
-  std::map<Key, std::string> slice_names_;  // slice → its resourceVersion
+  std::map<Key, SliceSeen> slices_by_name_;
   EndpointSliceCache slices_;
   bool listed_[3] = {false, false, false};
+  Dirty dirty_;
 };
 
 }  // namespace svcdp::control

@@ -6,6 +6,7 @@
 #include "control/cluster_file.h"
 #include "control/kube_source.h"
 #include "control/table_sync.h"
+#include "control/testing/table_text.h"
 
 #include <gtest/gtest.h>
 #include <rte_byteorder.h>
@@ -29,26 +30,7 @@ uint64_t steady_ns() {
   return static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
 }
 
-// A canonical text of what the workers would see: remote nodes and every
-// service port with its front ends and endpoints.
-std::string describe(const dp::Fib& fib) {
-  std::ostringstream out;
-  for (const auto& n : fib.nodes) out << "node " << n.name << " " << rte_be_to_cpu_32(n.vtep) << "\n";
-  std::vector<std::string> lines;
-  for (const lb::Service& s : fib.services->services()) {
-    std::ostringstream l;
-    const auto& sp = s.spec();
-    l << sp.ns << "/" << sp.name << ":" << sp.port_name << "/" << int(sp.proto);
-    for (const auto& f : sp.frontends) l << " fe=" << rte_be_to_cpu_32(f.vip) << ":" << rte_be_to_cpu_16(f.port);
-    for (const auto& e : sp.endpoints)
-      l << " ep=" << rte_be_to_cpu_32(e.addr) << ":" << rte_be_to_cpu_16(e.port) << (e.ready ? "R" : "")
-        << (e.serving ? "S" : "") << (e.terminating ? "T" : "") << (e.local ? "L" : "");
-    lines.push_back(l.str());
-  }
-  std::sort(lines.begin(), lines.end());
-  for (const auto& l : lines) out << l << "\n";
-  return out.str();
-}
+using testing::table_text;
 
 class TestApiServer {
  public:
@@ -89,7 +71,7 @@ class TestApiServer {
     std::erase_if(objs.services, [](const ServiceInfo& s) { return s.other_proxy; });
     TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}}, 4096, 251);
     std::vector<std::string> warnings;
-    return describe(*builder.build(objs.nodes, objs.services, slices, 1, warnings));
+    return table_text(*builder.build(objs.nodes, objs.services, slices, 1, warnings));
   }
 
  private:
@@ -132,7 +114,7 @@ class KubeSourceTest : public ::testing::Test {
       for (const KubeEvent& e : source_->events().drain()) sync_.apply(e);
       if (auto fib = sync_.build_if_due(steady_ns())) {
         sync_.published(steady_ns());
-        current_ = describe(*fib);
+        current_ = table_text(*fib);
         if (each) each(current_);
       }
       if (current_ == want) return true;

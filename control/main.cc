@@ -105,7 +105,8 @@ void print_service_counters(const dp::Dataplane& dp, const lb::ServiceTable& tab
   const std::vector<dp::ServiceCounters> c = dp.service_totals();
   std::printf("  services:\n    %-40s %10s %10s %12s %14s %s\n", "namespace/name:port/proto", "new_flows", "rejected",
               "packets", "bytes", "endpoints (ready/all)");
-  for (const lb::Service& s : table.services()) {
+  for (const auto& svc : table.services()) {
+    const lb::Service& s = *svc;
     const auto& sp = s.spec();
     if (sp.id >= c.size()) continue;
     const auto ready = std::count_if(sp.endpoints.begin(), sp.endpoints.end(), [](const auto& e) { return e.ready; });

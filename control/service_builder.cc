@@ -63,51 +63,66 @@ void ServiceIds::retain(const std::set<std::string>& live) {
   }
 }
 
+void ServiceIds::release(const std::string& key) {
+  auto it = ids_.find(key);
+  if (it == ids_.end()) return;
+  free_.insert(it->second);
+  ids_.erase(it);
+}
+
+std::vector<lb::ServiceSpec> service_port_specs(const ServiceInfo& s, const EndpointSliceCache& slices,
+                                                const dp::Fib& fib, const std::string& node_name, ServiceIds& ids,
+                                                std::vector<std::string>& port_keys,
+                                                std::vector<std::string>& warnings) {
+  std::vector<lb::ServiceSpec> out;
+  if (s.other_proxy || s.headless || s.type == "ExternalName" || s.cluster_ips.empty()) return out;
+  for (const ServicePort& p : s.ports) {
+    const std::string key = port_key(s, p);
+    const uint32_t id = ids.get(key);
+    if (id == ids.max_ids()) {
+      warnings.push_back("service " + key + ": more than " + std::to_string(ids.max_ids()) +
+                         " service ports (raise --max-services); left out");
+      continue;
+    }
+    port_keys.push_back(key);
+    lb::ServiceSpec spec;
+    spec.id = id;
+    spec.ns = s.meta.ns;
+    spec.name = s.meta.name;
+    spec.port_name = p.name;
+    spec.proto = ip_proto(p.protocol);
+    spec.affinity_client_ip = s.affinity_client_ip;
+    spec.affinity_timeout_s = s.affinity_timeout_s;
+    spec.external_policy = s.external_policy_local ? lb::TrafficPolicy::kLocal : lb::TrafficPolicy::kCluster;
+    spec.internal_policy = s.internal_policy_local ? lb::TrafficPolicy::kLocal : lb::TrafficPolicy::kCluster;
+    const lb::be16 port = rte_cpu_to_be_16(p.port);
+    for (uint32_t ip : s.cluster_ips) spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kClusterIp});
+    if (p.node_port) spec.frontends.push_back({fib.node_ip, rte_cpu_to_be_16(p.node_port), lb::Frontend::kNodePort});
+    for (uint32_t ip : s.external_ips) spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kExternalIp});
+    for (uint32_t ip : s.load_balancer_ips)
+      spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kLoadBalancerIp});
+    for (const PortEndpoint& pe : slices.endpoints(s.meta.ns, s.meta.name, p.name, p.protocol))
+      spec.endpoints.push_back(to_lb(pe, fib, node_name));
+    out.push_back(std::move(spec));
+  }
+  return out;
+}
+
 ServiceBuild build_services(const std::vector<ServiceInfo>& services, const EndpointSliceCache& slices,
                             const dp::Fib& fib, const std::string& node_name, ServiceIds& ids) {
   ServiceBuild out;
-  std::set<std::string> live;
-  for (const ServiceInfo& s : services) {
-    const std::string name = s.meta.ns + "/" + s.meta.name;
-    if (s.other_proxy || s.headless || s.type == "ExternalName" || s.cluster_ips.empty()) continue;
-    for (const ServicePort& p : s.ports) {
-      const std::string key = port_key(s, p);
-      const uint32_t id = ids.get(key);
-      if (id == ids.max_ids()) {
-        out.warnings.push_back("service " + key + ": more than " + std::to_string(ids.max_ids()) +
-                               " service ports (raise --max-services); left out");
-        continue;
-      }
-      live.insert(key);
-      lb::ServiceSpec spec;
-      spec.id = id;
-      spec.ns = s.meta.ns;
-      spec.name = s.meta.name;
-      spec.port_name = p.name;
-      spec.proto = ip_proto(p.protocol);
-      spec.affinity_client_ip = s.affinity_client_ip;
-      spec.affinity_timeout_s = s.affinity_timeout_s;
-      spec.external_policy = s.external_policy_local ? lb::TrafficPolicy::kLocal : lb::TrafficPolicy::kCluster;
-      spec.internal_policy = s.internal_policy_local ? lb::TrafficPolicy::kLocal : lb::TrafficPolicy::kCluster;
-      const lb::be16 port = rte_cpu_to_be_16(p.port);
-      for (uint32_t ip : s.cluster_ips) spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kClusterIp});
-      if (p.node_port)
-        spec.frontends.push_back({fib.node_ip, rte_cpu_to_be_16(p.node_port), lb::Frontend::kNodePort});
-      for (uint32_t ip : s.external_ips) spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kExternalIp});
-      for (uint32_t ip : s.load_balancer_ips)
-        spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kLoadBalancerIp});
-      for (const PortEndpoint& pe : slices.endpoints(s.meta.ns, s.meta.name, p.name, p.protocol))
-        spec.endpoints.push_back(to_lb(pe, fib, node_name));
+  std::vector<std::string> keys;
+  for (const ServiceInfo& s : services)
+    for (auto& spec : service_port_specs(s, slices, fib, node_name, ids, keys, out.warnings))
       out.specs.push_back(std::move(spec));
-    }
-  }
-  ids.retain(live);
+  ids.retain(std::set<std::string>(keys.begin(), keys.end()));
   return out;
 }
 
 std::vector<lb::be32> announced_ips(const lb::ServiceTable& table) {
   std::vector<lb::be32> ips;
-  for (const lb::Service& s : table.services()) {
+  for (const auto& sp : table.services()) {
+    const lb::Service& s = *sp;
     if (!s.has_usable(true)) continue;
     for (const lb::FrontendAddr& f : s.spec().frontends)
       if (f.kind == lb::Frontend::kExternalIp || f.kind == lb::Frontend::kLoadBalancerIp) ips.push_back(f.vip);

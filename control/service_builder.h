@@ -38,6 +38,8 @@ class ServiceIds {
   uint32_t get(const std::string& key);
   // Frees the ids of every key not in `live`.
   void retain(const std::set<std::string>& live);
+  // Frees the id of one key (no-op for an unknown key).
+  void release(const std::string& key);
   uint32_t max_ids() const { return max_; }
 
  private:
@@ -52,8 +54,17 @@ struct ServiceBuild {
   std::vector<std::string> warnings;  // one line per port or endpoint left out
 };
 
-// Thread: control. `fib` is the generation the services will be published
-// with (this node's address, pod CIDRs and remote nodes).
+// The specs of one Service's ports (none for a service svcdp leaves
+// alone); appends the ports' keys (ns/name:port/proto) to `port_keys`.
+// Thread: control.
+std::vector<lb::ServiceSpec> service_port_specs(const ServiceInfo& service, const EndpointSliceCache& slices,
+                                                const dp::Fib& fib, const std::string& node_name, ServiceIds& ids,
+                                                std::vector<std::string>& port_keys,
+                                                std::vector<std::string>& warnings);
+
+// Every service at once. Thread: control. `fib` is the generation the
+// services will be published with (this node's address, pod CIDRs and
+// remote nodes).
 ServiceBuild build_services(const std::vector<ServiceInfo>& services, const EndpointSliceCache& slices,
                             const dp::Fib& fib, const std::string& node_name, ServiceIds& ids);
 

@@ -1,5 +1,7 @@
 #include "control/table_builder.h"
 
+#include <algorithm>
+
 namespace svcdp::control {
 
 TableBuilder::TableBuilder(FibParams params, uint32_t max_services, uint32_t maglev_size)
@@ -12,11 +14,59 @@ std::unique_ptr<dp::Fib> TableBuilder::build(const std::vector<NodeInfo>& nodes,
   auto fib = build_fib(nodes, params_, generation, warnings);
   ServiceBuild sb = build_services(services, slices, *fib, params_.node_name, ids_);
   warnings.insert(warnings.end(), sb.warnings.begin(), sb.warnings.end());
-  auto table = std::make_shared<const lb::ServiceTable>(std::move(sb.specs), generation, maglev_size_, previous_.get());
+  built_.clear();  // the incremental path starts over after a full build
+  return finish(std::move(fib), std::make_shared<const lb::ServiceTable>(std::move(sb.specs), generation,
+                                                                          maglev_size_, previous_.get()));
+}
+
+std::unique_ptr<dp::Fib> TableBuilder::finish(std::unique_ptr<dp::Fib> fib,
+                                              std::shared_ptr<const lb::ServiceTable> table) {
   fib->announced = announced_ips(*table);
   fib->services = table;
   previous_ = std::move(table);
   return fib;
+}
+
+void TableBuilder::rebuild(const ClusterState::Key& key, const ServiceInfo* service, const EndpointSliceCache& slices,
+                           const dp::Fib& fib) {
+  Built fresh;
+  if (service) {
+    for (lb::ServiceSpec& spec :
+         service_port_specs(*service, slices, fib, params_.node_name, ids_, fresh.port_keys, fresh.warnings)) {
+      const lb::Service* prev = previous_ ? previous_->by_id(spec.id) : nullptr;
+      fresh.services.push_back(std::make_shared<const lb::Service>(std::move(spec), maglev_size_, prev));
+    }
+  }
+  auto it = built_.find(key);
+  if (it != built_.end())
+    for (const std::string& k : it->second.port_keys)
+      if (std::find(fresh.port_keys.begin(), fresh.port_keys.end(), k) == fresh.port_keys.end()) ids_.release(k);
+  if (!service) {
+    if (it != built_.end()) built_.erase(it);
+    return;
+  }
+  built_[key] = std::move(fresh);
+}
+
+std::unique_ptr<dp::Fib> TableBuilder::build(const ClusterState& state, const ClusterState::Dirty& dirty,
+                                             uint64_t generation, std::vector<std::string>& warnings) {
+  auto fib = build_fib(state.nodes(), params_, generation, warnings);
+  if (dirty.all || !previous_) {
+    for (auto it = built_.begin(); it != built_.end();) {
+      auto next = std::next(it);
+      if (!state.service(it->first)) rebuild(it->first, nullptr, state.slices(), *fib);
+      it = next;
+    }
+    for (const auto& [key, service] : state.service_map()) rebuild(key, &service, state.slices(), *fib);
+  } else {
+    for (const ClusterState::Key& key : dirty.services) rebuild(key, state.service(key), state.slices(), *fib);
+  }
+  std::vector<std::shared_ptr<const lb::Service>> all;
+  for (const auto& [key, b] : built_) {
+    all.insert(all.end(), b.services.begin(), b.services.end());
+    warnings.insert(warnings.end(), b.warnings.begin(), b.warnings.end());
+  }
+  return finish(std::move(fib), std::make_shared<const lb::ServiceTable>(std::move(all), generation, previous_.get()));
 }
 
 }  // namespace svcdp::control

@@ -5,6 +5,7 @@
 // table whose Maglev tables unchanged services reuse.
 #pragma once
 
+#include "control/cluster_state.h"
 #include "control/endpoint_slice_cache.h"
 #include "control/fib_builder.h"
 #include "control/service_builder.h"
@@ -26,7 +27,23 @@ class TableBuilder {
                                  const EndpointSliceCache& slices, uint64_t generation,
                                  std::vector<std::string>& warnings);
 
+  // The same from a ClusterState, rebuilding only the services in `dirty`
+  // (or all when dirty.all): the others are shared, as they are, with the
+  // previous generation. Thread: control.
+  std::unique_ptr<dp::Fib> build(const ClusterState& state, const ClusterState::Dirty& dirty, uint64_t generation,
+                                 std::vector<std::string>& warnings);
+
  private:
+  struct Built {
+    std::vector<std::string> port_keys;
+    std::vector<std::shared_ptr<const lb::Service>> services;
+    std::vector<std::string> warnings;
+  };
+  void rebuild(const ClusterState::Key& key, const ServiceInfo* service, const EndpointSliceCache& slices,
+               const dp::Fib& fib);
+  std::unique_ptr<dp::Fib> finish(std::unique_ptr<dp::Fib> fib, std::shared_ptr<const lb::ServiceTable> table);
+
+  std::map<ClusterState::Key, Built> built_;
   FibParams params_;
   uint32_t maglev_size_;
   ServiceIds ids_;

@@ -3,6 +3,7 @@
 #include "control/log.h"
 
 #include <chrono>
+#include <set>
 
 namespace svcdp::control {
 
@@ -18,8 +19,16 @@ std::unique_ptr<dp::Fib> TableSync::build_if_due(uint64_t now_ns) {
   std::vector<std::string> warnings;
   const auto start = std::chrono::steady_clock::now();
   try {
-    auto fib = builder_.build(state_.nodes(), state_.services(), state_.slices(), generation_ + 1, warnings);
-    for (const auto& w : warnings) log::warning("left out", {{"reason", w}});
+    ClusterState::Dirty dirty = state_.take_dirty();
+    dirty.all |= rebuild_all_;
+    rebuild_all_ = true;  // until this build succeeds
+    auto fib = builder_.build(state_, dirty, generation_ + 1, warnings);
+    rebuild_all_ = false;
+    // Each problem once, not once per generation.
+    std::set<std::string> now(warnings.begin(), warnings.end());
+    for (const auto& w : now)
+      if (!warned_.count(w)) log::warning("left out", {{"reason", w}});
+    warned_ = std::move(now);
     ++generation_;
     build_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     building_since_ns_ = oldest_pending_ns_;

@@ -11,6 +11,8 @@
 #include "control/table_builder.h"
 
 #include <memory>
+#include <set>
+#include <string>
 
 namespace svcdp::control {
 
@@ -42,9 +44,11 @@ class TableSync {
   BoundedRunner runner_;
   ClusterState state_;
   uint64_t generation_ = 0;
+  bool rebuild_all_ = true;  // the first build, and after a failed one
   uint64_t oldest_pending_ns_ = 0;  // arrival of the oldest change not yet built
   uint64_t building_since_ns_ = 0;  // arrival of the oldest change in the last build
   Histogram latency_, build_;
+  std::set<std::string> warned_;
 };
 
 }  // namespace svcdp::control

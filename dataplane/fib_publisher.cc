@@ -27,7 +27,6 @@ void FibPublisher::register_worker(unsigned id) {
 void FibPublisher::publish(std::unique_ptr<Fib> fib) {
   const Fib* old = current_.exchange(fib.release(), std::memory_order_acq_rel);
   if (old != nullptr) retired_.push_back({rte_rcu_qsbr_start(qsv_), old});
-  reclaim();
 }
 
 size_t FibPublisher::reclaim() {

@@ -37,7 +37,8 @@ class FibPublisher {
   void register_worker(unsigned id);
 
   // Makes `fib` current and retires the previous generation (freed by a
-  // later reclaim()). Never waits. Thread: control.
+  // later reclaim(), so that freeing is not on the way of the next change).
+  // Never waits. Thread: control.
   void publish(std::unique_ptr<Fib> fib);
 
   // Frees retired generations no worker can still see; returns how many.

@@ -76,17 +76,49 @@ ServiceTable::ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, 
                            const ServiceTable* previous)
     : generation_(generation) {
   services_.reserve(specs.size());
-  size_t frontends = 0;
   for (ServiceSpec& s : specs) {
-    frontends += s.frontends.size();
     const Service* prev = previous ? previous->by_id(s.id) : nullptr;
-    services_.emplace_back(std::move(s), maglev_max, prev);
+    services_.push_back(std::make_shared<const Service>(std::move(s), maglev_max, prev));
   }
+  index();
+}
+
+ServiceTable::ServiceTable(std::vector<std::shared_ptr<const Service>> services, uint64_t generation,
+                           const ServiceTable* previous)
+    : generation_(generation), services_(std::move(services)) {
+  if (previous && same_layout(*previous)) {
+    slots_ = previous->slots_;
+    mask_ = previous->mask_;
+    by_id_ = previous->by_id_;
+    return;
+  }
+  index();
+}
+
+bool ServiceTable::same_layout(const ServiceTable& o) const {
+  if (services_.size() != o.services_.size()) return false;
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (services_[i] == o.services_[i]) continue;
+    const ServiceSpec &a = services_[i]->spec(), &b = o.services_[i]->spec();
+    if (a.id != b.id || a.proto != b.proto || a.frontends.size() != b.frontends.size()) return false;
+    for (size_t f = 0; f < a.frontends.size(); ++f)
+      if (a.frontends[f].vip != b.frontends[f].vip || a.frontends[f].port != b.frontends[f].port ||
+          a.frontends[f].kind != b.frontends[f].kind)
+        return false;
+  }
+  return true;
+}
+
+// The front-end hash (open addressing, at most half full) and the id index.
+void ServiceTable::index() {
+  size_t frontends = 0;
+  for (const auto& s : services_) frontends += s->spec().frontends.size();
   const size_t size = std::bit_ceil(frontends * 2 + 2);
-  slots_.resize(size);
+  slots_.assign(size, Slot{});
   mask_ = size - 1;
+  by_id_.clear();
   for (size_t si = 0; si < services_.size(); ++si) {
-    const ServiceSpec& s = services_[si].spec();
+    const ServiceSpec& s = services_[si]->spec();
     for (const FrontendAddr& f : s.frontends) {
       const uint64_t key = frontend_key(f.vip, f.port, s.proto);
       size_t i = mix64(key) & mask_;
@@ -94,14 +126,13 @@ ServiceTable::ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, 
       if (slots_[i].key == key) continue;  // first service claiming a front end keeps it
       slots_[i] = {key, static_cast<uint32_t>(si), f.kind};
     }
-    ids_.emplace_back(s.id, static_cast<uint32_t>(si));
+    if (s.id >= by_id_.size()) by_id_.resize(s.id + 1, kNoIndex);
+    by_id_[s.id] = static_cast<uint32_t>(si);
   }
-  std::sort(ids_.begin(), ids_.end());
 }
 
 const Service* ServiceTable::by_id(uint32_t id) const {
-  auto it = std::lower_bound(ids_.begin(), ids_.end(), std::pair{id, uint32_t{0}});
-  return it != ids_.end() && it->first == id ? &services_[it->second] : nullptr;
+  return id < by_id_.size() && by_id_[id] != kNoIndex ? services_[by_id_[id]].get() : nullptr;
 }
 
 FlowVerdict ServiceTable::check_flow(uint32_t id, be32 addr, be16 port, uint8_t proto, bool external) const {
@@ -113,7 +144,7 @@ FlowVerdict ServiceTable::check_flow(uint32_t id, be32 addr, be16 port, uint8_t 
 
 size_t ServiceTable::reused_tables() const {
   return static_cast<size_t>(std::count_if(services_.begin(), services_.end(),
-                                           [](const Service& s) { return s.reused_tables(); }));
+                                           [](const auto& s) { return s->reused_tables(); }));
 }
 
 }  // namespace svcdp::lb

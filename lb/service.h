@@ -126,13 +126,19 @@ class ServiceTable {
   // services. Thread: control.
   ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, uint32_t maglev_max = Maglev::kDefaultMaxSize,
                const ServiceTable* previous = nullptr);
+  // A generation of already built services: those that did not change
+  // are shared with the previous generation, not copied. When the front
+  // ends are laid out as in `previous` (only endpoints changed, the common
+  // case), its lookup index is copied instead of rebuilt. Thread: control.
+  ServiceTable(std::vector<std::shared_ptr<const Service>> services, uint64_t generation,
+               const ServiceTable* previous = nullptr);
 
   // The service a destination belongs to. Thread: any.
   std::optional<Match> lookup(be32 vip, be16 port, uint8_t proto) const {
     const uint64_t key = frontend_key(vip, port, proto);
     for (size_t i = mix64(key) & mask_;; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
-      if (s.key == key) return Match{&services_[s.service], s.kind};
+      if (s.key == key) return Match{services_[s.service].get(), s.kind};
       if (s.key == 0) return std::nullopt;
     }
   }
@@ -146,7 +152,7 @@ class ServiceTable {
 
   uint64_t generation() const { return generation_; }
   size_t size() const { return services_.size(); }
-  const std::vector<Service>& services() const { return services_; }
+  const std::vector<std::shared_ptr<const Service>>& services() const { return services_; }
   size_t reused_tables() const;
 
  private:
@@ -159,11 +165,15 @@ class ServiceTable {
     Frontend kind = Frontend::kClusterIp;
   };
 
+  void index();
+  bool same_layout(const ServiceTable& o) const;
+
   uint64_t generation_;
-  std::vector<Service> services_;
+  std::vector<std::shared_ptr<const Service>> services_;
   std::vector<Slot> slots_;
   size_t mask_ = 0;
-  std::vector<std::pair<uint32_t, uint32_t>> ids_;  // (id, index), sorted by id
+  std::vector<uint32_t> by_id_;  // id → index in services_ (ids are dense), kNoIndex if none
+  static constexpr uint32_t kNoIndex = UINT32_MAX;
 };
 
 }  // namespace svcdp::lb

@@ -117,7 +117,7 @@ TEST(ServiceTable, FlowVerdictsFollowTheEndpoint) {
   // Nothing left at all, or the service deleted.
   ServiceTable g4({spec(1, {})}, 4);
   EXPECT_EQ(g4.check_flow(1, e2, port, kUdp, false), FlowVerdict::kReject);
-  ServiceTable g5({}, 5);
+  ServiceTable g5(std::vector<ServiceSpec>{}, 5);
   EXPECT_EQ(g5.check_flow(1, e2, port, kUdp, false), FlowVerdict::kReject);
   EXPECT_EQ(g5.check_flow(1, e2, port, kTcp, false), FlowVerdict::kReset);
 }
