@@ -51,11 +51,15 @@ constexpr bool tcp_flags_valid(uint8_t flags) {
 // reusing the tuple (RFC 9293 section 3.6.1 lets TIME-WAIT accept it; Linux
 // conntrack likewise starts a new entry): it gets a fresh endpoint choice
 // instead of the old flow's endpoint, which may have left.
-bool reopens(const lb::CtMatch& f, uint8_t tcp_flags) {
-  if (f.reply || f.proto() != lb::kTcp || (tcp_flags & (kSyn | kAck)) != kSyn) return false;
+bool closing(const lb::CtMatch& f) {
+  if (f.proto() != lb::kTcp) return false;
   const lb::TcpState st = f.state();
   return st == lb::TcpState::kFinWait || st == lb::TcpState::kCloseWait || st == lb::TcpState::kTimeWait ||
          st == lb::TcpState::kClose;
+}
+
+bool reopens(const lb::CtMatch& f, uint8_t tcp_flags) {
+  return !f.reply && (tcp_flags & (kSyn | kAck)) == kSyn && closing(f);
 }
 
 uint16_t ports_of(const void* l4, size_t offset) {
@@ -101,8 +105,11 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
   // still in the service? (lb/README.md, "Flows and endpoint changes".)
   const lb::ServiceTable& table = *fib.services;
   if (flow->checked_generation != table.generation()) {
-    const lb::FlowVerdict v = table.check_flow(flow->service_id, flow->nat.backend, flow->nat.backend_port, proto,
-                                               flow->external != 0);
+    lb::FlowVerdict v = table.check_flow(flow->service_id, flow->nat.backend, flow->nat.backend_port, proto,
+                                         flow->external != 0);
+    // A connection already closing finishes with its endpoint: a RST
+    // would only cut its last FIN/ACK exchange short.
+    if (v == lb::FlowVerdict::kReset && closing(*flow)) v = lb::FlowVerdict::kKeep;
     if (v == lb::FlowVerdict::kKeep) {
       s_.conntrack->set_checked(s_.id, *flow, table.generation());
     } else if (flow->reply) {

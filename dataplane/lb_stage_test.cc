@@ -247,6 +247,18 @@ TEST_F(LbPipeline, ASynReusingAClosedFlowsTupleIsANewConnection) {
   EXPECT_EQ(totals().lb_reset, 0u);
 }
 
+TEST_F(LbPipeline, AClosingFlowWhoseEndpointLeftFinishesWithoutReset) {
+  publish({web({endpoint(kPod2, 8080, true)})});
+  through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), Role::PODS);
+  through(Role::PODS, from_pod(kPod2, kPod2Mac, kPod, 8080, 40000, kSyn | kAck), Role::PODS);
+  through(Role::PODS, from_pod(kPod2, kPod2Mac, kPod, 8080, 40000, kFin | kAck), Role::PODS);
+  publish({web({endpoint(kPod3, 8080, true)})});
+  auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kFin | kAck), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], to_pod(kPod2Mac, kPod, kPod2, 40000, 8080, kFin | kAck)) << "the last FIN still reaches it";
+  EXPECT_EQ(totals().lb_reset, 0u);
+}
+
 TEST_F(LbPipeline, ServiceWithoutEndpointsRejectsAtOnce) {
   publish({web({}), web({}, lb::kUdp)});
   auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), Role::PODS);
