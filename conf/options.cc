@@ -14,6 +14,14 @@ namespace po = boost::program_options;
 namespace svcdp::conf {
 namespace {
 
+bool parse_host_port(const std::string& s) {
+  const auto colon = s.rfind(':');
+  if (colon == std::string::npos || !parse_ipv4(s.substr(0, colon))) return false;
+  char* end = nullptr;
+  const unsigned long port = std::strtoul(s.c_str() + colon + 1, &end, 10);
+  return colon + 1 < s.size() && *end == 0 && port <= 65535;
+}
+
 bool is_prime(uint32_t n) {
   if (n < 2) return false;
   for (uint32_t d = 2; uint64_t{d} * d <= n; ++d)
@@ -30,7 +38,11 @@ po::options_description describe(Options& o) {
       ("log-level", po::value(&o.log_level)->default_value(o.log_level)->value_name("LEVEL"),
        "error, warning, info or debug")
       ("stats-interval", po::value(&o.stats_interval_s)->default_value(o.stats_interval_s)->value_name("SEC"),
-       "print counters every SEC seconds (0: only at exit)");
+       "print counters every SEC seconds (0: only at exit)")
+      ("metrics-address", po::value(&o.metrics_address)->default_value(o.metrics_address)->value_name("IP:PORT"),
+       "serve /metrics, /healthz and /readyz here (port 0: any free port; \"off\": none)")
+      ("admin-socket", po::value(&o.admin_socket)->default_value(o.admin_socket)->value_name("PATH"),
+       "unix socket svcdpctl talks to (\"off\": none)");
 
   po::options_description cluster("Cluster");
   cluster.add_options()
@@ -106,6 +118,8 @@ bool validate(Options& o) {
   if (o.uplink.empty()) return fail("--uplink is required (the DPDK device of the uplink port)");
   if (o.pods.empty()) return fail("--pods is required (the DPDK device of the pods port)");
   if (o.uplink == o.pods) return fail("--uplink and --pods name the same device '" + o.uplink + "'");
+  if (o.metrics_address != "off" && !parse_host_port(o.metrics_address))
+    return fail("--metrics-address must be IP:PORT or off, not '" + o.metrics_address + "'");
   if (o.source != "file" && o.source != "kube") return fail("--source must be file or kube, not '" + o.source + "'");
   if (o.source == "file" && o.cluster_file.empty())
     return fail("--cluster-file is required with --source file (Kubernetes Node, Service, EndpointSlice objects)");

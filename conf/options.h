@@ -40,6 +40,8 @@ struct Options {
   uint32_t max_services = 4096;
   uint32_t maglev_size = 65537;
   uint32_t stats_interval_s = 0;  // 0: print counters only at exit
+  std::string metrics_address = "127.0.0.1:9662";
+  std::string admin_socket = "/run/svcdp/svcdp.sock";
   std::string log_level = "info";
 };
 

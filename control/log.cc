@@ -1,6 +1,8 @@
 #include "control/log.h"
 
+#include <chrono>
 #include <cstdio>
+#include <map>
 #include <mutex>
 
 namespace svcdp::log {
@@ -36,8 +38,37 @@ bool parse_level(std::string_view text, Level& out) {
   return false;
 }
 
+// Warnings and errors repeat when something stays broken (a watch that
+// keeps failing, a node that keeps being skipped): at most kBurst lines of
+// one message per kWindow, then one line saying how many were left out.
+struct RateLimit {
+  std::chrono::steady_clock::time_point window_start{};
+  unsigned lines = 0;
+  unsigned suppressed = 0;
+};
+constexpr unsigned kBurst = 10;
+constexpr auto kWindow = std::chrono::seconds(10);
+
 void write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
   if (level > g_level) return;
+  static std::mutex mu;
+  static std::map<std::string, RateLimit, std::less<>> limits;
+  std::string suppressed_note;
+  if (level <= Level::WARNING) {
+    std::lock_guard lock(mu);
+    auto it = limits.find(msg);
+    if (it == limits.end()) it = limits.emplace(std::string(msg), RateLimit{}).first;
+    RateLimit& r = it->second;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - r.window_start >= kWindow) {
+      if (r.suppressed) suppressed_note = " suppressed_before=" + std::to_string(r.suppressed);
+      r = {now, 0, 0};
+    }
+    if (++r.lines > kBurst) {
+      ++r.suppressed;
+      return;
+    }
+  }
   std::string line = "svcdp: level=";
   line += kNames[static_cast<int>(level)];
   line += " msg=";
@@ -48,8 +79,8 @@ void write(Level level, std::string_view msg, std::initializer_list<Field> field
     line += '=';
     append_value(line, v);
   }
+  line += suppressed_note;
   line += '\n';
-  static std::mutex mu;
   std::lock_guard lock(mu);
   std::fputs(line.c_str(), stderr);
 }

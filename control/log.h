@@ -1,5 +1,7 @@
 // Logging for the control thread and start-up: one line per event,
 // `level=... msg="..." key=value ...`, to stderr. Never called per packet.
+// Warnings and errors are rate-limited per message: 10 lines per 10 s,
+// then the next line that passes carries suppressed_before=N.
 #pragma once
 
 #include <initializer_list>

@@ -7,6 +7,9 @@
 #include "conf/options.h"
 #include "control/cluster_file.h"
 #include "control/log.h"
+#include "control/admin_socket.h"
+#include "control/http_endpoint.h"
+#include "control/introspection.h"
 #include "control/kube_source.h"
 #include "control/table_sync.h"
 #include "dataplane/dataplane.h"
@@ -206,6 +209,23 @@ int run(const conf::Options& o) {
     ro.watch_timeout_s = o.watch_timeout_s;
     kube = std::make_unique<control::KubeSource>(kc, ro, timeouts);
   }
+  // Metrics, probes and svcdpctl's socket: up before the first sync, so
+  // that /readyz can say "not yet".
+  control::Introspection introspection(dataplane, {o.uplink, o.pods, o.exception_iface}, kube.get());
+  std::unique_ptr<control::HttpEndpoint> http;
+  if (o.metrics_address != "off") {
+    const auto colon = o.metrics_address.rfind(':');
+    http = std::make_unique<control::HttpEndpoint>(o.metrics_address.substr(0, colon),
+                                                   static_cast<uint16_t>(std::stoul(o.metrics_address.substr(colon + 1))),
+                                                   introspection);
+    log::info("serving metrics", {{"address", "http://" + o.metrics_address + "/metrics"}});
+  }
+  std::unique_ptr<control::AdminSocket> admin;
+  if (o.admin_socket != "off") admin = std::make_unique<control::AdminSocket>(o.admin_socket, introspection, dataplane);
+  auto published = [&](const std::shared_ptr<const lb::ServiceTable>& table, uint64_t gen) {
+    introspection.published(table, gen, sync.sync_latency(), sync.build_time());
+  };
+
   auto drain = [&] {
     if (kube)
       for (const control::KubeEvent& e : kube->events().drain()) sync.apply(e);
@@ -228,8 +248,10 @@ int run(const conf::Options& o) {
   if (!first) return 0;
   log_generation(*first, log::Level::INFO);
   std::shared_ptr<const lb::ServiceTable> services = first->services;
+  const uint64_t first_gen = first->generation;
   dataplane.publish(std::move(first));
   sync.published(now_ns());
+  published(services, first_gen);
   dataplane.launch(lcores);
   std::printf("svcdp: ready node=%s uplink=%s pods=%s workers=%zu source=%s\n", o.node_name.c_str(), o.uplink.c_str(),
               o.pods.c_str(), lcores.size(), o.source.c_str());
@@ -255,8 +277,10 @@ int run(const conf::Options& o) {
     if (auto fib = sync.build_if_due(now_ns())) {
       log_generation(*fib, kube ? log::Level::DEBUG : log::Level::INFO);
       services = fib->services;
+      const uint64_t gen = fib->generation;
       dataplane.publish(std::move(fib));
       sync.published(now_ns());
+      published(services, gen);
     }
     if (now >= next_stats) {
       print_counters(dataplane, o, *services);

@@ -202,6 +202,7 @@ bool Reflector::on_line(std::string_view line, WatchEnd& end) {
     log::warning("object left out", {{"resource", kResourceNames[int(kind_)]}, {"reason", error}});
   } else {
     ++stats_.events;
+    ++(type == "ADDED" ? stats_.added : type == "MODIFIED" ? stats_.modified : stats_.deleted);
     out_.push(KubeEvent{kind_, t, {std::move(*o)}, steady_ns()});
   }
   if (!rv.empty()) resource_version_ = rv;

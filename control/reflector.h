@@ -34,6 +34,7 @@ struct ReflectorOptions {
 
 struct ReflectorStats {
   std::atomic<uint64_t> lists{0}, watches{0}, events{0}, bookmarks{0}, expired{0}, errors{0}, bad_events{0};
+  std::atomic<uint64_t> added{0}, modified{0}, deleted{0};  // events by type
 };
 
 class Reflector {

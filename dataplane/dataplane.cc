@@ -67,6 +67,7 @@ Dataplane::Dataplane(const DataplaneConfig& c)
     ws.conntrack = conntrack_.get();
     ws.workers = c.workers;
     ws.max_services = c.max_services;
+    ws.flush = &flush_;
     workers_.push_back(std::make_unique<Worker>(ws));
   }
   neigh_control_ = std::make_unique<NeighControl>(
@@ -161,6 +162,15 @@ Counters Dataplane::totals() const {
   Counters sum = control_counters_;
   for (const auto& w : workers_) sum += w->counters();
   return sum;
+}
+
+void Dataplane::request_flush(const FlushRequest& r) {
+  std::lock_guard lock(flush_mu_);
+  // Odd while the request is being written: a worker that copies it then
+  // sees the sequence change and tries again on its next loop.
+  flush_.seq.store(flush_.seq.load() + 1, std::memory_order_release);
+  flush_.request = r;
+  flush_.seq.store(flush_.seq.load() + 1, std::memory_order_release);
 }
 
 std::vector<ServiceCounters> Dataplane::service_totals() const {

@@ -16,6 +16,7 @@
 #include <rte_ring.h>
 
 #include <atomic>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -65,6 +66,7 @@ class Dataplane {
   void control_poll(uint64_t now_ns);
 
   Worker& worker(unsigned i) { return *workers_[i]; }
+  const Worker& worker(unsigned i) const { return *workers_[i]; }
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
   // kNoPort for a role without a port.
   uint16_t port_id(Role r) const { return port_ids_[idx(r)]; }
@@ -78,6 +80,10 @@ class Dataplane {
   // Per service id, summed over workers. Thread: any.
   std::vector<ServiceCounters> service_totals() const;
   const lb::Conntrack& conntrack() const { return *conntrack_; }
+
+  // Asks every worker to drop the flows `r` names (done within a few
+  // poll loops). Thread: any non-worker thread (one at a time).
+  void request_flush(const FlushRequest& r);
 
  private:
   void send_from_control(rte_mbuf* m, Role out);
@@ -94,6 +100,8 @@ class Dataplane {
   NeighTable neigh_;
   FibPublisher fib_;
   std::unique_ptr<lb::Conntrack> conntrack_;
+  FlushChannel flush_;
+  std::mutex flush_mu_;
   std::vector<std::unique_ptr<Worker>> workers_;
   Counters control_counters_;
   std::unique_ptr<NeighControl> neigh_control_;

@@ -66,7 +66,30 @@ unsigned Worker::poll() {
     if (s_.port_ids[r] != kNoPort) flush(static_cast<Role>(r));
   // Expiry: a bounded slice of this worker's conntrack shard per round.
   if (s_.conntrack) s_.conntrack->expire(s_.id, now_s_, kExpireBudget);
+  if (s_.flush) flush_step();
   return total + n;
+}
+
+void Worker::flush_step() {
+  const uint64_t seq = s_.flush->seq.load(std::memory_order_acquire);
+  if (seq != flush_seen_ && !(seq & 1)) {  // odd: the request is being written
+    flush_req_ = s_.flush->request;
+    if (s_.flush->seq.load(std::memory_order_acquire) != seq) return;  // rewritten meanwhile: next round
+    flush_seen_ = seq;
+    flush_cursor_ = 0;
+    flushing_ = true;
+  }
+  if (!flushing_) return;
+  const FlushRequest& r = flush_req_;
+  flush_cursor_ = s_.conntrack->remove_if(s_.id, flush_cursor_, kFlushBudget, now_s_, [&r](const lb::CtMatch& m) {
+    switch (r.kind) {
+      case FlushRequest::Kind::kAll: return true;
+      case FlushRequest::Kind::kService: return m.service_id == r.service_id;
+      case FlushRequest::Kind::kFlow: return m.kind == lb::kFlow && m.fwd == r.flow;
+    }
+    return false;
+  });
+  if (flush_cursor_ == 0) flushing_ = false;
 }
 
 // eth_input + ipv4_input: IEEE 802.3 framing, RFC 791 / RFC 1812 checks.

@@ -42,6 +42,23 @@ namespace svcdp::dp {
 inline constexpr uint16_t kMaxBurst = 64;
 // Conntrack slots a worker examines for expiry per poll round.
 inline constexpr size_t kExpireBudget = 64;
+// Conntrack slots a worker examines per poll round while flushing.
+inline constexpr size_t kFlushBudget = 4096;
+
+// An operator's request to drop flows (svcdpctl flush): written by the
+// admin thread, read by every worker, which removes the matching flows of
+// its own conntrack shard a slice per poll loop.
+struct FlushRequest {
+  enum class Kind : uint8_t { kAll, kService, kFlow };
+  Kind kind = Kind::kAll;
+  uint32_t service_id = 0;
+  lb::FlowKey flow{};  // kFlow: the forward tuple
+};
+
+struct FlushChannel {
+  std::atomic<uint64_t> seq{0};  // bumped (release) after `request` is written
+  FlushRequest request;
+};
 
 struct WorkerSetup {
   unsigned id = 0;  // also the queue index on every port and the RCU thread id
@@ -56,6 +73,7 @@ struct WorkerSetup {
   lb::Conntrack* conntrack = nullptr;  // shard `id` is this worker's
   unsigned workers = 1;                // SNAT ports are split between workers
   uint32_t max_services = 4096;        // size of the per-service counter array
+  const FlushChannel* flush = nullptr;
 };
 
 // Hash of an IPv4 flow used where the NIC gave none: addresses, protocol
@@ -101,6 +119,8 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   void lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::CtMatch& f, const Fib& fib);
   void lb_reject(rte_mbuf* m, From from, uint32_t service_id);
   bool snat_port(const lb::FlowKey& key, lb::Nat& nat);
+  // Follows flush requests, a slice of the shard per call.
+  void flush_step();
   // Sends `m` out of `role` once the MAC of `nexthop` is known; otherwise
   // hands it to the control thread, which resolves and sends it.
   void neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexthop);
@@ -127,6 +147,10 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   uint32_t now_s_ = 0;  // coarse clock for conntrack, updated once per poll
   uint16_t snat_lo_, snat_span_, snat_next_ = 0;  // this worker's SNAT port range
   FragCache frags_;
+  uint64_t flush_seen_ = 0;
+  uint64_t flush_cursor_ = 0;
+  bool flushing_ = false;
+  FlushRequest flush_req_;
   std::vector<ServiceCounters> svc_counters_;
 };
 

@@ -387,6 +387,17 @@ CtStats Conntrack::stats() const {
   return sum;
 }
 
+uint64_t Conntrack::remove_if(uint32_t self, uint64_t begin, uint64_t count, uint32_t now_s,
+                              const std::function<bool(const CtMatch&)>& pred) {
+  Shard& s = *shards_[self];
+  const uint64_t end = std::min<uint64_t>(begin + count, s.capacity);
+  for (uint64_t i = begin; i < end; ++i) {
+    CtMatch m;
+    if (snapshot(s, self, static_cast<uint32_t>(i), m) && !expired(m, now_s) && pred(m)) free_entry(s, static_cast<uint32_t>(i));
+  }
+  return end >= s.capacity ? 0 : end;
+}
+
 void Conntrack::for_each(uint32_t now_s, const std::function<void(const CtMatch&)>& fn) const {
   for (uint32_t si = 0; si < shards_.size(); ++si) {
     const Shard& s = *shards_[si];

@@ -176,6 +176,13 @@ class Conntrack {
   CtStats stats() const;
   uint32_t shards() const { return static_cast<uint32_t>(shards_.size()); }
 
+  // Removes the flows of the own shard at slots [begin, begin + count)
+  // for which `pred` holds; returns the slot to continue from (0 when the
+  // shard is done), so a flush can proceed a slice per poll loop.
+  // Thread: worker `self`.
+  uint64_t remove_if(uint32_t self, uint64_t begin, uint64_t count, uint32_t now_s,
+                     const std::function<bool(const CtMatch&)>& pred);
+
   // Visits every live flow of every shard (consistent copies). For
   // inspection tools; not for the hot path. Thread: any.
   void for_each(uint32_t now_s, const std::function<void(const CtMatch&)>& f) const;

@@ -43,6 +43,7 @@ YAML
   --vdev "net_pcap0,rx_pcap=$here/bad-packets/uplink.pcap,tx_pcap=$tmp/uplink-out.pcap" \
   --vdev "net_pcap1,rx_pcap=$here/bad-packets/pods.pcap,tx_pcap=$tmp/pods-out.pcap" \
   -- --node-name node-a --cluster-file "$tmp/cluster.yaml" --uplink net_pcap0 --pods net_pcap1 \
+  --metrics-address 127.0.0.1:0 --admin-socket "$tmp/svcdp.sock" \
   >"$tmp/out.txt" 2>"$tmp/err.txt" &
 pid=$!
 for _ in $(seq 100); do

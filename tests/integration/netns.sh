@@ -31,6 +31,9 @@ RPOD_IP=10.244.2.10
 SVCDP_PID=
 SVCDP_LOG=
 TOPO_TMP=$(mktemp -d)
+# svcdpctl finds the daemon of this run here; metrics are on the node
+# namespace's own loopback (127.0.0.1:9662).
+export SVCDP_SOCKET=$TOPO_TMP/svcdp.sock
 TOPO_NAMESPACES=()
 TOPO_PORTS=0
 
@@ -160,7 +163,8 @@ start_svcdp() {
   for w in $(seq "$workers"); do lcores+=",$w@1"; done
   ip netns exec "$NS_NODE" "$bin" --lcores "$lcores" --no-huge -m 512 --no-pci --no-shconf --file-prefix "$TOPO_PREFIX" \
     --vdev="net_af_packet0,iface=up0,qpairs=$workers" --vdev="net_af_packet1,iface=pods0,qpairs=$workers" -- \
-    --node-name node-a --cluster-file "$TOPO_CLUSTER" --uplink net_af_packet0 --pods net_af_packet1 "$@" \
+    --node-name node-a --cluster-file "$TOPO_CLUSTER" --uplink net_af_packet0 --pods net_af_packet1 \
+    --admin-socket "$SVCDP_SOCKET" "$@" \
     >"$SVCDP_LOG" 2>&1 &
   SVCDP_PID=$!
   local i

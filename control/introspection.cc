@@ -1,0 +1,348 @@
+#include "control/introspection.h"
+
+#include "conf/inet.h"
+#include "control/metrics_writer.h"
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_version.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+namespace svcdp::control {
+namespace {
+
+const char* proto_name(uint8_t p) { return p == lb::kTcp ? "TCP" : p == lb::kUdp ? "UDP" : p == lb::kSctp ? "SCTP" : "other"; }
+const char* frontend_name(lb::Frontend f) {
+  switch (f) {
+    case lb::Frontend::kClusterIp: return "ClusterIP";
+    case lb::Frontend::kNodePort: return "NodePort";
+    case lb::Frontend::kExternalIp: return "ExternalIP";
+    case lb::Frontend::kLoadBalancerIp: return "LoadBalancer";
+  }
+  return "?";
+}
+std::string addr(lb::be32 a) { return conf::format_ipv4(rte_be_to_cpu_32(a)); }
+std::string addr_port(lb::be32 a, lb::be16 p) { return addr(a) + ":" + std::to_string(rte_be_to_cpu_16(p)); }
+
+// Minimal JSON building: values are numbers, booleans or escaped strings.
+std::string q(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+std::string b(bool v) { return v ? "true" : "false"; }
+std::string n(uint64_t v) { return std::to_string(v); }
+
+std::string service_label(const lb::ServiceSpec& s) { return s.ns + "/" + s.name + ":" + s.port_name; }
+
+}  // namespace
+
+Introspection::Introspection(const dp::Dataplane& dataplane, std::array<std::string, dp::kRoleCount> devices,
+                             const KubeSource* kube)
+    : dp_(dataplane), devices_(std::move(devices)), kube_(kube), tsc_hz_(static_cast<double>(rte_get_tsc_hz())) {}
+
+void Introspection::published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation,
+                              const Histogram& sync_latency, const Histogram& build_time) {
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::lock_guard lock(mu_);
+  snap_ = {std::move(services), generation, now, sync_latency, build_time};
+}
+
+Introspection::Snapshot Introspection::snapshot() const {
+  std::lock_guard lock(mu_);
+  return snap_;
+}
+
+bool Introspection::ready() const { return snapshot().generation > 0; }
+
+std::optional<std::vector<uint32_t>> Introspection::service_ids(const std::string& ns, const std::string& name,
+                                                                const std::string& port) const {
+  const Snapshot s = snapshot();
+  if (!s.services) return std::nullopt;
+  std::vector<uint32_t> ids;
+  for (const auto& svc : s.services->services()) {
+    const auto& sp = svc->spec();
+    if (sp.ns == ns && sp.name == name && (port.empty() || sp.port_name == port)) ids.push_back(sp.id);
+  }
+  if (ids.empty()) return std::nullopt;
+  return ids;
+}
+
+std::string Introspection::metrics() const {
+  const Snapshot s = snapshot();
+  const dp::Counters c = dp_.totals();
+  MetricsWriter w;
+  using L = MetricsWriter::Labels;
+
+  w.family("svcdp_build_info", "gauge", "svcdp version and the DPDK it runs on");
+  w.sample(L{{"version", SVCDP_VERSION}, {"dpdk_version", rte_version()}}, uint64_t{1});
+
+  // Ports, from the PMDs' own counters.
+  struct PortStat {
+    const char* name;
+    const char* help;
+    uint64_t rte_eth_stats::*field;
+  };
+  static constexpr PortStat kPortStats[] = {
+      {"svcdp_port_rx_packets_total", "packets received by the port", &rte_eth_stats::ipackets},
+      {"svcdp_port_tx_packets_total", "packets sent by the port", &rte_eth_stats::opackets},
+      {"svcdp_port_rx_bytes_total", "bytes received by the port", &rte_eth_stats::ibytes},
+      {"svcdp_port_tx_bytes_total", "bytes sent by the port", &rte_eth_stats::obytes},
+      {"svcdp_port_rx_missed_total", "packets the port dropped for lack of RX descriptors", &rte_eth_stats::imissed},
+      {"svcdp_port_rx_errors_total", "erroneous packets received", &rte_eth_stats::ierrors},
+      {"svcdp_port_tx_errors_total", "packets the port failed to send", &rte_eth_stats::oerrors},
+  };
+  std::array<rte_eth_stats, dp::kRoleCount> port_stats{};
+  for (size_t r = 0; r < dp::kRoleCount; ++r)
+    if (dp_.port_id(static_cast<dp::Role>(r)) != dp::kNoPort) rte_eth_stats_get(dp_.port_id(static_cast<dp::Role>(r)), &port_stats[r]);
+  for (const PortStat& ps : kPortStats) {
+    w.family(ps.name, "counter", ps.help);
+    for (size_t r = 0; r < dp::kRoleCount; ++r)
+      if (dp_.port_id(static_cast<dp::Role>(r)) != dp::kNoPort)
+        w.sample(L{{"port", dp::kRoleNames[r]}, {"device", devices_[r]}}, port_stats[r].*ps.field);
+  }
+
+  // Workers.
+  w.family("svcdp_worker_rx_packets_total", "counter", "packets a worker received, by port role");
+  for (unsigned i = 0; i < dp_.worker_count(); ++i)
+    for (size_t r = 0; r < dp::kRoleCount; ++r)
+      w.sample(L{{"worker", std::to_string(i)}, {"port", dp::kRoleNames[r]}}, dp_.worker(i).counters().rx_packets[r]);
+  w.family("svcdp_worker_busy_seconds_total", "counter", "time a worker spent in poll rounds that received packets");
+  for (unsigned i = 0; i < dp_.worker_count(); ++i)
+    w.sample(L{{"worker", std::to_string(i)}}, double(dp_.worker(i).counters().busy_cycles) / tsc_hz_);
+  w.family("svcdp_worker_idle_seconds_total", "counter", "time a worker spent in poll rounds that received nothing");
+  for (unsigned i = 0; i < dp_.worker_count(); ++i)
+    w.sample(L{{"worker", std::to_string(i)}}, double(dp_.worker(i).counters().idle_cycles) / tsc_hz_);
+
+  w.family("svcdp_drops_total", "counter", "packets dropped, by reason (dataplane/drop_reason.h)");
+  for (size_t i = 0; i < dp::kDropCount; ++i) w.sample(L{{"reason", dp::kDropInfo[i].name}}, c.drops[i]);
+
+  struct Plain {
+    const char* name;
+    const char* help;
+    uint64_t dp::Counters::*field;
+  };
+  static constexpr Plain kPlain[] = {
+      {"svcdp_vxlan_encap_packets_total", "packets encapsulated towards another node", &dp::Counters::vxlan_encap},
+      {"svcdp_vxlan_decap_packets_total", "packets decapsulated from another node", &dp::Counters::vxlan_decap},
+      {"svcdp_forwarded_local_packets_total", "packets delivered to a pod of this node", &dp::Counters::forwarded_local},
+      {"svcdp_to_kernel_packets_total", "packets handed to the node's kernel (exception path)", &dp::Counters::to_kernel},
+      {"svcdp_lb_new_flows_total", "flows load-balanced to an endpoint", &dp::Counters::lb_new_flows},
+      {"svcdp_lb_forward_packets_total", "packets translated client to endpoint", &dp::Counters::lb_forward},
+      {"svcdp_lb_reply_packets_total", "packets translated endpoint to client", &dp::Counters::lb_reply},
+      {"svcdp_lb_rejected_total", "REJECT answers for services without endpoints", &dp::Counters::lb_rejected},
+      {"svcdp_lb_reset_flows_total", "TCP flows reset because their endpoint left", &dp::Counters::lb_reset},
+      {"svcdp_lb_rebalanced_flows_total", "UDP flows moved because their endpoint left", &dp::Counters::lb_rebalanced},
+      {"svcdp_lb_icmp_translated_total", "ICMP errors translated for a flow", &dp::Counters::lb_icmp_translated},
+      {"svcdp_lb_fragments_total", "non-first fragments that followed their first", &dp::Counters::lb_fragments},
+  };
+  for (const Plain& p : kPlain) {
+    w.family(p.name, "counter", p.help);
+    w.sample(L{}, c.*p.field);
+  }
+
+  // Services: bounded labels (namespace, service, port name, protocol).
+  if (s.services) {
+    const auto totals = dp_.service_totals();
+    struct Svc {
+      const char* name;
+      const char* help;
+      uint64_t dp::ServiceCounters::*field;
+    };
+    static constexpr Svc kSvc[] = {
+        {"svcdp_service_packets_total", "packets of the service's flows, both directions", &dp::ServiceCounters::packets},
+        {"svcdp_service_bytes_total", "IP bytes of the service's flows, both directions", &dp::ServiceCounters::bytes},
+        {"svcdp_service_new_flows_total", "flows load-balanced for the service", &dp::ServiceCounters::new_flows},
+        {"svcdp_service_rejects_total", "REJECT answers of the service (no usable endpoint)", &dp::ServiceCounters::rejected},
+    };
+    auto labels = [](const lb::ServiceSpec& sp) {
+      return L{{"namespace", sp.ns}, {"service", sp.name}, {"port", sp.port_name}, {"protocol", proto_name(sp.proto)}};
+    };
+    for (const Svc& m : kSvc) {
+      w.family(m.name, "counter", m.help);
+      for (const auto& svc : s.services->services())
+        if (svc->spec().id < totals.size()) w.sample(labels(svc->spec()), totals[svc->spec().id].*m.field);
+    }
+    w.family("svcdp_service_endpoints", "gauge", "endpoints of the service by state (usable: takes new flows)");
+    for (const auto& svc : s.services->services()) {
+      uint64_t ready = 0, terminating = 0, usable = 0;
+      for (const auto& e : svc->endpoints()) {
+        ready += e.ready;
+        terminating += e.terminating;
+        usable += svc->usable(false, e);
+      }
+      for (auto [state, v] : {std::pair{"ready", ready}, {"terminating", terminating}, {"usable", usable},
+                              {"all", uint64_t(svc->endpoints().size())}}) {
+        L l = labels(svc->spec());
+        l.emplace_back("state", state);
+        w.sample(l, v);
+      }
+    }
+  }
+
+  // Conntrack.
+  const lb::CtStats ct = dp_.conntrack().stats();
+  w.family("svcdp_conntrack_entries", "gauge", "connection-tracking entries in use (flows and affinity)");
+  w.sample(L{}, ct.entries);
+  w.family("svcdp_conntrack_capacity", "gauge", "connection-tracking entries allocated");
+  w.sample(L{}, ct.capacity);
+  w.family("svcdp_conntrack_affinity_entries", "gauge", "session-affinity entries in use");
+  w.sample(L{}, ct.affinity_entries);
+  w.family("svcdp_conntrack_expired_total", "counter", "entries freed by expiry");
+  w.sample(L{}, ct.expired);
+  static constexpr const char* kCtProto[] = {"TCP", "UDP", "other"};
+  for (auto [name, help, arr] : {std::tuple{"svcdp_conntrack_inserts_total", "flows inserted", &ct.inserts},
+                                 std::tuple{"svcdp_conntrack_evictions_total", "embryonic flows evicted for room", &ct.evictions},
+                                 std::tuple{"svcdp_conntrack_refusals_total", "flows refused: table full", &ct.refusals}}) {
+    w.family(name, "counter", help);
+    for (size_t p = 0; p < 3; ++p) w.sample(L{{"protocol", kCtProto[p]}}, (*arr)[p]);
+  }
+
+  // Control plane.
+  w.family("svcdp_table_generation", "gauge", "number of the table generation the workers use");
+  w.sample(L{}, s.generation);
+  w.family("svcdp_last_sync_timestamp_seconds", "gauge", "when the current table generation was published (Unix time)");
+  w.sample(L{}, s.published_unix_s);
+  w.family("svcdp_sync_latency_seconds", "histogram", "change received by the source to generation published");
+  w.histogram(L{}, s.sync_latency);
+  w.family("svcdp_table_build_seconds", "histogram", "time to build a table generation");
+  w.histogram(L{}, s.build_time);
+  if (kube_) {
+    struct Watch {
+      const char* name;
+      const char* help;
+      std::atomic<uint64_t> ReflectorStats::*field;
+      const char* type;  // event type label, or null
+    };
+    static constexpr Watch kWatch[] = {
+        {"svcdp_watch_events_total", "watch events applied", &ReflectorStats::added, "ADDED"},
+        {"svcdp_watch_events_total", "", &ReflectorStats::modified, "MODIFIED"},
+        {"svcdp_watch_events_total", "", &ReflectorStats::deleted, "DELETED"},
+        {"svcdp_watch_events_total", "", &ReflectorStats::bookmarks, "BOOKMARK"},
+        {"svcdp_watch_lists_total", "complete lists (start, and after 410 Gone)", &ReflectorStats::lists, nullptr},
+        {"svcdp_watch_relists_total", "lists forced by 410 Gone (expired resourceVersion)", &ReflectorStats::expired, nullptr},
+        {"svcdp_api_errors_total", "failed API requests (HTTP errors, connection failures, stalls)", &ReflectorStats::errors, nullptr},
+        {"svcdp_watch_bad_events_total", "watch lines that were not usable JSON or objects", &ReflectorStats::bad_events, nullptr},
+    };
+    for (const Watch& m : kWatch) {
+      if (*m.help) w.family(m.name, "counter", m.help);
+      for (auto kind : {ResourceKind::kNode, ResourceKind::kService, ResourceKind::kSlice}) {
+        L l{{"resource", kResourceNames[static_cast<int>(kind)]}};
+        if (m.type) l.emplace_back("type", m.type);
+        w.sample(l, (kube_->stats(kind).*m.field).load());
+      }
+    }
+  }
+  return w.text();
+}
+
+std::string Introspection::services_json() const {
+  const Snapshot s = snapshot();
+  const auto totals = dp_.service_totals();
+  std::string out = "{\"generation\":" + n(s.generation) + ",\"services\":[";
+  bool first = true;
+  if (s.services)
+    for (const auto& svc : s.services->services()) {
+      const auto& sp = svc->spec();
+      if (!first) out += ',';
+      first = false;
+      out += "{\"id\":" + n(sp.id) + ",\"namespace\":" + q(sp.ns) + ",\"name\":" + q(sp.name) +
+             ",\"port\":" + q(sp.port_name) + ",\"protocol\":" + q(proto_name(sp.proto)) +
+             ",\"affinity\":" + b(sp.affinity_client_ip) +
+             ",\"external_policy\":" + q(sp.external_policy == lb::TrafficPolicy::kLocal ? "Local" : "Cluster") +
+             ",\"internal_policy\":" + q(sp.internal_policy == lb::TrafficPolicy::kLocal ? "Local" : "Cluster") +
+             ",\"frontends\":[";
+      for (size_t i = 0; i < sp.frontends.size(); ++i) {
+        if (i) out += ',';
+        out += std::string("{\"type\":") + q(frontend_name(sp.frontends[i].kind)) +
+               ",\"address\":" + q(addr_port(sp.frontends[i].vip, sp.frontends[i].port)) + "}";
+      }
+      out += "],\"endpoints\":[";
+      for (size_t i = 0; i < svc->endpoints().size(); ++i) {
+        const lb::Endpoint& e = svc->endpoints()[i];
+        if (i) out += ',';
+        out += std::string("{\"address\":") + q(addr_port(e.addr, e.port)) + ",\"node\":" + q(e.node) +
+               ",\"local\":" + b(e.local) + ",\"ready\":" + b(e.ready) + ",\"serving\":" + b(e.serving) +
+               ",\"terminating\":" + b(e.terminating) + ",\"usable\":" + b(svc->usable(false, e)) +
+               ",\"usable_external\":" + b(svc->usable(true, e)) + "}";
+      }
+      const dp::ServiceCounters sc = sp.id < totals.size() ? totals[sp.id] : dp::ServiceCounters{};
+      out += "],\"new_flows\":" + n(sc.new_flows) + ",\"rejected\":" + n(sc.rejected) + ",\"packets\":" + n(sc.packets) +
+             ",\"bytes\":" + n(sc.bytes) + "}";
+    }
+  return out + "]}\n";
+}
+
+std::string Introspection::conntrack_json(const FlowFilter& f) const {
+  const Snapshot s = snapshot();
+  const auto now_s = static_cast<uint32_t>(rte_rdtsc() / rte_get_tsc_hz());  // the workers' clock
+  std::string flows;
+  size_t total = 0, shown = 0;
+  dp_.conntrack().for_each(now_s, [&](const lb::CtMatch& m) {
+    if (m.kind != lb::kFlow) return;
+    if ((f.service_id && m.service_id != *f.service_id) || (f.client && m.fwd.src != *f.client) ||
+        (f.endpoint && m.nat.backend != *f.endpoint) || (f.proto && m.fwd.proto != *f.proto))
+      return;
+    ++total;
+    if (shown >= f.limit) return;
+    ++shown;
+    const lb::Service* svc = s.services ? s.services->by_id(m.service_id) : nullptr;
+    if (!flows.empty()) flows += ',';
+    flows += std::string("{\"protocol\":") + q(proto_name(m.fwd.proto)) +
+             ",\"client\":" + q(addr_port(m.fwd.src, m.fwd.sport)) + ",\"frontend\":" + q(addr_port(m.fwd.dst, m.fwd.dport)) +
+             ",\"endpoint\":" + q(addr_port(m.nat.backend, m.nat.backend_port)) +
+             ",\"snat\":" + (m.nat.snat ? q(addr_port(m.nat.snat, m.nat.snat_port)) : "null") +
+             ",\"service\":" + q(svc ? service_label(svc->spec()) : "(gone)") +
+             ",\"state\":" + q(m.fwd.proto == lb::kTcp ? lb::tcp_state_name(m.state()) : (m.rep_flags ? "REPLIED" : "UNREPLIED")) +
+             ",\"idle_s\":" + n(now_s >= m.last_seen_s ? now_s - m.last_seen_s : 0) +
+             ",\"timeout_s\":" + n(dp_.conntrack().timeout(m)) + ",\"worker\":" + n(m.shard) + "}";
+  });
+  return "{\"total\":" + n(total) + ",\"shown\":" + n(shown) + ",\"flows\":[" + flows + "]}\n";
+}
+
+std::string Introspection::stats_json() const {
+  const Snapshot s = snapshot();
+  const dp::Counters c = dp_.totals();
+  const lb::CtStats ct = dp_.conntrack().stats();
+  std::string out = "{\"generation\":" + n(s.generation) + ",\"services\":" + n(s.services ? s.services->size() : 0) +
+                    ",\"workers\":" + n(dp_.worker_count()) + ",\"ports\":{";
+  bool first = true;
+  for (size_t r = 0; r < dp::kRoleCount; ++r) {
+    if (dp_.port_id(static_cast<dp::Role>(r)) == dp::kNoPort) continue;
+    rte_eth_stats st{};
+    rte_eth_stats_get(dp_.port_id(static_cast<dp::Role>(r)), &st);
+    if (!first) out += ',';
+    out += q(dp::kRoleNames[r]) + ":{\"device\":" + q(devices_[r]) + ",\"rx_packets\":" +
+           n(st.ipackets) + ",\"tx_packets\":" + n(st.opackets) + ",\"rx_missed\":" + n(st.imissed) + "}";
+    first = false;
+  }
+  out += "},\"lb\":{\"new_flows\":" + n(c.lb_new_flows) + ",\"forward\":" + n(c.lb_forward) + ",\"reply\":" +
+         n(c.lb_reply) + ",\"rejected\":" + n(c.lb_rejected) + ",\"reset\":" + n(c.lb_reset) + ",\"rebalanced\":" +
+         n(c.lb_rebalanced) + "},\"conntrack\":{\"entries\":" + n(ct.entries) + ",\"capacity\":" + n(ct.capacity) +
+         ",\"affinity\":" + n(ct.affinity_entries) + "},\"drops\":{";
+  first = true;
+  for (size_t i = 0; i < dp::kDropCount; ++i) {
+    if (!c.drops[i]) continue;
+    if (!first) out += ',';
+    out += q(dp::kDropInfo[i].name) + ":" + n(c.drops[i]);
+    first = false;
+  }
+  const double p99 = s.sync_latency.quantile(0.99);
+  out += "},\"sync_latency_p99_le_s\":" + (std::isinf(p99) || !s.sync_latency.count() ? std::string("null") : std::to_string(p99)) + "}\n";
+  return out;
+}
+
+}  // namespace svcdp::control

@@ -1,0 +1,66 @@
+// What operators see of a running svcdp: Prometheus metrics, and the JSON
+// answers svcdpctl shows (services, conntrack, stats). It reads the
+// workers' plain counters and the conntrack without stopping anything,
+// and a snapshot of the published service table that the control thread
+// hands over after each publish.
+#pragma once
+
+#include "control/histogram.h"
+#include "control/kube_source.h"
+#include "dataplane/dataplane.h"
+#include "lb/service.h"
+
+#include <array>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace svcdp::control {
+
+// Which flows a conntrack listing or a flush names; unset fields match all.
+struct FlowFilter {
+  std::optional<uint32_t> service_id;
+  std::optional<lb::be32> client, endpoint;
+  std::optional<uint8_t> proto;
+  size_t limit = 1000;
+};
+
+class Introspection {
+ public:
+  // `kube` may be null (file source). Thread: control.
+  Introspection(const dp::Dataplane& dataplane, std::array<std::string, dp::kRoleCount> devices,
+                const KubeSource* kube);
+
+  // After each publish. Thread: control.
+  void published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation, const Histogram& sync_latency,
+                 const Histogram& build_time);
+
+  // Thread: any.
+  bool ready() const;
+  std::string metrics() const;
+  std::string services_json() const;
+  std::string conntrack_json(const FlowFilter& filter) const;
+  std::string stats_json() const;
+  // The id of ns/name:port (any port when `port` is empty); nullopt if unknown.
+  std::optional<std::vector<uint32_t>> service_ids(const std::string& ns, const std::string& name,
+                                                   const std::string& port) const;
+
+ private:
+  struct Snapshot {
+    std::shared_ptr<const lb::ServiceTable> services;
+    uint64_t generation = 0;
+    double published_unix_s = 0;
+    Histogram sync_latency, build_time;
+  };
+  Snapshot snapshot() const;
+
+  const dp::Dataplane& dp_;
+  std::array<std::string, dp::kRoleCount> devices_;
+  const KubeSource* kube_;
+  double tsc_hz_;
+  mutable std::mutex mu_;
+  Snapshot snap_;
+};
+
+}  // namespace svcdp::control

@@ -1,0 +1,203 @@
+// svcdpctl: inspect and steer a running svcdp through its admin socket
+// (control/admin_socket.h). Human tables by default, `-o json` for scripts.
+//
+//   svcdpctl [--socket PATH] [-o table|json] services
+//   svcdpctl ... conntrack [--service NS/NAME[:PORT]] [--client IP] [--endpoint IP] [--proto tcp|udp] [--limit N]
+//   svcdpctl ... stats
+//   svcdpctl ... flush all | flush service NS/NAME[:PORT] | flush flow PROTO CLIENT:PORT FRONTEND:PORT
+#include <simdjson.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using simdjson::dom::element;
+
+constexpr const char* kUsage = R"(usage: svcdpctl [--socket PATH] [-o table|json] COMMAND
+commands:
+  services                       services with their front ends and endpoints (like ipvsadm -Ln)
+  conntrack [--service NS/NAME[:PORT]] [--client IP] [--endpoint IP] [--proto tcp|udp] [--limit N]
+                                 tracked flows (like conntrack -L)
+  stats                          counters, drops, table generation
+  flush all                      drop every tracked flow
+  flush service NS/NAME[:PORT]   drop the flows of a service
+  flush flow PROTO CLIENT:PORT FRONTEND:PORT
+                                 drop one flow
+options:
+  --socket PATH   svcdp's admin socket (default /run/svcdp/svcdp.sock, or $SVCDP_SOCKET)
+  -o FORMAT       table (default) or json
+)";
+
+int usage_error(const std::string& what) {
+  std::cerr << "svcdpctl: " << what << "\n" << kUsage;
+  return 2;
+}
+
+bool request(const std::string& path, const std::string& line, std::string& answer, std::string& error) {
+  sockaddr_un sa{};
+  if (path.size() >= sizeof sa.sun_path) return error = "socket path too long", false;
+  sa.sun_family = AF_UNIX;
+  std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    error = "cannot reach svcdp at " + path + ": " + std::strerror(errno) + " (is svcdp running? --socket?)";
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
+  const std::string msg = line + "\n";
+  if (::write(fd, msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) {
+    error = std::string("cannot send the request: ") + std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  char buf[65536];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) answer.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return true;
+}
+
+std::string str(element e, const char* key) {
+  std::string_view v;
+  return e[key].get(v) == simdjson::SUCCESS ? std::string(v) : std::string("-");
+}
+uint64_t num(element e, const char* key) {
+  uint64_t v = 0;
+  return e[key].get(v) == simdjson::SUCCESS ? v : 0;
+}
+bool flag(element e, const char* key) {
+  bool v = false;
+  return e[key].get(v) == simdjson::SUCCESS && v;
+}
+
+void print_services(element root) {
+  std::printf("generation %llu\n", static_cast<unsigned long long>(num(root, "generation")));
+  for (element s : root["services"].get_array()) {
+    std::printf("%s/%s:%s %s%s  policy internal=%s external=%s  new_flows=%llu rejected=%llu packets=%llu\n",
+                str(s, "namespace").c_str(), str(s, "name").c_str(), str(s, "port").c_str(), str(s, "protocol").c_str(),
+                flag(s, "affinity") ? "  affinity=ClientIP" : "", str(s, "internal_policy").c_str(),
+                str(s, "external_policy").c_str(), static_cast<unsigned long long>(num(s, "new_flows")),
+                static_cast<unsigned long long>(num(s, "rejected")), static_cast<unsigned long long>(num(s, "packets")));
+    for (element f : s["frontends"].get_array())
+      std::printf("  %-13s %s\n", str(f, "type").c_str(), str(f, "address").c_str());
+    simdjson::dom::array eps = s["endpoints"].get_array();
+    if (eps.size() == 0) std::printf("  -> (no endpoints: rejected)\n");
+    for (element e : eps) {
+      std::string state = flag(e, "ready") ? "ready" : flag(e, "terminating") ? "terminating" : "not-ready";
+      if (flag(e, "terminating") && flag(e, "serving") && !flag(e, "ready")) state += ",serving";
+      std::printf("  -> %-21s %-10s %-6s %-20s %s\n", str(e, "address").c_str(), str(e, "node").c_str(),
+                  flag(e, "local") ? "local" : "remote", state.c_str(),
+                  flag(e, "usable") ? "takes new flows" : "existing flows only");
+    }
+  }
+}
+
+void print_conntrack(element root) {
+  for (element f : root["flows"].get_array()) {
+    std::string proto = str(f, "protocol");
+    for (char& c : proto) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::printf("%-4s %-12s idle=%llus/%llus client=%s frontend=%s endpoint=%s snat=%s service=%s worker=%llu\n",
+                proto.c_str(), str(f, "state").c_str(), static_cast<unsigned long long>(num(f, "idle_s")),
+                static_cast<unsigned long long>(num(f, "timeout_s")), str(f, "client").c_str(),
+                str(f, "frontend").c_str(), str(f, "endpoint").c_str(), str(f, "snat").c_str(),
+                str(f, "service").c_str(), static_cast<unsigned long long>(num(f, "worker")));
+  }
+  std::printf("%llu flows shown of %llu matching\n", static_cast<unsigned long long>(num(root, "shown")),
+              static_cast<unsigned long long>(num(root, "total")));
+}
+
+void print_object(element e, const std::string& indent) {
+  for (auto [key, value] : e.get_object()) {
+    if (value.is_object()) {
+      std::printf("%s%.*s:\n", indent.c_str(), static_cast<int>(key.size()), key.data());
+      print_object(value, indent + "  ");
+    } else {
+      std::printf("%s%-22.*s %s\n", indent.c_str(), static_cast<int>(key.size()), key.data(),
+                  simdjson::minify(value).c_str());
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string socket = std::getenv("SVCDP_SOCKET") ? std::getenv("SVCDP_SOCKET") : "/run/svcdp/svcdp.sock";
+  std::string format = "table";
+  std::vector<std::string> words;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-h" || a == "--help") return std::cout << kUsage, 0;
+    if ((a == "--socket" || a == "-o") && i + 1 >= argc) return usage_error(a + " needs a value");
+    if (a == "--socket")
+      socket = argv[++i];
+    else if (a == "-o")
+      format = argv[++i];
+    else
+      words.push_back(a);
+  }
+  if (format != "table" && format != "json") return usage_error("-o must be table or json");
+  if (words.empty()) return usage_error("which command?");
+
+  std::string line;
+  const std::string& cmd = words[0];
+  if (cmd == "services" || cmd == "stats") {
+    if (words.size() != 1) return usage_error(cmd + " takes no arguments");
+    line = cmd;
+  } else if (cmd == "conntrack") {
+    line = "conntrack";
+    for (size_t i = 1; i < words.size(); i += 2) {
+      const std::string& opt = words[i];
+      if (opt.rfind("--", 0) != 0 || i + 1 >= words.size()) return usage_error("conntrack: bad option " + opt);
+      const std::string key = opt.substr(2);
+      if (key != "service" && key != "client" && key != "endpoint" && key != "proto" && key != "limit")
+        return usage_error("conntrack: unknown option " + opt);
+      line += " " + key + "=" + words[i + 1];
+    }
+  } else if (cmd == "flush") {
+    if (words.size() == 2 && words[1] == "all")
+      line = "flush all";
+    else if (words.size() == 3 && words[1] == "service")
+      line = "flush service=" + words[2];
+    else if (words.size() == 5 && words[1] == "flow")
+      line = "flush flow=" + words[2] + "," + words[3] + "," + words[4];
+    else
+      return usage_error("flush all | flush service NS/NAME[:PORT] | flush flow PROTO CLIENT:PORT FRONTEND:PORT");
+  } else {
+    return usage_error("unknown command " + cmd);
+  }
+
+  std::string answer, error;
+  if (!request(socket, line, answer, error)) {
+    std::cerr << "svcdpctl: " << error << "\n";
+    return 1;
+  }
+  simdjson::dom::parser parser;
+  element root;
+  if (parser.parse(answer).get(root) != simdjson::SUCCESS) {
+    std::cerr << "svcdpctl: svcdp's answer is not JSON\n";
+    return 1;
+  }
+  std::string_view err;
+  if (root["error"].get(err) == simdjson::SUCCESS) {
+    std::cerr << "svcdpctl: " << err << "\n";
+    return 1;
+  }
+  if (format == "json") {
+    std::cout << answer;
+    return 0;
+  }
+  if (cmd == "services")
+    print_services(root);
+  else if (cmd == "conntrack")
+    print_conntrack(root);
+  else
+    print_object(root, "");
+  return 0;
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# What an operator sees of a running svcdp, checked with the real tools:
+# /metrics passes `promtool check metrics`, a real Prometheus server (Debian's
+# package) scrapes it and its HTTP API shows counters moving with traffic;
+# /healthz and /readyz answer; svcdpctl lists services and flows, flushes a
+# service's flows, prints JSON, and fails clearly without a daemon.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
+ctl=${SVCDPCTL_BIN:?set SVCDPCTL_BIN to the svcdpctl binary}
+# shellcheck source=netns.sh
+. "$here/netns.sh"
+tool="python3 $here/svc_tool.py"
+topo_require
+for t in curl promtool prometheus; do
+  command -v "$t" >/dev/null || { echo "missing $t: run make deps"; exit 1; }
+done
+trap topo_down EXIT INT TERM
+
+NS_LPOD=$TOPO_PREFIX-lpod
+NS_RPOD2=$TOPO_PREFIX-rpod2
+topo_up
+add_pod "$NS_LPOD" 10.244.1.20
+add_remote_pod "$NS_RPOD2" 10.244.2.11
+for ns in "$NS_LPOD" "$NS_RPOD" "$NS_RPOD2"; do
+  ip netns exec "$ns" $tool serve "${ns##*-}" >"$TOPO_TMP/${ns##*-}.log" 2>&1 &
+done
+TOPO_CLUSTER=$root/conf/demo/cluster.yaml start_svcdp "$bin" || exit 1
+for ns in lpod rpod rpod2; do
+  for _ in $(seq 50); do grep -q serving "$TOPO_TMP/$ns.log" && break; sleep 0.1; done
+done
+node_curl() { ip netns exec "$NS_NODE" curl -s -m 5 "$@"; }
+
+check "/healthz answers 200" node_curl -f http://127.0.0.1:9662/healthz -o /dev/null
+check "/readyz answers 200 once the first generation is published" node_curl -f http://127.0.0.1:9662/readyz -o /dev/null
+
+# Prometheus, scraping every second, on the node namespace's loopback.
+cat >"$TOPO_TMP/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+- job_name: svcdp
+  static_configs: [{targets: ["127.0.0.1:9662"]}]
+YAML
+ip netns exec "$NS_NODE" prometheus --config.file="$TOPO_TMP/prometheus.yml" --storage.tsdb.path="$TOPO_TMP/prom" \
+  --web.listen-address=127.0.0.1:9090 >"$TOPO_TMP/prometheus.log" 2>&1 &
+prom_query() {  # prints the first value of an instant query, or nothing
+  node_curl "http://127.0.0.1:9090/api/v1/query" --data-urlencode "query=$1" |
+    python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")' 2>/dev/null
+}
+for _ in $(seq 100); do [ -n "$(prom_query 'up{job="svcdp"}')" ] && break; sleep 0.2; done
+check "Prometheus scrapes svcdp (up == 1)" test "$(prom_query 'up{job="svcdp"}')" = 1
+before=$(prom_query 'svcdp_service_new_flows_total{service="web",port="http"}')
+in_ns "$NS_POD" ping -c 1 -W 2 "$RPOD_IP" >/dev/null 2>&1
+for _ in $(seq 30); do in_ns "$NS_POD" curl -s -m 3 http://10.96.0.10/ >/dev/null; done
+sleep 2.5
+after=$(prom_query 'svcdp_service_new_flows_total{service="web",port="http"}')
+echo "    svcdp_service_new_flows_total{service=\"web\"}: ${before:-?} -> ${after:-?}"
+check "the per-service counter moved by the 30 connections in Prometheus" \
+  python3 -c "import sys; sys.exit(0 if float('${after:-0}') - float('${before:-0}') >= 30 else 1)"
+check "Prometheus has the drop-reason, conntrack and port series" \
+  test -n "$(prom_query 'svcdp_drops_total{reason="eth_not_for_us"}')" -a -n "$(prom_query 'svcdp_conntrack_entries')" \
+  -a -n "$(prom_query 'svcdp_port_rx_packets_total{port="pods"}')"
+
+node_curl http://127.0.0.1:9662/metrics >"$TOPO_TMP/metrics.txt"
+check "promtool check metrics accepts /metrics ($(grep -c '^svcdp_' "$TOPO_TMP/metrics.txt") samples)" \
+  sh -c "promtool check metrics <'$TOPO_TMP/metrics.txt'"
+check "no label carries a pod or client address" sh -c "! grep -E '^svcdp_[a-z_]+\{[^}]*10\.244\.' '$TOPO_TMP/metrics.txt'"
+
+# svcdpctl.
+"$ctl" services >"$TOPO_TMP/services.txt"
+sed 's/^/    /' "$TOPO_TMP/services.txt"
+check "svcdpctl services lists the service, its front ends and 3 endpoints" \
+  sh -c "grep -q 'default/web:http TCP' '$TOPO_TMP/services.txt' && grep -q 'ClusterIP *10.96.0.10:80' '$TOPO_TMP/services.txt' && test \$(grep -c -- '->' '$TOPO_TMP/services.txt') -eq 3"
+check "svcdpctl -o json services is JSON" sh -c "'$ctl' -o json services | python3 -m json.tool >/dev/null"
+"$ctl" conntrack --service default/web --limit 3 >"$TOPO_TMP/ct.txt"
+sed 's/^/    /' "$TOPO_TMP/ct.txt"
+check "svcdpctl conntrack shows the service's flows" grep -q "service=default/web:http" "$TOPO_TMP/ct.txt"
+check "svcdpctl flush service" "$ctl" flush service default/web
+sleep 0.5
+check "after the flush the service has no flow" sh -c "'$ctl' conntrack --service default/web | grep -q '^0 flows shown of 0'"
+check "svcdpctl stats shows the generation" sh -c "'$ctl' stats | grep -q '^generation'"
+check "svcdpctl without a daemon fails with a clear error" \
+  sh -c "! '$ctl' --socket '$TOPO_TMP/none.sock' stats 2>'$TOPO_TMP/err.txt' && grep -q 'is svcdp running' '$TOPO_TMP/err.txt'"
+check "svcdpctl rejects a bad request with a message" sh -c "! '$ctl' conntrack --client 300.1.1.1 2>/dev/null"
+
+stop_svcdp
+check "svcdp exits 0 on SIGINT" test $? -eq 0
+check_report
