@@ -93,7 +93,9 @@ po::options_description describe(Options& o) {
       ("neigh-capacity", po::value(&o.neigh_capacity)->default_value(o.neigh_capacity)->value_name("N"),
        "neighbour (ARP) table entries")
       ("neigh-reachable-time", po::value(&o.neigh_reachable_s)->default_value(o.neigh_reachable_s)->value_name("SEC"),
-       "seconds a resolved neighbour is trusted before it is probed again");
+       "seconds a resolved neighbour is trusted before it is probed again")
+      ("static-neigh", po::value(&o.static_neigh)->composing()->value_name("ROLE,IP,MAC"),
+       "a permanent neighbour on the uplink or pods port, never probed (repeatable)");
 
   po::options_description lb("Load balancing");
   lb.add_options()
@@ -135,6 +137,15 @@ bool validate(Options& o) {
     if (!value->empty() && !parse_ipv4(*value)) return fail(std::string(name) + " '" + *value + "' is not an IPv4 address");
   if (o.exception_iface.size() > 15) return fail("--exception-iface '" + o.exception_iface + "' is longer than 15 characters");
   if (o.neigh_capacity < 16) return fail("--neigh-capacity must be at least 16");
+  for (const std::string& n : o.static_neigh) {
+    const auto c1 = n.find(','), c2 = n.rfind(',');
+    const std::string role = n.substr(0, c1);
+    const auto ip = c1 == std::string::npos ? std::nullopt : parse_ipv4(n.substr(c1 + 1, c2 - c1 - 1));
+    const auto mac = c1 == c2 ? std::nullopt : parse_mac(n.substr(c2 + 1));
+    if ((role != "uplink" && role != "pods") || !ip || !mac)
+      return fail("--static-neigh must be uplink|pods,IP,MAC, not '" + n + "'");
+    o.static_neighbours.push_back({role == "uplink", *ip, *mac});
+  }
   if (o.conntrack_capacity < 1024 || o.conntrack_capacity > (uint64_t{1} << 32))
     return fail("--conntrack-capacity must be between 1024 and 4294967296");
   if (o.max_services < 1 || o.max_services > 1'000'000) return fail("--max-services must be between 1 and 1000000");

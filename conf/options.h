@@ -6,6 +6,7 @@
 // and every option error are answered without touching DPDK.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,13 @@ struct Options {
   uint32_t mbufs = 0;  // 0: sized from ports, queues and descriptors
   uint32_t neigh_capacity = 4096;
   uint32_t neigh_reachable_s = 30;
+  std::vector<std::string> static_neigh;  // ROLE,IP,MAC as given
+  struct StaticNeigh {
+    bool uplink;    // else the pods port
+    uint32_t ip;    // host order
+    std::array<uint8_t, 6> mac;
+  };
+  std::vector<StaticNeigh> static_neighbours;  // static_neigh, parsed
   uint64_t conntrack_capacity = 1 << 20;
   uint32_t max_services = 4096;
   uint32_t maglev_size = 65537;

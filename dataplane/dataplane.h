@@ -61,6 +61,12 @@ class Dataplane {
   // Asks workers to stop and waits for them. Thread: main.
   void stop();
 
+  // A permanent neighbour entry. False when the table is full.
+  // Thread: control.
+  bool add_static_neighbour(Role role, be32 ip, const rte_ether_addr& mac) {
+    return neigh_control_->add_static(role, ip, mac);
+  }
+
   // One round of control work: punted packets, neighbour timers.
   // Thread: control.
   void control_poll(uint64_t now_ns);

@@ -51,7 +51,17 @@ void NeighControl::handle_arp(rte_mbuf* m, Role in, uint64_t now_ns) {
   send_(m, in);
 }
 
+bool NeighControl::add_static(Role role, be32 ip, const rte_ether_addr& mac) {
+  auto slot = table_.find_or_insert(role, ip);
+  if (!slot) return false;
+  table_.set_mac(*slot, mac);
+  static_.insert(*slot);
+  state_.erase(*slot);
+  return true;
+}
+
 void NeighControl::learn(uint32_t slot, Role role, be32 ip, const rte_ether_addr& mac, uint64_t now_ns) {
+  if (static_.count(slot)) return;
   table_.set_mac(slot, mac);
   auto [it, created] = state_.try_emplace(slot, role, ip, State::REACHABLE);
   Entry& e = it->second;

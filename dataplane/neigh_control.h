@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace svcdp::dp {
@@ -41,6 +42,11 @@ class NeighControl {
     source_[idx(role)] = source;
     local_[idx(role)] = std::move(answer_for);
   }
+
+  // A permanent neighbour (like `ip neigh add ... nud permanent`): never
+  // probed, aged or replaced by ARP. False when the table is full.
+  // Thread: control.
+  bool add_static(Role role, be32 ip, const rte_ether_addr& mac);
 
   // An ARP frame a worker punted. Takes the mbuf. Thread: control.
   void handle_arp(rte_mbuf* m, Role in, uint64_t now_ns);
@@ -79,6 +85,7 @@ class NeighControl {
   std::array<be32, kRoleCount> source_{};
   std::array<std::vector<be32>, kRoleCount> local_;
   std::unordered_map<uint32_t, Entry> state_;  // by table slot
+  std::unordered_set<uint32_t> static_;        // slots of permanent neighbours
 };
 
 }  // namespace svcdp::dp

@@ -4,6 +4,8 @@
 #include "dataplane/vxlan.h"
 
 #include <rte_cycles.h>
+
+#include <algorithm>
 #include <rte_ethdev.h>
 #include <rte_hash_crc.h>
 #include <rte_prefetch.h>
@@ -29,7 +31,12 @@ Worker::Worker(const WorkerSetup& setup)
       tsc_hz_(rte_get_tsc_hz()),
       snat_lo_(static_cast<uint16_t>(1024 + (65536 - 1024) / setup.workers * setup.id)),
       snat_span_(static_cast<uint16_t>((65536 - 1024) / setup.workers)),
-      svc_counters_(setup.max_services) {}
+      svc_counters_(setup.max_services) {
+  if (s_.conntrack) {
+    const uint64_t slices = std::max<uint64_t>(1, s_.conntrack->shard_capacity() / kExpireBudget);
+    expire_interval_tsc_ = tsc_hz_ * kExpireSweepS / slices;
+  }
+}
 
 void Worker::run(const std::atomic<bool>& stop) {
   s_.fib->thread_online(s_.id);
@@ -44,7 +51,8 @@ void Worker::run(const std::atomic<bool>& stop) {
 
 unsigned Worker::poll() {
   const Fib* fib = s_.fib->current();
-  now_s_ = static_cast<uint32_t>(rte_rdtsc() / tsc_hz_);
+  const uint64_t tsc = rte_rdtsc();
+  now_s_ = static_cast<uint32_t>(tsc / tsc_hz_);
   rte_mbuf* pkts[kMaxBurst];
   unsigned total = 0;
   for (size_t r = 0; r < kRoleCount; ++r) {
@@ -64,8 +72,13 @@ unsigned Worker::poll() {
   for (unsigned i = 0; i < n; ++i) tx(pkt_meta(pkts[i])->out_role, pkts[i]);
   for (size_t r = 0; r < kRoleCount; ++r)
     if (s_.port_ids[r] != kNoPort) flush(static_cast<Role>(r));
-  // Expiry: a bounded slice of this worker's conntrack shard per round.
-  if (s_.conntrack) s_.conntrack->expire(s_.id, now_s_, kExpireBudget);
+  // Expiry: a slice of this worker's conntrack shard now and then, paced
+  // so that the whole shard is swept every kExpireSweepS seconds; sweeping
+  // every round would cost a cache miss per slot for nothing.
+  if (s_.conntrack && tsc >= expire_due_tsc_) {
+    s_.conntrack->expire(s_.id, now_s_, kExpireBudget);
+    expire_due_tsc_ = tsc + expire_interval_tsc_;
+  }
   if (s_.flush) flush_step();
   return total + n;
 }

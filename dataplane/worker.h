@@ -40,8 +40,11 @@
 namespace svcdp::dp {
 
 inline constexpr uint16_t kMaxBurst = 64;
-// Conntrack slots a worker examines for expiry per poll round.
+// Conntrack slots a worker examines per expiry step, and how long a full
+// sweep of its shard takes (entries expire to the second: a few seconds
+// late is fine, lookups ignore expired entries anyway).
 inline constexpr size_t kExpireBudget = 64;
+inline constexpr uint64_t kExpireSweepS = 5;
 // Conntrack slots a worker examines per poll round while flushing.
 inline constexpr size_t kFlushBudget = 4096;
 
@@ -145,6 +148,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   Counters counters_;
   uint64_t tsc_hz_;
   uint32_t now_s_ = 0;  // coarse clock for conntrack, updated once per poll
+  uint64_t expire_due_tsc_ = 0, expire_interval_tsc_ = 0;
   uint16_t snat_lo_, snat_span_, snat_next_ = 0;  // this worker's SNAT port range
   FragCache frags_;
   uint64_t flush_seen_ = 0;

@@ -387,6 +387,8 @@ CtStats Conntrack::stats() const {
   return sum;
 }
 
+uint64_t Conntrack::shard_capacity() const { return shards_.empty() ? 0 : shards_[0]->capacity; }
+
 uint64_t Conntrack::remove_if(uint32_t self, uint64_t begin, uint64_t count, uint32_t now_s,
                               const std::function<bool(const CtMatch&)>& pred) {
   Shard& s = *shards_[self];

@@ -175,6 +175,7 @@ class Conntrack {
   // Counters summed over shards (plain reads; may lag). Thread: any.
   CtStats stats() const;
   uint32_t shards() const { return static_cast<uint32_t>(shards_.size()); }
+  uint64_t shard_capacity() const;
 
   // Removes the flows of the own shard at slots [begin, begin + count)
   // for which `pred` holds; returns the slot to continue from (0 when the

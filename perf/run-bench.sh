@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make bench: run every benchmark in full and keep the results beside the
-# build (BUILD/bench/*.json) so two runs can be compared with
-# compare.py from Google Benchmark's tools.
+# make bench: run every benchmark in full: the Google Benchmark programs
+# (results in BUILD/bench/*.json, comparable with Google Benchmark's
+# compare.py), the sync latency benchmark, and the per-core dataplane
+# benchmark against dpdk-testpmd (perf/results/<date>-<host>.md + plots).
 set -euo pipefail
 build=${1:-build}
 out="$build/bench"
@@ -10,6 +11,14 @@ for b in "$build"/perf/*_bench; do
   [ -x "$b" ] || continue
   name=$(basename "$b")
   echo "== $name"
-  "$b" --benchmark_out="$out/$name.json" --benchmark_out_format=json "${@:2}"
+  if [ "$name" = sync_bench ]; then
+    "$b" | tee "$out/$name.txt"
+  else
+    "$b" --benchmark_out="$out/$name.json" --benchmark_out_format=json "${@:2}"
+  fi
 done
 echo "results: $out/"
+# The per-core dataplane figures against dpdk-testpmd, with the report
+# and plots under perf/results/.
+echo "== bench_core (svcdp vs dpdk-testpmd, one core)"
+bash "$(dirname "$0")/bench_core.sh" "$build"

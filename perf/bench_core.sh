@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Per-core benchmark: svcdp with one worker core against dpdk-testpmd (io
+# and macswap) on the very same input, run alternately (A B A B) in one
+# session, input from net_pcap with infinite_rx=1, output dropped by the
+# PMD (net_pcap without a TX file drops, as net_null does).
+#
+#   perf/bench_core.sh BUILD_DIR [--smoke]
+#
+# Writes perf/results/<date>-<host>.md (and PNG plots with gnuplot); the
+# smoke run (make test) uses one small scenario and short intervals and
+# writes to BUILD_DIR/bench-smoke instead. No rate is asserted anywhere.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:?usage: bench_core.sh BUILD_DIR [--smoke]}" && pwd)
+smoke=${2:-}
+svcdp=$build/svcdp
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+if [ "$smoke" = --smoke ]; then
+  WARMUP=1 INTERVAL=1 ROUNDS=1
+  results=$build/bench-smoke
+  scenarios=("est-local|est-local --services 10 --flows 256")
+else
+  WARMUP=${WARMUP:-2} INTERVAL=${INTERVAL:-4} ROUNDS=${ROUNDS:-2}
+  results=$root/perf/results
+  scenarios=(
+    "est-local|est-local --services 100 --flows 4096"
+    "est-remote|est-remote --services 100 --flows 4096"
+    "replies|replies --services 100 --flows 4096"
+    "nodeport|nodeport --services 100 --flows 4096"
+    "udp|udp --services 100 --flows 4096"
+    "newconn|newconn --services 100 --flows 65536"
+    "est-local 1500B|est-local --services 100 --flows 4096 --size 1500"
+    "services=1|est-local --services 1 --flows 4096 --endpoints-per-service 1"
+    "services=1k|est-local --services 1000 --flows 4096 --endpoints-per-service 1"
+    "services=10k|est-local --services 10000 --flows 10000 --endpoints-per-service 1 --packets-per-flow 4"
+    "services=100k|est-local --services 100000 --flows 100000 --endpoints-per-service 1 --packets-per-flow 2"
+    "flows=1k|est-local --services 100 --flows 1000"
+    "flows=16k|est-local --services 100 --flows 16000 --packets-per-flow 4"
+    "flows=256k|est-local --services 100 --flows 256000 --packets-per-flow 2"
+  )
+fi
+mkdir -p "$results"
+command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: make deps"; exit 1; }
+
+median() {  # of whitespace-separated numbers on stdin
+  tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'
+}
+
+eal() {  # EAL arguments: main lcore 0, the measured core 1, memory for the pcap
+  echo "-l 0,1 --no-huge -m $1 --no-pci --no-shconf --file-prefix bench$$ --log-level *:error"
+}
+mem_mb() {  # EAL memory: an mbuf of 2.3 KB for every packet of the pcap, plus pools and rings
+  echo $(( ($1 + 70000) * 23 / 10000 + 256 ))
+}
+
+# testpmd MODE PCAP PACKETS → Mpps (median of the per-second samples after warm-up)
+testpmd_rate() {
+  local mode=$1 pcap=$2 packets=$3 n
+  n=$((WARMUP + INTERVAL + 1))
+  # shellcheck disable=SC2046
+  timeout "$n" dpdk-testpmd $(eal "$(mem_mb "$packets")") --vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" --vdev net_null0 \
+    -- --forward-mode="$mode" --nb-cores=1 --total-num-mbufs=$((packets + 32768)) --stats-period 1 2>/dev/null |
+    awk -v skip="$WARMUP" '/Rx-pps:/ { if (++k % 2 == 1 && ++n > skip) printf "%.2f\n", $2 / 1e6 }' | median || true
+}
+
+metric() {  # metric FILE NAME_AND_LABELS → value
+  awk -v k="$2" 'index($0, k " ") == 1 { print $NF }' "$1"
+}
+
+# svcdp DIR → "Mpps ns_per_packet forwarded_percent"
+svcdp_rate() {
+  local dir=$1 drive packets port inputs m1=$work/m1 m2=$work/m2 t1 t2 i
+  drive=$(python3 -c "import json; print(json.load(open('$dir/meta.json'))['drive'])")
+  packets=$(python3 -c "import json; print(json.load(open('$dir/meta.json'))['packets'])")
+  if [ "$drive" = pods ]; then
+    inputs="--vdev net_pcap0,rx_pcap=$dir/uplink.pcap --vdev net_pcap1,rx_pcap=$dir/pods.pcap,infinite_rx=1"
+  else
+    inputs="--vdev net_pcap0,rx_pcap=$dir/uplink.pcap,infinite_rx=1 --vdev net_pcap1,rx_pcap=$dir/pods.pcap"
+  fi
+  port=$((9800 + RANDOM % 100))
+  # shellcheck disable=SC2086,SC2046
+  "$svcdp" $(eal "$(mem_mb "$packets")") $inputs -- --config "$dir/svcdp.conf" --uplink net_pcap0 --pods net_pcap1 \
+    --metrics-address "127.0.0.1:$port" --admin-socket off --mbufs $((packets + 65536)) >"$work/svcdp.log" 2>&1 &
+  local pid=$!
+  pids+=("$pid")
+  for i in $(seq 600); do
+    curl -sf "127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+    kill -0 "$pid" 2>/dev/null || { cat "$work/svcdp.log" >&2; echo "0 0 0"; return; }
+    sleep 0.1
+  done
+  sleep "$WARMUP"
+  t1=$(date +%s.%N); curl -s "127.0.0.1:$port/metrics" >"$m1"
+  sleep "$INTERVAL"
+  t2=$(date +%s.%N); curl -s "127.0.0.1:$port/metrics" >"$m2"
+  kill -INT "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  python3 - "$m1" "$m2" "$t1" "$t2" "$drive" "$dir/meta.json" <<'PY'
+import json, sys
+def load(p):
+    d = {}
+    for line in open(p):
+        if line.startswith("svcdp_"):
+            k, v = line.rsplit(" ", 1)
+            d[k] = float(v)
+    return d
+a, b = load(sys.argv[1]), load(sys.argv[2])
+dt = float(sys.argv[4]) - float(sys.argv[3])
+drive = sys.argv[5]
+d = lambda k: b.get(k, 0) - a.get(k, 0)
+rx = d(f'svcdp_worker_rx_packets_total{{worker="0",port="{drive}"}}')
+busy = d('svcdp_worker_busy_seconds_total{worker="0"}')
+tx = sum(d(k) for k in b if k.startswith("svcdp_port_tx_packets_total"))
+print(f"{rx / dt / 1e6:.2f} {busy / rx * 1e9 if rx else 0:.1f} {100 * tx / rx if rx else 0:.0f}")
+PY
+}
+
+host=$(hostname)
+report=$results/$(date +%F)-$host.md
+[ "$smoke" = --smoke ] && report=$results/report.md
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+dpdk=$(pkg-config --modversion libdpdk)
+{
+  echo "# svcdp per-core benchmark, $(date '+%F %H:%M'), $host"
+  echo
+  echo "- CPU: $cpu ($(nproc) vCPU); DPDK $dpdk; svcdp $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?')"
+  echo "- One worker core (lcore 1), input net_pcap infinite_rx=1, output dropped by the PMD; rates from the"
+  echo "  port/worker counters over ${INTERVAL} s after ${WARMUP} s of warm-up; testpmd (io, macswap) on the"
+  echo "  same pcap and core, alternated with svcdp (A B A B, ${ROUNDS} round(s)); figures are medians of the rounds."
+  echo "- ns/pkt: the worker's busy TSC time divided by the packets it received (polls that got packets)."
+  echo
+  echo "| scenario | frames | testpmd io Mpps | testpmd macswap Mpps | svcdp Mpps | svcdp / macswap | ns/pkt | forwarded |"
+  echo "|---|---|---|---|---|---|---|---|"
+} >"$report"
+
+plot_services=$work/services.dat plot_flows=$work/flows.dat
+: >"$plot_services"; : >"$plot_flows"
+for entry in "${scenarios[@]}"; do
+  name=${entry%%|*}
+  args=${entry#*|}
+  dir=$work/s
+  rm -rf "$dir"
+  # shellcheck disable=SC2086
+  python3 "$root/perf/make_traffic.py" "$dir" $args
+  drive=$(python3 -c "import json; print(json.load(open('$dir/meta.json'))['drive'])")
+  packets=$(python3 -c "import json; print(json.load(open('$dir/meta.json'))['packets'])")
+  io="" mac="" sv="" ns="" fw=""
+  for _ in $(seq "$ROUNDS"); do
+    io+=" $(testpmd_rate io "$dir/$drive.pcap" "$packets")"
+    read -r r n f < <(svcdp_rate "$dir")
+    sv+=" $r"; ns+=" $n"; fw+=" $f"
+    mac+=" $(testpmd_rate macswap "$dir/$drive.pcap" "$packets")"
+  done
+  io=$(echo $io | median); mac=$(echo $mac | median); sv=$(echo $sv | median); ns=$(echo $ns | median); fw=$(echo $fw | median)
+  ratio=$(awk -v a="$sv" -v b="$mac" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), a / b }')
+  printf '| %s | %s on %s | %s | %s | %s | %s | %s | %s%% |\n' "$name" "$packets" "$drive" "$io" "$mac" "$sv" "$ratio" "$ns" "$fw" | tee -a "$report"
+  case $name in
+    services=*) echo "${name#services=} $sv $mac" | sed 's/k /000 /' >>"$plot_services" ;;
+    flows=*) echo "${name#flows=} $sv $mac" | sed 's/k /000 /' >>"$plot_flows" ;;
+  esac
+done
+
+if command -v gnuplot >/dev/null && [ -s "$plot_services" ]; then
+  base=${report%.md}
+  for kind in services flows; do
+    gnuplot <<GP
+set terminal pngcairo size 800,450 noenhanced
+set output "$base-$kind.png"
+set logscale x
+set xlabel "$kind"
+set ylabel "Mpps, one core"
+set yrange [0:*]
+set key bottom left
+set grid
+plot "$work/$kind.dat" using 1:2 with linespoints title "svcdp", "" using 1:3 with linespoints title "testpmd macswap"
+GP
+    echo "" >>"$report"
+    echo "![Mpps vs $kind]($(basename "$base")-$kind.png)" >>"$report"
+  done
+fi
+echo "report: $report"

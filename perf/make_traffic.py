@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Writes the traffic and cluster of one per-core benchmark scenario.
+
+  make_traffic.py OUTDIR SCENARIO [--services N] [--flows N] [--size BYTES] [--endpoints-per-service N]
+
+SCENARIO:
+  est-local   established TCP flows from client pods to ClusterIPs, DNAT to
+              endpoints on this node (pods port in, pods port out)
+  est-remote  the same with endpoints on node-b: DNAT + VXLAN encap
+              (pods port in, uplink out)
+  replies     the endpoints' answers as node-b sends them: VXLAN decap +
+              reverse NAT (uplink in, pods port out); the flows are opened by a
+              pods-port pcap read once
+  newconn     every packet a SYN of a new connection to a VIP (conntrack kept
+              tiny so that each one is new again the next round)
+  nodeport    external clients to a NodePort on the uplink, masqueraded to
+              local endpoints (uplink in, pods port out)
+  udp         UDP request flows to ClusterIPs, local endpoints
+
+Files: pods.pcap / uplink.pcap (the inputs), cluster.json (Nodes,
+Services, EndpointSlices), svcdp.conf (options: static neighbours for
+every endpoint and client, so that no ARP is needed), meta.json (which pcap
+drives the measurement, which port it is on).
+
+Addresses: node-a 192.168.56.11 (pods 10.244.0.0/16, clients 10.244.0.0/17,
+endpoints 10.244.128.0/17), node-b 192.168.56.12 (pods 10.245.0.0/16),
+VIPs 10.96.0.0/12, external clients 172.16.0.0/12. Frames are broadcast at
+the Ethernet layer so that they reach svcdp whatever MAC its ports get."""
+import argparse
+import json
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from pktlib import BCAST, eth, ipv4, mac, tcp, udp, vxlan, write_pcap  # noqa: E402
+
+CLIENT_MAC = mac("02:5d:00:00:01:0a")
+REMOTE_MAC = mac("02:5d:00:00:02:01")
+REMOTE_VTEP_MAC = "02:5d:00:00:02:ff"
+EP_MAC = "02:5d:00:00:01:ee"
+
+
+def dotted(v):
+    return ".".join(str((v >> s) & 255) for s in (24, 16, 8, 0))
+
+
+def client(i):
+    return 0x0AF40000 + 1 + i % 30000  # 10.244.0.1 ...
+
+
+def vip(s):
+    return 0x0A600000 + s  # 10.96.0.0 ...
+
+
+def local_ep(s, e, per):
+    return 0x0AF48000 + (s * per + e) % 32000  # 10.244.128.0 ...
+
+
+def remote_ep(s, e, per):
+    return 0x0AF50000 + 1 + (s * per + e) % 60000  # 10.245.0.1 ...
+
+
+def pad(payload, size, headers):
+    return payload + b"\0" * max(0, size - headers - len(payload))
+
+
+def cluster(services, per, remote, proto="TCP", node_port=False):
+    items = [
+        {"kind": "Node", "apiVersion": "v1", "metadata": {"name": name, "annotations": {
+            "flannel.alpha.coreos.com/backend-data": json.dumps({"VNI": 1, "VtepMAC": vtep})}},
+         "spec": {"podCIDR": cidr}, "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
+        for name, ip, cidr, vtep in (("node-a", "192.168.56.11", "10.244.0.0/16", "02:5d:00:00:00:01"),
+                                     ("node-b", "192.168.56.12", "10.245.0.0/16", REMOTE_VTEP_MAC))]
+    for s in range(services):
+        port = {"name": "p", "port": 80, "protocol": proto, "targetPort": 8080}
+        if node_port:
+            port["nodePort"] = 30000 + s % 2768
+        items.append({"kind": "Service", "apiVersion": "v1", "metadata": {"name": f"s{s}", "namespace": "bench"},
+                      "spec": {"type": "NodePort" if node_port else "ClusterIP", "clusterIP": dotted(vip(s)),
+                               "ports": [port]}})
+        eps = [{"addresses": [dotted(remote_ep(s, e, per) if remote else local_ep(s, e, per))],
+                "nodeName": "node-b" if remote else "node-a", "conditions": {"ready": True}} for e in range(per)]
+        items.append({"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+                      "metadata": {"name": f"s{s}-1", "namespace": "bench", "labels": {"kubernetes.io/service-name": f"s{s}"}},
+                      "addressType": "IPv4", "ports": [{"name": "p", "port": 8080, "protocol": proto}], "endpoints": eps})
+    return {"kind": "List", "apiVersion": "v1", "items": items}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("outdir")
+    ap.add_argument("scenario", choices=["est-local", "est-remote", "replies", "newconn", "nodeport", "udp"])
+    ap.add_argument("--services", type=int, default=100)
+    ap.add_argument("--flows", type=int, default=4096)
+    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--endpoints-per-service", type=int, default=4)
+    ap.add_argument("--packets-per-flow", type=int, default=8)
+    a = ap.parse_args()
+    os.makedirs(a.outdir, exist_ok=True)
+    sc, S, F, per = a.scenario, a.services, a.flows, a.endpoints_per_service
+    remote = sc in ("est-remote", "replies")
+    size = max(a.size, 64)
+    # Headers: Ethernet 14 + IPv4 20 + TCP 20 (UDP 8); frames counted without FCS.
+    flows = [(client(f), 10000 + (f // 30000) * 7 + f % 50000, s) for f, s in ((f, f % S) for f in range(F))]
+
+    def syn(c, port, s):
+        return eth(BCAST, CLIENT_MAC, 0x0800, ipv4(dotted(c), dotted(vip(s)), 6, pad(tcp(port, 80, 0x02), size - 34, 20)))
+
+    def ack(c, port, s):
+        return eth(BCAST, CLIENT_MAC, 0x0800, ipv4(dotted(c), dotted(vip(s)), 6, pad(tcp(port, 80, 0x10), size - 34, 20)))
+
+    pods, uplink, drive = [], [], "pods"
+    opts = {"conntrack-capacity": str(max(4 * F, 65536))}
+    if sc in ("est-local", "est-remote"):
+        pods = [syn(*f) for f in flows] + [ack(*f) for _ in range(a.packets_per_flow - 1) for f in flows]
+    elif sc == "udp":
+        pods = [eth(BCAST, CLIENT_MAC, 0x0800, ipv4(dotted(c), dotted(vip(s)), 17, udp(p, 80, b"\0" * max(0, size - 42))))
+                for _ in range(a.packets_per_flow) for c, p, s in flows]
+    elif sc == "newconn":
+        pods = [syn(client(i), 1024 + (i * 7919) % 60000, i % S) for i in range(F)]
+        opts["conntrack-capacity"] = "1024"
+    elif sc == "replies":
+        # The flows, opened once on the pods port; then the replies, which
+        # are the measurement, on the uplink (read round and round). Each
+        # service has one endpoint so that the replies come from the
+        # endpoint svcdp chose.
+        per = 1
+        pods = [syn(*f) for f in flows]
+        for c, p, s in flows:
+            inner = eth(mac("02:5d:00:00:00:01"), mac(REMOTE_VTEP_MAC), 0x0800,
+                        ipv4(dotted(remote_ep(s, 0, 1)), dotted(c), 6, pad(tcp(8080, p, 0x10), size - 34, 20)))
+            uplink.append(eth(BCAST, REMOTE_MAC, 0x0800, ipv4("192.168.56.12", "192.168.56.11", 17,
+                                                               udp(49152 + p % 16384, 4789, vxlan(1, inner)))))
+        drive = "uplink"
+    elif sc == "nodeport":
+        uplink = []
+        for f, (c, p, s) in enumerate(flows):
+            ext = 0xAC100000 + 1 + f % 60000
+            for k in range(a.packets_per_flow):
+                uplink.append(eth(BCAST, REMOTE_MAC, 0x0800, ipv4(dotted(ext), "192.168.56.11", 6,
+                                                                   pad(tcp(p, 30000 + s % 2768, 0x02 if k == 0 else 0x10), size - 34, 20))))
+        drive = "uplink"
+    with open(os.path.join(a.outdir, "cluster.json"), "w") as f:
+        json.dump(cluster(S, per, remote, "UDP" if sc == "udp" else "TCP", sc == "nodeport"), f)
+    write_pcap(os.path.join(a.outdir, "pods.pcap"), pods)
+    write_pcap(os.path.join(a.outdir, "uplink.pcap"), uplink)
+    neigh = [f"pods,{dotted(client(i))},02:5d:00:00:01:0a" for i in range(min(F, 30000))]
+    if sc == "nodeport":
+        neigh = [f"uplink,{dotted(0xAC100000 + 1 + i)},02:5d:00:00:02:01" for i in range(min(F, 60000))]
+    if remote:
+        neigh.append(f"uplink,192.168.56.12,{REMOTE_MAC.hex(':')}")
+    else:
+        neigh += [f"pods,{dotted(local_ep(s, e, per))},{EP_MAC}" for s in range(S) for e in range(per)][:32000]
+    opts["neigh-capacity"] = str(len(set(neigh)) + 64)
+    with open(os.path.join(a.outdir, "svcdp.conf"), "w") as f:
+        f.write("# written by perf/make_traffic.py\nnode-name = node-a\nsource = file\n")
+        f.write(f"cluster-file = {os.path.join(os.path.abspath(a.outdir), 'cluster.json')}\n")
+        for k, v in opts.items():
+            f.write(f"{k} = {v}\n")
+        for n in sorted(set(neigh)):
+            f.write(f"static-neigh = {n}\n")
+    with open(os.path.join(a.outdir, "meta.json"), "w") as f:
+        json.dump({"scenario": sc, "services": S, "flows": F, "size": size, "drive": drive,
+                   "packets": len(pods) if drive == "pods" else len(uplink)}, f)
+
+
+if __name__ == "__main__":
+    main()
