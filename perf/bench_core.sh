@@ -56,18 +56,20 @@ median() {  # of whitespace-separated numbers on stdin
 eal() {  # EAL arguments: main lcore 0, the measured core 1, memory for the pcap
   echo "-l 0,1 --no-huge -m $1 --no-pci --no-shconf --file-prefix bench$$ --log-level *:error"
 }
-mem_mb() {  # EAL memory: an mbuf of 2.3 KB for every packet of the pcap, plus pools and rings
-  echo $(( ($1 + 70000) * 23 / 10000 + 256 ))
+mem_mb() {  # EAL memory (--no-huge): about 3 KB per mbuf for every packet of the pcap, plus pools and rings
+  echo $(( ($1 + 70000) * 3 / 1000 + 512 ))
 }
 
 # testpmd MODE PCAP PACKETS → Mpps (median of the per-second samples after warm-up)
 testpmd_rate() {
   local mode=$1 pcap=$2 packets=$3 n
-  n=$((WARMUP + INTERVAL + 1))
+  # Start-up (EAL memory, the pcap loaded into mbufs) before the first sample.
+  n=$((WARMUP + INTERVAL + 4 + packets / 100000))
   # shellcheck disable=SC2046
   timeout "$n" dpdk-testpmd $(eal "$(mem_mb "$packets")") --vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" --vdev net_null0 \
     -- --forward-mode="$mode" --nb-cores=1 --total-num-mbufs=$((packets + 32768)) --stats-period 1 2>/dev/null |
-    awk -v skip="$WARMUP" '/Rx-pps:/ { if (++k % 2 == 1 && ++n > skip) printf "%.2f\n", $2 / 1e6 }' | median || true
+    awk -v skip="$WARMUP" -v keep="$INTERVAL" '/Rx-pps:/ { if (++k % 2 == 0) next; if ($2 > 0) ++n; if (n > skip && n <= skip + keep) printf "%.2f\n", $2 / 1e6 }' |
+    median || true
 }
 
 metric() {  # metric FILE NAME_AND_LABELS → value
