@@ -230,29 +230,25 @@ void Conntrack::free_entry(Shard& s, uint32_t index) {
   --s.stats.entries;
 }
 
-// When full: evict the oldest embryonic flow (TCP without a reply, UDP
-// unreplied) found among the buckets the new flow needs; established
-// flows are never evicted.
+// When full: evict an embryonic flow (TCP without a reply, UDP unreplied)
+// found among the buckets the new flow needs, the first one met, as
+// Linux's nf_conntrack early_drop takes the first unassured entry of a
+// chain: under a SYN flood every candidate is embryonic, and reading all
+// 32 candidates' entries to find the oldest costs a cache miss each.
+// Established flows are never evicted.
 bool Conntrack::make_room(Shard& s, uint64_t h1, uint64_t h2) {
-  uint32_t victim = UINT32_MAX, oldest = UINT32_MAX;
   for (uint64_t h : {h1, h2})
     for (uint64_t b : {s.b1(h), s.b2(h)})
       for (const auto& slot : s.buckets[b].slot) {
         const uint64_t v = slot.load(std::memory_order_relaxed);
         if (v == 0 || slot_reply(v)) continue;
         const Flow& f = s.flows[slot_index(v)];
-        const uint8_t rep = f.rep_flags.load(std::memory_order_relaxed);
-        const bool embryonic = f.kind == kFlow && !(rep & dirflag::kSeen);
-        const uint32_t seen = f.fwd_seen_s.load(std::memory_order_relaxed);
-        if (embryonic && seen < oldest) {
-          oldest = seen;
-          victim = slot_index(v);
-        }
+        if (f.kind != kFlow || (f.rep_flags.load(std::memory_order_relaxed) & dirflag::kSeen)) continue;
+        ++s.stats.evictions[proto_index(f.fwd.proto)];
+        free_entry(s, slot_index(v));
+        return true;
       }
-  if (victim == UINT32_MAX) return false;
-  ++s.stats.evictions[proto_index(s.flows[victim].fwd.proto)];
-  free_entry(s, victim);
-  return true;
+  return false;
 }
 
 CtInsert Conntrack::insert(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,

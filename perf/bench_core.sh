@@ -88,7 +88,7 @@ svcdp_rate() {
   fi
   port=$((9800 + RANDOM % 100))
   # shellcheck disable=SC2086,SC2046
-  "$svcdp" $(eal "$(mem_mb "$packets")") $inputs -- --config "$dir/svcdp.conf" --uplink net_pcap0 --pods net_pcap1 \
+  "$svcdp" $(eal "$(($(mem_mb "$packets") + packets / 512 + 256))") $inputs -- --config "$dir/svcdp.conf" --uplink net_pcap0 --pods net_pcap1 \
     --metrics-address "127.0.0.1:$port" --admin-socket off --mbufs $((packets + 65536)) >"$work/svcdp.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
@@ -166,6 +166,23 @@ for entry in "${scenarios[@]}"; do
     flows=*) echo "${name#flows=} $sv $mac" | sed 's/k /000 /' >>"$plot_flows" ;;
   esac
 done
+
+# End to end over net_memif: two processes on the two vCPUs (this class of
+# machine jumps between rate plateaus run to run: min/median/max).
+if [ "$smoke" != --smoke ]; then
+  {
+    echo
+    echo "## End to end (perf/e2e_gen over net_memif, two processes)"
+    echo
+    echo "e2e_gen on core 0 sends the scenario's frames to svcdp (worker on core 1) and checks every packet that"
+    echo "comes back: IPv4 and TCP checksums, the rewrite, and one in 1024 byte for byte against a frame rebuilt"
+    echo "from the input. The generator is the slower side here; the figures bound svcdp from below."
+    echo
+    for sc in est-local est-remote; do
+      echo "- $sc: $(bash "$root/perf/bench_e2e.sh" "$build" "$sc" 3 5 2>/dev/null | sed 's/^e2e: //')"
+    done
+  } >>"$report"
+fi
 
 if command -v gnuplot >/dev/null && [ -s "$plot_services" ]; then
   base=${report%.md}

@@ -33,7 +33,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from pktlib import BCAST, eth, ipv4, mac, tcp, udp, vxlan, write_pcap  # noqa: E402
+from pktlib import BCAST, csum, eth, ipv4, mac, tcp, udp, vxlan, write_pcap  # noqa: E402
 
 CLIENT_MAC = mac("02:5d:00:00:01:0a")
 REMOTE_MAC = mac("02:5d:00:00:02:01")
@@ -59,6 +59,19 @@ def local_ep(s, e, per):
 
 def remote_ep(s, e, per):
     return 0x0AF50000 + 1 + (s * per + e) % 60000  # 10.245.0.1 ...
+
+
+def l4sum(ip_packet):
+    """The IPv4 packet with its TCP or UDP checksum filled (RFC 9293 3.1,
+    RFC 768), so that an end-to-end check can verify svcdp's incremental
+    updates."""
+    proto, src, dst = ip_packet[9], ip_packet[12:16], ip_packet[16:20]
+    l4 = bytearray(ip_packet[20:])
+    at = 16 if proto == 6 else 6
+    l4[at:at + 2] = b"\0\0"
+    c = csum(src + dst + struct.pack("!BBH", 0, proto, len(l4)) + bytes(l4))
+    l4[at:at + 2] = struct.pack("!H", c or 0xFFFF)
+    return ip_packet[:20] + bytes(l4)
 
 
 def pad(payload, size, headers):
@@ -105,13 +118,13 @@ def main():
     flows = [(client(f), 10000 + (f // 30000) * 7 + f % 50000, s) for f, s in ((f, f % S) for f in range(F))]
 
     def syn(c, port, s):
-        return eth(BCAST, CLIENT_MAC, 0x0800, ipv4(dotted(c), dotted(vip(s)), 6, pad(tcp(port, 80, 0x02), size - 34, 20)))
+        return eth(BCAST, CLIENT_MAC, 0x0800, l4sum(ipv4(dotted(c), dotted(vip(s)), 6, pad(tcp(port, 80, 0x02), size - 34, 20))))
 
     def ack(c, port, s):
-        return eth(BCAST, CLIENT_MAC, 0x0800, ipv4(dotted(c), dotted(vip(s)), 6, pad(tcp(port, 80, 0x10), size - 34, 20)))
+        return eth(BCAST, CLIENT_MAC, 0x0800, l4sum(ipv4(dotted(c), dotted(vip(s)), 6, pad(tcp(port, 80, 0x10), size - 34, 20))))
 
     pods, uplink, drive = [], [], "pods"
-    opts = {"conntrack-capacity": str(max(4 * F, 65536))}
+    opts = {"conntrack-capacity": str(max(4 * F, 65536)), "max-services": str(S + 16)}
     if sc in ("est-local", "est-remote"):
         pods = [syn(*f) for f in flows] + [ack(*f) for _ in range(a.packets_per_flow - 1) for f in flows]
     elif sc == "udp":
