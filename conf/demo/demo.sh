@@ -18,10 +18,7 @@ fail() {
   exit 1
 }
 
-NS_LPOD=$TOPO_PREFIX-lpod
-NS_RPOD2=$TOPO_PREFIX-rpod2
 NS_EXT=$TOPO_PREFIX-ext
-tool="python3 $root/tests/integration/svc_tool.py"
 
 # curl_many NS URL N: N requests, one connection each; prints "count backend".
 curl_many() {
@@ -33,8 +30,7 @@ curl_many() {
 
 step "1. A two-node cluster in network namespaces"
 topo_up
-add_pod "$NS_LPOD" 10.244.1.20
-add_remote_pod "$NS_RPOD2" 10.244.2.11
+backends_up
 add_lan_host "$NS_EXT" 192.168.56.100
 cat <<TXT
   node-a (svcdp)   InternalIP $NODE_IP   pods 10.244.1.0/24   uplink up0 $UPLINK_MAC
@@ -46,9 +42,6 @@ cat <<TXT
   Service default/web: ClusterIP 10.96.0.10:80, NodePort 30080 -> endpoints :8080
   The cluster as Kubernetes sees it: conf/demo/cluster.yaml
 TXT
-for ns in "$NS_LPOD" "$NS_RPOD" "$NS_RPOD2"; do
-  ip netns exec "$ns" $tool serve "${ns##*-}" >"$TOPO_TMP/${ns##*-}.log" 2>&1 &
-done
 
 step "2. Start svcdp on node-a (net_af_packet on up0 and pods0, TAP svcdp0 to the node's kernel)"
 echo "  $bin -l 0,1 --no-huge -m 512 --no-pci --vdev=net_af_packet0,iface=up0 --vdev=net_af_packet1,iface=pods0 --"
@@ -56,9 +49,6 @@ echo "       --node-name node-a --cluster-file conf/demo/cluster.yaml --uplink n
 start_svcdp "$bin" --exception-iface svcdp0 || fail "svcdp did not start"
 host_kernel_up
 grep "svcdp:\|tables built" "$SVCDP_LOG" | sed 's/^/  /'
-for ns in lpod rpod rpod2; do
-  for _ in $(seq 50); do grep -q serving "$TOPO_TMP/$ns.log" && break; sleep 0.1; done
-done
 
 step "3. The overlay: client pod $POD_IP pings pod $RPOD_IP on node-b (VXLAN), and back"
 in_ns "$NS_POD" ping -c 1 -W 2 "$RPOD_IP" >/dev/null 2>&1  # first packet waits for ARP

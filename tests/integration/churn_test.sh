@@ -17,14 +17,8 @@ command -v openssl >/dev/null || { echo "missing openssl: run make deps"; exit 1
 command -v curl >/dev/null || { echo "missing curl: run make deps"; exit 1; }
 trap topo_down EXIT INT TERM
 
-NS_LPOD=$TOPO_PREFIX-lpod
-NS_RPOD2=$TOPO_PREFIX-rpod2
 topo_up
-add_pod "$NS_LPOD" 10.244.1.20
-add_remote_pod "$NS_RPOD2" 10.244.2.11
-for ns in "$NS_LPOD" "$NS_RPOD" "$NS_RPOD2"; do
-  ip netns exec "$ns" $tool serve "${ns##*-}" >"$TOPO_TMP/${ns##*-}.log" 2>&1 &
-done
+backends_up
 
 # The cluster the API server starts from: the two nodes, Service churn
 # (10.96.0.40: port 9000 for the stream, 80 for HTTP) with lpod only.
@@ -60,9 +54,6 @@ for _ in $(seq 100); do grep -q ready "$TOPO_TMP/api.out" 2>/dev/null && break; 
 grep -q ready "$TOPO_TMP/api.out" || { cat "$TOPO_TMP/api.err"; echo "FAIL: test API server"; exit 1; }
 
 start_svcdp "$bin" --source kube --kubeconfig "$TOPO_TMP/api/kubeconfig" --log-level info || exit 1
-for ns in lpod rpod rpod2; do
-  for _ in $(seq 50); do grep -q serving "$TOPO_TMP/$ns.log" && break; sleep 0.1; done
-done
 in_ns "$NS_POD" ping -c 1 -W 2 "$RPOD_IP" >/dev/null 2>&1
 check "svcdp built its tables from the API server" grep -q "source=kube" "$SVCDP_LOG"
 check "the service answers through its ClusterIP" in_ns "$NS_POD" curl -s -m 3 http://10.96.0.40/

@@ -28,6 +28,11 @@ NODE_IP=192.168.56.11
 REMOTE_IP=192.168.56.12
 POD_IP=10.244.1.10
 RPOD_IP=10.244.2.10
+# Service backends (backends_up): one on this node, two on node-b.
+NS_LPOD=$TOPO_PREFIX-lpod
+NS_RPOD2=$TOPO_PREFIX-rpod2
+LPOD_IP=10.244.1.20
+RPOD2_IP=10.244.2.11
 SVCDP_PID=
 SVCDP_LOG=
 TOPO_TMP=$(mktemp -d)
@@ -138,6 +143,23 @@ topo_up() {
 
   add_pod "$NS_POD" "$POD_IP"
   add_remote_pod "$NS_RPOD" "$RPOD_IP"
+}
+
+# backends_up: the Service backends (lpod on this node; rpod and rpod2 on
+# node-b), each running tests/integration/svc_tool.py serve (HTTP 8080 that
+# says who it is, UDP 5353, TCP 9000 sink, TCP 9001 echo); returns once
+# all three listen. Call after topo_up.
+backends_up() {
+  local ns tool i
+  tool=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/svc_tool.py
+  add_pod "$NS_LPOD" "$LPOD_IP"
+  add_remote_pod "$NS_RPOD2" "$RPOD2_IP"
+  for ns in "$NS_LPOD" "$NS_RPOD" "$NS_RPOD2"; do
+    ip netns exec "$ns" python3 "$tool" serve "${ns##*-}" >"$TOPO_TMP/${ns##*-}.log" 2>&1 &
+  done
+  for ns in lpod rpod rpod2; do
+    for i in $(seq 50); do grep -q serving "$TOPO_TMP/$ns.log" && break; sleep 0.1; done
+  done
 }
 
 topo_down() {

@@ -11,25 +11,15 @@ bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
 ctl=${SVCDPCTL_BIN:?set SVCDPCTL_BIN to the svcdpctl binary}
 # shellcheck source=netns.sh
 . "$here/netns.sh"
-tool="python3 $here/svc_tool.py"
 topo_require
 for t in curl promtool prometheus; do
   command -v "$t" >/dev/null || { echo "missing $t: run make deps"; exit 1; }
 done
 trap topo_down EXIT INT TERM
 
-NS_LPOD=$TOPO_PREFIX-lpod
-NS_RPOD2=$TOPO_PREFIX-rpod2
 topo_up
-add_pod "$NS_LPOD" 10.244.1.20
-add_remote_pod "$NS_RPOD2" 10.244.2.11
-for ns in "$NS_LPOD" "$NS_RPOD" "$NS_RPOD2"; do
-  ip netns exec "$ns" $tool serve "${ns##*-}" >"$TOPO_TMP/${ns##*-}.log" 2>&1 &
-done
+backends_up
 TOPO_CLUSTER=$root/conf/demo/cluster.yaml start_svcdp "$bin" || exit 1
-for ns in lpod rpod rpod2; do
-  for _ in $(seq 50); do grep -q serving "$TOPO_TMP/$ns.log" && break; sleep 0.1; done
-done
 node_curl() { ip netns exec "$NS_NODE" curl -s -m 5 "$@"; }
 
 check "/healthz answers 200" node_curl -f http://127.0.0.1:9662/healthz -o /dev/null

@@ -17,11 +17,7 @@ tool="python3 $here/svc_tool.py"
 topo_require
 trap topo_down EXIT INT TERM
 
-NS_LPOD=$TOPO_PREFIX-lpod
-NS_RPOD2=$TOPO_PREFIX-rpod2
 NS_EXT=$TOPO_PREFIX-ext
-LPOD_IP=10.244.1.20
-RPOD2_IP=10.244.2.11
 EXT_IP=192.168.56.100
 L=$LPOD_IP@node-a R1=$RPOD_IP@node-b R2=$RPOD2_IP@node-b
 
@@ -56,18 +52,11 @@ write_cluster() {
 }
 
 topo_up
-add_pod "$NS_LPOD" "$LPOD_IP"
-add_remote_pod "$NS_RPOD2" "$RPOD2_IP"
+backends_up
 add_lan_host "$NS_EXT" "$EXT_IP"
-for ns in "$NS_LPOD" "$NS_RPOD" "$NS_RPOD2"; do
-  ip netns exec "$ns" $tool serve "${ns##*-}" >"$TOPO_TMP/${ns##*-}.log" 2>&1 &
-done
 write_cluster initial "$L" "$R1"
 TOPO_CLUSTER=$TOPO_TMP/cluster.yaml start_svcdp "$bin" --exception-iface svcdp0 || exit 1
 host_kernel_up
-for ns in lpod rpod rpod2; do
-  for _ in $(seq 50); do grep -q serving "$TOPO_TMP/$ns.log" && break; sleep 0.1; done
-done
 # Warm the neighbours up (ARP on both ports) before counting anything.
 in_ns "$NS_POD" ping -c 1 -W 2 "$RPOD_IP" >/dev/null 2>&1
 in_ns "$NS_POD" ping -c 1 -W 2 "$LPOD_IP" >/dev/null 2>&1
