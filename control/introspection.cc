@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 namespace svcdp::control {
 namespace {
@@ -113,6 +114,24 @@ std::string Introspection::metrics() const {
     for (size_t r = 0; r < dp::kRoleCount; ++r)
       if (dp_.port_id(static_cast<dp::Role>(r)) != dp::kNoPort)
         w.sample(L{{"port", dp::kRoleNames[r]}, {"device", devices_[r]}}, port_stats[r].*ps.field);
+  }
+
+  // Everything else the PMDs count (per-queue packets, error kinds...):
+  // names are the driver's own, a bounded set per device.
+  w.family("svcdp_port_xstats_total", "counter", "extended statistics of the port's driver (rte_eth_xstats)");
+  for (size_t r = 0; r < dp::kRoleCount; ++r) {
+    const uint16_t id = dp_.port_id(static_cast<dp::Role>(r));
+    if (id == dp::kNoPort) continue;
+    const int n = rte_eth_xstats_get_names(id, nullptr, 0);
+    if (n <= 0) continue;
+    std::vector<rte_eth_xstat_name> names(static_cast<size_t>(n));
+    std::vector<rte_eth_xstat> values(static_cast<size_t>(n));
+    if (rte_eth_xstats_get_names(id, names.data(), static_cast<unsigned>(n)) != n ||
+        rte_eth_xstats_get(id, values.data(), static_cast<unsigned>(n)) != n)
+      continue;
+    for (const rte_eth_xstat& x : values)
+      if (x.id < names.size())
+        w.sample(L{{"port", dp::kRoleNames[r]}, {"device", devices_[r]}, {"name", names[x.id].name}}, x.value);
   }
 
   // Workers.
