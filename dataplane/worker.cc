@@ -4,11 +4,11 @@
 #include "dataplane/vxlan.h"
 
 #include <rte_cycles.h>
-
-#include <algorithm>
 #include <rte_ethdev.h>
 #include <rte_hash_crc.h>
 #include <rte_prefetch.h>
+
+#include <algorithm>
 
 namespace svcdp::dp {
 
