@@ -163,6 +163,8 @@ backends_up() {
 }
 
 topo_down() {
+  # Cleaning up must finish even when stdout is gone (`make demo | head`).
+  trap '' PIPE
   stop_svcdp
   local ns
   for ns in "${TOPO_NAMESPACES[@]}"; do
