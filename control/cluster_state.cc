@@ -104,4 +104,17 @@ std::vector<ServiceInfo> ClusterState::services() const {
   return out;
 }
 
+std::vector<KubeEvent> replace_events(ClusterObjects objects, uint64_t now_ns) {
+  std::vector<KubeEvent> out;
+  auto add = [&](ResourceKind kind, auto& list) {
+    KubeEvent e{kind, KubeEvent::Type::kReplace, {}, now_ns};
+    for (auto& o : list) e.objects.emplace_back(std::move(o));
+    out.push_back(std::move(e));
+  };
+  add(ResourceKind::kNode, objects.nodes);
+  add(ResourceKind::kService, objects.services);
+  add(ResourceKind::kSlice, objects.slices);
+  return out;
+}
+
 }  // namespace svcdp::control

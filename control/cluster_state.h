@@ -4,6 +4,7 @@
 // objects to the TableBuilder.
 #pragma once
 
+#include "control/cluster_file.h"
 #include "control/endpoint_slice_cache.h"
 #include "control/kube_events.h"
 
@@ -62,5 +63,10 @@ class ClusterState {
   bool listed_[3] = {false, false, false};
   Dirty dirty_;
 };
+
+// A complete set of objects (the cluster file's) as the three complete
+// lists a source reports: applying them makes a state hold exactly these.
+// Thread: any.
+std::vector<KubeEvent> replace_events(ClusterObjects objects, uint64_t now_ns);
 
 }  // namespace svcdp::control

@@ -65,13 +65,9 @@ class TestApiServer {
   // What the cluster is now, built the same way as svcdp's tables.
   std::string expected() {
     ClusterObjects objs = parse_cluster_text(control("state"), "test server");
-    EndpointSliceCache slices;
-    for (const auto& s : objs.slices) slices.upsert(s);
     // kube-proxy's label selector, applied by the server to svcdp's requests.
     std::erase_if(objs.services, [](const ServiceInfo& s) { return s.other_proxy; });
-    TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}}, 4096, 251);
-    std::vector<std::string> warnings;
-    return table_text(*builder.build(objs.nodes, objs.services, slices, 1, warnings));
+    return table_text(*testing::full_build(std::move(objs)));
   }
 
  private:

@@ -77,17 +77,7 @@ control::FibParams fib_params(const conf::Options& o, const rte_ether_addr& upli
 void load_cluster_file(const conf::Options& o, control::TableSync& sync) {
   control::ClusterObjects objs = control::load_cluster_file(o.cluster_file);
   for (const auto& s : objs.skipped) log::warning("object skipped", {{"file", o.cluster_file}, {"reason", s}});
-  const uint64_t now = now_ns();
-  using control::KubeEvent;
-  using control::ResourceKind;
-  auto replace = [&](ResourceKind kind, auto& objects) {
-    KubeEvent e{kind, KubeEvent::Type::kReplace, {}, now};
-    for (auto& obj : objects) e.objects.emplace_back(std::move(obj));
-    sync.apply(e);
-  };
-  replace(ResourceKind::kNode, objs.nodes);
-  replace(ResourceKind::kService, objs.services);
-  replace(ResourceKind::kSlice, objs.slices);
+  for (const control::KubeEvent& e : control::replace_events(std::move(objs), now_ns())) sync.apply(e);
 }
 
 control::KubeConfig kube_config(const conf::Options& o) {

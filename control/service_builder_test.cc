@@ -199,13 +199,15 @@ TEST_F(ServiceBuilderTest, TooManyServicePortsAreLeftOutWithAWarning) {
 
 TEST_F(ServiceBuilderTest, AnnouncedIpsNeedAnEndpointForExternalTraffic) {
   TableBuilder tb(FibParams{"node-a", 1, 4789, {}, {}, {}}, 16, 251);
+  ClusterState state;
+  for (const KubeEvent& e : replace_events(objs_, 0)) state.apply(e);
   std::vector<std::string> warnings;
-  auto fib = tb.build(objs_.nodes, objs_.services, slices_, 2, warnings);
+  auto fib = tb.build(state, ClusterState::Dirty{}, 2, warnings);
   // web's external IP: a ready local endpoint. edge's LB IP: policy Local
   // and its only endpoint is on node-b, so node-a does not announce it.
   EXPECT_EQ(fib->announced, std::vector<lb::be32>{be("192.168.56.50")});
   EXPECT_EQ(fib->services->size(), 2u);
-  auto again = tb.build(objs_.nodes, objs_.services, slices_, 3, warnings);
+  auto again = tb.build(state, ClusterState::Dirty{}, 3, warnings);
   EXPECT_EQ(again->services->reused_tables(), 2u) << "unchanged services keep their Maglev tables";
 }
 

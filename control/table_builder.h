@@ -20,16 +20,11 @@ class TableBuilder {
  public:
   TableBuilder(FibParams params, uint32_t max_services, uint32_t maglev_size);
 
-  // Generation `generation` from the given objects. Objects left out
-  // (broken nodes, too many services) add a line to `warnings`. Throws
-  // FibBuildError when this node is missing. Thread: control.
-  std::unique_ptr<dp::Fib> build(const std::vector<NodeInfo>& nodes, const std::vector<ServiceInfo>& services,
-                                 const EndpointSliceCache& slices, uint64_t generation,
-                                 std::vector<std::string>& warnings);
-
-  // The same from a ClusterState, rebuilding only the services in `dirty`
-  // (or all when dirty.all): the others are shared, as they are, with the
-  // previous generation. Thread: control.
+  // Generation `generation` of `state`, rebuilding only the services in
+  // `dirty` (or all when dirty.all): the others are shared, as they are,
+  // with the previous generation. Objects left out (broken nodes, too many
+  // services) add a line to `warnings`. Throws FibBuildError when this
+  // node is missing. Thread: control.
   std::unique_ptr<dp::Fib> build(const ClusterState& state, const ClusterState::Dirty& dirty, uint64_t generation,
                                  std::vector<std::string>& warnings);
 

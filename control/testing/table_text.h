@@ -1,13 +1,17 @@
-// A canonical text of a table generation for tests: remote nodes, and
-// every service port with its front ends and endpoints (with their
-// state), sorted, so two generations compare with ==.
+// Test helpers for table generations: a canonical text of one (remote
+// nodes, every service port with its front ends and endpoints with their
+// state, announced IPs; sorted, so two generations compare with ==), and a
+// full build from a set of objects.
 #pragma once
 
+#include "control/cluster_state.h"
+#include "control/table_builder.h"
 #include "dataplane/fib.h"
 
 #include <rte_byteorder.h>
 
 #include <algorithm>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -32,6 +36,15 @@ inline std::string table_text(const dp::Fib& fib) {
   for (const auto& l : lines) out << l << "\n";
   for (auto ip : fib.announced) out << "announce " << rte_be_to_cpu_32(ip) << "\n";
   return out.str();
+}
+
+// Generation 1 built from scratch out of `objects`, for this node `node`.
+inline std::unique_ptr<dp::Fib> full_build(ClusterObjects objects, const std::string& node = "node-a") {
+  ClusterState state;
+  for (const KubeEvent& e : replace_events(std::move(objects), 0)) state.apply(e);
+  TableBuilder builder(FibParams{node, 1, 4789, {}, {}, {}}, 4096, 251);
+  std::vector<std::string> warnings;
+  return builder.build(state, ClusterState::Dirty{}, 1, warnings);
 }
 
 }  // namespace svcdp::control::testing
