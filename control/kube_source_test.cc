@@ -190,7 +190,9 @@ TEST_F(KubeSourceTest, ServerDownThenBackWithBackoff) {
   server_->control("down?seconds=2");
   server_->control("apply?file=watch-services.jsonl");
   ASSERT_TRUE(converge(10000ms));
-  EXPECT_NE(server_->control("stats").find("\"unavailable\":"), std::string::npos);
+  const std::string stats = server_->control("stats");
+  EXPECT_EQ(stats.find("\"unavailable\":0,"), std::string::npos) << "the outage was seen: " << stats;
+  EXPECT_GE(source_->stats(ResourceKind::kService).errors, 1u) << "and counted as API errors";
 }
 
 TEST_F(KubeSourceTest, RotatedTokenIsReadAgain) {

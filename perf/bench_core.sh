@@ -161,6 +161,12 @@ for entry in "${scenarios[@]}"; do
   io=$(echo $io | median); mac=$(echo $mac | median); sv=$(echo $sv | median); ns=$(echo $ns | median); fw=$(echo $fw | median)
   ratio=$(awk -v a="$sv" -v b="$mac" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), a / b }')
   printf '| %s | %s on %s | %s | %s | %s | %s | %s | %s%% |\n' "$name" "$packets" "$drive" "$io" "$mac" "$sv" "$ratio" "$ns" "$fw" | tee -a "$report"
+  # No rate is asserted; but each program must have moved packets, and
+  # svcdp must have forwarded what it received.
+  if awk -v a="$io" -v b="$mac" -v c="$sv" 'BEGIN { exit !(a <= 0 || b <= 0 || c <= 0) }' || [ "$fw" -lt 99 ]; then
+    echo "bench_core: $name: a run moved no packets, or svcdp forwarded only $fw %" >&2
+    failed=1
+  fi
   case $name in
     services=*) echo "${name#services=} $sv $mac" | sed 's/k /000 /' >>"$plot_services" ;;
     flows=*) echo "${name#flows=} $sv $mac" | sed 's/k /000 /' >>"$plot_flows" ;;
@@ -203,3 +209,4 @@ GP
   done
 fi
 echo "report: $report"
+exit "${failed:-0}"
