@@ -20,14 +20,7 @@
 namespace svcdp::control {
 namespace {
 
-std::string error_json(const std::string& what) {
-  std::string out = "{\"error\":\"";
-  for (char c : what) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"}\n";
-}
+std::string error_json(const std::string& what) { return "{\"error\":" + json_quote(what) + "}\n"; }
 
 std::optional<uint8_t> parse_proto(const std::string& s) {
   if (s == "tcp" || s == "TCP") return lb::kTcp;
@@ -164,7 +157,7 @@ std::string AdminSocket::handle(const std::string& request) {
         dataplane_.request_flush(r);
       }
       log::info("flush requested", {{"service", args["service"]}});
-      return "{\"flushed\":\"service " + args["service"] + "\"}\n";
+      return "{\"flushed\":" + json_quote("service " + args["service"]) + "}\n";
     } else if (args.count("flow")) {
       // PROTO,CLIENT:PORT,FRONTEND:PORT
       std::istringstream f(args["flow"]);
@@ -183,7 +176,7 @@ std::string AdminSocket::handle(const std::string& request) {
     }
     dataplane_.request_flush(r);
     log::info("flush requested", {{"what", what}});
-    return "{\"flushed\":\"" + what + "\"}\n";
+    return "{\"flushed\":" + json_quote(what) + "}\n";
   }
   return error_json("unknown request '" + cmd + "' (services, conntrack, stats, flush)");
 }

@@ -30,7 +30,15 @@ std::string addr(lb::be32 a) { return conf::format_ipv4(rte_be_to_cpu_32(a)); }
 std::string addr_port(lb::be32 a, lb::be16 p) { return addr(a) + ":" + std::to_string(rte_be_to_cpu_16(p)); }
 
 // Minimal JSON building: values are numbers, booleans or escaped strings.
-std::string q(std::string_view s) {
+std::string q(std::string_view s) { return json_quote(s); }
+std::string b(bool v) { return v ? "true" : "false"; }
+std::string n(uint64_t v) { return std::to_string(v); }
+
+std::string service_label(const lb::ServiceSpec& s) { return s.ns + "/" + s.name + ":" + s.port_name; }
+
+}  // namespace
+
+std::string json_quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     if (c == '"' || c == '\\') out += '\\';
@@ -44,12 +52,6 @@ std::string q(std::string_view s) {
   }
   return out + "\"";
 }
-std::string b(bool v) { return v ? "true" : "false"; }
-std::string n(uint64_t v) { return std::to_string(v); }
-
-std::string service_label(const lb::ServiceSpec& s) { return s.ns + "/" + s.name + ":" + s.port_name; }
-
-}  // namespace
 
 Introspection::Introspection(const dp::Dataplane& dataplane, std::array<std::string, dp::kRoleCount> devices,
                              const KubeSource* kube)

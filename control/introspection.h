@@ -18,6 +18,9 @@
 
 namespace svcdp::control {
 
+// `s` as a JSON string literal, escaped. Thread: any.
+std::string json_quote(std::string_view s);
+
 // Which flows a conntrack listing or a flush names; unset fields match all.
 struct FlowFilter {
   std::optional<uint32_t> service_id;
