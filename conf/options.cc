@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <cstdio>
 #include <cstring>
 #include <unistd.h>
 #include <fstream>
@@ -95,7 +96,18 @@ po::options_description describe(Options& o) {
       ("neigh-reachable-time", po::value(&o.neigh_reachable_s)->default_value(o.neigh_reachable_s)->value_name("SEC"),
        "seconds a resolved neighbour is trusted before it is probed again")
       ("static-neigh", po::value(&o.static_neigh)->composing()->value_name("ROLE,IP,MAC"),
-       "a permanent neighbour on the uplink or pods port, never probed (repeatable)");
+       "a permanent neighbour on the uplink or pods port, never probed (repeatable)")
+      ("cluster-cidr", po::value(&o.cluster_cidr)->composing()->value_name("CIDR"),
+       "the cluster's pod network, never masqueraded (repeatable; default: the union of the Nodes' pod CIDRs)")
+      ("non-masquerade-cidr", po::value(&o.non_masquerade_cidr)->composing()->value_name("CIDR"),
+       "a destination outside the cluster that pods reach with their own address, as ip-masq-agent's "
+       "nonMasqueradeCIDRs (repeatable); pod traffic to anywhere else is masqueraded to the node address")
+      ("masquerade-ports", po::value(&o.masquerade_ports)->default_value(o.masquerade_ports)->value_name("LO-HI"),
+       "source ports of the node address used for masqueraded pod traffic, split between workers; keep them "
+       "outside the kernel's net.ipv4.ip_local_port_range (default 32768-60999) and the NodePort range")
+      ("announce-lb-ips", po::bool_switch(&o.announce_lb_ips),
+       "answer ARP for external and LoadBalancer IPs that have an endpoint (single-node set-ups); by default "
+       "such requests go to the node's kernel, where MetalLB's or keepalived's speaker decides");
 
   po::options_description lb("Load balancing");
   lb.add_options()
@@ -137,6 +149,19 @@ bool validate(Options& o) {
     if (!value->empty() && !parse_ipv4(*value)) return fail(std::string(name) + " '" + *value + "' is not an IPv4 address");
   if (o.exception_iface.size() > 15) return fail("--exception-iface '" + o.exception_iface + "' is longer than 15 characters");
   if (o.neigh_capacity < 16) return fail("--neigh-capacity must be at least 16");
+  for (const auto& [name, list] : {std::pair{"--cluster-cidr", &o.cluster_cidr}, {"--non-masquerade-cidr", &o.non_masquerade_cidr}})
+    for (const std::string& c : *list)
+      if (!parse_ipv4_prefix(c)) return fail(std::string(name) + " '" + c + "' is not an IPv4 CIDR (A.B.C.D/LEN)");
+  {
+    unsigned lo = 0, hi = 0;
+    char tail = 0;
+    if (std::sscanf(o.masquerade_ports.c_str(), "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 || lo > hi ||
+        hi - lo + 1 < 64)
+      return fail("--masquerade-ports must be LO-HI within 1024-65535 with at least 64 ports, not '" +
+                  o.masquerade_ports + "'");
+    o.masquerade_lo = static_cast<uint16_t>(lo);
+    o.masquerade_hi = static_cast<uint16_t>(hi);
+  }
   for (const std::string& n : o.static_neigh) {
     const auto c1 = n.find(','), c2 = n.rfind(',');
     const std::string role = n.substr(0, c1);

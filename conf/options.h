@@ -31,6 +31,11 @@ struct Options {
   std::string uplink_gateway;  // empty: every VTEP is on-link
   std::string pod_gateway;     // empty: first address of the pod CIDR
   uint16_t mtu = 1500;
+  std::vector<std::string> cluster_cidr;         // as given; empty: the Nodes' pod CIDRs
+  std::vector<std::string> non_masquerade_cidr;  // as given
+  std::string masquerade_ports = "61000-65535";  // node-address source ports for pod egress
+  uint16_t masquerade_lo = 61000, masquerade_hi = 65535;  // masquerade_ports, parsed
+  bool announce_lb_ips = false;  // answer ARP for external and LoadBalancer IPs
   uint16_t rx_desc = 1024;
   uint16_t tx_desc = 1024;
   uint16_t burst = 32;

@@ -74,6 +74,12 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
     fib->nodes.push_back(std::move(rn));
   }
   fib->remote_pods = dp::PrefixTable(remote);
+
+  std::vector<dp::PrefixTable::Entry> cluster, no_masq;
+  for (const auto& c : p.cluster_cidrs.empty() ? taken : p.cluster_cidrs) cluster.push_back({c.addr, c.len, 0});
+  for (const auto& c : p.non_masquerade_cidrs) no_masq.push_back({c.addr, c.len, 0});
+  fib->cluster = dp::PrefixTable(cluster);
+  fib->no_masquerade = dp::PrefixTable(no_masq);
   return fib;
 }
 

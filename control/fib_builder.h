@@ -21,6 +21,10 @@ struct FibParams {
   std::optional<uint32_t> uplink_gateway;  // host order
   std::optional<uint32_t> pod_gateway;     // host order
   conf::MacAddr uplink_mac{};              // our VTEP MAC
+  // The cluster's pod network; empty: the union of the Nodes' pod CIDRs.
+  std::vector<conf::Ipv4Prefix> cluster_cidrs;
+  // Outside the cluster, reached without masquerading (ip-masq-agent).
+  std::vector<conf::Ipv4Prefix> non_masquerade_cidrs;
 };
 
 struct FibBuildError : std::runtime_error {

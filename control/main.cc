@@ -69,6 +69,8 @@ control::FibParams fib_params(const conf::Options& o, const rte_ether_addr& upli
   if (!o.uplink_gateway.empty()) p.uplink_gateway = conf::parse_ipv4(o.uplink_gateway);
   if (!o.pod_gateway.empty()) p.pod_gateway = conf::parse_ipv4(o.pod_gateway);
   std::memcpy(p.uplink_mac.data(), uplink_mac.addr_bytes, p.uplink_mac.size());
+  for (const std::string& c : o.cluster_cidr) p.cluster_cidrs.push_back(*conf::parse_ipv4_prefix(c));
+  for (const std::string& c : o.non_masquerade_cidr) p.non_masquerade_cidrs.push_back(*conf::parse_ipv4_prefix(c));
   return p;
 }
 
@@ -178,6 +180,9 @@ int run(const conf::Options& o) {
   cfg.neigh_timers.reachable_ns = uint64_t{o.neigh_reachable_s} * 1'000'000'000;
   cfg.conntrack_capacity = o.conntrack_capacity;
   cfg.max_services = o.max_services;
+  cfg.masquerade_lo = o.masquerade_lo;
+  cfg.masquerade_hi = o.masquerade_hi;
+  cfg.announce_lb_ips = o.announce_lb_ips;
 
   std::unique_ptr<dp::TapDevice> tap;
   if (!o.exception_iface.empty()) {

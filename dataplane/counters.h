@@ -21,6 +21,11 @@ struct alignas(64) Counters {
   uint64_t forwarded_local = 0;
   uint64_t punted = 0;
   uint64_t to_kernel = 0;
+  uint64_t from_kernel = 0;        // IPv4 packets the node's kernel sent through the TAP
+  uint64_t forwarded_uplink = 0;   // routed out of the uplink (not VXLAN)
+  uint64_t icmp_errors_sent = 0;   // Time Exceeded / Fragmentation Needed originated
+  uint64_t icmp_rate_limited = 0;  // errors not sent: over the rate limit
+  uint64_t masq_new_flows = 0;     // pod flows leaving the cluster, masqueraded
   // Load balancing.
   uint64_t lb_new_flows = 0;       // flows created (a SYN or a first UDP datagram)
   uint64_t lb_forward = 0;         // packets translated client → endpoint
@@ -47,6 +52,11 @@ struct alignas(64) Counters {
     forwarded_local += o.forwarded_local;
     punted += o.punted;
     to_kernel += o.to_kernel;
+    from_kernel += o.from_kernel;
+    forwarded_uplink += o.forwarded_uplink;
+    icmp_errors_sent += o.icmp_errors_sent;
+    icmp_rate_limited += o.icmp_rate_limited;
+    masq_new_flows += o.masq_new_flows;
     lb_new_flows += o.lb_new_flows;
     lb_forward += o.lb_forward;
     lb_reply += o.lb_reply;

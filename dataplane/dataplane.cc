@@ -67,11 +67,17 @@ Dataplane::Dataplane(const DataplaneConfig& c)
     ws.conntrack = conntrack_.get();
     ws.workers = c.workers;
     ws.max_services = c.max_services;
+    ws.masquerade_lo = c.masquerade_lo;
+    ws.masquerade_hi = c.masquerade_hi;
     ws.flush = &flush_;
     workers_.push_back(std::make_unique<Worker>(ws));
   }
+  // On the TAP svcdp answers for the pod gateway with the pods port's MAC
+  // (the TAP itself carries the uplink's, which is the kernel's own).
+  std::array<rte_ether_addr, kRoleCount> arp_macs = macs_;
+  arp_macs[idx(Role::EXCEPTION)] = macs_[idx(Role::PODS)];
   neigh_control_ = std::make_unique<NeighControl>(
-      neigh_, pool_, macs_, control_counters_, [this](rte_mbuf* m, Role out) { send_from_control(m, out); },
+      neigh_, pool_, arp_macs, control_counters_, [this](rte_mbuf* m, Role out) { send_from_control(m, out); },
       c.neigh_timers);
 
   for (size_t r = 0; r < kRoleCount; ++r)
@@ -95,11 +101,18 @@ Dataplane::~Dataplane() {
 void Dataplane::publish(std::unique_ptr<Fib> fib) {
   // With an exception port the kernel owns the node's address and answers
   // ARP for it; svcdp still uses it as the source of its own requests.
-  // External and LoadBalancer IPs of services are svcdp's to announce.
-  std::vector<be32> uplink_addrs = fib->announced;
+  // External and LoadBalancer IPs are announced by whoever the operator
+  // chose: MetalLB's or keepalived's speaker on the node (its kernel sees
+  // every ARP request), or svcdp itself with --announce-lb-ips. Answering
+  // them on every node with an endpoint makes clients flap between nodes.
+  std::vector<be32> uplink_addrs;
+  if (config_.announce_lb_ips) uplink_addrs = fib->announced;
   if (!has(Role::EXCEPTION)) uplink_addrs.push_back(fib->node_ip);
   neigh_control_->set_addresses(Role::UPLINK, fib->node_ip, std::move(uplink_addrs));
   neigh_control_->set_addresses(Role::PODS, fib->pod_gateway, {fib->pod_gateway});
+  // The node's kernel reaches pods and Services through the pod gateway
+  // on the TAP (its routes say `via <pod gateway> dev <tap> onlink`).
+  neigh_control_->set_addresses(Role::EXCEPTION, fib->pod_gateway, {fib->pod_gateway});
   fib_.publish(std::move(fib));
 }
 

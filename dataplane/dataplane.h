@@ -40,6 +40,10 @@ struct DataplaneConfig {
   uint64_t conntrack_capacity = 1 << 20;  // flows, all workers together (64 bytes each)
   lb::CtTimeouts conntrack_timeouts;
   uint32_t max_services = 4096;  // service ports (ids) with their own counters
+  // Node-address source ports for masqueraded pod egress (split between workers).
+  uint16_t masquerade_lo = 61000, masquerade_hi = 65535;
+  // Answer ARP for external and LoadBalancer IPs (else the kernel's speaker does).
+  bool announce_lb_ips = false;
 };
 
 class Dataplane {

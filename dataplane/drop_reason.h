@@ -14,6 +14,7 @@ namespace svcdp::dp {
   X(kMbufChained, "mbuf_chained", "frame spread over several mbufs (jumbo)")              \
   X(kEthNotForUs, "eth_not_for_us", "destination MAC neither the port's nor broadcast") \
   X(kEthertypeUnsupported, "ethertype_unsupported", "neither IPv4 nor ARP")               \
+  X(kEthGroupFromPod, "eth_group_from_pod", "multicast or broadcast frame from a pod (not routed)") \
   X(kIpTruncated, "ip_truncated", "shorter than its IPv4 header")                         \
   X(kIpBadVersion, "ip_bad_version", "IP version is not 4")                              \
   X(kIpBadIhl, "ip_bad_ihl", "IPv4 header length below 20 bytes")                        \
@@ -45,7 +46,9 @@ namespace svcdp::dp {
   X(kLbEndpointGone, "lb_endpoint_gone", "reply of a flow whose endpoint left its service") \
   X(kLbNoReject, "lb_no_reject", "service without endpoints; no reject may be sent")      \
   X(kConntrackFull, "conntrack_full", "no conntrack room for a new flow")                 \
-  X(kSnatPortsExhausted, "snat_ports_exhausted", "no free SNAT port for a new flow")
+  X(kSnatPortsExhausted, "snat_ports_exhausted", "no free SNAT or masquerade port for a new flow") \
+  X(kMasqNoFlow, "masq_no_flow", "TCP segment leaving the cluster, no flow and not a SYN")  \
+  X(kMasqUnsupported, "masq_unsupported", "pod egress that cannot be masqueraded (protocol, fragment)")
 
 enum class Drop : uint16_t {
 #define SVCDP_X(id, name, help) id,

@@ -33,6 +33,13 @@ struct Fib {
   PrefixTable remote_pods;  // other nodes' pod CIDRs → index in `nodes`
   std::vector<RemoteNode> nodes;
   be32 uplink_gateway = 0;  // next hop beyond the uplink; 0: destinations are on-link
+  // Destinations inside the cluster's pod network (--cluster-cidr, or the
+  // Nodes' pod CIDRs): never masqueraded; without a node to route them to
+  // they are dropped (ip_no_route).
+  PrefixTable cluster;
+  // Destinations outside the cluster that pods reach with their own
+  // address (--non-masquerade-cidr, ip-masq-agent's nonMasqueradeCIDRs).
+  PrefixTable no_masquerade;
   // Services of this generation (never null once built); the control
   // thread lends it to the next generation to reuse its Maglev tables.
   std::shared_ptr<const lb::ServiceTable> services = std::make_shared<lb::ServiceTable>(std::vector<lb::ServiceSpec>{}, 0);

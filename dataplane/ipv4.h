@@ -39,10 +39,10 @@ inline std::optional<Drop> check_ipv4(const rte_ipv4_hdr* ip, uint32_t avail) {
   if (ihl > sizeof(rte_ipv4_hdr)) return Drop::kIpOptions;
   const uint32_t total = rte_be_to_cpu_16(ip->total_length);
   if (total < ihl || total > avail) return Drop::kIpBadLength;
-  if (rte_ipv4_cksum(ip) != 0 && ip->hdr_checksum != 0xffff) {
-    // rte_ipv4_cksum() over a header with a correct checksum yields 0.
-    return Drop::kIpBadChecksum;
-  }
+  // The one's-complement sum over a header with its correct checksum is
+  // 0xffff (RFC 1071), i.e. rte_raw_cksum() of it is 0xffff, whatever
+  // value the checksum field holds.
+  if (rte_raw_cksum(ip, sizeof(rte_ipv4_hdr)) != 0xffff) return Drop::kIpBadChecksum;
   return std::nullopt;
 }
 

@@ -16,6 +16,7 @@
 #include "dataplane/reject.h"
 #include "dataplane/worker.h"
 
+#include <rte_icmp.h>
 #include <rte_tcp.h>
 
 #include <algorithm>
@@ -70,12 +71,32 @@ uint16_t ports_of(const void* l4, size_t offset) {
 
 }  // namespace
 
+bool Worker::may_be_translated(const lb::FlowKey& key, const Fib& fib, From from) const {
+  if (key.dst == fib.pod_gateway) return true;  // a reply to Service SNAT
+  if (from == From::kUplink)
+    return key.dst == fib.node_ip && static_cast<uint16_t>(rte_be_to_cpu_16(key.dport) - s_.masquerade_lo) <=
+                                         s_.masquerade_hi - s_.masquerade_lo;
+  if (fib.services->maybe_endpoint(key.src, key.sport, key.proto)) return true;  // a reply from an endpoint
+  // Pod traffic leaving the cluster: masqueraded flows.
+  return from == From::kPods && key.dst != fib.node_ip && !fib.cluster.contains(rte_be_to_cpu_32(key.dst));
+}
+
+std::optional<lb::CtMatch> Worker::ct_lookup(const lb::FlowKey& key, const Fib& fib) const {
+  uint32_t first = s_.id;
+  const uint16_t port = rte_be_to_cpu_16(key.dport);
+  if (key.dst == fib.pod_gateway && port >= kSnatLo)
+    first = std::min<uint32_t>((port - kSnatLo) / snat_span_, s_.workers - 1);
+  else if (key.dst == fib.node_ip && port >= s_.masquerade_lo && port <= s_.masquerade_hi)
+    first = std::min<uint32_t>((port - s_.masquerade_lo) / masq_span_, s_.workers - 1);
+  return s_.conntrack->lookup(first, key, now_s_);
+}
+
 bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {
   if (s_.conntrack == nullptr) return false;
   const uint8_t proto = ip->next_proto_id;
-  if (proto == IPPROTO_ICMP) return lb_icmp_error(m, eth, ip, fib);
+  if (proto == IPPROTO_ICMP) return lb_icmp(m, eth, ip, fib, from);
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return false;
-  if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) return lb_fragment(m, eth, ip, fib);
+  if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) return lb_fragment(m, eth, ip, fib, from);
 
   // RFC 9293 section 3.1 / RFC 768: the ports (and TCP's flags) must be
   // in this packet.
@@ -94,24 +115,31 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
     }
   }
   const lb::FlowKey key{ip->src_addr, ip->dst_addr, ports_of(l4, 0), ports_of(l4, 2), proto};
-  auto flow = s_.conntrack->lookup(s_.id, key, now_s_);
+  // Classify before conntrack: pod-to-pod and node traffic that is
+  // neither to a front end nor possibly translated never looks it up.
+  const lb::ServiceTable& table = *fib.services;
+  const auto match = table.lookup(key.dst, key.dport, key.proto);
+  if (!match && !may_be_translated(key, fib, from)) return false;
+  auto flow = ct_lookup(key, fib);
   if (flow && flow->kind == lb::kFlow && reopens(*flow, tcp_flags)) {
     s_.conntrack->remove(s_.id, *flow);
     flow.reset();
   }
-  if (!flow || flow->kind != lb::kFlow) return from != From::kTunnel && lb_new_flow(m, eth, ip, key, tcp_flags, fib, from);
+  if (!flow || flow->kind != lb::kFlow)
+    return match && from != From::kTunnel && lb_new_flow(m, eth, ip, key, tcp_flags, *match, fib, from);
 
-  // A flow checked against an older table generation: is its endpoint
-  // still in the service? (lb/README.md, "Flows and endpoint changes".)
-  const lb::ServiceTable& table = *fib.services;
-  if (flow->checked_generation != table.generation()) {
+  // A Service flow checked against an older table generation: is its
+  // endpoint still in the service? (lb/README.md, "Flows and endpoint
+  // changes".) Masqueraded flows belong to no service.
+  const auto generation = static_cast<uint32_t>(table.generation());
+  if (flow->service_id != lb::kNoService && flow->checked_generation != generation) {
     lb::FlowVerdict v = table.check_flow(flow->service_id, flow->nat.backend, flow->nat.backend_port, proto,
                                          flow->external != 0);
     // A connection already closing finishes with its endpoint: a RST
     // would only cut its last FIN/ACK exchange short.
     if (v == lb::FlowVerdict::kReset && closing(*flow)) v = lb::FlowVerdict::kKeep;
     if (v == lb::FlowVerdict::kKeep) {
-      s_.conntrack->set_checked(s_.id, *flow, table.generation());
+      s_.conntrack->set_checked(s_.id, *flow, generation);
     } else if (flow->reply) {
       drop(m, Drop::kLbEndpointGone);
       return true;
@@ -119,7 +147,7 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
       s_.conntrack->remove(s_.id, *flow);
       if (v == lb::FlowVerdict::kRebalance) {
         ++counters_.lb_rebalanced;
-        return from != From::kTunnel && lb_new_flow(m, eth, ip, key, tcp_flags, fib, from);
+        if (match && from != From::kTunnel) return lb_new_flow(m, eth, ip, key, tcp_flags, *match, fib, from);
       }
       if (v == lb::FlowVerdict::kReset) ++counters_.lb_reset;
       lb_reject(m, from, flow->service_id);
@@ -127,16 +155,36 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
     }
   }
   s_.conntrack->touch(*flow, tcp_flags, now_s_);
-  lb_translate(m, eth, ip, *flow, fib);
+  lb_translate(m, eth, ip, *flow, fib, from);
+  return true;
+}
+
+// ICMP: errors about translated flows, and echo of masqueraded flows
+// (tracked by identifier: the request's as its source "port", the
+// reply's as its destination, as nf_conntrack_icmp pairs them).
+bool Worker::lb_icmp(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+  if (rte_be_to_cpu_16(ip->total_length) < sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) || ipv4_is_fragment(ip))
+    return false;
+  const auto* icmp = reinterpret_cast<const rte_icmp_hdr*>(ip + 1);
+  lb::FlowKey key{ip->src_addr, ip->dst_addr, 0, 0, lb::kIcmp};
+  if (icmp->icmp_type == RTE_IP_ICMP_ECHO_REQUEST && from == From::kPods &&
+      !fib.cluster.contains(rte_be_to_cpu_32(ip->dst_addr)))
+    key.sport = icmp->icmp_ident;
+  else if (icmp->icmp_type == RTE_IP_ICMP_ECHO_REPLY && from == From::kUplink && ip->dst_addr == fib.node_ip)
+    key.dport = icmp->icmp_ident;
+  else
+    return lb_icmp_error(m, eth, ip, fib, from);
+  const auto flow = ct_lookup(key, fib);
+  if (!flow || flow->kind != lb::kFlow) return false;
+  s_.conntrack->touch(*flow, 0, now_s_);
+  lb_translate(m, eth, ip, *flow, fib, from);
   return true;
 }
 
 bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::FlowKey& key,
-                         uint8_t tcp_flags, const Fib& fib, From from) {
+                         uint8_t tcp_flags, const lb::ServiceTable::Match& match, const Fib& fib, From from) {
   const lb::ServiceTable& table = *fib.services;
-  const auto match = table.lookup(key.dst, key.dport, key.proto);
-  if (!match) return false;
-  const lb::Service& svc = *match->service;
+  const lb::Service& svc = *match.service;
   const uint32_t id = svc.spec().id;
   // Only a SYN opens a TCP flow (a mid-stream segment after a restart, or
   // after its flow was reset, is not given a new endpoint).
@@ -144,16 +192,25 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
     drop(m, Drop::kLbNoFlow);
     return true;
   }
-  const bool external = match->kind != lb::Frontend::kClusterIp;
+  // External front ends with externalTrafficPolicy Local keep only this
+  // node's endpoints for traffic from outside; pods and the node itself
+  // reaching them get the cluster-wide endpoints (kube-proxy's
+  // short-circuit of local traffic, pkg/proxy/iptables/proxier.go).
+  const bool external_frontend = match.kind != lb::Frontend::kClusterIp;
+  const bool external = external_frontend && (from == From::kUplink ||
+                                              svc.spec().external_policy == lb::TrafficPolicy::kCluster);
   lb::Nat nat;
   const lb::Endpoint* ep = nullptr;
   // sessionAffinity ClientIP: the client's last endpoint while it may
-  // still take new flows.
-  if (svc.spec().affinity_client_ip)
+  // still take new flows; a client without one gets the endpoint its
+  // address hashes to, the same on every worker, so that two first
+  // connections received by two workers at once agree.
+  const bool affinity = svc.spec().affinity_client_ip;
+  if (affinity)
     if (auto pinned = s_.conntrack->affinity(s_.id, key.src, id, now_s_))
       if (const lb::Endpoint* e = svc.find(pinned->backend, pinned->backend_port); e && svc.usable(external, *e))
         ep = e;
-  if (ep == nullptr) ep = svc.pick(external, lb::flow_hash(key));
+  if (ep == nullptr) ep = svc.pick(external, affinity ? lb::mix64(key.src) : lb::flow_hash(key));
   if (ep == nullptr) {
     lb_reject(m, from, id);
     return true;
@@ -161,23 +218,26 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
   nat.backend = ep->addr;
   nat.backend_port = ep->port;
   nat.vtep = ep->vtep;
-  // External traffic with policy Cluster, and a pod reaching itself
-  // through its service (hairpin), are masqueraded so that the reply
-  // comes back through this node. Otherwise the client address stays; but
-  // when the reply tuple is already taken (the client reused a source
-  // port towards the same endpoint through another VIP, while the old
-  // flow lingers in TIME_WAIT) the source port is remapped, as Linux's
-  // nf_nat does for a clashing tuple, or the replies would be taken for
-  // the old flow's.
-  if ((external && svc.spec().external_policy == lb::TrafficPolicy::kCluster) || ep->addr == key.src)
+  // Masqueraded so that the reply comes back through this node: external
+  // traffic with policy Cluster, the node's own traffic (its address is
+  // outside the pod network; kube-proxy marks it for masquerade too), and
+  // a pod reaching itself through its service (hairpin). Otherwise the
+  // client address stays; but when the reply tuple is already taken (the
+  // client reused a source port towards the same endpoint through another
+  // VIP, while the old flow lingers in TIME_WAIT) the source port is
+  // remapped, as Linux's nf_nat does for a clashing tuple, or the replies
+  // would be taken for the old flow's.
+  if ((external_frontend && svc.spec().external_policy == lb::TrafficPolicy::kCluster) || from == From::kNode ||
+      ep->addr == key.src)
     nat.snat = fib.pod_gateway;
   else if (s_.conntrack->lookup(s_.id, lb::reply_key(key, nat), now_s_))
     nat.snat = key.src;
-  if (nat.snat && !snat_port(key, nat)) {
+  if (nat.snat && !snat_port(key, nat, snat_lo_, snat_span_, snat_next_)) {
     drop(m, Drop::kSnatPortsExhausted);
     return true;
   }
-  switch (s_.conntrack->insert(s_.id, key, nat, id, external, table.generation(), tcp_flags, now_s_)) {
+  switch (s_.conntrack->insert(s_.id, key, nat, id, external, static_cast<uint32_t>(table.generation()), tcp_flags,
+                               now_s_)) {
     case lb::CtInsert::kOk:
       break;
     case lb::CtInsert::kFull:
@@ -185,7 +245,7 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
       drop(m, Drop::kConntrackFull);
       return true;
   }
-  if (svc.spec().affinity_client_ip)
+  if (affinity)
     s_.conntrack->set_affinity(s_.id, key.src, id, nat, static_cast<uint16_t>(std::min<uint32_t>(
                                                           svc.spec().affinity_timeout_s, UINT16_MAX)), now_s_);
   ++counters_.lb_new_flows;
@@ -195,16 +255,14 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
   f.nat = nat;
   f.service_id = id;
   f.reply = false;
-  lb_translate(m, eth, ip, f, fib);
+  lb_translate(m, eth, ip, f, fib, from);
   return true;
 }
 
-// Picks a free source port of this worker's range for SNAT: free means no
-// flow already answers on (endpoint, node address, port).
-bool Worker::snat_port(const lb::FlowKey& key, lb::Nat& nat) {
+bool Worker::snat_port(const lb::FlowKey& key, lb::Nat& nat, uint16_t lo, uint16_t span, uint16_t& next) {
   for (int attempt = 0; attempt < 16; ++attempt) {
-    snat_next_ = static_cast<uint16_t>((snat_next_ + 1) % snat_span_);
-    const lb::be16 port = rte_cpu_to_be_16(static_cast<uint16_t>(snat_lo_ + snat_next_));
+    next = static_cast<uint16_t>((next + 1) % span);
+    const lb::be16 port = rte_cpu_to_be_16(static_cast<uint16_t>(lo + next));
     const lb::FlowKey reply{nat.backend, nat.snat, nat.backend_port, port, key.proto};
     if (!s_.conntrack->lookup(s_.id, reply, now_s_)) {
       nat.snat_port = port;
@@ -214,9 +272,23 @@ bool Worker::snat_port(const lb::FlowKey& key, lb::Nat& nat) {
   return false;
 }
 
-void Worker::lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::CtMatch& f, const Fib& fib) {
+void Worker::lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::CtMatch& f, const Fib& fib,
+                          From from) {
   const FragCache::Translation before{ip->src_addr, ip->dst_addr};
   auto* l4 = ip + 1;
+  if (f.fwd.proto == lb::kIcmp) {
+    // Echo of a masqueraded flow: the address and the identifier.
+    auto* icmp = reinterpret_cast<rte_icmp_hdr*>(l4);
+    const be16 id = f.reply ? f.fwd.sport : f.nat.snat_port;
+    if (f.reply)
+      nat_rewrite(ip, nullptr, NatSide::DESTINATION, f.fwd.src, 0);
+    else
+      nat_rewrite(ip, nullptr, NatSide::SOURCE, f.nat.snat, 0);
+    icmp->icmp_cksum = csum_replace16(icmp->icmp_cksum, icmp->icmp_ident, id);
+    icmp->icmp_ident = id;
+    ++(f.reply ? counters_.lb_reply : counters_.lb_forward);
+    return ip_route(m, eth, ip, fib, from);
+  }
   if (!f.reply) {
     nat_rewrite(ip, l4, NatSide::DESTINATION, f.nat.backend, f.nat.backend_port);
     if (f.nat.snat) nat_rewrite(ip, l4, NatSide::SOURCE, f.nat.snat, f.nat.snat_port);
@@ -236,17 +308,17 @@ void Worker::lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, con
     ++svc_counters_[f.service_id].packets;
     svc_counters_[f.service_id].bytes += rte_be_to_cpu_16(ip->total_length);
   }
-  ip_route(m, eth, ip, fib);
+  ip_route(m, eth, ip, fib, from);
 }
 
-bool Worker::lb_fragment(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+bool Worker::lb_fragment(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {
   const FragCache::Translation* to = frags_.find(ip, now_s_);
   if (to == nullptr) return false;
   const FragCache::Translation t = *to;
   if (ip->src_addr != t.src) nat_rewrite(ip, nullptr, NatSide::SOURCE, t.src, 0);
   if (ip->dst_addr != t.dst) nat_rewrite(ip, nullptr, NatSide::DESTINATION, t.dst, 0);
   ++counters_.lb_fragments;
-  ip_route(m, eth, ip, fib);
+  ip_route(m, eth, ip, fib, from);
   return true;
 }
 
@@ -255,14 +327,14 @@ bool Worker::lb_fragment(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
 // is a tuple of a flow; translate the quote and the outer header the way
 // that flow's packets are translated, so the error reaches the real
 // sender and makes sense to it.
-bool Worker::lb_icmp_error(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+bool Worker::lb_icmp_error(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {
   const auto e = parse_icmp_error(ip);
   if (!e || e->inner_l4 == nullptr) return false;
   const uint8_t proto = e->inner_ip->next_proto_id;
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return false;
   const lb::FlowKey quoted{e->inner_ip->src_addr, e->inner_ip->dst_addr, ports_of(e->inner_l4, 0),
                            ports_of(e->inner_l4, 2), proto};
-  const auto f = s_.conntrack->lookup(s_.id, quoted.reversed(), now_s_);
+  const auto f = ct_lookup(quoted.reversed(), fib);
   if (!f || f->kind != lb::kFlow) return false;
   if (f->reply) {
     // The quote is a forward packet as we sent it (client → endpoint):
@@ -284,7 +356,7 @@ bool Worker::lb_icmp_error(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, co
     }
   }
   ++counters_.lb_icmp_translated;
-  ip_route(m, eth, ip, fib);
+  ip_route(m, eth, ip, fib, from);
   return true;
 }
 
@@ -295,7 +367,7 @@ void Worker::lb_reject(rte_mbuf* m, From from, uint32_t service_id) {
   if (from == From::kTunnel || !make_reject(m)) return drop(m, Drop::kLbNoReject);
   ++counters_.lb_rejected;
   if (service_id < svc_counters_.size()) ++svc_counters_[service_id].rejected;
-  tx(from == From::kPods ? Role::PODS : Role::UPLINK, m);
+  tx(from == From::kPods ? Role::PODS : from == From::kNode ? Role::EXCEPTION : Role::UPLINK, m);
 }
 
 }  // namespace svcdp::dp

@@ -191,7 +191,27 @@ TEST_F(LbPipeline, NodePortWithLocalPolicyKeepsTheClientAddress) {
   }
 }
 
-TEST_F(LbPipeline, LoadBalancerIpIsAnnouncedAndServed) {
+class LbPipelineAnnouncing : public LbPipeline {
+ protected:
+  bool announce_lb_ips() const override { return true; }
+};
+
+// Without --announce-lb-ips the ARP request is not svcdp's to answer (the
+// node's kernel, where MetalLB's or keepalived's speaker runs, gets it),
+// yet traffic to the LB IP is served.
+TEST_F(LbPipeline, LoadBalancerIpIsLeftToTheSpeakerAndServed) {
+  publish({web({endpoint(kPod2, 8080, true)})});
+  auto out = through(Role::UPLINK,
+                     Frame().eth(testing::kBroadcast, kExtMac, 0x0806).arp(1, kExtMac, kExt, kZero, kLbIp).pad_to(60).build(),
+                     Role::UPLINK);
+  EXPECT_TRUE(out.empty());
+  out = through(Role::UPLINK,
+                Frame().eth(up_mac_, kExtMac, 0x0800).ipv4(kExt, kLbIp, 6, 64).tcp(50000, 80, kSyn).build(), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(ip_dst(out[0]), kPod2);
+}
+
+TEST_F(LbPipelineAnnouncing, LoadBalancerIpIsAnnouncedAndServed) {
   publish({web({endpoint(kPod2, 8080, true)})});
   auto out = through(Role::UPLINK,
                      Frame().eth(testing::kBroadcast, kExtMac, 0x0806).arp(1, kExtMac, kExt, kZero, kLbIp).pad_to(60).build(),

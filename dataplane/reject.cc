@@ -69,22 +69,33 @@ bool make_rst(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip) {
   return true;
 }
 
-// RFC 792 destination unreachable, code 3 (port unreachable): the
-// original IP header and as much of its data as fits (RFC 1812).
-bool make_port_unreachable(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip) {
+}  // namespace
+
+bool icmp_error_allowed(const rte_ether_hdr* eth, const rte_ipv4_hdr* ip) {
+  if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) return false;
+  if (rte_is_multicast_ether_addr(&eth->dst_addr)) return false;
+  const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr), src = rte_be_to_cpu_32(ip->src_addr);
+  if (RTE_IS_IPV4_MCAST(dst) || dst == 0xffffffff) return false;
+  const uint8_t src_net = static_cast<uint8_t>(src >> 24);
+  if (src_net == 0 || src_net == 127 || src_net >= 224) return false;
   if (ip->next_proto_id == IPPROTO_ICMP) {
-    const auto* icmp = reinterpret_cast<const rte_icmp_hdr*>(ip + 1);
-    // Only queries (echo...) may be answered with an error.
+    // Only queries (echo...) may be answered with an error (RFC 1122 section 3.2.2).
     if (rte_be_to_cpu_16(ip->total_length) < sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr)) return false;
-    if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST) return false;
+    const uint8_t type = reinterpret_cast<const rte_icmp_hdr*>(ip + 1)->icmp_type;
+    if (type != RTE_IP_ICMP_ECHO_REQUEST && type != RTE_IP_ICMP_ECHO_REPLY) return false;
   }
+  return true;
+}
+
+bool make_icmp_error(rte_mbuf* m, uint8_t type, uint8_t code, be32 src, uint16_t next_hop_mtu) {
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
   const rte_ether_hdr old_eth = *eth;
-  const be32 client = ip->src_addr, service = ip->dst_addr;
+  const be32 sender = ip->src_addr;
   constexpr uint16_t kPrefix = sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr);
-  auto* head = rte_pktmbuf_mtod(m, uint8_t*);
-  if (rte_pktmbuf_prepend(m, kPrefix) == nullptr) return false;
-  head -= kPrefix;
   const uint32_t quoted = std::min<uint32_t>(rte_be_to_cpu_16(ip->total_length), kIcmpErrorMaxIpLen - kPrefix);
+  auto* head = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, kPrefix));
+  if (head == nullptr) return false;
   rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - kPrefix - quoted));
 
   auto* new_eth = reinterpret_cast<rte_ether_hdr*>(head);
@@ -92,28 +103,25 @@ bool make_port_unreachable(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip) {
   new_eth->src_addr = old_eth.dst_addr;
   new_eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
   auto* new_ip = reinterpret_cast<rte_ipv4_hdr*>(new_eth + 1);
-  reply_ip_header(new_ip, service, client, IPPROTO_ICMP, static_cast<uint16_t>(kPrefix + quoted));
+  reply_ip_header(new_ip, src, sender, IPPROTO_ICMP, static_cast<uint16_t>(kPrefix + quoted));
   auto* icmp = reinterpret_cast<rte_icmp_hdr*>(new_ip + 1);
-  icmp->icmp_type = kIcmpDestUnreachable;
-  icmp->icmp_code = 3;
+  icmp->icmp_type = type;
+  icmp->icmp_code = code;
   icmp->icmp_ident = 0;
-  icmp->icmp_seq_nb = 0;
+  icmp->icmp_seq_nb = rte_cpu_to_be_16(next_hop_mtu);
   icmp->icmp_cksum = 0;
   icmp->icmp_cksum = checksum(icmp, sizeof(rte_icmp_hdr) + quoted);
   return true;
 }
 
-}  // namespace
-
 bool make_reject(rte_mbuf* m) {
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-  if (ipv4_is_fragment(ip) && (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK))) return false;
-  if (rte_is_multicast_ether_addr(&eth->dst_addr) || RTE_IS_IPV4_MCAST(rte_be_to_cpu_32(ip->dst_addr)) ||
-      ip->dst_addr == 0xffffffff)
-    return false;
+  if (!icmp_error_allowed(eth, ip)) return false;
   if (ip->next_proto_id == IPPROTO_TCP) return make_rst(m, eth, ip);
-  return make_port_unreachable(m, eth, ip);
+  // RFC 792 destination unreachable, code 3 (port unreachable), from the
+  // address the packet was sent to.
+  return make_icmp_error(m, kIcmpDestUnreachable, 3, ip->dst_addr);
 }
 
 }  // namespace svcdp::dp

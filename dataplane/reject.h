@@ -4,6 +4,10 @@
 // back out of the port it came from, from the address it was sent to.
 #pragma once
 
+#include "dataplane/types.h"
+
+#include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 namespace svcdp::dp {
@@ -18,5 +22,20 @@ inline constexpr uint32_t kIcmpErrorMaxIpLen = 576;
 // 3.10.7.1), nor are ICMP errors, non-first fragments, or broadcast and
 // multicast destinations (RFC 1812 section 4.3.2.7). Thread: any worker.
 bool make_reject(rte_mbuf* m);
+
+// Whether an ICMP error may be sent about the IPv4 packet `ip` (RFC 1812
+// section 4.3.2.7, as Linux's icmp_send checks it): never about an ICMP
+// error, a non-first fragment, a packet to a broadcast or multicast
+// address, or from an address that is not a host's (0/8, 127/8,
+// multicast, class E, broadcast). Thread: any.
+bool icmp_error_allowed(const rte_ether_hdr* eth, const rte_ipv4_hdr* ip);
+
+// Turns the IPv4 packet in `m` into the ICMP error `type`/`code` about it,
+// in place: the original header and as much data as fits in 576 bytes
+// (RFC 1812 section 4.3.2.3), from `src` to the packet's source, with
+// `next_hop_mtu` in the second word for Fragmentation Needed (RFC 1191
+// section 4). The Ethernet addresses are swapped; the caller routes it.
+// False when there is no headroom. Thread: any worker.
+bool make_icmp_error(rte_mbuf* m, uint8_t type, uint8_t code, be32 src, uint16_t next_hop_mtu = 0);
 
 }  // namespace svcdp::dp

@@ -1,23 +1,28 @@
 // A worker: one lcore, one RX and one TX queue on every port, one
 // cache-aligned context (TX buffers, counters) that nothing else writes.
 //
-// The poll loop reads a burst from each port, runs every packet through
-// the stages below, and flushes TX buffers; ARP and packets whose next hop
-// is unresolved go to the control thread over a single-producer ring.
+// The poll loop (worker.cc) reads a burst from each port and runs every
+// packet through named stages, one file each; each stage ends in one of
+// the next stages named on its arrow, or in a counted drop.
 //
-//   uplink:    eth_input → ipv4_input → vxlan_decap → [lb] → pods_output
-//                                    ↘ [lb] NodePort / external IPs → ip_route
-//                                    ↘ to_kernel (node's own traffic, non-IPv4)
-//   pods:      eth_input → ipv4_input → [lb] → ip_route
-//                                    ↘ route → vxlan_encap → uplink
-//                                            ↘ pods_output (pod on this node)
-//   exception: → uplink (what the node's kernel sends)
+//   eth_input.cc    eth_input → uplink_input | pods_input | exception_input
+//                   (ARP → control thread; multicast and non-IPv4 on the
+//                   uplink → to_kernel)
+//     uplink_input     → vxlan_decap | lb | to_kernel
+//     pods_input       → lb | to_kernel (node address, pod gateway)
+//                        | pods_output | vxlan_encap | masquerade | uplink_output
+//     exception_input  → lb | pods_output | vxlan_encap | uplink (as sent)
+//   vxlan_stage.cc  vxlan_decap → lb | pods_output;  vxlan_encap → uplink
+//   lb_stage.cc     lb: conntrack, new Service flows, NAT both ways,
+//                   ICMP errors and fragments of translated flows,
+//                   REJECT → ip_route
+//   masquerade.cc   masquerade: pod egress to the node address → uplink_output
+//   ip_output.cc    ip_route → to_kernel | pods_output | vxlan_encap | uplink_output
+//   icmp_error.cc   icmp_error: Time Exceeded, Fragmentation Needed (rate
+//                   limited) → lb (translation of the quote) | ip_route
 //
-// [lb] is the load-balancing stage (lb_stage.cc): conntrack lookup, new
-// flows to a Service's endpoint, NAT both ways, ICMP errors and fragments
-// of translated flows, REJECT for services without endpoints; ip_route
-// then sends the translated packet by its new destination (a local pod,
-// VXLAN to a remote node, or out of the uplink).
+// Only packets the table generation says may be Service or NAT traffic
+// (lb_stage.cc, `may_be_translated`) touch conntrack.
 #pragma once
 
 #include "dataplane/counters.h"
@@ -35,11 +40,17 @@
 
 #include <array>
 #include <atomic>
+#include <optional>
 #include <vector>
 
 namespace svcdp::dp {
 
 inline constexpr uint16_t kMaxBurst = 64;
+// Source ports of the pod gateway for Service SNAT (split between workers).
+inline constexpr uint16_t kSnatLo = 1024, kSnatHi = 65535;
+// ICMP errors a worker originates per second at most, and the burst it
+// may send at once (Linux's net.ipv4.icmp_msgs_per_sec / icmp_msgs_burst).
+inline constexpr uint64_t kIcmpErrorsPerSecond = 1000, kIcmpErrorBurst = 50;
 // Conntrack slots a worker examines per expiry step, and how long a full
 // sweep of its shard takes (entries expire to the second: a few seconds
 // late is fine, lookups ignore expired entries anyway).
@@ -74,7 +85,8 @@ struct WorkerSetup {
   const NeighTable* neigh = nullptr;
   FibPublisher* fib = nullptr;
   lb::Conntrack* conntrack = nullptr;  // shard `id` is this worker's
-  unsigned workers = 1;                // SNAT ports are split between workers
+  unsigned workers = 1;                // SNAT and masquerade ports are split between workers
+  uint16_t masquerade_lo = 61000, masquerade_hi = 65535;  // node-address ports for pod egress
   uint32_t max_services = 4096;        // size of the per-service counter array
   const FlushChannel* flush = nullptr;
 };
@@ -100,37 +112,62 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   const std::vector<ServiceCounters>& service_counters() const { return svc_counters_; }
 
  private:
-  void input(Role in, rte_mbuf* m, const Fib& fib);
-  void uplink_ipv4(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
-  void pods_ipv4(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
-  void vxlan_decap(rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, const Fib& fib);
-  void vxlan_encap(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const RemoteNode& node);
-  void pods_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip);
-  // Sends a packet by its destination: local pod, remote pod, or beyond
-  // the uplink (on-link, or through the uplink gateway).
-  void ip_route(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
-  void uplink_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
+  // Where a packet entered, as the load-balancing and ICMP stages need it.
+  enum class From : uint8_t { kPods, kUplink, kTunnel, kNode };
 
-  // The load-balancing stage (lb_stage.cc). Each returns false when the
-  // packet is not load-balanced traffic and the caller goes on with it.
-  enum class From : uint8_t { kPods, kUplink, kTunnel };
+  // eth_input.cc
+  void eth_input(Role in, rte_mbuf* m, const Fib& fib);
+  void uplink_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
+  void pods_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
+  void exception_input(rte_mbuf* m, const Fib& fib);
+  // vxlan_stage.cc
+  void vxlan_decap(rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, const Fib& fib);
+  void vxlan_encap(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const RemoteNode& node, From from,
+                   const Fib& fib);
+  // ip_output.cc: sends a packet by its destination: the node's kernel,
+  // a local pod, a remote pod, or beyond the uplink (on-link, or through
+  // the uplink gateway).
+  void ip_route(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from);
+  void pods_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib);
+  void uplink_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib);
+  // Hands a frame to the node's kernel through the exception TAP, or drops
+  // it for `otherwise` when there is none.
+  void to_kernel(rte_mbuf* m, Drop otherwise);
+  // icmp_error.cc: replaces `m` by the ICMP error `type`/`code` about it
+  // (RFC 792, RFC 1812 section 4.3.2), or drops it for `why` when none
+  // may or can be sent; rate-limited like Linux's icmp_ratelimit.
+  void icmp_error(rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu, Drop why, From from, const Fib& fib);
+  // masquerade.cc: a new pod flow to outside the cluster, its source
+  // rewritten to the node address (flannel's ipMasq, ip-masq-agent).
+  void masquerade(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
+
+  // lb_stage.cc. Each returns false when the packet is not translated
+  // traffic and the caller goes on with it.
   bool lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from);
-  bool lb_icmp_error(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
-  bool lb_fragment(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
+  bool lb_icmp(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from);
+  bool lb_icmp_error(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from);
+  bool lb_fragment(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from);
   bool lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::FlowKey& key, uint8_t tcp_flags,
-                   const Fib& fib, From from);
-  void lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::CtMatch& f, const Fib& fib);
+                   const lb::ServiceTable::Match& match, const Fib& fib, From from);
+  void lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::CtMatch& f, const Fib& fib,
+                    From from);
   void lb_reject(rte_mbuf* m, From from, uint32_t service_id);
-  bool snat_port(const lb::FlowKey& key, lb::Nat& nat);
+  // Whether a packet that is not to a Service front end may belong to a
+  // translated flow: a reply to an SNAT or masquerade address, a reply
+  // from a Service endpoint, or pod traffic leaving the cluster.
+  bool may_be_translated(const lb::FlowKey& key, const Fib& fib, From from) const;
+  // The conntrack lookup, starting with the shard that owns an SNAT or
+  // masquerade port when the destination is one of ours.
+  std::optional<lb::CtMatch> ct_lookup(const lb::FlowKey& key, const Fib& fib) const;
+  // A free source port of this worker's part of `range` for `key` NATed to
+  // nat.snat: free means no flow already answers on (backend, snat, port).
+  bool snat_port(const lb::FlowKey& key, lb::Nat& nat, uint16_t lo, uint16_t span, uint16_t& next);
   // Follows flush requests, a slice of the shard per call.
   void flush_step();
   // Sends `m` out of `role` once the MAC of `nexthop` is known; otherwise
   // hands it to the control thread, which resolves and sends it.
   void neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexthop);
   void punt(rte_mbuf* m, Punt why, Role role, be32 nexthop);
-  // Hands an uplink frame svcdp does not own to the node's kernel, or
-  // drops it for `otherwise` when there is no exception port.
-  void to_kernel(rte_mbuf* m, Drop otherwise);
   void drop(rte_mbuf* m, Drop why) {
     counters_.drop(why);
     rte_pktmbuf_free(m);
@@ -147,9 +184,13 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   std::array<TxBuffer, kRoleCount> txb_{};
   Counters counters_;
   uint64_t tsc_hz_;
+  uint64_t now_tsc_ = 0;  // TSC at the start of this poll round
   uint32_t now_s_ = 0;  // coarse clock for conntrack, updated once per poll
   uint64_t expire_due_tsc_ = 0, expire_interval_tsc_ = 0;
-  uint16_t snat_lo_, snat_span_, snat_next_ = 0;  // this worker's SNAT port range
+  uint16_t snat_lo_, snat_span_, snat_next_ = 0;  // this worker's SNAT port range (pod gateway)
+  uint16_t masq_lo_, masq_span_, masq_next_ = 0;  // this worker's masquerade port range (node address)
+  // ICMP error token bucket (Linux: icmp_msgs_per_sec 1000, burst 50).
+  uint64_t icmp_tat_tsc_ = 0, icmp_token_cost_tsc_ = 0;
   FragCache frags_;
   uint64_t flush_seen_ = 0;
   uint64_t flush_cursor_ = 0;

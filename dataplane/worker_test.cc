@@ -153,10 +153,23 @@ const BadFrame kBadFrames[] = {
      [](const Mac&, const Mac& p) { return corrupt(pod_to_remote_udp(p), 16, 0x05); }},
     {"bad checksum", false, Drop::kIpBadChecksum,
      [](const Mac&, const Mac& p) { return corrupt(pod_to_remote_udp(p), 24, 0x00); }},
-    {"ttl 1", false, Drop::kIpTtlExpired, [](const Mac&, const Mac& p) { return pod_to_remote_udp(p, 1); }},
-    {"no route", false, Drop::kIpNoRoute,
+    {"ttl 1 from a broadcast source", false, Drop::kIpTtlExpired,
      [](const Mac&, const Mac& p) {
-       return Frame().eth(p, kPodMac, 0x0800).ipv4(kPod, ip4(8, 8, 8, 8), 17).udp(1, 2).build();
+       return Frame().eth(p, kPodMac, 0x0800).ipv4(ip4(255, 255, 255, 255), kRemotePod, 17, 1).udp(1, 2).build();
+     }},
+    {"in the cluster, no node", false, Drop::kIpNoRoute,
+     [](const Mac&, const Mac& p) {
+       return Frame().eth(p, kPodMac, 0x0800).ipv4(kPod, ip4(10, 244, 9, 9), 17).udp(1, 2).build();
+     }},
+    {"multicast from a pod", false, Drop::kEthGroupFromPod,
+     [](const Mac&, const Mac&) {
+       return Frame().eth({0x01, 0x00, 0x5e, 0, 0, 0x12}, kPodMac, 0x0800).ipv4(kPod, ip4(224, 0, 0, 18), 112).build();
+     }},
+    {"checksum field 0xffff, header wrong", false, Drop::kIpBadChecksum,
+     [](const Mac&, const Mac& p) {
+       auto f = pod_to_remote_udp(p);
+       f[24] = f[25] = 0xff;
+       return f;
      }},
     {"to the gateway", false, Drop::kIpLocalUnhandled,
      [](const Mac&, const Mac& p) {
@@ -265,6 +278,161 @@ TEST_F(PipelineWithKernel, TheKernelAnswersArpForTheNodeAddress) {
   inject(Role::PODS, pod_to_remote_udp(pods_mac_));
   run(1);
   EXPECT_EQ(sent(Role::UPLINK).size(), 1u);
+}
+
+// RFC 792 / RFC 1812 section 5.3.1: a TTL that runs out in svcdp is
+// answered with Time Exceeded from the pod gateway, quoting the packet.
+TEST_F(Pipeline, ExpiredTtlIsAnsweredWithTimeExceeded) {
+  pod_arps_gateway(kPod, kPodMac);
+  const Bytes probe = pod_to_remote_udp(pods_mac_, 1);
+  inject(Role::PODS, probe);
+  run(1);
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], Frame()
+                        .eth(kPodMac, pods_mac_, 0x0800)
+                        .ipv4(kPodGw, kPod, 1, 64, true)
+                        .icmp(11, 0)
+                        .raw(Bytes(probe.begin() + 14, probe.end()))
+                        .build());
+  EXPECT_EQ(drops(Drop::kIpTtlExpired), 1u);
+  EXPECT_EQ(totals().icmp_errors_sent, 1u);
+}
+
+// RFC 1191: a DF packet that does not fit the tunnel gets Fragmentation
+// Needed with the tunnel MTU (1500 - 50), so the pod's PMTUD adapts.
+TEST_F(Pipeline, TooBigForTheTunnelWithDfGetsFragmentationNeeded) {
+  pod_arps_gateway(kPod, kPodMac);
+  const Bytes big = Frame().eth(pods_mac_, kPodMac, 0x0800).ipv4(kPod, kRemotePod, 6, 64, true).tcp(40000, 80, 0x10)
+                        .payload(1451 - 40).build();
+  inject(Role::PODS, big);
+  run(1);
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const size_t quoted = 576 - 28;
+  EXPECT_EQ(out[0], Frame()
+                        .eth(kPodMac, pods_mac_, 0x0800)
+                        .ipv4(kPodGw, kPod, 1, 64, true)
+                        .icmp(3, 4, 1450)
+                        .raw(Bytes(big.begin() + 14, big.begin() + 14 + quoted))
+                        .build());
+  EXPECT_TRUE(sent(Role::UPLINK).empty());
+}
+
+// Linux's icmp_msgs_burst: at most 50 errors at once, the rest counted.
+TEST_F(Pipeline, IcmpErrorsAreRateLimited) {
+  pod_arps_gateway(kPod, kPodMac);
+  for (int i = 0; i < 60; ++i) inject(Role::PODS, pod_to_remote_udp(pods_mac_, 1));
+  run(2);
+  EXPECT_EQ(sent(Role::PODS).size(), 50u);
+  EXPECT_EQ(totals().icmp_rate_limited, 10u);
+  EXPECT_EQ(drops(Drop::kIpTtlExpired), 60u);
+}
+
+// Pod egress (flannel's ipMasq): a destination outside the cluster gets
+// the node address and a masquerade port; the reply finds its way back.
+TEST_F(Pipeline, PodEgressIsMasqueradedAndRepliesReturn) {
+  constexpr uint32_t kInternet = ip4(203, 0, 113, 5);
+  constexpr Mac kHostMac = {0x02, 0x5d, 0, 0, 0x09, 0x05};
+  pod_arps_gateway(kPod, kPodMac);
+  inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x0800).ipv4(kPod, kInternet, 17).udp(40000, 53).payload(8).build());
+  run();
+  auto req = sent(Role::UPLINK);
+  ASSERT_EQ(req.size(), 1u);
+  EXPECT_EQ(req[0], Frame().eth(testing::kBroadcast, up_mac_, 0x0806).arp(1, up_mac_, kNodeIp, kZero, kInternet)
+                        .pad_to(60).build());
+  inject(Role::UPLINK, Frame().eth(up_mac_, kHostMac, 0x0806).arp(2, kHostMac, kInternet, up_mac_, kNodeIp).build());
+  run();
+  auto out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], Frame().eth(kHostMac, up_mac_, 0x0800).ipv4(kNodeIp, kInternet, 17, 63).udp(61001, 53).payload(8)
+                        .build());
+  inject(Role::UPLINK, Frame().eth(up_mac_, kHostMac, 0x0800).ipv4(kInternet, kNodeIp, 17).udp(53, 61001).payload(8)
+                           .build());
+  run(1);
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kInternet, kPod, 17, 63).udp(53, 40000).payload(8)
+                        .build());
+  EXPECT_EQ(totals().masq_new_flows, 1u);
+}
+
+// ping from a pod to the internet: ICMP echo tracked by its identifier.
+TEST_F(Pipeline, PodEchoIsMasqueradedByIdentifier) {
+  constexpr uint32_t kInternet = ip4(203, 0, 113, 5);
+  constexpr Mac kHostMac = {0x02, 0x5d, 0, 0, 0x09, 0x05};
+  pod_arps_gateway(kPod, kPodMac);
+  inject(Role::UPLINK, Frame().eth(up_mac_, kHostMac, 0x0806).arp(1, kHostMac, kInternet, kZero, kNodeIp).pad_to(60)
+                           .build());
+  run();
+  sent(Role::UPLINK);
+  inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x0800).ipv4(kPod, kInternet, 1).icmp(8, 0, 0x12340001).build());
+  run(1);
+  auto out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], Frame().eth(kHostMac, up_mac_, 0x0800).ipv4(kNodeIp, kInternet, 1, 63).icmp(8, 0, 61001u << 16 | 1)
+                        .build());
+  inject(Role::UPLINK, Frame().eth(up_mac_, kHostMac, 0x0800).ipv4(kInternet, kNodeIp, 1).icmp(0, 0, 61001u << 16 | 1)
+                           .build());
+  run(1);
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kInternet, kPod, 1, 63).icmp(0, 0, 0x12340001).build());
+}
+
+TEST_F(Pipeline, PodToPodTrafficNeverTouchesConntrack) {
+  pod_arps_gateway(kPod, kPodMac);
+  inject(Role::PODS, pod_to_remote_udp(pods_mac_));
+  run();
+  remote_answers_arp();
+  sent(Role::UPLINK);
+  for (int i = 0; i < 10; ++i) inject(Role::PODS, pod_to_remote_udp(pods_mac_));
+  run(1);
+  EXPECT_EQ(sent(Role::UPLINK).size(), 10u);
+  EXPECT_EQ(h_->dataplane().conntrack().stats().entries, 0u);
+}
+
+// The node's multicast (VRRP here; IPv6 ND, LLDP alike) reaches its kernel.
+TEST_F(PipelineWithKernel, UplinkMulticastReachesTheKernel) {
+  const Bytes vrrp = Frame().eth({0x01, 0x00, 0x5e, 0, 0, 0x12}, kRemoteMac, 0x0800)
+                         .ipv4(kRemoteIp, ip4(224, 0, 0, 18), 112, 255).payload(20).build();
+  const Bytes nd = Frame().eth({0x33, 0x33, 0xff, 0, 0, 0x0b}, kRemoteMac, 0x86dd).payload(72).build();
+  inject(Role::UPLINK, vrrp);
+  inject(Role::UPLINK, nd);
+  run(1);
+  auto got = sent(Role::EXCEPTION);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], vrrp);
+  EXPECT_EQ(got[1], nd);
+}
+
+// kubelet's probe: the kernel ARPs for the pod gateway on the TAP (its
+// route to pods is via it), sends to the pod, and the pod's answer to the
+// node address goes back to the kernel.
+TEST_F(PipelineWithKernel, KernelReachesALocalPodAndThePodAnswers) {
+  const Mac tap_mac = h_->mac(Role::EXCEPTION);
+  constexpr Mac kKernelMac = {0x02, 0x5d, 0, 0, 0x00, 0x77};
+  pod_arps_gateway(kPod, kPodMac);
+  inject(Role::EXCEPTION,
+         Frame().eth(testing::kBroadcast, kKernelMac, 0x0806).arp(1, kKernelMac, kNodeIp, kZero, kPodGw).pad_to(60)
+             .build());
+  run();
+  auto arp = sent(Role::EXCEPTION);
+  ASSERT_EQ(arp.size(), 1u);
+  EXPECT_EQ(arp[0], Frame().eth(kKernelMac, pods_mac_, 0x0806).arp(2, pods_mac_, kPodGw, kKernelMac, kNodeIp).pad_to(60)
+                        .build());
+  inject(Role::EXCEPTION,
+         Frame().eth(pods_mac_, kKernelMac, 0x0800).ipv4(kNodeIp, kPod, 6).tcp(45000, 8080, 0x02).build());
+  run(1);
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kNodeIp, kPod, 6).tcp(45000, 8080, 0x02).build());
+  inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x0800).ipv4(kPod, kNodeIp, 6).tcp(8080, 45000, 0x12).build());
+  run(1);
+  out = sent(Role::EXCEPTION);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], Frame().eth(tap_mac, kPodMac, 0x0800).ipv4(kPod, kNodeIp, 6).tcp(8080, 45000, 0x12).build());
+  EXPECT_EQ(h_->dataplane().conntrack().stats().entries, 0u);
 }
 
 }  // namespace

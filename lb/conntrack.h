@@ -92,6 +92,8 @@ struct alignas(64) Flow {
 };
 
 inline constexpr uint8_t kFlow = 0;
+// The service id of a flow that belongs to no Service (masqueraded egress).
+inline constexpr uint32_t kNoService = UINT32_MAX;
 inline constexpr uint8_t kAffinity = 1;
 
 // A consistent copy of a flow, and where it lives.

@@ -81,6 +81,7 @@ ServiceTable::ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, 
     services_.push_back(std::make_shared<const Service>(std::move(s), maglev_max, prev));
   }
   index();
+  filter_endpoints(previous);
 }
 
 ServiceTable::ServiceTable(std::vector<std::shared_ptr<const Service>> services, uint64_t generation,
@@ -90,9 +91,18 @@ ServiceTable::ServiceTable(std::vector<std::shared_ptr<const Service>> services,
     slots_ = previous->slots_;
     mask_ = previous->mask_;
     by_id_ = previous->by_id_;
-    return;
+  } else {
+    index();
   }
-  index();
+  filter_endpoints(previous);
+}
+
+void ServiceTable::filter_endpoints(const ServiceTable* previous) {
+  filter_ = previous ? previous->filter_ : std::make_shared<EndpointFilter>();
+  for (const auto& svc : services_) {
+    if (previous && previous->by_id(svc->spec().id) == svc.get()) continue;
+    for (const Endpoint& e : svc->endpoints()) filter_->add(e.addr, e.port, svc->spec().proto);
+  }
 }
 
 bool ServiceTable::same_layout(const ServiceTable& o) const {

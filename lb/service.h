@@ -10,6 +10,7 @@
 #include "lb/maglev.h"
 #include "lb/types.h"
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -115,6 +116,37 @@ enum class FlowVerdict : uint8_t {
   kReject,     // the endpoint left and no live endpoint remains
 };
 
+// A superset of every Service endpoint (address, port, protocol) any
+// generation has had: one bit per hash, never cleared, shared by all
+// generations. It tells the dataplane which packets may be replies of a
+// translated flow, so that other pod traffic skips conntrack; a false
+// positive only costs a conntrack lookup. Bits are set by the control
+// thread before the generation naming the endpoint is published.
+class EndpointFilter {
+ public:
+  static constexpr unsigned kBits = 21;  // 256 KiB: ~5 % false positives at 100 k endpoints
+  EndpointFilter() : words_(new std::atomic<uint64_t>[kWords]) {
+    for (size_t i = 0; i < kWords; ++i) words_[i].store(0, std::memory_order_relaxed);
+  }
+  // Thread: control.
+  void add(be32 addr, be16 port, uint8_t proto) {
+    const uint64_t h = hash(addr, port, proto);
+    words_[h >> 6].fetch_or(uint64_t{1} << (h & 63), std::memory_order_relaxed);
+  }
+  // Thread: any.
+  bool maybe(be32 addr, be16 port, uint8_t proto) const {
+    const uint64_t h = hash(addr, port, proto);
+    return words_[h >> 6].load(std::memory_order_relaxed) >> (h & 63) & 1;
+  }
+
+ private:
+  static constexpr size_t kWords = (size_t{1} << kBits) / 64;
+  static uint64_t hash(be32 addr, be16 port, uint8_t proto) {
+    return mix64(uint64_t{addr} << 24 | uint64_t{port} << 8 | proto) >> (64 - kBits);
+  }
+  std::unique_ptr<std::atomic<uint64_t>[]> words_;
+};
+
 class ServiceTable {
  public:
   struct Match {
@@ -150,6 +182,10 @@ class ServiceTable {
   // `id`. Thread: any.
   FlowVerdict check_flow(uint32_t id, be32 addr, be16 port, uint8_t proto, bool external) const;
 
+  // Whether (addr, port) may be an endpoint of a `proto` service, in this
+  // generation or an earlier one. Thread: any.
+  bool maybe_endpoint(be32 addr, be16 port, uint8_t proto) const { return filter_->maybe(addr, port, proto); }
+
   uint64_t generation() const { return generation_; }
   size_t size() const { return services_.size(); }
   const std::vector<std::shared_ptr<const Service>>& services() const { return services_; }
@@ -167,12 +203,16 @@ class ServiceTable {
 
   void index();
   bool same_layout(const ServiceTable& o) const;
+  // Shares the previous generation's endpoint filter (or starts one) and
+  // adds the endpoints of services that are not shared with it.
+  void filter_endpoints(const ServiceTable* previous);
 
   uint64_t generation_;
   std::vector<std::shared_ptr<const Service>> services_;
   std::vector<Slot> slots_;
   size_t mask_ = 0;
   std::vector<uint32_t> by_id_;  // id → index in services_ (ids are dense), kNoIndex if none
+  std::shared_ptr<EndpointFilter> filter_;
   static constexpr uint32_t kNoIndex = UINT32_MAX;
 };
 

@@ -43,6 +43,7 @@ class Pipeline : public ::testing::Test {
     c.neigh_capacity = 64;
     c.neigh_timers.retrans_ns = 1'000'000;     // 1 ms
     c.neigh_timers.reachable_ns = 50'000'000;  // 50 ms
+    c.announce_lb_ips = announce_lb_ips();
     h_ = std::make_unique<testing::RingHarness>(c, with_kernel());
     up_mac_ = h_->mac(Role::UPLINK);
     pods_mac_ = h_->mac(Role::PODS);
@@ -51,7 +52,8 @@ class Pipeline : public ::testing::Test {
   }
 
   // Generation `gen` of node-a's routes: its pods 10.244.1.0/24, node-b
-  // (192.168.56.12) with 10.244.2.0/24; no services.
+  // (192.168.56.12) with 10.244.2.0/24, cluster CIDR 10.244.0.0/16 (so
+  // 10.244.9.0/24 is in the cluster but has no node); no services.
   std::unique_ptr<Fib> node_fib(uint64_t gen) const {
     control::NodeInfo a{"node-a", kNodeIp, {*conf::parse_ipv4_prefix("10.244.1.0/24")}, std::nullopt, ""};
     control::NodeInfo b{"node-b", kRemoteIp, {*conf::parse_ipv4_prefix("10.244.2.0/24")}, kRemoteVtepMac, ""};
@@ -59,11 +61,13 @@ class Pipeline : public ::testing::Test {
     p.node_name = "node-a";
     p.vni = kVni;
     p.uplink_mac = up_mac_;
+    p.cluster_cidrs = {*conf::parse_ipv4_prefix("10.244.0.0/16")};
     std::vector<std::string> warnings;
     return control::build_fib({a, b}, p, gen, warnings);
   }
 
   virtual bool with_kernel() const { return false; }
+  virtual bool announce_lb_ips() const { return false; }
 
   void inject(Role role, const Bytes& frame) { ASSERT_TRUE(h_->inject(role, frame)); }
   std::vector<Bytes> sent(Role role) { return h_->sent(role); }

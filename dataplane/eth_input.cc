@@ -1,0 +1,113 @@
+// eth_input: the first stage of every received frame (IEEE 802.3 framing,
+// RFC 1812 section 5.2.2 checks), and the per-port IPv4 input stages that
+// decide where a packet goes next.
+#include "dataplane/ipv4.h"
+#include "dataplane/worker.h"
+
+#include <rte_arp.h>
+
+namespace svcdp::dp {
+namespace {
+
+// The target address of an ARP frame (RFC 826 layout for Ethernet/IPv4),
+// 0 when the frame is too short to hold one.
+be32 arp_target(const rte_mbuf* m) {
+  constexpr uint32_t kOffset = sizeof(rte_ether_hdr) + offsetof(rte_arp_hdr, arp_data) +
+                               offsetof(rte_arp_ipv4, arp_tip);
+  if (rte_pktmbuf_data_len(m) < kOffset + sizeof(be32)) return 0;
+  be32 tip;
+  std::memcpy(&tip, rte_pktmbuf_mtod_offset(m, const uint8_t*, kOffset), sizeof tip);
+  return tip;
+}
+
+}  // namespace
+
+void Worker::eth_input(Role in, rte_mbuf* m, const Fib& fib) {
+  if (m->nb_segs != 1) return drop(m, Drop::kMbufChained);
+  const uint32_t len = rte_pktmbuf_data_len(m);
+  if (len < sizeof(rte_ether_hdr)) return drop(m, Drop::kEthRunt);
+  if (in == Role::EXCEPTION) return exception_input(m, fib);
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  const bool group = rte_is_multicast_ether_addr(&eth->dst_addr);  // broadcast included
+  if (!group && !rte_is_same_ether_addr(&eth->dst_addr, &s_.macs[idx(in)])) return drop(m, Drop::kEthNotForUs);
+  if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) return punt(m, Punt::ARP, in, 0);
+  // The node's multicast and broadcast (IPv6 neighbour discovery, VRRP,
+  // LLDP, OSPF, DHCP) and every protocol svcdp does not route are the
+  // kernel's; pods get no say in them.
+  if (group || eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+    if (in == Role::UPLINK) return to_kernel(m, Drop::kEthertypeUnsupported);
+    return drop(m, group ? Drop::kEthGroupFromPod : Drop::kEthertypeUnsupported);
+  }
+
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+  if (auto bad = check_ipv4(ip, len - sizeof(rte_ether_hdr))) return drop(m, *bad);
+  // Drop Ethernet padding so that it is not carried into a tunnel.
+  const uint32_t frame_len = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length);
+  if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
+
+  if (in == Role::UPLINK) return uplink_input(m, eth, ip, fib);
+  return pods_input(m, eth, ip, fib);
+}
+
+// From the physical network: VXLAN for our VTEP, Service front ends
+// (NodePorts, external and LoadBalancer IPs) and replies to masqueraded
+// pod flows are svcdp's; everything else to the node is the kernel's
+// (SSH, kubelet, BGP).
+void Worker::uplink_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+  if (ip->dst_addr != fib.node_ip) {
+    if (lb_input(m, eth, ip, fib, From::kUplink)) return;
+    return drop(m, Drop::kIpNoRoute);
+  }
+  if (ip->next_proto_id == IPPROTO_UDP && !ipv4_is_fragment(ip)) {
+    const uint32_t avail = rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr);
+    if (avail < sizeof(rte_udp_hdr)) return drop(m, Drop::kUdpTruncated);
+    auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+    if (udp->dst_port == fib.vxlan_port) return vxlan_decap(m, udp, avail, fib);
+  }
+  if (lb_input(m, eth, ip, fib, From::kUplink)) return;
+  to_kernel(m, Drop::kIpLocalUnhandled);
+}
+
+// From a local pod: Services first, then by destination. The node's own
+// addresses are the kernel's (kubelet, hostNetwork pods, metrics-server
+// scraping kubelet); destinations outside the cluster are masqueraded
+// unless listed as non-masquerade.
+void Worker::pods_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+  if (lb_input(m, eth, ip, fib, From::kPods)) return;
+  if (ip->dst_addr == fib.node_ip || ip->dst_addr == fib.pod_gateway) return to_kernel(m, Drop::kIpLocalUnhandled);
+  const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+  if (fib.local_pods.contains(dst)) return pods_output(m, eth, ip, From::kPods, fib);
+  if (auto node = fib.remote_pods.lookup(dst)) return vxlan_encap(m, eth, ip, fib.nodes[*node], From::kPods, fib);
+  if (fib.cluster.contains(dst)) return drop(m, Drop::kIpNoRoute);
+  if (fib.no_masquerade.contains(dst)) return uplink_output(m, eth, ip, From::kPods, fib);
+  masquerade(m, eth, ip, fib);
+}
+
+// From the node's kernel through the TAP (kubelet's probes, hostNetwork
+// pods, the node reaching Services): local and remote pods and Services
+// through svcdp; everything else leaves by the uplink as the kernel sent
+// it (its own routes and neighbours). ARP for the pod gateway, which the
+// kernel's routes to pods and Services use as next hop, is answered by
+// the control thread.
+void Worker::exception_input(rte_mbuf* m, const Fib& fib) {
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+    if (arp_target(m) == fib.pod_gateway) return punt(m, Punt::ARP, Role::EXCEPTION, 0);
+    return tx(Role::UPLINK, m);
+  }
+  if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || rte_is_multicast_ether_addr(&eth->dst_addr))
+    return tx(Role::UPLINK, m);
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+  const uint32_t len = rte_pktmbuf_data_len(m);
+  if (auto bad = check_ipv4(ip, len - sizeof(rte_ether_hdr))) return drop(m, *bad);
+  const uint32_t frame_len = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length);
+  if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
+  ++counters_.from_kernel;
+  if (lb_input(m, eth, ip, fib, From::kNode)) return;
+  const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+  if (fib.local_pods.contains(dst)) return pods_output(m, eth, ip, From::kNode, fib);
+  if (auto node = fib.remote_pods.lookup(dst)) return vxlan_encap(m, eth, ip, fib.nodes[*node], From::kNode, fib);
+  tx(Role::UPLINK, m);
+}
+
+}  // namespace svcdp::dp

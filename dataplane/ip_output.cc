@@ -1,0 +1,54 @@
+// ip_route and the output stages: a packet svcdp forwards leaves for the
+// node's kernel, a local pod, another node (VXLAN) or the network beyond
+// the uplink. Forwarding decrements the TTL (RFC 1812 section 5.3.1) and
+// answers an expired one with Time Exceeded; packets the node's kernel
+// sent are its own and keep their TTL.
+#include "dataplane/icmp.h"
+#include "dataplane/ipv4.h"
+#include "dataplane/worker.h"
+
+namespace svcdp::dp {
+
+void Worker::ip_route(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+  if (ip->dst_addr == fib.node_ip) return to_kernel(m, Drop::kIpLocalUnhandled);
+  const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+  if (fib.local_pods.contains(dst)) return pods_output(m, eth, ip, from, fib);
+  if (auto node = fib.remote_pods.lookup(dst)) return vxlan_encap(m, eth, ip, fib.nodes[*node], from, fib);
+  uplink_output(m, eth, ip, from, fib);
+}
+
+void Worker::pods_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib) {
+  if (from != From::kNode) {
+    if (ip->time_to_live <= 1) return icmp_error(m, kIcmpTimeExceeded, 0, 0, Drop::kIpTtlExpired, from, fib);
+    ipv4_decrement_ttl(ip);
+  }
+  eth->src_addr = s_.macs[idx(Role::PODS)];
+  ++counters_.forwarded_local;
+  neigh_output(Role::PODS, m, eth, ip->dst_addr);
+}
+
+// RFC 1191: a DF packet larger than the uplink's MTU is answered with
+// Fragmentation Needed carrying that MTU.
+void Worker::uplink_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib) {
+  if (from != From::kNode && ip->time_to_live <= 1)
+    return icmp_error(m, kIcmpTimeExceeded, 0, 0, Drop::kIpTtlExpired, from, fib);
+  if (rte_be_to_cpu_16(ip->total_length) > s_.mtu) {
+    if (!(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) return drop(m, Drop::kMtuExceeded);
+    return icmp_error(m, kIcmpDestUnreachable, kIcmpCodeFragNeeded, s_.mtu, Drop::kMtuExceeded, from, fib);
+  }
+  if (from != From::kNode) ipv4_decrement_ttl(ip);
+  eth->src_addr = s_.macs[idx(Role::UPLINK)];
+  ++counters_.forwarded_uplink;
+  neigh_output(Role::UPLINK, m, eth, fib.uplink_gateway ? fib.uplink_gateway : ip->dst_addr);
+}
+
+// The TAP carries the uplink's MAC: frames for the kernel are addressed to it.
+void Worker::to_kernel(rte_mbuf* m, Drop otherwise) {
+  if (s_.port_ids[idx(Role::EXCEPTION)] == kNoPort) return drop(m, otherwise);
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  if (!rte_is_multicast_ether_addr(&eth->dst_addr)) eth->dst_addr = s_.macs[idx(Role::EXCEPTION)];
+  ++counters_.to_kernel;
+  tx(Role::EXCEPTION, m);
+}
+
+}  // namespace svcdp::dp
