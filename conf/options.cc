@@ -87,8 +87,12 @@ po::options_description describe(Options& o) {
        "VXLAN network identifier (flannel's default is 1)")
       ("vxlan-port", po::value(&o.vxlan_port)->default_value(o.vxlan_port)->value_name("PORT"),
        "VXLAN UDP destination port (IANA: 4789)")
+      ("uplink-subnet", po::value(&o.uplink_subnet)->value_name("CIDR"),
+       "the uplink's on-link network (the node address's prefix, e.g. 192.168.56.0/24): its hosts and VTEPs "
+       "are reached directly, everything else through --uplink-gateway")
       ("uplink-gateway", po::value(&o.uplink_gateway)->value_name("IP"),
-       "next hop for tunnel endpoints (default: every VTEP is on-link)")
+       "next hop for what leaves the uplink outside --uplink-subnet: VTEPs, pod egress, replies to outside "
+       "clients (default: every destination is on-link)")
       ("pod-gateway", po::value(&o.pod_gateway)->value_name("IP"),
        "gateway address svcdp answers ARP for on the pods port (default: first address of the pod CIDR)")
       ("neigh-capacity", po::value(&o.neigh_capacity)->default_value(o.neigh_capacity)->value_name("N"),
@@ -149,6 +153,8 @@ bool validate(Options& o) {
     if (!value->empty() && !parse_ipv4(*value)) return fail(std::string(name) + " '" + *value + "' is not an IPv4 address");
   if (o.exception_iface.size() > 15) return fail("--exception-iface '" + o.exception_iface + "' is longer than 15 characters");
   if (o.neigh_capacity < 16) return fail("--neigh-capacity must be at least 16");
+  if (!o.uplink_subnet.empty() && !parse_ipv4_prefix(o.uplink_subnet))
+    return fail("--uplink-subnet '" + o.uplink_subnet + "' is not an IPv4 CIDR (A.B.C.D/LEN)");
   for (const auto& [name, list] : {std::pair{"--cluster-cidr", &o.cluster_cidr}, {"--non-masquerade-cidr", &o.non_masquerade_cidr}})
     for (const std::string& c : *list)
       if (!parse_ipv4_prefix(c)) return fail(std::string(name) + " '" + c + "' is not an IPv4 CIDR (A.B.C.D/LEN)");

@@ -28,7 +28,8 @@ struct Options {
   std::string exception_iface;  // kernel TAP for traffic svcdp does not own
   uint32_t vni = 1;
   uint16_t vxlan_port = 4789;
-  std::string uplink_gateway;  // empty: every VTEP is on-link
+  std::string uplink_gateway;  // empty: every destination is on-link
+  std::string uplink_subnet;   // on-link network of the uplink (with a gateway)
   std::string pod_gateway;     // empty: first address of the pod CIDR
   uint16_t mtu = 1500;
   std::vector<std::string> cluster_cidr;         // as given; empty: the Nodes' pod CIDRs

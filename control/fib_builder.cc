@@ -40,6 +40,7 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
   fib->vni = p.vni;
   fib->vxlan_port = rte_cpu_to_be_16(p.vxlan_port);
   if (p.uplink_gateway) fib->uplink_gateway = rte_cpu_to_be_32(*p.uplink_gateway);
+  if (p.uplink_subnet) fib->uplink_subnet = dp::PrefixTable({{p.uplink_subnet->addr, p.uplink_subnet->len, 0}});
 
   std::vector<dp::PrefixTable::Entry> local;
   for (const auto& c : self->pod_cidrs) local.push_back({c.addr, c.len, 0});
@@ -62,7 +63,7 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
     dp::RemoteNode rn;
     rn.name = n.name;
     rn.vtep = rte_cpu_to_be_32(n.internal_ip);
-    rn.nexthop = rte_cpu_to_be_32(p.uplink_gateway.value_or(n.internal_ip));
+    rn.nexthop = fib->uplink_nexthop(rn.vtep);
     rn.tmpl = dp::make_vxlan_template(local_mac, fib->node_ip, rn.vtep,
                                       to_ether(n.vtep_mac.value_or(derived_vtep_mac(n.internal_ip))), p.vni,
                                       p.vxlan_port);

@@ -19,6 +19,10 @@ struct FibParams {
   uint32_t vni = 1;
   uint16_t vxlan_port = 4789;
   std::optional<uint32_t> uplink_gateway;  // host order
+  // The uplink's on-link network; with a gateway, everything outside it
+  // is sent through the gateway. Unset: everything is (or, without a
+  // gateway, nothing is).
+  std::optional<conf::Ipv4Prefix> uplink_subnet;
   std::optional<uint32_t> pod_gateway;     // host order
   conf::MacAddr uplink_mac{};              // our VTEP MAC
   // The cluster's pod network; empty: the union of the Nodes' pod CIDRs.

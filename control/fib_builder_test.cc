@@ -55,6 +55,38 @@ TEST(FibBuilder, GatewaysFromOptions) {
   EXPECT_EQ(rte_be_to_cpu_32(fib->pod_gateway), 0x0af401feu);
 }
 
+// With an on-link subnet, VTEPs inside it are reached directly and only
+// the others (and pod egress, uplink_nexthop) through the gateway.
+TEST(FibBuilder, UplinkSubnetKeepsOnLinkVtepsDirect) {
+  auto p = params();
+  p.uplink_gateway = 0xc0a83801;
+  p.uplink_subnet = conf::parse_ipv4_prefix("192.168.56.0/24");
+  std::vector<std::string> warnings;
+  auto fib = build_fib({node("node-a", 0xc0a83801, {"10.244.1.0/24"}), node("node-b", 0xc0a83802, {"10.244.2.0/24"}),
+                        node("node-c", 0xc0a83903 /* 192.168.57.3 */, {"10.244.3.0/24"})},
+                       p, 1, warnings);
+  EXPECT_EQ(rte_be_to_cpu_32(fib->nodes.at(0).nexthop), 0xc0a83802u) << "node-b is on-link";
+  EXPECT_EQ(rte_be_to_cpu_32(fib->nodes.at(1).nexthop), 0xc0a83801u) << "node-c is behind the gateway";
+  EXPECT_EQ(fib->uplink_nexthop(rte_cpu_to_be_32(0xcb00710a)), rte_cpu_to_be_32(0xc0a83801u)) << "the internet";
+}
+
+// The cluster CIDR defaults to the Nodes' pod CIDRs; --cluster-cidr and
+// --non-masquerade-cidr are taken as given.
+TEST(FibBuilder, ClusterAndNonMasqueradeCidrs) {
+  std::vector<std::string> warnings;
+  auto fib = build_fib({node("node-a", 1, {"10.244.1.0/24"}), node("node-b", 2, {"10.244.2.0/24"})}, params(), 1,
+                       warnings);
+  EXPECT_TRUE(fib->cluster.contains(0x0af40205));
+  EXPECT_FALSE(fib->cluster.contains(0x0af40905));
+  auto p = params();
+  p.cluster_cidrs = {*conf::parse_ipv4_prefix("10.244.0.0/16")};
+  p.non_masquerade_cidrs = {*conf::parse_ipv4_prefix("172.16.0.0/12")};
+  fib = build_fib({node("node-a", 1, {"10.244.1.0/24"})}, p, 1, warnings);
+  EXPECT_TRUE(fib->cluster.contains(0x0af40905));
+  EXPECT_TRUE(fib->no_masquerade.contains(0xac100001));
+  EXPECT_FALSE(fib->no_masquerade.contains(0x0a000001));
+}
+
 TEST(FibBuilder, OverlappingNodeIsSkippedWithAWarning) {
   std::vector<std::string> warnings;
   auto fib = build_fib({node("node-a", 1, {"10.244.1.0/24"}), node("bad", 2, {"10.244.0.0/16"}),

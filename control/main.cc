@@ -67,6 +67,7 @@ control::FibParams fib_params(const conf::Options& o, const rte_ether_addr& upli
   p.vni = o.vni;
   p.vxlan_port = o.vxlan_port;
   if (!o.uplink_gateway.empty()) p.uplink_gateway = conf::parse_ipv4(o.uplink_gateway);
+  if (!o.uplink_subnet.empty()) p.uplink_subnet = conf::parse_ipv4_prefix(o.uplink_subnet);
   if (!o.pod_gateway.empty()) p.pod_gateway = conf::parse_ipv4(o.pod_gateway);
   std::memcpy(p.uplink_mac.data(), uplink_mac.addr_bytes, p.uplink_mac.size());
   for (const std::string& c : o.cluster_cidr) p.cluster_cidrs.push_back(*conf::parse_ipv4_prefix(c));
@@ -131,12 +132,15 @@ void print_counters(const dp::Dataplane& dp, const conf::Options& o, const lb::S
                 static_cast<unsigned long long>(st.ierrors), static_cast<unsigned long long>(st.oerrors));
   }
   std::printf("  workers: rx uplink=%llu pods=%llu  tx uplink=%llu pods=%llu  vxlan_encap=%llu vxlan_decap=%llu "
-              "forwarded_local=%llu punted=%llu to_kernel=%llu\n",
+              "forwarded_local=%llu forwarded_uplink=%llu punted=%llu to_kernel=%llu from_kernel=%llu "
+              "masquerade_new_flows=%llu icmp_errors_sent=%llu icmp_rate_limited=%llu\n",
               static_cast<unsigned long long>(c.rx_packets[0]), static_cast<unsigned long long>(c.rx_packets[1]),
               static_cast<unsigned long long>(c.tx_packets[0]), static_cast<unsigned long long>(c.tx_packets[1]),
               static_cast<unsigned long long>(c.vxlan_encap), static_cast<unsigned long long>(c.vxlan_decap),
-              static_cast<unsigned long long>(c.forwarded_local), static_cast<unsigned long long>(c.punted),
-              static_cast<unsigned long long>(c.to_kernel));
+              static_cast<unsigned long long>(c.forwarded_local), static_cast<unsigned long long>(c.forwarded_uplink),
+              static_cast<unsigned long long>(c.punted), static_cast<unsigned long long>(c.to_kernel),
+              static_cast<unsigned long long>(c.from_kernel), static_cast<unsigned long long>(c.masq_new_flows),
+              static_cast<unsigned long long>(c.icmp_errors_sent), static_cast<unsigned long long>(c.icmp_rate_limited));
   const lb::CtStats ct = dp.conntrack().stats();
   std::printf("  lb: new_flows=%llu forward=%llu reply=%llu rejected=%llu reset=%llu rebalanced=%llu "
               "icmp_translated=%llu fragments=%llu  conntrack: entries=%llu/%llu expired=%llu\n",

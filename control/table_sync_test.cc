@@ -70,7 +70,7 @@ TEST(ClusterState, ASliceSeenAgainAtTheSameVersionChangesNothing) {
 }
 
 TEST(TableSync, BuildsWhenSyncedAndMeasuresTheLatency) {
-  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}}, 16, 251);
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 16, 251);
   TableSync sync(builder, kMs);
   sync.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
   sync.apply(replace(ResourceKind::kService, {service("a", 0x0a60000a)}));
@@ -86,7 +86,7 @@ TEST(TableSync, BuildsWhenSyncedAndMeasuresTheLatency) {
 }
 
 TEST(TableSync, ABrokenStateKeepsTheLastGoodTables) {
-  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}}, 16, 251);
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 16, 251);
   TableSync sync(builder, 0);
   sync.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
   sync.apply(replace(ResourceKind::kService, {}));
@@ -109,7 +109,7 @@ EndpointSliceInfo slice(const std::string& svc, uint32_t version, std::vector<En
 // The incremental path (only changed services rebuilt, the rest shared)
 // must give exactly the tables a full build from scratch gives.
 TEST(TableSync, IncrementalBuildsEqualFullBuilds) {
-  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}}, 64, 251);
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 64, 251);
   TableSync sync(builder, 0);
   ClusterState mirror;  // the same events, built from scratch each time
   auto apply = [&](const KubeEvent& e) {
@@ -147,7 +147,7 @@ TEST(TableSync, IncrementalBuildsEqualFullBuilds) {
     }
     auto fib = sync.build_if_due(step + 2);
     if (!fib) continue;
-    TableBuilder fresh(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}}, 64, 251);
+    TableBuilder fresh(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 64, 251);
     std::vector<std::string> warnings;
     auto full = fresh.build(mirror, ClusterState::Dirty{}, 1, warnings);
     ASSERT_EQ(testing::table_text(*fib), testing::table_text(*full)) << "step " << step;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include "dataplane/prefix_table.h"
+
+#include <rte_byteorder.h>
 #include "dataplane/types.h"
 #include "dataplane/vxlan.h"
 #include "lb/service.h"
@@ -33,6 +35,7 @@ struct Fib {
   PrefixTable remote_pods;  // other nodes' pod CIDRs → index in `nodes`
   std::vector<RemoteNode> nodes;
   be32 uplink_gateway = 0;  // next hop beyond the uplink; 0: destinations are on-link
+  PrefixTable uplink_subnet;  // on-link destinations when there is a gateway (empty: none)
   // Destinations inside the cluster's pod network (--cluster-cidr, or the
   // Nodes' pod CIDRs): never masqueraded; without a node to route them to
   // they are dropped (ip_no_route).
@@ -44,6 +47,13 @@ struct Fib {
   // thread lends it to the next generation to reuse its Maglev tables.
   std::shared_ptr<const lb::ServiceTable> services = std::make_shared<lb::ServiceTable>(std::vector<lb::ServiceSpec>{}, 0);
   std::vector<be32> announced;  // external and LoadBalancer IPs ARP is answered for
+
+  // The neighbour that takes a packet for `dst` beyond the uplink: `dst`
+  // itself when on-link, else the uplink gateway. Thread: any.
+  be32 uplink_nexthop(be32 dst) const {
+    if (uplink_gateway == 0 || uplink_subnet.contains(rte_be_to_cpu_32(dst))) return dst;
+    return uplink_gateway;
+  }
 };
 
 }  // namespace svcdp::dp

@@ -39,7 +39,7 @@ void Worker::uplink_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, Fr
   if (from != From::kNode) ipv4_decrement_ttl(ip);
   eth->src_addr = s_.macs[idx(Role::UPLINK)];
   ++counters_.forwarded_uplink;
-  neigh_output(Role::UPLINK, m, eth, fib.uplink_gateway ? fib.uplink_gateway : ip->dst_addr);
+  neigh_output(Role::UPLINK, m, eth, fib.uplink_nexthop(ip->dst_addr));
 }
 
 // The TAP carries the uplink's MAC: frames for the kernel are addressed to it.
