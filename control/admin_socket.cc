@@ -18,6 +18,9 @@
 #include <stdexcept>
 
 namespace svcdp::control {
+
+// How long svcdpctl flush waits for every worker to finish its shard.
+constexpr unsigned kFlushTimeoutMs = 5000;
 namespace {
 
 std::string error_json(const std::string& what) { return "{\"error\":" + json_quote(what) + "}\n"; }
@@ -144,9 +147,11 @@ std::string AdminSocket::handle(const std::string& request) {
   }
   if (cmd == "flush") {
     dp::FlushRequest r;
+    std::vector<dp::FlushRequest> requests;
     std::string what;
     if (!plain.empty() && plain[0] == "all") {
       what = "all flows";
+      requests.push_back(r);
     } else if (args.count("service")) {
       std::string error;
       auto ids = service_ids(args["service"], error);
@@ -154,10 +159,9 @@ std::string AdminSocket::handle(const std::string& request) {
       for (uint32_t id : ids) {
         r.kind = dp::FlushRequest::Kind::kService;
         r.service_id = id;
-        dataplane_.request_flush(r);
+        requests.push_back(r);
       }
-      log::info("flush requested", {{"service", args["service"]}});
-      return "{\"flushed\":" + json_quote("service " + args["service"]) + "}\n";
+      what = "service " + args["service"];
     } else if (args.count("flow")) {
       // PROTO,CLIENT:PORT,FRONTEND:PORT
       std::istringstream f(args["flow"]);
@@ -171,12 +175,14 @@ std::string AdminSocket::handle(const std::string& request) {
         return error_json("flow must be PROTO,CLIENT:PORT,FRONTEND:PORT");
       r.flow.proto = *p;
       what = "flow " + args["flow"];
+      requests.push_back(r);
     } else {
       return error_json("flush what? all, service=NS/NAME[:PORT] or flow=PROTO,CLIENT:PORT,FRONTEND:PORT");
     }
-    dataplane_.request_flush(r);
-    log::info("flush requested", {{"what", what}});
-    return "{\"flushed\":" + json_quote(what) + "}\n";
+    const auto removed = dataplane_.flush(requests, kFlushTimeoutMs);
+    if (!removed) return error_json("flush of " + what + " did not finish within 5 s (workers stalled?)");
+    log::info("flushed", {{"what", what}, {"entries", std::to_string(*removed)}});
+    return "{\"flushed\":" + json_quote(what) + ",\"entries\":" + std::to_string(*removed) + "}\n";
   }
   return error_json("unknown request '" + cmd + "' (services, conntrack, stats, flush)");
 }

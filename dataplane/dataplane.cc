@@ -7,6 +7,10 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 namespace svcdp::dp {
 namespace {
 
@@ -69,7 +73,8 @@ Dataplane::Dataplane(const DataplaneConfig& c)
     ws.max_services = c.max_services;
     ws.masquerade_lo = c.masquerade_lo;
     ws.masquerade_hi = c.masquerade_hi;
-    ws.flush = &flush_;
+    flush_queues_.push_back(std::make_unique<FlushQueue>());
+    ws.flush = flush_queues_.back().get();
     workers_.push_back(std::make_unique<Worker>(ws));
   }
   // On the TAP svcdp answers for the pod gateway with the pods port's MAC
@@ -177,13 +182,27 @@ Counters Dataplane::totals() const {
   return sum;
 }
 
-void Dataplane::request_flush(const FlushRequest& r) {
+std::optional<uint64_t> Dataplane::flush(const std::vector<FlushRequest>& requests, unsigned timeout_ms) {
   std::lock_guard lock(flush_mu_);
-  // Odd while the request is being written: a worker that copies it then
-  // sees the sequence change and tries again on its next loop.
-  flush_.seq.store(flush_.seq.load() + 1, std::memory_order_release);
-  flush_.request = r;
-  flush_.seq.store(flush_.seq.load() + 1, std::memory_order_release);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  uint64_t before = 0;
+  for (const auto& q : flush_queues_) before += q->removed();
+  auto all_done = [&] {
+    return std::all_of(flush_queues_.begin(), flush_queues_.end(), [](const auto& q) { return q->done() == q->queued(); });
+  };
+  for (const FlushRequest& r : requests)
+    for (const auto& q : flush_queues_)
+      while (!q->push(r)) {
+        if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+  while (!all_done()) {
+    if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  uint64_t after = 0;
+  for (const auto& q : flush_queues_) after += q->removed();
+  return after - before;
 }
 
 std::vector<ServiceCounters> Dataplane::service_totals() const {

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -91,9 +92,11 @@ class Dataplane {
   std::vector<ServiceCounters> service_totals() const;
   const lb::Conntrack& conntrack() const { return *conntrack_; }
 
-  // Asks every worker to drop the flows `r` names (done within a few
-  // poll loops). Thread: any non-worker thread (one at a time).
-  void request_flush(const FlushRequest& r);
+  // Has every worker drop the flows the requests name, and waits until
+  // they all have (workers must be running): the number of flows removed
+  // (a flow counts once; affinity entries too), or nullopt when that took
+  // longer than `timeout_ms`. Thread: any non-worker thread.
+  std::optional<uint64_t> flush(const std::vector<FlushRequest>& requests, unsigned timeout_ms);
 
  private:
   void send_from_control(rte_mbuf* m, Role out);
@@ -110,7 +113,7 @@ class Dataplane {
   NeighTable neigh_;
   FibPublisher fib_;
   std::unique_ptr<lb::Conntrack> conntrack_;
-  FlushChannel flush_;
+  std::vector<std::unique_ptr<FlushQueue>> flush_queues_;  // one per worker
   std::mutex flush_mu_;
   std::vector<std::unique_ptr<Worker>> workers_;
   Counters control_counters_;

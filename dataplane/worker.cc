@@ -85,25 +85,22 @@ unsigned Worker::poll() {
 }
 
 void Worker::flush_step() {
-  const uint64_t seq = s_.flush->seq.load(std::memory_order_acquire);
-  if (seq != flush_seen_ && !(seq & 1)) {  // odd: the request is being written
-    flush_req_ = s_.flush->request;
-    if (s_.flush->seq.load(std::memory_order_acquire) != seq) return;  // rewritten meanwhile: next round
-    flush_seen_ = seq;
-    flush_cursor_ = 0;
-    flushing_ = true;
-  }
-  if (!flushing_) return;
-  const FlushRequest& r = flush_req_;
-  flush_cursor_ = s_.conntrack->remove_if(s_.id, flush_cursor_, kFlushBudget, now_s_, [&r](const lb::CtMatch& m) {
-    switch (r.kind) {
-      case FlushRequest::Kind::kAll: return true;
-      case FlushRequest::Kind::kService: return m.service_id == r.service_id;
-      case FlushRequest::Kind::kFlow: return m.kind == lb::kFlow && m.fwd == r.flow;
-    }
-    return false;
-  });
-  if (flush_cursor_ == 0) flushing_ = false;
+  const FlushRequest* r = s_.flush->front();
+  if (r == nullptr) return;
+  uint64_t removed = 0;
+  flush_cursor_ = s_.conntrack->remove_if(s_.id, flush_cursor_, kFlushBudget, now_s_, removed,
+                                          [r](const lb::CtMatch& m) {
+                                            switch (r->kind) {
+                                              case FlushRequest::Kind::kAll: return true;
+                                              case FlushRequest::Kind::kService: return m.service_id == r->service_id;
+                                              case FlushRequest::Kind::kFlow: return m.kind == lb::kFlow && m.fwd == r->flow;
+                                            }
+                                            return false;
+                                          });
+  flush_removed_ += removed;
+  if (flush_cursor_ != 0) return;
+  s_.flush->complete(flush_removed_);
+  flush_removed_ = 0;
 }
 
 void Worker::neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexthop) {

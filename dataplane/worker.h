@@ -59,9 +59,9 @@ inline constexpr uint64_t kExpireSweepS = 5;
 // Conntrack slots a worker examines per poll round while flushing.
 inline constexpr size_t kFlushBudget = 4096;
 
-// An operator's request to drop flows (svcdpctl flush): written by the
-// admin thread, read by every worker, which removes the matching flows of
-// its own conntrack shard a slice per poll loop.
+// An operator's request to drop flows (svcdpctl flush): queued to every
+// worker, which removes the matching flows of its own conntrack shard a
+// slice per poll loop.
 struct FlushRequest {
   enum class Kind : uint8_t { kAll, kService, kFlow };
   Kind kind = Kind::kAll;
@@ -69,9 +69,41 @@ struct FlushRequest {
   lb::FlowKey flow{};  // kFlow: the forward tuple
 };
 
-struct FlushChannel {
-  std::atomic<uint64_t> seq{0};  // bumped (release) after `request` is written
-  FlushRequest request;
+// One worker's queue of flush requests: one producer (Dataplane::flush,
+// serialised by its lock), one consumer (the worker). A request is never
+// lost or overwritten; each completes in order and adds the flows it
+// removed to removed().
+class FlushQueue {
+ public:
+  static constexpr uint64_t kSize = 64;
+  // Thread: the producer. False when full.
+  bool push(const FlushRequest& r) {
+    const uint64_t t = tail_.load(std::memory_order_relaxed);
+    if (t - done_.load(std::memory_order_acquire) >= kSize) return false;
+    slots_[t % kSize] = r;
+    tail_.store(t + 1, std::memory_order_release);
+    return true;
+  }
+  // The oldest request not yet completed, or null. Thread: the consumer.
+  const FlushRequest* front() const {
+    const uint64_t d = done_.load(std::memory_order_relaxed);
+    return d < tail_.load(std::memory_order_acquire) ? &slots_[d % kSize] : nullptr;
+  }
+  // Thread: the consumer (single writer of both counters: no RMW needed).
+  void complete(uint64_t removed) {
+    removed_.store(removed_.load(std::memory_order_relaxed) + removed, std::memory_order_relaxed);
+    done_.store(done_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
+  // Thread: any.
+  uint64_t queued() const { return tail_.load(std::memory_order_acquire); }
+  uint64_t done() const { return done_.load(std::memory_order_acquire); }
+  uint64_t removed() const { return removed_.load(std::memory_order_relaxed); }
+
+ private:
+  std::array<FlushRequest, kSize> slots_{};
+  alignas(64) std::atomic<uint64_t> tail_{0};
+  alignas(64) std::atomic<uint64_t> done_{0};
+  std::atomic<uint64_t> removed_{0};
 };
 
 struct WorkerSetup {
@@ -88,7 +120,7 @@ struct WorkerSetup {
   unsigned workers = 1;                // SNAT and masquerade ports are split between workers
   uint16_t masquerade_lo = 61000, masquerade_hi = 65535;  // node-address ports for pod egress
   uint32_t max_services = 4096;        // size of the per-service counter array
-  const FlushChannel* flush = nullptr;
+  FlushQueue* flush = nullptr;  // this worker's
 };
 
 // Hash of an IPv4 flow used where the NIC gave none: addresses, protocol
@@ -192,10 +224,8 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // ICMP error token bucket (Linux: icmp_msgs_per_sec 1000, burst 50).
   uint64_t icmp_tat_tsc_ = 0, icmp_token_cost_tsc_ = 0;
   FragCache frags_;
-  uint64_t flush_seen_ = 0;
   uint64_t flush_cursor_ = 0;
-  bool flushing_ = false;
-  FlushRequest flush_req_;
+  uint64_t flush_removed_ = 0;  // by the request in progress
   std::vector<ServiceCounters> svc_counters_;
 };
 

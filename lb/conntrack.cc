@@ -385,13 +385,16 @@ CtStats Conntrack::stats() const {
 
 uint64_t Conntrack::shard_capacity() const { return shards_.empty() ? 0 : shards_[0]->capacity; }
 
-uint64_t Conntrack::remove_if(uint32_t self, uint64_t begin, uint64_t count, uint32_t now_s,
+uint64_t Conntrack::remove_if(uint32_t self, uint64_t begin, uint64_t count, uint32_t now_s, uint64_t& removed,
                               const std::function<bool(const CtMatch&)>& pred) {
   Shard& s = *shards_[self];
   const uint64_t end = std::min<uint64_t>(begin + count, s.capacity);
   for (uint64_t i = begin; i < end; ++i) {
     CtMatch m;
-    if (snapshot(s, self, static_cast<uint32_t>(i), m) && !expired(m, now_s) && pred(m)) free_entry(s, static_cast<uint32_t>(i));
+    if (snapshot(s, self, static_cast<uint32_t>(i), m) && !expired(m, now_s) && pred(m)) {
+      free_entry(s, static_cast<uint32_t>(i));
+      ++removed;
+    }
   }
   return end >= s.capacity ? 0 : end;
 }

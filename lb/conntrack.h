@@ -180,10 +180,10 @@ class Conntrack {
   uint64_t shard_capacity() const;
 
   // Removes the flows of the own shard at slots [begin, begin + count)
-  // for which `pred` holds; returns the slot to continue from (0 when the
-  // shard is done), so a flush can proceed a slice per poll loop.
-  // Thread: worker `self`.
-  uint64_t remove_if(uint32_t self, uint64_t begin, uint64_t count, uint32_t now_s,
+  // for which `pred` holds, adding their number to `removed`; returns the
+  // slot to continue from (0 when the shard is done), so a flush can
+  // proceed a slice per poll loop. Thread: worker `self`.
+  uint64_t remove_if(uint32_t self, uint64_t begin, uint64_t count, uint32_t now_s, uint64_t& removed,
                      const std::function<bool(const CtMatch&)>& pred);
 
   // Visits every live flow of every shard (consistent copies). For

@@ -4,8 +4,10 @@ and unwanted frames, each with the drop reason svcdp must count for it.
 Run from the repository root; the output is committed.
 
 The node is node-a (192.168.56.11, pods 10.244.1.0/24; node-b has
-10.244.2.0/24 at 192.168.56.12), VNI 1. Frames are broadcast at the
-Ethernet layer so that they reach the stage they are meant to break."""
+10.244.2.0/24 at 192.168.56.12), VNI 1, cluster CIDR 10.244.0.0/16. Frames
+are addressed to the MAC net_pcap gives each port (02:70:63:61:70:<index>,
+the uplink being net_pcap0 and the pods port net_pcap1) so that they reach
+the stage they are meant to break."""
 import collections
 import os
 import sys
@@ -14,6 +16,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pktlib import BCAST, eth, ipv4, mac, tcp, udp, vxlan, write_pcap  # noqa: E402
 
 POD = mac("02:5d:00:00:01:0a")
+UP_PORT, PODS_PORT = mac("02:70:63:61:70:00"), mac("02:70:63:61:70:01")
+INTERNET = "203.0.113.5"
 REMOTE = mac("02:5d:00:00:02:01")
 NODE, REMOTE_IP, POD_IP, RPOD = "192.168.56.11", "192.168.56.12", "10.244.1.10", "10.244.2.10"
 
@@ -25,11 +29,11 @@ def corrupt(b, at, value):
 
 
 def good_pod_udp():
-    return eth(BCAST, POD, 0x0800, ipv4(POD_IP, RPOD, 17, udp(40000, 53, b"x" * 20)))
+    return eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 17, udp(40000, 53, b"x" * 20)))
 
 
 def to_node_vxlan(inner, vni=1, flags=0x08):
-    return eth(BCAST, REMOTE, 0x0800, ipv4(REMOTE_IP, NODE, 17, udp(50000, 4789, vxlan(vni, inner, flags))))
+    return eth(UP_PORT, REMOTE, 0x0800, ipv4(REMOTE_IP, NODE, 17, udp(50000, 4789, vxlan(vni, inner, flags))))
 
 
 inner_ok = eth(BCAST, REMOTE, 0x0800, ipv4(RPOD, POD_IP, 6, tcp(80, 40000, 0x12)))
@@ -37,37 +41,44 @@ inner_ok = eth(BCAST, REMOTE, 0x0800, ipv4(RPOD, POD_IP, 6, tcp(80, 40000, 0x12)
 pods = [
     ("eth_runt", b"\x01" * 10),
     ("eth_not_for_us", eth(mac("02:00:00:00:00:99"), POD, 0x0800, ipv4(POD_IP, RPOD, 17, udp(1, 2, b"")))),
-    ("ethertype_unsupported", eth(BCAST, POD, 0x86DD, b"\x60" + b"\0" * 39)),
-    ("ip_truncated", eth(BCAST, POD, 0x0800, b"\x45" * 10)),
+    ("ethertype_unsupported", eth(PODS_PORT, POD, 0x86DD, b"\x60" + b"\0" * 39)),
+    ("ip_truncated", eth(PODS_PORT, POD, 0x0800, b"\x45" * 10)),
     ("ip_bad_version", corrupt(good_pod_udp(), 14, 0x65)),
     ("ip_bad_ihl", corrupt(good_pod_udp(), 14, 0x44)),
-    ("ip_options", eth(BCAST, POD, 0x0800, ipv4(POD_IP, RPOD, 17, udp(1, 2, b""), ihl=6, options=b"\x01\x01\x01\x00"))),
+    ("ip_options", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 17, udp(1, 2, b""), ihl=6, options=b"\x01\x01\x01\x00"))),
     ("ip_bad_length", corrupt(good_pod_udp(), 16, 0x05)),
     ("ip_bad_checksum", corrupt(good_pod_udp(), 24, 0)),
-    ("ip_ttl_expired", eth(BCAST, POD, 0x0800, ipv4(POD_IP, RPOD, 17, udp(1, 2, b""), ttl=1))),
-    ("ip_no_route", eth(BCAST, POD, 0x0800, ipv4(POD_IP, "8.8.8.8", 17, udp(1, 2, b"")))),
-    ("mtu_exceeded", eth(BCAST, POD, 0x0800, ipv4(POD_IP, RPOD, 17, udp(1, 2, b"y" * 1460)))),
+    # From a source no Time Exceeded may answer: nothing leaves (a real
+    # pod's gets one: pipeline test ExpiredTtlIsAnsweredWithTimeExceeded).
+    ("ip_ttl_expired", eth(PODS_PORT, POD, 0x0800, ipv4("0.0.0.0", RPOD, 17, udp(1, 2, b""), ttl=1))),
+    # Inside the cluster CIDR, on no node.
+    ("ip_no_route", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, "10.244.9.9", 17, udp(1, 2, b"")))),
+    ("eth_group_from_pod", eth(BCAST, POD, 0x0800, ipv4(POD_IP, "255.255.255.255", 17, udp(68, 67, b"")))),
+    ("masq_no_flow", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, INTERNET, 6, tcp(40000, 443, 0x10)))),
+    ("masq_unsupported", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, INTERNET, 47, b"\0" * 8))),
+    ("mtu_exceeded", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 17, udp(1, 2, b"y" * 1460)))),
     ("arp_malformed", eth(BCAST, POD, 0x0806, b"\x00\x01" * 5)),
-    ("l4_truncated", eth(BCAST, POD, 0x0800, ipv4(POD_IP, RPOD, 6, b"\0" * 10))),
-    ("tcp_bad_flags", eth(BCAST, POD, 0x0800, ipv4(POD_IP, RPOD, 6, tcp(40000, 80, 0x03)))),  # SYN+FIN
-    ("tcp_bad_flags", eth(BCAST, POD, 0x0800, ipv4(POD_IP, RPOD, 6, tcp(40000, 80, 0x00)))),  # no flag
-    ("tcp_bad_flags", eth(BCAST, POD, 0x0800, ipv4(POD_IP, RPOD, 6, tcp(40000, 80, 0x29)))),  # FIN+PSH+URG (Xmas)
+    ("l4_truncated", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 6, b"\0" * 10))),
+    ("tcp_bad_flags", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 6, tcp(40000, 80, 0x03)))),  # SYN+FIN
+    ("tcp_bad_flags", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 6, tcp(40000, 80, 0x00)))),  # no flag
+    ("tcp_bad_flags", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 6, tcp(40000, 80, 0x29)))),  # FIN+PSH+URG (Xmas)
     # The test's cluster has web (10.96.0.10:80, one endpoint) and empty
     # (10.96.0.13:80, none).
-    ("lb_no_flow", eth(BCAST, POD, 0x0800, ipv4(POD_IP, "10.96.0.10", 6, tcp(40000, 80, 0x10)))),
-    ("lb_no_reject", eth(BCAST, POD, 0x0800, ipv4(POD_IP, "10.96.0.13", 6, tcp(40000, 80, 0x02)))),
+    ("lb_no_flow", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, "10.96.0.10", 6, tcp(40000, 80, 0x10)))),
+    # No RST may answer a source that is no host's (RFC 1812 section 4.3.2.7).
+    ("lb_no_reject", eth(PODS_PORT, POD, 0x0800, ipv4("0.0.0.0", "10.96.0.13", 6, tcp(40000, 80, 0x02)))),
 ]
 uplink = [
-    ("ip_no_route", eth(BCAST, REMOTE, 0x0800, ipv4(REMOTE_IP, "1.1.1.1", 17, udp(1, 2, b"")))),
-    ("udp_truncated", eth(BCAST, REMOTE, 0x0800, ipv4(REMOTE_IP, NODE, 17, b"\x12\x34"))),
-    ("vxlan_truncated", eth(BCAST, REMOTE, 0x0800, ipv4(REMOTE_IP, NODE, 17, udp(1, 4789, b"\x08\0")))),
+    ("ip_no_route", eth(UP_PORT, REMOTE, 0x0800, ipv4(REMOTE_IP, "1.1.1.1", 17, udp(1, 2, b"")))),
+    ("udp_truncated", eth(UP_PORT, REMOTE, 0x0800, ipv4(REMOTE_IP, NODE, 17, b"\x12\x34"))),
+    ("vxlan_truncated", eth(UP_PORT, REMOTE, 0x0800, ipv4(REMOTE_IP, NODE, 17, udp(1, 4789, b"\x08\0")))),
     ("vxlan_bad_flags", to_node_vxlan(inner_ok, flags=0x00)),
     ("vxlan_unknown_vni", to_node_vxlan(inner_ok, vni=42)),
     ("vxlan_inner_runt", to_node_vxlan(b"\0" * 20)),
     ("vxlan_inner_not_ipv4", to_node_vxlan(eth(BCAST, REMOTE, 0x0806, b"\0" * 28))),
     ("ip_bad_checksum", to_node_vxlan(corrupt(inner_ok, 24, 0))),
     ("vxlan_inner_not_local", to_node_vxlan(eth(BCAST, REMOTE, 0x0800, ipv4(RPOD, RPOD, 17, udp(1, 2, b""))))),
-    ("ip_local_unhandled", eth(BCAST, REMOTE, 0x0800, ipv4(REMOTE_IP, NODE, 6, tcp(40000, 22, 2)))),
+    ("ip_local_unhandled", eth(UP_PORT, REMOTE, 0x0800, ipv4(REMOTE_IP, NODE, 6, tcp(40000, 22, 2)))),
 ]
 
 os.makedirs("tests/bad-packets", exist_ok=True)

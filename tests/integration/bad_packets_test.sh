@@ -42,7 +42,7 @@ YAML
 "$bin" -l 0,1 --no-huge -m 256 --no-pci --no-shconf \
   --vdev "net_pcap0,rx_pcap=$here/bad-packets/uplink.pcap,tx_pcap=$tmp/uplink-out.pcap" \
   --vdev "net_pcap1,rx_pcap=$here/bad-packets/pods.pcap,tx_pcap=$tmp/pods-out.pcap" \
-  -- --node-name node-a --cluster-file "$tmp/cluster.yaml" --uplink net_pcap0 --pods net_pcap1 \
+  -- --node-name node-a --cluster-file "$tmp/cluster.yaml" --uplink net_pcap0 --pods net_pcap1 --cluster-cidr 10.244.0.0/16 \
   --metrics-address 127.0.0.1:0 --admin-socket "$tmp/svcdp.sock" \
   >"$tmp/out.txt" 2>"$tmp/err.txt" &
 pid=$!

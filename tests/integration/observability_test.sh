@@ -66,9 +66,12 @@ check "svcdpctl -o json services is JSON" sh -c "'$ctl' -o json services | pytho
 "$ctl" conntrack --service default/web --limit 3 >"$TOPO_TMP/ct.txt"
 sed 's/^/    /' "$TOPO_TMP/ct.txt"
 check "svcdpctl conntrack shows the service's flows" grep -q "service=default/web:http" "$TOPO_TMP/ct.txt"
-check "svcdpctl flush service" "$ctl" flush service default/web
-sleep 0.5
+flows=$("$ctl" conntrack --service default/web | sed -n 's/.* flows shown of \([0-9]*\) matching/\1/p')
+flushed=$("$ctl" -o json flush service default/web | python3 -c 'import json, sys; print(json.load(sys.stdin)["entries"])')
+echo "    $flows flows listed, $flushed entries flushed"
+check "svcdpctl flush service answers once done, with the entries it removed" test "${flushed:-0}" -ge "${flows:-1}"
 check "after the flush the service has no flow" sh -c "'$ctl' conntrack --service default/web | grep -q '^0 flows shown of 0'"
+check "flushing again removes nothing, and says so" sh -c "'$ctl' -o json flush all | grep -q '\"entries\":0'"
 check "svcdpctl stats shows the generation" sh -c "'$ctl' stats | grep -q '^generation'"
 check "svcdpctl without a daemon fails with a clear error" \
   sh -c "! '$ctl' --socket '$TOPO_TMP/none.sock' stats 2>'$TOPO_TMP/err.txt' && grep -q 'is svcdp running' '$TOPO_TMP/err.txt'"
