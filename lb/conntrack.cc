@@ -79,10 +79,10 @@ struct Conntrack::Shard {
         buckets(new Bucket[nbuckets]) {
     for (uint64_t i = 0; i < nbuckets; ++i)
       for (auto& s : buckets[i].slot) s.store(0, std::memory_order_relaxed);
-    free_list.reserve(cap);
-    for (uint32_t i = cap; i-- > 0;) {
+    free_ring.reset(new uint32_t[cap]);
+    for (uint32_t i = 0; i < cap; ++i) {
       flows[i].kind = kFree;
-      free_list.push_back(i);
+      push_free(i);
     }
     stats.capacity = cap;
   }
@@ -129,11 +129,29 @@ struct Conntrack::Shard {
   }
   void end_write(Flow& f) { f.version.store(f.version.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
 
+  // Free entries, oldest first (FIFO): an index is reused as late as
+  // possible, so that a non-owner's write racing with its recycling is
+  // rare as well as harmless (dirword).
+  bool has_free() const { return free_count != 0; }
+  uint32_t pop_free() {
+    const uint32_t i = free_ring[free_head];
+    free_head = free_head + 1 == capacity ? 0 : free_head + 1;
+    --free_count;
+    return i;
+  }
+  void push_free(uint32_t i) {
+    uint32_t tail = free_head + free_count;
+    if (tail >= capacity) tail -= capacity;
+    free_ring[tail] = i;
+    ++free_count;
+  }
+
   std::unique_ptr<Flow[]> flows;
   uint32_t capacity;
   uint64_t nbuckets;
   std::unique_ptr<Bucket[]> buckets;
-  std::vector<uint32_t> free_list;
+  std::unique_ptr<uint32_t[]> free_ring;
+  uint32_t free_head = 0, free_count = 0;
   uint32_t sweep_cursor = 0;
   CtStats stats;
 };
@@ -183,9 +201,12 @@ bool Conntrack::snapshot(const Shard& s, uint32_t shard, uint32_t index, CtMatch
     out.kind = f.kind;
     out.external = f.external;
     out.timeout_s = f.timeout_s;
-    out.fwd_flags = f.fwd_flags.load(std::memory_order_relaxed);
-    out.rep_flags = f.rep_flags.load(std::memory_order_relaxed);
-    out.last_seen_s = std::max(f.fwd_seen_s.load(std::memory_order_relaxed), f.rep_seen_s.load(std::memory_order_relaxed));
+    uint64_t fw = f.fwd_word.load(std::memory_order_relaxed), rw = f.rep_word.load(std::memory_order_relaxed);
+    if (!dirword::current(fw, v1)) fw = 0;
+    if (!dirword::current(rw, v1)) rw = 0;
+    out.fwd_flags = dirword::flags(fw);
+    out.rep_flags = dirword::flags(rw);
+    out.last_seen_s = std::max(dirword::seen(fw), dirword::seen(rw));
     std::atomic_thread_fence(std::memory_order_acquire);
     if (f.version.load(std::memory_order_relaxed) == v1) return out.kind != kFree;
   }
@@ -226,7 +247,7 @@ void Conntrack::free_entry(Shard& s, uint32_t index) {
   if (f.kind == kAffinity) --s.stats.affinity_entries;
   f.kind = kFree;
   s.end_write(f);
-  s.free_list.push_back(index);
+  s.push_free(index);
   --s.stats.entries;
 }
 
@@ -243,7 +264,10 @@ bool Conntrack::make_room(Shard& s, uint64_t h1, uint64_t h2) {
         const uint64_t v = slot.load(std::memory_order_relaxed);
         if (v == 0 || slot_reply(v)) continue;
         const Flow& f = s.flows[slot_index(v)];
-        if (f.kind != kFlow || (f.rep_flags.load(std::memory_order_relaxed) & dirflag::kSeen)) continue;
+        const uint64_t rw = f.rep_word.load(std::memory_order_relaxed);
+        if (f.kind != kFlow || (dirword::current(rw, f.version.load(std::memory_order_relaxed)) &&
+                                (dirword::flags(rw) & dirflag::kSeen)))
+          continue;
         ++s.stats.evictions[proto_index(f.fwd.proto)];
         free_entry(s, slot_index(v));
         return true;
@@ -259,16 +283,16 @@ CtInsert Conntrack::insert(uint32_t self, const FlowKey& fwd, const Nat& nat, ui
   if (fwd.proto == kTcp && (!(dir & dirflag::kSyn) || (tcp_flags & 0x10))) return CtInsert::kNotSyn;
   const uint64_t h1 = flow_hash(fwd), h2 = flow_hash(reply_key(fwd, nat));
   for (int attempt = 0; attempt < 2; ++attempt) {
-    if (!s.free_list.empty() && s.has_room(h1) && s.has_room(h2)) break;
+    if (s.has_free() && s.has_room(h1) && s.has_room(h2)) break;
     if (attempt == 1 || !make_room(s, h1, h2)) {
       ++s.stats.refusals[pi];
       return CtInsert::kFull;
     }
   }
-  const uint32_t index = s.free_list.back();
-  s.free_list.pop_back();
+  const uint32_t index = s.pop_free();
   Flow& f = s.flows[index];
   s.begin_write(f);
+  const uint32_t v = f.version.load(std::memory_order_relaxed) + 1;  // once end_write is done
   f.service_id = service_id;
   f.fwd = fwd;
   f.nat = nat;
@@ -276,10 +300,8 @@ CtInsert Conntrack::insert(uint32_t self, const FlowKey& fwd, const Nat& nat, ui
   f.external = external;
   f.timeout_s = 0;
   f.checked_generation = generation;
-  f.fwd_flags.store(dir, std::memory_order_relaxed);
-  f.rep_flags.store(0, std::memory_order_relaxed);
-  f.fwd_seen_s.store(now_s, std::memory_order_relaxed);
-  f.rep_seen_s.store(0, std::memory_order_relaxed);
+  f.fwd_word.store(dirword::make(v, dir, now_s), std::memory_order_relaxed);
+  f.rep_word.store(dirword::make(v, 0, 0), std::memory_order_relaxed);
   s.end_write(f);
   s.add_slot(h1, index, false);
   s.add_slot(h2, index, true);
@@ -288,15 +310,19 @@ CtInsert Conntrack::insert(uint32_t self, const FlowKey& fwd, const Nat& nat, ui
   return CtInsert::kOk;
 }
 
+// A plain store of a whole tagged word, no read-modify-write: each
+// direction has one writer in practice (the worker receiving it); should
+// two workers receive one direction, one of two simultaneous updates may
+// lose a flag the next packet sets again.
 void Conntrack::touch(const CtMatch& m, uint8_t tcp_flags, uint32_t now_s) {
   Flow& f = shards_[m.shard]->flows[m.index];
   if (f.version.load(std::memory_order_relaxed) != m.version) return;  // recycled meanwhile
   const uint8_t d = m.fwd.proto == kTcp ? tcp_dirflags(tcp_flags) : dirflag::kSeen;
-  auto& flags = m.reply ? f.rep_flags : f.fwd_flags;
-  auto& seen = m.reply ? f.rep_seen_s : f.fwd_seen_s;
-  const uint8_t old = flags.load(std::memory_order_relaxed);
-  if ((old | d) != old) flags.store(old | d, std::memory_order_relaxed);
-  if (seen.load(std::memory_order_relaxed) != now_s) seen.store(now_s, std::memory_order_relaxed);
+  auto& word = m.reply ? f.rep_word : f.fwd_word;
+  const uint64_t old = word.load(std::memory_order_relaxed);
+  const uint8_t old_flags = dirword::current(old, m.version) ? dirword::flags(old) : 0;
+  const uint64_t next = dirword::make(m.version, old_flags | d, now_s);
+  if (next != old) word.store(next, std::memory_order_relaxed);
 }
 
 void Conntrack::set_checked(uint32_t self, const CtMatch& m, uint32_t generation) {
@@ -330,19 +356,19 @@ void Conntrack::set_affinity(uint32_t self, be32 client, uint32_t service_id, co
   if (auto m = find_in(s, self, k, h, now_s); m && m->kind == kAffinity) {
     Flow& f = s.flows[m->index];
     if (m->nat.backend == nat.backend && m->nat.backend_port == nat.backend_port) {
-      f.fwd_seen_s.store(now_s, std::memory_order_relaxed);
+      f.fwd_word.store(dirword::make(m->version, dirflag::kSeen, now_s), std::memory_order_relaxed);
       return;
     }
     free_entry(s, m->index);
   }
-  if (s.free_list.empty() || !s.has_room(h)) {
+  if (!s.has_free() || !s.has_room(h)) {
     ++s.stats.refusals[2];
     return;
   }
-  const uint32_t index = s.free_list.back();
-  s.free_list.pop_back();
+  const uint32_t index = s.pop_free();
   Flow& f = s.flows[index];
   s.begin_write(f);
+  const uint32_t v = f.version.load(std::memory_order_relaxed) + 1;
   f.service_id = service_id;
   f.fwd = k;
   f.nat = nat;
@@ -350,10 +376,8 @@ void Conntrack::set_affinity(uint32_t self, be32 client, uint32_t service_id, co
   f.external = 0;
   f.timeout_s = timeout_s;
   f.checked_generation = 0;
-  f.fwd_flags.store(dirflag::kSeen, std::memory_order_relaxed);
-  f.rep_flags.store(0, std::memory_order_relaxed);
-  f.fwd_seen_s.store(now_s, std::memory_order_relaxed);
-  f.rep_seen_s.store(0, std::memory_order_relaxed);
+  f.fwd_word.store(dirword::make(v, dirflag::kSeen, now_s), std::memory_order_relaxed);
+  f.rep_word.store(dirword::make(v, 0, 0), std::memory_order_relaxed);
   s.end_write(f);
   s.add_slot(h, index, false);
   ++s.stats.entries;

@@ -65,14 +65,31 @@ TcpState tcp_state(uint8_t fwd, uint8_t rep);
 // TCP flags of a segment (the TCP header's flags byte) as direction flags.
 uint8_t tcp_dirflags(uint8_t tcp_flags);
 
-// How a flow is translated.
+// How a flow is translated (laid out without padding: 16 bytes).
 struct Nat {
   be32 backend = 0;     // destination after DNAT (the endpoint)
-  be16 backend_port = 0;
   be32 snat = 0;        // source after SNAT (the node), 0: client kept
-  be16 snat_port = 0;
   be32 vtep = 0;        // the endpoint's node tunnel endpoint, 0: local
+  be16 backend_port = 0;
+  be16 snat_port = 0;
 };
+static_assert(sizeof(Nat) == 16);
+
+// One direction's state in a flow entry, in one 64-bit word: the last
+// second a packet was seen (bits 0-31), the direction flags (32-39), and
+// the entry's version (bits 40-63: version / 2, modulo 2^24) when it was
+// written. A worker other than the owner writes the word of the direction
+// it receives; if the owner recycled the entry meanwhile, the stale word
+// carries the old version and readers take it as "nothing seen".
+namespace dirword {
+constexpr uint32_t tag(uint32_t version) { return (version >> 1) & 0xffffff; }
+constexpr uint64_t make(uint32_t version, uint8_t flags, uint32_t seen_s) {
+  return uint64_t{tag(version)} << 40 | uint64_t{flags} << 32 | seen_s;
+}
+constexpr bool current(uint64_t w, uint32_t version) { return (w >> 40) == tag(version); }
+constexpr uint8_t flags(uint64_t w) { return static_cast<uint8_t>(w >> 32); }
+constexpr uint32_t seen(uint64_t w) { return static_cast<uint32_t>(w); }
+}  // namespace dirword
 
 // A flow entry: exactly one cache line.
 struct alignas(64) Flow {
@@ -83,13 +100,11 @@ struct alignas(64) Flow {
   uint8_t kind;   // kFlow or kAffinity
   uint8_t external;  // arrived on an external front end
   uint16_t timeout_s;  // affinity entries: their timeout; flows: unused
-  uint32_t checked_generation;  // last table generation its endpoint was checked against
-  std::atomic<uint8_t> fwd_flags{0};
-  std::atomic<uint8_t> rep_flags{0};
-  uint16_t pad;
-  std::atomic<uint32_t> fwd_seen_s{0};  // coarse clock, seconds
-  std::atomic<uint32_t> rep_seen_s{0};
+  uint32_t checked_generation;  // low 32 bits of the table generation its endpoint was last checked against
+  std::atomic<uint64_t> fwd_word{0};  // dirword: forward direction
+  std::atomic<uint64_t> rep_word{0};  // dirword: reply direction
 };
+static_assert(sizeof(Flow) == 64);
 
 inline constexpr uint8_t kFlow = 0;
 // The service id of a flow that belongs to no Service (masqueraded egress).

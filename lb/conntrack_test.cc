@@ -17,7 +17,7 @@ const be32 kClient = ip(0x0af4010a), kVip = ip(0x0a60000a), kBackend = ip(0x0af4
 FlowKey fwd_key(uint32_t client_port = 40000, uint8_t proto = kTcp) {
   return {kClient, kVip, to_be16(static_cast<uint16_t>(client_port)), to_be16(80), proto};
 }
-Nat dnat(be32 backend = kBackend) { return {backend, to_be16(8080), 0, 0, ip(0xc0a8380c)}; }
+Nat dnat(be32 backend = kBackend) { return {.backend = backend, .vtep = ip(0xc0a8380c), .backend_port = to_be16(8080)}; }
 
 static_assert(sizeof(Flow) == 64, "a flow is one cache line");
 static_assert(alignof(Flow) == 64);
@@ -178,6 +178,30 @@ TEST(Conntrack, ReplyOnAnotherWorkerFindsTheFlow) {
   EXPECT_TRUE(ct.lookup(1, k, 0));
   ct.remove(0, *ct.lookup(0, k, 0));
   EXPECT_FALSE(ct.lookup(1, k, 0));
+}
+
+// The race of a non-owner's touch with the owner recycling the entry:
+// freed entries are reused last (FIFO), and a touch through a stale match
+// leaves the new flow as it was.
+TEST(Conntrack, StaleTouchFromAnotherWorkerDoesNotReachTheRecycledEntry) {
+  Conntrack ct(2, 32);  // 16 entries per shard
+  const FlowKey a = fwd_key(40000);
+  ASSERT_EQ(ct.insert(0, a, dnat(), 7, false, 1, kSynF, 100), CtInsert::kOk);
+  const FlowKey a_reply{kBackend, kClient, to_be16(8080), to_be16(40000), kTcp};
+  const auto stale = ct.lookup(1, a_reply, 100);  // worker 1 receives A's SYN-ACK...
+  ASSERT_TRUE(stale);
+  ct.remove(0, *ct.lookup(0, a, 100));  // ...while worker 0 ends A
+  for (uint32_t p = 1; p < 16; ++p) ASSERT_EQ(ct.insert(0, fwd_key(40000 + p), dnat(), 7, false, 1, kSynF, 100), CtInsert::kOk);
+  const FlowKey b = fwd_key(41000);
+  ASSERT_EQ(ct.insert(0, b, dnat(), 7, false, 1, kSynF, 100), CtInsert::kOk);
+  const auto fresh = ct.lookup(0, b, 100);
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->index, stale->index) << "only after every other free entry was B given A's slot";
+  ct.touch(*stale, kSynF | kAckF, 101);
+  const auto after = ct.lookup(0, b, 101);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->state(), TcpState::kSynSent) << "B saw no SYN-ACK";
+  EXPECT_EQ(after->rep_flags, 0);
 }
 
 TEST(Conntrack, AffinityPinsAClientUntilItsTimeout) {

@@ -21,7 +21,9 @@ FlowKey key(uint64_t i) {
   return {to_be32(static_cast<uint32_t>(0x0a000000 + (i >> 16))), to_be32(0x0a60000a),
           to_be16(static_cast<uint16_t>(i)), to_be16(80), kUdp};
 }
-Nat nat(uint64_t i) { return {to_be32(static_cast<uint32_t>(0x0af40000 + (i & 0xff))), to_be16(8080), 0, 0, 0}; }
+Nat nat(uint64_t i) {
+  return {.backend = to_be32(static_cast<uint32_t>(0x0af40000 + (i & 0xff))), .backend_port = to_be16(8080)};
+}
 
 void BM_MaglevBuild(benchmark::State& state) {
   std::vector<MaglevBackend> b;
