@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -124,6 +125,13 @@ std::string AdminSocket::handle(const std::string& request) {
 
   if (cmd == "services") return introspection_.services_json();
   if (cmd == "stats") return introspection_.stats_json();
+  if (cmd == "trace") {
+    const unsigned long count = args.count("n") ? std::strtoul(args["n"].c_str(), nullptr, 10) : 0;
+    if (count < 1 || count > dp::TraceBuffer::kMax)
+      return error_json("trace needs n=1.." + std::to_string(dp::TraceBuffer::kMax));
+    const unsigned long seconds = args.count("timeout") ? std::strtoul(args["timeout"].c_str(), nullptr, 10) : 10;
+    return trace_json(dataplane_.trace(static_cast<uint32_t>(count), static_cast<unsigned>(std::min(seconds, 60ul) * 1000)));
+  }
   if (cmd == "conntrack") {
     FlowFilter f;
     std::string error;
@@ -184,7 +192,7 @@ std::string AdminSocket::handle(const std::string& request) {
     log::info("flushed", {{"what", what}, {"entries", std::to_string(*removed)}});
     return "{\"flushed\":" + json_quote(what) + ",\"entries\":" + std::to_string(*removed) + "}\n";
   }
-  return error_json("unknown request '" + cmd + "' (services, conntrack, stats, flush)");
+  return error_json("unknown request '" + cmd + "' (services, conntrack, stats, trace, flush)");
 }
 
 }  // namespace svcdp::control

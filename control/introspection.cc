@@ -148,6 +148,18 @@ std::string Introspection::metrics() const {
   for (unsigned i = 0; i < dp_.worker_count(); ++i)
     w.sample(L{{"worker", std::to_string(i)}}, double(dp_.worker(i).counters().idle_cycles) / tsc_hz_);
 
+  // `show runtime`: packets per stage, and cycles spent on each input
+  // port's bursts (run to completion: a burst's cycles include every stage
+  // its packets went through).
+  w.family("svcdp_stage_packets_total", "counter", "packets that entered a worker stage (dataplane/stage.h)");
+  for (size_t i = 0; i < dp::kStageCount; ++i) w.sample(L{{"stage", dp::kStageInfo[i].name}}, c.stage_packets[i]);
+  w.family("svcdp_worker_processing_seconds_total", "counter",
+           "time a worker spent processing the bursts of an input port, every stage included");
+  for (unsigned i = 0; i < dp_.worker_count(); ++i)
+    for (size_t r = 0; r < dp::kRoleCount; ++r)
+      w.sample(L{{"worker", std::to_string(i)}, {"port", dp::kRoleNames[r]}},
+               double(dp_.worker(i).counters().rx_cycles[r]) / tsc_hz_);
+
   w.family("svcdp_drops_total", "counter", "packets dropped, by reason (dataplane/drop_reason.h)");
   for (size_t i = 0; i < dp::kDropCount; ++i) w.sample(L{{"reason", dp::kDropInfo[i].name}}, c.drops[i]);
 
@@ -339,6 +351,39 @@ std::string Introspection::conntrack_json(const FlowFilter& f) const {
   return "{\"total\":" + n(total) + ",\"shown\":" + n(shown) + ",\"flows\":[" + flows + "]}\n";
 }
 
+std::string trace_json(const std::vector<dp::Dataplane::Traced>& records) {
+  std::string out = "{\"packets\":[";
+  for (size_t i = 0; i < records.size(); ++i) {
+    const dp::TraceRecord& r = records[i].record;
+    if (i) out += ',';
+    out += "{\"worker\":" + n(records[i].worker) + ",\"port\":" + q(dp::kRoleNames[dp::idx(r.in)]);
+    if (r.ether_type == RTE_ETHER_TYPE_IPV4) {
+      const bool ports = r.proto == IPPROTO_TCP || r.proto == IPPROTO_UDP;
+      const std::string proto = r.proto == IPPROTO_TCP ? "tcp" : r.proto == IPPROTO_UDP ? "udp" : r.proto == IPPROTO_ICMP ? "icmp" : n(r.proto);
+      out += ",\"proto\":" + q(proto) + ",\"src\":" + q(addr(r.src) + (ports ? ":" + n(rte_be_to_cpu_16(r.sport)) : "")) +
+             ",\"dst\":" + q(addr(r.dst) + (ports ? ":" + n(rte_be_to_cpu_16(r.dport)) : ""));
+    } else {
+      char et[8];
+      std::snprintf(et, sizeof et, "0x%04x", r.ether_type);
+      out += ",\"ether_type\":" + q(et);
+    }
+    out += ",\"stages\":[";
+    for (uint8_t s = 0; s < r.nstages; ++s) {
+      if (s) out += ',';
+      out += q(dp::kStageInfo[static_cast<size_t>(r.stages[s])].name);
+    }
+    std::string verdict;
+    switch (r.verdict) {
+      case dp::TraceRecord::Verdict::kTx: verdict = std::string("tx ") + dp::kRoleNames[r.detail]; break;
+      case dp::TraceRecord::Verdict::kDrop: verdict = std::string("drop ") + dp::kDropInfo[r.detail].name; break;
+      case dp::TraceRecord::Verdict::kPunt: verdict = r.detail == 0 ? "punt arp" : "punt next hop unresolved"; break;
+      case dp::TraceRecord::Verdict::kNone: verdict = "none"; break;
+    }
+    out += "],\"verdict\":" + q(verdict) + "}";
+  }
+  return out + "]}\n";
+}
+
 std::string Introspection::stats_json() const {
   const Snapshot s = snapshot();
   const dp::Counters c = dp_.totals();
@@ -358,7 +403,25 @@ std::string Introspection::stats_json() const {
   out += "},\"lb\":{\"new_flows\":" + n(c.lb_new_flows) + ",\"forward\":" + n(c.lb_forward) + ",\"reply\":" +
          n(c.lb_reply) + ",\"rejected\":" + n(c.lb_rejected) + ",\"reset\":" + n(c.lb_reset) + ",\"rebalanced\":" +
          n(c.lb_rebalanced) + "},\"conntrack\":{\"entries\":" + n(ct.entries) + ",\"capacity\":" + n(ct.capacity) +
-         ",\"affinity\":" + n(ct.affinity_entries) + "},\"drops\":{";
+         ",\"affinity\":" + n(ct.affinity_entries) + "},\"runtime\":{";
+  // Per input port: packets, and cycles per packet over every stage.
+  first = true;
+  for (size_t r = 0; r < dp::kRoleCount; ++r) {
+    if (!c.rx_packets[r]) continue;
+    if (!first) out += ',';
+    out += q(dp::kRoleNames[r]) + ":{\"packets\":" + n(c.rx_packets[r]) + ",\"cycles_per_packet\":" +
+           n(c.rx_cycles[r] / c.rx_packets[r]) + "}";
+    first = false;
+  }
+  out += "},\"stages\":{";
+  first = true;
+  for (size_t i = 0; i < dp::kStageCount; ++i) {
+    if (!c.stage_packets[i]) continue;
+    if (!first) out += ',';
+    out += q(dp::kStageInfo[i].name) + ":" + n(c.stage_packets[i]);
+    first = false;
+  }
+  out += "},\"drops\":{";
   first = true;
   for (size_t i = 0; i < dp::kDropCount; ++i) {
     if (!c.drops[i]) continue;

@@ -21,6 +21,10 @@ namespace svcdp::control {
 // `s` as a JSON string literal, escaped. Thread: any.
 std::string json_quote(std::string_view s);
 
+// A packet trace as svcdpctl shows it: one object per packet with the
+// worker, input port, addresses, the stages and the verdict. Thread: any.
+std::string trace_json(const std::vector<dp::Dataplane::Traced>& records);
+
 // Which flows a conntrack listing or a flush names; unset fields match all.
 struct FlowFilter {
   std::optional<uint32_t> service_id;

@@ -27,6 +27,8 @@ commands:
   conntrack [--service NS/NAME[:PORT]] [--client IP] [--endpoint IP] [--proto tcp|udp] [--limit N]
                                  tracked flows (like conntrack -L)
   stats                          counters, drops, table generation
+  trace N [--timeout S]          the next N packets each worker receives (up to 256, waiting up to S
+                                 seconds, default 10): the stages each went through and its verdict
   flush all                      drop every tracked flow
   flush service NS/NAME[:PORT]   drop the flows of a service
   flush flow PROTO CLIENT:PORT FRONTEND:PORT
@@ -113,6 +115,25 @@ void print_conntrack(element root) {
               static_cast<unsigned long long>(num(root, "total")));
 }
 
+void print_trace(element root) {
+  size_t count = 0;
+  for (element p : root["packets"].get_array()) {
+    std::string stages;
+    for (element s : p["stages"].get_array()) {
+      std::string_view v;
+      if (s.get(v) != simdjson::SUCCESS) continue;
+      if (!stages.empty()) stages += ' ';
+      stages += v;
+    }
+    const std::string what = str(p, "proto") == "-" ? "ether " + str(p, "ether_type")
+                                                    : str(p, "proto") + " " + str(p, "src") + " > " + str(p, "dst");
+    std::printf("w%llu %-9s %-48s %s -> %s\n", static_cast<unsigned long long>(num(p, "worker")),
+                str(p, "port").c_str(), what.c_str(), stages.c_str(), str(p, "verdict").c_str());
+    ++count;
+  }
+  std::printf("%zu packets traced\n", count);
+}
+
 void print_object(element e, const std::string& indent) {
   for (auto [key, value] : e.get_object()) {
     if (value.is_object()) {
@@ -160,6 +181,13 @@ int main(int argc, char** argv) {
         return usage_error("conntrack: unknown option " + opt);
       line += " " + key + "=" + words[i + 1];
     }
+  } else if (cmd == "trace") {
+    if (words.size() == 2)
+      line = "trace n=" + words[1];
+    else if (words.size() == 4 && words[2] == "--timeout")
+      line = "trace n=" + words[1] + " timeout=" + words[3];
+    else
+      return usage_error("trace N [--timeout SECONDS]");
   } else if (cmd == "flush") {
     if (words.size() == 2 && words[1] == "all")
       line = "flush all";
@@ -197,6 +225,8 @@ int main(int argc, char** argv) {
     print_services(root);
   else if (cmd == "conntrack")
     print_conntrack(root);
+  else if (cmd == "trace")
+    print_trace(root);
   else
     print_object(root, "");
   return 0;

@@ -75,6 +75,8 @@ Dataplane::Dataplane(const DataplaneConfig& c)
     ws.masquerade_hi = c.masquerade_hi;
     flush_queues_.push_back(std::make_unique<FlushQueue>());
     ws.flush = flush_queues_.back().get();
+    traces_.push_back(std::make_unique<TraceBuffer>());
+    ws.trace = traces_.back().get();
     workers_.push_back(std::make_unique<Worker>(ws));
   }
   // On the TAP svcdp answers for the pod gateway with the pods port's MAC
@@ -203,6 +205,26 @@ std::optional<uint64_t> Dataplane::flush(const std::vector<FlushRequest>& reques
   uint64_t after = 0;
   for (const auto& q : flush_queues_) after += q->removed();
   return after - before;
+}
+
+std::vector<Dataplane::Traced> Dataplane::trace(uint32_t n, unsigned timeout_ms) {
+  std::lock_guard lock(trace_mu_);
+  for (const auto& t : traces_) t->arm(n);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto recorded = [&] {
+    uint64_t sum = 0;
+    for (const auto& t : traces_) sum += t->published();
+    return sum;
+  };
+  while (recorded() < n && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::vector<Traced> out;
+  for (unsigned w = 0; w < traces_.size(); ++w)
+    for (uint32_t i = 0, end = traces_[w]->published(); i < end; ++i) out.push_back({w, traces_[w]->record(i)});
+  std::sort(out.begin(), out.end(), [](const Traced& a, const Traced& b) { return a.record.tsc < b.record.tsc; });
+  if (out.size() > n) out.resize(n);
+  for (const auto& t : traces_) t->arm(0);
+  return out;
 }
 
 std::vector<ServiceCounters> Dataplane::service_totals() const {

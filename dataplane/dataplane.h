@@ -98,6 +98,16 @@ class Dataplane {
   // longer than `timeout_ms`. Thread: any non-worker thread.
   std::optional<uint64_t> flush(const std::vector<FlushRequest>& requests, unsigned timeout_ms);
 
+  // Traces the next `n` packets each worker receives (at most
+  // TraceBuffer::kMax) and returns what was recorded within `timeout_ms`,
+  // oldest first, with the worker that handled each. Thread: any
+  // non-worker thread.
+  struct Traced {
+    unsigned worker;
+    TraceRecord record;
+  };
+  std::vector<Traced> trace(uint32_t n, unsigned timeout_ms);
+
  private:
   void send_from_control(rte_mbuf* m, Role out);
   // Uplink ARP also goes to the kernel, which keeps its own neighbours.
@@ -115,6 +125,8 @@ class Dataplane {
   std::unique_ptr<lb::Conntrack> conntrack_;
   std::vector<std::unique_ptr<FlushQueue>> flush_queues_;  // one per worker
   std::mutex flush_mu_;
+  std::vector<std::unique_ptr<TraceBuffer>> traces_;  // one per worker
+  std::mutex trace_mu_;
   std::vector<std::unique_ptr<Worker>> workers_;
   Counters control_counters_;
   std::unique_ptr<NeighControl> neigh_control_;

@@ -23,6 +23,7 @@ be32 arp_target(const rte_mbuf* m) {
 }  // namespace
 
 void Worker::eth_input(Role in, rte_mbuf* m, const Fib& fib) {
+  stage(Stage::kEthInput);
   if (m->nb_segs != 1) return drop(m, Drop::kMbufChained);
   const uint32_t len = rte_pktmbuf_data_len(m);
   if (len < sizeof(rte_ether_hdr)) return drop(m, Drop::kEthRunt);
@@ -54,6 +55,7 @@ void Worker::eth_input(Role in, rte_mbuf* m, const Fib& fib) {
 // pod flows are svcdp's; everything else to the node is the kernel's
 // (SSH, kubelet, BGP).
 void Worker::uplink_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+  stage(Stage::kUplinkInput);
   if (ip->dst_addr != fib.node_ip) {
     if (lb_input(m, eth, ip, fib, From::kUplink)) return;
     return drop(m, Drop::kIpNoRoute);
@@ -73,6 +75,7 @@ void Worker::uplink_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, con
 // scraping kubelet); destinations outside the cluster are masqueraded
 // unless listed as non-masquerade.
 void Worker::pods_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+  stage(Stage::kPodsInput);
   if (lb_input(m, eth, ip, fib, From::kPods)) return;
   if (ip->dst_addr == fib.node_ip || ip->dst_addr == fib.pod_gateway) return to_kernel(m, Drop::kIpLocalUnhandled);
   const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
@@ -90,6 +93,7 @@ void Worker::pods_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const
 // kernel's routes to pods and Services use as next hop, is answered by
 // the control thread.
 void Worker::exception_input(rte_mbuf* m, const Fib& fib) {
+  stage(Stage::kExceptionInput);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
     if (arp_target(m) == fib.pod_gateway) return punt(m, Punt::ARP, Role::EXCEPTION, 0);

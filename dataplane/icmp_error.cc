@@ -16,6 +16,7 @@
 namespace svcdp::dp {
 
 void Worker::icmp_error(rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu, Drop why, From from, const Fib& fib) {
+  stage(Stage::kIcmpError);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
   if (!icmp_error_allowed(eth, ip)) return drop(m, why);

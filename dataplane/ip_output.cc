@@ -10,6 +10,7 @@
 namespace svcdp::dp {
 
 void Worker::ip_route(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+  stage(Stage::kIpRoute);
   if (ip->dst_addr == fib.node_ip) return to_kernel(m, Drop::kIpLocalUnhandled);
   const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
   if (fib.local_pods.contains(dst)) return pods_output(m, eth, ip, from, fib);
@@ -18,6 +19,7 @@ void Worker::ip_route(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
 }
 
 void Worker::pods_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib) {
+  stage(Stage::kPodsOutput);
   if (from != From::kNode) {
     if (ip->time_to_live <= 1) return icmp_error(m, kIcmpTimeExceeded, 0, 0, Drop::kIpTtlExpired, from, fib);
     ipv4_decrement_ttl(ip);
@@ -30,6 +32,7 @@ void Worker::pods_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From
 // RFC 1191: a DF packet larger than the uplink's MTU is answered with
 // Fragmentation Needed carrying that MTU.
 void Worker::uplink_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib) {
+  stage(Stage::kUplinkOutput);
   if (from != From::kNode && ip->time_to_live <= 1)
     return icmp_error(m, kIcmpTimeExceeded, 0, 0, Drop::kIpTtlExpired, from, fib);
   if (rte_be_to_cpu_16(ip->total_length) > s_.mtu) {
@@ -44,6 +47,7 @@ void Worker::uplink_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, Fr
 
 // The TAP carries the uplink's MAC: frames for the kernel are addressed to it.
 void Worker::to_kernel(rte_mbuf* m, Drop otherwise) {
+  stage(Stage::kToKernel);
   if (s_.port_ids[idx(Role::EXCEPTION)] == kNoPort) return drop(m, otherwise);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   if (!rte_is_multicast_ether_addr(&eth->dst_addr)) eth->dst_addr = s_.macs[idx(Role::EXCEPTION)];

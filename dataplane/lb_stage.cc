@@ -120,6 +120,7 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
   const lb::ServiceTable& table = *fib.services;
   const auto match = table.lookup(key.dst, key.dport, key.proto);
   if (!match && !may_be_translated(key, fib, from)) return false;
+  stage(Stage::kLb);
   auto flow = ct_lookup(key, fib);
   if (flow && flow->kind == lb::kFlow && reopens(*flow, tcp_flags)) {
     s_.conntrack->remove(s_.id, *flow);
@@ -174,6 +175,7 @@ bool Worker::lb_icmp(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fi
     key.dport = icmp->icmp_ident;
   else
     return lb_icmp_error(m, eth, ip, fib, from);
+  stage(Stage::kLb);
   const auto flow = ct_lookup(key, fib);
   if (!flow || flow->kind != lb::kFlow) return false;
   s_.conntrack->touch(*flow, 0, now_s_);
@@ -183,6 +185,7 @@ bool Worker::lb_icmp(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fi
 
 bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::FlowKey& key,
                          uint8_t tcp_flags, const lb::ServiceTable::Match& match, const Fib& fib, From from) {
+  stage(Stage::kLbNewFlow);
   const lb::ServiceTable& table = *fib.services;
   const lb::Service& svc = *match.service;
   const uint32_t id = svc.spec().id;
@@ -334,6 +337,7 @@ bool Worker::lb_icmp_error(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, co
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return false;
   const lb::FlowKey quoted{e->inner_ip->src_addr, e->inner_ip->dst_addr, ports_of(e->inner_l4, 0),
                            ports_of(e->inner_l4, 2), proto};
+  stage(Stage::kLb);
   const auto f = ct_lookup(quoted.reversed(), fib);
   if (!f || f->kind != lb::kFlow) return false;
   if (f->reply) {

@@ -13,6 +13,7 @@
 namespace svcdp::dp {
 
 void Worker::masquerade(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+  stage(Stage::kMasquerade);
   const uint8_t proto = ip->next_proto_id;
   const uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr);
   const bool later_fragment = ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK);

@@ -24,6 +24,7 @@ uint32_t inner_flow_hash(const rte_ipv4_hdr* ip) {
 // RFC 7348 section 5: strip outer Ethernet, IPv4, UDP and VXLAN headers of
 // a frame for our VTEP and VNI, then route the inner packet to a local pod.
 void Worker::vxlan_decap(rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, const Fib& fib) {
+  stage(Stage::kVxlanDecap);
   if (auto bad = vxlan_check(udp, udp_avail, fib.vni)) return drop(m, *bad);
   auto* inner_eth = reinterpret_cast<rte_ether_hdr*>(reinterpret_cast<uint8_t*>(udp) + sizeof(rte_udp_hdr) +
                                                      sizeof(rte_vxlan_hdr));
@@ -49,6 +50,7 @@ void Worker::vxlan_decap(rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, cons
 // sender's path MTU discovery adapts.
 void Worker::vxlan_encap(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const RemoteNode& node, From from,
                          const Fib& fib) {
+  stage(Stage::kVxlanEncap);
   if (from != From::kNode && ip->time_to_live <= 1)
     return icmp_error(m, kIcmpTimeExceeded, 0, 0, Drop::kIpTtlExpired, from, fib);
   const uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);

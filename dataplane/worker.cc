@@ -6,6 +6,7 @@
 #include <rte_prefetch.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace svcdp::dp {
 
@@ -60,13 +61,22 @@ unsigned Worker::poll() {
     if (s_.port_ids[r] == kNoPort) continue;
     const Role role = static_cast<Role>(r);
     const uint16_t n = rte_eth_rx_burst(s_.port_ids[r], static_cast<uint16_t>(s_.id), pkts, s_.burst);
+    if (n == 0) continue;
     counters_.rx_packets[r] += n;
     total += n;
+    const uint64_t start = rte_rdtsc();
     for (uint16_t i = 0; i < n && i < 2; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     for (uint16_t i = 0; i < n; ++i) {
       if (i + 2 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 2], void*));
+      if (s_.trace != nullptr && s_.trace->wanted()) [[unlikely]]
+        trace_begin(role, pkts[i]);
       eth_input(role, pkts[i], *fib);
+      if (trace_cur_ != nullptr) [[unlikely]] {
+        s_.trace->commit();
+        trace_cur_ = nullptr;
+      }
     }
+    counters_.rx_cycles[r] += rte_rdtsc() - start;
   }
   // Frames the control thread built or resolved (ARP, held packets).
   const unsigned n = rte_ring_sc_dequeue_burst(s_.from_control, reinterpret_cast<void**>(pkts), s_.burst, nullptr);
@@ -81,7 +91,27 @@ unsigned Worker::poll() {
     expire_due_tsc_ = tsc + expire_interval_tsc_;
   }
   if (s_.flush) flush_step();
+  if (s_.trace) s_.trace->poll();
   return total + n;
+}
+
+void Worker::trace_begin(Role in, const rte_mbuf* m) {
+  trace_cur_ = s_.trace->begin();
+  trace_cur_->tsc = now_tsc_;
+  trace_cur_->in = in;
+  const uint32_t len = rte_pktmbuf_data_len(m);
+  if (len < sizeof(rte_ether_hdr)) return;
+  const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
+  trace_cur_->ether_type = rte_be_to_cpu_16(eth->ether_type);
+  if (trace_cur_->ether_type != RTE_ETHER_TYPE_IPV4 || len < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + 4) return;
+  const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(eth + 1);
+  trace_cur_->src = ip->src_addr;
+  trace_cur_->dst = ip->dst_addr;
+  trace_cur_->proto = ip->next_proto_id;
+  if (ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP) {
+    std::memcpy(&trace_cur_->sport, ip + 1, 2);
+    std::memcpy(&trace_cur_->dport, reinterpret_cast<const uint8_t*>(ip + 1) + 2, 2);
+  }
 }
 
 void Worker::flush_step() {
@@ -109,6 +139,8 @@ void Worker::neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexth
 }
 
 void Worker::punt(rte_mbuf* m, Punt why, Role role, be32 nexthop) {
+  if (why == Punt::ARP) stage(Stage::kArp);
+  verdict(TraceRecord::Verdict::kPunt, why == Punt::ARP ? 0 : 1);
   PktMeta* meta = pkt_meta(m);
   meta->punt = why;
   meta->in_role = role;
@@ -119,6 +151,7 @@ void Worker::punt(rte_mbuf* m, Punt why, Role role, be32 nexthop) {
 }
 
 void Worker::tx(Role role, rte_mbuf* m) {
+  verdict(TraceRecord::Verdict::kTx, static_cast<uint16_t>(role));
   TxBuffer& b = txb_[idx(role)];
   b.pkts[b.count++] = m;
   if (b.count == kMaxBurst) flush(role);

@@ -30,6 +30,7 @@
 #include "dataplane/frag_cache.h"
 #include "dataplane/neigh_table.h"
 #include "dataplane/pkt_meta.h"
+#include "dataplane/trace.h"
 #include "lb/conntrack.h"
 
 #include <rte_ether.h>
@@ -121,6 +122,7 @@ struct WorkerSetup {
   uint16_t masquerade_lo = 61000, masquerade_hi = 65535;  // node-address ports for pod egress
   uint32_t max_services = 4096;        // size of the per-service counter array
   FlushQueue* flush = nullptr;  // this worker's
+  TraceBuffer* trace = nullptr;  // this worker's
 };
 
 // Hash of an IPv4 flow used where the NIC gave none: addresses, protocol
@@ -200,8 +202,22 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // hands it to the control thread, which resolves and sends it.
   void neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexthop);
   void punt(rte_mbuf* m, Punt why, Role role, be32 nexthop);
+  // A packet enters a stage: counted, and recorded when traced.
+  void stage(Stage s) {
+    ++counters_.stage_packets[static_cast<size_t>(s)];
+    if (trace_cur_ != nullptr) [[unlikely]]
+      trace_cur_->add(s);
+  }
+  void verdict(TraceRecord::Verdict v, uint16_t detail) {
+    if (trace_cur_ != nullptr) [[unlikely]] {
+      trace_cur_->verdict = v;
+      trace_cur_->detail = detail;
+    }
+  }
+  void trace_begin(Role in, const rte_mbuf* m);
   void drop(rte_mbuf* m, Drop why) {
     counters_.drop(why);
+    verdict(TraceRecord::Verdict::kDrop, static_cast<uint16_t>(why));
     rte_pktmbuf_free(m);
   }
   void tx(Role role, rte_mbuf* m);
@@ -224,6 +240,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // ICMP error token bucket (Linux: icmp_msgs_per_sec 1000, burst 50).
   uint64_t icmp_tat_tsc_ = 0, icmp_token_cost_tsc_ = 0;
   FragCache frags_;
+  TraceRecord* trace_cur_ = nullptr;  // the packet being traced, if any
   uint64_t flush_cursor_ = 0;
   uint64_t flush_removed_ = 0;  // by the request in progress
   std::vector<ServiceCounters> svc_counters_;

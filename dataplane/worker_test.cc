@@ -390,6 +390,9 @@ TEST_F(Pipeline, PodToPodTrafficNeverTouchesConntrack) {
   run(1);
   EXPECT_EQ(sent(Role::UPLINK).size(), 10u);
   EXPECT_EQ(h_->dataplane().conntrack().stats().entries, 0u);
+  const Counters c = totals();
+  EXPECT_EQ(c.stage_packets[static_cast<size_t>(Stage::kLb)], 0u) << "no conntrack lookup at all";
+  EXPECT_EQ(c.stage_packets[static_cast<size_t>(Stage::kVxlanEncap)], 11u);
 }
 
 // The node's multicast (VRRP here; IPv6 ND, LLDP alike) reaches its kernel.

@@ -16,6 +16,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
+SVCDPCTL_BIN=${SVCDPCTL_BIN:?set SVCDPCTL_BIN to svcdpctl}
 # shellcheck source=netns.sh
 . "$here/netns.sh"
 # shellcheck source=cluster_gen.sh
@@ -144,6 +145,19 @@ check "ARP for an external IP nobody holds is not answered by svcdp" \
 check "ARP for an external IP the node's kernel holds is answered (by the kernel) and the Service serves it" \
   sh -c "timeout 10 ip netns exec $NS_EXT curl -sf http://$SPEAKER_EIP/ >/dev/null &&
          ip -n $NS_EXT neigh show $SPEAKER_EIP | grep -qi $UPLINK_MAC"
+
+# The packet trace: pings from a pod to the internet host, as svcdp saw them.
+timeout 5 ip netns exec "$NS_POD" ping -q -c 20 -i 0.1 "$INET_IP" >/dev/null 2>&1 &
+pinger=$!
+traced() {
+  local out
+  out=$(SVCDP_SOCKET=$SVCDP_SOCKET "$SVCDPCTL_BIN" trace 4 --timeout 5) || return 1
+  echo "$out" | sed 's/^/    /'
+  echo "$out" | grep -qE "^w[0-9]+ +pods +icmp $POD_IP > $INET_IP +eth_input pods_input lb ip_route uplink_output -> tx uplink" &&
+    echo "$out" | grep -qE "^w[0-9]+ +uplink +icmp $INET_IP > $NODE_IP +eth_input uplink_input lb ip_route pods_output -> tx pods"
+}
+check "svcdpctl trace shows an echo's stages both ways" traced
+wait "$pinger"
 
 stop_svcdp
 rc=$?

@@ -1,0 +1,48 @@
+// The worker's stages, named as in worker.h's map: one list drives the
+// enum, the per-stage packet counters (VPP's `show runtime` packet column)
+// and the names a packet trace prints.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+
+namespace svcdp::dp {
+
+#define SVCDP_STAGES(X)                                                                    \
+  X(kEthInput, "eth_input", "every frame received")                                        \
+  X(kUplinkInput, "uplink_input", "IPv4 from the physical network")                        \
+  X(kPodsInput, "pods_input", "IPv4 from a local pod")                                     \
+  X(kExceptionInput, "exception_input", "what the node's kernel sent through the TAP")    \
+  X(kVxlanDecap, "vxlan_decap", "VXLAN for this node's VTEP")                              \
+  X(kVxlanEncap, "vxlan_encap", "to a pod on another node")                                \
+  X(kLb, "lb", "looked up in conntrack: front ends and possibly translated flows")         \
+  X(kLbNewFlow, "lb_new_flow", "a new flow to a Service front end")                        \
+  X(kMasquerade, "masquerade", "a new pod flow leaving the cluster")                       \
+  X(kIpRoute, "ip_route", "routed by destination after translation")                       \
+  X(kPodsOutput, "pods_output", "to a pod on this node")                                   \
+  X(kUplinkOutput, "uplink_output", "out of the uplink, not tunnelled")                    \
+  X(kToKernel, "to_kernel", "to the node's kernel")                                        \
+  X(kIcmpError, "icmp_error", "an ICMP error originated instead of forwarding")           \
+  X(kArp, "arp", "ARP, to the control thread")
+
+enum class Stage : uint8_t {
+#define SVCDP_X(id, name, help) id,
+  SVCDP_STAGES(SVCDP_X)
+#undef SVCDP_X
+};
+
+struct StageInfo {
+  const char* name;
+  const char* help;
+};
+
+inline constexpr StageInfo kStageInfo[] = {
+#define SVCDP_X(id, name, help) {name, help},
+    SVCDP_STAGES(SVCDP_X)
+#undef SVCDP_X
+};
+
+inline constexpr size_t kStageCount = std::size(kStageInfo);
+
+}  // namespace svcdp::dp
