@@ -187,6 +187,7 @@ int run(const conf::Options& o) {
   cfg.masquerade_lo = o.masquerade_lo;
   cfg.masquerade_hi = o.masquerade_hi;
   cfg.announce_lb_ips = o.announce_lb_ips;
+  for (unsigned l : lcores) cfg.worker_sockets.push_back(static_cast<int>(rte_lcore_to_socket_id(l)));
 
   std::unique_ptr<dp::TapDevice> tap;
   if (!o.exception_iface.empty()) {

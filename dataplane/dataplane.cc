@@ -29,13 +29,37 @@ rte_ring* make_ring(const std::string& name, unsigned flags) {
   return r;
 }
 
+int worker_socket(const DataplaneConfig& c, unsigned w) {
+  return w < c.worker_sockets.size() ? c.worker_sockets[w] : SOCKET_ID_ANY;
+}
+
 }  // namespace
+
+void Dataplane::WorkerDelete::operator()(Worker* w) const {
+  w->~Worker();
+  rte_free(w);
+}
+
+// Each worker's conntrack shard and context are allocated on its lcore's
+// socket, in hugepages when the EAL has them (l3fwd's per-lcore,
+// per-socket tables).
+std::vector<std::pmr::memory_resource*> Dataplane::shard_memory(const DataplaneConfig& c) {
+  std::vector<std::pmr::memory_resource*> per_worker;
+  for (unsigned w = 0; w < c.workers; ++w) {
+    const int socket = worker_socket(c, w);
+    auto it = std::find_if(memory_.begin(), memory_.end(), [&](const auto& m) { return m->socket() == socket; });
+    if (it == memory_.end()) it = memory_.insert(memory_.end(), std::make_unique<SocketMemory>(socket));
+    per_worker.push_back(it->get());
+  }
+  return per_worker;
+}
 
 Dataplane::Dataplane(const DataplaneConfig& c)
     : config_(c),
       neigh_(c.neigh_capacity),
       fib_(c.workers),
-      conntrack_(std::make_unique<lb::Conntrack>(c.workers, c.conntrack_capacity, c.conntrack_timeouts)) {
+      conntrack_(std::make_unique<lb::Conntrack>(c.workers, c.conntrack_capacity, c.conntrack_timeouts,
+                                                 shard_memory(c))) {
   const uint32_t per_queue = c.rx_desc + c.tx_desc + 2u * kMaxBurst;
   const uint32_t mbufs =
       c.mbufs ? c.mbufs : std::max<uint32_t>(8191, kRoleCount * c.workers * per_queue + 2 * kRingSize * c.workers + 1024);
@@ -77,7 +101,9 @@ Dataplane::Dataplane(const DataplaneConfig& c)
     ws.flush = flush_queues_.back().get();
     traces_.push_back(std::make_unique<TraceBuffer>());
     ws.trace = traces_.back().get();
-    workers_.push_back(std::make_unique<Worker>(ws));
+    void* mem = rte_zmalloc_socket("svcdp_worker", sizeof(Worker), RTE_CACHE_LINE_SIZE, worker_socket(c, w));
+    if (mem == nullptr) throw DataplaneError("cannot allocate worker " + std::to_string(w) + "'s context in DPDK memory");
+    workers_.emplace_back(new (mem) Worker(ws));
   }
   // On the TAP svcdp answers for the pod gateway with the pods port's MAC
   // (the TAP itself carries the uplink's, which is the kernel's own).

@@ -10,6 +10,7 @@
 #include "dataplane/fib_publisher.h"
 #include "dataplane/neigh_control.h"
 #include "dataplane/neigh_table.h"
+#include "dataplane/socket_memory.h"
 #include "dataplane/worker.h"
 
 #include <rte_mempool.h>
@@ -45,6 +46,9 @@ struct DataplaneConfig {
   uint16_t masquerade_lo = 61000, masquerade_hi = 65535;
   // Answer ARP for external and LoadBalancer IPs (else the kernel's speaker does).
   bool announce_lb_ips = false;
+  // NUMA socket of each worker's lcore: its context and conntrack shard
+  // live there. Missing entries: SOCKET_ID_ANY.
+  std::vector<int> worker_sockets;
 };
 
 class Dataplane {
@@ -109,6 +113,7 @@ class Dataplane {
   std::vector<Traced> trace(uint32_t n, unsigned timeout_ms);
 
  private:
+  std::vector<std::pmr::memory_resource*> shard_memory(const DataplaneConfig& c);
   void send_from_control(rte_mbuf* m, Role out);
   // Uplink ARP also goes to the kernel, which keeps its own neighbours.
   void copy_to_kernel(const rte_mbuf* m);
@@ -122,12 +127,17 @@ class Dataplane {
   std::vector<rte_ring*> from_control_;
   NeighTable neigh_;
   FibPublisher fib_;
+  std::vector<std::unique_ptr<SocketMemory>> memory_;  // one per distinct worker socket
   std::unique_ptr<lb::Conntrack> conntrack_;
   std::vector<std::unique_ptr<FlushQueue>> flush_queues_;  // one per worker
   std::mutex flush_mu_;
   std::vector<std::unique_ptr<TraceBuffer>> traces_;  // one per worker
   std::mutex trace_mu_;
-  std::vector<std::unique_ptr<Worker>> workers_;
+  // Worker contexts in DPDK memory on their socket (placement new).
+  struct WorkerDelete {
+    void operator()(Worker* w) const;
+  };
+  std::vector<std::unique_ptr<Worker, WorkerDelete>> workers_;
   Counters control_counters_;
   std::unique_ptr<NeighControl> neigh_control_;
   std::atomic<bool> stop_{false};

@@ -72,14 +72,14 @@ struct alignas(64) Bucket {
 };
 
 struct Conntrack::Shard {
-  explicit Shard(uint32_t cap)
-      : flows(new Flow[cap]),
+  Shard(uint32_t cap, std::pmr::memory_resource* memory)
+      : flows(cap, memory),
         capacity(cap),
         nbuckets(std::bit_ceil(std::max<uint64_t>(cap / 2, 2))),
-        buckets(new Bucket[nbuckets]) {
+        buckets(nbuckets, memory),
+        free_ring(cap, memory) {
     for (uint64_t i = 0; i < nbuckets; ++i)
       for (auto& s : buckets[i].slot) s.store(0, std::memory_order_relaxed);
-    free_ring.reset(new uint32_t[cap]);
     for (uint32_t i = 0; i < cap; ++i) {
       flows[i].kind = kFree;
       push_free(i);
@@ -146,22 +146,25 @@ struct Conntrack::Shard {
     ++free_count;
   }
 
-  std::unique_ptr<Flow[]> flows;
+  TableArray<Flow> flows;
   uint32_t capacity;
   uint64_t nbuckets;
-  std::unique_ptr<Bucket[]> buckets;
-  std::unique_ptr<uint32_t[]> free_ring;
+  TableArray<Bucket> buckets;
+  TableArray<uint32_t> free_ring;
   uint32_t free_head = 0, free_count = 0;
   uint32_t sweep_cursor = 0;
   CtStats stats;
 };
 
-Conntrack::Conntrack(uint32_t shards, uint64_t capacity, CtTimeouts timeouts) : timeouts_(timeouts) {
+Conntrack::Conntrack(uint32_t shards, uint64_t capacity, CtTimeouts timeouts,
+                     const std::vector<std::pmr::memory_resource*>& shard_memory)
+    : timeouts_(timeouts) {
   if (shards == 0) throw std::invalid_argument("conntrack: no shard");
   const uint64_t per = capacity / shards;
   if (per < 16 || per > std::numeric_limits<uint32_t>::max() / 2)
     throw std::invalid_argument("conntrack: capacity per worker must be 16..2^31");
-  for (uint32_t i = 0; i < shards; ++i) shards_.push_back(std::make_unique<Shard>(static_cast<uint32_t>(per)));
+  for (uint32_t i = 0; i < shards; ++i)
+    shards_.push_back(std::make_unique<Shard>(static_cast<uint32_t>(per), i < shard_memory.size() ? shard_memory[i] : nullptr));
 }
 
 Conntrack::~Conntrack() = default;

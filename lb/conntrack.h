@@ -20,6 +20,7 @@
 // anything established; every refusal is counted.
 #pragma once
 
+#include "lb/table_memory.h"
 #include "lb/types.h"
 
 #include <array>
@@ -152,8 +153,10 @@ enum class CtInsert : uint8_t { kOk, kFull, kNotSyn };
 class Conntrack {
  public:
   // `capacity` entries in all, split evenly between `shards` (workers);
-  // everything is allocated here. Thread: control, before workers start.
-  Conntrack(uint32_t shards, uint64_t capacity, CtTimeouts timeouts = {});
+  // everything is allocated here, shard i in shard_memory[i] (the heap
+  // when that is missing or null). Thread: control, before workers start.
+  Conntrack(uint32_t shards, uint64_t capacity, CtTimeouts timeouts = {},
+            const std::vector<std::pmr::memory_resource*>& shard_memory = {});
   ~Conntrack();
   Conntrack(const Conntrack&) = delete;
   Conntrack& operator=(const Conntrack&) = delete;

@@ -2,7 +2,13 @@
 # Per-core benchmark: svcdp with one worker core against dpdk-testpmd (io
 # and macswap) on the very same input, run alternately (A B A B) in one
 # session, input from net_pcap with infinite_rx=1, output dropped by the
-# PMD (net_pcap without a TX file drops, as net_null does).
+# PMD (net_pcap without a TX file drops, as net_null does). testpmd
+# forwards the one stream svcdp forwards (--port-topology=loop on the pcap
+# port: received and sent on it, nothing else polled).
+#
+# Memory as a node runs it: the full run reserves 2 MB hugepages (and
+# mounts hugetlbfs) and runs both programs on them; if that fails it falls
+# back to --no-huge and the report says so. The smoke run uses --no-huge.
 #
 #   perf/bench_core.sh BUILD_DIR [--smoke]
 #
@@ -49,14 +55,34 @@ fi
 mkdir -p "$results"
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: make deps"; exit 1; }
 
+# Hugepages: HUGEPAGES (default 1536 x 2 MB) free pages, hugetlbfs mounted.
+memory_mode=no-huge
+if [ "$smoke" != --smoke ]; then
+  want=${HUGEPAGES:-1536}
+  hp=/sys/kernel/mm/hugepages/hugepages-2048kB
+  if [ "$(cat "$hp/free_hugepages" 2>/dev/null || echo 0)" -lt "$want" ]; then
+    echo $(( $(cat "$hp/nr_hugepages") + want - $(cat "$hp/free_hugepages") )) >"$hp/nr_hugepages" 2>/dev/null || true
+  fi
+  if ! grep -q '^[^ ]* [^ ]* hugetlbfs ' /proc/mounts; then
+    mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null || true
+  fi
+  if [ "$(cat "$hp/free_hugepages" 2>/dev/null || echo 0)" -ge "$want" ] && grep -q ' hugetlbfs ' /proc/mounts; then
+    memory_mode=hugepages
+  else
+    echo "bench_core: WARNING: could not get $want free 2 MB hugepages; both programs run with --no-huge" >&2
+  fi
+fi
+
 median() {  # of whitespace-separated numbers on stdin
   tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'
 }
 
 eal() {  # EAL arguments: main lcore 0, the measured core 1, memory for the pcap
-  echo "-l 0,1 --no-huge -m $1 --no-pci --no-shconf --file-prefix bench$$ --log-level *:error"
+  local mem="--no-huge"
+  [ "$memory_mode" = hugepages ] && mem="--in-memory"
+  echo "-l 0,1 $mem -m $1 --no-pci --no-shconf --file-prefix bench$$ --log-level *:error"
 }
-mem_mb() {  # EAL memory (--no-huge): about 3 KB per mbuf for every packet of the pcap, plus pools and rings
+mem_mb() {  # EAL memory: about 3 KB per mbuf for every packet of the pcap, plus pools, rings and tables
   echo $(( ($1 + 70000) * 3 / 1000 + 512 ))
 }
 
@@ -66,9 +92,10 @@ testpmd_rate() {
   # Start-up (EAL memory, the pcap loaded into mbufs) before the first sample.
   n=$((WARMUP + INTERVAL + 4 + packets / 100000))
   # shellcheck disable=SC2046
-  timeout "$n" dpdk-testpmd $(eal "$(mem_mb "$packets")") --vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" --vdev net_null0 \
-    -- --forward-mode="$mode" --nb-cores=1 --total-num-mbufs=$((packets + 32768)) --stats-period 1 2>/dev/null |
-    awk -v skip="$WARMUP" -v keep="$INTERVAL" '/Rx-pps:/ { if (++k % 2 == 0) next; if ($2 > 0) ++n; if (n > skip && n <= skip + keep) printf "%.2f\n", $2 / 1e6 }' |
+  timeout "$n" dpdk-testpmd $(eal "$(mem_mb "$packets")") --vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" \
+    -- --forward-mode="$mode" --port-topology=loop --nb-cores=1 --total-num-mbufs=$((packets + 32768)) \
+    --stats-period 1 2>/dev/null |
+    awk -v skip="$WARMUP" -v keep="$INTERVAL" '/Rx-pps:/ { if ($2 > 0) ++n; if (n > skip && n <= skip + keep) printf "%.2f\n", $2 / 1e6 }' |
     median || true
 }
 
@@ -133,7 +160,14 @@ dpdk=$(pkg-config --modversion libdpdk)
   echo "- CPU: $cpu ($(nproc) vCPU); DPDK $dpdk; svcdp $(git -C "$root" describe --always --dirty 2>/dev/null || echo '?')"
   echo "- One worker core (lcore 1), input net_pcap infinite_rx=1, output dropped by the PMD; rates from the"
   echo "  port/worker counters over ${INTERVAL} s after ${WARMUP} s of warm-up; testpmd (io, macswap) on the"
-  echo "  same pcap and core, alternated with svcdp (A B A B, ${ROUNDS} round(s)); figures are medians of the rounds."
+  echo "  same pcap and core, forwarding that one stream (--port-topology=loop), alternated with svcdp"
+  echo "  (A B A B, ${ROUNDS} round(s)); figures are medians of the rounds."
+  if [ "$memory_mode" = hugepages ]; then
+    echo "- Memory: 2 MB hugepages for both programs (EAL --in-memory); svcdp's conntrack and worker contexts on them."
+  else
+    echo "- Memory: **--no-huge for both programs** (4 KB pages: testpmd runs about half as fast as on"
+    echo "  hugepages and table costs are hidden; $( [ "$smoke" = --smoke ] && echo 'the smoke run' || echo 'no hugepages could be reserved'))."
+  fi
   echo "- ns/pkt: the worker's busy TSC time divided by the packets it received (polls that got packets)."
   echo
   echo "| scenario | frames | testpmd io Mpps | testpmd macswap Mpps | svcdp Mpps | svcdp / macswap | ns/pkt | forwarded |"

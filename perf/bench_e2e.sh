@@ -20,7 +20,8 @@ trap cleanup EXIT INT TERM
 
 python3 "$root/perf/make_traffic.py" "$work/s" "$scenario" --services 100 --flows 4096 --packets-per-flow 1 >/dev/null
 "$build/svcdp" -l 0,1 --no-huge -m 512 --no-pci --no-shconf --file-prefix e2e-dut$$ --log-level '*:error' \
-  --vdev "net_memif0,role=server,socket=$work/uplink.sock,id=0" --vdev "net_memif1,role=server,socket=$work/pods.sock,id=0" \
+  --vdev "net_memif0,role=server,socket=$work/uplink.sock,id=0,mac=02:70:63:61:70:00" \
+  --vdev "net_memif1,role=server,socket=$work/pods.sock,id=0,mac=02:70:63:61:70:01" \
   -- --config "$work/s/svcdp.conf" --uplink net_memif0 --pods net_memif1 --metrics-address off --admin-socket off \
   >"$work/svcdp.log" 2>&1 &
 pid=$!

@@ -24,8 +24,10 @@ drives the measurement, which port it is on).
 
 Addresses: node-a 192.168.56.11 (pods 10.244.0.0/16, clients 10.244.0.0/17,
 endpoints 10.244.128.0/17), node-b 192.168.56.12 (pods 10.245.0.0/16),
-VIPs 10.96.0.0/12, external clients 172.16.0.0/12. Frames are broadcast at
-the Ethernet layer so that they reach svcdp whatever MAC its ports get."""
+VIPs 10.96.0.0/12, external clients 172.16.0.0/12. Frames are addressed
+to the MACs net_pcap gives svcdp's ports (02:70:63:61:70:<index>: the
+uplink is net_pcap0, the pods port net_pcap1; bench_e2e.sh gives its memif
+ports the same), as a pod or a switch would address them."""
 import argparse
 import json
 import os
@@ -33,9 +35,10 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from pktlib import BCAST, csum, eth, ipv4, mac, tcp, udp, vxlan, write_pcap  # noqa: E402
+from pktlib import csum, eth, ipv4, mac, tcp, udp, vxlan, write_pcap  # noqa: E402
 
 CLIENT_MAC = mac("02:5d:00:00:01:0a")
+UPLINK_PORT_MAC, PODS_PORT_MAC = mac("02:70:63:61:70:00"), mac("02:70:63:61:70:01")
 REMOTE_MAC = mac("02:5d:00:00:02:01")
 REMOTE_VTEP_MAC = "02:5d:00:00:02:ff"
 EP_MAC = "02:5d:00:00:01:ee"
@@ -118,17 +121,17 @@ def main():
     flows = [(client(f), 10000 + (f // 30000) * 7 + f % 50000, s) for f, s in ((f, f % S) for f in range(F))]
 
     def syn(c, port, s):
-        return eth(BCAST, CLIENT_MAC, 0x0800, l4sum(ipv4(dotted(c), dotted(vip(s)), 6, pad(tcp(port, 80, 0x02), size - 34, 20))))
+        return eth(PODS_PORT_MAC, CLIENT_MAC, 0x0800, l4sum(ipv4(dotted(c), dotted(vip(s)), 6, pad(tcp(port, 80, 0x02), size - 34, 20))))
 
     def ack(c, port, s):
-        return eth(BCAST, CLIENT_MAC, 0x0800, l4sum(ipv4(dotted(c), dotted(vip(s)), 6, pad(tcp(port, 80, 0x10), size - 34, 20))))
+        return eth(PODS_PORT_MAC, CLIENT_MAC, 0x0800, l4sum(ipv4(dotted(c), dotted(vip(s)), 6, pad(tcp(port, 80, 0x10), size - 34, 20))))
 
     pods, uplink, drive = [], [], "pods"
     opts = {"conntrack-capacity": str(max(4 * F, 65536)), "max-services": str(S + 16)}
     if sc in ("est-local", "est-remote"):
         pods = [syn(*f) for f in flows] + [ack(*f) for _ in range(a.packets_per_flow - 1) for f in flows]
     elif sc == "udp":
-        pods = [eth(BCAST, CLIENT_MAC, 0x0800, ipv4(dotted(c), dotted(vip(s)), 17, udp(p, 80, b"\0" * max(0, size - 42))))
+        pods = [eth(PODS_PORT_MAC, CLIENT_MAC, 0x0800, ipv4(dotted(c), dotted(vip(s)), 17, udp(p, 80, b"\0" * max(0, size - 42))))
                 for _ in range(a.packets_per_flow) for c, p, s in flows]
     elif sc == "newconn":
         pods = [syn(client(i), 1024 + (i * 7919) % 60000, i % S) for i in range(F)]
@@ -143,7 +146,7 @@ def main():
         for c, p, s in flows:
             inner = eth(mac("02:5d:00:00:00:01"), mac(REMOTE_VTEP_MAC), 0x0800,
                         ipv4(dotted(remote_ep(s, 0, 1)), dotted(c), 6, pad(tcp(8080, p, 0x10), size - 34, 20)))
-            uplink.append(eth(BCAST, REMOTE_MAC, 0x0800, ipv4("192.168.56.12", "192.168.56.11", 17,
+            uplink.append(eth(UPLINK_PORT_MAC, REMOTE_MAC, 0x0800, ipv4("192.168.56.12", "192.168.56.11", 17,
                                                                udp(49152 + p % 16384, 4789, vxlan(1, inner)))))
         drive = "uplink"
     elif sc == "nodeport":
@@ -151,7 +154,7 @@ def main():
         for f, (c, p, s) in enumerate(flows):
             ext = 0xAC100000 + 1 + f % 60000
             for k in range(a.packets_per_flow):
-                uplink.append(eth(BCAST, REMOTE_MAC, 0x0800, ipv4(dotted(ext), "192.168.56.11", 6,
+                uplink.append(eth(UPLINK_PORT_MAC, REMOTE_MAC, 0x0800, ipv4(dotted(ext), "192.168.56.11", 6,
                                                                    pad(tcp(p, 30000 + s % 2768, 0x02 if k == 0 else 0x10), size - 34, 20))))
         drive = "uplink"
     with open(os.path.join(a.outdir, "cluster.json"), "w") as f:
