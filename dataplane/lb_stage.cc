@@ -71,7 +71,7 @@ uint16_t ports_of(const void* l4, size_t offset) {
 
 }  // namespace
 
-bool Worker::may_be_translated(const lb::FlowKey& key, const Fib& fib, From from) const {
+inline bool Worker::may_be_translated(const lb::FlowKey& key, const Fib& fib, From from) const {
   if (key.dst == fib.pod_gateway) return true;  // a reply to Service SNAT
   if (from == From::kUplink)
     return key.dst == fib.node_ip && static_cast<uint16_t>(rte_be_to_cpu_16(key.dport) - s_.masquerade_lo) <=

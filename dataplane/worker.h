@@ -215,6 +215,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
     }
   }
   void trace_begin(Role in, const rte_mbuf* m);
+  void prefetch_flow(const rte_mbuf* m, const Fib& fib) const;
   void drop(rte_mbuf* m, Drop why) {
     counters_.drop(why);
     verdict(TraceRecord::Verdict::kDrop, static_cast<uint16_t>(why));

@@ -233,6 +233,13 @@ std::optional<CtMatch> Conntrack::find_in(const Shard& s, uint32_t shard, const 
   return std::nullopt;
 }
 
+void Conntrack::prefetch(uint32_t self, const FlowKey& k) const {
+  const Shard& s = *shards_[self];
+  const uint64_t h = flow_hash(k);
+  __builtin_prefetch(&s.buckets[s.b1(h)]);
+  __builtin_prefetch(&s.buckets[s.b2(h)]);
+}
+
 std::optional<CtMatch> Conntrack::lookup(uint32_t self, const FlowKey& k, uint32_t now_s) const {
   const uint64_t h = flow_hash(k);
   if (auto m = find_in(*shards_[self], self, k, h, now_s)) return m;

@@ -165,6 +165,10 @@ class Conntrack {
   // first, then the others. Thread: worker `self`.
   std::optional<CtMatch> lookup(uint32_t self, const FlowKey& k, uint32_t now_s) const;
 
+  // Brings the buckets `k` hashes to in shard `self` towards the cache,
+  // for a lookup a few packets later. Thread: worker `self`.
+  void prefetch(uint32_t self, const FlowKey& k) const;
+
   // A new flow in shard `self`. A TCP flow starts only with a SYN
   // (tcp_flags given, kNotSyn otherwise). Thread: worker `self`.
   CtInsert insert(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,

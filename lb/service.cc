@@ -91,6 +91,7 @@ ServiceTable::ServiceTable(std::vector<std::shared_ptr<const Service>> services,
     slots_ = previous->slots_;
     mask_ = previous->mask_;
     by_id_ = previous->by_id_;
+    vip_filter_ = previous->vip_filter_;
   } else {
     index();
   }
@@ -127,9 +128,12 @@ void ServiceTable::index() {
   slots_.assign(size, Slot{});
   mask_ = size - 1;
   by_id_.clear();
+  vip_filter_ = {};
   for (size_t si = 0; si < services_.size(); ++si) {
     const ServiceSpec& s = services_[si]->spec();
     for (const FrontendAddr& f : s.frontends) {
+      const uint32_t bit = vip_bit(f.vip);
+      vip_filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
       const uint64_t key = frontend_key(f.vip, f.port, s.proto);
       size_t i = mix64(key) & mask_;
       while (slots_[i].key != 0 && slots_[i].key != key) i = (i + 1) & mask_;

@@ -10,6 +10,7 @@
 #include "lb/maglev.h"
 #include "lb/types.h"
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -117,24 +118,31 @@ enum class FlowVerdict : uint8_t {
 };
 
 // A superset of every Service endpoint (address, port, protocol) any
-// generation has had: one bit per hash, never cleared, shared by all
-// generations. It tells the dataplane which packets may be replies of a
-// translated flow, so that other pod traffic skips conntrack; a false
-// positive only costs a conntrack lookup. Bits are set by the control
-// thread before the generation naming the endpoint is published.
+// generation has had, never cleared, shared by all generations. It tells
+// the dataplane which packets may be replies of a translated flow, so that
+// other pod traffic skips conntrack; a false positive only costs a
+// conntrack lookup. Two levels: a bitmap of the ports endpoints serve on
+// per protocol (8 KiB each, stays in L1: a client's ephemeral source port
+// is rejected there), then one bit per (address, port, protocol) hash
+// (256 KiB: ~5 % false positives at 100 k endpoints). Bits are set by the
+// control thread before the generation naming the endpoint is published.
 class EndpointFilter {
  public:
-  static constexpr unsigned kBits = 21;  // 256 KiB: ~5 % false positives at 100 k endpoints
+  static constexpr unsigned kBits = 21;
   EndpointFilter() : words_(new std::atomic<uint64_t>[kWords]) {
     for (size_t i = 0; i < kWords; ++i) words_[i].store(0, std::memory_order_relaxed);
+    for (auto& proto : ports_)
+      for (auto& w : proto) w.store(0, std::memory_order_relaxed);
   }
   // Thread: control.
   void add(be32 addr, be16 port, uint8_t proto) {
     const uint64_t h = hash(addr, port, proto);
     words_[h >> 6].fetch_or(uint64_t{1} << (h & 63), std::memory_order_relaxed);
+    ports_[proto == kUdp][port >> 6].fetch_or(uint64_t{1} << (port & 63), std::memory_order_relaxed);
   }
   // Thread: any.
   bool maybe(be32 addr, be16 port, uint8_t proto) const {
+    if (!(ports_[proto == kUdp][port >> 6].load(std::memory_order_relaxed) >> (port & 63) & 1)) return false;
     const uint64_t h = hash(addr, port, proto);
     return words_[h >> 6].load(std::memory_order_relaxed) >> (h & 63) & 1;
   }
@@ -145,6 +153,7 @@ class EndpointFilter {
     return mix64(uint64_t{addr} << 24 | uint64_t{port} << 8 | proto) >> (64 - kBits);
   }
   std::unique_ptr<std::atomic<uint64_t>[]> words_;
+  std::array<std::array<std::atomic<uint64_t>, 1024>, 2> ports_;  // [TCP/SCTP, UDP][port / 64]
 };
 
 class ServiceTable {
@@ -165,8 +174,16 @@ class ServiceTable {
   ServiceTable(std::vector<std::shared_ptr<const Service>> services, uint64_t generation,
                const ServiceTable* previous = nullptr);
 
+  // Whether `vip` may be a front-end address (a 512-byte bitmap, hot in
+  // L1: most packets are to no front end). Thread: any.
+  bool maybe_frontend(be32 vip) const {
+    const uint32_t b = vip_bit(vip);
+    return vip_filter_[b >> 6] >> (b & 63) & 1;
+  }
+
   // The service a destination belongs to. Thread: any.
   std::optional<Match> lookup(be32 vip, be16 port, uint8_t proto) const {
+    if (!maybe_frontend(vip)) return std::nullopt;
     const uint64_t key = frontend_key(vip, port, proto);
     for (size_t i = mix64(key) & mask_;; i = (i + 1) & mask_) {
       const Slot& s = slots_[i];
@@ -192,6 +209,7 @@ class ServiceTable {
   size_t reused_tables() const;
 
  private:
+  static uint32_t vip_bit(be32 vip) { return static_cast<uint32_t>((uint64_t{vip} * 0x9e3779b97f4a7c15ull) >> 52); }
   static uint64_t frontend_key(be32 vip, be16 port, uint8_t proto) {
     return uint64_t{1} << 56 | uint64_t{proto} << 48 | uint64_t{port} << 32 | vip;
   }
@@ -211,6 +229,7 @@ class ServiceTable {
   std::vector<std::shared_ptr<const Service>> services_;
   std::vector<Slot> slots_;
   size_t mask_ = 0;
+  std::array<uint64_t, 64> vip_filter_{};  // bit vip_bit(a) set for every front-end address a
   std::vector<uint32_t> by_id_;  // id → index in services_ (ids are dense), kNoIndex if none
   std::shared_ptr<EndpointFilter> filter_;
   static constexpr uint32_t kNoIndex = UINT32_MAX;

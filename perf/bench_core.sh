@@ -38,6 +38,7 @@ else
   scenarios=(
     "est-local|est-local --services 100 --flows 4096"
     "est-remote|est-remote --services 100 --flows 4096"
+    "pod2pod|pod2pod --services 100 --flows 4096"
     "replies|replies --services 100 --flows 4096"
     "nodeport|nodeport --services 100 --flows 4096"
     "udp|udp --services 100 --flows 4096"

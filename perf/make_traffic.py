@@ -16,6 +16,8 @@ SCENARIO:
   nodeport    external clients to a NodePort on the uplink, masqueraded to
               local endpoints (uplink in, pods port out)
   udp         UDP request flows to ClusterIPs, local endpoints
+  pod2pod     TCP between client pods and pods on node-b, no Service: VXLAN
+              encap only, no conntrack (pods port in, uplink out)
 
 Files: pods.pcap / uplink.pcap (the inputs), cluster.json (Nodes,
 Services, EndpointSlices), svcdp.conf (options: static neighbours for
@@ -106,7 +108,7 @@ def cluster(services, per, remote, proto="TCP", node_port=False):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir")
-    ap.add_argument("scenario", choices=["est-local", "est-remote", "replies", "newconn", "nodeport", "udp"])
+    ap.add_argument("scenario", choices=["est-local", "est-remote", "replies", "newconn", "nodeport", "udp", "pod2pod"])
     ap.add_argument("--services", type=int, default=100)
     ap.add_argument("--flows", type=int, default=4096)
     ap.add_argument("--size", type=int, default=64)
@@ -115,7 +117,7 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
     sc, S, F, per = a.scenario, a.services, a.flows, a.endpoints_per_service
-    remote = sc in ("est-remote", "replies")
+    remote = sc in ("est-remote", "replies", "pod2pod")
     size = max(a.size, 64)
     # Headers: Ethernet 14 + IPv4 20 + TCP 20 (UDP 8); frames counted without FCS.
     flows = [(client(f), 10000 + (f // 30000) * 7 + f % 50000, s) for f, s in ((f, f % S) for f in range(F))]
@@ -130,6 +132,10 @@ def main():
     opts = {"conntrack-capacity": str(max(4 * F, 65536)), "max-services": str(S + 16)}
     if sc in ("est-local", "est-remote"):
         pods = [syn(*f) for f in flows] + [ack(*f) for _ in range(a.packets_per_flow - 1) for f in flows]
+    elif sc == "pod2pod":
+        pods = [eth(PODS_PORT_MAC, CLIENT_MAC, 0x0800,
+                    l4sum(ipv4(dotted(c), dotted(remote_ep(s, f % per, per)), 6, pad(tcp(p, 8080, 0x10), size - 34, 20))))
+                for _ in range(a.packets_per_flow) for f, (c, p, s) in enumerate(flows)]
     elif sc == "udp":
         pods = [eth(PODS_PORT_MAC, CLIENT_MAC, 0x0800, ipv4(dotted(c), dotted(vip(s)), 17, udp(p, 80, b"\0" * max(0, size - 42))))
                 for _ in range(a.packets_per_flow) for c, p, s in flows]
