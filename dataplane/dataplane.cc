@@ -63,8 +63,11 @@ Dataplane::Dataplane(const DataplaneConfig& c)
   const uint32_t per_queue = c.rx_desc + c.tx_desc + 2u * kMaxBurst;
   const uint32_t mbufs =
       c.mbufs ? c.mbufs : std::max<uint32_t>(8191, kRoleCount * c.workers * per_queue + 2 * kRingSize * c.workers + 1024);
-  pool_ = rte_pktmbuf_pool_create("svcdp_pkts", mbufs, 256, kPktMetaSize, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                  static_cast<int>(rte_socket_id()));
+  // One frame per mbuf (no scatter): room for an MTU-sized frame plus
+  // the VXLAN headers prepended in place.
+  const uint32_t frame = sizeof(rte_ether_hdr) + c.mtu + RTE_ETHER_CRC_LEN;
+  const auto data_room = static_cast<uint16_t>(std::max<uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE, RTE_PKTMBUF_HEADROOM + frame));
+  pool_ = rte_pktmbuf_pool_create("svcdp_pkts", mbufs, 256, kPktMetaSize, data_room, static_cast<int>(rte_socket_id()));
   if (pool_ == nullptr)
     throw DataplaneError("cannot create a pool of " + std::to_string(mbufs) + " mbufs: " + rte_strerror(rte_errno) +
                          " (more memory: EAL -m, or hugepages)");
@@ -72,7 +75,7 @@ Dataplane::Dataplane(const DataplaneConfig& c)
   const std::array<std::string, kRoleCount> devices = {c.uplink_device, c.pods_device, c.exception_device};
   for (Role role : {Role::UPLINK, Role::PODS, Role::EXCEPTION}) {
     if (devices[idx(role)].empty()) continue;
-    PortSetup ps{devices[idx(role)], role, static_cast<uint16_t>(c.workers), c.rx_desc, c.tx_desc};
+    PortSetup ps{devices[idx(role)], role, static_cast<uint16_t>(c.workers), c.rx_desc, c.tx_desc, c.mtu};
     port_ids_[idx(role)] = port_configure(ps, pool_);
     macs_[idx(role)] = port_mac(port_ids_[idx(role)]);
   }

@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace svcdp::dp {
@@ -32,6 +33,8 @@ uint16_t port_configure(const PortSetup& s, rte_mempool* pool) {
   }
   rte_eth_dev_info info;
   if (int rc = rte_eth_dev_info_get(port_id, &info); rc != 0) fail(s, "cannot read device info", rc);
+  if (s.mtu > info.max_mtu)
+    fail(s, "supports an MTU up to " + std::to_string(info.max_mtu) + ", not --mtu " + std::to_string(s.mtu), 0);
   if (info.max_rx_queues < s.queues || info.max_tx_queues < s.queues)
     fail(s,
          "has " + std::to_string(std::min(info.max_rx_queues, info.max_tx_queues)) + " queue pairs, " +
@@ -46,6 +49,10 @@ uint16_t port_configure(const PortSetup& s, rte_mempool* pool) {
   }
   if (int rc = rte_eth_dev_configure(port_id, s.queues, s.queues, &conf); rc != 0)
     fail(s, "configure failed", rc);
+  // Virtual devices that cannot set an MTU (DPDK 22.11's memif, ring)
+  // carry whatever they are given: not an error.
+  if (int rc = rte_eth_dev_set_mtu(port_id, s.mtu); rc != 0 && rc != -ENOTSUP && rc != -ENOSYS)
+    fail(s, "cannot set MTU " + std::to_string(s.mtu), rc);
   uint16_t rx_desc = s.rx_desc, tx_desc = s.tx_desc;
   if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &rx_desc, &tx_desc); rc != 0)
     fail(s, "descriptor counts refused", rc);

@@ -17,6 +17,7 @@ struct PortSetup {
   uint16_t queues = 1;
   uint16_t rx_desc = 1024;
   uint16_t tx_desc = 1024;
+  uint16_t mtu = 1500;  // IP MTU the port is set to; refused when above its max_mtu
 };
 
 // Returns the port id of `device`, configured and with its queues set up

@@ -9,10 +9,13 @@
 // read-modify-write. Lookups search the worker's own shard, then the other
 // shards, read-only: an entry is read under a sequence counter (odd while
 // its owner rewrites it) and copied, so a reader never acts on a torn or
-// recycled entry. The direction bytes and last-seen times are the only
-// fields written by a worker other than the owner (the one receiving the
-// replies), each by that worker alone. Nothing depends on the NIC steering
-// both directions of a flow to one queue (no flow director).
+// recycled entry. The two direction words (flags and last-seen time) are
+// the only fields written by a worker other than the owner (the one
+// receiving that direction), each with one plain 64-bit store tagged with
+// the entry's version, so that a write racing with the owner recycling
+// the entry is ignored (dirword); freed entries are reused oldest first.
+// Nothing depends on the NIC steering both directions of a flow to one
+// queue (no flow director).
 //
 // Expiry has no global stop: lookups ignore expired entries, and each
 // worker sweeps a bounded slice of its shard per poll loop. When a shard is
