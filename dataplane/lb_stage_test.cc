@@ -429,5 +429,56 @@ INSTANTIATE_TEST_SUITE_P(Tcp, LbRefuses,
                                            Refused{"mid_stream_without_flow", kAck, Drop::kLbNoFlow}),
                          [](const auto& p) { return std::string(p.param.name); });
 
+// Two workers, each polling its own queue of every port (as RSS spreads
+// flows on a NIC).
+class LbPipelineTwoWorkers : public LbPipeline {
+ protected:
+  unsigned workers() const override { return 2; }
+};
+
+// sessionAffinity ClientIP: two workers receiving a client's first
+// connections at the same moment each find no affinity entry yet, and
+// must still agree. So the first choice depends on the client address
+// alone: here one client reaches two services with the same endpoints
+// (hence the same Maglev table) through two workers, with no affinity
+// entry to share, and lands on the same endpoint every time. With a
+// per-connection hash each of the 8 clients would split with probability
+// 1/2.
+TEST_F(LbPipelineTwoWorkers, FirstChoiceUnderAffinityDependsOnTheClientAlone) {
+  auto a = web({endpoint(kPod2, 8080, true), endpoint(kPod3, 8080, true)});
+  a.affinity_client_ip = true;
+  auto b = a;
+  b.id = 2;
+  b.name = "web2";
+  constexpr uint32_t kVip2 = ip4(10, 96, 0, 11);
+  b.frontends = {{rte_cpu_to_be_32(kVip2), rte_cpu_to_be_16(80), lb::Frontend::kClusterIp}};
+  publish({a, b});
+  for (uint32_t c = 0; c < 8; ++c) {
+    const uint32_t client = ip4(10, 244, 1, 100 + c);
+    inject(Role::PODS, from_pod(client, kPodMac, kVip, 40000, 80, kSyn), 0);
+    inject(Role::PODS, from_pod(client, kPodMac, kVip2, 40001 + 2 * c, 80, kSyn), 1);
+    run(1);
+    std::set<uint32_t> endpoints;
+    const auto out = sent(Role::PODS);
+    for (const Bytes& f : out) endpoints.insert(ip_dst(f));
+    EXPECT_EQ(out.size(), 2u);
+    EXPECT_EQ(endpoints.size(), 1u) << "client " << c << " got " << endpoints.size() << " endpoints";
+  }
+}
+
+// The reply of a flow one worker created, received by the other, is
+// translated back all the same.
+TEST_F(LbPipelineTwoWorkers, ReplyOnTheOtherWorkerIsTranslated) {
+  publish({web({endpoint(kPod2, 8080, true)})});
+  inject(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), 0);
+  run(1);
+  ASSERT_EQ(sent(Role::PODS).size(), 1u);
+  inject(Role::PODS, from_pod(kPod2, kPod2Mac, kPod, 8080, 40000, kSyn | kAck), 1);
+  run(1);
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], to_pod(kPodMac, kVip, kPod, 80, 40000, kSyn | kAck));
+}
+
 }  // namespace
 }  // namespace svcdp::dp

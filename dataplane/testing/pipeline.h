@@ -37,7 +37,7 @@ class Pipeline : public ::testing::Test {
  protected:
   void SetUp() override {
     DataplaneConfig c;
-    c.workers = 1;
+    c.workers = workers();
     c.rx_desc = c.tx_desc = 128;
     c.mbufs = 4095;
     c.neigh_capacity = 64;
@@ -68,8 +68,9 @@ class Pipeline : public ::testing::Test {
 
   virtual bool with_kernel() const { return false; }
   virtual bool announce_lb_ips() const { return false; }
+  virtual unsigned workers() const { return 1; }
 
-  void inject(Role role, const Bytes& frame) { ASSERT_TRUE(h_->inject(role, frame)); }
+  void inject(Role role, const Bytes& frame, unsigned queue = 0) { ASSERT_TRUE(h_->inject(role, frame, queue)); }
   std::vector<Bytes> sent(Role role) { return h_->sent(role); }
   void run(int rounds = 3) { h_->run(rounds); }
   uint64_t drops(Drop d) const { return h_->dataplane().totals().drops[static_cast<size_t>(d)]; }

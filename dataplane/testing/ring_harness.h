@@ -16,7 +16,8 @@ namespace svcdp::testing {
 class RingHarness {
  public:
   // `config`'s device names are filled in; `with_kernel` adds an
-  // exception port.
+  // exception port. Every port has one queue pair per worker
+  // (config.workers), as svcdp sets them up on a NIC.
   RingHarness(dp::DataplaneConfig config, bool with_kernel);
   ~RingHarness();
   RingHarness(const RingHarness&) = delete;
@@ -25,10 +26,11 @@ class RingHarness {
   dp::Dataplane& dataplane() { return *dp_; }
   Mac mac(dp::Role role) const;
 
-  // Queues `frame` as received on `role`'s port. False when the pool or
-  // the ring is exhausted.
-  bool inject(dp::Role role, const Bytes& frame);
-  // Everything `role`'s port sent since the last call.
+  // Queues `frame` as received on `role`'s port, in RX queue `queue` (the
+  // worker of that index polls it, as if RSS had put it there). False
+  // when the pool or the ring is exhausted.
+  bool inject(dp::Role role, const Bytes& frame, unsigned queue = 0);
+  // Everything `role`'s port sent since the last call, on any queue.
   std::vector<Bytes> sent(dp::Role role);
   // Drops what ports sent without looking.
   void discard_sent();
@@ -41,11 +43,11 @@ class RingHarness {
 
  private:
   struct RingPort {
-    rte_ring* rx = nullptr;  // the harness enqueues what the port "receives"
-    rte_ring* tx = nullptr;  // and dequeues what svcdp sent
+    std::vector<rte_ring*> rx;  // per queue: the harness enqueues what the port "receives"
+    std::vector<rte_ring*> tx;  // and dequeues what svcdp sent
     std::string device;
   };
-  RingPort make_port(const std::string& name);
+  static RingPort make_port(const std::string& name, unsigned queues);
 
   std::array<RingPort, dp::kRoleCount> ports_;
   std::unique_ptr<dp::Dataplane> dp_;
