@@ -116,18 +116,23 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
   }
   const lb::FlowKey key{ip->src_addr, ip->dst_addr, ports_of(l4, 0), ports_of(l4, 2), proto};
   // Classify before conntrack: pod-to-pod and node traffic that is
-  // neither to a front end nor possibly translated never looks it up.
+  // neither to a possible front end nor possibly translated never looks it
+  // up. The front end itself is looked up only for a new flow.
   const lb::ServiceTable& table = *fib.services;
-  const auto match = table.lookup(key.dst, key.dport, key.proto);
-  if (!match && !may_be_translated(key, fib, from)) return false;
+  const bool frontend = table.maybe_frontend(key.dst);
+  if (!frontend && !may_be_translated(key, fib, from)) return false;
   stage(Stage::kLb);
   auto flow = ct_lookup(key, fib);
   if (flow && flow->kind == lb::kFlow && reopens(*flow, tcp_flags)) {
     s_.conntrack->remove(s_.id, *flow);
     flow.reset();
   }
-  if (!flow || flow->kind != lb::kFlow)
-    return match && from != From::kTunnel && lb_new_flow(m, eth, ip, key, tcp_flags, *match, fib, from);
+  auto new_flow = [&] {
+    if (!frontend || from == From::kTunnel) return false;
+    const auto match = table.lookup(key.dst, key.dport, key.proto);
+    return match && lb_new_flow(m, eth, ip, key, tcp_flags, *match, fib, from);
+  };
+  if (!flow || flow->kind != lb::kFlow) return new_flow();
 
   // A Service flow checked against an older table generation: is its
   // endpoint still in the service? (lb/README.md, "Flows and endpoint
@@ -148,7 +153,7 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
       s_.conntrack->remove(s_.id, *flow);
       if (v == lb::FlowVerdict::kRebalance) {
         ++counters_.lb_rebalanced;
-        if (match && from != From::kTunnel) return lb_new_flow(m, eth, ip, key, tcp_flags, *match, fib, from);
+        if (new_flow()) return true;
       }
       if (v == lb::FlowVerdict::kReset) ++counters_.lb_reset;
       lb_reject(m, from, flow->service_id);
