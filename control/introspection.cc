@@ -34,6 +34,18 @@ std::string q(std::string_view s) { return json_quote(s); }
 std::string b(bool v) { return v ? "true" : "false"; }
 std::string n(uint64_t v) { return std::to_string(v); }
 
+// {"name": count, ...} for the non-zero counters of a named list.
+template <size_t N>
+std::string nonzero_counts(const std::array<uint64_t, N>& counts, const dp::NamedInfo (&info)[N]) {
+  std::string out = "{";
+  for (size_t i = 0; i < N; ++i) {
+    if (!counts[i]) continue;
+    if (out.size() > 1) out += ',';
+    out += q(info[i].name) + ":" + n(counts[i]);
+  }
+  return out + "}";
+}
+
 std::string service_label(const lb::ServiceSpec& s) { return s.ns + "/" + s.name + ":" + s.port_name; }
 
 }  // namespace
@@ -413,24 +425,10 @@ std::string Introspection::stats_json() const {
            n(c.rx_cycles[r] / c.rx_packets[r]) + "}";
     first = false;
   }
-  out += "},\"stages\":{";
-  first = true;
-  for (size_t i = 0; i < dp::kStageCount; ++i) {
-    if (!c.stage_packets[i]) continue;
-    if (!first) out += ',';
-    out += q(dp::kStageInfo[i].name) + ":" + n(c.stage_packets[i]);
-    first = false;
-  }
-  out += "},\"drops\":{";
-  first = true;
-  for (size_t i = 0; i < dp::kDropCount; ++i) {
-    if (!c.drops[i]) continue;
-    if (!first) out += ',';
-    out += q(dp::kDropInfo[i].name) + ":" + n(c.drops[i]);
-    first = false;
-  }
+  out += "},\"stages\":" + nonzero_counts(c.stage_packets, dp::kStageInfo) +
+         ",\"drops\":" + nonzero_counts(c.drops, dp::kDropInfo);
   const double p99 = s.sync_latency.quantile(0.99);
-  out += "},\"sync_latency_p99_le_s\":" + (std::isinf(p99) || !s.sync_latency.count() ? std::string("null") : std::to_string(p99)) + "}\n";
+  out += ",\"sync_latency_p99_le_s\":" + (std::isinf(p99) || !s.sync_latency.count() ? std::string("null") : std::to_string(p99)) + "}\n";
   return out;
 }
 

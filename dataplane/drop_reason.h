@@ -1,11 +1,9 @@
 // Every reason svcdp drops a packet. This one list drives the enum, the
-// per-worker counter array, the names printed at exit and (later) the
-// metrics labels: adding a reason is adding a line here.
+// per-worker counter array, the names printed at exit and the metrics
+// labels: adding a reason is adding a line here.
 #pragma once
 
-#include <array>
-#include <cstddef>
-#include <cstdint>
+#include "dataplane/named_list.h"
 
 namespace svcdp::dp {
 
@@ -50,24 +48,8 @@ namespace svcdp::dp {
   X(kMasqNoFlow, "masq_no_flow", "TCP segment leaving the cluster, no flow and not a SYN")  \
   X(kMasqUnsupported, "masq_unsupported", "pod egress that cannot be masqueraded (protocol, fragment)")
 
-enum class Drop : uint16_t {
-#define SVCDP_X(id, name, help) id,
-  SVCDP_DROP_REASONS(SVCDP_X)
-#undef SVCDP_X
-};
-
-struct DropInfo {
-  const char* name;
-  const char* help;
-};
-
-inline constexpr DropInfo kDropInfo[] = {
-#define SVCDP_X(id, name, help) {name, help},
-    SVCDP_DROP_REASONS(SVCDP_X)
-#undef SVCDP_X
-};
-
-inline constexpr size_t kDropCount = std::size(kDropInfo);
+SVCDP_NAMED_LIST(Drop, uint16_t, kDropInfo, kDropCount, SVCDP_DROP_REASONS)
+using DropInfo = NamedInfo;
 
 constexpr const DropInfo& drop_info(Drop d) { return kDropInfo[static_cast<size_t>(d)]; }
 

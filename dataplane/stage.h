@@ -3,9 +3,7 @@
 // and the names a packet trace prints.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <iterator>
+#include "dataplane/named_list.h"
 
 namespace svcdp::dp {
 
@@ -26,23 +24,6 @@ namespace svcdp::dp {
   X(kIcmpError, "icmp_error", "an ICMP error originated instead of forwarding")           \
   X(kArp, "arp", "ARP, to the control thread")
 
-enum class Stage : uint8_t {
-#define SVCDP_X(id, name, help) id,
-  SVCDP_STAGES(SVCDP_X)
-#undef SVCDP_X
-};
-
-struct StageInfo {
-  const char* name;
-  const char* help;
-};
-
-inline constexpr StageInfo kStageInfo[] = {
-#define SVCDP_X(id, name, help) {name, help},
-    SVCDP_STAGES(SVCDP_X)
-#undef SVCDP_X
-};
-
-inline constexpr size_t kStageCount = std::size(kStageInfo);
+SVCDP_NAMED_LIST(Stage, uint8_t, kStageInfo, kStageCount, SVCDP_STAGES)
 
 }  // namespace svcdp::dp
