@@ -167,11 +167,16 @@ topo_down() {
   trap '' PIPE
   stop_svcdp
   local ns
+  # The shell reports each background job it sees die ("Killed"): the
+  # servers are ended on purpose, so those notices go nowhere.
+  exec 3>&2 2>/dev/null
   for ns in "${TOPO_NAMESPACES[@]}"; do
     # Anything still running in the namespace (socat, ping) goes with it.
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$ns" 2>/dev/null
+    ip netns pids "$ns" | xargs -r kill -9
+    ip netns del "$ns"
   done
+  wait
+  exec 2>&3 3>&-
   rm -rf "$TOPO_TMP"
 }
 
