@@ -16,7 +16,9 @@
 namespace svcdp::control {
 namespace {
 
-const char* proto_name(uint8_t p) { return p == lb::kTcp ? "TCP" : p == lb::kUdp ? "UDP" : p == lb::kSctp ? "SCTP" : "other"; }
+const char* proto_name(uint8_t p) {
+  return p == lb::kTcp ? "TCP" : p == lb::kUdp ? "UDP" : p == lb::kSctp ? "SCTP" : p == lb::kIcmp ? "ICMP" : "other";
+}
 const char* frontend_name(lb::Frontend f) {
   switch (f) {
     case lb::Frontend::kClusterIp: return "ClusterIP";
@@ -355,7 +357,7 @@ std::string Introspection::conntrack_json(const FlowFilter& f) const {
              ",\"client\":" + q(addr_port(m.fwd.src, m.fwd.sport)) + ",\"frontend\":" + q(addr_port(m.fwd.dst, m.fwd.dport)) +
              ",\"endpoint\":" + q(addr_port(m.nat.backend, m.nat.backend_port)) +
              ",\"snat\":" + (m.nat.snat ? q(addr_port(m.nat.snat, m.nat.snat_port)) : "null") +
-             ",\"service\":" + q(svc ? service_label(svc->spec()) : "(gone)") +
+             ",\"service\":" + q(m.service_id == lb::kNoService ? "(masquerade)" : svc ? service_label(svc->spec()) : "(gone)") +
              ",\"state\":" + q(m.fwd.proto == lb::kTcp ? lb::tcp_state_name(m.state()) : (m.rep_flags ? "REPLIED" : "UNREPLIED")) +
              ",\"idle_s\":" + n(now_s >= m.last_seen_s ? now_s - m.last_seen_s : 0) +
              ",\"timeout_s\":" + n(dp_.conntrack().timeout(m)) + ",\"worker\":" + n(m.shard) + "}";

@@ -113,6 +113,8 @@ egress() {
 }
 check "pod -> internet host: masqueraded, the host sees the node address" egress
 check "pod -> internet host: ping (ICMP echo masqueraded)" in_ns "$NS_POD" ping -q -c 3 -i 0.2 -W 2 "$INET_IP"
+check "svcdpctl conntrack lists the masqueraded flows, snat to the node address" \
+  sh -c "'$SVCDPCTL_BIN' conntrack --client $POD_IP | grep -E 'frontend=$INET_IP:8080 .*snat=$NODE_IP:6[0-9]+ service=\(masquerade\)'"
 trace() {
   local out
   out=$(in_ns "$NS_POD" traceroute -n -q 1 -w 2 -m 5 "$INET_IP" 2>&1) || return 1
@@ -151,9 +153,10 @@ timeout 5 ip netns exec "$NS_POD" ping -q -c 20 -i 0.1 "$INET_IP" >/dev/null 2>&
 pinger=$!
 traced() {
   local out
-  out=$(SVCDP_SOCKET=$SVCDP_SOCKET "$SVCDPCTL_BIN" trace 4 --timeout 5) || return 1
+  out=$(SVCDP_SOCKET=$SVCDP_SOCKET "$SVCDPCTL_BIN" trace 12 --timeout 5) || return 1
   echo "$out" | sed 's/^/    /'
-  echo "$out" | grep -qE "^w[0-9]+ +pods +icmp $POD_IP > $INET_IP +eth_input pods_input lb ip_route uplink_output -> tx uplink" &&
+  # The first echo of a ping opens its flow (the masquerade stage); later ones find it.
+  echo "$out" | grep -qE "^w[0-9]+ +pods +icmp $POD_IP > $INET_IP +eth_input pods_input lb (masquerade )?ip_route uplink_output -> tx uplink" &&
     echo "$out" | grep -qE "^w[0-9]+ +uplink +icmp $INET_IP > $NODE_IP +eth_input uplink_input lb ip_route pods_output -> tx pods"
 }
 check "svcdpctl trace shows an echo's stages both ways" traced
