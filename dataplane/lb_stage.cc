@@ -15,6 +15,7 @@
 #include "dataplane/nat.h"
 #include "dataplane/reject.h"
 #include "dataplane/worker.h"
+#include "lb/nat_decision.h"
 
 #include <rte_icmp.h>
 #include <rte_tcp.h>
@@ -85,9 +86,9 @@ std::optional<lb::CtMatch> Worker::ct_lookup(const lb::FlowKey& key, const Fib& 
   uint32_t first = s_.id;
   const uint16_t port = rte_be_to_cpu_16(key.dport);
   if (key.dst == fib.pod_gateway && port >= kSnatLo)
-    first = std::min<uint32_t>((port - kSnatLo) / snat_span_, s_.workers - 1);
+    first = std::min<uint32_t>((port - kSnatLo) / snat_ports_.span(), s_.workers - 1);
   else if (key.dst == fib.node_ip && port >= s_.masquerade_lo && port <= s_.masquerade_hi)
-    first = std::min<uint32_t>((port - s_.masquerade_lo) / masq_span_, s_.workers - 1);
+    first = std::min<uint32_t>((port - s_.masquerade_lo) / masq_ports_.span(), s_.workers - 1);
   return s_.conntrack->lookup(first, key, now_s_);
 }
 
@@ -200,51 +201,35 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
     drop(m, Drop::kLbNoFlow);
     return true;
   }
-  // External front ends with externalTrafficPolicy Local keep only this
-  // node's endpoints for traffic from outside; pods and the node itself
-  // reaching them get the cluster-wide endpoints (kube-proxy's
-  // short-circuit of local traffic, pkg/proxy/iptables/proxier.go).
-  const bool external_frontend = match.kind != lb::Frontend::kClusterIp;
-  const bool external = external_frontend && (from == From::kUplink ||
-                                              svc.spec().external_policy == lb::TrafficPolicy::kCluster);
-  lb::Nat nat;
-  const lb::Endpoint* ep = nullptr;
-  // sessionAffinity ClientIP: the client's last endpoint while it may
-  // still take new flows; a client without one gets the endpoint its
-  // address hashes to, the same on every worker, so that two first
-  // connections received by two workers at once agree.
+  // The decisions are lb/'s (nat_decision.h: endpoint set, affinity,
+  // hairpin and masquerade rules); applying them is this stage's.
   const bool affinity = svc.spec().affinity_client_ip;
-  if (affinity)
-    if (auto pinned = s_.conntrack->affinity(s_.id, key.src, id, now_s_))
-      if (const lb::Endpoint* e = svc.find(pinned->backend, pinned->backend_port); e && svc.usable(external, *e))
-        ep = e;
-  if (ep == nullptr) ep = svc.pick(external, affinity ? lb::mix64(key.src) : lb::flow_hash(key));
-  if (ep == nullptr) {
+  const auto pinned = affinity ? s_.conntrack->affinity(s_.id, key.src, id, now_s_) : std::nullopt;
+  const lb::Origin origin = from == From::kPods ? lb::Origin::kPod : from == From::kNode ? lb::Origin::kNode
+                                                                                          : lb::Origin::kExternal;
+  const lb::NewFlow d = lb::decide_new_flow(svc, match.kind, origin, key, pinned ? &*pinned : nullptr);
+  if (d.endpoint == nullptr) {
     lb_reject(m, from, id);
     return true;
   }
-  nat.backend = ep->addr;
-  nat.backend_port = ep->port;
-  nat.vtep = ep->vtep;
-  // Masqueraded so that the reply comes back through this node: external
-  // traffic with policy Cluster, the node's own traffic (its address is
-  // outside the pod network; kube-proxy marks it for masquerade too), and
-  // a pod reaching itself through its service (hairpin). Otherwise the
-  // client address stays; but when the reply tuple is already taken (the
-  // client reused a source port towards the same endpoint through another
-  // VIP, while the old flow lingers in TIME_WAIT) the source port is
-  // remapped, as Linux's nf_nat does for a clashing tuple, or the replies
-  // would be taken for the old flow's.
-  if ((external_frontend && svc.spec().external_policy == lb::TrafficPolicy::kCluster) || from == From::kNode ||
-      ep->addr == key.src)
+  lb::Nat nat;
+  nat.backend = d.endpoint->addr;
+  nat.backend_port = d.endpoint->port;
+  nat.vtep = d.endpoint->vtep;
+  // Without SNAT the client address stays; but when the reply tuple is
+  // already taken (the client reused a source port towards the same
+  // endpoint through another VIP, while the old flow lingers in
+  // TIME_WAIT) the source port is remapped, as Linux's nf_nat does for a
+  // clashing tuple, or the replies would be taken for the old flow's.
+  if (d.snat)
     nat.snat = fib.pod_gateway;
   else if (s_.conntrack->lookup(s_.id, lb::reply_key(key, nat), now_s_))
     nat.snat = key.src;
-  if (nat.snat && !snat_port(key, nat, snat_lo_, snat_span_, snat_next_)) {
+  if (nat.snat && !snat_port(key, nat, snat_ports_)) {
     drop(m, Drop::kSnatPortsExhausted);
     return true;
   }
-  switch (s_.conntrack->insert(s_.id, key, nat, id, external, static_cast<uint32_t>(table.generation()), tcp_flags,
+  switch (s_.conntrack->insert(s_.id, key, nat, id, d.external, static_cast<uint32_t>(table.generation()), tcp_flags,
                                now_s_)) {
     case lb::CtInsert::kOk:
       break;
@@ -267,17 +252,13 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
   return true;
 }
 
-bool Worker::snat_port(const lb::FlowKey& key, lb::Nat& nat, uint16_t lo, uint16_t span, uint16_t& next) {
-  for (int attempt = 0; attempt < 16; ++attempt) {
-    next = static_cast<uint16_t>((next + 1) % span);
-    const lb::be16 port = rte_cpu_to_be_16(static_cast<uint16_t>(lo + next));
-    const lb::FlowKey reply{nat.backend, nat.snat, nat.backend_port, port, key.proto};
-    if (!s_.conntrack->lookup(s_.id, reply, now_s_)) {
-      nat.snat_port = port;
-      return true;
-    }
-  }
-  return false;
+bool Worker::snat_port(const lb::FlowKey& key, lb::Nat& nat, lb::PortAllocator& ports) {
+  const auto port = ports.next([&](lb::be16 p) {
+    return s_.conntrack->lookup(s_.id, lb::FlowKey{nat.backend, nat.snat, nat.backend_port, p, key.proto}, now_s_)
+        .has_value();
+  });
+  if (port) nat.snat_port = *port;
+  return port.has_value();
 }
 
 void Worker::lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::CtMatch& f, const Fib& fib,

@@ -38,7 +38,7 @@ void Worker::masquerade(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const
   nat.backend = key.dst;
   nat.backend_port = key.dport;
   nat.snat = fib.node_ip;
-  if (!snat_port(key, nat, masq_lo_, masq_span_, masq_next_)) return drop(m, Drop::kSnatPortsExhausted);
+  if (!snat_port(key, nat, masq_ports_)) return drop(m, Drop::kSnatPortsExhausted);
   const auto gen = static_cast<uint32_t>(fib.services->generation());
   if (s_.conntrack->insert(s_.id, key, nat, lb::kNoService, false, gen, tcp_flags, now_s_) != lb::CtInsert::kOk)
     return drop(m, Drop::kConntrackFull);

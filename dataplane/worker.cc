@@ -10,27 +10,15 @@
 
 namespace svcdp::dp {
 
-namespace {
-
-// Worker `id`'s equal part of the port range [lo, hi]: its first port and
-// how many it has. Two workers never pick the same port, and the port of
-// a reply names the worker whose shard holds the flow.
-std::pair<uint16_t, uint16_t> port_share(uint32_t lo, uint32_t hi, unsigned workers, unsigned id) {
-  const uint32_t span = (hi - lo + 1) / workers;
-  return {static_cast<uint16_t>(lo + span * id), static_cast<uint16_t>(span)};
-}
-
-}  // namespace
-
 // SNAT source ports of the pod gateway: 1024-65535; masquerade ports of
-// the node address: --masquerade-ports. Both split between workers.
+// the node address: --masquerade-ports. Both split between workers, so
+// that two workers never pick the same port and a reply's port names the
+// worker whose shard holds the flow.
 Worker::Worker(const WorkerSetup& setup)
     : s_(setup),
       tsc_hz_(rte_get_tsc_hz()),
-      snat_lo_(port_share(kSnatLo, kSnatHi, setup.workers, setup.id).first),
-      snat_span_(port_share(kSnatLo, kSnatHi, setup.workers, setup.id).second),
-      masq_lo_(port_share(setup.masquerade_lo, setup.masquerade_hi, setup.workers, setup.id).first),
-      masq_span_(port_share(setup.masquerade_lo, setup.masquerade_hi, setup.workers, setup.id).second),
+      snat_ports_(kSnatLo, kSnatHi, setup.workers, setup.id),
+      masq_ports_(setup.masquerade_lo, setup.masquerade_hi, setup.workers, setup.id),
       icmp_token_cost_tsc_(tsc_hz_ / kIcmpErrorsPerSecond),
       svc_counters_(setup.max_services) {
   if (s_.conntrack) {

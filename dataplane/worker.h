@@ -32,6 +32,7 @@
 #include "dataplane/pkt_meta.h"
 #include "dataplane/trace.h"
 #include "lb/conntrack.h"
+#include "lb/nat_decision.h"
 
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -195,7 +196,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   std::optional<lb::CtMatch> ct_lookup(const lb::FlowKey& key, const Fib& fib) const;
   // A free source port of this worker's part of `range` for `key` NATed to
   // nat.snat: free means no flow already answers on (backend, snat, port).
-  bool snat_port(const lb::FlowKey& key, lb::Nat& nat, uint16_t lo, uint16_t span, uint16_t& next);
+  bool snat_port(const lb::FlowKey& key, lb::Nat& nat, lb::PortAllocator& ports);
   // Follows flush requests, a slice of the shard per call.
   void flush_step();
   // Sends `m` out of `role` once the MAC of `nexthop` is known; otherwise
@@ -236,8 +237,8 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   uint64_t now_tsc_ = 0;  // TSC at the start of this poll round
   uint32_t now_s_ = 0;  // coarse clock for conntrack, updated once per poll
   uint64_t expire_due_tsc_ = 0, expire_interval_tsc_ = 0;
-  uint16_t snat_lo_, snat_span_, snat_next_ = 0;  // this worker's SNAT port range (pod gateway)
-  uint16_t masq_lo_, masq_span_, masq_next_ = 0;  // this worker's masquerade port range (node address)
+  lb::PortAllocator snat_ports_;  // this worker's share of the pod gateway's SNAT ports
+  lb::PortAllocator masq_ports_;  // this worker's share of the node address's masquerade ports
   // ICMP error token bucket (Linux: icmp_msgs_per_sec 1000, burst 50).
   uint64_t icmp_tat_tsc_ = 0, icmp_token_cost_tsc_ = 0;
   FragCache frags_;
