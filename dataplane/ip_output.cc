@@ -29,17 +29,30 @@ void Worker::pods_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From
   neigh_output(Role::PODS, m, eth, ip->dst_addr);
 }
 
-// RFC 1191: a DF packet larger than the uplink's MTU is answered with
-// Fragmentation Needed carrying that MTU.
-void Worker::uplink_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib) {
-  stage(Stage::kUplinkOutput);
-  if (from != From::kNode && ip->time_to_live <= 1)
-    return icmp_error(m, kIcmpTimeExceeded, 0, 0, Drop::kIpTtlExpired, from, fib);
-  if (rte_be_to_cpu_16(ip->total_length) > s_.mtu) {
-    if (!(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) return drop(m, Drop::kMtuExceeded);
-    return icmp_error(m, kIcmpDestUnreachable, kIcmpCodeFragNeeded, s_.mtu, Drop::kMtuExceeded, from, fib);
+// The checks of forwarding a packet onto a link of IP MTU `mtu`: an
+// expired TTL gets Time Exceeded (RFC 1812 section 5.3.1), a DF packet
+// larger than `mtu` Fragmentation Needed carrying it (RFC 1191), a larger
+// non-DF one is dropped; then the TTL is decremented. The node kernel's
+// own packets keep their TTL.
+bool Worker::forward_check(rte_mbuf* m, rte_ipv4_hdr* ip, uint16_t mtu, From from, const Fib& fib) {
+  if (from != From::kNode && ip->time_to_live <= 1) {
+    icmp_error(m, kIcmpTimeExceeded, 0, 0, Drop::kIpTtlExpired, from, fib);
+    return false;
+  }
+  if (rte_be_to_cpu_16(ip->total_length) > mtu) {
+    if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))
+      icmp_error(m, kIcmpDestUnreachable, kIcmpCodeFragNeeded, mtu, Drop::kMtuExceeded, from, fib);
+    else
+      drop(m, Drop::kMtuExceeded);
+    return false;
   }
   if (from != From::kNode) ipv4_decrement_ttl(ip);
+  return true;
+}
+
+void Worker::uplink_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib) {
+  stage(Stage::kUplinkOutput);
+  if (!forward_check(m, ip, s_.mtu, from, fib)) return;
   eth->src_addr = s_.macs[idx(Role::UPLINK)];
   ++counters_.forwarded_uplink;
   neigh_output(Role::UPLINK, m, eth, fib.uplink_nexthop(ip->dst_addr));

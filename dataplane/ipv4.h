@@ -57,6 +57,15 @@ inline void ipv4_decrement_ttl(rte_ipv4_hdr* ip) {
   ip->hdr_checksum = csum_replace16(ip->hdr_checksum, old_word, new_word);
 }
 
+// The port at byte `offset` (0: source, 2: destination) of a TCP, UDP or
+// SCTP header (RFC 793, 768, 9260 put both first), in network order.
+// Thread: any.
+inline be16 l4_port(const void* l4, size_t offset) {
+  be16 v;
+  std::memcpy(&v, static_cast<const uint8_t*>(l4) + offset, sizeof v);
+  return v;
+}
+
 // A fragment other than a whole datagram: MF set or a non-zero offset
 // (RFC 791 section 3.1).
 inline bool ipv4_is_fragment(const rte_ipv4_hdr* ip) {

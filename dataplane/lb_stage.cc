@@ -64,11 +64,6 @@ bool reopens(const lb::CtMatch& f, uint8_t tcp_flags) {
   return !f.reply && (tcp_flags & (kSyn | kAck)) == kSyn && closing(f);
 }
 
-uint16_t ports_of(const void* l4, size_t offset) {
-  uint16_t v;
-  std::memcpy(&v, static_cast<const uint8_t*>(l4) + offset, sizeof v);
-  return v;
-}
 
 }  // namespace
 
@@ -115,7 +110,7 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
       return true;
     }
   }
-  const lb::FlowKey key{ip->src_addr, ip->dst_addr, ports_of(l4, 0), ports_of(l4, 2), proto};
+  const lb::FlowKey key{ip->src_addr, ip->dst_addr, l4_port(l4, 0), l4_port(l4, 2), proto};
   // Classify before conntrack: pod-to-pod and node traffic that is
   // neither to a possible front end nor possibly translated never looks it
   // up. The front end itself is looked up only for a new flow.
@@ -321,8 +316,8 @@ bool Worker::lb_icmp_error(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, co
   if (!e || e->inner_l4 == nullptr) return false;
   const uint8_t proto = e->inner_ip->next_proto_id;
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return false;
-  const lb::FlowKey quoted{e->inner_ip->src_addr, e->inner_ip->dst_addr, ports_of(e->inner_l4, 0),
-                           ports_of(e->inner_l4, 2), proto};
+  const lb::FlowKey quoted{e->inner_ip->src_addr, e->inner_ip->dst_addr, l4_port(e->inner_l4, 0),
+                           l4_port(e->inner_l4, 2), proto};
   stage(Stage::kLb);
   const auto f = ct_lookup(quoted.reversed(), fib);
   if (!f || f->kind != lb::kFlow) return false;

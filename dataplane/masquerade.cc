@@ -5,6 +5,7 @@
 // Service flow (Linux's timeouts); its replies arrive on the uplink for a
 // port of this worker's masquerade range, which names the owning shard.
 // ICMP echo is tracked by its identifier, as Linux's nf_conntrack_icmp.
+#include "dataplane/ipv4.h"
 #include "dataplane/worker.h"
 
 #include <rte_icmp.h>
@@ -22,8 +23,8 @@ void Worker::masquerade(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const
   if (s_.conntrack == nullptr || later_fragment) return drop(m, Drop::kMasqUnsupported);
   if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
     // lb_input has checked that the ports (and TCP's flags) are present.
-    std::memcpy(&key.sport, ip + 1, 2);
-    std::memcpy(&key.dport, reinterpret_cast<const uint8_t*>(ip + 1) + 2, 2);
+    key.sport = l4_port(ip + 1, 0);
+    key.dport = l4_port(ip + 1, 2);
     if (proto == IPPROTO_TCP) {
       tcp_flags = reinterpret_cast<const rte_tcp_hdr*>(ip + 1)->tcp_flags;
       if ((tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) != RTE_TCP_SYN_FLAG) return drop(m, Drop::kMasqNoFlow);

@@ -51,15 +51,8 @@ void Worker::vxlan_decap(rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, cons
 void Worker::vxlan_encap(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const RemoteNode& node, From from,
                          const Fib& fib) {
   stage(Stage::kVxlanEncap);
-  if (from != From::kNode && ip->time_to_live <= 1)
-    return icmp_error(m, kIcmpTimeExceeded, 0, 0, Drop::kIpTtlExpired, from, fib);
+  if (!forward_check(m, ip, static_cast<uint16_t>(s_.mtu - kVxlanOuterLen), from, fib)) return;
   const uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
-  if (ip_len + kVxlanOuterLen > s_.mtu) {
-    if (!(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) return drop(m, Drop::kMtuExceeded);
-    return icmp_error(m, kIcmpDestUnreachable, kIcmpCodeFragNeeded, static_cast<uint16_t>(s_.mtu - kVxlanOuterLen),
-                      Drop::kMtuExceeded, from, fib);
-  }
-  if (from != From::kNode) ipv4_decrement_ttl(ip);
   eth->src_addr = node.tmpl.inner_src;
   eth->dst_addr = node.tmpl.inner_dst;
   const uint32_t hash = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? m->hash.rss : inner_flow_hash(ip);

@@ -1,5 +1,7 @@
 #include "dataplane/worker.h"
 
+#include "dataplane/ipv4.h"
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_hash_crc.h>
@@ -98,8 +100,8 @@ void Worker::prefetch_flow(const rte_mbuf* m, const Fib& fib) const {
       (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP))
     return;
   lb::FlowKey key{ip->src_addr, ip->dst_addr, 0, 0, ip->next_proto_id};
-  std::memcpy(&key.sport, ip + 1, 2);
-  std::memcpy(&key.dport, reinterpret_cast<const uint8_t*>(ip + 1) + 2, 2);
+  key.sport = l4_port(ip + 1, 0);
+  key.dport = l4_port(ip + 1, 2);
   if (!fib.services->maybe_frontend(key.dst) && !fib.services->maybe_endpoint(key.src, key.sport, key.proto)) return;
   s_.conntrack->prefetch(s_.id, key);
 }
@@ -118,8 +120,8 @@ void Worker::trace_begin(Role in, const rte_mbuf* m) {
   trace_cur_->dst = ip->dst_addr;
   trace_cur_->proto = ip->next_proto_id;
   if (ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP) {
-    std::memcpy(&trace_cur_->sport, ip + 1, 2);
-    std::memcpy(&trace_cur_->dport, reinterpret_cast<const uint8_t*>(ip + 1) + 2, 2);
+    trace_cur_->sport = l4_port(ip + 1, 0);
+    trace_cur_->dport = l4_port(ip + 1, 2);
   }
 }
 

@@ -168,6 +168,9 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // Hands a frame to the node's kernel through the exception TAP, or drops
   // it for `otherwise` when there is none.
   void to_kernel(rte_mbuf* m, Drop otherwise);
+  // TTL and MTU checks before forwarding onto a link of IP MTU `mtu`;
+  // false when the packet was consumed (an ICMP error sent, or dropped).
+  bool forward_check(rte_mbuf* m, rte_ipv4_hdr* ip, uint16_t mtu, From from, const Fib& fib);
   // icmp_error.cc: replaces `m` by the ICMP error `type`/`code` about it
   // (RFC 792, RFC 1812 section 4.3.2), or drops it for `why` when none
   // may or can be sent; rate-limited like Linux's icmp_ratelimit.
