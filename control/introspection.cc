@@ -190,6 +190,7 @@ std::string Introspection::metrics() const {
       {"svcdp_from_kernel_packets_total", "IPv4 packets the node's kernel sent through the exception path", &dp::Counters::from_kernel},
       {"svcdp_forwarded_uplink_packets_total", "packets routed out of the uplink without VXLAN", &dp::Counters::forwarded_uplink},
       {"svcdp_masquerade_new_flows_total", "pod flows leaving the cluster, masqueraded to the node address", &dp::Counters::masq_new_flows},
+      {"svcdp_ip_fragments_total", "fragments made of datagrams without DF too large for their link (RFC 791)", &dp::Counters::ip_fragments},
       {"svcdp_icmp_errors_sent_total", "ICMP Time Exceeded and Fragmentation Needed sent", &dp::Counters::icmp_errors_sent},
       {"svcdp_icmp_errors_rate_limited_total", "ICMP errors not sent: over the per-worker rate limit", &dp::Counters::icmp_rate_limited},
       {"svcdp_lb_new_flows_total", "flows load-balanced to an endpoint", &dp::Counters::lb_new_flows},

@@ -133,14 +133,15 @@ void print_counters(const dp::Dataplane& dp, const conf::Options& o, const lb::S
   }
   std::printf("  workers: rx uplink=%llu pods=%llu  tx uplink=%llu pods=%llu  vxlan_encap=%llu vxlan_decap=%llu "
               "forwarded_local=%llu forwarded_uplink=%llu punted=%llu to_kernel=%llu from_kernel=%llu "
-              "masquerade_new_flows=%llu icmp_errors_sent=%llu icmp_rate_limited=%llu\n",
+              "masquerade_new_flows=%llu icmp_errors_sent=%llu icmp_rate_limited=%llu ip_fragments=%llu\n",
               static_cast<unsigned long long>(c.rx_packets[0]), static_cast<unsigned long long>(c.rx_packets[1]),
               static_cast<unsigned long long>(c.tx_packets[0]), static_cast<unsigned long long>(c.tx_packets[1]),
               static_cast<unsigned long long>(c.vxlan_encap), static_cast<unsigned long long>(c.vxlan_decap),
               static_cast<unsigned long long>(c.forwarded_local), static_cast<unsigned long long>(c.forwarded_uplink),
               static_cast<unsigned long long>(c.punted), static_cast<unsigned long long>(c.to_kernel),
               static_cast<unsigned long long>(c.from_kernel), static_cast<unsigned long long>(c.masq_new_flows),
-              static_cast<unsigned long long>(c.icmp_errors_sent), static_cast<unsigned long long>(c.icmp_rate_limited));
+              static_cast<unsigned long long>(c.icmp_errors_sent), static_cast<unsigned long long>(c.icmp_rate_limited),
+              static_cast<unsigned long long>(c.ip_fragments));
   const lb::CtStats ct = dp.conntrack().stats();
   std::printf("  lb: new_flows=%llu forward=%llu reply=%llu rejected=%llu reset=%llu rebalanced=%llu "
               "icmp_translated=%llu fragments=%llu  conntrack: entries=%llu/%llu expired=%llu\n",

@@ -29,6 +29,7 @@ struct alignas(64) Counters {
   uint64_t icmp_errors_sent = 0;   // Time Exceeded / Fragmentation Needed originated
   uint64_t icmp_rate_limited = 0;  // errors not sent: over the rate limit
   uint64_t masq_new_flows = 0;     // pod flows leaving the cluster, masqueraded
+  uint64_t ip_fragments = 0;       // fragments made of datagrams too large for their link
   // Load balancing.
   uint64_t lb_new_flows = 0;       // flows created (a SYN or a first UDP datagram)
   uint64_t lb_forward = 0;         // packets translated client → endpoint
@@ -62,6 +63,7 @@ struct alignas(64) Counters {
     icmp_errors_sent += o.icmp_errors_sent;
     icmp_rate_limited += o.icmp_rate_limited;
     masq_new_flows += o.masq_new_flows;
+    ip_fragments += o.ip_fragments;
     lb_new_flows += o.lb_new_flows;
     lb_forward += o.lb_forward;
     lb_reply += o.lb_reply;

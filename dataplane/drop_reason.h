@@ -29,7 +29,7 @@ namespace svcdp::dp {
   X(kVxlanInnerRunt, "vxlan_inner_runt", "inner frame shorter than Ethernet + IPv4")     \
   X(kVxlanInnerNotIpv4, "vxlan_inner_not_ipv4", "inner frame is not IPv4")              \
   X(kVxlanInnerNotLocal, "vxlan_inner_not_local", "inner destination not a local pod")  \
-  X(kMtuExceeded, "mtu_exceeded", "encapsulated packet larger than the uplink MTU")       \
+  X(kMtuExceeded, "mtu_exceeded", "DF packet larger than its link (Fragmentation Needed sent)") \
   X(kNoHeadroom, "no_headroom", "no mbuf headroom for the VXLAN header")                  \
   X(kNeighUnresolved, "neigh_unresolved", "next hop did not answer ARP, or hold full")    \
   X(kNeighTableFull, "neigh_table_full", "no room for a new neighbour entry")            \

@@ -32,27 +32,33 @@ void Worker::pods_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From
 // The checks of forwarding a packet onto a link of IP MTU `mtu`: an
 // expired TTL gets Time Exceeded (RFC 1812 section 5.3.1), a DF packet
 // larger than `mtu` Fragmentation Needed carrying it (RFC 1191), a larger
-// non-DF one is dropped; then the TTL is decremented. The node kernel's
-// own packets keep their TTL.
-bool Worker::forward_check(rte_mbuf* m, rte_ipv4_hdr* ip, uint16_t mtu, From from, const Fib& fib) {
+// non-DF one is fragmented (RFC 791 section 3.2) with its TTL unchanged:
+// each fragment passes here again. Then the TTL is decremented; the node
+// kernel's own packets keep theirs.
+Worker::Fit Worker::forward_check(rte_mbuf* m, rte_ipv4_hdr* ip, uint16_t mtu, From from, const Fib& fib) {
   if (from != From::kNode && ip->time_to_live <= 1) {
     icmp_error(m, kIcmpTimeExceeded, 0, 0, Drop::kIpTtlExpired, from, fib);
-    return false;
+    return Fit::kConsumed;
   }
   if (rte_be_to_cpu_16(ip->total_length) > mtu) {
-    if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))
-      icmp_error(m, kIcmpDestUnreachable, kIcmpCodeFragNeeded, mtu, Drop::kMtuExceeded, from, fib);
-    else
-      drop(m, Drop::kMtuExceeded);
-    return false;
+    if (!(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG))) return Fit::kFragment;
+    icmp_error(m, kIcmpDestUnreachable, kIcmpCodeFragNeeded, mtu, Drop::kMtuExceeded, from, fib);
+    return Fit::kConsumed;
   }
   if (from != From::kNode) ipv4_decrement_ttl(ip);
-  return true;
+  return Fit::kForward;
 }
 
 void Worker::uplink_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib) {
   stage(Stage::kUplinkOutput);
-  if (!forward_check(m, ip, s_.mtu, from, fib)) return;
+  switch (forward_check(m, ip, s_.mtu, from, fib)) {
+    case Fit::kConsumed: return;
+    case Fit::kFragment:
+      return fragment_then(m, ip, s_.mtu, [&](rte_mbuf* f, rte_ether_hdr* feth, rte_ipv4_hdr* fip) {
+        uplink_output(f, feth, fip, from, fib);
+      });
+    case Fit::kForward: break;
+  }
   eth->src_addr = s_.macs[idx(Role::UPLINK)];
   ++counters_.forwarded_uplink;
   neigh_output(Role::UPLINK, m, eth, fib.uplink_nexthop(ip->dst_addr));

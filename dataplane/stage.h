@@ -22,6 +22,7 @@ namespace svcdp::dp {
   X(kUplinkOutput, "uplink_output", "out of the uplink, not tunnelled")                    \
   X(kToKernel, "to_kernel", "to the node's kernel")                                        \
   X(kIcmpError, "icmp_error", "an ICMP error originated instead of forwarding")           \
+  X(kIpFragment, "ip_fragment", "fragmented: larger than the link, DF not set")          \
   X(kArp, "arp", "ARP, to the control thread")
 
 SVCDP_NAMED_LIST(Stage, uint8_t, kStageInfo, kStageCount, SVCDP_STAGES)

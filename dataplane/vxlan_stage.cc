@@ -47,11 +47,19 @@ void Worker::vxlan_decap(rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, cons
 // Ethernet addresses of the two VTEPs; the template supplies the outer
 // headers. A packet that does not fit the uplink once encapsulated gets
 // Fragmentation Needed with the tunnel's MTU (RFC 1191), so that the
-// sender's path MTU discovery adapts.
+// sender's path MTU discovery adapts; without DF it is fragmented first.
 void Worker::vxlan_encap(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const RemoteNode& node, From from,
                          const Fib& fib) {
   stage(Stage::kVxlanEncap);
-  if (!forward_check(m, ip, static_cast<uint16_t>(s_.mtu - kVxlanOuterLen), from, fib)) return;
+  const auto tunnel_mtu = static_cast<uint16_t>(s_.mtu - kVxlanOuterLen);
+  switch (forward_check(m, ip, tunnel_mtu, from, fib)) {
+    case Fit::kConsumed: return;
+    case Fit::kFragment:
+      return fragment_then(m, ip, tunnel_mtu, [&](rte_mbuf* f, rte_ether_hdr* feth, rte_ipv4_hdr* fip) {
+        vxlan_encap(f, feth, fip, node, from, fib);
+      });
+    case Fit::kForward: break;
+  }
   const uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
   eth->src_addr = node.tmpl.inner_src;
   eth->dst_addr = node.tmpl.inner_dst;

@@ -20,6 +20,8 @@
 //   ip_output.cc    ip_route → to_kernel | pods_output | vxlan_encap | uplink_output
 //   icmp_error.cc   icmp_error: Time Exceeded, Fragmentation Needed (rate
 //                   limited) → lb (translation of the quote) | ip_route
+//   ip_fragment.cc  ip_fragment: a non-DF datagram larger than its link →
+//                   its fragments back to uplink_output | vxlan_encap
 //
 // Only packets the table generation says may be Service or NAT traffic
 // (lb_stage.cc, `may_be_translated`) touch conntrack.
@@ -48,6 +50,8 @@
 namespace svcdp::dp {
 
 inline constexpr uint16_t kMaxBurst = 64;
+// Fragments one datagram may become when it leaves by a smaller link.
+inline constexpr uint16_t kMaxFragments = 64;
 // Source ports of the pod gateway for Service SNAT (split between workers).
 inline constexpr uint16_t kSnatLo = 1024, kSnatHi = 65535;
 // ICMP errors a worker originates per second at most, and the burst it
@@ -168,9 +172,26 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // Hands a frame to the node's kernel through the exception TAP, or drops
   // it for `otherwise` when there is none.
   void to_kernel(rte_mbuf* m, Drop otherwise);
-  // TTL and MTU checks before forwarding onto a link of IP MTU `mtu`;
-  // false when the packet was consumed (an ICMP error sent, or dropped).
-  bool forward_check(rte_mbuf* m, rte_ipv4_hdr* ip, uint16_t mtu, From from, const Fib& fib);
+  // TTL and MTU checks before forwarding onto a link of IP MTU `mtu`.
+  enum class Fit : uint8_t {
+    kForward,   // fits: TTL decremented, go on
+    kConsumed,  // an ICMP error sent instead, or dropped
+    kFragment,  // too large without DF: fragment, then each fragment again
+  };
+  Fit forward_check(rte_mbuf* m, rte_ipv4_hdr* ip, uint16_t mtu, From from, const Fib& fib);
+  // ip_fragment.cc: replaces `m` by fragments of at most `mtu` bytes
+  // (RFC 791 section 3.2); returns how many (0: dropped).
+  uint16_t ip_fragment(rte_mbuf* m, const rte_ipv4_hdr* ip, uint16_t mtu, rte_mbuf* (&out)[kMaxFragments]);
+  // Runs `output` (uplink_output or vxlan_encap's caller) on each fragment of `m`.
+  template <class Output>
+  void fragment_then(rte_mbuf* m, const rte_ipv4_hdr* ip, uint16_t mtu, Output output) {
+    rte_mbuf* frags[kMaxFragments];
+    const uint16_t n = ip_fragment(m, ip, mtu, frags);
+    for (uint16_t i = 0; i < n; ++i) {
+      auto* eth = rte_pktmbuf_mtod(frags[i], rte_ether_hdr*);
+      output(frags[i], eth, reinterpret_cast<rte_ipv4_hdr*>(eth + 1));
+    }
+  }
   // icmp_error.cc: replaces `m` by the ICMP error `type`/`code` about it
   // (RFC 792, RFC 1812 section 4.3.2), or drops it for `why` when none
   // may or can be sent; rate-limited like Linux's icmp_ratelimit.

@@ -175,9 +175,11 @@ const BadFrame kBadFrames[] = {
      [](const Mac&, const Mac& p) {
        return Frame().eth(p, kPodMac, 0x0800).ipv4(kPod, kPodGw, 6).tcp(1, 22, 2).build();
      }},
+    // DF set (else it is fragmented), from a source no error may answer.
     {"too big for the tunnel", false, Drop::kMtuExceeded,
      [](const Mac&, const Mac& p) {
-       return Frame().eth(p, kPodMac, 0x0800).ipv4(kPod, kRemotePod, 17).udp(1, 2).payload(1480 - 28 - 20 + 1).build();
+       return Frame().eth(p, kPodMac, 0x0800).ipv4(0, kRemotePod, 17, 64, true).udp(1, 2).payload(1480 - 28 - 20 + 1)
+           .build();
      }},
     {"uplink transit", true, Drop::kIpNoRoute,
      [](const Mac& u, const Mac&) {
@@ -317,6 +319,40 @@ TEST_F(Pipeline, TooBigForTheTunnelWithDfGetsFragmentationNeeded) {
                         .raw(Bytes(big.begin() + 14, big.begin() + 14 + quoted))
                         .build());
   EXPECT_TRUE(sent(Role::UPLINK).empty());
+}
+
+// RFC 791 section 3.2: without DF, a datagram too large for the tunnel
+// is fragmented (1424 = 8-byte multiple of 1450 - 20 data bytes per
+// fragment), each fragment encapsulated.
+TEST_F(Pipeline, TooBigForTheTunnelWithoutDfIsFragmented) {
+  inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x0800).ipv4(kPod, kRemotePod, 17, 64).udp(40000, 53)
+                         .payload(1500 - 28).build());
+  run();
+  remote_answers_arp();
+  auto out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 2u);
+  const Bytes whole = Frame().ipv4(kPod, kRemotePod, 17, 63).udp(40000, 53).payload(1500 - 28).build();
+  const Bytes data(whole.begin() + 20, whole.end());
+  for (size_t i = 0; i < 2; ++i) {
+    const size_t off = i * 1424, len = i == 0 ? 1424 : data.size() - 1424;
+    ASSERT_GE(out[i].size(), 50u);
+    const uint16_t sport = static_cast<uint16_t>(out[i][34] << 8 | out[i][35]);
+    const Bytes inner = Frame()
+                            .eth(kRemoteVtepMac, up_mac_, 0x0800)
+                            .ipv4(kPod, kRemotePod, 17, 63)
+                            .fragment(0, static_cast<uint16_t>(off), i == 0)
+                            .raw(Bytes(data.begin() + off, data.begin() + off + len))
+                            .build();
+    const Bytes want = Frame()
+                           .eth(kRemoteMac, up_mac_, 0x0800)
+                           .ipv4(kNodeIp, kRemoteIp, 17, 64, true)
+                           .udp(sport, 4789)
+                           .vxlan(kVni)
+                           .raw(inner)
+                           .build();
+    EXPECT_EQ(out[i], want) << "fragment " << i << testing::hexdump_diff(out[i], want);
+  }
+  EXPECT_EQ(totals().ip_fragments, 2u);
 }
 
 // Linux's icmp_msgs_burst: at most 50 errors at once, the rest counted.

@@ -56,7 +56,9 @@ pods = [
     ("eth_group_from_pod", eth(BCAST, POD, 0x0800, ipv4(POD_IP, "255.255.255.255", 17, udp(68, 67, b"")))),
     ("masq_no_flow", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, INTERNET, 6, tcp(40000, 443, 0x10)))),
     ("masq_unsupported", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, INTERNET, 47, b"\0" * 8))),
-    ("mtu_exceeded", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 17, udp(1, 2, b"y" * 1460)))),
+    # DF set (without it the datagram is fragmented) and, as above, from a
+    # source no Fragmentation Needed may answer.
+    ("mtu_exceeded", eth(PODS_PORT, POD, 0x0800, ipv4("0.0.0.0", RPOD, 17, udp(1, 2, b"y" * 1460), df=True))),
     ("arp_malformed", eth(BCAST, POD, 0x0806, b"\x00\x01" * 5)),
     ("l4_truncated", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 6, b"\0" * 10))),
     ("tcp_bad_flags", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 6, tcp(40000, 80, 0x03)))),  # SYN+FIN

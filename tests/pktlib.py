@@ -22,8 +22,9 @@ def csum(b):
     return (~s) & 0xFFFF
 
 
-def ipv4(src, dst, proto, payload, ttl=64, ihl=5, options=b""):
-    h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, 4 * ihl + len(payload), 0, 0, ttl, proto, 0, ip(src), ip(dst)) + options
+def ipv4(src, dst, proto, payload, ttl=64, ihl=5, options=b"", df=False):
+    frag = 0x4000 if df else 0
+    h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, 4 * ihl + len(payload), 0, frag, ttl, proto, 0, ip(src), ip(dst)) + options
     return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
 
 

@@ -8,7 +8,8 @@
 #   pods: to a server on the node address, to a host beyond the uplink
 #     gateway (TEST-NET-3, masqueraded: the host sees the node address),
 #     traceroute through svcdp (Time Exceeded hops), a 10 MB transfer from
-#     a pod whose MTU is larger than the tunnel allows (PMTUD);
+#     a pod whose MTU is larger than the tunnel allows (PMTUD), and a
+#     datagram without DF fragmented into the tunnel;
 #   the network: IPv6 neighbour discovery (multicast) reaches the kernel,
 #     ARP for an external IP is answered by the node's kernel (as
 #     keepalived's or MetalLB's speaker would), not by svcdp.
@@ -123,6 +124,10 @@ trace() {
     echo "$out" | grep -qE "^ *3 +$INET_IP "
 }
 check "traceroute from a pod: svcdp, the gateway, the host" trace
+# Before any PMTUD: a 1500-byte echo without DF must be fragmented into
+# the tunnel by svcdp (RFC 791) and reassembled by the remote pod.
+check "a 1500-byte datagram without DF is fragmented into the tunnel and answered" \
+  in_ns "$NS_BIG" ping -q -c 2 -i 0.2 -W 2 -M dont -s 1472 "$RBIG_IP"
 check "10 MB TCP between MTU-1500 pods across the tunnel (PMTUD through Fragmentation Needed)" \
   tcp_transfer "$NS_BIG" "$NS_RBIG" "$RBIG_IP" 10000000
 check "the sending pod learned the tunnel's MTU (1450)" \
@@ -166,7 +171,7 @@ stop_svcdp
 rc=$?
 check "svcdp exits 0 on SIGINT" test "$rc" -eq 0
 grep -E "workers:|drops by reason" -A3 "$SVCDP_LOG" | head -12
-check "counted: kernel traffic, masquerade, ICMP errors" \
-  grep -qE "from_kernel=[1-9][0-9]* masquerade_new_flows=[1-9][0-9]* icmp_errors_sent=[1-9]" "$SVCDP_LOG"
+check "counted: kernel traffic, masquerade, ICMP errors, fragments" \
+  grep -qE "from_kernel=[1-9][0-9]* masquerade_new_flows=[1-9][0-9]* icmp_errors_sent=[1-9][0-9]* .* ip_fragments=[1-9]" "$SVCDP_LOG"
 
 check_report
