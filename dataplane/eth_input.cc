@@ -41,7 +41,7 @@ void Worker::eth_input(Role in, rte_mbuf* m, const Fib& fib) {
   }
 
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-  if (auto bad = check_ipv4(ip, len - sizeof(rte_ether_hdr))) return drop(m, *bad);
+  if (auto bad = check_ipv4(ip, len - sizeof(rte_ether_hdr), m->ol_flags)) return drop(m, *bad);
   // Drop Ethernet padding so that it is not carried into a tunnel.
   const uint32_t frame_len = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length);
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
@@ -103,7 +103,7 @@ void Worker::exception_input(rte_mbuf* m, const Fib& fib) {
     return tx(Role::UPLINK, m);
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
   const uint32_t len = rte_pktmbuf_data_len(m);
-  if (auto bad = check_ipv4(ip, len - sizeof(rte_ether_hdr))) return drop(m, *bad);
+  if (auto bad = check_ipv4(ip, len - sizeof(rte_ether_hdr), m->ol_flags)) return drop(m, *bad);
   const uint32_t frame_len = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length);
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
   ++counters_.from_kernel;

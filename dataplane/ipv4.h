@@ -7,6 +7,7 @@
 
 #include <rte_byteorder.h>
 #include <rte_ip.h>
+#include <rte_mbuf_core.h>
 
 #include <cstring>
 #include <optional>
@@ -30,8 +31,11 @@ inline uint16_t csum_replace16(uint16_t csum, uint16_t old_val, uint16_t new_val
 // (RFC 1812 section 5.2.2): length, version, IHL, total length, checksum.
 // IPv4 options are refused (svcdp neither needs nor forwards them).
 // `avail` is the number of bytes from `ip` to the end of the frame.
-// Thread: any.
-inline std::optional<Drop> check_ipv4(const rte_ipv4_hdr* ip, uint32_t avail) {
+// `rx_flags`, a received mbuf's ol_flags for its outer header, carry the
+// port's checksum verdict when it verifies IPv4 checksums
+// (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM): GOOD or BAD is trusted, anything else
+// (and 0, for inner or quoted headers) is checked here. Thread: any.
+inline std::optional<Drop> check_ipv4(const rte_ipv4_hdr* ip, uint32_t avail, uint64_t rx_flags = 0) {
   if (avail < sizeof(rte_ipv4_hdr)) return Drop::kIpTruncated;
   if ((ip->version_ihl >> 4) != 4) return Drop::kIpBadVersion;
   const uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
@@ -42,6 +46,11 @@ inline std::optional<Drop> check_ipv4(const rte_ipv4_hdr* ip, uint32_t avail) {
   // The one's-complement sum over a header with its correct checksum is
   // 0xffff (RFC 1071), i.e. rte_raw_cksum() of it is 0xffff, whatever
   // value the checksum field holds.
+  switch (rx_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
+    case RTE_MBUF_F_RX_IP_CKSUM_GOOD: return std::nullopt;
+    case RTE_MBUF_F_RX_IP_CKSUM_BAD: return Drop::kIpBadChecksum;
+    default: break;
+  }
   if (rte_raw_cksum(ip, sizeof(rte_ipv4_hdr)) != 0xffff) return Drop::kIpBadChecksum;
   return std::nullopt;
 }

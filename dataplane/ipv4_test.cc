@@ -48,6 +48,20 @@ TEST(Ipv4, EachMalformationHasItsReason) {
   EXPECT_EQ(check_ipv4(&ip, 84), Drop::kIpBadChecksum);
 }
 
+// With RX checksum offload the port's verdict stands; without one (UNKNOWN,
+// or 0 as for inner headers) the checksum is computed.
+TEST(Ipv4, ChecksumVerdictOfThePortIsTrusted) {
+  auto ip = good_header();
+  EXPECT_EQ(check_ipv4(&ip, 84, RTE_MBUF_F_RX_IP_CKSUM_BAD), Drop::kIpBadChecksum);
+  EXPECT_EQ(check_ipv4(&ip, 84, RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN), std::nullopt);
+  ip.hdr_checksum ^= 0x0100;
+  EXPECT_EQ(check_ipv4(&ip, 84, RTE_MBUF_F_RX_IP_CKSUM_GOOD), std::nullopt);
+  EXPECT_EQ(check_ipv4(&ip, 84, RTE_MBUF_F_RX_IP_CKSUM_NONE), Drop::kIpBadChecksum);
+  EXPECT_EQ(check_ipv4(&ip, 84, RTE_MBUF_F_RX_RSS_HASH), Drop::kIpBadChecksum) << "other flags: computed";
+  ip.version_ihl = 0x46;
+  EXPECT_EQ(check_ipv4(&ip, 84, RTE_MBUF_F_RX_IP_CKSUM_GOOD), Drop::kIpOptions) << "the other checks still apply";
+}
+
 TEST(Ipv4, TtlDecrementKeepsTheChecksumRight) {
   for (uint8_t ttl : {2, 64, 128, 255}) {
     auto ip = good_header();
