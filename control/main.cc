@@ -202,7 +202,8 @@ int run(const conf::Options& o) {
     if (!dataplane.add_static_neighbour(n.uplink ? dp::Role::UPLINK : dp::Role::PODS, rte_cpu_to_be_32(n.ip), mac))
       return fail("neighbour table full adding --static-neigh " + conf::format_ipv4(n.ip));
   }
-  control::TableBuilder builder(fib_params(o, dataplane.mac(dp::Role::UPLINK)), o.max_services, o.maglev_size);
+  control::TableBuilder builder(fib_params(o, dataplane.mac(dp::Role::UPLINK)), o.max_services, o.maglev_size,
+                                dataplane.table_memory());
   control::TableSync sync(builder, static_cast<uint64_t>(o.min_sync_interval_ms * 1e6));
   std::unique_ptr<control::KubeSource> kube;
   if (o.source == "file") {

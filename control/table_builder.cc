@@ -4,8 +4,9 @@
 
 namespace svcdp::control {
 
-TableBuilder::TableBuilder(FibParams params, uint32_t max_services, uint32_t maglev_size)
-    : params_(std::move(params)), maglev_size_(maglev_size), ids_(max_services) {}
+TableBuilder::TableBuilder(FibParams params, uint32_t max_services, uint32_t maglev_size,
+                           std::pmr::memory_resource* table_memory)
+    : params_(std::move(params)), maglev_size_(maglev_size), memory_(table_memory), ids_(max_services) {}
 
 std::unique_ptr<dp::Fib> TableBuilder::finish(std::unique_ptr<dp::Fib> fib,
                                               std::shared_ptr<const lb::ServiceTable> table) {
@@ -22,7 +23,7 @@ void TableBuilder::rebuild(const ClusterState::Key& key, const ServiceInfo* serv
     for (lb::ServiceSpec& spec :
          service_port_specs(*service, slices, fib, params_.node_name, ids_, fresh.port_keys, fresh.warnings)) {
       const lb::Service* prev = previous_ ? previous_->by_id(spec.id) : nullptr;
-      fresh.services.push_back(std::make_shared<const lb::Service>(std::move(spec), maglev_size_, prev));
+      fresh.services.push_back(lb::make_table<lb::Service>(memory_, std::move(spec), maglev_size_, prev, memory_));
     }
   }
   auto it = built_.find(key);
@@ -54,7 +55,8 @@ std::unique_ptr<dp::Fib> TableBuilder::build(const ClusterState& state, const Cl
     all.insert(all.end(), b.services.begin(), b.services.end());
     warnings.insert(warnings.end(), b.warnings.begin(), b.warnings.end());
   }
-  return finish(std::move(fib), std::make_shared<const lb::ServiceTable>(std::move(all), generation, previous_.get()));
+  return finish(std::move(fib),
+                lb::make_table<lb::ServiceTable>(memory_, std::move(all), generation, previous_.get(), memory_));
 }
 
 }  // namespace svcdp::control

@@ -11,6 +11,7 @@
 #include "control/service_builder.h"
 
 #include <memory>
+#include <memory_resource>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,11 @@ namespace svcdp::control {
 
 class TableBuilder {
  public:
-  TableBuilder(FibParams params, uint32_t max_services, uint32_t maglev_size);
+  // The service tables the workers read are allocated in `table_memory`
+  // (the dataplane's hugepages on the workers' socket; the heap if null),
+  // which must outlive every generation built.
+  TableBuilder(FibParams params, uint32_t max_services, uint32_t maglev_size,
+               std::pmr::memory_resource* table_memory = nullptr);
 
   // Generation `generation` of `state`, rebuilding only the services in
   // `dirty` (or all when dirty.all): the others are shared, as they are,
@@ -41,6 +46,7 @@ class TableBuilder {
   std::map<ClusterState::Key, Built> built_;
   FibParams params_;
   uint32_t maglev_size_;
+  std::pmr::memory_resource* memory_;
   ServiceIds ids_;
   std::shared_ptr<const lb::ServiceTable> previous_;
 };

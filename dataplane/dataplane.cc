@@ -29,10 +29,6 @@ rte_ring* make_ring(const std::string& name, unsigned flags) {
   return r;
 }
 
-int worker_socket(const DataplaneConfig& c, unsigned w) {
-  return w < c.worker_sockets.size() ? c.worker_sockets[w] : SOCKET_ID_ANY;
-}
-
 }  // namespace
 
 void Dataplane::WorkerDelete::operator()(Worker* w) const {
@@ -45,13 +41,18 @@ void Dataplane::WorkerDelete::operator()(Worker* w) const {
 // per-socket tables).
 std::vector<std::pmr::memory_resource*> Dataplane::shard_memory(const DataplaneConfig& c) {
   std::vector<std::pmr::memory_resource*> per_worker;
-  for (unsigned w = 0; w < c.workers; ++w) {
-    const int socket = worker_socket(c, w);
-    auto it = std::find_if(memory_.begin(), memory_.end(), [&](const auto& m) { return m->socket() == socket; });
-    if (it == memory_.end()) it = memory_.insert(memory_.end(), std::make_unique<SocketMemory>(socket));
-    per_worker.push_back(it->get());
-  }
+  for (unsigned w = 0; w < c.workers; ++w) per_worker.push_back(socket_memory(worker_socket(w)));
   return per_worker;
+}
+
+int Dataplane::worker_socket(unsigned w) const {
+  return w < config_.worker_sockets.size() ? config_.worker_sockets[w] : SOCKET_ID_ANY;
+}
+
+SocketMemory* Dataplane::socket_memory(int socket) {
+  auto it = std::find_if(memory_.begin(), memory_.end(), [&](const auto& m) { return m->socket() == socket; });
+  if (it == memory_.end()) it = memory_.insert(memory_.end(), std::make_unique<SocketMemory>(socket));
+  return it->get();
 }
 
 Dataplane::Dataplane(const DataplaneConfig& c)
@@ -104,7 +105,7 @@ Dataplane::Dataplane(const DataplaneConfig& c)
     ws.flush = flush_queues_.back().get();
     traces_.push_back(std::make_unique<TraceBuffer>());
     ws.trace = traces_.back().get();
-    void* mem = rte_zmalloc_socket("svcdp_worker", sizeof(Worker), RTE_CACHE_LINE_SIZE, worker_socket(c, w));
+    void* mem = rte_zmalloc_socket("svcdp_worker", sizeof(Worker), RTE_CACHE_LINE_SIZE, worker_socket(w));
     if (mem == nullptr) throw DataplaneError("cannot allocate worker " + std::to_string(w) + "'s context in DPDK memory");
     workers_.emplace_back(new (mem) Worker(ws));
   }

@@ -95,6 +95,11 @@ class Dataplane {
   // Per service id, summed over workers. Thread: any.
   std::vector<ServiceCounters> service_totals() const;
   const lb::Conntrack& conntrack() const { return *conntrack_; }
+  // Memory for the service tables every worker reads: DPDK memory
+  // (hugepages) on the first worker's socket; it lives as long as the
+  // Dataplane, so generations built in it must be released before.
+  // Thread: control.
+  std::pmr::memory_resource* table_memory() { return socket_memory(worker_socket(0)); }
 
   // Has every worker drop the flows the requests name, and waits until
   // they all have (workers must be running): the number of flows removed
@@ -114,12 +119,17 @@ class Dataplane {
 
  private:
   std::vector<std::pmr::memory_resource*> shard_memory(const DataplaneConfig& c);
+  SocketMemory* socket_memory(int socket);
+  int worker_socket(unsigned w) const;
   void send_from_control(rte_mbuf* m, Role out);
   // Uplink ARP also goes to the kernel, which keeps its own neighbours.
   void copy_to_kernel(const rte_mbuf* m);
   bool has(Role r) const { return port_ids_[idx(r)] != kNoPort; }
 
   DataplaneConfig config_;
+  // One per distinct worker socket; declared first so that it outlives
+  // every table allocated in it (the published generations included).
+  std::vector<std::unique_ptr<SocketMemory>> memory_;
   rte_mempool* pool_ = nullptr;
   std::array<uint16_t, kRoleCount> port_ids_{kNoPort, kNoPort, kNoPort};
   std::array<rte_ether_addr, kRoleCount> macs_{};
@@ -127,7 +137,6 @@ class Dataplane {
   std::vector<rte_ring*> from_control_;
   NeighTable neigh_;
   FibPublisher fib_;
-  std::vector<std::unique_ptr<SocketMemory>> memory_;  // one per distinct worker socket
   std::unique_ptr<lb::Conntrack> conntrack_;
   std::vector<std::unique_ptr<FlushQueue>> flush_queues_;  // one per worker
   std::mutex flush_mu_;

@@ -1,5 +1,6 @@
 #include "lb/maglev.h"
 
+#include "lb/table_memory.h"
 #include "lb/types.h"
 
 #include <algorithm>
@@ -21,7 +22,8 @@ uint32_t Maglev::size_for(size_t n, uint32_t max_size) {
   return best;
 }
 
-Maglev::Maglev(std::span<const MaglevBackend> backends, uint32_t size) {
+Maglev::Maglev(std::span<const MaglevBackend> backends, uint32_t size, std::pmr::memory_resource* memory)
+    : table_(or_heap(memory)) {
   if (backends.empty()) return;
   if (backends.size() > 65535) throw std::invalid_argument("Maglev: more than 65535 backends");
   if (size < 2) throw std::invalid_argument("Maglev: table size must be a prime > 1");

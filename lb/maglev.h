@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory_resource>
 #include <span>
 #include <vector>
 
@@ -23,8 +24,9 @@ class Maglev {
   Maglev() = default;
   // Builds a table of `size` slots (a prime) over `backends`; slot values
   // are indices into `backends`. An empty backend list gives an empty
-  // table. Thread: control.
-  Maglev(std::span<const MaglevBackend> backends, uint32_t size);
+  // table. The slots are allocated in `memory` (the heap if null).
+  // Thread: control.
+  Maglev(std::span<const MaglevBackend> backends, uint32_t size, std::pmr::memory_resource* memory = nullptr);
 
   // The backend index for a flow hash, or -1 for an empty table.
   // Thread: any.
@@ -43,7 +45,7 @@ class Maglev {
   static uint32_t size_for(size_t n, uint32_t max_size = kDefaultMaxSize);
 
  private:
-  std::vector<uint16_t> table_;
+  std::pmr::vector<uint16_t> table_;
 };
 
 }  // namespace svcdp::lb

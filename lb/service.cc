@@ -20,26 +20,29 @@ std::vector<uint16_t> usable_endpoints(const std::vector<Endpoint>& endpoints, T
   return ready.empty() ? terminating : ready;
 }
 
-std::shared_ptr<const Maglev> Service::build(const std::vector<Endpoint>& eps, const std::vector<uint16_t>& usable,
-                                             uint32_t maglev_max) {
+std::shared_ptr<const Maglev> Service::build(const std::vector<Endpoint>& eps, std::span<const uint16_t> usable,
+                                             uint32_t maglev_max, std::pmr::memory_resource* memory) {
   std::vector<MaglevBackend> backends;
   backends.reserve(usable.size());
   for (uint16_t i : usable)
     backends.push_back({mix64(uint64_t{eps[i].addr} << 16 | eps[i].port), eps[i].weight});
-  return std::make_shared<const Maglev>(backends, Maglev::size_for(backends.size(), maglev_max));
+  return make_table<Maglev>(memory, backends, Maglev::size_for(backends.size(), maglev_max), memory);
 }
 
-Service::Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous) : spec_(std::move(spec)) {
+Service::Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous, std::pmr::memory_resource* memory)
+    : spec_(std::move(spec)), int_usable_(or_heap(memory)), ext_usable_(or_heap(memory)) {
   if (spec_.endpoints.size() > 65535) throw std::invalid_argument("service with more than 65535 endpoints");
   std::sort(spec_.endpoints.begin(), spec_.endpoints.end(),
             [](const Endpoint& a, const Endpoint& b) { return std::pair{a.addr, a.port} < std::pair{b.addr, b.port}; });
-  int_usable_ = usable_endpoints(spec_.endpoints, spec_.internal_policy);
-  ext_usable_ = usable_endpoints(spec_.endpoints, spec_.external_policy);
+  const auto int_usable = usable_endpoints(spec_.endpoints, spec_.internal_policy);
+  const auto ext_usable = usable_endpoints(spec_.endpoints, spec_.external_policy);
+  int_usable_.assign(int_usable.begin(), int_usable.end());
+  ext_usable_.assign(ext_usable.begin(), ext_usable.end());
 
   // Reuse a table when the same endpoints (address, port, weight, in the
   // same order) take new flows: rebuild only what changed.
-  auto same = [](const Service& old, const std::vector<uint16_t>& old_u, const std::vector<Endpoint>& eps,
-                 const std::vector<uint16_t>& u) {
+  auto same = [](const Service& old, std::span<const uint16_t> old_u, const std::vector<Endpoint>& eps,
+                 std::span<const uint16_t> u) {
     if (old_u.size() != u.size()) return false;
     for (size_t i = 0; i < u.size(); ++i) {
       const Endpoint &a = old.spec_.endpoints[old_u[i]], &b = eps[u[i]];
@@ -54,8 +57,8 @@ Service::Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous)
     reused_ = true;
     return;
   }
-  internal_ = build(spec_.endpoints, int_usable_, maglev_max);
-  external_ = ext_usable_ == int_usable_ ? internal_ : build(spec_.endpoints, ext_usable_, maglev_max);
+  internal_ = build(spec_.endpoints, int_usable_, maglev_max, memory);
+  external_ = ext_usable_ == int_usable_ ? internal_ : build(spec_.endpoints, ext_usable_, maglev_max, memory);
 }
 
 const Endpoint* Service::find(be32 addr, be16 port) const {
@@ -73,20 +76,20 @@ bool Service::usable(bool external, const Endpoint& e) const {
 }
 
 ServiceTable::ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, uint32_t maglev_max,
-                           const ServiceTable* previous)
-    : generation_(generation) {
+                           const ServiceTable* previous, std::pmr::memory_resource* memory)
+    : generation_(generation), slots_(or_heap(memory)), by_id_(or_heap(memory)) {
   services_.reserve(specs.size());
   for (ServiceSpec& s : specs) {
     const Service* prev = previous ? previous->by_id(s.id) : nullptr;
-    services_.push_back(std::make_shared<const Service>(std::move(s), maglev_max, prev));
+    services_.push_back(make_table<Service>(memory, std::move(s), maglev_max, prev, memory));
   }
   index();
-  filter_endpoints(previous);
+  filter_endpoints(previous, memory);
 }
 
 ServiceTable::ServiceTable(std::vector<std::shared_ptr<const Service>> services, uint64_t generation,
-                           const ServiceTable* previous)
-    : generation_(generation), services_(std::move(services)) {
+                           const ServiceTable* previous, std::pmr::memory_resource* memory)
+    : generation_(generation), services_(std::move(services)), slots_(or_heap(memory)), by_id_(or_heap(memory)) {
   if (previous && same_layout(*previous)) {
     slots_ = previous->slots_;
     mask_ = previous->mask_;
@@ -95,11 +98,11 @@ ServiceTable::ServiceTable(std::vector<std::shared_ptr<const Service>> services,
   } else {
     index();
   }
-  filter_endpoints(previous);
+  filter_endpoints(previous, memory);
 }
 
-void ServiceTable::filter_endpoints(const ServiceTable* previous) {
-  filter_ = previous ? previous->filter_ : std::make_shared<EndpointFilter>();
+void ServiceTable::filter_endpoints(const ServiceTable* previous, std::pmr::memory_resource* memory) {
+  filter_ = previous ? previous->filter_ : make_table<EndpointFilter>(memory, memory);
   for (const auto& svc : services_) {
     if (previous && previous->by_id(svc->spec().id) == svc.get()) continue;
     for (const Endpoint& e : svc->endpoints()) filter_->add(e.addr, e.port, svc->spec().proto);

@@ -8,12 +8,15 @@
 #pragma once
 
 #include "lb/maglev.h"
+#include "lb/table_memory.h"
 #include "lb/types.h"
 
 #include <array>
 #include <atomic>
 #include <memory>
+#include <memory_resource>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -71,7 +74,8 @@ class Service {
  public:
   // Thread: control. `previous`: the same service in the last generation,
   // whose Maglev tables are reused when its usable endpoints are unchanged.
-  Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous);
+  // The lookup tables are allocated in `memory` (the heap if null).
+  Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous, std::pmr::memory_resource* memory = nullptr);
 
   const ServiceSpec& spec() const { return spec_; }
   const std::vector<Endpoint>& endpoints() const { return spec_.endpoints; }
@@ -87,6 +91,8 @@ class Service {
   // or internal traffic. Thread: any.
   bool usable(bool external, const Endpoint& e) const;
   bool has_usable(bool external) const { return !(external ? *external_ : *internal_).empty(); }
+  // The Maglev table new flows of external or internal traffic use.
+  const Maglev& table(bool external) const { return external ? *external_ : *internal_; }
 
   // The endpoint at (addr, port), in whatever state, if it is still part
   // of the service. Thread: any.
@@ -97,12 +103,14 @@ class Service {
   bool reused_tables() const { return reused_; }
 
  private:
-  const std::vector<uint16_t>& usable_indices(bool external) const { return external ? ext_usable_ : int_usable_; }
-  static std::shared_ptr<const Maglev> build(const std::vector<Endpoint>& eps, const std::vector<uint16_t>& usable,
-                                             uint32_t maglev_max);
+  const std::pmr::vector<uint16_t>& usable_indices(bool external) const {
+    return external ? ext_usable_ : int_usable_;
+  }
+  static std::shared_ptr<const Maglev> build(const std::vector<Endpoint>& eps, std::span<const uint16_t> usable,
+                                             uint32_t maglev_max, std::pmr::memory_resource* memory);
 
   ServiceSpec spec_;
-  std::vector<uint16_t> int_usable_, ext_usable_;
+  std::pmr::vector<uint16_t> int_usable_, ext_usable_;
   std::shared_ptr<const Maglev> internal_, external_;
   bool reused_ = false;
 };
@@ -129,7 +137,8 @@ enum class FlowVerdict : uint8_t {
 class EndpointFilter {
  public:
   static constexpr unsigned kBits = 21;
-  EndpointFilter() : words_(new std::atomic<uint64_t>[kWords]) {
+  // The address bitmap is allocated in `memory` (the heap if null).
+  explicit EndpointFilter(std::pmr::memory_resource* memory = nullptr) : words_(kWords, memory) {
     for (size_t i = 0; i < kWords; ++i) words_[i].store(0, std::memory_order_relaxed);
     for (auto& proto : ports_)
       for (auto& w : proto) w.store(0, std::memory_order_relaxed);
@@ -152,7 +161,7 @@ class EndpointFilter {
   static uint64_t hash(be32 addr, be16 port, uint8_t proto) {
     return mix64(uint64_t{addr} << 24 | uint64_t{port} << 8 | proto) >> (64 - kBits);
   }
-  std::unique_ptr<std::atomic<uint64_t>[]> words_;
+  TableArray<std::atomic<uint64_t>> words_;
   std::array<std::array<std::atomic<uint64_t>, 1024>, 2> ports_;  // [TCP/SCTP, UDP][port / 64]
 };
 
@@ -164,15 +173,17 @@ class ServiceTable {
   };
 
   // Builds a generation. `previous` lends Maglev tables of unchanged
-  // services. Thread: control.
+  // services. What the workers read (front-end index, Maglev tables,
+  // endpoint filter) is allocated in `memory`, the heap if null; the
+  // dataplane gives hugepage memory. Thread: control.
   ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, uint32_t maglev_max = Maglev::kDefaultMaxSize,
-               const ServiceTable* previous = nullptr);
+               const ServiceTable* previous = nullptr, std::pmr::memory_resource* memory = nullptr);
   // A generation of already built services: those that did not change
   // are shared with the previous generation, not copied. When the front
   // ends are laid out as in `previous` (only endpoints changed, the common
   // case), its lookup index is copied instead of rebuilt. Thread: control.
   ServiceTable(std::vector<std::shared_ptr<const Service>> services, uint64_t generation,
-               const ServiceTable* previous = nullptr);
+               const ServiceTable* previous = nullptr, std::pmr::memory_resource* memory = nullptr);
 
   // Whether `vip` may be a front-end address (a 512-byte bitmap, hot in
   // L1: most packets are to no front end). Thread: any.
@@ -223,14 +234,14 @@ class ServiceTable {
   bool same_layout(const ServiceTable& o) const;
   // Shares the previous generation's endpoint filter (or starts one) and
   // adds the endpoints of services that are not shared with it.
-  void filter_endpoints(const ServiceTable* previous);
+  void filter_endpoints(const ServiceTable* previous, std::pmr::memory_resource* memory);
 
   uint64_t generation_;
   std::vector<std::shared_ptr<const Service>> services_;
-  std::vector<Slot> slots_;
+  std::pmr::vector<Slot> slots_;
   size_t mask_ = 0;
   std::array<uint64_t, 64> vip_filter_{};  // bit vip_bit(a) set for every front-end address a
-  std::vector<uint32_t> by_id_;  // id → index in services_ (ids are dense), kNoIndex if none
+  std::pmr::vector<uint32_t> by_id_;  // id → index in services_ (ids are dense), kNoIndex if none
   std::shared_ptr<EndpointFilter> filter_;
   static constexpr uint32_t kNoIndex = UINT32_MAX;
 };

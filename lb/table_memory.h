@@ -11,6 +11,18 @@
 
 namespace svcdp::lb {
 
+// The memory a table is given, or the heap when none is.
+inline std::pmr::memory_resource* or_heap(std::pmr::memory_resource* memory) {
+  return memory ? memory : std::pmr::new_delete_resource();
+}
+
+// A shared object of type T made in `memory` (the heap if null), as the
+// tables of a generation are.
+template <typename T, typename... Args>
+std::shared_ptr<T> make_table(std::pmr::memory_resource* memory, Args&&... args) {
+  return std::allocate_shared<T>(std::pmr::polymorphic_allocator<T>(or_heap(memory)), std::forward<Args>(args)...);
+}
+
 // A fixed-size array of default-constructed T in `memory`, cache-line
 // aligned. T must be trivially destructible (atomics, plain structs).
 template <typename T>
@@ -19,7 +31,7 @@ class TableArray {
 
  public:
   TableArray(size_t n, std::pmr::memory_resource* memory)
-      : memory_(memory ? memory : std::pmr::new_delete_resource()),
+      : memory_(or_heap(memory)),
         n_(n),
         data_(static_cast<T*>(memory_->allocate(n * sizeof(T), kAlign))) {
     std::uninitialized_default_construct_n(data_, n);
