@@ -78,13 +78,17 @@ inline bool Worker::may_be_translated(const lb::FlowKey& key, const Fib& fib, Fr
 }
 
 std::optional<lb::CtMatch> Worker::ct_lookup(const lb::FlowKey& key, const Fib& fib) const {
-  uint32_t first = s_.id;
   const uint16_t port = rte_be_to_cpu_16(key.dport);
+  // A reply to one of our SNAT or masquerade ports: only the worker that
+  // gave the port out has the flow (a packet of a forward tuple that
+  // happens to use such a port is in our own shard, searched first).
   if (key.dst == fib.pod_gateway && port >= kSnatLo)
-    first = std::min<uint32_t>((port - kSnatLo) / snat_ports_.span(), s_.workers - 1);
-  else if (key.dst == fib.node_ip && port >= s_.masquerade_lo && port <= s_.masquerade_hi)
-    first = std::min<uint32_t>((port - s_.masquerade_lo) / masq_ports_.span(), s_.workers - 1);
-  return s_.conntrack->lookup(first, key, now_s_);
+    return s_.conntrack->lookup_owned(
+        s_.id, std::min<uint32_t>((port - kSnatLo) / snat_ports_.span(), s_.workers - 1), key, now_s_);
+  if (key.dst == fib.node_ip && port >= s_.masquerade_lo && port <= s_.masquerade_hi)
+    return s_.conntrack->lookup_owned(
+        s_.id, std::min<uint32_t>((port - s_.masquerade_lo) / masq_ports_.span(), s_.workers - 1), key, now_s_);
+  return s_.conntrack->lookup(s_.id, key, now_s_);
 }
 
 bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {

@@ -249,6 +249,13 @@ std::optional<CtMatch> Conntrack::lookup(uint32_t self, const FlowKey& k, uint32
   return std::nullopt;
 }
 
+std::optional<CtMatch> Conntrack::lookup_owned(uint32_t self, uint32_t owner, const FlowKey& k, uint32_t now_s) const {
+  const uint64_t h = flow_hash(k);
+  if (auto m = find_in(*shards_[owner], owner, k, h, now_s)) return m;
+  if (owner == self) return std::nullopt;
+  return find_in(*shards_[self], self, k, h, now_s);
+}
+
 void Conntrack::free_entry(Shard& s, uint32_t index) {
   Flow& f = s.flows[index];
   s.clear_slot(flow_hash(f.fwd), index, false);

@@ -167,6 +167,11 @@ class Conntrack {
   // The live (not expired) flow with forward or reply tuple `k`: own shard
   // first, then the others. Thread: worker `self`.
   std::optional<CtMatch> lookup(uint32_t self, const FlowKey& k, uint32_t now_s) const;
+  // The same for a tuple whose flow, if any, is in shard `owner` (a reply
+  // to a source port that only `owner` hands out) or in `self`, searched
+  // in that order and nowhere else: a miss costs two shards at most,
+  // however many there are. Thread: worker `self`.
+  std::optional<CtMatch> lookup_owned(uint32_t self, uint32_t owner, const FlowKey& k, uint32_t now_s) const;
 
   // Brings the buckets `k` hashes to in shard `self` towards the cache,
   // for a lookup a few packets later. Thread: worker `self`.

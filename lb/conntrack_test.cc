@@ -180,6 +180,25 @@ TEST(Conntrack, ReplyOnAnotherWorkerFindsTheFlow) {
   EXPECT_FALSE(ct.lookup(1, k, 0));
 }
 
+// A reply to a port only shard 2 hands out is searched in shard 2, then
+// the receiving worker's: the flow is found from any worker, and a flow
+// in a third shard is not looked for.
+TEST(Conntrack, OwnedLookupSearchesTheOwnerAndOwnShardOnly) {
+  Conntrack ct(4, 1024);
+  Nat n = dnat();
+  n.snat = ip(0xc0a8380b);
+  n.snat_port = to_be16(61000);
+  ASSERT_EQ(ct.insert(2, fwd_key(), n, 1, true, 1, kSynF, 0), CtInsert::kOk);
+  const FlowKey reply{kBackend, n.snat, to_be16(8080), n.snat_port, kTcp};
+  for (uint32_t self = 0; self < 4; ++self) {
+    auto r = ct.lookup_owned(self, 2, reply, 0);
+    ASSERT_TRUE(r) << "from worker " << self;
+    EXPECT_EQ(r->shard, 2u);
+  }
+  EXPECT_FALSE(ct.lookup_owned(0, 1, reply, 0)) << "neither shard 1 nor 0 holds it";
+  EXPECT_TRUE(ct.lookup_owned(2, 1, reply, 0)) << "the own shard is searched too";
+}
+
 // The race of a non-owner's touch with the owner recycling the entry:
 // freed entries are reused last (FIFO), and a touch through a stale match
 // leaves the new flow as it was.

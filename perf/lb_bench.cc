@@ -138,6 +138,24 @@ void BM_CtLookupOtherShard(benchmark::State& state) {
 }
 BENCHMARK(BM_CtLookupOtherShard)->Arg(1)->Arg(2)->Arg(4)->Arg(8);
 
+// A miss with 1 and 16 shards: a reply to an SNAT or masquerade port
+// (lookup_owned: the owner's shard and the own) costs the same however
+// many workers there are; any other tuple is looked for in every shard.
+void BM_CtMissShards(benchmark::State& state) {
+  const auto shards = static_cast<uint32_t>(state.range(0));
+  const bool owned = state.range(1) != 0;
+  Conntrack ct(shards, uint64_t{1} << 21);
+  const uint64_t n = 1 << 18;
+  for (uint64_t i = 0; i < n; ++i) ct.insert(static_cast<uint32_t>(i % shards), key(i), nat(i), 1, false, 1, 0, 0);
+  uint64_t h = 1;
+  for (auto _ : state) {
+    const FlowKey k = key(n + (h = mix64(h)) % n);
+    benchmark::DoNotOptimize(owned ? ct.lookup_owned(0, shards - 1, k, 0) : ct.lookup(0, k, 0));
+  }
+  state.SetLabel(owned ? "SNAT/masquerade port (owner + own)" : "other tuple (every shard)");
+}
+BENCHMARK(BM_CtMissShards)->Args({1, 1})->Args({16, 1})->Args({1, 0})->Args({16, 0});
+
 // Two workers touching the same flows from both directions (the replier
 // writes the reply bytes of the owner's cache line), against each worker
 // touching only flows of its own: the price of cross-worker replies.
