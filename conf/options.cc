@@ -57,6 +57,10 @@ po::options_description describe(Options& o) {
       ("kubeconfig", po::value(&o.kubeconfig)->value_name("FILE"),
        "with --source kube: kubeconfig to use (default: in-cluster service account when KUBERNETES_SERVICE_HOST is "
        "set, else $KUBECONFIG, else ~/.kube/config)")
+      ("api-server", po::value(&o.api_server)->value_name("URL"),
+       "with --source kube: the API server to use instead of the kubeconfig's or the in-cluster one "
+       "(https://HOST:PORT; kube-proxy's --master): the `kubernetes` Service's ClusterIP needs tables that do not "
+       "exist yet when svcdp starts")
       ("min-sync-interval", po::value(&o.min_sync_interval_ms)->default_value(o.min_sync_interval_ms)->value_name("MS"),
        "changes closer together than this are published as one table generation")
       ("watch-timeout", po::value(&o.watch_timeout_s)->default_value(o.watch_timeout_s)->value_name("SEC"),
@@ -141,6 +145,8 @@ bool validate(Options& o) {
   if (o.source != "file" && o.source != "kube") return fail("--source must be file or kube, not '" + o.source + "'");
   if (o.source == "file" && o.cluster_file.empty())
     return fail("--cluster-file is required with --source file (Kubernetes Node, Service, EndpointSlice objects)");
+  if (!o.api_server.empty() && o.api_server.rfind("https://", 0) != 0 && o.api_server.rfind("http://", 0) != 0)
+    return fail("--api-server must be a URL (https://HOST:PORT), not '" + o.api_server + "'");
   if (o.min_sync_interval_ms < 0 || o.min_sync_interval_ms > 60'000)
     return fail("--min-sync-interval must be between 0 and 60000 ms");
   if (o.watch_timeout_s < 1) return fail("--watch-timeout must be at least 1 s");

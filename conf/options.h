@@ -20,6 +20,7 @@ struct Options {
   std::string source = "file";  // file | kube
   std::string cluster_file;    // Kubernetes objects (Nodes, Services, EndpointSlices)
   std::string kubeconfig;      // empty: in-cluster, $KUBECONFIG, ~/.kube/config
+  std::string api_server;  // overrides the kubeconfig's (or in-cluster) server
   double min_sync_interval_ms = 1.0;
   uint32_t watch_timeout_s = 300;
   uint32_t api_stall_timeout_s = 90;

@@ -27,6 +27,13 @@ conf::MacAddr derived_vtep_mac(uint32_t ip) {
           static_cast<uint8_t>(ip)};
 }
 
+std::unique_ptr<dp::Fib> bootstrap_fib(const FibParams& p) {
+  auto fib = std::make_unique<dp::Fib>();
+  fib->vni = p.vni;
+  fib->vxlan_port = rte_cpu_to_be_16(p.vxlan_port);
+  return fib;
+}
+
 std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const FibParams& p, uint64_t generation,
                                    std::vector<std::string>& warnings) {
   auto self = std::find_if(nodes.begin(), nodes.end(), [&](const NodeInfo& n) { return n.name == p.node_name; });

@@ -40,6 +40,13 @@ struct FibBuildError : std::runtime_error {
 // for addresses derived from IPs. Thread: any.
 conf::MacAddr derived_vtep_mac(uint32_t vtep_ip);
 
+// The generation workers start with before the cluster is known (the
+// API server may be reachable only through svcdp itself): no node, no
+// pod, no Service; node_ip 0, which makes every IPv4 packet from the
+// uplink the kernel's, and the kernel's own traffic leaves by the uplink
+// as it is (the exception path). Thread: control.
+std::unique_ptr<dp::Fib> bootstrap_fib(const FibParams& params);
+
 // Throws FibBuildError when this node is missing or has no pod CIDR.
 // Problems with other nodes (overlapping CIDRs...) skip that node and add a
 // line to `warnings`. Thread: control.

@@ -84,9 +84,15 @@ void load_cluster_file(const conf::Options& o, control::TableSync& sync) {
 }
 
 control::KubeConfig kube_config(const conf::Options& o) {
-  if (!o.kubeconfig.empty()) return control::load_kubeconfig(o.kubeconfig);
-  if (std::getenv("KUBERNETES_SERVICE_HOST")) return control::in_cluster_config();
-  return control::load_kubeconfig("");
+  control::KubeConfig kc = !o.kubeconfig.empty()                  ? control::load_kubeconfig(o.kubeconfig)
+                           : std::getenv("KUBERNETES_SERVICE_HOST") ? control::in_cluster_config()
+                                                                    : control::load_kubeconfig("");
+  if (!o.api_server.empty()) {
+    kc.server = o.api_server;
+    while (kc.server.ends_with('/')) kc.server.pop_back();
+    kc.origin += ", server from --api-server";
+  }
+  return kc;
 }
 
 void log_generation(const dp::Fib& fib, log::Level level) {
@@ -202,8 +208,8 @@ int run(const conf::Options& o) {
     if (!dataplane.add_static_neighbour(n.uplink ? dp::Role::UPLINK : dp::Role::PODS, rte_cpu_to_be_32(n.ip), mac))
       return fail("neighbour table full adding --static-neigh " + conf::format_ipv4(n.ip));
   }
-  control::TableBuilder builder(fib_params(o, dataplane.mac(dp::Role::UPLINK)), o.max_services, o.maglev_size,
-                                dataplane.table_memory());
+  const control::FibParams params = fib_params(o, dataplane.mac(dp::Role::UPLINK));
+  control::TableBuilder builder(params, o.max_services, o.maglev_size, dataplane.table_memory());
   control::TableSync sync(builder, static_cast<uint64_t>(o.min_sync_interval_ms * 1e6));
   std::unique_ptr<control::KubeSource> kube;
   if (o.source == "file") {
@@ -239,33 +245,41 @@ int run(const conf::Options& o) {
       for (const control::KubeEvent& e : kube->events().drain()) sync.apply(e);
   };
 
-  // The first generation, before any worker runs: from the file at once,
-  // from the API server once every resource has been listed.
-  std::unique_ptr<dp::Fib> first;
-  for (uint64_t next_note = now_ns() + 5'000'000'000; !g_stop;) {
-    drain();
-    if ((first = sync.build_if_due(now_ns()))) break;
-    if (!kube) return fail("cannot build the first tables from " + o.cluster_file + " (see the error above)");
-    if (now_ns() >= next_note) {
-      log::info("waiting for the first complete list of nodes, services and endpointslices",
-                {{"progress", kube->stats()}});
-      next_note = now_ns() + 5'000'000'000;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::shared_ptr<const lb::ServiceTable> services;
+  bool ready = false;
+  auto publish = [&](std::unique_ptr<dp::Fib> fib) {
+    log_generation(*fib, ready && kube ? log::Level::DEBUG : log::Level::INFO);
+    services = fib->services;
+    const uint64_t gen = fib->generation;
+    dataplane.publish(std::move(fib));
+    sync.published(now_ns());
+    published(services, gen);
+    if (ready) return;
+    ready = true;
+    std::printf("svcdp: ready node=%s uplink=%s pods=%s workers=%zu source=%s\n", o.node_name.c_str(),
+                o.uplink.c_str(), o.pods.c_str(), lcores.size(), o.source.c_str());
+    std::fflush(stdout);
+  };
+
+  // From the file the first generation exists before any worker runs.
+  // From the API server it cannot: the server may be reachable only
+  // through this node's uplink, so the workers start on the bootstrap
+  // generation (the node's kernel <-> uplink, nothing else) and the first
+  // complete list replaces it; /readyz says 503 until then.
+  if (!kube) {
+    auto first = sync.build_if_due(now_ns());
+    if (!first) return fail("cannot build the first tables from " + o.cluster_file + " (see the error above)");
+    publish(std::move(first));
+  } else {
+    auto boot = control::bootstrap_fib(params);
+    services = boot->services;
+    dataplane.publish(std::move(boot));
+    log::info("forwarding the node's own traffic until the first complete list arrives");
   }
-  if (!first) return 0;
-  log_generation(*first, log::Level::INFO);
-  std::shared_ptr<const lb::ServiceTable> services = first->services;
-  const uint64_t first_gen = first->generation;
-  dataplane.publish(std::move(first));
-  sync.published(now_ns());
-  published(services, first_gen);
   dataplane.launch(lcores);
-  std::printf("svcdp: ready node=%s uplink=%s pods=%s workers=%zu source=%s\n", o.node_name.c_str(), o.uplink.c_str(),
-              o.pods.c_str(), lcores.size(), o.source.c_str());
-  std::fflush(stdout);
 
   uint64_t next_stats = o.stats_interval_s ? now_ns() + o.stats_interval_s * 1'000'000'000ull : UINT64_MAX;
+  uint64_t next_note = now_ns() + 5'000'000'000;
   while (!g_stop) {
     const uint64_t now = now_ns();
     dataplane.control_poll(now);
@@ -282,13 +296,11 @@ int run(const conf::Options& o) {
         }
       }
     }
-    if (auto fib = sync.build_if_due(now_ns())) {
-      log_generation(*fib, kube ? log::Level::DEBUG : log::Level::INFO);
-      services = fib->services;
-      const uint64_t gen = fib->generation;
-      dataplane.publish(std::move(fib));
-      sync.published(now_ns());
-      published(services, gen);
+    if (auto fib = sync.build_if_due(now_ns())) publish(std::move(fib));
+    if (!ready && now >= next_note) {
+      log::info("waiting for the first complete list of nodes, services and endpointslices",
+                {{"progress", kube->stats()}});
+      next_note = now + 5'000'000'000;
     }
     if (now >= next_stats) {
       print_counters(dataplane, o, *services);

@@ -58,6 +58,9 @@ void Worker::uplink_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, con
   stage(Stage::kUplinkInput);
   if (ip->dst_addr != fib.node_ip) {
     if (lb_input(m, eth, ip, fib, From::kUplink)) return;
+    // Before the first tables (bootstrap: the node address not known yet)
+    // the uplink's traffic is the kernel's, API server replies included.
+    if (fib.node_ip == 0) return to_kernel(m, Drop::kIpNoRoute);
     return drop(m, Drop::kIpNoRoute);
   }
   if (ip->next_proto_id == IPPROTO_UDP && !ipv4_is_fragment(ip)) {

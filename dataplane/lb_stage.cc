@@ -69,10 +69,13 @@ bool reopens(const lb::CtMatch& f, uint8_t tcp_flags) {
 
 inline bool Worker::may_be_translated(const lb::FlowKey& key, const Fib& fib, From from) const {
   if (key.dst == fib.pod_gateway) return true;  // a reply to Service SNAT
+  // A reply from an endpoint: a pod, or a host beyond the uplink (an API
+  // server outside the cluster, an EndpointSlice naming an external
+  // address) answering a client it saw with its own address.
+  if (fib.services->maybe_endpoint(key.src, key.sport, key.proto)) return true;
   if (from == From::kUplink)
     return key.dst == fib.node_ip && static_cast<uint16_t>(rte_be_to_cpu_16(key.dport) - s_.masquerade_lo) <=
                                          s_.masquerade_hi - s_.masquerade_lo;
-  if (fib.services->maybe_endpoint(key.src, key.sport, key.proto)) return true;  // a reply from an endpoint
   // Pod traffic leaving the cluster: masqueraded flows.
   return from == From::kPods && key.dst != fib.node_ip && !fib.cluster.contains(rte_be_to_cpu_32(key.dst));
 }

@@ -21,6 +21,7 @@ void Worker::masquerade(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const
   lb::FlowKey key{ip->src_addr, ip->dst_addr, 0, 0, proto};
   uint8_t tcp_flags = 0;
   if (s_.conntrack == nullptr || later_fragment) return drop(m, Drop::kMasqUnsupported);
+  if (fib.node_ip == 0) return drop(m, Drop::kIpNoRoute);  // bootstrap: no node address to take yet
   if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
     // lb_input has checked that the ports (and TCP's flags) are present.
     key.sport = l4_port(ip + 1, 0);

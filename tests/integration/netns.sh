@@ -107,6 +107,24 @@ add_lan_host() {
   ip -n "$1" link set eth0 up
 }
 
+# add_internet GW_NS GW_IP INET_NS INET_IP: the uplink gateway (a LAN host
+# at GW_IP that forwards) and an "internet" host behind it in TEST-NET-3
+# (INET_IP in 203.0.113.0/24, the gateway being 203.0.113.1).
+add_internet() {
+  local gw=$1 gw_ip=$2 inet=$3 inet_ip=$4
+  add_lan_host "$gw" "$gw_ip"
+  new_ns "$inet"
+  ip link add inet0 netns "$gw" type veth peer name eth0 netns "$inet"
+  ip -n "$gw" addr add 203.0.113.1/24 dev inet0
+  ip -n "$gw" link set inet0 up
+  ip netns exec "$gw" sysctl -qw net.ipv4.ip_forward=1
+  ip -n "$inet" addr add "$inet_ip/24" dev eth0
+  ip -n "$inet" link set eth0 up
+  ip -n "$inet" route add default via 203.0.113.1
+  no_offload "$gw" inet0
+  no_offload "$inet" eth0
+}
+
 topo_up() {
   local ns
   for ns in "$NS_PODSW" "$NS_LAN" "$NS_NODE" "$NS_REMOTE" "$NS_HOST"; do new_ns "$ns"; done
@@ -180,9 +198,9 @@ topo_down() {
   rm -rf "$TOPO_TMP"
 }
 
-# start_svcdp BINARY [extra svcdp options...]: runs svcdp in the node
-# namespace on the two veths and waits for "svcdp: ready".
-start_svcdp() {
+# launch_svcdp BINARY [extra svcdp options...]: runs svcdp in the node
+# namespace on the two veths, in the background.
+launch_svcdp() {
   local bin=$1
   shift
   SVCDP_LOG=$TOPO_TMP/svcdp.log
@@ -196,8 +214,13 @@ start_svcdp() {
     --admin-socket "$SVCDP_SOCKET" "$@" \
     >"$SVCDP_LOG" 2>&1 &
   SVCDP_PID=$!
+}
+
+# wait_svcdp_ready [SECONDS]: until svcdp says it is ready (default 10 s);
+# prints its log and fails if it exits or takes longer.
+wait_svcdp_ready() {
   local i
-  for i in $(seq 100); do
+  for i in $(seq $((${1:-10} * 10))); do
     grep -q "svcdp: ready" "$SVCDP_LOG" && return 0
     kill -0 "$SVCDP_PID" 2>/dev/null || break
     sleep 0.1
@@ -205,6 +228,11 @@ start_svcdp() {
   echo "svcdp did not start:"
   cat "$SVCDP_LOG"
   return 1
+}
+
+# start_svcdp BIN ARGS...: svcdp in the node namespace, ready.
+start_svcdp() {
+  launch_svcdp "$@" && wait_svcdp_ready
 }
 
 # host_kernel_up: the node's own kernel behind svcdp's exception TAP.

@@ -44,18 +44,7 @@ L=$LPOD_IP@node-a R1=$RPOD_IP@node-b R2=$RPOD2_IP@node-b
 topo_up
 backends_up
 add_lan_host "$NS_EXT" "$EXT_IP"
-# The uplink gateway and the internet behind it.
-add_lan_host "$NS_GW" "$GW_IP"
-new_ns "$NS_INET"
-ip link add inet0 netns "$NS_GW" type veth peer name eth0 netns "$NS_INET"
-ip -n "$NS_GW" addr add 203.0.113.1/24 dev inet0
-ip -n "$NS_GW" link set inet0 up
-ip netns exec "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
-ip -n "$NS_INET" addr add "$INET_IP/24" dev eth0
-ip -n "$NS_INET" link set eth0 up
-ip -n "$NS_INET" route add default via 203.0.113.1
-no_offload "$NS_GW" inet0
-no_offload "$NS_INET" eth0
+add_internet "$NS_GW" "$GW_IP" "$NS_INET" "$INET_IP"
 ip netns exec "$NS_INET" python3 "$here/svc_tool.py" serve inet >"$TOPO_TMP/inet.log" 2>&1 &
 # Two pods whose MTU is what the uplink has, 50 bytes more than the tunnel
 # allows: one here, one on node-b. Their MSS lets full 1500-byte packets

@@ -25,6 +25,10 @@ Scenario controls (no auth), GET /_test/<op>?args:
 Usage: server.py DIR [STATE.json]   (writes DIR/ca.crt, DIR/kubeconfig, DIR/token;
 prints "ready PORT"). With STATE.json (a v1 List of objects with their kinds)
 the server starts from those objects instead of the recorded lists.
+Environment: KUBE_TEST_ADDRESS (listen address, default 127.0.0.1),
+KUBE_TEST_PORT (default: any free port), KUBE_TEST_SANS (more
+subjectAltName entries for the certificate, e.g. "IP:10.96.0.1", as a real
+API server's certificate names the `kubernetes` Service's ClusterIP).
 """
 import base64
 import copy
@@ -288,16 +292,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_body(200, ok)
 
 
-def make_tls(d):
-    """A CA and a server certificate for 127.0.0.1, made now with openssl."""
+def make_tls(d, address, sans):
+    """A CA and a server certificate for `address` (and `sans`), made now with openssl."""
     def run(*args):
         subprocess.run(["openssl", *args], check=True, capture_output=True)
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=svcdp-test-ca",
         "-keyout", f"{d}/ca.key", "-out", f"{d}/ca.crt")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", f"{d}/server.key",
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={address}", "-keyout", f"{d}/server.key",
         "-out", f"{d}/server.csr")
     with open(f"{d}/san.ext", "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1\n")
+        f.write(",".join([f"subjectAltName=IP:{address}"] + ([sans] if sans else [])) + "\n")
     run("x509", "-req", "-in", f"{d}/server.csr", "-CA", f"{d}/ca.crt", "-CAkey", f"{d}/ca.key",
         "-CAcreateserial", "-days", "2", "-extfile", f"{d}/san.ext", "-out", f"{d}/server.crt")
 
@@ -316,8 +320,9 @@ def main():
             initial = json.load(f)["items"]
     STATE = State(initial)
     os.makedirs(d, exist_ok=True)
-    make_tls(d)
-    srv = Server(("127.0.0.1", int(os.environ.get("KUBE_TEST_PORT", "0"))), Handler)
+    address = os.environ.get("KUBE_TEST_ADDRESS", "127.0.0.1")
+    make_tls(d, address, os.environ.get("KUBE_TEST_SANS", ""))
+    srv = Server((address, int(os.environ.get("KUBE_TEST_PORT", "0"))), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(f"{d}/server.crt", f"{d}/server.key")
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
@@ -330,7 +335,7 @@ kind: Config
 current-context: test
 clusters:
 - name: test
-  cluster: {{server: "https://127.0.0.1:{port}", certificate-authority: ca.crt}}
+  cluster: {{server: "https://{address}:{port}", certificate-authority: ca.crt}}
 contexts:
 - name: test
   context: {{cluster: test, user: watcher}}
