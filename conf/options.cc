@@ -77,6 +77,9 @@ po::options_description describe(Options& o) {
       ("exception-iface", po::value(&o.exception_iface)->value_name("NAME"),
        "create kernel TAP interface NAME (with the uplink's MAC) for traffic svcdp does not own: "
        "SSH, kubelet, IPv6, ARP for the node address; give it the node's address (default: none, such traffic is dropped)")
+      ("cni-conf-dir", po::value(&o.cni_conf_dir)->value_name("DIR"),
+       "write the node's CNI configuration, DIR/10-svcdp.conflist (e.g. /etc/cni/net.d), once its pod CIDR is "
+       "known: pods get macvlan interfaces on the pods port's TAP and host-local addresses (default: none)")
       ("mtu", po::value(&o.mtu)->default_value(o.mtu)->value_name("BYTES"),
        "uplink IP MTU; encapsulated packets larger than this are dropped")
       ("rx-desc", po::value(&o.rx_desc)->default_value(o.rx_desc)->value_name("N"), "RX descriptors per queue")

@@ -27,6 +27,7 @@ struct Options {
   std::string uplink;        // DPDK device name of the uplink port
   std::string pods;          // DPDK device name of the pods port
   std::string exception_iface;  // kernel TAP for traffic svcdp does not own
+  std::string cni_conf_dir;  // write 10-svcdp.conflist here (empty: do not)
   uint32_t vni = 1;
   uint16_t vxlan_port = 4789;
   std::string uplink_gateway;  // empty: every destination is on-link

@@ -52,6 +52,7 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
   std::vector<dp::PrefixTable::Entry> local;
   for (const auto& c : self->pod_cidrs) local.push_back({c.addr, c.len, 0});
   fib->local_pods = dp::PrefixTable(local);
+  fib->local_pod_cidrs = local;
 
   std::vector<conf::Ipv4Prefix> taken = self->pod_cidrs;
   std::vector<dp::PrefixTable::Entry> remote;

@@ -10,11 +10,14 @@
 #include "control/admin_socket.h"
 #include "control/http_endpoint.h"
 #include "control/introspection.h"
+#include "control/cni_config.h"
 #include "control/kube_source.h"
+#include "control/service_manager.h"
 #include "control/table_sync.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/error.h"
 #include "dataplane/port.h"
+#include "dataplane/vxlan.h"
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -93,6 +96,23 @@ control::KubeConfig kube_config(const conf::Options& o) {
     kc.origin += ", server from --api-server";
   }
   return kc;
+}
+
+// The node's CNI configuration, rewritten when its pod CIDR or gateway
+// changes; a failure is logged and retried with the next generation.
+void write_cni_config(const conf::Options& o, const dp::Fib& fib, const std::string& master) {
+  control::CniParams p;
+  p.master = master;
+  for (const auto& e : fib.local_pod_cidrs) p.pod_cidrs.push_back({e.addr, e.len});
+  p.gateway = rte_be_to_cpu_32(fib.pod_gateway);
+  p.mtu = static_cast<uint16_t>(o.mtu - dp::kVxlanOuterLen);
+  try {
+    if (control::write_cni_conflist(o.cni_conf_dir, control::cni_conflist(p)))
+      log::info("CNI configuration written",
+                {{"file", o.cni_conf_dir + "/10-svcdp.conflist"}, {"master", master}, {"gateway", conf::format_ipv4(p.gateway)}});
+  } catch (const std::exception& e) {
+    log::error("cannot write the CNI configuration", {{"error", e.what()}});
+  }
 }
 
 void log_generation(const dp::Fib& fib, log::Level level) {
@@ -245,10 +265,16 @@ int run(const conf::Options& o) {
       for (const control::KubeEvent& e : kube->events().drain()) sync.apply(e);
   };
 
+  std::string cni_master;
+  if (!o.cni_conf_dir.empty() && (cni_master = dataplane.kernel_iface(dp::Role::PODS)).empty())
+    return fail("--cni-conf-dir: the pods port " + o.pods +
+                " has no kernel interface for the CNI plugin's macvlan (use a TAP: --vdev net_tap1,iface=svcdp-pods)");
   std::shared_ptr<const lb::ServiceTable> services;
   bool ready = false;
+  control::ServiceManager manager;
   auto publish = [&](std::unique_ptr<dp::Fib> fib) {
     log_generation(*fib, ready && kube ? log::Level::DEBUG : log::Level::INFO);
+    if (!o.cni_conf_dir.empty()) write_cni_config(o, *fib, cni_master);
     services = fib->services;
     const uint64_t gen = fib->generation;
     dataplane.publish(std::move(fib));
@@ -259,6 +285,7 @@ int run(const conf::Options& o) {
     std::printf("svcdp: ready node=%s uplink=%s pods=%s workers=%zu source=%s\n", o.node_name.c_str(),
                 o.uplink.c_str(), o.pods.c_str(), lcores.size(), o.source.c_str());
     std::fflush(stdout);
+    manager.ready("forwarding, generation " + std::to_string(gen));
   };
 
   // From the file the first generation exists before any worker runs.
@@ -282,6 +309,7 @@ int run(const conf::Options& o) {
   uint64_t next_note = now_ns() + 5'000'000'000;
   while (!g_stop) {
     const uint64_t now = now_ns();
+    manager.poll(now);
     dataplane.control_poll(now);
     drain();
     if (g_reload) {
@@ -316,6 +344,7 @@ int run(const conf::Options& o) {
              {"p99_le_us", std::to_string(lat.quantile(0.99) * 1e6)},
              {"mean_us", std::to_string(lat.count() ? lat.sum() / double(lat.count()) * 1e6 : 0)}});
   log::info("stopping");
+  manager.stopping();
   dataplane.stop();
   print_counters(dataplane, o, *services);
   return 0;

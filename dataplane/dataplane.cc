@@ -7,6 +7,8 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
+#include <net/if.h>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -43,6 +45,15 @@ std::vector<std::pmr::memory_resource*> Dataplane::shard_memory(const DataplaneC
   std::vector<std::pmr::memory_resource*> per_worker;
   for (unsigned w = 0; w < c.workers; ++w) per_worker.push_back(socket_memory(worker_socket(w)));
   return per_worker;
+}
+
+std::string Dataplane::kernel_iface(Role role) const {
+  rte_eth_dev_info info{};
+  char name[IF_NAMESIZE] = {};
+  if (!has(role) || rte_eth_dev_info_get(port_ids_[idx(role)], &info) != 0 || info.if_index == 0 ||
+      if_indextoname(info.if_index, name) == nullptr)
+    return {};
+  return name;
 }
 
 int Dataplane::worker_socket(unsigned w) const {
@@ -147,6 +158,7 @@ void Dataplane::publish(std::unique_ptr<Fib> fib) {
   if (!has(Role::EXCEPTION)) uplink_addrs.push_back(fib->node_ip);
   neigh_control_->set_addresses(Role::UPLINK, fib->node_ip, std::move(uplink_addrs));
   neigh_control_->set_addresses(Role::PODS, fib->pod_gateway, {fib->pod_gateway});
+  neigh_control_->set_proxy(Role::PODS, fib->local_pods);
   // The node's kernel reaches pods and Services through the pod gateway
   // on the TAP (its routes say `via <pod gateway> dev <tap> onlink`).
   neigh_control_->set_addresses(Role::EXCEPTION, fib->pod_gateway, {fib->pod_gateway});

@@ -100,6 +100,9 @@ class Dataplane {
   // Dataplane, so generations built in it must be released before.
   // Thread: control.
   std::pmr::memory_resource* table_memory() { return socket_memory(worker_socket(0)); }
+  // The kernel interface a port has (a TAP's, an af_packet's), or "" when
+  // it is the kernel's no longer (a NIC bound to vfio). Thread: control.
+  std::string kernel_iface(Role role) const;
 
   // Has every worker drop the flows the requests name, and waits until
   // they all have (workers must be running): the number of flows removed

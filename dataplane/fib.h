@@ -32,6 +32,7 @@ struct Fib {
   uint32_t vni = 0;
   be16 vxlan_port = 0;
   PrefixTable local_pods;   // this node's pod CIDRs (value unused)
+  std::vector<PrefixTable::Entry> local_pod_cidrs;  // the same, listed (for the CNI configuration)
   PrefixTable remote_pods;  // other nodes' pod CIDRs → index in `nodes`
   std::vector<RemoteNode> nodes;
   be32 uplink_gateway = 0;  // next hop beyond the uplink; 0: destinations are on-link

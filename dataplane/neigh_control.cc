@@ -32,7 +32,9 @@ void NeighControl::handle_arp(rte_mbuf* m, Role in, uint64_t now_ns) {
     rte_pktmbuf_free(m);
     return;
   }
-  const bool answer = is_local(in, arp->target_ip);
+  const bool proxied = arp->sender_ip != 0 && arp->target_ip != arp->sender_ip &&
+                       proxy_[idx(in)].contains(rte_be_to_cpu_32(arp->target_ip));
+  const bool answer = proxied || is_local(in, arp->target_ip);
   const bool ours = answer || arp->target_ip == source_[idx(in)];
   // Sender 0.0.0.0 is an address probe (RFC 5227): nothing to learn.
   if (arp->sender_ip != 0) {

@@ -7,6 +7,7 @@
 
 #include "dataplane/counters.h"
 #include "dataplane/neigh_table.h"
+#include "dataplane/prefix_table.h"
 #include "dataplane/pkt_meta.h"
 
 #include <rte_mbuf.h>
@@ -42,6 +43,15 @@ class NeighControl {
     source_[idx(role)] = source;
     local_[idx(role)] = std::move(answer_for);
   }
+
+  // Proxy ARP: svcdp also answers, with its own MAC, requests on `role`
+  // for any address of `prefixes` (the node's pod CIDRs on the pods port),
+  // except address probes and gratuitous ARP (RFC 5227). Pods sharing an
+  // L2 segment (a macvlan or bridge attachment made by the CNI plugin)
+  // then reach each other through svcdp, as Calico's proxy_arp has them,
+  // so that a Service endpoint's reply to a pod of the same node is
+  // reverse-translated. Thread: control.
+  void set_proxy(Role role, PrefixTable prefixes) { proxy_[idx(role)] = std::move(prefixes); }
 
   // A permanent neighbour (like `ip neigh add ... nud permanent`): never
   // probed, aged or replaced by ARP. False when the table is full.
@@ -84,6 +94,7 @@ class NeighControl {
   NeighTimers timers_;
   std::array<be32, kRoleCount> source_{};
   std::array<std::vector<be32>, kRoleCount> local_;
+  std::array<PrefixTable, kRoleCount> proxy_;
   std::unordered_map<uint32_t, Entry> state_;  // by table slot
   std::unordered_set<uint32_t> static_;        // slots of permanent neighbours
 };

@@ -231,12 +231,38 @@ TEST_F(Pipeline, EveryBadFrameIsDroppedWithItsReason) {
 
 TEST_F(Pipeline, ArpForAnAddressWeDoNotOwnIsCountedNotAnswered) {
   inject(Role::PODS,
-         Frame().eth(testing::kBroadcast, kPodMac, 0x0806).arp(1, kPodMac, kPod, kZero, kPod2).pad_to(60).build());
+         Frame().eth(testing::kBroadcast, kPodMac, 0x0806).arp(1, kPodMac, kPod, kZero, kRemotePod).pad_to(60).build());
   inject(Role::PODS, Frame().eth(testing::kBroadcast, kPodMac, 0x0806).payload(10).build());
   run();
   EXPECT_TRUE(sent(Role::PODS).empty());
   EXPECT_EQ(drops(Drop::kArpNotForUs), 1u);
   EXPECT_EQ(drops(Drop::kArpMalformed), 1u);
+}
+
+// Proxy ARP for the node's pod CIDR on the pods port: a pod asking for
+// another pod of the node (pods on one macvlan or bridge segment) gets
+// svcdp's MAC, so their traffic passes svcdp; probes and gratuitous ARP
+// are not answered (RFC 5227), and the pod asking is learned.
+TEST_F(Pipeline, ArpForAnotherLocalPodIsAnsweredBySvcdp) {
+  inject(Role::PODS,
+         Frame().eth(testing::kBroadcast, kPodMac, 0x0806).arp(1, kPodMac, kPod, kZero, kPod2).pad_to(60).build());
+  run();
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], Frame().eth(kPodMac, pods_mac_, 0x0806).arp(2, pods_mac_, kPod2, kPodMac, kPod).pad_to(60).build());
+  inject(Role::PODS,
+         Frame().eth(testing::kBroadcast, kPodMac, 0x0806).arp(1, kPodMac, 0, kZero, kPod2).pad_to(60).build());
+  inject(Role::PODS,
+         Frame().eth(testing::kBroadcast, kPodMac, 0x0806).arp(1, kPodMac, kPod, kZero, kPod).pad_to(60).build());
+  run();
+  EXPECT_TRUE(sent(Role::PODS).empty()) << "a probe and a gratuitous request";
+  // The pod that asked is known: a packet to it leaves without ARP.
+  pod_arps_gateway(kPod2, kPod2Mac);
+  inject(Role::PODS, Frame().eth(pods_mac_, kPod2Mac, 0x0800).ipv4(kPod2, kPod, 1, 64).payload(40).build());
+  run(1);
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kPod2, kPod, 1, 63).payload(40).build());
 }
 
 // With an exception port the node's kernel gets what svcdp does not own,

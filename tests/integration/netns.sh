@@ -206,11 +206,18 @@ launch_svcdp() {
   SVCDP_LOG=$TOPO_TMP/svcdp.log
   # One worker on CPU 1, or TOPO_WORKERS workers sharing it (this machine
   # has two CPUs); af_packet gives each worker its own queue pair.
+  # TOPO_PODS_TAP=NAME: the pods port is a TAP named NAME in the node
+  # namespace (pods attached by the CNI plugins), not the veth to podsw.
   local workers=${TOPO_WORKERS:-1} lcores=0@0 w
+  local pods_vdev="net_af_packet1,iface=pods0,qpairs=$workers" pods=net_af_packet1
+  if [ -n "${TOPO_PODS_TAP:-}" ]; then
+    pods_vdev="net_tap1,iface=$TOPO_PODS_TAP"
+    pods=net_tap1
+  fi
   for w in $(seq "$workers"); do lcores+=",$w@1"; done
   ip netns exec "$NS_NODE" "$bin" --lcores "$lcores" --no-huge -m 512 --no-pci --no-shconf --file-prefix "$TOPO_PREFIX" \
-    --vdev="net_af_packet0,iface=up0,qpairs=$workers" --vdev="net_af_packet1,iface=pods0,qpairs=$workers" -- \
-    --node-name node-a --cluster-file "$TOPO_CLUSTER" --uplink net_af_packet0 --pods net_af_packet1 \
+    --vdev="net_af_packet0,iface=up0,qpairs=$workers" --vdev="$pods_vdev" -- \
+    --node-name node-a --cluster-file "$TOPO_CLUSTER" --uplink net_af_packet0 --pods "$pods" \
     --admin-socket "$SVCDP_SOCKET" "$@" \
     >"$SVCDP_LOG" 2>&1 &
   SVCDP_PID=$!
