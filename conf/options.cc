@@ -42,6 +42,10 @@ po::options_description describe(Options& o) {
        "print counters every SEC seconds (0: only at exit)")
       ("metrics-address", po::value(&o.metrics_address)->default_value(o.metrics_address)->value_name("IP:PORT"),
        "serve /metrics, /healthz and /readyz here (port 0: any free port; \"off\": none)")
+      ("healthz-address", po::value(&o.healthz_address)->default_value(o.healthz_address)->value_name("IP:PORT"),
+       "serve kube-proxy's node health checks here (/healthz, /livez: 503 when changes wait over 60 s to be "
+       "programmed; /healthz also while the Node is being deleted), as kube-proxy's --healthz-bind-address "
+       "(\"off\": none)")
       ("admin-socket", po::value(&o.admin_socket)->default_value(o.admin_socket)->value_name("PATH"),
        "unix socket svcdpctl talks to (\"off\": none)");
 
@@ -145,6 +149,8 @@ bool validate(Options& o) {
   if (o.uplink == o.pods) return fail("--uplink and --pods name the same device '" + o.uplink + "'");
   if (o.metrics_address != "off" && !parse_host_port(o.metrics_address))
     return fail("--metrics-address must be IP:PORT or off, not '" + o.metrics_address + "'");
+  if (o.healthz_address != "off" && !parse_host_port(o.healthz_address))
+    return fail("--healthz-address must be IP:PORT or off, not '" + o.healthz_address + "'");
   if (o.source != "file" && o.source != "kube") return fail("--source must be file or kube, not '" + o.source + "'");
   if (o.source == "file" && o.cluster_file.empty())
     return fail("--cluster-file is required with --source file (Kubernetes Node, Service, EndpointSlice objects)");

@@ -57,6 +57,7 @@ struct Options {
   uint32_t maglev_size = 65537;
   uint32_t stats_interval_s = 0;  // 0: print counters only at exit
   std::string metrics_address = "127.0.0.1:9662";
+  std::string healthz_address = "0.0.0.0:10256";  // kube-proxy's node health server ("off": none)
   std::string admin_socket = "/run/svcdp/svcdp.sock";
   std::string log_level = "info";
 };

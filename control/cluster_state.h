@@ -35,6 +35,10 @@ class ClusterState {
 
   // Thread: control.
   std::vector<NodeInfo> nodes() const;
+  const NodeInfo* node(const std::string& name) const {
+    auto it = nodes_.find(name);
+    return it == nodes_.end() ? nullptr : &it->second;
+  }
   std::vector<ServiceInfo> services() const;
   const EndpointSliceCache& slices() const { return slices_; }
   size_t slice_count() const { return slices_by_name_.size(); }

@@ -6,19 +6,19 @@
 
 namespace svcdp::control {
 
-HttpEndpoint::HttpEndpoint(const std::string& host, uint16_t port, const Introspection& introspection)
+HttpEndpoint::HttpEndpoint(const std::string& address, std::vector<HttpRoute> routes)
     : server_(std::make_unique<httplib::Server>()) {
-  server_->Get("/metrics", [&introspection](const httplib::Request&, httplib::Response& res) {
-    res.set_content(introspection.metrics(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  server_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-  server_->Get("/readyz", [&introspection](const httplib::Request&, httplib::Response& res) {
-    const bool ready = introspection.ready();
-    res.status = ready ? 200 : 503;
-    res.set_content(ready ? "ready\n" : "waiting for the first table generation\n", "text/plain");
-  });
+  for (HttpRoute& r : routes)
+    server_->Get(r.path, [answer = std::move(r.answer)](const httplib::Request&, httplib::Response& res) {
+      HttpAnswer a = answer();
+      res.status = a.status;
+      res.set_content(a.body, a.content_type);
+    });
+  const auto colon = address.rfind(':');
+  const std::string host = address.substr(0, colon);
+  const auto port = static_cast<uint16_t>(std::stoul(address.substr(colon + 1)));
   const bool bound = port ? server_->bind_to_port(host.c_str(), port) : server_->bind_to_any_port(host.c_str()) > 0;
-  if (!bound) throw std::runtime_error("cannot listen for metrics on " + host + ":" + std::to_string(port));
+  if (!bound) throw std::runtime_error("cannot listen on " + address);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
 }
 

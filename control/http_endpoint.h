@@ -1,16 +1,19 @@
-// The HTTP side for Prometheus and Kubernetes probes (cpp-httplib):
-//   /metrics  the Prometheus text format (Introspection::metrics)
-//   /healthz  200 while the process serves
-//   /readyz   200 once ports are up and the first full table generation
-//             is published, 503 before
-// Listens on loopback by default (--metrics-address).
+// A small HTTP server (cpp-httplib) for Prometheus and probes: GET routes,
+// each answered by a function of the request time. svcdp runs two:
+//   --metrics-address: /metrics (Introspection::metrics), /healthz
+//     (Health::healthz: workers and control loop going round), /readyz
+//     (200 once the first full table generation is published);
+//   --healthz-address: kube-proxy's node health server, /healthz and
+//     /livez (Health::proxier_healthz / proxier_livez).
 #pragma once
 
-#include "control/introspection.h"
+#include "control/health.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace httplib {
 class Server;
@@ -18,10 +21,16 @@ class Server;
 
 namespace svcdp::control {
 
+struct HttpRoute {
+  std::string path;
+  std::function<HttpAnswer()> answer;  // called on the server's threads
+};
+
 class HttpEndpoint {
  public:
-  // Throws std::runtime_error when it cannot listen. Thread: control.
-  HttpEndpoint(const std::string& host, uint16_t port, const Introspection& introspection);
+  // Listens on `address` (IP:PORT; port 0: any free port). Throws
+  // std::runtime_error when it cannot. Thread: control.
+  HttpEndpoint(const std::string& address, std::vector<HttpRoute> routes);
   ~HttpEndpoint();
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;

@@ -93,9 +93,14 @@ std::optional<NodeInfo> node_from_json(element obj, std::string& error) {
 
   // spec.podCIDRs (dual-stack era) supersedes spec.podCIDR; IPv6 entries
   // are not carried by this IPv4 overlay.
+  std::string_view deletion;
+  if (obj["metadata"]["deletionTimestamp"].get(deletion) == simdjson::SUCCESS && !deletion.empty()) node.eligible = false;
   std::vector<std::string> cidrs;
   element spec;
   if (obj["spec"].get(spec) == simdjson::SUCCESS) {
+    for_each(spec, "taints", [&](element t) {
+      if (str(t, "key") == "ToBeDeletedByClusterAutoscaler") node.eligible = false;
+    });
     for_each(spec, "podCIDRs", [&](element c) {
       std::string_view v;
       if (c.get(v) == simdjson::SUCCESS) cidrs.emplace_back(v);

@@ -32,6 +32,10 @@ struct NodeInfo {
   // flannel.alpha.coreos.com/backend-data "VtepMAC", when the node has one.
   std::optional<conf::MacAddr> vtep_mac;
   std::string zone;  // topology.kubernetes.io/zone
+  // Not being deleted (metadata.deletionTimestamp) and without the
+  // cluster autoscaler's ToBeDeletedByClusterAutoscaler taint: kube-proxy's
+  // nodeEligible (pkg/proxy/healthcheck/proxier_health.go).
+  bool eligible = true;
 };
 
 enum class Protocol : uint8_t { TCP, UDP, SCTP };

@@ -127,6 +127,32 @@ ports: [{name: http, port: 8080}]
   EXPECT_TRUE(!e[2].ready && e[2].serving && e[2].terminating);
 }
 
+// kube-proxy's nodeEligible (pkg/proxy/healthcheck/proxier_health.go):
+// a Node being deleted or tainted ToBeDeletedByClusterAutoscaler is not.
+TEST(K8sObjects, NodeEligibilityAsKubeProxyReadsIt) {
+  auto c = parse_cluster_text(R"(
+kind: List
+items:
+- kind: Node
+  metadata: {name: a}
+  spec: {podCIDR: 10.244.1.0/24}
+  status: {addresses: [{type: InternalIP, address: 192.168.56.11}]}
+- kind: Node
+  metadata: {name: b}
+  spec: {podCIDR: 10.244.2.0/24, taints: [{key: ToBeDeletedByClusterAutoscaler, value: "1700000000", effect: NoSchedule}]}
+  status: {addresses: [{type: InternalIP, address: 192.168.56.12}]}
+- kind: Node
+  metadata: {name: c, deletionTimestamp: "2023-11-14T22:13:20Z"}
+  spec: {podCIDR: 10.244.3.0/24}
+  status: {addresses: [{type: InternalIP, address: 192.168.56.13}]}
+)",
+                              "yaml");
+  ASSERT_EQ(c.nodes.size(), 3u);
+  EXPECT_TRUE(c.nodes[0].eligible);
+  EXPECT_FALSE(c.nodes[1].eligible) << "autoscaler taint";
+  EXPECT_FALSE(c.nodes[2].eligible) << "being deleted";
+}
+
 TEST(K8sObjects, BadObjectsAreSkippedWithAReason) {
   auto c = parse_cluster_text(R"(
 kind: List

@@ -11,6 +11,7 @@
 #include "control/http_endpoint.h"
 #include "control/introspection.h"
 #include "control/cni_config.h"
+#include "control/health.h"
 #include "control/kube_source.h"
 #include "control/service_manager.h"
 #include "control/table_sync.h"
@@ -51,6 +52,11 @@ void install_signals() {
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+}
+
+int64_t unix_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 uint64_t now_ns() {
@@ -246,13 +252,30 @@ int run(const conf::Options& o) {
   // Metrics, probes and svcdpctl's socket: up before the first sync, so
   // that /readyz can say "not yet".
   control::Introspection introspection(dataplane, {o.uplink, o.pods, o.exception_iface}, kube.get());
-  std::unique_ptr<control::HttpEndpoint> http;
+  control::Health health(dataplane.worker_count());
+  std::vector<uint64_t> worker_loops(dataplane.worker_count());
+  std::unique_ptr<control::HttpEndpoint> http, proxier_health;
   if (o.metrics_address != "off") {
-    const auto colon = o.metrics_address.rfind(':');
-    http = std::make_unique<control::HttpEndpoint>(o.metrics_address.substr(0, colon),
-                                                   static_cast<uint16_t>(std::stoul(o.metrics_address.substr(colon + 1))),
-                                                   introspection);
+    http = std::make_unique<control::HttpEndpoint>(
+        o.metrics_address,
+        std::vector<control::HttpRoute>{
+            {"/metrics",
+             [&] {
+               return control::HttpAnswer{200, introspection.metrics(), "text/plain; version=0.0.4; charset=utf-8"};
+             }},
+            {"/healthz", [&] { return health.healthz(now_ns()); }},
+            {"/readyz", [&] {
+               return introspection.ready() ? control::HttpAnswer{200, "ready\n"}
+                                            : control::HttpAnswer{503, "waiting for the first table generation\n"};
+             }}});
     log::info("serving metrics", {{"address", "http://" + o.metrics_address + "/metrics"}});
+  }
+  if (o.healthz_address != "off") {
+    proxier_health = std::make_unique<control::HttpEndpoint>(
+        o.healthz_address,
+        std::vector<control::HttpRoute>{{"/healthz", [&] { return health.proxier_healthz(now_ns(), unix_ns()); }},
+                                        {"/livez", [&] { return health.proxier_livez(now_ns(), unix_ns()); }}});
+    log::info("serving kube-proxy's node health checks", {{"address", "http://" + o.healthz_address + "/healthz"}});
   }
   std::unique_ptr<control::AdminSocket> admin;
   if (o.admin_socket != "off") admin = std::make_unique<control::AdminSocket>(o.admin_socket, introspection, dataplane);
@@ -280,6 +303,8 @@ int run(const conf::Options& o) {
     dataplane.publish(std::move(fib));
     sync.published(now_ns());
     published(services, gen);
+    health.updated(unix_ns());
+    if (const control::NodeInfo* self = sync.state().node(o.node_name)) health.node_eligible(self->eligible);
     if (ready) return;
     ready = true;
     std::printf("svcdp: ready node=%s uplink=%s pods=%s workers=%zu source=%s\n", o.node_name.c_str(),
@@ -310,6 +335,11 @@ int run(const conf::Options& o) {
   while (!g_stop) {
     const uint64_t now = now_ns();
     manager.poll(now);
+    for (unsigned w = 0; w < dataplane.worker_count(); ++w) {
+      const dp::Counters& c = dataplane.worker(w).counters();
+      worker_loops[w] = c.busy_cycles + c.idle_cycles;  // grows every poll round
+    }
+    health.control_round(now, sync.pending_since_ns(), worker_loops);
     dataplane.control_poll(now);
     drain();
     if (g_reload) {

@@ -34,6 +34,9 @@ class TableSync {
   void published(uint64_t now_ns);
 
   const ClusterState& state() const { return state_; }
+  // Arrival of the oldest change not yet published, 0 when none waits
+  // (kube-proxy's oldestPendingQueued). Thread: control.
+  uint64_t pending_since_ns() const { return oldest_pending_ns_ ? oldest_pending_ns_ : building_since_ns_; }
   uint64_t generation() const { return generation_; }
   // Event received → generation published, per change batch.
   const Histogram& sync_latency() const { return latency_; }

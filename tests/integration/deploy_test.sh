@@ -75,6 +75,9 @@ while read -r what path port; do
     grace) grace=$path ;;
   esac
 done <"$ds/facts"
+check "kube-proxy's node health server on :10256: /healthz with nodeEligible, /livez" sh -c "
+  ip netns exec $NS_NODE curl -sf -m 3 http://127.0.0.1:10256/healthz | grep -q '\"nodeEligible\": true' &&
+  ip netns exec $NS_NODE curl -sf -m 3 http://127.0.0.1:10256/livez | grep -q lastUpdated"
 check "the CNI configuration is written for the pods TAP" grep -q '"master": "svcdp-pods"' "$ds/net.d/10-svcdp.conflist"
 start=$(date +%s)
 kill -TERM "$SVCDP_PID"
