@@ -81,6 +81,18 @@ po::options_description describe(Options& o) {
       ("exception-iface", po::value(&o.exception_iface)->value_name("NAME"),
        "create kernel TAP interface NAME (with the uplink's MAC) for traffic svcdp does not own: "
        "SSH, kubelet, IPv6, ARP for the node address; give it the node's address (default: none, such traffic is dropped)")
+      ("take-over-address", po::value(&o.take_over_address)->value_name("IFACE"),
+       "move IFACE's IPv4 addresses, routes and MTU (the kernel interface the uplink NIC had) to the "
+       "--exception-iface TAP at start and back at exit, saved first under --state-dir")
+      ("kernel-route", po::value(&o.kernel_routes)->composing()->value_name("CIDR"),
+       "give the node's kernel a route to CIDR via svcdp's pod gateway on the --exception-iface TAP, with the "
+       "node address as source, once the node is known (repeatable; the cluster's pod CIDR and Service CIDR, so "
+       "that kubelet reaches pods and the node reaches Services)")
+      ("state-dir", po::value(&o.state_dir)->default_value(o.state_dir)->value_name("DIR"),
+       "where svcdp keeps what must survive it (the addresses it took over)")
+      ("restore-address", po::bool_switch(&o.restore_address),
+       "give back the addresses a killed svcdp took over (from --state-dir) and exit: a supervisor's "
+       "ExecStopPost")
       ("cni-conf-dir", po::value(&o.cni_conf_dir)->value_name("DIR"),
        "write the node's CNI configuration, DIR/10-svcdp.conflist (e.g. /etc/cni/net.d), once its pod CIDR is "
        "known: pods get macvlan interfaces on the pods port's TAP and host-local addresses (default: none)")
@@ -166,11 +178,16 @@ bool validate(Options& o) {
   if (o.mtu < 576 || o.mtu > 9000) return fail("--mtu must be 576..9000");
   for (const auto& [name, value] : {std::pair{"--uplink-gateway", &o.uplink_gateway}, {"--pod-gateway", &o.pod_gateway}})
     if (!value->empty() && !parse_ipv4(*value)) return fail(std::string(name) + " '" + *value + "' is not an IPv4 address");
+  if (!o.take_over_address.empty() && o.exception_iface.empty())
+    return fail("--take-over-address needs --exception-iface (the TAP the addresses move to)");
   if (o.exception_iface.size() > 15) return fail("--exception-iface '" + o.exception_iface + "' is longer than 15 characters");
   if (o.neigh_capacity < 16) return fail("--neigh-capacity must be at least 16");
   if (!o.uplink_subnet.empty() && !parse_ipv4_prefix(o.uplink_subnet))
     return fail("--uplink-subnet '" + o.uplink_subnet + "' is not an IPv4 CIDR (A.B.C.D/LEN)");
-  for (const auto& [name, list] : {std::pair{"--cluster-cidr", &o.cluster_cidr}, {"--non-masquerade-cidr", &o.non_masquerade_cidr}})
+  if (!o.kernel_routes.empty() && o.exception_iface.empty())
+    return fail("--kernel-route needs --exception-iface (the TAP the routes go through)");
+  for (const auto& [name, list] : {std::pair{"--cluster-cidr", &o.cluster_cidr}, {"--non-masquerade-cidr", &o.non_masquerade_cidr},
+                                   {"--kernel-route", &o.kernel_routes}})
     for (const std::string& c : *list)
       if (!parse_ipv4_prefix(c)) return fail(std::string(name) + " '" + c + "' is not an IPv4 CIDR (A.B.C.D/LEN)");
   {

@@ -27,6 +27,10 @@ struct Options {
   std::string uplink;        // DPDK device name of the uplink port
   std::string pods;          // DPDK device name of the pods port
   std::string exception_iface;  // kernel TAP for traffic svcdp does not own
+  std::string take_over_address;  // kernel interface whose addresses move to the TAP
+  std::vector<std::string> kernel_routes;  // CIDRs the node's kernel reaches via the pod gateway on the TAP
+  std::string state_dir = "/run/svcdp";
+  bool restore_address = false;
   std::string cni_conf_dir;  // write 10-svcdp.conflist here (empty: do not)
   uint32_t vni = 1;
   uint16_t vxlan_port = 4789;

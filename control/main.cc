@@ -10,9 +10,11 @@
 #include "control/admin_socket.h"
 #include "control/http_endpoint.h"
 #include "control/introspection.h"
+#include "control/address_handover.h"
 #include "control/cni_config.h"
 #include "control/health.h"
 #include "control/kube_source.h"
+#include "control/netlink.h"
 #include "control/service_manager.h"
 #include "control/table_sync.h"
 #include "dataplane/dataplane.h"
@@ -20,6 +22,7 @@
 #include "dataplane/port.h"
 #include "dataplane/vxlan.h"
 
+#include <linux/rtnetlink.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -53,6 +56,8 @@ void install_signals() {
   sigemptyset(&sa.sa_mask);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
 }
+
+std::string handover_state_file(const conf::Options& o) { return o.state_dir + "/address-handover.json"; }
 
 int64_t unix_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -103,6 +108,52 @@ control::KubeConfig kube_config(const conf::Options& o) {
   }
   return kc;
 }
+
+// The node kernel's routes through svcdp (--kernel-route): via the pod
+// gateway on the TAP, from the node address, (re)installed when either
+// changes; until the kernel takes them (the TAP without its address yet)
+// they are retried every second, a failure logged once.
+struct KernelRoutes {
+  lb::be32 want_gateway = 0, want_source = 0, gateway = 0, source = 0;
+  uint64_t next_try_ns = 0;
+  bool warned = false;
+  void published(const dp::Fib& fib) {
+    want_gateway = fib.pod_gateway;
+    want_source = fib.node_ip;
+    next_try_ns = 0;
+  }
+  void poll(const conf::Options& o, uint64_t now) {
+    if (o.kernel_routes.empty() || want_source == 0 || (want_gateway == gateway && want_source == source) ||
+        now < next_try_ns)
+      return;
+    next_try_ns = now + 1'000'000'000;
+    try {
+      control::Netlink nl;
+      const auto tap = nl.ifindex(o.exception_iface);
+      if (!tap) throw control::NetlinkError("no interface " + o.exception_iface);
+      for (const std::string& c : o.kernel_routes) {
+        const conf::Ipv4Prefix p = *conf::parse_ipv4_prefix(c);
+        control::IfRoute r;
+        r.dst = p.addr;
+        r.dst_len = p.len;
+        r.gateway = rte_be_to_cpu_32(want_gateway);
+        r.prefsrc = rte_be_to_cpu_32(want_source);
+        r.protocol = RTPROT_STATIC;
+        r.onlink = true;
+        nl.add_route(*tap, r);
+      }
+      gateway = want_gateway;
+      source = want_source;
+      warned = false;
+      log::info("kernel routes through svcdp", {{"via", conf::format_ipv4(rte_be_to_cpu_32(gateway))},
+                                                {"dev", o.exception_iface},
+                                                {"routes", std::to_string(o.kernel_routes.size())}});
+    } catch (const std::exception& e) {
+      if (!std::exchange(warned, true))
+        log::warning("cannot install the kernel's routes through svcdp yet (retrying)", {{"error", e.what()}});
+    }
+  }
+};
 
 // The node's CNI configuration, rewritten when its pod CIDR or gateway
 // changes; a failure is logged and retried with the next generation.
@@ -222,12 +273,18 @@ int run(const conf::Options& o) {
   cfg.announce_lb_ips = o.announce_lb_ips;
   for (unsigned l : lcores) cfg.worker_sockets.push_back(static_cast<int>(rte_lcore_to_socket_id(l)));
 
+  // What is taken over is saved before anything changes; a previous
+  // run's leftovers are given back first.
+  std::unique_ptr<control::AddressHandover> handover;
+  if (!o.take_over_address.empty())
+    handover = std::make_unique<control::AddressHandover>(o.take_over_address, handover_state_file(o));
   std::unique_ptr<dp::TapDevice> tap;
   if (!o.exception_iface.empty()) {
     tap = std::make_unique<dp::TapDevice>(o.exception_iface, dp::port_mac_by_name(o.uplink));
     cfg.exception_device = tap->device();
   }
   dp::Dataplane dataplane(cfg);
+  if (handover) handover->take_over(o.exception_iface);
   for (const auto& n : o.static_neighbours) {
     rte_ether_addr mac;
     std::memcpy(mac.addr_bytes, n.mac.data(), n.mac.size());
@@ -293,11 +350,13 @@ int run(const conf::Options& o) {
     return fail("--cni-conf-dir: the pods port " + o.pods +
                 " has no kernel interface for the CNI plugin's macvlan (use a TAP: --vdev net_tap1,iface=svcdp-pods)");
   std::shared_ptr<const lb::ServiceTable> services;
+  KernelRoutes kernel_routes;
   bool ready = false;
   control::ServiceManager manager;
   auto publish = [&](std::unique_ptr<dp::Fib> fib) {
     log_generation(*fib, ready && kube ? log::Level::DEBUG : log::Level::INFO);
     if (!o.cni_conf_dir.empty()) write_cni_config(o, *fib, cni_master);
+    kernel_routes.published(*fib);
     services = fib->services;
     const uint64_t gen = fib->generation;
     dataplane.publish(std::move(fib));
@@ -335,6 +394,7 @@ int run(const conf::Options& o) {
   while (!g_stop) {
     const uint64_t now = now_ns();
     manager.poll(now);
+    kernel_routes.poll(o, now);
     for (unsigned w = 0; w < dataplane.worker_count(); ++w) {
       const dp::Counters& c = dataplane.worker(w).counters();
       worker_loops[w] = c.busy_cycles + c.idle_cycles;  // grows every poll round
@@ -376,6 +436,7 @@ int run(const conf::Options& o) {
   log::info("stopping");
   manager.stopping();
   dataplane.stop();
+  if (handover) handover->restore();
   print_counters(dataplane, o, *services);
   return 0;
 }
@@ -397,6 +458,15 @@ int main(int argc, char** argv) {
   log::Level level;
   log::parse_level(o.log_level, level);
   log::set_level(level);
+  if (o.restore_address) {
+    try {
+      if (!control::AddressHandover::restore_from(handover_state_file(o)))
+        log::info("no addresses to give back", {{"state", handover_state_file(o)}});
+      return 0;
+    } catch (const std::exception& e) {
+      return fail(e.what()), 1;
+    }
+  }
 
   // Read the cluster file (or the kubeconfig) before starting DPDK: a
   // broken one is the most common mistake and deserves a fast, clean answer.

@@ -69,16 +69,13 @@ sed -i "s|https://$API_IP:$API_PORT|https://10.96.0.1:443|" "$TOPO_TMP/api/kubec
 start=$(date +%s%N)
 launch_svcdp "$bin" --source kube --kubeconfig "$TOPO_TMP/api/kubeconfig" --api-server "https://$API_IP:$API_PORT" \
   --exception-iface svcdp0 --uplink-gateway "$GW_IP" --uplink-subnet 192.168.56.0/24 --cluster-cidr 10.244.0.0/16 \
-  --log-level info
+  --kernel-route 10.244.0.0/16 --kernel-route 10.96.0.0/12 --log-level info
 # The node's address and routes on the TAP, as soon as svcdp made it.
 for _ in $(seq 100); do ip -n "$NS_NODE" link show svcdp0 >/dev/null 2>&1 && break; sleep 0.1; done
 ip -n "$NS_NODE" addr add "$NODE_IP/24" dev svcdp0
 ip -n "$NS_NODE" link set svcdp0 up
 no_offload "$NS_NODE" svcdp0
 ip -n "$NS_NODE" route add default via "$GW_IP" dev svcdp0
-for dst in 10.244.0.0/16 10.96.0.0/12; do
-  ip -n "$NS_NODE" route add "$dst" via 10.244.1.1 dev svcdp0 onlink src "$NODE_IP"
-done
 
 check "ready within 15 s with the API server only beyond the uplink" wait_svcdp_ready 15
 echo "    ready after $(( ($(date +%s%N) - start) / 1000000 )) ms"
@@ -91,6 +88,9 @@ api_get() {
     https://10.96.0.1/api/v1/nodes | grep -q node-b
 }
 check "a pod reaches the API server through the kubernetes Service" api_get "$NS_POD"
+check "svcdp gave the kernel its routes to pods and Services (--kernel-route)" sh -c "
+  ip -n $NS_NODE route show 10.96.0.0/12 | grep -q 'via 10.244.1.1 dev svcdp0 proto static src $NODE_IP onlink' &&
+  ip -n $NS_NODE route show 10.244.0.0/16 | grep -q 'via 10.244.1.1 dev svcdp0'"
 check "the node's kernel reaches it through the kubernetes Service too" api_get "$NS_NODE"
 
 stop_svcdp

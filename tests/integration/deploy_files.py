@@ -70,6 +70,11 @@ def unit(out, args):
     execstart = re.search(r"^ExecStart=(.*)$", text, flags=re.M).group(1)
     conf_subst, argv_subst = split(args)
     write(out, substitute_conf(open(f"{ROOT}/conf/svcdp.conf").read(), conf_subst), shlex.split(execstart), argv_subst)
+    stoppost = shlex.split(re.search(r"^ExecStopPost=(.*)$", text, flags=re.M).group(1))
+    for k, v in argv_subst.items():
+        stoppost = [a.replace(k, v) for a in stoppost]
+    with open(f"{out}/stoppost", "w") as f:
+        f.write("\n".join(stoppost) + "\n")
     print("watchdog", re.search(r"^WatchdogSec=(\d+)", text, flags=re.M).group(1))
     print("type", re.search(r"^Type=(\w+)", text, flags=re.M).group(1))
 

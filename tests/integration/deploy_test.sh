@@ -36,7 +36,7 @@ ip netns exec "$NS_NODE" python3 "$root/tests/kube-api/server.py" "$TOPO_TMP/api
 for _ in $(seq 100); do grep -q ready "$TOPO_TMP/api.out" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$TOPO_TMP/api.out" || { cat "$TOPO_TMP/api.err"; echo "FAIL: test API server"; exit 1; }
 api="https://127.0.0.1:$(awk '/ready/ {print $2}' "$TOPO_TMP/api.out")"
-eal=(--no-huge -m 512 --no-pci --no-shconf --vdev=net_af_packet0,iface=up0)
+eal=(--no-huge -m 512 --no-pci --no-shconf)
 
 # run_shipped DIR [ENV...]: runs DIR/argv (the binary swapped for the
 # build's, the test's EAL options after it) in the node namespace on
@@ -55,8 +55,11 @@ probe() { ip netns exec "$NS_NODE" curl -s -o /dev/null -m 3 -w '%{http_code}' "
 # --- the DaemonSet ---------------------------------------------------------
 ds=$TOPO_TMP/ds
 mkdir -p "$ds/net.d" "$ds/run"
-$files daemonset "$ds" uplink=net_af_packet0 cni-conf-dir="$ds/net.d" admin-socket="$ds/run/svcdp.sock" \
-  "@/etc/svcdp/svcdp.conf=$ds/svcdp.conf" '$(NODE_NAME)=node-a' "\$(API_SERVER)=$api" >"$ds/facts" || exit 1
+$files daemonset "$ds" cni-conf-dir="$ds/net.d" admin-socket="$ds/run/svcdp.sock" state-dir="$ds/run" \
+  "@/etc/svcdp/svcdp.conf=$ds/svcdp.conf" '$(NODE_NAME)=node-a' "\$(API_SERVER)=$api" '$(UPLINK_IFACE)=up0' \
+  >"$ds/facts" || exit 1
+# The node's address on the NIC, for the DaemonSet's --take-over-address.
+ip -n "$NS_NODE" addr add "$NODE_IP/24" dev up0
 sed 's/^/    /' "$ds/facts"
 check "the DaemonSet's container runs /usr/bin/svcdp (the image's path)" test "$(head -1 "$ds/argv")" = /usr/bin/svcdp
 check "every \$(VAR) in its args is an env var it defines" \
@@ -78,6 +81,8 @@ done <"$ds/facts"
 check "kube-proxy's node health server on :10256: /healthz with nodeEligible, /livez" sh -c "
   ip netns exec $NS_NODE curl -sf -m 3 http://127.0.0.1:10256/healthz | grep -q '\"nodeEligible\": true' &&
   ip netns exec $NS_NODE curl -sf -m 3 http://127.0.0.1:10256/livez | grep -q lastUpdated"
+check "the node's address taken over from up0 to svcdp0" sh -c "
+  ip -n $NS_NODE -4 addr show dev svcdp0 | grep -q 'inet $NODE_IP/24' && ! ip -n $NS_NODE -4 addr show dev up0 | grep -q inet"
 check "the CNI configuration is written for the pods TAP" grep -q '"master": "svcdp-pods"' "$ds/net.d/10-svcdp.conflist"
 start=$(date +%s)
 kill -TERM "$SVCDP_PID"
@@ -85,12 +90,14 @@ wait "$SVCDP_PID"
 rc=$?
 SVCDP_PID=
 check "SIGTERM: exit 0 within terminationGracePeriodSeconds ($grace s)" test "$rc" -eq 0 -a $(($(date +%s) - start)) -lt "$grace"
+check "SIGTERM: the address given back to up0" sh -c "ip -n $NS_NODE -4 addr show dev up0 | grep -q 'inet $NODE_IP/24'"
 
 # --- the systemd unit --------------------------------------------------------
 un=$TOPO_TMP/unit
 mkdir -p "$un/net.d"
 $files unit "$un" uplink=net_af_packet0 kubeconfig="$TOPO_TMP/api/kubeconfig" cni-conf-dir="$un/net.d" \
-  admin-socket="$un/svcdp.sock" "@/etc/svcdp/svcdp.conf=$un/svcdp.conf" >"$un/facts" || exit 1
+  admin-socket="$un/svcdp.sock" state-dir="$un" "@/etc/svcdp/svcdp.conf=$un/svcdp.conf" >"$un/facts" || exit 1
+eal+=(--vdev=net_af_packet0,iface=up0)  # the unit names a PCI NIC: af_packet stands in for it
 sed 's/^/    /' "$un/facts"
 installed=$(meson introspect "$build" --installed 2>/dev/null | python3 -c "
 import json, sys
@@ -115,6 +122,9 @@ check "WATCHDOG=1 keep-alives at half WatchdogSec" test "$(grep -c WATCHDOG=1 "$
 stop_svcdp
 rc=$?
 check "STOPPING=1 at exit, exit code 0" sh -c "grep -q STOPPING=1 $un/notified && test $rc -eq 0"
+mapfile -t stoppost <"$un/stoppost"
+check "the unit's ExecStopPost (give back a killed svcdp's addresses) runs: nothing to give back" sh -c "
+  ip netns exec $NS_NODE $bin ${stoppost[*]:1} 2>&1 | grep -q 'no addresses to give back'"
 score=$(systemd-analyze security --offline=true "$root/conf/deploy/svcdp.service" 2>/dev/null |
   awk '/Overall exposure level/ {print $(NF-2)}')
 check "systemd-analyze security: exposure $score, at most 5.0" python3 -c "import sys; sys.exit(not float('${score:-10}') <= 5.0)"

@@ -1,0 +1,229 @@
+#include "control/netlink.h"
+
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace svcdp::control {
+namespace {
+
+std::string err(const std::string& what, int e) { return what + ": " + std::strerror(e); }
+
+// A request: nlmsghdr, a fixed family header, then rtattrs (RFC 3549
+// section 2.3.2), each padded to 4 bytes.
+class Request {
+ public:
+  Request(uint16_t type, uint16_t flags, const void* body, size_t len) : b_(NLMSG_SPACE(len)) {
+    auto* h = reinterpret_cast<nlmsghdr*>(b_.data());
+    h->nlmsg_type = type;
+    h->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | NLM_F_ACK | flags);
+    std::memcpy(NLMSG_DATA(h), body, len);
+  }
+  void attr(uint16_t type, uint32_t be_value) {
+    const size_t at = b_.size();
+    b_.resize(at + RTA_SPACE(sizeof be_value));
+    auto* a = reinterpret_cast<rtattr*>(b_.data() + at);
+    a->rta_type = type;
+    a->rta_len = RTA_LENGTH(sizeof be_value);
+    std::memcpy(RTA_DATA(a), &be_value, sizeof be_value);
+  }
+  std::vector<uint8_t> done() {
+    reinterpret_cast<nlmsghdr*>(b_.data())->nlmsg_len = static_cast<uint32_t>(b_.size());
+    return std::move(b_);
+  }
+
+ private:
+  std::vector<uint8_t> b_;
+};
+
+template <typename F>
+void for_each_attr(const rtattr* a, int len, F f) {
+  for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) f(a);
+}
+
+uint32_t attr_u32(const rtattr* a) {
+  uint32_t v = 0;
+  std::memcpy(&v, RTA_DATA(a), std::min<size_t>(sizeof v, RTA_PAYLOAD(a)));
+  return v;
+}
+
+int ioctl_socket() { return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); }
+
+ifreq named(const std::string& name) {
+  ifreq r{};
+  std::strncpy(r.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  return r;
+}
+
+}  // namespace
+
+Netlink::Netlink() : fd_(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)) {
+  if (fd_ < 0) throw NetlinkError(err("netlink socket", errno));
+  sockaddr_nl local{};
+  local.nl_family = AF_NETLINK;
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) throw NetlinkError(err("netlink bind", errno));
+}
+
+Netlink::~Netlink() {
+  if (fd_ >= 0) close(fd_);
+}
+
+std::vector<std::vector<uint8_t>> Netlink::transact(std::vector<uint8_t> request, const std::string& what) {
+  auto* h = reinterpret_cast<nlmsghdr*>(request.data());
+  h->nlmsg_seq = ++seq_;
+  if (send(fd_, request.data(), request.size(), 0) < 0) throw NetlinkError(err(what, errno));
+  std::vector<std::vector<uint8_t>> out;
+  std::vector<uint8_t> buf(1 << 16);
+  for (;;) {
+    const ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
+    if (n < 0) throw NetlinkError(err(what, errno));
+    int len = static_cast<int>(n);
+    for (auto* m = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(m, len); m = NLMSG_NEXT(m, len)) {
+      if (m->nlmsg_seq != seq_) continue;
+      if (m->nlmsg_type == NLMSG_DONE) return out;
+      if (m->nlmsg_type == NLMSG_ERROR) {
+        const int e = -reinterpret_cast<const nlmsgerr*>(NLMSG_DATA(m))->error;
+        if (e == 0) return out;  // the ACK of a request without answers
+        throw NetlinkError(err(what, e));
+      }
+      const auto* p = reinterpret_cast<const uint8_t*>(m);
+      out.emplace_back(p, p + m->nlmsg_len);
+    }
+  }
+}
+
+std::optional<int> Netlink::ifindex(const std::string& name) const {
+  const unsigned i = if_nametoindex(name.c_str());
+  return i == 0 ? std::nullopt : std::optional<int>(static_cast<int>(i));
+}
+
+std::vector<IfAddress> Netlink::addresses(int ifindex) {
+  ifaddrmsg q{};
+  q.ifa_family = AF_INET;
+  std::vector<IfAddress> out;
+  for (const auto& msg : transact(Request(RTM_GETADDR, NLM_F_DUMP, &q, sizeof q).done(), "list addresses")) {
+    const auto* h = reinterpret_cast<const nlmsghdr*>(msg.data());
+    const auto* ifa = static_cast<const ifaddrmsg*>(NLMSG_DATA(h));
+    if (static_cast<int>(ifa->ifa_index) != ifindex) continue;
+    IfAddress a;
+    a.prefix_len = ifa->ifa_prefixlen;
+    for_each_attr(IFA_RTA(ifa), static_cast<int>(IFA_PAYLOAD(h)), [&](const rtattr* r) {
+      if (r->rta_type == IFA_LOCAL) a.local = ntohl(attr_u32(r));
+      if (r->rta_type == IFA_BROADCAST) a.broadcast = ntohl(attr_u32(r));
+    });
+    if (a.local != 0) out.push_back(a);
+  }
+  return out;
+}
+
+std::vector<IfRoute> Netlink::routes(int ifindex) {
+  rtmsg q{};
+  q.rtm_family = AF_INET;
+  std::vector<IfRoute> out;
+  for (const auto& msg : transact(Request(RTM_GETROUTE, NLM_F_DUMP, &q, sizeof q).done(), "list routes")) {
+    const auto* h = reinterpret_cast<const nlmsghdr*>(msg.data());
+    const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(h));
+    if (rt->rtm_protocol == RTPROT_KERNEL || rt->rtm_type != RTN_UNICAST) continue;
+    IfRoute r;
+    r.dst_len = rt->rtm_dst_len;
+    r.protocol = rt->rtm_protocol;
+    r.scope = rt->rtm_scope;
+    r.onlink = rt->rtm_flags & RTNH_F_ONLINK;
+    int oif = 0;
+    uint32_t table = rt->rtm_table;
+    for_each_attr(RTM_RTA(rt), static_cast<int>(RTM_PAYLOAD(h)), [&](const rtattr* a) {
+      switch (a->rta_type) {
+        case RTA_DST: r.dst = ntohl(attr_u32(a)); break;
+        case RTA_GATEWAY: r.gateway = ntohl(attr_u32(a)); break;
+        case RTA_PREFSRC: r.prefsrc = ntohl(attr_u32(a)); break;
+        case RTA_PRIORITY: r.metric = attr_u32(a); break;
+        case RTA_OIF: oif = static_cast<int>(attr_u32(a)); break;
+        case RTA_TABLE: table = attr_u32(a); break;
+      }
+    });
+    if (oif == ifindex && table == RT_TABLE_MAIN) out.push_back(r);
+  }
+  return out;
+}
+
+void Netlink::add_address(int ifindex, const IfAddress& a) {
+  ifaddrmsg m{};
+  m.ifa_family = AF_INET;
+  m.ifa_prefixlen = a.prefix_len;
+  m.ifa_index = static_cast<unsigned>(ifindex);
+  Request r(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, &m, sizeof m);
+  r.attr(IFA_LOCAL, htonl(a.local));
+  r.attr(IFA_ADDRESS, htonl(a.local));
+  if (a.broadcast) r.attr(IFA_BROADCAST, htonl(a.broadcast));
+  transact(r.done(), "add address");
+}
+
+void Netlink::del_address(int ifindex, const IfAddress& a) {
+  ifaddrmsg m{};
+  m.ifa_family = AF_INET;
+  m.ifa_prefixlen = a.prefix_len;
+  m.ifa_index = static_cast<unsigned>(ifindex);
+  Request r(RTM_DELADDR, 0, &m, sizeof m);
+  r.attr(IFA_LOCAL, htonl(a.local));
+  transact(r.done(), "delete address");
+}
+
+void Netlink::add_route(int ifindex, const IfRoute& route) {
+  rtmsg m{};
+  m.rtm_family = AF_INET;
+  m.rtm_dst_len = route.dst_len;
+  m.rtm_table = RT_TABLE_MAIN;
+  m.rtm_protocol = route.protocol;
+  m.rtm_scope = route.scope;
+  m.rtm_type = RTN_UNICAST;
+  if (route.onlink) m.rtm_flags = RTNH_F_ONLINK;
+  Request r(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &m, sizeof m);
+  if (route.dst_len) r.attr(RTA_DST, htonl(route.dst));
+  if (route.gateway) r.attr(RTA_GATEWAY, htonl(route.gateway));
+  if (route.prefsrc) r.attr(RTA_PREFSRC, htonl(route.prefsrc));
+  if (route.metric) r.attr(RTA_PRIORITY, route.metric);
+  r.attr(RTA_OIF, static_cast<uint32_t>(ifindex));
+  transact(r.done(), "add route");
+}
+
+int Netlink::mtu(const std::string& name) const {
+  const int s = ioctl_socket();
+  ifreq r = named(name);
+  const int rc = ioctl(s, SIOCGIFMTU, &r);
+  const int e = errno;
+  close(s);
+  if (rc != 0) throw NetlinkError(err("MTU of " + name, e));
+  return r.ifr_mtu;
+}
+
+void Netlink::set_mtu(const std::string& name, int mtu) const {
+  const int s = ioctl_socket();
+  ifreq r = named(name);
+  r.ifr_mtu = mtu;
+  const int rc = ioctl(s, SIOCSIFMTU, &r);
+  const int e = errno;
+  close(s);
+  if (rc != 0) throw NetlinkError(err("set MTU of " + name, e));
+}
+
+void Netlink::set_up(const std::string& name) const {
+  const int s = ioctl_socket();
+  ifreq r = named(name);
+  int rc = ioctl(s, SIOCGIFFLAGS, &r);
+  if (rc == 0) {
+    r.ifr_flags = static_cast<short>(r.ifr_flags | IFF_UP);
+    rc = ioctl(s, SIOCSIFFLAGS, &r);
+  }
+  const int e = errno;
+  close(s);
+  if (rc != 0) throw NetlinkError(err("bring " + name + " up", e));
+}
+
+}  // namespace svcdp::control

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The node's address handed over to svcdp and back (--take-over-address):
+# the node namespace's kernel starts owning 192.168.56.11 on up0 (the NIC
+# before DPDK takes it) with a default route and one more route, and an
+# "SSH" server; a LAN host connects to it before svcdp, through svcdp once
+# the address is on the TAP, after SIGTERM (given back), after SIGKILL
+# (off the network until `svcdp --restore-address`, the supervisor's hook),
+# and after SIGKILL + restart (the stale state given back, then taken over).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
+# shellcheck source=netns.sh
+. "$here/netns.sh"
+topo_require
+trap topo_down EXIT INT TERM
+
+NS_EXT=$TOPO_PREFIX-ext
+NS_GW=$TOPO_PREFIX-gw
+state=$TOPO_TMP/state
+mkdir -p "$state"
+
+topo_up
+add_lan_host "$NS_EXT" 192.168.56.100
+add_lan_host "$NS_GW" 192.168.56.1
+ip -n "$NS_NODE" addr add "$NODE_IP/24" dev up0
+ip -n "$NS_NODE" route add default via 192.168.56.1
+ip -n "$NS_NODE" route add 198.51.100.0/24 via 192.168.56.1 metric 50
+sysctls=$(ip netns exec "$NS_NODE" sysctl -n net.ipv4.conf.up0.rp_filter net.ipv4.conf.up0.arp_ignore | tr '\n' ' ')
+ip netns exec "$NS_NODE" socat TCP-LISTEN:2222,fork,reuseaddr SYSTEM:'echo ssh-ok' &
+sleep 0.3
+
+ssh_works() { ip netns exec "$NS_EXT" socat -T 2 - TCP:"$NODE_IP":2222,connect-timeout=2 </dev/null 2>/dev/null | grep -q ssh-ok; }
+# ssh_back SECONDS: the connection works again within SECONDS.
+ssh_back() {
+  local i
+  for i in $(seq $(($1 * 5))); do ssh_works && return 0; sleep 0.2; done
+  return 1
+}
+addr_on() { ip -n "$NS_NODE" -4 addr show dev "$1" 2>/dev/null | grep -q "inet $NODE_IP/24"; }
+routes_on() {
+  ip -n "$NS_NODE" route show dev "$1" 2>/dev/null | grep -q "^default via 192.168.56.1" &&
+    ip -n "$NS_NODE" route show dev "$1" | grep -q "^198.51.100.0/24 via 192.168.56.1 metric 50"
+}
+take_over() { start_svcdp "$bin" --exception-iface svcdp0 --take-over-address up0 --state-dir "$state"; }
+
+check "before svcdp: SSH to the node's kernel on up0" ssh_works
+take_over || exit 1
+taken_over() { addr_on svcdp0 && routes_on svcdp0 && ! addr_on up0; }
+given_back() { addr_on up0 && routes_on up0 && test ! -e "$state/address-handover.json"; }
+offline() { ! ssh_works && test -e "$state/address-handover.json"; }
+check "taken over: address and routes on the TAP, none on up0" taken_over
+check "taken over: the TAP has up0's MTU" test "$(ip -n "$NS_NODE" -o link show svcdp0 | grep -o 'mtu [0-9]*')" = "mtu 1500"
+check "what was taken is saved under --state-dir" grep -q '"local": "192.168.56.11"' "$state/address-handover.json"
+# The kernel still sees up0 (a veth, as an af_packet uplink's NIC): it must
+# not take its frames as well while svcdp drives it.
+check "while svcdp holds up0: strict rp_filter and arp_ignore 8 on it" \
+  test "$(ip netns exec "$NS_NODE" sysctl -n net.ipv4.conf.up0.rp_filter net.ipv4.conf.up0.arp_ignore | tr '\n' ' ')" = "1 8 "
+check "SSH to the node through svcdp" ssh_back 5
+
+stop_svcdp
+check "SIGTERM: exit 0" test $? -eq 0
+check "given back: address and routes on up0 again, state file removed" given_back
+check "given back: up0's sysctls as they were" \
+  test "$(ip netns exec "$NS_NODE" sysctl -n net.ipv4.conf.up0.rp_filter net.ipv4.conf.up0.arp_ignore | tr '\n' ' ')" = "$sysctls"
+check "SSH to the node's kernel directly again" ssh_back 5
+
+take_over || exit 1
+kill -KILL "$SVCDP_PID"
+wait "$SVCDP_PID" 2>/dev/null
+SVCDP_PID=
+check "SIGKILL: the node is off the network, the state file stays" offline
+ip netns exec "$NS_NODE" "$bin" -- --restore-address --state-dir "$state" --uplink x --pods y --cluster-file "$TOPO_CLUSTER" \
+  >"$TOPO_TMP/restore.log" 2>&1
+check "svcdp --restore-address (a supervisor's ExecStopPost) gives the address back" given_back
+check "SSH to the node's kernel directly after the restore" ssh_back 5
+
+take_over || exit 1
+kill -KILL "$SVCDP_PID"
+wait "$SVCDP_PID" 2>/dev/null
+SVCDP_PID=
+start=$(date +%s%N)
+take_over || exit 1
+check "SIGKILL + restart: the stale state given back, then taken over again" \
+  grep -q "given back from a previous run" "$SVCDP_LOG"
+check "SSH to the node through the restarted svcdp" ssh_back 10
+echo "    back after $(( ($(date +%s%N) - start) / 1000000 )) ms from the restart"
+stop_svcdp
+rc=$?
+check "SIGTERM: exit 0" test "$rc" -eq 0
+check "address and routes back on up0" given_back
+check_report
