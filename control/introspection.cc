@@ -194,6 +194,7 @@ std::string Introspection::metrics() const {
       {"svcdp_icmp_errors_sent_total", "ICMP Time Exceeded and Fragmentation Needed sent", &dp::Counters::icmp_errors_sent},
       {"svcdp_icmp_errors_rate_limited_total", "ICMP errors not sent: over the per-worker rate limit", &dp::Counters::icmp_rate_limited},
       {"svcdp_lb_new_flows_total", "flows load-balanced to an endpoint", &dp::Counters::lb_new_flows},
+      {"svcdp_lb_picked_up_flows_total", "TCP flows taken up mid-stream by consistent hashing (no entry: a restart, an expiry)", &dp::Counters::lb_picked_up},
       {"svcdp_lb_forward_packets_total", "packets translated client to endpoint", &dp::Counters::lb_forward},
       {"svcdp_lb_reply_packets_total", "packets translated endpoint to client", &dp::Counters::lb_reply},
       {"svcdp_lb_rejected_total", "REJECT answers for services without endpoints", &dp::Counters::lb_rejected},

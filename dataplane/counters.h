@@ -32,6 +32,7 @@ struct alignas(64) Counters {
   uint64_t ip_fragments = 0;       // fragments made of datagrams too large for their link
   // Load balancing.
   uint64_t lb_new_flows = 0;       // flows created (a SYN or a first UDP datagram)
+  uint64_t lb_picked_up = 0;       // TCP flows taken up mid-stream (no entry: a restart, an expiry)
   uint64_t lb_forward = 0;         // packets translated client → endpoint
   uint64_t lb_reply = 0;           // packets translated endpoint → client
   uint64_t lb_rejected = 0;        // RST / port unreachable sent for a service without endpoints
@@ -65,6 +66,7 @@ struct alignas(64) Counters {
     masq_new_flows += o.masq_new_flows;
     ip_fragments += o.ip_fragments;
     lb_new_flows += o.lb_new_flows;
+    lb_picked_up += o.lb_picked_up;
     lb_forward += o.lb_forward;
     lb_reply += o.lb_reply;
     lb_rejected += o.lb_rejected;

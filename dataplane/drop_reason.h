@@ -40,7 +40,7 @@ namespace svcdp::dp {
   X(kNoMbuf, "no_mbuf", "packet pool empty")                                             \
   X(kL4Truncated, "l4_truncated", "TCP or UDP header cut short")                          \
   X(kTcpBadFlags, "tcp_bad_flags", "TCP flag combination no stack sends (SYN+FIN, none...)") \
-  X(kLbNoFlow, "lb_no_flow", "TCP segment to a service, no flow and not a SYN")          \
+  X(kLbNoFlow, "lb_no_flow", "TCP segment to a service, no flow: an RST, or one needing SNAT") \
   X(kLbEndpointGone, "lb_endpoint_gone", "reply of a flow whose endpoint left its service") \
   X(kLbNoReject, "lb_no_reject", "service without endpoints; no reject may be sent")      \
   X(kConntrackFull, "conntrack_full", "no conntrack room for a new flow")                 \

@@ -197,9 +197,13 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
   const lb::ServiceTable& table = *fib.services;
   const lb::Service& svc = *match.service;
   const uint32_t id = svc.spec().id;
-  // Only a SYN opens a TCP flow (a mid-stream segment after a restart, or
-  // after its flow was reset, is not given a new endpoint).
-  if (key.proto == IPPROTO_TCP && (tcp_flags & (kSyn | kAck)) != kSyn) {
+  // A SYN opens a TCP flow. A mid-stream segment no entry knows (svcdp
+  // restarted, or the entry expired while the connection idled) is taken
+  // up the way Katran keeps serving it: Maglev gives the endpoint it had
+  // as long as the endpoint set is the same. Not an RST, and not a flow
+  // that needs SNAT: its source port is gone with the old entry.
+  const bool pick_up = key.proto == IPPROTO_TCP && (tcp_flags & (kSyn | kAck)) != kSyn;
+  if (pick_up && (tcp_flags & (kRst | kAck)) != kAck) {
     drop(m, Drop::kLbNoFlow);
     return true;
   }
@@ -214,6 +218,10 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
     lb_reject(m, from, id);
     return true;
   }
+  if (pick_up && d.snat) {
+    drop(m, Drop::kLbNoFlow);
+    return true;
+  }
   lb::Nat nat;
   nat.backend = d.endpoint->addr;
   nat.backend_port = d.endpoint->port;
@@ -225,14 +233,15 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
   // clashing tuple, or the replies would be taken for the old flow's.
   if (d.snat)
     nat.snat = fib.pod_gateway;
-  else if (s_.conntrack->lookup(s_.id, lb::reply_key(key, nat), now_s_))
+  else if (!pick_up && s_.conntrack->lookup(s_.id, lb::reply_key(key, nat), now_s_))
     nat.snat = key.src;
   if (nat.snat && !snat_port(key, nat, snat_ports_)) {
     drop(m, Drop::kSnatPortsExhausted);
     return true;
   }
-  switch (s_.conntrack->insert(s_.id, key, nat, id, d.external, static_cast<uint32_t>(table.generation()), tcp_flags,
-                               now_s_)) {
+  const auto generation = static_cast<uint32_t>(table.generation());
+  switch (pick_up ? s_.conntrack->pick_up(s_.id, key, nat, id, d.external, generation, now_s_)
+                  : s_.conntrack->insert(s_.id, key, nat, id, d.external, generation, tcp_flags, now_s_)) {
     case lb::CtInsert::kOk:
       break;
     case lb::CtInsert::kFull:
@@ -243,7 +252,7 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
   if (affinity)
     s_.conntrack->set_affinity(s_.id, key.src, id, nat, static_cast<uint16_t>(std::min<uint32_t>(
                                                           svc.spec().affinity_timeout_s, UINT16_MAX)), now_s_);
-  ++counters_.lb_new_flows;
+  ++(pick_up ? counters_.lb_picked_up : counters_.lb_new_flows);
   if (id < svc_counters_.size()) ++svc_counters_[id].new_flows;
   lb::CtMatch f{};
   f.fwd = key;

@@ -294,14 +294,37 @@ bool Conntrack::make_room(Shard& s, uint64_t h1, uint64_t h2) {
 
 CtInsert Conntrack::insert(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
                            uint32_t generation, uint8_t tcp_flags, uint32_t now_s) {
-  Shard& s = *shards_[self];
-  const size_t pi = proto_index(fwd.proto);
   const uint8_t dir = fwd.proto == kTcp ? tcp_dirflags(tcp_flags) : dirflag::kSeen;
   if (fwd.proto == kTcp && (!(dir & dirflag::kSyn) || (tcp_flags & 0x10))) return CtInsert::kNotSyn;
+  return add(self, fwd, nat, service_id, external, generation, dir, 0, now_s, true);
+}
+
+CtInsert Conntrack::pick_up(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
+                            uint32_t generation, uint32_t now_s) {
+  // Both directions as an established connection has them.
+  constexpr uint8_t kFwd = dirflag::kSyn | dirflag::kAck | dirflag::kSeen;
+  return add(self, fwd, nat, service_id, external, generation, kFwd, kFwd, now_s, true);
+}
+
+bool Conntrack::restore(uint32_t self, const CtMatch& saved, uint32_t seen_s) {
+  if (saved.kind == kAffinity) {
+    set_affinity(self, saved.fwd.src, saved.service_id, saved.nat, saved.timeout_s, seen_s);
+    return true;
+  }
+  Shard& s = *shards_[self];
+  if (find_in(s, self, saved.fwd, flow_hash(saved.fwd), seen_s)) return false;
+  return add(self, saved.fwd, saved.nat, saved.service_id, saved.external, 0, saved.fwd_flags | dirflag::kSeen,
+             saved.rep_flags, seen_s, false) == CtInsert::kOk;
+}
+
+CtInsert Conntrack::add(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
+                        uint32_t generation, uint8_t fwd_flags, uint8_t rep_flags, uint32_t now_s, bool may_evict) {
+  Shard& s = *shards_[self];
+  const size_t pi = proto_index(fwd.proto);
   const uint64_t h1 = flow_hash(fwd), h2 = flow_hash(reply_key(fwd, nat));
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (s.has_free() && s.has_room(h1) && s.has_room(h2)) break;
-    if (attempt == 1 || !make_room(s, h1, h2)) {
+    if (attempt == 1 || !may_evict || !make_room(s, h1, h2)) {
       ++s.stats.refusals[pi];
       return CtInsert::kFull;
     }
@@ -317,8 +340,8 @@ CtInsert Conntrack::insert(uint32_t self, const FlowKey& fwd, const Nat& nat, ui
   f.external = external;
   f.timeout_s = 0;
   f.checked_generation = generation;
-  f.fwd_word.store(dirword::make(v, dir, now_s), std::memory_order_relaxed);
-  f.rep_word.store(dirword::make(v, 0, 0), std::memory_order_relaxed);
+  f.fwd_word.store(dirword::make(v, fwd_flags, now_s), std::memory_order_relaxed);
+  f.rep_word.store(dirword::make(v, rep_flags, rep_flags ? now_s : 0), std::memory_order_relaxed);
   s.end_write(f);
   s.add_slot(h1, index, false);
   s.add_slot(h2, index, true);

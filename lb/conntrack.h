@@ -182,6 +182,20 @@ class Conntrack {
   CtInsert insert(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
                   uint32_t generation, uint8_t tcp_flags, uint32_t now_s);
 
+  // A flow saved by a previous svcdp (a CtMatch as for_each gave it, its
+  // service id renumbered), in shard `self`, last seen at `seen_s`; its
+  // endpoint is checked again at its next packet. False when it is there
+  // already or there is no room (nothing is evicted for it).
+  // Thread: worker `self`.
+  bool restore(uint32_t self, const CtMatch& saved, uint32_t seen_s);
+
+  // A TCP segment of a flow that no entry knows (svcdp restarted, or the
+  // entry expired while the connection idled): taken up as established,
+  // the way Katran keeps serving mid-stream packets by consistent hashing.
+  // Thread: worker `self`.
+  CtInsert pick_up(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
+                   uint32_t generation, uint32_t now_s);
+
   // Records a packet of a matched flow. Thread: the receiving worker.
   void touch(const CtMatch& m, uint8_t tcp_flags, uint32_t now_s);
   // Marks the flow's endpoint as checked against `generation`.
@@ -229,6 +243,8 @@ class Conntrack {
     return now_s > m.last_seen_s && now_s - m.last_seen_s > timeout(m);
   }
   bool make_room(Shard& s, uint64_t h1, uint64_t h2);
+  CtInsert add(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
+               uint32_t generation, uint8_t fwd_flags, uint8_t rep_flags, uint32_t now_s, bool may_evict);
   void free_entry(Shard& s, uint32_t index);
   std::optional<CtMatch> find_in(const Shard& s, uint32_t shard, const FlowKey& k, uint64_t h, uint32_t now_s) const;
   bool snapshot(const Shard& s, uint32_t shard, uint32_t index, CtMatch& out) const;

@@ -199,6 +199,47 @@ TEST(Conntrack, OwnedLookupSearchesTheOwnerAndOwnShardOnly) {
   EXPECT_TRUE(ct.lookup_owned(2, 1, reply, 0)) << "the own shard is searched too";
 }
 
+// A mid-stream segment no entry knows is taken up as established, both
+// directions findable; a saved flow comes back with its state and idle
+// time, its endpoint to be checked again, and an affinity entry under the
+// service's new id.
+TEST(Conntrack, PickedUpAndRestoredFlowsAreEstablished) {
+  Conntrack ct(2, 1024);
+  ASSERT_EQ(ct.pick_up(0, fwd_key(40001), dnat(), 3, false, 9, 100), CtInsert::kOk);
+  auto p = ct.lookup(0, reply_key(fwd_key(40001), dnat()), 100);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->state(), TcpState::kEstablished);
+  EXPECT_EQ(p->checked_generation, 9u);
+
+  ASSERT_EQ(ct.insert(1, fwd_key(), dnat(), 7, false, 5, kSynF, 100), CtInsert::kOk);
+  ct.touch(*ct.lookup(1, reply_key(fwd_key(), dnat()), 100), kSynF | kAckF, 100);
+  ct.touch(*ct.lookup(1, fwd_key(), 100), kAckF, 100);
+  ct.set_affinity(1, kClient, 7, dnat(), 600, 100);
+  std::vector<CtMatch> saved;
+  ct.for_each(100, [&](const CtMatch& m) {
+    if (m.shard == 1) saved.push_back(m);
+  });
+  ASSERT_EQ(saved.size(), 2u);
+
+  Conntrack fresh(2, 1024);
+  for (CtMatch m : saved) {
+    m.service_id = 12;  // the same service under its id in the new process
+    EXPECT_TRUE(fresh.restore(1, m, 5000 - 30));
+    if (m.kind == kFlow) {
+      EXPECT_FALSE(fresh.restore(1, m, 5000 - 30)) << "the flow is there already";
+    }
+  }
+  auto r = fresh.lookup(0, reply_key(fwd_key(), dnat()), 5000);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->state(), TcpState::kEstablished);
+  EXPECT_EQ(r->service_id, 12u);
+  EXPECT_EQ(r->checked_generation, 0u) << "checked against the new tables at its next packet";
+  EXPECT_EQ(r->last_seen_s, 5000u - 30);
+  auto a = fresh.affinity(1, kClient, 12, 5000);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->backend, kBackend);
+}
+
 // The race of a non-owner's touch with the owner recycling the entry:
 // freed entries are reused last (FIFO), and a touch through a stale match
 // leaves the new flow as it was.

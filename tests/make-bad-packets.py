@@ -66,7 +66,8 @@ pods = [
     ("tcp_bad_flags", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 6, tcp(40000, 80, 0x29)))),  # FIN+PSH+URG (Xmas)
     # The test's cluster has web (10.96.0.10:80, one endpoint) and empty
     # (10.96.0.13:80, none).
-    ("lb_no_flow", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, "10.96.0.10", 6, tcp(40000, 80, 0x10)))),
+    # An RST of no flow (a mid-stream ACK would be taken up by Maglev).
+    ("lb_no_flow", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, "10.96.0.10", 6, tcp(40000, 80, 0x04)))),
     # No RST may answer a source that is no host's (RFC 1812 section 4.3.2.7).
     ("lb_no_reject", eth(PODS_PORT, POD, 0x0800, ipv4("0.0.0.0", "10.96.0.13", 6, tcp(40000, 80, 0x02)))),
 ]
