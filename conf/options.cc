@@ -90,6 +90,9 @@ po::options_description describe(Options& o) {
        "that kubelet reaches pods and the node reaches Services)")
       ("state-dir", po::value(&o.state_dir)->default_value(o.state_dir)->value_name("DIR"),
        "where svcdp keeps what must survive it (the addresses it took over)")
+      ("save-flows", po::bool_switch(&o.save_flows),
+       "keep connections across a restart: write the conntrack to --state-dir at exit and put it back, checked "
+       "against the new tables, at the next start")
       ("restore-address", po::bool_switch(&o.restore_address),
        "give back the addresses a killed svcdp took over (from --state-dir) and exit: a supervisor's "
        "ExecStopPost")

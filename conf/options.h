@@ -31,6 +31,7 @@ struct Options {
   std::vector<std::string> kernel_routes;  // CIDRs the node's kernel reaches via the pod gateway on the TAP
   std::string state_dir = "/run/svcdp";
   bool restore_address = false;
+  bool save_flows = false;  // keep connections across a restart (STATE_DIR/flows.bin)
   std::string cni_conf_dir;  // write 10-svcdp.conflist here (empty: do not)
   uint32_t vni = 1;
   uint16_t vxlan_port = 4789;

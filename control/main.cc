@@ -12,6 +12,7 @@
 #include "control/introspection.h"
 #include "control/address_handover.h"
 #include "control/cni_config.h"
+#include "control/flow_state.h"
 #include "control/health.h"
 #include "control/kube_source.h"
 #include "control/netlink.h"
@@ -23,6 +24,7 @@
 #include "dataplane/vxlan.h"
 
 #include <linux/rtnetlink.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -58,6 +60,24 @@ void install_signals() {
 }
 
 std::string handover_state_file(const conf::Options& o) { return o.state_dir + "/address-handover.json"; }
+std::string flows_file(const conf::Options& o) { return o.state_dir + "/flows.bin"; }
+
+// The flows a previous svcdp saved, handed to the workers once the first
+// tables (with this process's service ids) are published.
+void restore_saved_flows(const conf::Options& o, dp::Dataplane& dataplane, const lb::ServiceTable& table) {
+  try {
+    auto loaded = control::load_flows(flows_file(o), dataplane.worker_count(), table);
+    if (loaded) {
+      log::info("putting back the flows saved by the previous svcdp",
+                {{"flows", std::to_string(loaded->flows)}, {"service_gone", std::to_string(loaded->dropped)}});
+      dataplane.restore_flows(std::move(loaded->per_worker));
+      return;
+    }
+  } catch (const std::exception& e) {
+    log::warning("saved flows not restored", {{"error", e.what()}});
+  }
+  dataplane.restore_flows({});
+}
 
 int64_t unix_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -226,9 +246,10 @@ void print_counters(const dp::Dataplane& dp, const conf::Options& o, const lb::S
               static_cast<unsigned long long>(c.icmp_errors_sent), static_cast<unsigned long long>(c.icmp_rate_limited),
               static_cast<unsigned long long>(c.ip_fragments));
   const lb::CtStats ct = dp.conntrack().stats();
-  std::printf("  lb: new_flows=%llu forward=%llu reply=%llu rejected=%llu reset=%llu rebalanced=%llu "
+  std::printf("  lb: new_flows=%llu picked_up=%llu forward=%llu reply=%llu rejected=%llu reset=%llu rebalanced=%llu "
               "icmp_translated=%llu fragments=%llu  conntrack: entries=%llu/%llu expired=%llu\n",
-              static_cast<unsigned long long>(c.lb_new_flows), static_cast<unsigned long long>(c.lb_forward),
+              static_cast<unsigned long long>(c.lb_new_flows), static_cast<unsigned long long>(c.lb_picked_up),
+              static_cast<unsigned long long>(c.lb_forward),
               static_cast<unsigned long long>(c.lb_reply), static_cast<unsigned long long>(c.lb_rejected),
               static_cast<unsigned long long>(c.lb_reset), static_cast<unsigned long long>(c.lb_rebalanced),
               static_cast<unsigned long long>(c.lb_icmp_translated), static_cast<unsigned long long>(c.lb_fragments),
@@ -351,7 +372,7 @@ int run(const conf::Options& o) {
                 " has no kernel interface for the CNI plugin's macvlan (use a TAP: --vdev net_tap1,iface=svcdp-pods)");
   std::shared_ptr<const lb::ServiceTable> services;
   KernelRoutes kernel_routes;
-  bool ready = false;
+  bool ready = false, restore_logged = false;
   control::ServiceManager manager;
   auto publish = [&](std::unique_ptr<dp::Fib> fib) {
     log_generation(*fib, ready && kube ? log::Level::DEBUG : log::Level::INFO);
@@ -366,6 +387,7 @@ int run(const conf::Options& o) {
     if (const control::NodeInfo* self = sync.state().node(o.node_name)) health.node_eligible(self->eligible);
     if (ready) return;
     ready = true;
+    if (o.save_flows) restore_saved_flows(o, dataplane, *services);
     std::printf("svcdp: ready node=%s uplink=%s pods=%s workers=%zu source=%s\n", o.node_name.c_str(),
                 o.uplink.c_str(), o.pods.c_str(), lcores.size(), o.source.c_str());
     std::fflush(stdout);
@@ -415,6 +437,10 @@ int run(const conf::Options& o) {
       }
     }
     if (auto fib = sync.build_if_due(now_ns())) publish(std::move(fib));
+    if (o.save_flows && !restore_logged && ready && dataplane.restore_done()) {
+      restore_logged = true;
+      log::info("saved flows put back", {{"flows", std::to_string(dataplane.flows_restored())}});
+    }
     if (!ready && now >= next_note) {
       log::info("waiting for the first complete list of nodes, services and endpointslices",
                 {{"progress", kube->stats()}});
@@ -437,6 +463,15 @@ int run(const conf::Options& o) {
   manager.stopping();
   dataplane.stop();
   if (handover) handover->restore();
+  if (o.save_flows) {
+    try {
+      const auto now_s = static_cast<uint32_t>(rte_rdtsc() / rte_get_tsc_hz());  // the workers' clock
+      const uint64_t n = control::save_flows(flows_file(o), dataplane.conntrack(), now_s, *services);
+      log::info("flows saved for the next start", {{"flows", std::to_string(n)}, {"file", flows_file(o)}});
+    } catch (const std::exception& e) {
+      log::error("cannot save the flows", {{"error", e.what()}});
+    }
+  }
   print_counters(dataplane, o, *services);
   return 0;
 }

@@ -56,6 +56,26 @@ std::string Dataplane::kernel_iface(Role role) const {
   return name;
 }
 
+void Dataplane::restore_flows(std::vector<std::vector<RestoreQueue::Entry>> per_worker) {
+  for (size_t w = 0; w < restore_queues_.size(); ++w) {
+    RestoreQueue& q = *restore_queues_[w];
+    if (q.ready.load()) continue;
+    if (w < per_worker.size()) q.flows = std::move(per_worker[w]);
+    q.ready.store(true, std::memory_order_release);
+  }
+}
+
+uint64_t Dataplane::flows_restored() const {
+  uint64_t n = 0;
+  for (const auto& q : restore_queues_) n += q->restored.load(std::memory_order_relaxed);
+  return n;
+}
+
+bool Dataplane::restore_done() const {
+  return std::all_of(restore_queues_.begin(), restore_queues_.end(),
+                     [](const auto& q) { return q->done.load(std::memory_order_acquire); });
+}
+
 int Dataplane::worker_socket(unsigned w) const {
   return w < config_.worker_sockets.size() ? config_.worker_sockets[w] : SOCKET_ID_ANY;
 }
@@ -114,6 +134,8 @@ Dataplane::Dataplane(const DataplaneConfig& c)
     ws.masquerade_hi = c.masquerade_hi;
     flush_queues_.push_back(std::make_unique<FlushQueue>());
     ws.flush = flush_queues_.back().get();
+    restore_queues_.push_back(std::make_unique<RestoreQueue>());
+    ws.restore = restore_queues_.back().get();
     traces_.push_back(std::make_unique<TraceBuffer>());
     ws.trace = traces_.back().get();
     void* mem = rte_zmalloc_socket("svcdp_worker", sizeof(Worker), RTE_CACHE_LINE_SIZE, worker_socket(w));

@@ -110,6 +110,13 @@ class Dataplane {
   // longer than `timeout_ms`. Thread: any non-worker thread.
   std::optional<uint64_t> flush(const std::vector<FlushRequest>& requests, unsigned timeout_ms);
 
+  // Hands each worker the saved flows of its shard (per_worker[w]) to put
+  // back; once per process. Thread: control.
+  void restore_flows(std::vector<std::vector<RestoreQueue::Entry>> per_worker);
+  // Flows put back so far, and whether every worker is done. Thread: any.
+  uint64_t flows_restored() const;
+  bool restore_done() const;
+
   // Traces the next `n` packets each worker receives (at most
   // TraceBuffer::kMax) and returns what was recorded within `timeout_ms`,
   // oldest first, with the worker that handled each. Thread: any
@@ -142,6 +149,7 @@ class Dataplane {
   FibPublisher fib_;
   std::unique_ptr<lb::Conntrack> conntrack_;
   std::vector<std::unique_ptr<FlushQueue>> flush_queues_;  // one per worker
+  std::vector<std::unique_ptr<RestoreQueue>> restore_queues_;  // one per worker
   std::mutex flush_mu_;
   std::vector<std::unique_ptr<TraceBuffer>> traces_;  // one per worker
   std::mutex trace_mu_;

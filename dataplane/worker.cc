@@ -86,6 +86,7 @@ unsigned Worker::poll() {
     expire_due_tsc_ = tsc + expire_interval_tsc_;
   }
   if (s_.flush) flush_step();
+  if (s_.restore && !s_.restore->done.load(std::memory_order_relaxed)) restore_step();
   if (s_.trace) s_.trace->poll();
   return total + n;
 }
@@ -142,6 +143,19 @@ void Worker::flush_step() {
   if (flush_cursor_ != 0) return;
   s_.flush->complete(flush_removed_);
   flush_removed_ = 0;
+}
+
+void Worker::restore_step() {
+  RestoreQueue& q = *s_.restore;
+  if (!q.ready.load(std::memory_order_acquire)) return;
+  const size_t end = std::min(q.flows.size(), q.next + kFlushBudget);
+  uint64_t restored = q.restored.load(std::memory_order_relaxed);
+  for (; q.next < end; ++q.next) {
+    const RestoreQueue::Entry& e = q.flows[q.next];
+    restored += s_.conntrack->restore(s_.id, e.flow, now_s_ > e.idle_s ? now_s_ - e.idle_s : 0);
+  }
+  q.restored.store(restored, std::memory_order_relaxed);
+  if (q.next == q.flows.size()) q.done.store(true, std::memory_order_release);
 }
 
 void Worker::neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexthop) {

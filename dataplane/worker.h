@@ -112,6 +112,21 @@ class FlushQueue {
   std::atomic<uint64_t> removed_{0};
 };
 
+// Flows a previous svcdp saved for this worker's shard (--save-flows),
+// handed over once: the control thread fills `flows` and sets `ready`;
+// the worker puts them back a slice per poll round and sets `done`.
+struct RestoreQueue {
+  struct Entry {
+    lb::CtMatch flow;  // service id already renumbered for this process
+    uint32_t idle_s;   // seconds it had been idle when saved
+  };
+  std::vector<Entry> flows;
+  std::atomic<bool> ready{false};
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> restored{0};  // written by the worker only
+  size_t next = 0;                    // the worker's cursor
+};
+
 struct WorkerSetup {
   unsigned id = 0;  // also the queue index on every port and the RCU thread id
   std::array<uint16_t, kRoleCount> port_ids{kNoPort, kNoPort, kNoPort};
@@ -127,6 +142,7 @@ struct WorkerSetup {
   uint16_t masquerade_lo = 61000, masquerade_hi = 65535;  // node-address ports for pod egress
   uint32_t max_services = 4096;        // size of the per-service counter array
   FlushQueue* flush = nullptr;  // this worker's
+  RestoreQueue* restore = nullptr;  // this worker's
   TraceBuffer* trace = nullptr;  // this worker's
 };
 
@@ -223,6 +239,8 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   bool snat_port(const lb::FlowKey& key, lb::Nat& nat, lb::PortAllocator& ports);
   // Follows flush requests, a slice of the shard per call.
   void flush_step();
+  // Puts back a slice of the saved flows handed over, if any.
+  void restore_step();
   // Sends `m` out of `role` once the MAC of `nexthop` is known; otherwise
   // hands it to the control thread, which resolves and sends it.
   void neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexthop);

@@ -8,7 +8,8 @@
       TCP 9001  line echo: each line comes back prefixed with NAME
   svc_tool.py http HOST PORT N    N requests, one connection each; prints "NAME count" lines
   svc_tool.py udp HOST PORT N SIZE [SPORT]   N requests for SIZE-byte answers; checks each is whole
-  svc_tool.py stream HOST PORT SECONDS [MARK]  streams for SECONDS (touching MARK half-way), checks the sha256
+  svc_tool.py stream HOST PORT SECONDS [MARK [MAX_PAUSE]]  streams for SECONDS (touching MARK half-way, "-" for
+      none), checks the sha256 and that no send waited over MAX_PAUSE seconds (default 1)
   svc_tool.py refused HOST PORT   exits 0 when the connection is refused within 2 s
   svc_tool.py udp-refused HOST PORT  exits 0 when a connected UDP socket gets ECONNREFUSED
   svc_tool.py echo-session HOST PORT CTL  a TCP session driven by lines on the fifo CTL
@@ -94,7 +95,7 @@ def udp(host, port, n, size, sport=0):
         print(name, count)
 
 
-def stream(host, port, seconds, mark=None):
+def stream(host, port, seconds, mark=None, max_pause=1.0):
     h, sent = hashlib.sha256(), 0
     block = os.urandom(16384)
     end = time.monotonic() + float(seconds)
@@ -107,7 +108,7 @@ def stream(host, port, seconds, mark=None):
             max_gap, last = max(max_gap, now - last), now
             h.update(block)
             sent += len(block)
-            if mark and not marked and time.monotonic() > end - float(seconds) / 2:
+            if mark and mark != "-" and not marked and time.monotonic() > end - float(seconds) / 2:
                 open(mark, "w").close()
                 marked = True
             time.sleep(0.005)
@@ -116,7 +117,7 @@ def stream(host, port, seconds, mark=None):
     if answer != [str(sent), h.hexdigest()]:
         sys.exit(f"sent {sent} bytes, the backend got {answer}")
     print(f"{sent} bytes intact, longest pause between sends {max_gap * 1000:.0f} ms")
-    if max_gap > 1.0:
+    if max_gap > float(max_pause):
         sys.exit("the stream stalled")
 
 
