@@ -203,7 +203,7 @@ topo_down() {
 launch_svcdp() {
   local bin=$1
   shift
-  SVCDP_LOG=$TOPO_TMP/svcdp.log
+  SVCDP_LOG=${TOPO_SVCDP_LOG:-$TOPO_TMP/svcdp.log}
   # One worker on CPU 1, or TOPO_WORKERS workers sharing it (this machine
   # has two CPUs); af_packet gives each worker its own queue pair.
   # TOPO_PODS_TAP=NAME: the pods port is a TAP named NAME in the node
@@ -215,9 +215,12 @@ launch_svcdp() {
     pods=net_tap1
   fi
   for w in $(seq "$workers"); do lcores+=",$w@1"; done
-  ip netns exec "$NS_NODE" "$bin" --lcores "$lcores" --no-huge -m 512 --no-pci --no-shconf --file-prefix "$TOPO_PREFIX" \
+  # TOPO_SVCDP_NS / TOPO_SVCDP_NODE: another node's namespace and name
+  # (a second svcdp node); its uplink veth is up0 there as well.
+  local ns=${TOPO_SVCDP_NS:-$NS_NODE} node=${TOPO_SVCDP_NODE:-node-a}
+  ip netns exec "$ns" "$bin" --lcores "$lcores" --no-huge -m 512 --no-pci --no-shconf --file-prefix "$TOPO_PREFIX-$node" \
     --vdev="net_af_packet0,iface=up0,qpairs=$workers" --vdev="$pods_vdev" -- \
-    --node-name node-a --cluster-file "$TOPO_CLUSTER" --uplink net_af_packet0 --pods "$pods" \
+    --node-name "$node" --cluster-file "$TOPO_CLUSTER" --uplink net_af_packet0 --pods "$pods" \
     --admin-socket "$SVCDP_SOCKET" "$@" \
     >"$SVCDP_LOG" 2>&1 &
   SVCDP_PID=$!
