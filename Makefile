@@ -19,8 +19,9 @@ deps:
 	@missing=$$(grep -v '^#' conf/debian-packages.txt | xargs -n1 sh -c \
 	    'dpkg-query -W -f="\$${Status}\n" "$$0" 2>/dev/null | grep -q "install ok installed" || echo "$$0"'); \
 	if [ -n "$$missing" ]; then \
-	    echo "make deps: installing" $$missing; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	    echo "make deps: installing" $$missing "(apt's output: /tmp/svcdp-deps.log)"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; } \
+	        >/tmp/svcdp-deps.log 2>&1 || { tail -20 /tmp/svcdp-deps.log; exit 1; }; \
 	else echo "make deps: all packages present"; fi
 
 $(BUILD)/build.ninja:

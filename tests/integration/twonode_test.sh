@@ -72,7 +72,7 @@ pod() {
   local node=$1 netd=$2 ns=$3 name=$4
   ip netns exec "$node" ip link set svcdp-pods up
   new_ns "$ns"
-  CNI_IPAM_DATA_DIR=$TOPO_TMP/ipam-$name ip netns exec "$node" $cni add "$netd/10-svcdp.conflist" "$ns" "$name" \
+  CNI_IPAM_DATA_DIR=$TOPO_TMP/ipam-${node##*-} ip netns exec "$node" $cni add "$netd/10-svcdp.conflist" "$ns" "$name" \
     >/dev/null || return 1
   ip netns exec "$ns" python3 "$here/svc_tool.py" serve "$name" >"$TOPO_TMP/$name.log" 2>&1 &
 }
