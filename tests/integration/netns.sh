@@ -14,6 +14,7 @@
 # every exit. Source this file; it needs root, iproute2 and ethtool.
 
 TOPO_PREFIX=${TOPO_PREFIX:-svcdp$$}
+TOPO_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NS_NODE=$TOPO_PREFIX-node
 NS_POD=$TOPO_PREFIX-pod
 NS_REMOTE=$TOPO_PREFIX-remote
@@ -48,6 +49,8 @@ topo_require() {
   for tool in ip ethtool socat ping sha256sum timeout python3; do
     command -v "$tool" >/dev/null || { echo "missing $tool: run make deps"; exit 1; }
   done
+  [ -x /usr/lib/cni/macvlan ] && [ -x /usr/lib/cni/host-local ] ||
+    { echo "missing the CNI plugins (containernetworking-plugins): run make deps"; exit 1; }
 }
 
 # Checksum offload leaves TCP/UDP checksums to be filled by hardware that a
@@ -74,28 +77,65 @@ plug() {
   no_offload "$ns" "$dev"
 }
 
-# add_pod NS IP: a pod on this node. Its address is a /32 and everything,
-# the other pods of the node included, goes through svcdp's pod gateway
-# (as Calico and Cilium set pods up): a pod answering a Service client on
-# the same node must not reach it directly, around the reverse NAT.
+# add_pod NS IP: a pod on this node, made as containerd makes one: the
+# CNI plugins of Debian's containernetworking-plugins invoked with
+# CNI_COMMAND=ADD (cni.py) on the configuration svcdp writes
+# (control/cni_config.cc): a macvlan interface in private mode, so that
+# pods reach each other only through svcdp (which answers ARP for the pod
+# CIDR), and host-local IPAM over 10.244.1.0/24, the address asked for
+# with CNI_ARGS IP=, as kubelet's static-IP tests do. The macvlan master is
+# cnim, a veth on podsw (svcdp's pods port, pods0, is the other port
+# there): pods can be made before svcdp starts.
 add_pod() {
   new_ns "$1"
-  plug "$NS_PODSW" "$1" eth0
-  ip -n "$1" addr add "$2/32" dev eth0
-  ip -n "$1" link set eth0 mtu 1450 up
-  ip -n "$1" route add default via 10.244.1.1 dev eth0 onlink
+  CNI_ARGS="IgnoreUnknown=1;IP=$2" CNI_IPAM_DATA_DIR=$TOPO_TMP/ipam-node-a \
+    ip netns exec "$NS_NODE" python3 "$TOPO_HERE/cni.py" add "$TOPO_TMP/cni-node-a.conflist" "$1" "${1##*-}" \
+    >/dev/null || { echo "CNI ADD of pod $1 failed"; return 1; }
+  no_offload "$1" eth0
 }
 
-# add_remote_pod NS IP: a pod on node-b, behind its cni0 bridge.
+# The CNI configuration of node-a's pods, as svcdp writes it for a pods
+# port (master: cnim here).
+write_cni_conflist() {
+  cat >"$TOPO_TMP/cni-node-a.conflist" <<JSON
+{
+  "cniVersion": "1.0.0",
+  "name": "svcdp",
+  "plugins": [
+    {
+      "type": "macvlan", "master": "cnim", "mode": "private", "mtu": 1450,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{"subnet": "10.244.1.0/24", "gateway": "10.244.1.1"}]],
+        "routes": [{"dst": "0.0.0.0/0", "gw": "10.244.1.1"}]
+      }
+    }
+  ]
+}
+JSON
+}
+
+# add_remote_pod NS IP [MTU]: a pod on node-b, made as flannel's CNI
+# plugin makes one there: the bridge plugin on cni0 (the node's gateway
+# address on the bridge) with host-local IPAM over 10.244.2.0/24, what
+# flannel delegates to (its 10-flannel.conflist, MTU of the VXLAN device);
+# MTU, when given, for both ends of the pod's veth.
 add_remote_pod() {
   new_ns "$1"
-  ip link add "${1##*-}" netns "$NS_REMOTE" type veth peer name eth0 netns "$1"
-  ip -n "$NS_REMOTE" link set "${1##*-}" master cni0 up
-  no_offload "$NS_REMOTE" "${1##*-}"
+  CNI_ARGS="IgnoreUnknown=1;IP=$2" CNI_IPAM_DATA_DIR=$TOPO_TMP/ipam-node-b \
+    ip netns exec "$NS_REMOTE" python3 "$TOPO_HERE/cni.py" add "$TOPO_TMP/cni-node-b.conflist" "$1" "${1##*-}" \
+    >/dev/null || { echo "CNI ADD of pod $1 on node-b failed"; return 1; }
+  ip -n "$NS_REMOTE" link show master cni0 | awk -F': ' '/^[0-9]/ {sub("@.*", "", $2); print $2}' |
+    while read -r port; do no_offload "$NS_REMOTE" "$port"; done
+  no_offload "$NS_REMOTE" cni0
   no_offload "$1" eth0
-  ip -n "$1" addr add "$2/24" dev eth0
-  ip -n "$1" link set eth0 mtu 1450 up
-  ip -n "$1" route add default via 10.244.2.1
+  if [ -n "${3:-}" ]; then
+    local peer
+    peer=$(ip -n "$1" -o link show eth0 | sed -n 's/.*eth0@if\([0-9]*\).*/\1/p')
+    ip -n "$NS_REMOTE" -o link show | awk -F': ' -v i="$peer" '$1 == i {sub("@.*", "", $2); print $2}' |
+      xargs -r -I{} ip -n "$NS_REMOTE" link set {} mtu "$3"
+    ip -n "$1" link set eth0 mtu "$3"
+  fi
 }
 
 # add_lan_host NS IP: a machine beside the nodes on the uplink network
@@ -133,10 +173,13 @@ topo_up() {
     ip -n "$ns" link set sw0 up
   done
 
-  # node: the two ports svcdp drives, no addresses, no IPv6 chatter.
+  # node: the two ports svcdp drives, no addresses, no IPv6 chatter, and
+  # the CNI plugins' macvlan master on the pods switch.
   plug "$NS_LAN" "$NS_NODE" up0 "$UPLINK_MAC"
   plug "$NS_PODSW" "$NS_NODE" pods0 "$PODS_MAC"
-  for dev in up0 pods0; do
+  plug "$NS_PODSW" "$NS_NODE" cnim
+  write_cni_conflist
+  for dev in up0 pods0 cnim; do
     ip netns exec "$NS_NODE" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
     ip -n "$NS_NODE" link set "$dev" up
   done
@@ -154,10 +197,19 @@ topo_up() {
   ip -n "$NS_REMOTE" neigh add 10.244.1.0 lladdr "$UPLINK_MAC" dev vxlan0 nud permanent
   ip netns exec "$NS_REMOTE" bridge fdb append "$UPLINK_MAC" dev vxlan0 dst "$NODE_IP"
   ip netns exec "$NS_REMOTE" sysctl -qw net.ipv4.ip_forward=1
-  ip -n "$NS_REMOTE" link add cni0 type bridge
-  ip -n "$NS_REMOTE" addr add 10.244.2.1/24 dev cni0
-  ip -n "$NS_REMOTE" link set cni0 mtu 1450 up
-  no_offload "$NS_REMOTE" cni0
+  cat >"$TOPO_TMP/cni-node-b.conflist" <<JSON
+{
+  "cniVersion": "1.0.0",
+  "name": "cbr0",
+  "plugins": [
+    {
+      "type": "bridge", "bridge": "cni0", "isGateway": true, "hairpinMode": true, "mtu": 1450,
+      "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.244.2.0/24", "gateway": "10.244.2.1"}]],
+               "routes": [{"dst": "0.0.0.0/0"}]}
+    }
+  ]
+}
+JSON
 
   add_pod "$NS_POD" "$POD_IP"
   add_remote_pod "$NS_RPOD" "$RPOD_IP"

@@ -51,8 +51,7 @@ ip netns exec "$NS_INET" python3 "$here/svc_tool.py" serve inet >"$TOPO_TMP/inet
 # reach svcdp's VXLAN encap, which must send Fragmentation Needed.
 add_pod "$NS_BIG" "$BIG_IP"
 ip -n "$NS_BIG" link set eth0 mtu 1500
-add_remote_pod "$NS_RBIG" "$RBIG_IP"
-ip -n "$NS_RBIG" link set eth0 mtu 1500
+add_remote_pod "$NS_RBIG" "$RBIG_IP" 1500
 
 {
   gen_nodes
