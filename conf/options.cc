@@ -42,6 +42,9 @@ po::options_description describe(Options& o) {
        "print counters every SEC seconds (0: only at exit)")
       ("metrics-address", po::value(&o.metrics_address)->default_value(o.metrics_address)->value_name("IP:PORT"),
        "serve /metrics, /healthz and /readyz here (port 0: any free port; \"off\": none)")
+      ("readyz-max-api-age", po::value(&o.readyz_max_api_age_s)->default_value(o.readyz_max_api_age_s)->value_name("SEC"),
+       "with --source kube, /readyz is 503 also when every resource has not heard from the API server (a list, "
+       "an event, a bookmark) within SEC seconds; watches get a bookmark a minute (0: not checked)")
       ("healthz-address", po::value(&o.healthz_address)->default_value(o.healthz_address)->value_name("IP:PORT"),
        "serve kube-proxy's node health checks here (/healthz, /livez: 503 when changes wait over 60 s to be "
        "programmed; /healthz also while the Node is being deleted), as kube-proxy's --healthz-bind-address "

@@ -63,6 +63,7 @@ struct Options {
   uint32_t stats_interval_s = 0;  // 0: print counters only at exit
   std::string metrics_address = "127.0.0.1:9662";
   std::string healthz_address = "0.0.0.0:10256";  // kube-proxy's node health server ("off": none)
+  uint32_t readyz_max_api_age_s = 0;  // /readyz also needs API contact this recent (0: not)
   std::string admin_socket = "/run/svcdp/svcdp.sock";
   std::string log_level = "info";
 };

@@ -299,6 +299,18 @@ std::string Introspection::metrics() const {
         w.sample(l, (kube_->stats(kind).*m.field).load());
       }
     }
+    // Seconds since each resource last heard from the API server (a list,
+    // an event, a bookmark); absent until it has.
+    w.family("svcdp_api_last_contact_age_seconds", "gauge",
+             "seconds since the API server last answered for the resource (list, event or bookmark)");
+    const auto now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                               std::chrono::steady_clock::now().time_since_epoch())
+                                               .count());
+    for (auto kind : {ResourceKind::kNode, ResourceKind::kService, ResourceKind::kSlice}) {
+      const uint64_t last = kube_->stats(kind).last_contact_ns.load();
+      if (last != 0 && now >= last)
+        w.sample(L{{"resource", kResourceNames[static_cast<int>(kind)]}}, double(now - last) * 1e-9);
+    }
   }
   return w.text();
 }

@@ -1,5 +1,7 @@
 #include "control/kube_source.h"
 
+#include <algorithm>
+
 namespace svcdp::control {
 
 KubeSource::KubeSource(const KubeConfig& config, const ReflectorOptions& options, const HttpTimeouts& timeouts) {
@@ -15,6 +17,12 @@ KubeSource::~KubeSource() {
   stop_ = true;
   for (Watcher& w : watchers_)
     if (w.thread.joinable()) w.thread.join();
+}
+
+uint64_t KubeSource::last_contact_ns() const {
+  uint64_t oldest = UINT64_MAX;
+  for (const auto& w : watchers_) oldest = std::min(oldest, w.reflector->stats().last_contact_ns.load());
+  return oldest == UINT64_MAX ? 0 : oldest;
 }
 
 std::string KubeSource::stats() const {

@@ -24,6 +24,9 @@ class KubeSource {
   EventQueue& events() { return events_; }
   // One line: lists, watches, events, bookmarks, 410s, errors per resource.
   std::string stats() const;
+  // The oldest of the resources' last contact with the API server
+  // (steady clock), 0 while one has had none. Thread: any.
+  uint64_t last_contact_ns() const;
   const ReflectorStats& stats(ResourceKind kind) const { return watchers_[static_cast<size_t>(kind)].reflector->stats(); }
 
  private:

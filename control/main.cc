@@ -343,8 +343,12 @@ int run(const conf::Options& o) {
              }},
             {"/healthz", [&] { return health.healthz(now_ns()); }},
             {"/readyz", [&] {
-               return introspection.ready() ? control::HttpAnswer{200, "ready\n"}
-                                            : control::HttpAnswer{503, "waiting for the first table generation\n"};
+               if (!introspection.ready()) return control::HttpAnswer{503, "waiting for the first table generation\n"};
+               const uint64_t contact = kube ? kube->last_contact_ns() : 0, now = now_ns();
+               if (kube && o.readyz_max_api_age_s && now > contact + uint64_t{o.readyz_max_api_age_s} * 1'000'000'000)
+                 return control::HttpAnswer{503, "no answer from the API server for " +
+                                                     std::to_string((now - contact) / 1'000'000'000) + " s\n"};
+               return control::HttpAnswer{200, "ready\n"};
              }}});
     log::info("serving metrics", {{"address", "http://" + o.metrics_address + "/metrics"}});
   }

@@ -130,6 +130,7 @@ bool Reflector::list(const std::atomic<bool>& stop) {
   }
   replace.received_ns = steady_ns();
   ++stats_.lists;
+  stats_.last_contact_ns.store(replace.received_ns, std::memory_order_relaxed);
   log::info("listed", {{"resource", kResourceNames[int(kind_)]},
                        {"objects", std::to_string(replace.objects.size())},
                        {"resource_version", resource_version_}});
@@ -182,6 +183,7 @@ bool Reflector::on_line(std::string_view line, WatchEnd& end) {
     }
     return false;
   }
+  stats_.last_contact_ns.store(steady_ns(), std::memory_order_relaxed);
   const std::string rv = str_at(obj, "/metadata/resourceVersion");
   if (type == "BOOKMARK") {
     ++stats_.bookmarks;

@@ -35,6 +35,9 @@ struct ReflectorOptions {
 struct ReflectorStats {
   std::atomic<uint64_t> lists{0}, watches{0}, events{0}, bookmarks{0}, expired{0}, errors{0}, bad_events{0};
   std::atomic<uint64_t> added{0}, modified{0}, deleted{0};  // events by type
+  // Steady-clock time of the last answer from the API server: a complete
+  // list, a watch event or bookmark, a watch the server ended as asked.
+  std::atomic<uint64_t> last_contact_ns{0};
 };
 
 class Reflector {

@@ -69,7 +69,7 @@ sed -i "s|https://$API_IP:$API_PORT|https://10.96.0.1:443|" "$TOPO_TMP/api/kubec
 start=$(date +%s%N)
 launch_svcdp "$bin" --source kube --kubeconfig "$TOPO_TMP/api/kubeconfig" --api-server "https://$API_IP:$API_PORT" \
   --exception-iface svcdp0 --uplink-gateway "$GW_IP" --uplink-subnet 192.168.56.0/24 --cluster-cidr 10.244.0.0/16 \
-  --kernel-route 10.244.0.0/16 --kernel-route 10.96.0.0/12 --log-level info
+  --kernel-route 10.244.0.0/16 --kernel-route 10.96.0.0/12 --readyz-max-api-age 3 --log-level info
 # The node's address and routes on the TAP, as soon as svcdp made it.
 for _ in $(seq 100); do ip -n "$NS_NODE" link show svcdp0 >/dev/null 2>&1 && break; sleep 0.1; done
 ip -n "$NS_NODE" addr add "$NODE_IP/24" dev svcdp0
@@ -93,6 +93,18 @@ check "svcdp gave the kernel its routes to pods and Services (--kernel-route)" s
   ip -n $NS_NODE route show 10.244.0.0/16 | grep -q 'via 10.244.1.1 dev svcdp0'"
 check "the node's kernel reaches it through the kubernetes Service too" api_get "$NS_NODE"
 
+# --readyz-max-api-age 3: the server's watches go silent (no bookmark, it
+# sends one a second otherwise) for 8 s, then speak again.
+readyz() { ip netns exec "$NS_NODE" curl -s -o /dev/null -m 2 -w '%{http_code}' http://127.0.0.1:9662/readyz; }
+ip netns exec "$NS_INET" curl -sk -m 3 "https://$API_IP:$API_PORT/_test/stall?seconds=8" >/dev/null
+sleep 5
+check "/readyz 503 when the API server has been silent over --readyz-max-api-age" test "$(readyz)" = 503
+for _ in $(seq 60); do [ "$(readyz)" = 200 ] && break; sleep 0.2; done
+check "/readyz 200 again once it speaks" test "$(readyz)" = 200
+check "svcdp_api_last_contact_age_seconds for each resource, promtool-clean" sh -c "
+  ip netns exec $NS_NODE curl -s -m 3 http://127.0.0.1:9662/metrics >$TOPO_TMP/metrics.txt &&
+  test \$(grep -c '^svcdp_api_last_contact_age_seconds{resource=' $TOPO_TMP/metrics.txt) -eq 3 &&
+  promtool check metrics <$TOPO_TMP/metrics.txt"
 stop_svcdp
 check "svcdp exits 0 on SIGINT" test $? -eq 0
 sed -n "/drops by reason/,\$p" "$SVCDP_LOG" | sed "s/^/    /"
