@@ -38,6 +38,7 @@ struct alignas(64) Counters {
   uint64_t lb_rejected = 0;        // RST / port unreachable sent for a service without endpoints
   uint64_t lb_reset = 0;           // TCP flows ended because their endpoint left
   uint64_t lb_rebalanced = 0;      // UDP flows moved to a live endpoint
+  uint64_t lb_grace_replies = 0;   // replies delivered after their endpoint left (two-phase removal)
   uint64_t lb_icmp_translated = 0; // ICMP errors about a translated flow (RFC 5508)
   uint64_t lb_fragments = 0;       // non-first fragments following their first
   uint64_t busy_cycles = 0;
@@ -72,6 +73,7 @@ struct alignas(64) Counters {
     lb_rejected += o.lb_rejected;
     lb_reset += o.lb_reset;
     lb_rebalanced += o.lb_rebalanced;
+    lb_grace_replies += o.lb_grace_replies;
     lb_icmp_translated += o.lb_icmp_translated;
     lb_fragments += o.lb_fragments;
     busy_cycles += o.busy_cycles;

@@ -150,8 +150,15 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
     if (v == lb::FlowVerdict::kKeep) {
       s_.conntrack->set_checked(s_.id, *flow, generation);
     } else if (flow->reply) {
-      drop(m, Drop::kLbEndpointGone);
-      return true;
+      // Two-phase removal (VPP's): a reply in flight when the endpoint
+      // left -- a DNS answer to a query just sent -- is still delivered for
+      // kEndpointGoneGraceS after the flow's last packet; the client's next
+      // packet moves or resets the flow.
+      if (now_s_ > flow->last_seen_s + kEndpointGoneGraceS) {
+        drop(m, Drop::kLbEndpointGone);
+        return true;
+      }
+      ++counters_.lb_grace_replies;
     } else {
       s_.conntrack->remove(s_.id, *flow);
       if (v == lb::FlowVerdict::kRebalance) {

@@ -350,6 +350,36 @@ TEST_F(LbPipeline, TcpFlowWhoseEndpointLeftIsReset) {
   EXPECT_EQ(totals().lb_picked_up, 1u);
 }
 
+// kube-proxy clears the conntrack of a UDP endpoint that stops serving
+// (a dead CoreDNS pod turning ready: false): the flow's next datagram goes
+// to a live endpoint. A TCP flow stays on its listed endpoint.
+TEST_F(LbPipeline, UdpFlowWhoseEndpointStopsServingMovesToALiveOne) {
+  publish({web({endpoint(kPod2, 5353, true)}, lb::kUdp)});
+  auto out = through(Role::PODS, udp_from_pod(kPod, kPodMac, kVip, 40000, 80), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], udp_to_pod(kPod2Mac, kPod, kPod2, 40000, 5353));
+  auto dead = endpoint(kPod2, 5353, true);
+  dead.ready = dead.serving = false;
+  publish({web({dead, endpoint(kPod3, 5353, true)}, lb::kUdp)});
+  out = through(Role::PODS, udp_from_pod(kPod, kPodMac, kVip, 40000, 80), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], udp_to_pod(kPod3Mac, kPod, kPod3, 40000, 5353));
+  EXPECT_EQ(totals().lb_rebalanced, 1u);
+}
+
+// Two-phase removal: the answer to a query sent just before the endpoint
+// left is still delivered, translated.
+TEST_F(LbPipeline, ReplyInFlightWhenTheEndpointLeftIsDelivered) {
+  publish({web({endpoint(kPod2, 5353, true)}, lb::kUdp)});
+  through(Role::PODS, udp_from_pod(kPod, kPodMac, kVip, 40000, 80), Role::PODS);
+  publish({web({endpoint(kPod3, 5353, true)}, lb::kUdp)});
+  auto out = through(Role::PODS, udp_from_pod(kPod2, kPod2Mac, kPod, 5353, 40000), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], udp_to_pod(kPodMac, kVip, kPod, 80, 40000));
+  EXPECT_EQ(totals().lb_grace_replies, 1u);
+  EXPECT_EQ(drops(Drop::kLbEndpointGone), 0u);
+}
+
 TEST_F(LbPipeline, UdpFlowWhoseEndpointLeftMovesToALiveOne) {
   publish({web({endpoint(kPod2, 5353, true)}, lb::kUdp)});
   auto out = through(Role::PODS, udp_from_pod(kPod, kPodMac, kVip, 40000, 80), Role::PODS);

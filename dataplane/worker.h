@@ -62,6 +62,9 @@ inline constexpr uint64_t kIcmpErrorsPerSecond = 1000, kIcmpErrorBurst = 50;
 // late is fine, lookups ignore expired entries anyway).
 inline constexpr size_t kExpireBudget = 64;
 inline constexpr uint64_t kExpireSweepS = 5;
+// Seconds after a flow's last packet that replies from an endpoint that
+// left its service are still delivered (two-phase removal).
+inline constexpr uint32_t kEndpointGoneGraceS = 2;
 // Conntrack slots a worker examines per poll round while flushing.
 inline constexpr size_t kFlushBudget = 4096;
 

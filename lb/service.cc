@@ -152,9 +152,15 @@ const Service* ServiceTable::by_id(uint32_t id) const {
   return id < by_id_.size() && by_id_[id] != kNoIndex ? services_[by_id_[id]].get() : nullptr;
 }
 
+// kube-proxy clears the conntrack entries of a UDP endpoint that stops
+// serving or leaves (pkg/proxy/endpointschangetracker.go,
+// detectStaleConntrackEntries; pkg/proxy/conntrack/cleanup.go): a UDP
+// flow has no connection to keep, so it moves at its next packet. TCP
+// flows stay on a listed endpoint, terminating included.
 FlowVerdict ServiceTable::check_flow(uint32_t id, be32 addr, be16 port, uint8_t proto, bool external) const {
   const Service* s = by_id(id);
-  if (s && s->find(addr, port)) return FlowVerdict::kKeep;
+  const Endpoint* e = s ? s->find(addr, port) : nullptr;
+  if (e && (proto != kUdp || e->serving)) return FlowVerdict::kKeep;
   if (proto != kUdp) return FlowVerdict::kReset;
   return s && s->has_usable(external) ? FlowVerdict::kRebalance : FlowVerdict::kReject;
 }

@@ -119,8 +119,8 @@ class Service {
 // kube-proxy and Cilium have open bugs about: kubernetes #19029 #59368,
 // cilium #32472 #23761).
 enum class FlowVerdict : uint8_t {
-  kKeep,       // its endpoint is still in the service (terminating included)
-  kRebalance,  // UDP whose endpoint left: move it to a live endpoint
+  kKeep,       // its endpoint is still in the service (terminating included; UDP: still serving)
+  kRebalance,  // UDP whose endpoint left or stopped serving: move it to a live endpoint
   kReset,      // TCP/SCTP whose endpoint left: end it (client gets a RST)
   kReject,     // the endpoint left and no live endpoint remains
 };

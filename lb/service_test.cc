@@ -109,6 +109,12 @@ TEST(ServiceTable, FlowVerdictsFollowTheEndpoint) {
   EXPECT_EQ(g2.check_flow(1, e2, port, kTcp, false), FlowVerdict::kKeep);
   EXPECT_EQ(g2.check_flow(1, e2, port, kUdp, false), FlowVerdict::kKeep);
 
+  // Endpoint 2 not ready and not serving (a failing pod): UDP moves, as
+  // kube-proxy clears its conntrack; TCP keeps it.
+  ServiceTable g2b({spec(1, {ep(1, true), ep(2, false, false, false)})}, 2);
+  EXPECT_EQ(g2b.check_flow(1, e2, port, kTcp, false), FlowVerdict::kKeep);
+  EXPECT_EQ(g2b.check_flow(1, e2, port, kUdp, false), FlowVerdict::kRebalance);
+
   // Endpoint 2 gone: TCP ends, UDP moves.
   ServiceTable g3({spec(1, {ep(1, true)})}, 3);
   EXPECT_EQ(g3.check_flow(1, e2, port, kTcp, false), FlowVerdict::kReset);

@@ -43,7 +43,7 @@ YAML
   return 0
 }
 
-# gen_slice SERVICE PROTO PORT ENDPOINT...   (ENDPOINT: ip@node)
+# gen_slice SERVICE PROTO PORT ENDPOINT...   (ENDPOINT: ip@node[@notready])
 gen_slice() {
   local svc=$1 proto=$2 port=$3 ep
   shift 3
@@ -60,7 +60,12 @@ ports: [{name: p, port: $port, protocol: $proto}]
 endpoints:
 YAML
   [ $# -eq 0 ] && echo "  []"
+  local ip node cond
   for ep in "$@"; do
-    printf -- '- addresses: [%s]\n  nodeName: %s\n  conditions: {ready: true}\n' "${ep%@*}" "${ep#*@}"
+    # ip@node, or ip@node@notready: listed, neither ready nor serving (a
+    # failing pod, as the EndpointSlice controller writes it).
+    IFS=@ read -r ip node cond <<<"$ep"
+    if [ "$cond" = notready ]; then cond="{ready: false, serving: false}"; else cond="{ready: true}"; fi
+    printf -- '- addresses: [%s]\n  nodeName: %s\n  conditions: %s\n' "$ip" "$node" "$cond"
   done
 }

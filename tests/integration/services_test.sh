@@ -46,6 +46,8 @@ write_cluster() {
     if [ "$variant" = reloaded ]; then gen_slice stream TCP 9000 "$L" "$R1"; else gen_slice stream TCP 9000 "$L"; fi
     gen_service udpmove 10.96.0.30 53 5353 UDP
     gen_slice udpmove UDP 5353 "$@"
+    gen_service udpdead 10.96.0.32 53 5353 UDP
+    gen_slice udpdead UDP 5353 $UDPDEAD
     gen_service tcpgone 10.96.0.31 9001 9001 TCP
     if [ "$variant" = reloaded ]; then gen_slice tcpgone TCP 9001 "$R2"; else gen_slice tcpgone TCP 9001 "$R1"; fi
   } >"$TOPO_TMP/cluster.yaml"
@@ -54,6 +56,7 @@ write_cluster() {
 topo_up
 backends_up
 add_lan_host "$NS_EXT" "$EXT_IP"
+UDPDEAD="$L $R1"
 write_cluster initial "$L" "$R1"
 TOPO_CLUSTER=$TOPO_TMP/cluster.yaml start_svcdp "$bin" --exception-iface svcdp0 || exit 1
 host_kernel_up
@@ -129,6 +132,9 @@ check "a service without endpoints refuses at once" in_ns "$NS_POD" $tool refuse
 first=$(in_ns "$NS_POD" $tool udp 10.96.0.30 53 1 64 45000 | awk '{ print $1 }')
 echo "    udpmove answered by $first"
 case $first in lpod) keep=$R1 ;; *) keep=$L ;; esac
+dead_first=$(in_ns "$NS_POD" $tool udp 10.96.0.32 53 1 64 45001 | awk '{ print $1 }')
+echo "    udpdead answered by $dead_first"
+case $dead_first in lpod) UDPDEAD="$L@notready $R1" ;; *) UDPDEAD="$L $R1@notready" ;; esac
 mkfifo "$TOPO_TMP/ctl"
 ip netns exec "$NS_POD" $tool echo-session 10.96.0.31 9001 "$TOPO_TMP/ctl" >"$TOPO_TMP/session.log" 2>&1 &
 session=$!
@@ -144,6 +150,13 @@ sleep 0.3
 moved=$(in_ns "$NS_POD" $tool udp 10.96.0.30 53 1 64 45000 | awk '{ print $1 }')
 echo "    after the reload udpmove answered by $moved"
 check "a UDP flow whose endpoint left moves to a live endpoint" test -n "$moved" -a "$moved" != "$first"
+# The endpoint stays listed but turns ready: false (a dead CoreDNS pod):
+# the long-lived flow's next query is answered by the other endpoint at the
+# first try (svc_tool waits 1 s), as kube-proxy's UDP conntrack cleanup has it.
+dead_moved=$(in_ns "$NS_POD" $tool udp 10.96.0.32 53 1 64 45001 | awk '{ print $1 }')
+echo "    after it turned not ready, udpdead answered by $dead_moved"
+check "a UDP flow whose endpoint turns not ready moves to a live endpoint at once" \
+  test -n "$dead_moved" -a "$dead_moved" != "$dead_first"
 echo send >&7
 exec 7>&-
 wait "$session"
