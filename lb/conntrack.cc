@@ -268,28 +268,56 @@ void Conntrack::free_entry(Shard& s, uint32_t index) {
   --s.stats.entries;
 }
 
-// When full: evict an embryonic flow (TCP without a reply, UDP unreplied)
-// found among the buckets the new flow needs, the first one met, as
-// Linux's nf_conntrack early_drop takes the first unassured entry of a
-// chain: under a SYN flood every candidate is embryonic, and reading all
-// 32 candidates' entries to find the oldest costs a cache miss each.
-// Established flows are never evicted.
-bool Conntrack::make_room(Shard& s, uint64_t h1, uint64_t h2) {
+// Linux's IPS_ASSURED: a TCP flow whose handshake completed (the client
+// ACKed the endpoint's SYN-ACK: nf_conntrack_proto_tcp sets it on
+// SYN_RECV -> ESTABLISHED), a UDP flow that saw a reply
+// (nf_conntrack_proto_udp).
+namespace {
+bool assured(uint8_t proto, uint8_t fwd, uint8_t rep) {
+  if (proto == kTcp) return (rep & dirflag::kSyn) && (fwd & dirflag::kAck);
+  return rep & dirflag::kSeen;
+}
+}  // namespace
+
+// When full, among the entries of the buckets the new flow needs: the
+// first unassured one met, in any state (SYN_SENT, SYN_RECV, an RST'd or
+// FIN'd handshake), as Linux's early_drop takes the first unassured entry
+// of a chain (under a SYN flood every candidate is one, and reading all
+// 32 candidates' entries to rank them costs a cache miss each); failing
+// that, the assured entry idle longest if idle kEvictIdleS or more (a
+// connection that has gone quiet; an active one is never evicted).
+bool Conntrack::make_room(Shard& s, uint64_t h1, uint64_t h2, uint32_t now_s) {
+  uint32_t oldest = 0, oldest_idle = 0;
   for (uint64_t h : {h1, h2})
     for (uint64_t b : {s.b1(h), s.b2(h)})
       for (const auto& slot : s.buckets[b].slot) {
         const uint64_t v = slot.load(std::memory_order_relaxed);
         if (v == 0 || slot_reply(v)) continue;
-        const Flow& f = s.flows[slot_index(v)];
+        const uint32_t index = slot_index(v);
+        const Flow& f = s.flows[index];
+        if (f.kind != kFlow) continue;
+        const uint32_t version = f.version.load(std::memory_order_relaxed);
+        const uint64_t fw = f.fwd_word.load(std::memory_order_relaxed);
         const uint64_t rw = f.rep_word.load(std::memory_order_relaxed);
-        if (f.kind != kFlow || (dirword::current(rw, f.version.load(std::memory_order_relaxed)) &&
-                                (dirword::flags(rw) & dirflag::kSeen)))
-          continue;
-        ++s.stats.evictions[proto_index(f.fwd.proto)];
-        free_entry(s, slot_index(v));
-        return true;
+        const uint8_t fwd = dirword::current(fw, version) ? dirword::flags(fw) : 0;
+        const uint8_t rep = dirword::current(rw, version) ? dirword::flags(rw) : 0;
+        if (!assured(f.fwd.proto, fwd, rep)) {
+          ++s.stats.evictions[proto_index(f.fwd.proto)];
+          free_entry(s, index);
+          return true;
+        }
+        const uint32_t seen = std::max(dirword::current(fw, version) ? dirword::seen(fw) : 0,
+                                       dirword::current(rw, version) ? dirword::seen(rw) : 0);
+        const uint32_t idle = now_s > seen ? now_s - seen : 0;
+        if (idle >= kEvictIdleS && idle > oldest_idle) {
+          oldest = index + 1;
+          oldest_idle = idle;
+        }
       }
-  return false;
+  if (oldest == 0) return false;
+  ++s.stats.evictions[proto_index(s.flows[oldest - 1].fwd.proto)];
+  free_entry(s, oldest - 1);
+  return true;
 }
 
 CtInsert Conntrack::insert(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
@@ -324,7 +352,7 @@ CtInsert Conntrack::add(uint32_t self, const FlowKey& fwd, const Nat& nat, uint3
   const uint64_t h1 = flow_hash(fwd), h2 = flow_hash(reply_key(fwd, nat));
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (s.has_free() && s.has_room(h1) && s.has_room(h2)) break;
-    if (attempt == 1 || !may_evict || !make_room(s, h1, h2)) {
+    if (attempt == 1 || !may_evict || !make_room(s, h1, h2, now_s)) {
       ++s.stats.refusals[pi];
       return CtInsert::kFull;
     }

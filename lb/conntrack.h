@@ -153,6 +153,10 @@ struct CtStats {
 
 enum class CtInsert : uint8_t { kOk, kFull, kNotSyn };
 
+// Idle seconds after which an assured flow may be evicted for a new one
+// when its buckets are full.
+inline constexpr uint32_t kEvictIdleS = 60;
+
 class Conntrack {
  public:
   // `capacity` entries in all, split evenly between `shards` (workers);
@@ -242,7 +246,7 @@ class Conntrack {
   bool expired(const CtMatch& m, uint32_t now_s) const {
     return now_s > m.last_seen_s && now_s - m.last_seen_s > timeout(m);
   }
-  bool make_room(Shard& s, uint64_t h1, uint64_t h2);
+  bool make_room(Shard& s, uint64_t h1, uint64_t h2, uint32_t now_s);
   CtInsert add(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
                uint32_t generation, uint8_t fwd_flags, uint8_t rep_flags, uint32_t now_s, bool may_evict);
   void free_entry(Shard& s, uint32_t index);

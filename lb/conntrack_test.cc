@@ -150,6 +150,42 @@ TEST(Conntrack, SynFloodEvictsEmbryonicNeverEstablished) {
   EXPECT_LE(s.entries, 256u);
 }
 
+// Linux's early_drop takes any unassured entry: a flood whose handshakes
+// the endpoint answered (SYN_RECV) or that was RST'd (CLOSE, never
+// established) gives way to new connections; assured ones stay.
+TEST(Conntrack, UnassuredEntriesOfAnyStateAreEvicted) {
+  Conntrack ct(1, 64);
+  std::vector<FlowKey> flood;
+  for (uint32_t i = 0;; ++i) {
+    FlowKey k{ip(0x01000000 + i), kVip, to_be16(static_cast<uint16_t>(i)), to_be16(80), kTcp};
+    if (ct.insert(0, k, dnat(), 1, false, 1, kSynF, 1) != CtInsert::kOk) break;
+    // The endpoint answers each SYN; half the spoofed sources send a RST.
+    ct.touch(*ct.lookup(0, reply_key(k, dnat()), 1), kSynF | kAckF, 1);
+    if (i % 2) ct.touch(*ct.lookup(0, k, 1), kRstF, 1);
+    flood.push_back(k);
+  }
+  ASSERT_GT(flood.size(), 32u);
+  // Every new legitimate connection finds room.
+  for (uint32_t p = 0; p < 50; ++p)
+    EXPECT_EQ(ct.insert(0, fwd_key(50000 + p), dnat(), 1, false, 1, kSynF, 2), CtInsert::kOk) << p;
+}
+
+// An assured flow that has gone quiet for kEvictIdleS gives way; one that
+// is active does not.
+TEST(Conntrack, IdleAssuredFlowsGiveWayActiveOnesDoNot) {
+  Conntrack ct(1, 64);
+  uint32_t n = 0;
+  for (;; ++n) {
+    const FlowKey k = fwd_key(1000 + n);
+    if (ct.insert(0, k, dnat(), 1, false, 1, kSynF, 0) != CtInsert::kOk) break;
+    ct.touch(*ct.lookup(0, reply_key(k, dnat()), 0), kSynF | kAckF, 0);
+    ct.touch(*ct.lookup(0, k, 0), kAckF, 0);
+  }
+  EXPECT_NE(ct.insert(0, fwd_key(60000), dnat(), 1, false, 1, kSynF, 10), CtInsert::kOk) << "all active";
+  EXPECT_EQ(ct.insert(0, fwd_key(60000), dnat(), 1, false, 1, kSynF, kEvictIdleS + 1), CtInsert::kOk)
+      << "all idle for kEvictIdleS";
+}
+
 TEST(Conntrack, FullOfEstablishedRefusesAndCounts) {
   Conntrack ct(1, 64);
   uint32_t ok = 0;
