@@ -11,6 +11,12 @@
 #include <cerrno>
 #include <cstring>
 
+// The rtnetlink macros (NLMSG_NEXT, RTA_NEXT, NLMSG_OK...) cast char
+// pointers to the header types and compare the length with an int: the
+// buffers are NLMSG_ALIGN-ed (4 bytes), so the casts are sound.
+#pragma GCC diagnostic ignored "-Wcast-align"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+
 namespace svcdp::control {
 namespace {
 
