@@ -20,6 +20,10 @@ std::optional<uint32_t> parse_ipv4(std::string_view text) {
   for (int i = 0; i < 4; ++i) {
     size_t dot = i < 3 ? text.find('.') : text.size();
     if (dot == std::string_view::npos || dot == 0 || dot > 3) return std::nullopt;
+    // A leading zero is refused, as Go's net.ParseIP has done since 1.17
+    // (and the API server's validation with it): "010" is octal to
+    // inet_aton and decimal to others, so it names no one address.
+    if (dot > 1 && text[0] == '0') return std::nullopt;
     unsigned octet = 0;
     if (!parse_number(text.substr(0, dot), octet) || octet > 255) return std::nullopt;
     ip = ip << 8 | octet;

@@ -14,6 +14,16 @@ TEST(Inet, Ipv4) {
   EXPECT_EQ(format_ipv4(0xc0a8380b), "192.168.56.11");
 }
 
+// 010.096.000.010 would be 10.96.0.10 to a decimal reader and 8.78.0.8
+// to inet_aton: refused, as Go's net.ParseIP refuses it.
+TEST(Inet, Ipv4WithLeadingZerosIsRefused) {
+  EXPECT_FALSE(parse_ipv4("010.096.000.010"));
+  EXPECT_FALSE(parse_ipv4("10.96.0.010"));
+  EXPECT_FALSE(parse_ipv4("10.96.00.1"));
+  EXPECT_EQ(parse_ipv4("10.96.0.0"), 0x0a600000u) << "a single 0 is fine";
+  EXPECT_FALSE(parse_ipv4_prefix("010.244.0.0/16"));
+}
+
 TEST(Inet, Prefix) {
   auto p = parse_ipv4_prefix("10.244.1.0/24");
   ASSERT_TRUE(p);
