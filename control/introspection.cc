@@ -186,6 +186,7 @@ std::string Introspection::metrics() const {
       {"svcdp_vxlan_encap_packets_total", "packets encapsulated towards another node", &dp::Counters::vxlan_encap},
       {"svcdp_vxlan_decap_packets_total", "packets decapsulated from another node", &dp::Counters::vxlan_decap},
       {"svcdp_forwarded_local_packets_total", "packets delivered to a pod of this node", &dp::Counters::forwarded_local},
+      {"svcdp_neighbour_evictions_total", "neighbours learned from requests released to make room for needed ones", &dp::Counters::neigh_evicted},
       {"svcdp_to_kernel_packets_total", "packets handed to the node's kernel (exception path)", &dp::Counters::to_kernel},
       {"svcdp_from_kernel_packets_total", "IPv4 packets the node's kernel sent through the exception path", &dp::Counters::from_kernel},
       {"svcdp_forwarded_uplink_packets_total", "packets routed out of the uplink without VXLAN", &dp::Counters::forwarded_uplink},

@@ -23,6 +23,7 @@ struct alignas(64) Counters {
   uint64_t vxlan_decap = 0;
   uint64_t forwarded_local = 0;
   uint64_t punted = 0;
+  uint64_t neigh_evicted = 0;      // passive neighbours released to make room (control thread)
   uint64_t to_kernel = 0;
   uint64_t from_kernel = 0;        // IPv4 packets the node's kernel sent through the TAP
   uint64_t forwarded_uplink = 0;   // routed out of the uplink (not VXLAN)
@@ -59,6 +60,7 @@ struct alignas(64) Counters {
     vxlan_decap += o.vxlan_decap;
     forwarded_local += o.forwarded_local;
     punted += o.punted;
+    neigh_evicted += o.neigh_evicted;
     to_kernel += o.to_kernel;
     from_kernel += o.from_kernel;
     forwarded_uplink += o.forwarded_uplink;

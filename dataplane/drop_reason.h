@@ -37,6 +37,9 @@ namespace svcdp::dp {
   X(kTxQueueFull, "tx_queue_full", "port TX queue full")                                 \
   X(kArpMalformed, "arp_malformed", "ARP not Ethernet/IPv4 or truncated (RFC 826)")       \
   X(kArpNotForUs, "arp_not_for_us", "ARP request for an address svcdp does not own")    \
+  X(kArpUnsolicited, "arp_unsolicited", "ARP reply from a neighbour svcdp neither knows nor asked")  \
+  X(kArpBadSender, "arp_bad_sender", "ARP sender MAC is a group or zero address (no host's)") \
+  X(kArpAddressConflict, "arp_address_conflict", "ARP sender claims an address that is ours (RFC 5227)") \
   X(kNoMbuf, "no_mbuf", "packet pool empty")                                             \
   X(kL4Truncated, "l4_truncated", "TCP or UDP header cut short")                          \
   X(kTcpBadFlags, "tcp_bad_flags", "TCP flag combination no stack sends (SYN+FIN, none...)") \

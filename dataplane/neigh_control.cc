@@ -21,8 +21,24 @@ bool NeighControl::is_local(Role role, be32 ip) const {
   return std::find(v.begin(), v.end(), ip) != v.end();
 }
 
+std::optional<uint32_t> NeighControl::slot_for(Role role, be32 ip) {
+  if (auto slot = table_.find_or_insert(role, ip)) return slot;
+  auto victim = state_.end();
+  for (auto it = state_.begin(); it != state_.end(); ++it)
+    if (it->second.passive && it->second.held.empty() && (victim == state_.end() || it->second.deadline < victim->second.deadline))
+      victim = it;
+  if (victim == state_.end()) return std::nullopt;
+  table_.release(victim->first);
+  state_.erase(victim);
+  ++counters_.neigh_evicted;
+  return table_.find_or_insert(role, ip);
+}
+
 // RFC 826 "Packet Reception": update the sender's entry if we have one;
-// if we are the target, add it (merge_flag) and answer a request.
+// if we are the target, add it (merge_flag) and answer a request. Not
+// from a sender no host can be (a group or zero MAC), nor one claiming an
+// address that is ours on that port (RFC 5227 section 2.4, a conflict:
+// neither learned nor answered).
 void NeighControl::handle_arp(rte_mbuf* m, Role in, uint64_t now_ns) {
   const uint32_t len = rte_pktmbuf_data_len(m);
   auto arp = parse_arp(rte_pktmbuf_mtod_offset(m, const uint8_t*, sizeof(rte_ether_hdr)),
@@ -32,17 +48,33 @@ void NeighControl::handle_arp(rte_mbuf* m, Role in, uint64_t now_ns) {
     rte_pktmbuf_free(m);
     return;
   }
+  if (rte_is_multicast_ether_addr(&arp->sender_mac) || rte_is_zero_ether_addr(&arp->sender_mac)) {
+    counters_.drop(Drop::kArpBadSender);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  if (arp->sender_ip != 0 && (arp->sender_ip == source_[idx(in)] || is_local(in, arp->sender_ip))) {
+    counters_.drop(Drop::kArpAddressConflict);
+    rte_pktmbuf_free(m);
+    return;
+  }
   const bool proxied = arp->sender_ip != 0 && arp->target_ip != arp->sender_ip &&
                        proxy_[idx(in)].contains(rte_be_to_cpu_32(arp->target_ip));
   const bool answer = proxied || is_local(in, arp->target_ip);
   const bool ours = answer || arp->target_ip == source_[idx(in)];
   // Sender 0.0.0.0 is an address probe (RFC 5227): nothing to learn.
+  bool learned = false;
   if (arp->sender_ip != 0) {
-    if (auto slot = ours ? table_.find_or_insert(in, arp->sender_ip) : table_.find(in, arp->sender_ip))
+    const bool known = table_.find(in, arp->sender_ip).has_value();
+    if (auto slot = ours ? slot_for(in, arp->sender_ip) : table_.find(in, arp->sender_ip)) {
       learn(*slot, in, arp->sender_ip, arp->sender_mac, now_ns);
+      if (!known) state_.at(*slot).passive = true;
+      learned = true;
+    }
   }
   if (arp->op != RTE_ARP_OP_REQUEST || !answer) {
     if (arp->op == RTE_ARP_OP_REQUEST && !ours) counters_.drop(Drop::kArpNotForUs);
+    if (arp->op != RTE_ARP_OP_REQUEST && !learned) counters_.drop(Drop::kArpUnsolicited);
     rte_pktmbuf_free(m);
     return;
   }
@@ -81,7 +113,7 @@ void NeighControl::learn(uint32_t slot, Role role, be32 ip, const rte_ether_addr
 void NeighControl::resolve(rte_mbuf* m, uint64_t now_ns) {
   const PktMeta* meta = pkt_meta(m);
   const Role role = meta->out_role;
-  auto slot = table_.find_or_insert(role, meta->nexthop);
+  auto slot = slot_for(role, meta->nexthop);
   if (!slot) {
     counters_.drop(Drop::kNeighTableFull);
     rte_pktmbuf_free(m);
@@ -89,6 +121,7 @@ void NeighControl::resolve(rte_mbuf* m, uint64_t now_ns) {
   }
   auto [it, created] = state_.try_emplace(*slot, role, meta->nexthop, State::INCOMPLETE);
   Entry& e = it->second;
+  e.passive = false;  // svcdp needs it now
   if (e.state != State::INCOMPLETE) {
     // Resolved between the worker's lookup and now.
     rte_pktmbuf_mtod(m, rte_ether_hdr*)->dst_addr = e.mac;
@@ -122,7 +155,7 @@ void NeighControl::tick(uint64_t now_ns) {
       e.probes = 0;
     }
     if (e.probes >= timers_.max_probes) {
-      table_.invalidate(it->first);
+      table_.release(it->first);  // failed: the slot goes back (Linux's NUD_FAILED entries are collected)
       drop_held(e);
       it = state_.erase(it);
       continue;

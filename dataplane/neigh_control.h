@@ -76,12 +76,19 @@ class NeighControl {
     be32 ip;
     State state;
     unsigned probes = 0;
+    // Learned from a request for one of our addresses, never needed by a
+    // packet svcdp forwards: what gives way first when the table is full.
+    bool passive = false;
     uint64_t deadline = 0;  // next retransmit (INCOMPLETE/PROBE) or re-probe (REACHABLE)
     rte_ether_addr mac{};
     std::vector<rte_mbuf*> held;
   };
 
   bool is_local(Role role, be32 ip) const;
+  // The slot of (role, ip), made room for when the table is full by
+  // releasing the passive entry confirmed longest ago (Linux's forced
+  // neighbour GC at gc_thresh3 frees unreferenced entries first).
+  std::optional<uint32_t> slot_for(Role role, be32 ip);
   void learn(uint32_t slot, Role role, be32 ip, const rte_ether_addr& mac, uint64_t now_ns);
   void send_request(const Entry& e, bool unicast);
   void drop_held(Entry& e);

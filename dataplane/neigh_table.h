@@ -4,9 +4,12 @@
 // read, without locks or read-modify-write: each slot is two 64-bit words
 // (key, MAC) stored and loaded atomically; a slot's key never changes once
 // set, so a worker that matched a key reads that neighbour's MAC (old or
-// new, never another neighbour's). Open addressing with linear probing;
-// slots are never freed (a failed neighbour keeps its slot, invalid), so
-// probe chains stay intact. Capacity is fixed at start.
+// new, never another neighbour's). Open addressing with linear probing.
+// A released slot becomes a tombstone (probe chains stay intact) that a
+// later insertion reuses; its MAC is cleared before its key changes and a
+// reader checks the key again after reading the MAC, so it never takes one
+// neighbour's MAC for another's. Probes are bounded by the slot count.
+// Capacity is fixed at start.
 #pragma once
 
 #include "dataplane/types.h"
@@ -30,16 +33,18 @@ class NeighTable {
   // Thread: any (workers on the hot path).
   bool lookup(Role role, be32 ip, rte_ether_addr& mac) const {
     const uint64_t key = make_key(role, ip);
-    for (uint32_t i = hash(key) & mask_;; i = (i + 1) & mask_) {
+    uint32_t i = hash(key) & mask_;
+    for (uint32_t n = 0; n <= mask_; ++n, i = (i + 1) & mask_) {
       const uint64_t k = slots_[i].key.load(std::memory_order_acquire);
       if (k == key) {
         const uint64_t v = slots_[i].mac.load(std::memory_order_acquire);
-        if (!(v & kValid)) return false;
+        if (!(v & kValid) || slots_[i].key.load(std::memory_order_acquire) != key) return false;
         for (int b = 0; b < RTE_ETHER_ADDR_LEN; ++b) mac.addr_bytes[b] = static_cast<uint8_t>(v >> (8 * b));
         return true;
       }
       if (k == 0) return false;
     }
+    return false;
   }
 
   // Slot of (role, ip), created if absent; nullopt when the table is full.
@@ -50,6 +55,8 @@ class NeighTable {
   // Publishes a MAC for a slot, or marks it unresolved. Thread: control.
   void set_mac(uint32_t slot, const rte_ether_addr& mac);
   void invalidate(uint32_t slot) { slots_[slot].mac.store(0, std::memory_order_release); }
+  // Frees a slot for another neighbour. Thread: control.
+  void release(uint32_t slot);
 
   uint32_t size() const { return used_; }
   uint32_t capacity() const { return capacity_; }
@@ -57,6 +64,7 @@ class NeighTable {
  private:
   static constexpr uint64_t kValid = uint64_t{1} << 63;
   static constexpr uint64_t kKeyPresent = uint64_t{1} << 40;
+  static constexpr uint64_t kTombstone = 1;  // a released slot (no key has only bit 0)
 
   static uint64_t make_key(Role role, be32 ip) {
     return kKeyPresent | static_cast<uint64_t>(idx(role)) << 32 | ip;

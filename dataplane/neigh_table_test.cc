@@ -37,5 +37,23 @@ TEST(NeighTable, RefusesBeyondCapacityKeepsExisting) {
   EXPECT_EQ(t.size(), 16u);
 }
 
+// Released slots are reused; neighbours on the same probe chain stay
+// findable, and a released neighbour is gone (never another's MAC).
+TEST(NeighTable, ReleasedSlotsAreReusedWithoutBreakingChains) {
+  NeighTable t(16);
+  for (uint32_t round = 0; round < 100; ++round) {
+    for (uint32_t ip = 1; ip <= 16; ++ip) {
+      auto s = t.find_or_insert(Role::UPLINK, round * 100 + ip);
+      ASSERT_TRUE(s) << "round " << round;
+      t.set_mac(*s, kMac);
+    }
+    rte_ether_addr out;
+    for (uint32_t ip = 1; ip <= 16; ++ip) ASSERT_TRUE(t.lookup(Role::UPLINK, round * 100 + ip, out));
+    for (uint32_t ip = 1; ip <= 16; ++ip) t.release(*t.find(Role::UPLINK, round * 100 + ip));
+    EXPECT_EQ(t.size(), 0u);
+    for (uint32_t ip = 1; ip <= 16; ++ip) EXPECT_FALSE(t.lookup(Role::UPLINK, round * 100 + ip, out));
+  }
+}
+
 }  // namespace
 }  // namespace svcdp::dp

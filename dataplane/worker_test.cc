@@ -265,6 +265,50 @@ TEST_F(Pipeline, ArpForAnotherLocalPodIsAnsweredBySvcdp) {
   EXPECT_EQ(out[0], Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kPod2, kPod, 1, 63).payload(40).build());
 }
 
+// An ARP flood of 1000 LAN senders asking for the node address fills
+// a 64-entry neighbour table with entries nothing needs; a pod started
+// afterwards must still be reachable: those passive entries give way
+// (Linux's forced neighbour GC).
+TEST_F(Pipeline, ArpFloodDoesNotLockOutANewPod) {
+  for (uint32_t i = 0; i < 1000; ++i) {
+    const Mac mac = {0x02, 0x66, 0, 0, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+    inject(Role::UPLINK, Frame().eth(testing::kBroadcast, mac, 0x0806)
+                             .arp(1, mac, ip4(192, 168, 57, 0) + i, kZero, kNodeIp).pad_to(60).build());
+    if (i % 32 == 31) run();
+  }
+  run();
+  sent(Role::UPLINK);
+  // VXLAN from node-b to pod2, which nobody has resolved yet.
+  const Bytes inner = Frame().eth(up_mac_, kRemoteVtepMac, 0x0800).ipv4(kRemotePod, kPod2, 17, 64).udp(1, 2)
+                          .payload(8).build();
+  inject(Role::UPLINK, Frame().eth(up_mac_, kRemoteMac, 0x0800).ipv4(kRemoteIp, kNodeIp, 17, 64, true).udp(50000, 4789)
+                           .vxlan(kVni).raw(inner).build());
+  run();
+  auto req = sent(Role::PODS);
+  ASSERT_EQ(req.size(), 1u) << "svcdp asks for pod2";
+  EXPECT_EQ(req[0][12] << 8 | req[0][13], 0x0806);
+  inject(Role::PODS, Frame().eth(pods_mac_, kPod2Mac, 0x0806).arp(2, kPod2Mac, kPod2, pods_mac_, kPodGw).pad_to(60)
+                         .build());
+  run();
+  EXPECT_EQ(sent(Role::PODS).size(), 1u) << "the held packet reaches pod2";
+  EXPECT_EQ(drops(Drop::kNeighTableFull), 0u);
+  EXPECT_GT(totals().neigh_evicted, 0u);
+}
+
+// RFC 5227: a sender claiming the pod gateway is a conflict, neither
+// answered nor learned; a group or zero sender MAC is no host's.
+TEST_F(Pipeline, ArpFromImpossibleOrConflictingSendersIsRefused) {
+  const Mac group = {0x01, 0x00, 0x5e, 0, 0, 1};
+  inject(Role::PODS, Frame().eth(testing::kBroadcast, group, 0x0806).arp(1, group, kPod, kZero, kPodGw).pad_to(60)
+                         .build());
+  inject(Role::PODS, Frame().eth(testing::kBroadcast, kPodMac, 0x0806).arp(1, kPodMac, kPodGw, kZero, kPodGw)
+                         .pad_to(60).build());
+  run();
+  EXPECT_TRUE(sent(Role::PODS).empty());
+  EXPECT_EQ(drops(Drop::kArpBadSender), 1u);
+  EXPECT_EQ(drops(Drop::kArpAddressConflict), 1u);
+}
+
 // With an exception port the node's kernel gets what svcdp does not own,
 // and what it sends leaves through the uplink untouched.
 class PipelineWithKernel : public Pipeline {
