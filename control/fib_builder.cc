@@ -83,6 +83,9 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
     fib->nodes.push_back(std::move(rn));
   }
   fib->remote_pods = dp::PrefixTable(remote);
+  std::vector<dp::PrefixTable::Entry> vteps;
+  for (const dp::RemoteNode& rn : fib->nodes) vteps.push_back({rte_be_to_cpu_32(rn.vtep), 32, 0});
+  fib->remote_vteps = dp::PrefixTable(vteps);
 
   std::vector<dp::PrefixTable::Entry> cluster, no_masq;
   for (const auto& c : p.cluster_cidrs.empty() ? taken : p.cluster_cidrs) cluster.push_back({c.addr, c.len, 0});

@@ -26,6 +26,7 @@ namespace svcdp::dp {
   X(kVxlanTruncated, "vxlan_truncated", "shorter than a VXLAN header")                    \
   X(kVxlanBadFlags, "vxlan_bad_flags", "VXLAN I flag not set (RFC 7348 section 5)")      \
   X(kVxlanUnknownVni, "vxlan_unknown_vni", "VXLAN network identifier not ours")          \
+  X(kVxlanUnknownVtep, "vxlan_unknown_vtep", "VXLAN from an address that is no node's VTEP") \
   X(kVxlanInnerRunt, "vxlan_inner_runt", "inner frame shorter than Ethernet + IPv4")     \
   X(kVxlanInnerNotIpv4, "vxlan_inner_not_ipv4", "inner frame is not IPv4")              \
   X(kVxlanInnerNotLocal, "vxlan_inner_not_local", "inner destination not a local pod")  \
@@ -42,6 +43,8 @@ namespace svcdp::dp {
   X(kArpAddressConflict, "arp_address_conflict", "ARP sender claims an address that is ours (RFC 5227)") \
   X(kNoMbuf, "no_mbuf", "packet pool empty")                                             \
   X(kL4Truncated, "l4_truncated", "TCP or UDP header cut short")                          \
+  X(kTcpBadOffset, "tcp_bad_offset", "TCP data offset below 5 words or beyond the segment") \
+  X(kUdpBadLength, "udp_bad_length", "UDP length below 8 or beyond the IP payload (RFC 768)") \
   X(kTcpBadFlags, "tcp_bad_flags", "TCP flag combination no stack sends (SYN+FIN, none...)") \
   X(kLbNoFlow, "lb_no_flow", "TCP segment to a service, no flow: an RST, or one needing SNAT") \
   X(kLbEndpointGone, "lb_endpoint_gone", "reply of a flow whose endpoint left, after the grace period") \

@@ -35,6 +35,7 @@ struct Fib {
   std::vector<PrefixTable::Entry> local_pod_cidrs;  // the same, listed (for the CNI configuration)
   PrefixTable remote_pods;  // other nodes' pod CIDRs → index in `nodes`
   std::vector<RemoteNode> nodes;
+  PrefixTable remote_vteps;  // the nodes' VTEP addresses (/32s): VXLAN is accepted from these only
   be32 uplink_gateway = 0;  // next hop beyond the uplink; 0: destinations are on-link
   PrefixTable uplink_subnet;  // on-link destinations when there is a gateway (empty: none)
   // Destinations inside the cluster's pod network (--cluster-cidr, or the

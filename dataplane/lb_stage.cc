@@ -125,6 +125,23 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
   const bool frontend = table.maybe_frontend(key.dst);
   if (!frontend && !may_be_translated(key, fib, from)) return false;
   stage(Stage::kLb);
+  // Headers no stack sends never reach conntrack (RFC 9293 section 3.1:
+  // data offset of at least 5 words within the segment; RFC 768: a length
+  // of at least 8 within the datagram, as Linux's udp_rcv checks).
+  if (proto == IPPROTO_TCP) {
+    const uint32_t offset = (reinterpret_cast<const rte_tcp_hdr*>(l4)->data_off >> 4) * 4u;
+    if (offset < sizeof(rte_tcp_hdr) || offset > l4_len) {
+      drop(m, Drop::kTcpBadOffset);
+      return true;
+    }
+  } else {
+    const uint32_t ulen = rte_be_to_cpu_16(reinterpret_cast<const rte_udp_hdr*>(l4)->dgram_len);
+    // (A first fragment carries the length of the whole datagram.)
+    if (ulen < sizeof(rte_udp_hdr) || (ulen > l4_len && !ipv4_is_fragment(ip))) {
+      drop(m, Drop::kUdpBadLength);
+      return true;
+    }
+  }
   auto flow = ct_lookup(key, fib);
   if (flow && flow->kind == lb::kFlow && reopens(*flow, tcp_flags)) {
     s_.conntrack->remove(s_.id, *flow);

@@ -468,6 +468,21 @@ TEST_P(LbRefuses, WithANamedCounter) {
   EXPECT_EQ(drops(GetParam().reason), 1u);
 }
 
+// Headers no stack sends are refused before conntrack, each counted.
+TEST_F(LbPipeline, MalformedTcpAndUdpHeadersNeverOpenAFlow) {
+  publish({web({endpoint(kPod2, 8080, true)})});
+  Bytes tcp = from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn);
+  tcp[14 + 20 + 12] = 0x40;  // data offset 4 words
+  EXPECT_TRUE(through(Role::PODS, tcp, Role::PODS).empty());
+  publish({web({endpoint(kPod2, 5353, true)}, lb::kUdp)});
+  Bytes udp = udp_from_pod(kPod, kPodMac, kVip, 40000, 80);
+  udp[14 + 20 + 4] = 0x01;  // UDP length 256 + ..., beyond the 40 bytes there
+  EXPECT_TRUE(through(Role::PODS, udp, Role::PODS).empty());
+  EXPECT_EQ(drops(Drop::kTcpBadOffset), 1u);
+  EXPECT_EQ(drops(Drop::kUdpBadLength), 1u);
+  EXPECT_EQ(totals().lb_new_flows, 0u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Tcp, LbRefuses,
                          ::testing::Values(Refused{"syn_fin", kSyn | kFin, Drop::kTcpBadFlags},
                                            Refused{"syn_rst", kSyn | kRst, Drop::kTcpBadFlags},

@@ -25,6 +25,10 @@ uint32_t inner_flow_hash(const rte_ipv4_hdr* ip) {
 // a frame for our VTEP and VNI, then route the inner packet to a local pod.
 void Worker::vxlan_decap(rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, const Fib& fib) {
   stage(Stage::kVxlanDecap);
+  // Only from the VTEP of a node we know (as flannel accepts only what
+  // its FDB names): anyone else could inject traffic as a pod.
+  const auto* outer = reinterpret_cast<const rte_ipv4_hdr*>(udp) - 1;
+  if (!fib.remote_vteps.contains(rte_be_to_cpu_32(outer->src_addr))) return drop(m, Drop::kVxlanUnknownVtep);
   if (auto bad = vxlan_check(udp, udp_avail, fib.vni)) return drop(m, *bad);
   auto* inner_eth = reinterpret_cast<rte_ether_hdr*>(reinterpret_cast<uint8_t*>(udp) + sizeof(rte_udp_hdr) +
                                                      sizeof(rte_vxlan_hdr));

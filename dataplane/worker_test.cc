@@ -181,6 +181,12 @@ const BadFrame kBadFrames[] = {
        return Frame().eth(p, kPodMac, 0x0800).ipv4(0, kRemotePod, 17, 64, true).udp(1, 2).payload(1480 - 28 - 20 + 1)
            .build();
      }},
+    {"vxlan from no node's vtep", true, Drop::kVxlanUnknownVtep,
+     [](const Mac& u, const Mac&) {
+       return Frame().eth(u, kRemoteMac, 0x0800).ipv4(ip4(192, 168, 56, 99), kNodeIp, 17, 64, true).udp(50000, 4789)
+           .vxlan(kVni).raw(Frame().eth(u, kRemoteVtepMac, 0x0800).ipv4(kRemotePod, kPod, 17).udp(1, 2).build())
+           .build();
+     }},
     {"uplink transit", true, Drop::kIpNoRoute,
      [](const Mac& u, const Mac&) {
        return Frame().eth(u, kRemoteMac, 0x0800).ipv4(kRemoteIp, ip4(1, 1, 1, 1), 17).udp(1, 2).build();

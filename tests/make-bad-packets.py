@@ -68,6 +68,7 @@ pods = [
     # (10.96.0.13:80, none).
     # An RST of no flow (a mid-stream ACK would be taken up by Maglev).
     ("lb_no_flow", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, "10.96.0.10", 6, tcp(40000, 80, 0x04)))),
+    ("tcp_bad_offset", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, "10.96.0.10", 6, corrupt(tcp(40000, 80, 0x02), 12, 0x40)))),
     # No RST may answer a source that is no host's (RFC 1812 section 4.3.2.7).
     ("lb_no_reject", eth(PODS_PORT, POD, 0x0800, ipv4("0.0.0.0", "10.96.0.13", 6, tcp(40000, 80, 0x02)))),
 ]
@@ -75,6 +76,7 @@ uplink = [
     ("ip_no_route", eth(UP_PORT, REMOTE, 0x0800, ipv4(REMOTE_IP, "1.1.1.1", 17, udp(1, 2, b"")))),
     ("udp_truncated", eth(UP_PORT, REMOTE, 0x0800, ipv4(REMOTE_IP, NODE, 17, b"\x12\x34"))),
     ("vxlan_truncated", eth(UP_PORT, REMOTE, 0x0800, ipv4(REMOTE_IP, NODE, 17, udp(1, 4789, b"\x08\0")))),
+    ("vxlan_unknown_vtep", eth(UP_PORT, REMOTE, 0x0800, ipv4("192.168.56.99", NODE, 17, udp(50000, 4789, vxlan(1, inner_ok))))),
     ("vxlan_bad_flags", to_node_vxlan(inner_ok, flags=0x00)),
     ("vxlan_unknown_vni", to_node_vxlan(inner_ok, vni=42)),
     ("vxlan_inner_runt", to_node_vxlan(b"\0" * 20)),
