@@ -85,7 +85,7 @@ check "/readyz answers 200 once the first lists are in" \
 token=$(cat "$TOPO_TMP/api/token")
 api_get() {
   ip netns exec "$1" curl -sf -m 5 --cacert "$TOPO_TMP/api/ca.crt" -H "Authorization: Bearer $token" \
-    https://10.96.0.1/api/v1/nodes | grep -q node-b
+    https://10.96.0.1/api/v1/nodes | grep node-b >/dev/null
 }
 check "a pod reaches the API server through the kubernetes Service" api_get "$NS_POD"
 check "svcdp gave the kernel its routes to pods and Services (--kernel-route)" sh -c "

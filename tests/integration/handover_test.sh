@@ -29,24 +29,26 @@ sysctls=$(ip netns exec "$NS_NODE" sysctl -n net.ipv4.conf.up0.rp_filter net.ipv
 ip netns exec "$NS_NODE" socat TCP-LISTEN:2222,fork,reuseaddr SYSTEM:'echo ssh-ok' &
 sleep 0.3
 
-ssh_works() { ip netns exec "$NS_EXT" socat -T 2 - TCP:"$NODE_IP":2222,connect-timeout=2 </dev/null 2>/dev/null | grep -q ssh-ok; }
+# (No grep -q after a pipe: with pipefail, the writer's SIGPIPE fails it.)
+ssh_works() { ip netns exec "$NS_EXT" socat -T 2 - TCP:"$NODE_IP":2222,connect-timeout=2 </dev/null 2>/dev/null | grep ssh-ok >/dev/null; }
 # ssh_back SECONDS: the connection works again within SECONDS.
 ssh_back() {
   local i
   for i in $(seq $(($1 * 5))); do ssh_works && return 0; sleep 0.2; done
   return 1
 }
-addr_on() { ip -n "$NS_NODE" -4 addr show dev "$1" 2>/dev/null | grep -q "inet $NODE_IP/24"; }
+addr_on() { ip -n "$NS_NODE" -4 addr show dev "$1" 2>/dev/null | grep "inet $NODE_IP/24" >/dev/null; }
 routes_on() {
-  ip -n "$NS_NODE" route show dev "$1" 2>/dev/null | grep -q "^default via 192.168.56.1" &&
-    ip -n "$NS_NODE" route show dev "$1" | grep -q "^198.51.100.0/24 via 192.168.56.1 metric 50"
+  ip -n "$NS_NODE" route show dev "$1" 2>/dev/null | grep "^default via 192.168.56.1" >/dev/null &&
+    ip -n "$NS_NODE" route show dev "$1" | grep "^198.51.100.0/24 via 192.168.56.1 metric 50" >/dev/null
 }
 take_over() { start_svcdp "$bin" --exception-iface svcdp0 --take-over-address up0 --state-dir "$state"; }
 
 check "before svcdp: SSH to the node's kernel on up0" ssh_works
 take_over || exit 1
-taken_over() { addr_on svcdp0 && routes_on svcdp0 && ! addr_on up0; }
-given_back() { addr_on up0 && routes_on up0 && test ! -e "$state/address-handover.json"; }
+show() { ip -n "$NS_NODE" -4 -br addr; ip -n "$NS_NODE" route; }
+taken_over() { addr_on svcdp0 && routes_on svcdp0 && ! addr_on up0 || { show | sed 's/^/    /'; return 1; }; }
+given_back() { addr_on up0 && routes_on up0 && test ! -e "$state/address-handover.json" || { show | sed 's/^/    /'; return 1; }; }
 offline() { ! ssh_works && test -e "$state/address-handover.json"; }
 check "taken over: address and routes on the TAP, none on up0" taken_over
 check "taken over: the TAP has up0's MTU" test "$(ip -n "$NS_NODE" -o link show svcdp0 | grep -o 'mtu [0-9]*')" = "mtu 1500"
