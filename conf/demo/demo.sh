@@ -50,26 +50,11 @@ ip -n "$NS_NODE" addr add "$NODE_IP/24" dev up0
 ip -n "$NS_NODE" route add default via "$GW_IP"
 ip netns exec "$NS_NODE" python3 -m http.server --bind 0.0.0.0 10250 >/dev/null 2>&1 &  # "kubelet"
 # node-c: a second svcdp node; node-b (flannel) knows it.
-new_ns "$NS_NODEC"
-plug "$NS_LAN" "$NS_NODEC" up0 "$NODEC_MAC"
-ip netns exec "$NS_NODEC" sysctl -qw net.ipv6.conf.up0.disable_ipv6=1
-ip -n "$NS_NODEC" link set up0 up
-ip -n "$NS_REMOTE" route add 10.244.3.0/24 via 10.244.3.0 dev vxlan0 onlink
-ip -n "$NS_REMOTE" neigh add 10.244.3.0 lladdr "$NODEC_MAC" dev vxlan0 nud permanent
-ip netns exec "$NS_REMOTE" bridge fdb append "$NODEC_MAC" dev vxlan0 dst "$NODEC_IP"
+add_svcdp_node "$NS_NODEC" "$NODEC_IP" "$NODEC_MAC" 10.244.3.0/24
 ip netns exec "$NS_RPOD" python3 "$here/svc_tool.py" serve rpod >"$TOPO_TMP/rpod.log" 2>&1 &
 {
   gen_nodes
-  cat <<YAML
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: node-c
-  annotations: {flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$NODEC_MAC"}'}
-spec: {podCIDR: 10.244.3.0/24}
-status: {addresses: [{type: InternalIP, address: $NODEC_IP}]}
-YAML
+  gen_node node-c "$NODEC_IP" 10.244.3.0/24 "$NODEC_MAC"
   gen_service web 10.96.0.10 80 8080 TCP 30080
   gen_slice web TCP 8080 "$WEB_IP@node-a" "$RPOD_IP@node-b" "$C1_IP@node-c"
 } >"$TOPO_TMP/cluster.yaml"

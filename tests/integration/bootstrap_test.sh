@@ -13,6 +13,8 @@ root=$(cd "$here/../.." && pwd)
 bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
 # shellcheck source=netns.sh
 . "$here/netns.sh"
+# shellcheck source=cluster_gen.sh
+. "$here/cluster_gen.sh"
 topo_require
 command -v openssl >/dev/null || { echo "missing openssl: run make deps"; exit 1; }
 command -v curl >/dev/null || { echo "missing curl: run make deps"; exit 1; }
@@ -38,26 +40,12 @@ for dev in up0 pods0; do
   ip netns exec "$NS_NODE" sysctl -qw "net.ipv4.conf.$dev.rp_filter=1" "net.ipv4.conf.$dev.arp_ignore=8"
 done
 
-python3 - "$TOPO_TMP" "$UPLINK_MAC" "$REMOTE_VTEP_MAC" "$API_IP" "$API_PORT" <<'PY'
-import json, sys
-d, up_mac, remote_mac, api_ip, api_port = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-def node(name, ip, cidr, vtep_mac):
-    backend = json.dumps({"VNI": 1, "VtepMAC": vtep_mac})
-    return {"kind": "Node", "apiVersion": "v1",
-            "metadata": {"name": name, "annotations": {"flannel.alpha.coreos.com/backend-data": backend}},
-            "spec": {"podCIDR": cidr}, "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
-svc = {"kind": "Service", "apiVersion": "v1", "metadata": {"name": "kubernetes", "namespace": "default"},
-       "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1", "clusterIPs": ["10.96.0.1"],
-                "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": api_port}]}}
-slice_ = {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
-          "metadata": {"name": "kubernetes", "namespace": "default",
-                       "labels": {"kubernetes.io/service-name": "kubernetes"}},
-          "addressType": "IPv4", "ports": [{"name": "https", "port": api_port, "protocol": "TCP"}],
-          "endpoints": [{"addresses": [api_ip], "conditions": {"ready": True}}]}
-items = [node("node-a", "192.168.56.11", "10.244.1.0/24", up_mac),
-         node("node-b", "192.168.56.12", "10.244.2.0/24", remote_mac), svc, slice_]
-json.dump({"kind": "List", "apiVersion": "v1", "items": items}, open(f"{d}/state.json", "w"))
-PY
+{
+  gen_nodes
+  gen_service kubernetes 10.96.0.1 443 "$API_PORT" TCP
+  gen_slice kubernetes TCP "$API_PORT" "$API_IP@"
+} >"$TOPO_TMP/state.yaml"
+as_list "$TOPO_TMP/state.yaml" "$TOPO_TMP/state.json"
 ip netns exec "$NS_INET" env KUBE_TEST_ADDRESS="$API_IP" KUBE_TEST_PORT="$API_PORT" KUBE_TEST_SANS="IP:10.96.0.1" \
   python3 "$root/tests/kube-api/server.py" "$TOPO_TMP/api" "$TOPO_TMP/state.json" \
   >"$TOPO_TMP/api.out" 2>"$TOPO_TMP/api.err" &

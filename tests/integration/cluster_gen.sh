@@ -4,24 +4,24 @@
 # Services with their EndpointSlices. Source this file; each function
 # prints one YAML document.
 
-gen_nodes() {
+# gen_node NAME INTERNAL_IP POD_CIDR VTEP_MAC
+gen_node() {
   cat <<YAML
-apiVersion: v1
-kind: Node
-metadata:
-  name: node-a
-  annotations: {flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$UPLINK_MAC"}'}
-spec: {podCIDR: 10.244.1.0/24}
-status: {addresses: [{type: InternalIP, address: $NODE_IP}]}
 ---
 apiVersion: v1
 kind: Node
 metadata:
-  name: node-b
-  annotations: {flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$REMOTE_VTEP_MAC"}'}
-spec: {podCIDR: 10.244.2.0/24}
-status: {addresses: [{type: InternalIP, address: $REMOTE_IP}]}
+  name: $1
+  annotations: {flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$4"}'}
+spec: {podCIDR: $3}
+status: {addresses: [{type: InternalIP, address: $2}]}
 YAML
+}
+
+# gen_nodes: the two nodes of netns.sh.
+gen_nodes() {
+  gen_node node-a "$NODE_IP" 10.244.1.0/24 "$UPLINK_MAC"
+  gen_node node-b "$REMOTE_IP" 10.244.2.0/24 "$REMOTE_VTEP_MAC"
 }
 
 # gen_service NAME CLUSTER_IP PORT TARGET PROTO [NODE_PORT [EXTRA_SPEC]]
@@ -43,7 +43,7 @@ YAML
   return 0
 }
 
-# gen_slice SERVICE PROTO PORT ENDPOINT...   (ENDPOINT: ip@node[@notready])
+# gen_slice SERVICE PROTO PORT ENDPOINT...   (ENDPOINT: ip@node[@notready], or ip@ for no node)
 gen_slice() {
   local svc=$1 proto=$2 port=$3 ep
   shift 3
@@ -66,6 +66,17 @@ YAML
     # failing pod, as the EndpointSlice controller writes it).
     IFS=@ read -r ip node cond <<<"$ep"
     if [ "$cond" = notready ]; then cond="{ready: false, serving: false}"; else cond="{ready: true}"; fi
-    printf -- '- addresses: [%s]\n  nodeName: %s\n  conditions: %s\n' "$ip" "$node" "$cond"
+    printf -- '- addresses: [%s]\n' "$ip"
+    [ -n "$node" ] && printf '  nodeName: %s\n' "$node"  # ip@ : an address outside the cluster, on no node
+    printf '  conditions: %s\n' "$cond"
   done
+}
+
+# as_list YAML_FILE JSON_FILE: the documents as one v1 List, what the test
+# API server (tests/kube-api/server.py) starts from.
+as_list() {
+  python3 -c '
+import json, sys, yaml
+items = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+json.dump({"kind": "List", "apiVersion": "v1", "items": items}, open(sys.argv[2], "w"))' "$1" "$2"
 }

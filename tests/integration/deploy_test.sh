@@ -13,24 +13,16 @@ bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
 build=$(dirname "$bin")
 # shellcheck source=netns.sh
 . "$here/netns.sh"
+# shellcheck source=cluster_gen.sh
+. "$here/cluster_gen.sh"
 files="python3 $here/deploy_files.py"
 topo_require
 command -v openssl >/dev/null || { echo "missing openssl: run make deps"; exit 1; }
 trap topo_down EXIT INT TERM
 
 topo_up
-python3 - "$TOPO_TMP" "$UPLINK_MAC" "$REMOTE_VTEP_MAC" <<'PY'
-import json, sys
-d = sys.argv[1]
-def node(name, ip, cidr, vtep_mac):
-    backend = json.dumps({"VNI": 1, "VtepMAC": vtep_mac})
-    return {"kind": "Node", "apiVersion": "v1",
-            "metadata": {"name": name, "annotations": {"flannel.alpha.coreos.com/backend-data": backend}},
-            "spec": {"podCIDR": cidr}, "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
-items = [node("node-a", "192.168.56.11", "10.244.1.0/24", sys.argv[2]),
-         node("node-b", "192.168.56.12", "10.244.2.0/24", sys.argv[3])]
-json.dump({"kind": "List", "apiVersion": "v1", "items": items}, open(f"{d}/state.json", "w"))
-PY
+gen_nodes >"$TOPO_TMP/state.yaml"
+as_list "$TOPO_TMP/state.yaml" "$TOPO_TMP/state.json"
 ip netns exec "$NS_NODE" python3 "$root/tests/kube-api/server.py" "$TOPO_TMP/api" "$TOPO_TMP/state.json" \
   >"$TOPO_TMP/api.out" 2>"$TOPO_TMP/api.err" &
 for _ in $(seq 100); do grep -q ready "$TOPO_TMP/api.out" 2>/dev/null && break; sleep 0.1; done

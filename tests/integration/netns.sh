@@ -147,6 +147,20 @@ add_lan_host() {
   ip -n "$1" link set eth0 up
 }
 
+# add_svcdp_node NS IP MAC POD_CIDR: another node on the LAN whose uplink
+# (up0, MAC) a second svcdp drives (TOPO_SVCDP_NS=NS for start_svcdp);
+# node-b (flannel) learns its pod CIDR as flannel would.
+add_svcdp_node() {
+  local ns=$1 ip=$2 mac=$3 cidr=$4
+  new_ns "$ns"
+  plug "$NS_LAN" "$ns" up0 "$mac"
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.up0.disable_ipv6=1
+  ip -n "$ns" link set up0 up
+  ip -n "$NS_REMOTE" route add "$cidr" via "${cidr%/*}" dev vxlan0 onlink
+  ip -n "$NS_REMOTE" neigh add "${cidr%/*}" lladdr "$mac" dev vxlan0 nud permanent
+  ip netns exec "$NS_REMOTE" bridge fdb append "$mac" dev vxlan0 dst "$ip"
+}
+
 # add_internet GW_NS GW_IP INET_NS INET_IP: the uplink gateway (a LAN host
 # at GW_IP that forwards) and an "internet" host behind it in TEST-NET-3
 # (INET_IP in 203.0.113.0/24, the gateway being 203.0.113.1).
