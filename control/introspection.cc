@@ -201,6 +201,7 @@ std::string Introspection::metrics() const {
       {"svcdp_lb_rejected_total", "REJECT answers for services without endpoints", &dp::Counters::lb_rejected},
       {"svcdp_lb_reset_flows_total", "TCP flows reset because their endpoint left", &dp::Counters::lb_reset},
       {"svcdp_lb_grace_replies_total", "replies delivered in the grace period after their endpoint left", &dp::Counters::lb_grace_replies},
+      {"svcdp_fragment_trains_evicted_total", "fragment trains that gave way in a full fragment cache", &dp::Counters::frag_evicted},
       {"svcdp_lb_rebalanced_flows_total", "UDP flows moved because their endpoint left", &dp::Counters::lb_rebalanced},
       {"svcdp_lb_icmp_translated_total", "ICMP errors translated for a flow", &dp::Counters::lb_icmp_translated},
       {"svcdp_lb_fragments_total", "non-first fragments that followed their first", &dp::Counters::lb_fragments},

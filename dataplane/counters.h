@@ -42,6 +42,7 @@ struct alignas(64) Counters {
   uint64_t lb_grace_replies = 0;   // replies delivered after their endpoint left (two-phase removal)
   uint64_t lb_icmp_translated = 0; // ICMP errors about a translated flow (RFC 5508)
   uint64_t lb_fragments = 0;       // non-first fragments following their first
+  uint64_t frag_evicted = 0;       // fragment trains that gave way to newer ones (cache full)
   uint64_t busy_cycles = 0;
   uint64_t idle_cycles = 0;
 
@@ -78,6 +79,7 @@ struct alignas(64) Counters {
     lb_grace_replies += o.lb_grace_replies;
     lb_icmp_translated += o.lb_icmp_translated;
     lb_fragments += o.lb_fragments;
+    frag_evicted += o.frag_evicted;
     busy_cycles += o.busy_cycles;
     idle_cycles += o.idle_cycles;
     return *this;

@@ -43,6 +43,7 @@ namespace svcdp::dp {
   X(kArpAddressConflict, "arp_address_conflict", "ARP sender claims an address that is ours (RFC 5227)") \
   X(kNoMbuf, "no_mbuf", "packet pool empty")                                             \
   X(kL4Truncated, "l4_truncated", "TCP or UDP header cut short")                          \
+  X(kFragNoFirst, "frag_no_first", "later fragment to a front end whose first fragment is unknown") \
   X(kTcpBadOffset, "tcp_bad_offset", "TCP data offset below 5 words or beyond the segment") \
   X(kUdpBadLength, "udp_bad_length", "UDP length below 8 or beyond the IP payload (RFC 768)") \
   X(kTcpBadFlags, "tcp_bad_flags", "TCP flag combination no stack sends (SYN+FIN, none...)") \

@@ -326,7 +326,7 @@ void Worker::lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, con
     rte_ipv4_hdr orig = *ip;
     orig.src_addr = before.src;
     orig.dst_addr = before.dst;
-    frags_.remember(&orig, {ip->src_addr, ip->dst_addr}, now_s_);
+    if (!frags_.remember(&orig, {ip->src_addr, ip->dst_addr}, now_s_)) ++counters_.frag_evicted;
   }
   if (f.service_id < svc_counters_.size()) {
     ++svc_counters_[f.service_id].packets;
@@ -337,7 +337,13 @@ void Worker::lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, con
 
 bool Worker::lb_fragment(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {
   const FragCache::Translation* to = frags_.find(ip, now_s_);
-  if (to == nullptr) return false;
+  if (to == nullptr) {
+    // A later fragment to a front end whose first fragment was not seen
+    // (or gave way): it cannot be translated, and is no one else's.
+    if (!fib.services->maybe_frontend(ip->dst_addr)) return false;
+    drop(m, Drop::kFragNoFirst);
+    return true;
+  }
   const FragCache::Translation t = *to;
   if (ip->src_addr != t.src) nat_rewrite(ip, nullptr, NatSide::SOURCE, t.src, 0);
   if (ip->dst_addr != t.dst) nat_rewrite(ip, nullptr, NatSide::DESTINATION, t.dst, 0);
