@@ -1,6 +1,7 @@
 #include "control/address_handover.h"
 
 #include "conf/inet.h"
+#include "control/atomic_file.h"
 #include "control/log.h"
 
 #include <nlohmann/json.hpp>
@@ -105,13 +106,7 @@ AddressHandover::AddressHandover(const std::string& iface, std::string state_fil
   state_.arp_ignore = read_sysctl(iface, "arp_ignore");
   if (state_.addresses.empty())
     throw std::runtime_error("--take-over-address: " + iface + " has no IPv4 address to take over");
-  const std::string tmp = state_file_ + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << handover_json(state_);
-    if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
-  }
-  if (std::rename(tmp.c_str(), state_file_.c_str()) != 0) throw std::runtime_error("cannot write " + state_file_);
+  write_file_atomically(state_file_, handover_json(state_));
 }
 
 AddressHandover::~AddressHandover() {

@@ -1,13 +1,11 @@
 #include "control/cni_config.h"
 
+#include "control/atomic_file.h"
+
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <sstream>
-#include <stdexcept>
 
 namespace svcdp::control {
 
@@ -41,14 +39,7 @@ bool write_cni_conflist(const std::string& dir, const std::string& text) {
     old << in.rdbuf();
     if (in && old.str() == text) return false;
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw std::runtime_error("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
+  write_file_atomically(path, text);
   return true;
 }
 

@@ -1,5 +1,7 @@
 #include "control/flow_state.h"
 
+#include "control/atomic_file.h"
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -30,8 +32,8 @@ std::string service_key(const lb::ServiceSpec& s) {
 }
 
 template <typename T>
-void put(std::ofstream& out, const T& v) {
-  out.write(reinterpret_cast<const char*>(&v), sizeof v);
+void put(std::string& out, const T& v) {
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
 template <typename T>
@@ -66,21 +68,16 @@ uint64_t save_flows(const std::string& path, const lb::Conntrack& ct, uint32_t n
     r.rep_flags = m.rep_flags;
     records.push_back(r);
   });
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(kMagic, sizeof kMagic);
-    put(out, ct.shards());
-    put(out, static_cast<uint32_t>(keys.size()));
-    for (const std::string& k : keys) {
-      put(out, static_cast<uint32_t>(k.size()));
-      out.write(k.data(), static_cast<std::streamsize>(k.size()));
-    }
-    put(out, static_cast<uint64_t>(records.size()));
-    out.write(reinterpret_cast<const char*>(records.data()), static_cast<std::streamsize>(records.size() * sizeof(Record)));
-    if (!out.flush()) throw std::runtime_error("cannot write " + tmp);
+  std::string out(kMagic, sizeof kMagic);
+  put(out, ct.shards());
+  put(out, static_cast<uint32_t>(keys.size()));
+  for (const std::string& k : keys) {
+    put(out, static_cast<uint32_t>(k.size()));
+    out += k;
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot write " + path);
+  put(out, static_cast<uint64_t>(records.size()));
+  out.append(reinterpret_cast<const char*>(records.data()), records.size() * sizeof(Record));
+  write_file_atomically(path, out);
   return records.size();
 }
 
