@@ -14,8 +14,8 @@
 #include "control/cni_config.h"
 #include "control/flow_state.h"
 #include "control/health.h"
+#include "control/kernel_routes.h"
 #include "control/kube_source.h"
-#include "control/netlink.h"
 #include "control/service_manager.h"
 #include "control/table_sync.h"
 #include "dataplane/dataplane.h"
@@ -23,7 +23,6 @@
 #include "dataplane/port.h"
 #include "dataplane/vxlan.h"
 
-#include <linux/rtnetlink.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -128,52 +127,6 @@ control::KubeConfig kube_config(const conf::Options& o) {
   }
   return kc;
 }
-
-// The node kernel's routes through svcdp (--kernel-route): via the pod
-// gateway on the TAP, from the node address, (re)installed when either
-// changes; until the kernel takes them (the TAP without its address yet)
-// they are retried every second, a failure logged once.
-struct KernelRoutes {
-  lb::be32 want_gateway = 0, want_source = 0, gateway = 0, source = 0;
-  uint64_t next_try_ns = 0;
-  bool warned = false;
-  void published(const dp::Fib& fib) {
-    want_gateway = fib.pod_gateway;
-    want_source = fib.node_ip;
-    next_try_ns = 0;
-  }
-  void poll(const conf::Options& o, uint64_t now) {
-    if (o.kernel_routes.empty() || want_source == 0 || (want_gateway == gateway && want_source == source) ||
-        now < next_try_ns)
-      return;
-    next_try_ns = now + 1'000'000'000;
-    try {
-      control::Netlink nl;
-      const auto tap = nl.ifindex(o.exception_iface);
-      if (!tap) throw control::NetlinkError("no interface " + o.exception_iface);
-      for (const std::string& c : o.kernel_routes) {
-        const conf::Ipv4Prefix p = *conf::parse_ipv4_prefix(c);
-        control::IfRoute r;
-        r.dst = p.addr;
-        r.dst_len = p.len;
-        r.gateway = rte_be_to_cpu_32(want_gateway);
-        r.prefsrc = rte_be_to_cpu_32(want_source);
-        r.protocol = RTPROT_STATIC;
-        r.onlink = true;
-        nl.add_route(*tap, r);
-      }
-      gateway = want_gateway;
-      source = want_source;
-      warned = false;
-      log::info("kernel routes through svcdp", {{"via", conf::format_ipv4(rte_be_to_cpu_32(gateway))},
-                                                {"dev", o.exception_iface},
-                                                {"routes", std::to_string(o.kernel_routes.size())}});
-    } catch (const std::exception& e) {
-      if (!std::exchange(warned, true))
-        log::warning("cannot install the kernel's routes through svcdp yet (retrying)", {{"error", e.what()}});
-    }
-  }
-};
 
 // The node's CNI configuration, rewritten when its pod CIDR or gateway
 // changes; a failure is logged and retried with the next generation.
@@ -375,13 +328,15 @@ int run(const conf::Options& o) {
     return fail("--cni-conf-dir: the pods port " + o.pods +
                 " has no kernel interface for the CNI plugin's macvlan (use a TAP: --vdev net_tap1,iface=svcdp-pods)");
   std::shared_ptr<const lb::ServiceTable> services;
-  KernelRoutes kernel_routes;
+  std::vector<conf::Ipv4Prefix> route_cidrs;
+  for (const std::string& c : o.kernel_routes) route_cidrs.push_back(*conf::parse_ipv4_prefix(c));
+  control::KernelRoutes kernel_routes(o.exception_iface, std::move(route_cidrs));
   bool ready = false, restore_logged = false;
   control::ServiceManager manager;
   auto publish = [&](std::unique_ptr<dp::Fib> fib) {
     log_generation(*fib, ready && kube ? log::Level::DEBUG : log::Level::INFO);
     if (!o.cni_conf_dir.empty()) write_cni_config(o, *fib, cni_master);
-    kernel_routes.published(*fib);
+    kernel_routes.published(fib->pod_gateway, fib->node_ip);
     services = fib->services;
     const uint64_t gen = fib->generation;
     dataplane.publish(std::move(fib));
@@ -420,7 +375,7 @@ int run(const conf::Options& o) {
   while (!g_stop) {
     const uint64_t now = now_ns();
     manager.poll(now);
-    kernel_routes.poll(o, now);
+    kernel_routes.poll(now);
     for (unsigned w = 0; w < dataplane.worker_count(); ++w) {
       const dp::Counters& c = dataplane.worker(w).counters();
       worker_loops[w] = c.busy_cycles + c.idle_cycles;  // grows every poll round
