@@ -160,11 +160,7 @@ Dataplane::~Dataplane() {
   for (size_t r = 0; r < kRoleCount; ++r)
     if (port_ids_[r] != kNoPort) port_stop(port_ids_[r]);
   for (auto* rings : {&to_control_, &from_control_})
-    for (rte_ring* ring : *rings) {
-      void* m;
-      while (rte_ring_dequeue(ring, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-      rte_ring_free(ring);
-    }
+    for (rte_ring* ring : *rings) rte_ring_free(ring);
   rte_mempool_free(pool_);
 }
 
@@ -204,6 +200,17 @@ void Dataplane::stop() {
   stop_.store(true);
   for (unsigned lcore : lcores_) rte_eal_wait_lcore(lcore);
   lcores_.clear();
+  // Whatever no worker will send any more is counted before it is freed,
+  // so that the exit report accounts for every packet.
+  for (auto* rings : {&to_control_, &from_control_})
+    for (rte_ring* ring : *rings) {
+      void* m;
+      while (rte_ring_dequeue(ring, &m) == 0) {
+        control_counters_.drop(Drop::kShutdown);
+        rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+      }
+    }
+  if (neigh_control_) neigh_control_->drop_all_held(Drop::kShutdown);
 }
 
 void Dataplane::control_poll(uint64_t now_ns) {

@@ -67,7 +67,9 @@ class Dataplane {
 
   // Starts worker i on lcores[i]. Thread: main.
   void launch(const std::vector<unsigned>& lcores);
-  // Asks workers to stop and waits for them. Thread: main.
+  // Asks workers to stop and waits for them; the packets still queued to
+  // or from the control thread or held for ARP are freed, counted as
+  // `shutdown`. Thread: main.
   void stop();
 
   // A permanent neighbour entry. False when the table is full.

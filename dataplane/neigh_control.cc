@@ -182,8 +182,12 @@ void NeighControl::send_request(const Entry& e, bool unicast) {
   send_(m, e.role);
 }
 
-void NeighControl::drop_held(Entry& e) {
-  counters_.drop(Drop::kNeighUnresolved, e.held.size());
+void NeighControl::drop_all_held(Drop reason) {
+  for (auto& [slot, e] : state_) drop_held(e, reason);
+}
+
+void NeighControl::drop_held(Entry& e, Drop reason) {
+  counters_.drop(reason, e.held.size());
   for (rte_mbuf* m : e.held) rte_pktmbuf_free(m);
   e.held.clear();
 }

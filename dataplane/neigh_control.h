@@ -66,6 +66,10 @@ class NeighControl {
   // Retransmits, probes and expires. Thread: control.
   void tick(uint64_t now_ns);
 
+  // Frees every packet still held for a neighbour, counted as `reason`
+  // (svcdp is stopping). Thread: control, workers stopped.
+  void drop_all_held(Drop reason);
+
   size_t pending() const { return state_.size(); }
 
  private:
@@ -91,7 +95,7 @@ class NeighControl {
   std::optional<uint32_t> slot_for(Role role, be32 ip);
   void learn(uint32_t slot, Role role, be32 ip, const rte_ether_addr& mac, uint64_t now_ns);
   void send_request(const Entry& e, bool unicast);
-  void drop_held(Entry& e);
+  void drop_held(Entry& e, Drop reason = Drop::kNeighUnresolved);
 
   NeighTable& table_;
   rte_mempool* pool_;
