@@ -12,6 +12,7 @@ namespace svcdp::dp {
   X(kMbufChained, "mbuf_chained", "frame spread over several mbufs (jumbo)")              \
   X(kEthNotForUs, "eth_not_for_us", "destination MAC neither the port's nor broadcast") \
   X(kEthertypeUnsupported, "ethertype_unsupported", "neither IPv4 nor ARP")               \
+  X(kPodSrcSpoofed, "pod_src_spoofed", "from the pods port with a source outside the node's pod CIDRs (RFC 3704)") \
   X(kEthGroupFromPod, "eth_group_from_pod", "multicast or broadcast frame from a pod (not routed)") \
   X(kIpTruncated, "ip_truncated", "shorter than its IPv4 header")                         \
   X(kIpBadVersion, "ip_bad_version", "IP version is not 4")                              \
@@ -19,6 +20,7 @@ namespace svcdp::dp {
   X(kIpOptions, "ip_options", "IPv4 options present")                                     \
   X(kIpBadLength, "ip_bad_length", "IPv4 total length beyond the frame or below IHL")    \
   X(kIpBadChecksum, "ip_bad_checksum", "IPv4 header checksum wrong")                     \
+  X(kIpMartianSource, "ip_martian_source", "source no host may use: 0/8, 127/8, 224/4, 240/4 (RFC 1812 5.3.7)") \
   X(kIpTtlExpired, "ip_ttl_expired", "TTL would reach zero when forwarded")              \
   X(kIpNoRoute, "ip_no_route", "no pod CIDR or local address matches the destination")  \
   X(kIpLocalUnhandled, "ip_local_unhandled", "addressed to the node, nothing handles it") \
@@ -53,7 +55,8 @@ namespace svcdp::dp {
   X(kConntrackFull, "conntrack_full", "no conntrack room for a new flow")                 \
   X(kSnatPortsExhausted, "snat_ports_exhausted", "no free SNAT or masquerade port for a new flow") \
   X(kMasqNoFlow, "masq_no_flow", "TCP segment leaving the cluster, no flow and not a SYN")  \
-  X(kMasqUnsupported, "masq_unsupported", "pod egress that cannot be masqueraded (protocol, fragment)")
+  X(kMasqUnsupported, "masq_unsupported", "pod egress that cannot be masqueraded (protocol, fragment)") \
+  X(kShutdown, "shutdown", "held for ARP or queued to or from the control thread when svcdp stopped")
 
 SVCDP_NAMED_LIST(Drop, uint16_t, kDropInfo, kDropCount, SVCDP_DROP_REASONS)
 using DropInfo = NamedInfo;

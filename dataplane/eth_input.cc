@@ -56,6 +56,7 @@ void Worker::eth_input(Role in, rte_mbuf* m, const Fib& fib) {
 // (SSH, kubelet, BGP).
 void Worker::uplink_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
   stage(Stage::kUplinkInput);
+  if (ipv4_is_martian_source(rte_be_to_cpu_32(ip->src_addr))) return drop(m, Drop::kIpMartianSource);
   if (ip->dst_addr != fib.node_ip) {
     if (lb_input(m, eth, ip, fib, From::kUplink)) return;
     // Before the first tables (bootstrap: the node address not known yet)
@@ -76,9 +77,13 @@ void Worker::uplink_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, con
 // From a local pod: Services first, then by destination. The node's own
 // addresses are the kernel's (kubelet, hostNetwork pods, metrics-server
 // scraping kubelet); destinations outside the cluster are masqueraded
-// unless listed as non-masquerade.
+// unless listed as non-masquerade. Ingress filtering (RFC 3704 section
+// 2.1) first: the pods port only carries addresses of this node's pod
+// CIDRs, so that no pod speaks for another node's pod, the node or an
+// outside host into the overlay, a Service or the masquerade.
 void Worker::pods_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
   stage(Stage::kPodsInput);
+  if (!fib.local_pods.contains(rte_be_to_cpu_32(ip->src_addr))) return drop(m, Drop::kPodSrcSpoofed);
   if (lb_input(m, eth, ip, fib, From::kPods)) return;
   if (ip->dst_addr == fib.node_ip || ip->dst_addr == fib.pod_gateway) return to_kernel(m, Drop::kIpLocalUnhandled);
   const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);

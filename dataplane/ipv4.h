@@ -81,4 +81,12 @@ inline bool ipv4_is_fragment(const rte_ipv4_hdr* ip) {
   return (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0;
 }
 
+// A source address no host may send from (RFC 1812 section 5.3.7, Linux's
+// martian sources): "this network" 0/8, loopback 127/8, multicast 224/4
+// and the reserved 240/4 with the limited broadcast. Host byte order.
+constexpr bool ipv4_is_martian_source(uint32_t src) {
+  const uint32_t net = src >> 24;
+  return net == 0 || net == 127 || net >= 224;
+}
+
 }  // namespace svcdp::dp

@@ -76,8 +76,7 @@ bool icmp_error_allowed(const rte_ether_hdr* eth, const rte_ipv4_hdr* ip) {
   if (rte_is_multicast_ether_addr(&eth->dst_addr)) return false;
   const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr), src = rte_be_to_cpu_32(ip->src_addr);
   if (RTE_IS_IPV4_MCAST(dst) || dst == 0xffffffff) return false;
-  const uint8_t src_net = static_cast<uint8_t>(src >> 24);
-  if (src_net == 0 || src_net == 127 || src_net >= 224) return false;
+  if (ipv4_is_martian_source(src)) return false;
   if (ip->next_proto_id == IPPROTO_ICMP) {
     // Only queries (echo...) may be answered with an error (RFC 1122 section 3.2.2).
     if (rte_be_to_cpu_16(ip->total_length) < sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr)) return false;

@@ -153,9 +153,18 @@ const BadFrame kBadFrames[] = {
      [](const Mac&, const Mac& p) { return corrupt(pod_to_remote_udp(p), 16, 0x05); }},
     {"bad checksum", false, Drop::kIpBadChecksum,
      [](const Mac&, const Mac& p) { return corrupt(pod_to_remote_udp(p), 24, 0x00); }},
-    {"ttl 1 from a broadcast source", false, Drop::kIpTtlExpired,
+    // RFC 3704 ingress filtering: a pod speaks only for its node's pod CIDR.
+    {"a pod sending as 255.255.255.255", false, Drop::kPodSrcSpoofed,
      [](const Mac&, const Mac& p) {
        return Frame().eth(p, kPodMac, 0x0800).ipv4(ip4(255, 255, 255, 255), kRemotePod, 17, 1).udp(1, 2).build();
+     }},
+    {"a pod sending as another node's pod", false, Drop::kPodSrcSpoofed,
+     [](const Mac&, const Mac& p) {
+       return Frame().eth(p, kPodMac, 0x0800).ipv4(kRemotePod, kPod2, 17).udp(1, 2).build();
+     }},
+    {"a pod sending as the node", false, Drop::kPodSrcSpoofed,
+     [](const Mac&, const Mac& p) {
+       return Frame().eth(p, kPodMac, 0x0800).ipv4(kNodeIp, kRemotePod, 6).tcp(1, 2, 2).build();
      }},
     {"in the cluster, no node", false, Drop::kIpNoRoute,
      [](const Mac&, const Mac& p) {
@@ -175,11 +184,13 @@ const BadFrame kBadFrames[] = {
      [](const Mac&, const Mac& p) {
        return Frame().eth(p, kPodMac, 0x0800).ipv4(kPod, kPodGw, 6).tcp(1, 22, 2).build();
      }},
-    // DF set (else it is fragmented), from a source no error may answer.
-    {"too big for the tunnel", false, Drop::kMtuExceeded,
+    {"a pod sending as 0.0.0.0", false, Drop::kPodSrcSpoofed,
      [](const Mac&, const Mac& p) {
-       return Frame().eth(p, kPodMac, 0x0800).ipv4(0, kRemotePod, 17, 64, true).udp(1, 2).payload(1480 - 28 - 20 + 1)
-           .build();
+       return Frame().eth(p, kPodMac, 0x0800).ipv4(0, kRemotePod, 17, 64, true).udp(1, 2).payload(100).build();
+     }},
+    {"a martian source from the network", true, Drop::kIpMartianSource,
+     [](const Mac& u, const Mac&) {
+       return Frame().eth(u, kRemoteMac, 0x0800).ipv4(ip4(127, 0, 0, 1), kNodeIp, 6).tcp(1, 22, 2).build();
      }},
     {"vxlan from no node's vtep", true, Drop::kVxlanUnknownVtep,
      [](const Mac& u, const Mac&) {

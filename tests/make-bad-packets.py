@@ -48,17 +48,15 @@ pods = [
     ("ip_options", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 17, udp(1, 2, b""), ihl=6, options=b"\x01\x01\x01\x00"))),
     ("ip_bad_length", corrupt(good_pod_udp(), 16, 0x05)),
     ("ip_bad_checksum", corrupt(good_pod_udp(), 24, 0)),
-    # From a source no Time Exceeded may answer: nothing leaves (a real
-    # pod's gets one: pipeline test ExpiredTtlIsAnsweredWithTimeExceeded).
-    ("ip_ttl_expired", eth(PODS_PORT, POD, 0x0800, ipv4("0.0.0.0", RPOD, 17, udp(1, 2, b""), ttl=1))),
+    # RFC 3704 ingress filtering: sources outside the node's pod CIDR.
+    ("pod_src_spoofed", eth(PODS_PORT, POD, 0x0800, ipv4("0.0.0.0", RPOD, 17, udp(1, 2, b""), ttl=1))),
+    ("pod_src_spoofed", eth(PODS_PORT, POD, 0x0800, ipv4(RPOD, "10.244.1.11", 17, udp(1, 2, b"")))),
+    ("pod_src_spoofed", eth(PODS_PORT, POD, 0x0800, ipv4(NODE, INTERNET, 6, tcp(40000, 443, 0x02)))),
     # Inside the cluster CIDR, on no node.
     ("ip_no_route", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, "10.244.9.9", 17, udp(1, 2, b"")))),
     ("eth_group_from_pod", eth(BCAST, POD, 0x0800, ipv4(POD_IP, "255.255.255.255", 17, udp(68, 67, b"")))),
     ("masq_no_flow", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, INTERNET, 6, tcp(40000, 443, 0x10)))),
     ("masq_unsupported", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, INTERNET, 47, b"\0" * 8))),
-    # DF set (without it the datagram is fragmented) and, as above, from a
-    # source no Fragmentation Needed may answer.
-    ("mtu_exceeded", eth(PODS_PORT, POD, 0x0800, ipv4("0.0.0.0", RPOD, 17, udp(1, 2, b"y" * 1460), df=True))),
     ("arp_malformed", eth(BCAST, POD, 0x0806, b"\x00\x01" * 5)),
     ("l4_truncated", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 6, b"\0" * 10))),
     ("tcp_bad_flags", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, RPOD, 6, tcp(40000, 80, 0x03)))),  # SYN+FIN
@@ -69,8 +67,6 @@ pods = [
     # An RST of no flow (a mid-stream ACK would be taken up by Maglev).
     ("lb_no_flow", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, "10.96.0.10", 6, tcp(40000, 80, 0x04)))),
     ("tcp_bad_offset", eth(PODS_PORT, POD, 0x0800, ipv4(POD_IP, "10.96.0.10", 6, corrupt(tcp(40000, 80, 0x02), 12, 0x40)))),
-    # No RST may answer a source that is no host's (RFC 1812 section 4.3.2.7).
-    ("lb_no_reject", eth(PODS_PORT, POD, 0x0800, ipv4("0.0.0.0", "10.96.0.13", 6, tcp(40000, 80, 0x02)))),
 ]
 uplink = [
     ("ip_no_route", eth(UP_PORT, REMOTE, 0x0800, ipv4(REMOTE_IP, "1.1.1.1", 17, udp(1, 2, b"")))),
@@ -84,6 +80,12 @@ uplink = [
     ("ip_bad_checksum", to_node_vxlan(corrupt(inner_ok, 24, 0))),
     ("vxlan_inner_not_local", to_node_vxlan(eth(BCAST, REMOTE, 0x0800, ipv4(RPOD, RPOD, 17, udp(1, 2, b""))))),
     ("ip_local_unhandled", eth(UP_PORT, REMOTE, 0x0800, ipv4(REMOTE_IP, NODE, 6, tcp(40000, 22, 2)))),
+    # Martian sources (RFC 1812 section 5.3.7) to web's NodePort 30080 and
+    # to empty's 30013: never load-balanced, answered or learned.
+    ("ip_martian_source", eth(UP_PORT, REMOTE, 0x0800, ipv4("0.0.0.0", NODE, 6, tcp(40000, 30080, 0x02), ttl=1))),
+    ("ip_martian_source", eth(UP_PORT, REMOTE, 0x0800, ipv4("127.0.0.1", NODE, 6, tcp(40000, 30013, 0x02)))),
+    ("ip_martian_source", eth(UP_PORT, REMOTE, 0x0800, ipv4("255.255.255.255", NODE, 17, udp(1, 30080, b"")))),
+    ("ip_martian_source", eth(UP_PORT, REMOTE, 0x0800, ipv4("224.0.0.5", "10.244.1.20", 17, udp(1, 2, b"")))),
 ]
 
 os.makedirs("tests/bad-packets", exist_ok=True)

@@ -27,10 +27,10 @@ items:
   status: {addresses: [{type: InternalIP, address: 192.168.56.12}]}
 - kind: Service
   metadata: {name: web, namespace: default}
-  spec: {clusterIP: 10.96.0.10, ports: [{name: http, port: 80, targetPort: 8080}]}
+  spec: {type: NodePort, clusterIP: 10.96.0.10, ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30080}]}
 - kind: Service
   metadata: {name: empty, namespace: default}
-  spec: {clusterIP: 10.96.0.13, ports: [{name: http, port: 80}]}
+  spec: {type: NodePort, clusterIP: 10.96.0.13, ports: [{name: http, port: 80, nodePort: 30013}]}
 - kind: EndpointSlice
   apiVersion: discovery.k8s.io/v1
   metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
