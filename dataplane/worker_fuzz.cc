@@ -87,6 +87,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ctl & 4) fix_ip_checksum(frame, 14);
   if (ctl & 8) fix_ip_checksum(frame, 64);  // Ethernet + IPv4 + UDP + VXLAN + inner Ethernet
   const auto role = static_cast<dp::Role>((ctl & 3) % dp::kRoleCount);
+  if ((ctl & 16) && frame.size() >= 6) {
+    const testing::Mac port_mac = g_harness->mac(role);
+    std::copy(port_mac.begin(), port_mac.end(), frame.begin());
+  }
   g_harness->inject(role, frame);
   g_harness->run(1, 300'000'000);  // time moves: neighbour timers fire too
   g_harness->discard_sent();

@@ -3,14 +3,15 @@
 control/fuzz-seeds). Run from the repository root; the output is committed.
 
 Packet seeds: one control byte (bits 0-1 port: 0 uplink, 1 pods, 2 kernel;
-bit 2/3: harness fixes outer/inner IPv4 checksums) then an Ethernet frame
-addressed to the harness's ports (the fuzzer learns their MACs quickly;
-broadcast frames reach every stage that ARP does)."""
+bit 2/3: harness fixes outer/inner IPv4 checksums; bit 4: harness writes
+the port's MAC as destination) then an Ethernet frame. Every frame of the
+malformed corpus (tests/bad-packets, one drop reason each) is a seed too,
+sent to its port's MAC with its checksums as they are."""
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pktlib import BCAST, arp, eth, ipv4, tcp, udp, vxlan  # noqa: E402
+from pktlib import BCAST, arp, eth, ipv4, read_pcap, tcp, udp, vxlan  # noqa: E402
 
 POD_MAC = bytes.fromhex("025d0000010a")
 REMOTE_MAC = bytes.fromhex("025d00000201")
@@ -34,6 +35,13 @@ packets = {
     "icmp-error-from-endpoint": (5, eth(BCAST, POD_MAC, 0x0800, ipv4("10.244.1.11", "10.244.1.10", 1, b"\x03\x03\0\0\0\0\0\0" + ipv4("10.244.1.10", "10.244.1.11", 17, udp(40000, 8080, b"q" * 8))))),
     "from-kernel": (2, eth(REMOTE_MAC, POD_MAC, 0x0800, ipv4("192.168.56.11", "192.168.56.12", 6, tcp(22, 40000, 0x12)))),
 }
+UNICAST = 16
+packets = {name: (ctl | UNICAST if frame[:6] == BCAST and ctl & 3 != 2 and frame[12:14] != b"\x08\x06" else ctl, frame)
+           for name, (ctl, frame) in packets.items()}
+for port, pcap in ((0, "uplink"), (1, "pods")):
+    pcap_port_mac = bytes.fromhex(f"0270636170{port:02x}")  # what net_pcap gives the port in bad_packets_test
+    for i, frame in enumerate(read_pcap(f"tests/bad-packets/{pcap}.pcap")):
+        packets[f"bad-{pcap}-{i:02d}"] = (port | (UNICAST if frame[:6] == pcap_port_mac else 0), frame)
 os.makedirs("dataplane/fuzz-seeds", exist_ok=True)
 for name, (ctl, frame) in packets.items():
     with open(f"dataplane/fuzz-seeds/{name}.bin", "wb") as f:

@@ -55,3 +55,15 @@ def write_pcap(path, frames):
         for i, frame in enumerate(frames):
             f.write(struct.pack("<IIII", i // 1000, (i % 1000) * 1000, len(frame), len(frame)))
             f.write(frame)
+
+
+def read_pcap(path):
+    """The frames of a file write_pcap wrote."""
+    with open(path, "rb") as f:
+        data = f.read()[24:]
+    frames = []
+    while data:
+        _, _, caplen, _ = struct.unpack("<IIII", data[:16])
+        frames.append(data[16:16 + caplen])
+        data = data[16 + caplen:]
+    return frames
