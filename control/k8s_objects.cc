@@ -48,6 +48,7 @@ ObjectMeta meta_of(element obj) {
   m.name = str(md, "name");
   m.uid = str(md, "uid");
   m.resource_version = str(md, "resourceVersion");
+  m.creation_timestamp = str(md, "creationTimestamp");
   return m;
 }
 

@@ -23,6 +23,7 @@ struct ObjectMeta {
   std::string name;
   std::string uid;
   std::string resource_version;
+  std::string creation_timestamp;  // RFC 3339, as the API server writes it
 };
 
 struct NodeInfo {

@@ -90,6 +90,7 @@ std::vector<lb::ServiceSpec> service_port_specs(const ServiceInfo& s, const Endp
     spec.ns = s.meta.ns;
     spec.name = s.meta.name;
     spec.port_name = p.name;
+    spec.created = s.meta.creation_timestamp;
     spec.proto = ip_proto(p.protocol);
     spec.affinity_client_ip = s.affinity_client_ip;
     spec.affinity_timeout_s = s.affinity_timeout_s;

@@ -1,8 +1,27 @@
 #include "control/table_builder.h"
 
+#include "conf/inet.h"
+
+#include <rte_byteorder.h>
+
 #include <algorithm>
 
 namespace svcdp::control {
+namespace {
+
+// One line for a front end two services claim (lb::ServiceTable::Conflict).
+std::string conflict_warning(const lb::ServiceTable& table, const lb::ServiceTable::Conflict& c) {
+  const auto name = [&](uint32_t id) {
+    const lb::ServiceSpec& s = table.by_id(id)->spec();
+    return s.ns + "/" + s.name + ":" + s.port_name;
+  };
+  const char* proto = c.proto == lb::kTcp ? "TCP" : c.proto == lb::kUdp ? "UDP" : "SCTP";
+  return "service " + name(c.shadowed) + ": front end " + conf::format_ipv4(rte_be_to_cpu_32(c.frontend.vip)) + ":" +
+         std::to_string(rte_be_to_cpu_16(c.frontend.port)) + "/" + proto + " is service " + name(c.kept) +
+         "'s, created first";
+}
+
+}  // namespace
 
 TableBuilder::TableBuilder(FibParams params, uint32_t max_services, uint32_t maglev_size,
                            std::pmr::memory_resource* table_memory)
@@ -55,8 +74,10 @@ std::unique_ptr<dp::Fib> TableBuilder::build(const ClusterState& state, const Cl
     all.insert(all.end(), b.services.begin(), b.services.end());
     warnings.insert(warnings.end(), b.warnings.begin(), b.warnings.end());
   }
-  return finish(std::move(fib),
-                lb::make_table<lb::ServiceTable>(memory_, std::move(all), generation, previous_.get(), memory_));
+  auto table = lb::make_table<lb::ServiceTable>(memory_, std::move(all), generation, previous_.get(), memory_);
+  for (const lb::ServiceTable::Conflict& c : table->conflicts())
+    warnings.push_back(conflict_warning(*table, c));
+  return finish(std::move(fib), std::move(table));
 }
 
 }  // namespace svcdp::control

@@ -28,7 +28,7 @@ NodeInfo node(const std::string& name, uint32_t ip, const char* cidr) {
 
 ServiceInfo service(const std::string& name, uint32_t vip) {
   ServiceInfo s;
-  s.meta = {"default", name, "", ""};
+  s.meta = {"default", name, "", "", ""};
   s.type = "ClusterIP";
   s.cluster_ips = {vip};
   s.ports = {{"http", Protocol::TCP, 80, 0, 8080, ""}};
@@ -63,7 +63,7 @@ TEST(ClusterState, ARelistRemovesWhatIsGoneAndKeepsTheRest) {
 TEST(ClusterState, ASliceSeenAgainAtTheSameVersionChangesNothing) {
   ClusterState s;
   EndpointSliceInfo slice;
-  slice.meta = {"default", "a-1", "", "42"};
+  slice.meta = {"default", "a-1", "", "42", ""};
   slice.service_name = "a";
   EXPECT_TRUE(s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1}));
   EXPECT_FALSE(s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1}));
@@ -97,9 +97,27 @@ TEST(TableSync, ABrokenStateKeepsTheLastGoodTables) {
   EXPECT_EQ(sync.generation(), 1u);
 }
 
+TEST(TableBuilder, TwoServicesOnOneClusterIpAreReportedByName) {
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 16, 251);
+  ClusterState state;
+  state.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
+  ServiceInfo older = service("zeta", 0x0a60000a), newer = service("alpha", 0x0a60000a);
+  older.meta.creation_timestamp = "2026-01-01T00:00:00Z";
+  newer.meta.creation_timestamp = "2026-06-01T00:00:00Z";
+  state.apply(replace(ResourceKind::kService, {older, newer}));
+  state.apply(replace(ResourceKind::kSlice, {}));
+  std::vector<std::string> warnings;
+  auto fib = builder.build(state, state.take_dirty(), 1, warnings);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0],
+            "service default/alpha:http: front end 10.96.0.10:80/TCP is service default/zeta:http's, created first");
+  EXPECT_EQ(fib->services->lookup(rte_cpu_to_be_32(0x0a60000a), rte_cpu_to_be_16(80), lb::kTcp)->service->spec().name,
+            "zeta");
+}
+
 EndpointSliceInfo slice(const std::string& svc, uint32_t version, std::vector<Endpoint> eps) {
   EndpointSliceInfo s;
-  s.meta = {"default", svc + "-1", "", std::to_string(version)};
+  s.meta = {"default", svc + "-1", "", std::to_string(version), ""};
   s.service_name = svc;
   s.endpoints = std::move(eps);
   s.ports = {{"http", Protocol::TCP, 8080}};

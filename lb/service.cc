@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <stdexcept>
+#include <tuple>
 
 namespace svcdp::lb {
 
@@ -95,6 +96,7 @@ ServiceTable::ServiceTable(std::vector<std::shared_ptr<const Service>> services,
     mask_ = previous->mask_;
     by_id_ = previous->by_id_;
     vip_filter_ = previous->vip_filter_;
+    conflicts_ = previous->conflicts_;
   } else {
     index();
   }
@@ -114,7 +116,8 @@ bool ServiceTable::same_layout(const ServiceTable& o) const {
   for (size_t i = 0; i < services_.size(); ++i) {
     if (services_[i] == o.services_[i]) continue;
     const ServiceSpec &a = services_[i]->spec(), &b = o.services_[i]->spec();
-    if (a.id != b.id || a.proto != b.proto || a.frontends.size() != b.frontends.size()) return false;
+    if (a.id != b.id || a.proto != b.proto || a.created != b.created || a.frontends.size() != b.frontends.size())
+      return false;
     for (size_t f = 0; f < a.frontends.size(); ++f)
       if (a.frontends[f].vip != b.frontends[f].vip || a.frontends[f].port != b.frontends[f].port ||
           a.frontends[f].kind != b.frontends[f].kind)
@@ -132,6 +135,10 @@ void ServiceTable::index() {
   mask_ = size - 1;
   by_id_.clear();
   vip_filter_ = {};
+  conflicts_.clear();
+  const auto older = [](const ServiceSpec& a, const ServiceSpec& b) {
+    return std::tie(a.created, a.ns, a.name) < std::tie(b.created, b.ns, b.name);
+  };
   for (size_t si = 0; si < services_.size(); ++si) {
     const ServiceSpec& s = services_[si]->spec();
     for (const FrontendAddr& f : s.frontends) {
@@ -140,7 +147,13 @@ void ServiceTable::index() {
       const uint64_t key = frontend_key(f.vip, f.port, s.proto);
       size_t i = mix64(key) & mask_;
       while (slots_[i].key != 0 && slots_[i].key != key) i = (i + 1) & mask_;
-      if (slots_[i].key == key) continue;  // first service claiming a front end keeps it
+      if (slots_[i].key == key) {
+        const ServiceSpec& holder = services_[slots_[i].service]->spec();
+        if (holder.id == s.id) continue;  // listed twice by one service
+        const bool takes_over = older(s, holder);
+        conflicts_.push_back({f, s.proto, takes_over ? s.id : holder.id, takes_over ? holder.id : s.id});
+        if (!takes_over) continue;
+      }
       slots_[i] = {key, static_cast<uint32_t>(si), f.kind};
     }
     if (s.id >= by_id_.size()) by_id_.resize(s.id + 1, kNoIndex);

@@ -54,6 +54,9 @@ struct FrontendAddr {
 struct ServiceSpec {
   uint32_t id = 0;  // stable across generations (the control thread assigns it)
   std::string ns, name, port_name;
+  // metadata.creationTimestamp (RFC 3339, UTC: orders as text): who keeps
+  // a front end two services claim.
+  std::string created;
   uint8_t proto = kTcp;
   std::vector<FrontendAddr> frontends;
   bool affinity_client_ip = false;
@@ -171,6 +174,17 @@ class ServiceTable {
     const Service* service;
     Frontend kind;
   };
+  // A front end (address, port, protocol) two services claim. The API
+  // server never allocates one ClusterIP twice, but a cluster file, a
+  // deleted Service still in a slow watch, or external IPs (which nothing
+  // allocates) can: the service created first keeps it, as the API
+  // server's allocator would have it (then by namespace/name), and the
+  // other loses that front end only.
+  struct Conflict {
+    FrontendAddr frontend;
+    uint8_t proto;
+    uint32_t kept, shadowed;  // service ids
+  };
 
   // Builds a generation. `previous` lends Maglev tables of unchanged
   // services. What the workers read (front-end index, Maglev tables,
@@ -218,6 +232,7 @@ class ServiceTable {
   size_t size() const { return services_.size(); }
   const std::vector<std::shared_ptr<const Service>>& services() const { return services_; }
   size_t reused_tables() const;
+  const std::vector<Conflict>& conflicts() const { return conflicts_; }
 
  private:
   static uint32_t vip_bit(be32 vip) { return static_cast<uint32_t>((uint64_t{vip} * 0x9e3779b97f4a7c15ull) >> 52); }
@@ -243,6 +258,7 @@ class ServiceTable {
   std::array<uint64_t, 64> vip_filter_{};  // bit vip_bit(a) set for every front-end address a
   std::pmr::vector<uint32_t> by_id_;  // id → index in services_ (ids are dense), kNoIndex if none
   std::shared_ptr<EndpointFilter> filter_;
+  std::vector<Conflict> conflicts_;
   static constexpr uint32_t kNoIndex = UINT32_MAX;
 };
 

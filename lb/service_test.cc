@@ -77,6 +77,29 @@ TEST(ServiceTable, FrontendsFindTheService) {
   EXPECT_EQ(t.by_id(8), nullptr);
 }
 
+TEST(ServiceTable, AFrontendTwoServicesClaimIsTheOlderOnes) {
+  // "web" sorts first by name but "api" was created first: api keeps the
+  // ClusterIP, in whichever order the services come; web keeps the rest.
+  ServiceSpec web = spec(1, {ep(1, true)}), api = spec(2, {ep(2, false)});
+  web.created = "2026-11-02T10:00:00Z";
+  api.name = "api";
+  api.created = "2026-11-01T10:00:00Z";
+  api.frontends = {{kVip, to_be16(80), Frontend::kClusterIp}};
+  for (bool api_first : {false, true}) {
+    ServiceTable t(api_first ? std::vector<ServiceSpec>{api, web} : std::vector<ServiceSpec>{web, api}, 1);
+    EXPECT_EQ(t.lookup(kVip, to_be16(80), kTcp)->service->spec().id, 2u);
+    EXPECT_EQ(t.lookup(kNode, to_be16(30080), kTcp)->service->spec().id, 1u);
+    ASSERT_EQ(t.conflicts().size(), 1u);
+    EXPECT_EQ(t.conflicts()[0].kept, 2u);
+    EXPECT_EQ(t.conflicts()[0].shadowed, 1u);
+    EXPECT_EQ(t.conflicts()[0].frontend.vip, kVip);
+  }
+  // Same creation time (a cluster file without timestamps): by namespace/name.
+  web.created = api.created = "";
+  ServiceTable t({web, api}, 2);
+  EXPECT_EQ(t.lookup(kVip, to_be16(80), kTcp)->service->spec().name, "api");
+}
+
 TEST(ServiceTable, ExternalAndInternalPoliciesDecidedSeparately) {
   auto s = spec(1, {ep(1, true), ep(2, false), ep(3, false)});
   s.external_policy = TrafficPolicy::kLocal;
