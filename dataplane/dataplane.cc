@@ -150,6 +150,12 @@ Dataplane::Dataplane(const DataplaneConfig& c)
       neigh_, pool_, arp_macs, control_counters_, [this](rte_mbuf* m, Role out) { send_from_control(m, out); },
       c.neigh_timers);
 
+  neigh_control_->set_use_source([this](uint32_t slot) {
+    bool used = false;
+    for (auto& w : workers_) used |= w->take_neigh_used(slot);
+    return used;
+  });
+
   for (size_t r = 0; r < kRoleCount; ++r)
     if (port_ids_[r] != kNoPort) port_start(port_ids_[r], devices[r]);
 }

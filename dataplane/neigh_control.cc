@@ -21,8 +21,13 @@ bool NeighControl::is_local(Role role, be32 ip) const {
   return std::find(v.begin(), v.end(), ip) != v.end();
 }
 
-std::optional<uint32_t> NeighControl::slot_for(Role role, be32 ip) {
+std::optional<uint32_t> NeighControl::slot_for(Role role, be32 ip, uint64_t now_ns) {
   if (auto slot = table_.find_or_insert(role, ip)) return slot;
+  if (used_ && now_ns - use_scanned_ns_ >= kUseScanNs) {
+    use_scanned_ns_ = now_ns;
+    for (auto& [slot, e] : state_)
+      if (e.passive && used_(slot)) e.passive = false;
+  }
   auto victim = state_.end();
   for (auto it = state_.begin(); it != state_.end(); ++it)
     if (it->second.passive && it->second.held.empty() && (victim == state_.end() || it->second.deadline < victim->second.deadline))
@@ -66,7 +71,7 @@ void NeighControl::handle_arp(rte_mbuf* m, Role in, uint64_t now_ns) {
   bool learned = false;
   if (arp->sender_ip != 0) {
     const bool known = table_.find(in, arp->sender_ip).has_value();
-    if (auto slot = ours ? slot_for(in, arp->sender_ip) : table_.find(in, arp->sender_ip)) {
+    if (auto slot = ours ? slot_for(in, arp->sender_ip, now_ns) : table_.find(in, arp->sender_ip)) {
       learn(*slot, in, arp->sender_ip, arp->sender_mac, now_ns);
       if (!known) state_.at(*slot).passive = true;
       learned = true;
@@ -113,7 +118,7 @@ void NeighControl::learn(uint32_t slot, Role role, be32 ip, const rte_ether_addr
 void NeighControl::resolve(rte_mbuf* m, uint64_t now_ns) {
   const PktMeta* meta = pkt_meta(m);
   const Role role = meta->out_role;
-  auto slot = slot_for(role, meta->nexthop);
+  auto slot = slot_for(role, meta->nexthop, now_ns);
   if (!slot) {
     counters_.drop(Drop::kNeighTableFull);
     rte_pktmbuf_free(m);

@@ -53,6 +53,12 @@ class NeighControl {
   // reverse-translated. Thread: control.
   void set_proxy(Role role, PrefixTable prefixes) { proxy_[idx(role)] = std::move(prefixes); }
 
+  // Where NeighControl learns which neighbours the workers sent to since
+  // it last asked (Worker::take_neigh_used, over every worker).
+  // Thread: control, before workers start.
+  using UsedFn = std::function<bool(uint32_t slot)>;
+  void set_use_source(UsedFn used) { used_ = std::move(used); }
+
   // A permanent neighbour (like `ip neigh add ... nud permanent`): never
   // probed, aged or replaced by ARP. False when the table is full.
   // Thread: control.
@@ -92,7 +98,10 @@ class NeighControl {
   // The slot of (role, ip), made room for when the table is full by
   // releasing the passive entry confirmed longest ago (Linux's forced
   // neighbour GC at gc_thresh3 frees unreferenced entries first).
-  std::optional<uint32_t> slot_for(Role role, be32 ip);
+  // Entries the workers sent to are needed: never evicted for a request's
+  // sender (asked at most every kUseScanNs while the table is full).
+  std::optional<uint32_t> slot_for(Role role, be32 ip, uint64_t now_ns);
+  static constexpr uint64_t kUseScanNs = 100'000'000;
   void learn(uint32_t slot, Role role, be32 ip, const rte_ether_addr& mac, uint64_t now_ns);
   void send_request(const Entry& e, bool unicast);
   void drop_held(Entry& e, Drop reason = Drop::kNeighUnresolved);
@@ -108,6 +117,8 @@ class NeighControl {
   std::array<PrefixTable, kRoleCount> proxy_;
   std::unordered_map<uint32_t, Entry> state_;  // by table slot
   std::unordered_set<uint32_t> static_;        // slots of permanent neighbours
+  UsedFn used_;
+  uint64_t use_scanned_ns_ = 0;
 };
 
 }  // namespace svcdp::dp

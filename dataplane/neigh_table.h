@@ -31,7 +31,8 @@ class NeighTable {
 
   // The resolved MAC of `ip` on the port of `role`, if any.
   // Thread: any (workers on the hot path).
-  bool lookup(Role role, be32 ip, rte_ether_addr& mac) const {
+  // `slot`, when given, receives the slot of the match.
+  bool lookup(Role role, be32 ip, rte_ether_addr& mac, uint32_t* slot = nullptr) const {
     const uint64_t key = make_key(role, ip);
     uint32_t i = hash(key) & mask_;
     for (uint32_t n = 0; n <= mask_; ++n, i = (i + 1) & mask_) {
@@ -40,6 +41,7 @@ class NeighTable {
         const uint64_t v = slots_[i].mac.load(std::memory_order_acquire);
         if (!(v & kValid) || slots_[i].key.load(std::memory_order_acquire) != key) return false;
         for (int b = 0; b < RTE_ETHER_ADDR_LEN; ++b) mac.addr_bytes[b] = static_cast<uint8_t>(v >> (8 * b));
+        if (slot) *slot = i;
         return true;
       }
       if (k == 0) return false;
@@ -58,6 +60,8 @@ class NeighTable {
   // Frees a slot for another neighbour. Thread: control.
   void release(uint32_t slot);
 
+  // Slot indices run from 0 to slots() - 1. Thread: any.
+  uint32_t slots() const { return mask_ + 1; }
   uint32_t size() const { return used_; }
   uint32_t capacity() const { return capacity_; }
 

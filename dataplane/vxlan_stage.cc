@@ -71,7 +71,7 @@ void Worker::vxlan_encap(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
   auto* outer = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, kVxlanOuterLen));
   if (outer == nullptr) return drop(m, Drop::kNoHeadroom);
   rte_ether_addr nexthop_mac{};
-  const bool resolved = s_.neigh->lookup(Role::UPLINK, node.nexthop, nexthop_mac);
+  const bool resolved = neigh_lookup(Role::UPLINK, node.nexthop, nexthop_mac);
   vxlan_write_outer(outer, node.tmpl, nexthop_mac, sizeof(rte_ether_hdr) + ip_len, vxlan_source_port(hash));
   ++counters_.vxlan_encap;
   if (resolved) return tx(Role::UPLINK, m);

@@ -22,7 +22,8 @@ Worker::Worker(const WorkerSetup& setup)
       snat_ports_(kSnatLo, kSnatHi, setup.workers, setup.id),
       masq_ports_(setup.masquerade_lo, setup.masquerade_hi, setup.workers, setup.id),
       icmp_token_cost_tsc_(tsc_hz_ / kIcmpErrorsPerSecond),
-      svc_counters_(setup.max_services) {
+      svc_counters_(setup.max_services),
+      neigh_used_(std::make_unique<std::atomic<uint8_t>[]>(setup.neigh->slots())) {
   if (s_.conntrack) {
     const uint64_t slices = std::max<uint64_t>(1, s_.conntrack->shard_capacity() / kExpireBudget);
     expire_interval_tsc_ = tsc_hz_ * kExpireSweepS / slices;
@@ -159,7 +160,7 @@ void Worker::restore_step() {
 }
 
 void Worker::neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexthop) {
-  if (s_.neigh->lookup(role, nexthop, eth->dst_addr)) return tx(role, m);
+  if (neigh_lookup(role, nexthop, eth->dst_addr)) return tx(role, m);
   punt(m, Punt::NEED_NEIGH, role, nexthop);
 }
 

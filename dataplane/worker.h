@@ -44,6 +44,8 @@
 
 #include <array>
 #include <atomic>
+#include <memory>
+#include <atomic>
 #include <optional>
 #include <vector>
 
@@ -169,6 +171,18 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   const Counters& counters() const { return counters_; }
   const std::vector<ServiceCounters>& service_counters() const { return svc_counters_; }
 
+  // Whether this worker sent to the neighbour in `slot` since the last
+  // call, and clears the mark: the signal Linux's neighbour GC takes from
+  // an entry's references, so that a neighbour first learned from its own
+  // ARP request but since used is not evicted for a flood's senders. A
+  // use racing with the clear may be missed once; the next packet marks
+  // it again. Thread: control.
+  bool take_neigh_used(uint32_t slot) {
+    if (neigh_used_[slot].load(std::memory_order_relaxed) == 0) return false;
+    neigh_used_[slot].store(0, std::memory_order_relaxed);
+    return true;
+  }
+
  private:
   // Where a packet entered, as the load-balancing and ICMP stages need it.
   enum class From : uint8_t { kPods, kUplink, kTunnel, kNode };
@@ -247,6 +261,14 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // Sends `m` out of `role` once the MAC of `nexthop` is known; otherwise
   // hands it to the control thread, which resolves and sends it.
   void neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexthop);
+  // The MAC of a resolved neighbour, its use marked (one plain store the
+  // first time after each take_neigh_used, none after).
+  bool neigh_lookup(Role role, be32 ip, rte_ether_addr& mac) {
+    uint32_t slot;
+    if (!s_.neigh->lookup(role, ip, mac, &slot)) return false;
+    if (neigh_used_[slot].load(std::memory_order_relaxed) == 0) neigh_used_[slot].store(1, std::memory_order_relaxed);
+    return true;
+  }
   void punt(rte_mbuf* m, Punt why, Role role, be32 nexthop);
   // A packet enters a stage: counted, and recorded when traced.
   void stage(Stage s) {
@@ -291,6 +313,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   uint64_t flush_cursor_ = 0;
   uint64_t flush_removed_ = 0;  // by the request in progress
   std::vector<ServiceCounters> svc_counters_;
+  std::unique_ptr<std::atomic<uint8_t>[]> neigh_used_;  // by neighbour slot: sent to since take_neigh_used
 };
 
 }  // namespace svcdp::dp

@@ -312,6 +312,30 @@ TEST_F(Pipeline, ArpFloodDoesNotLockOutANewPod) {
   EXPECT_GT(totals().neigh_evicted, 0u);
 }
 
+// Linux's forced GC keeps referenced neighbours: node-b's VTEP, learned
+// from its own request for the node's address, then used by the tunnel,
+// is not given up for a flood's senders.
+TEST_F(Pipeline, ANeighbourInUseOutlivesAnArpFlood) {
+  inject(Role::UPLINK, Frame().eth(testing::kBroadcast, kRemoteMac, 0x0806)
+                           .arp(1, kRemoteMac, kRemoteIp, kZero, kNodeIp).pad_to(60).build());
+  run();
+  ASSERT_EQ(sent(Role::UPLINK).size(), 1u) << "the ARP reply";
+  const Bytes to_remote = pod_to_remote_udp(pods_mac_);
+  for (uint32_t i = 0; i < 1000; ++i) {
+    if (i % 32 == 0) {
+      inject(Role::PODS, to_remote);
+      run();
+      const auto out = sent(Role::UPLINK);
+      ASSERT_FALSE(out.empty());
+      ASSERT_EQ(out[0][12] << 8 | out[0][13], 0x0800) << "packet " << i << ": tunnelled at once, no ARP needed";
+    }
+    const Mac mac = {0x02, 0x66, 0, 0, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+    inject(Role::UPLINK, Frame().eth(testing::kBroadcast, mac, 0x0806)
+                             .arp(1, mac, ip4(192, 168, 57, 0) + i, kZero, kNodeIp).pad_to(60).build());
+  }
+  EXPECT_GT(totals().neigh_evicted, 0u);
+}
+
 // RFC 5227: a sender claiming the pod gateway is a conflict, neither
 // answered nor learned; a group or zero sender MAC is no host's.
 TEST_F(Pipeline, ArpFromImpossibleOrConflictingSendersIsRefused) {
