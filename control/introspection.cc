@@ -262,7 +262,7 @@ std::string Introspection::metrics() const {
   w.sample(L{}, ct.expired);
   static constexpr const char* kCtProto[] = {"TCP", "UDP", "other"};
   for (auto [name, help, arr] : {std::tuple{"svcdp_conntrack_inserts_total", "flows inserted", &ct.inserts},
-                                 std::tuple{"svcdp_conntrack_evictions_total", "embryonic flows evicted for room", &ct.evictions},
+                                 std::tuple{"svcdp_conntrack_evictions_total", "flows evicted for room (unassured first, then idle)", &ct.evictions},
                                  std::tuple{"svcdp_conntrack_refusals_total", "flows refused: table full", &ct.refusals}}) {
     w.family(name, "counter", help);
     for (size_t p = 0; p < 3; ++p) w.sample(L{{"protocol", kCtProto[p]}}, (*arr)[p]);

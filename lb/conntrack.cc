@@ -152,6 +152,7 @@ struct Conntrack::Shard {
   TableArray<Bucket> buckets;
   TableArray<uint32_t> free_ring;
   uint32_t free_head = 0, free_count = 0;
+  uint16_t births = 0;  // flows made in this shard, modulo 2^16 (Flow::birth)
   uint32_t sweep_cursor = 0;
   CtStats stats;
 };
@@ -287,7 +288,14 @@ bool assured(uint8_t proto, uint8_t fwd, uint8_t rep) {
 // that, the assured entry idle longest if idle kEvictIdleS or more (a
 // connection that has gone quiet; an active one is never evicted).
 bool Conntrack::make_room(Shard& s, uint64_t h1, uint64_t h2, uint32_t now_s) {
-  uint32_t oldest = 0, oldest_idle = 0;
+  // Linux's early_drop takes an entry that is not ASSURED; of those in
+  // reach, a reset one first (nothing more will come), then the one made
+  // the most inserts ago (seconds are too coarse: a flood turns a shard
+  // over many times a second), so that a client's connection still in its
+  // handshake, the youngest, is the last to go. Failing that, the assured
+  // entry idle longest, if idle kEvictIdleS.
+  uint32_t unassured = 0, oldest = 0, oldest_idle = 0;
+  uint64_t unassured_rank = UINT64_MAX;
   for (uint64_t h : {h1, h2})
     for (uint64_t b : {s.b1(h), s.b2(h)})
       for (const auto& slot : s.buckets[b].slot) {
@@ -301,22 +309,28 @@ bool Conntrack::make_room(Shard& s, uint64_t h1, uint64_t h2, uint32_t now_s) {
         const uint64_t rw = f.rep_word.load(std::memory_order_relaxed);
         const uint8_t fwd = dirword::current(fw, version) ? dirword::flags(fw) : 0;
         const uint8_t rep = dirword::current(rw, version) ? dirword::flags(rw) : 0;
-        if (!assured(f.fwd.proto, fwd, rep)) {
-          ++s.stats.evictions[proto_index(f.fwd.proto)];
-          free_entry(s, index);
-          return true;
-        }
         const uint32_t seen = std::max(dirword::current(fw, version) ? dirword::seen(fw) : 0,
                                        dirword::current(rw, version) ? dirword::seen(rw) : 0);
+        if (!assured(f.fwd.proto, fwd, rep)) {
+          const bool reset = f.fwd.proto == kTcp && ((fwd | rep) & dirflag::kRst);
+          const uint16_t age = static_cast<uint16_t>(s.births - f.birth);
+          const uint64_t rank = uint64_t{!reset} << 16 | static_cast<uint16_t>(~age);
+          if (rank < unassured_rank) {
+            unassured = index + 1;
+            unassured_rank = rank;
+          }
+          continue;
+        }
         const uint32_t idle = now_s > seen ? now_s - seen : 0;
         if (idle >= kEvictIdleS && idle > oldest_idle) {
           oldest = index + 1;
           oldest_idle = idle;
         }
       }
-  if (oldest == 0) return false;
-  ++s.stats.evictions[proto_index(s.flows[oldest - 1].fwd.proto)];
-  free_entry(s, oldest - 1);
+  const uint32_t victim = unassured ? unassured : oldest;
+  if (victim == 0) return false;
+  ++s.stats.evictions[proto_index(s.flows[victim - 1].fwd.proto)];
+  free_entry(s, victim - 1);
   return true;
 }
 
@@ -350,9 +364,11 @@ CtInsert Conntrack::add(uint32_t self, const FlowKey& fwd, const Nat& nat, uint3
   Shard& s = *shards_[self];
   const size_t pi = proto_index(fwd.proto);
   const uint64_t h1 = flow_hash(fwd), h2 = flow_hash(reply_key(fwd, nat));
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // An eviction frees a slot in its own buckets, which may be only one of
+  // the two this flow needs: up to two evictions.
+  for (int attempt = 0; attempt < 3; ++attempt) {
     if (s.has_free() && s.has_room(h1) && s.has_room(h2)) break;
-    if (attempt == 1 || !may_evict || !make_room(s, h1, h2, now_s)) {
+    if (attempt == 2 || !may_evict || !make_room(s, h1, h2, now_s)) {
       ++s.stats.refusals[pi];
       return CtInsert::kFull;
     }
@@ -366,7 +382,7 @@ CtInsert Conntrack::add(uint32_t self, const FlowKey& fwd, const Nat& nat, uint3
   f.nat = nat;
   f.kind = kFlow;
   f.external = external;
-  f.timeout_s = 0;
+  f.birth = s.births++;
   f.checked_generation = generation;
   f.fwd_word.store(dirword::make(v, fwd_flags, now_s), std::memory_order_relaxed);
   f.rep_word.store(dirword::make(v, rep_flags, rep_flags ? now_s : 0), std::memory_order_relaxed);

@@ -19,8 +19,10 @@
 //
 // Expiry has no global stop: lookups ignore expired entries, and each
 // worker sweeps a bounded slice of its shard per poll loop. When a shard is
-// full, embryonic entries (TCP SYN_SENT, UDP unreplied) are evicted before
-// anything established; every refusal is counted.
+// full, an entry that is not assured (Linux's early_drop: TCP never
+// established, UDP never answered) gives way, reset ones and those seen
+// longest ago first; else an assured one idle kEvictIdleS; every refusal
+// is counted. tests/integration/floods_test.sh measures the result.
 #pragma once
 
 #include "lb/table_memory.h"
@@ -103,7 +105,10 @@ struct alignas(64) Flow {
   Nat nat;
   uint8_t kind;   // kFlow or kAffinity
   uint8_t external;  // arrived on an external front end
-  uint16_t timeout_s;  // affinity entries: their timeout; flows: unused
+  union {
+    uint16_t timeout_s;  // affinity entries: their timeout
+    uint16_t birth;      // flows: the shard's insert count when made (low bits), their age for eviction
+  };
   uint32_t checked_generation;  // low 32 bits of the table generation its endpoint was last checked against
   std::atomic<uint64_t> fwd_word{0};  // dirword: forward direction
   std::atomic<uint64_t> rep_word{0};  // dirword: reply direction
@@ -144,7 +149,7 @@ struct CtStats {
   uint64_t entries = 0;
   uint64_t capacity = 0;
   std::array<uint64_t, 3> inserts{};    // by protocol: TCP, UDP, other
-  std::array<uint64_t, 3> evictions{};  // embryonic entries evicted when full
+  std::array<uint64_t, 3> evictions{};  // entries evicted for room when full
   std::array<uint64_t, 3> refusals{};   // no room, nothing evictable
   uint64_t expired = 0;
   uint64_t affinity_entries = 0;

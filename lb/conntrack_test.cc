@@ -170,6 +170,28 @@ TEST(Conntrack, UnassuredEntriesOfAnyStateAreEvicted) {
     EXPECT_EQ(ct.insert(0, fwd_key(50000 + p), dnat(), 1, false, 1, kSynF, 2), CtInsert::kOk) << p;
 }
 
+// Of the unassured entries in reach, reset ones go first, then those seen
+// longest ago: a client's handshake in progress outlives the flood.
+TEST(Conntrack, AHandshakeInProgressOutlivesOlderAndResetFloodEntries) {
+  Conntrack ct(1, 64);
+  for (uint32_t i = 0;; ++i) {
+    FlowKey k{ip(0x01000000 + i), kVip, to_be16(static_cast<uint16_t>(i)), to_be16(80), kTcp};
+    if (ct.insert(0, k, dnat(), 1, false, 1, kSynF, 1) != CtInsert::kOk) break;
+    ct.touch(*ct.lookup(0, reply_key(k, dnat()), 1), kSynF | kAckF, 1);
+    if (i % 2) ct.touch(*ct.lookup(0, k, 1), kRstF, 1);
+  }
+  const FlowKey client = fwd_key(40000);
+  ASSERT_EQ(ct.insert(0, client, dnat(), 1, false, 1, kSynF, 2), CtInsert::kOk);
+  ct.touch(*ct.lookup(0, reply_key(client, dnat()), 2), kSynF | kAckF, 2);  // SYN_RECV
+  for (uint32_t i = 0; i < 20; ++i) {
+    FlowKey k{ip(0x02000000 + i), kVip, to_be16(static_cast<uint16_t>(i)), to_be16(80), kTcp};
+    ASSERT_EQ(ct.insert(0, k, dnat(), 1, false, 1, kSynF, 2), CtInsert::kOk);
+  }
+  auto f = ct.lookup(0, client, 2);
+  ASSERT_TRUE(f) << "the handshake in progress was evicted";
+  EXPECT_EQ(f->state(), TcpState::kSynRecv);
+}
+
 // An assured flow that has gone quiet for kEvictIdleS gives way; one that
 // is active does not.
 TEST(Conntrack, IdleAssuredFlowsGiveWayActiveOnesDoNot) {
