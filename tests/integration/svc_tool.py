@@ -10,6 +10,8 @@
   svc_tool.py udp HOST PORT N SIZE [SPORT]   N requests for SIZE-byte answers; checks each is whole
   svc_tool.py stream HOST PORT SECONDS [MARK [MAX_PAUSE]]  streams for SECONDS (touching MARK half-way, "-" for
       none), checks the sha256 and that no send waited over MAX_PAUSE seconds (default 1)
+  svc_tool.py attempts HOST PORT SECONDS MIN_SHARE  a new HTTP connection every 0.1 s, 1 s each; fails below
+      MIN_SHARE answered
   svc_tool.py refused HOST PORT   exits 0 when the connection is refused within 2 s
   svc_tool.py udp-refused HOST PORT  exits 0 when a connected UDP socket gets ECONNREFUSED
   svc_tool.py echo-session HOST PORT CTL  a TCP session driven by lines on the fifo CTL
@@ -77,6 +79,28 @@ def http(host, port, n):
         counts[data.split(b"\r\n\r\n", 1)[1].split()[0].decode()] += 1
     for name, count in sorted(counts.items()):
         print(name, count)
+
+
+def attempts(host, port, seconds, min_share):
+    """A new HTTP connection every 0.1 s for SECONDS, each given 1 s; exits
+    non-zero when fewer than MIN_SHARE (0-1) of them were answered."""
+    ok = tried = 0
+    end = time.monotonic() + float(seconds)
+    while time.monotonic() < end:
+        tried += 1
+        started = time.monotonic()
+        try:
+            with socket.create_connection((host, int(port)), timeout=1) as s:
+                s.settimeout(1)
+                s.sendall(b"GET / HTTP/1.0\r\nHost: svc\r\n\r\n")
+                if s.recv(4096).startswith(b"HTTP/1.0 200"):
+                    ok += 1
+        except OSError:
+            pass
+        time.sleep(max(0.0, 0.1 - (time.monotonic() - started)))
+    print(f"{ok} of {tried} connections answered within 1 s")
+    if ok < float(min_share) * tried:
+        sys.exit("too few")
 
 
 def udp(host, port, n, size, sport=0):
@@ -169,5 +193,5 @@ def echo_session(host, port, ctl):
 
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"serve": serve, "http": http, "udp": udp, "stream": stream, "refused": refused,
+    {"serve": serve, "http": http, "attempts": attempts, "udp": udp, "stream": stream, "refused": refused,
      "udp-refused": udp_refused, "echo-session": echo_session}[cmd](*args)
