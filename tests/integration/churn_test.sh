@@ -20,9 +20,11 @@ command -v openssl >/dev/null || { echo "missing openssl: run make deps"; exit 1
 command -v curl >/dev/null || { echo "missing curl: run make deps"; exit 1; }
 command -v dnsmasq >/dev/null || { echo "missing dnsmasq: run make deps"; exit 1; }
 # The client pod's resolver (ip netns exec binds /etc/netns/NS/resolv.conf).
+[ -d /etc/netns ] && made_etc_netns= || made_etc_netns=1
 cleanup() {
   topo_down
   rm -rf "/etc/netns/$NS_POD"
+  [ -z "$made_etc_netns" ] || rmdir /etc/netns 2>/dev/null
 }
 trap cleanup EXIT INT TERM
 
