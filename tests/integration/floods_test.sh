@@ -11,6 +11,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
 rate=${FLOOD_RATE:-20000}
+capacity=${FLOOD_CT_CAPACITY:-1024}
 # shellcheck source=netns.sh
 . "$here/netns.sh"
 # shellcheck source=cluster_gen.sh
@@ -40,7 +41,7 @@ add_internet "$NS_GW" "$GW_IP" "$NS_INET" 203.0.113.10
   gen_service stream 10.96.0.20 9000 9000 TCP 30900
   gen_slice stream TCP 9000 "$LPOD_IP@node-a"
 } >"$TOPO_TMP/cluster.yaml"
-TOPO_CLUSTER=$TOPO_TMP/cluster.yaml start_svcdp "$bin" --conntrack-capacity 1024 \
+TOPO_CLUSTER=$TOPO_TMP/cluster.yaml start_svcdp "$bin" --conntrack-capacity "$capacity" \
   --uplink-gateway "$GW_IP" --uplink-subnet 192.168.56.0/24 || exit 1
 in_ns "$NS_EXT" ping -c 1 -W 2 "$NODE_IP" >/dev/null 2>&1
 in_ns "$NS_RPOD" ping -c 1 -W 2 "$LPOD_IP" >/dev/null 2>&1
