@@ -21,21 +21,43 @@ bool NeighControl::is_local(Role role, be32 ip) const {
   return std::find(v.begin(), v.end(), ip) != v.end();
 }
 
+void NeighControl::set_passive(Entry& e, bool passive) {
+  if (e.passive == passive) return;
+  e.passive = passive;
+  passive_count_[idx(e.role)] += passive ? 1 : -1;
+}
+
+std::unordered_map<uint32_t, NeighControl::Entry>::iterator NeighControl::forget(
+    std::unordered_map<uint32_t, Entry>::iterator it) {
+  set_passive(it->second, false);
+  return state_.erase(it);
+}
+
+void NeighControl::take_use_marks(uint64_t now_ns) {
+  if (!used_ || now_ns - use_scanned_ns_ < kUseScanNs) return;
+  use_scanned_ns_ = now_ns;
+  for (auto& [slot, e] : state_)
+    if (e.passive && used_(slot)) set_passive(e, false);
+}
+
+bool NeighControl::evict_passive(std::optional<Role> only) {
+  auto victim = state_.end();
+  for (auto it = state_.begin(); it != state_.end(); ++it) {
+    const Entry& e = it->second;
+    if (!e.passive || !e.held.empty() || (only && e.role != *only)) continue;
+    if (victim == state_.end() || e.deadline < victim->second.deadline) victim = it;
+  }
+  if (victim == state_.end()) return false;
+  table_.release(victim->first);
+  forget(victim);
+  ++counters_.neigh_evicted;
+  return true;
+}
+
 std::optional<uint32_t> NeighControl::slot_for(Role role, be32 ip, uint64_t now_ns) {
   if (auto slot = table_.find_or_insert(role, ip)) return slot;
-  if (used_ && now_ns - use_scanned_ns_ >= kUseScanNs) {
-    use_scanned_ns_ = now_ns;
-    for (auto& [slot, e] : state_)
-      if (e.passive && used_(slot)) e.passive = false;
-  }
-  auto victim = state_.end();
-  for (auto it = state_.begin(); it != state_.end(); ++it)
-    if (it->second.passive && it->second.held.empty() && (victim == state_.end() || it->second.deadline < victim->second.deadline))
-      victim = it;
-  if (victim == state_.end()) return std::nullopt;
-  table_.release(victim->first);
-  state_.erase(victim);
-  ++counters_.neigh_evicted;
+  take_use_marks(now_ns);
+  if (!evict_passive(std::nullopt)) return std::nullopt;
   return table_.find_or_insert(role, ip);
 }
 
@@ -71,9 +93,16 @@ void NeighControl::handle_arp(rte_mbuf* m, Role in, uint64_t now_ns) {
   bool learned = false;
   if (arp->sender_ip != 0) {
     const bool known = table_.find(in, arp->sender_ip).has_value();
+    // A port's senders may hold half the table at most (Linux's
+    // gc_thresh, per port): a flood on one port leaves the other's
+    // neighbours alone.
+    if (ours && !known && passive_count_[idx(in)] >= table_.capacity() / 2) {
+      take_use_marks(now_ns);
+      evict_passive(in);
+    }
     if (auto slot = ours ? slot_for(in, arp->sender_ip, now_ns) : table_.find(in, arp->sender_ip)) {
       learn(*slot, in, arp->sender_ip, arp->sender_mac, now_ns);
-      if (!known) state_.at(*slot).passive = true;
+      if (!known) set_passive(state_.at(*slot), true);
       learned = true;
     }
   }
@@ -95,7 +124,7 @@ bool NeighControl::add_static(Role role, be32 ip, const rte_ether_addr& mac) {
   if (!slot) return false;
   table_.set_mac(*slot, mac);
   static_.insert(*slot);
-  state_.erase(*slot);
+  if (auto it = state_.find(*slot); it != state_.end()) forget(it);
   return true;
 }
 
@@ -126,7 +155,7 @@ void NeighControl::resolve(rte_mbuf* m, uint64_t now_ns) {
   }
   auto [it, created] = state_.try_emplace(*slot, role, meta->nexthop, State::INCOMPLETE);
   Entry& e = it->second;
-  e.passive = false;  // svcdp needs it now
+  set_passive(e, false);  // svcdp needs it now
   if (e.state != State::INCOMPLETE) {
     // Resolved between the worker's lookup and now.
     rte_pktmbuf_mtod(m, rte_ether_hdr*)->dst_addr = e.mac;
@@ -162,7 +191,7 @@ void NeighControl::tick(uint64_t now_ns) {
     if (e.probes >= timers_.max_probes) {
       table_.release(it->first);  // failed: the slot goes back (Linux's NUD_FAILED entries are collected)
       drop_held(e);
-      it = state_.erase(it);
+      it = forget(it);
       continue;
     }
     ++e.probes;

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -102,6 +103,13 @@ class NeighControl {
   // sender (asked at most every kUseScanNs while the table is full).
   std::optional<uint32_t> slot_for(Role role, be32 ip, uint64_t now_ns);
   static constexpr uint64_t kUseScanNs = 100'000'000;
+  // Entries the workers sent to since the last look stop being passive.
+  void take_use_marks(uint64_t now_ns);
+  // Releases the passive entry (of `only`'s port, if given) confirmed
+  // longest ago that holds no packet. False when there is none.
+  bool evict_passive(std::optional<Role> only);
+  void set_passive(Entry& e, bool passive);
+  std::unordered_map<uint32_t, Entry>::iterator forget(std::unordered_map<uint32_t, Entry>::iterator it);
   void learn(uint32_t slot, Role role, be32 ip, const rte_ether_addr& mac, uint64_t now_ns);
   void send_request(const Entry& e, bool unicast);
   void drop_held(Entry& e, Drop reason = Drop::kNeighUnresolved);
@@ -118,6 +126,7 @@ class NeighControl {
   std::unordered_map<uint32_t, Entry> state_;  // by table slot
   std::unordered_set<uint32_t> static_;        // slots of permanent neighbours
   UsedFn used_;
+  std::array<uint32_t, kRoleCount> passive_count_{};
   uint64_t use_scanned_ns_ = 0;
 };
 

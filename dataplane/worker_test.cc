@@ -336,6 +336,30 @@ TEST_F(Pipeline, ANeighbourInUseOutlivesAnArpFlood) {
   EXPECT_GT(totals().neigh_evicted, 0u);
 }
 
+// A port's request senders hold half the table at most: a flood on the
+// uplink leaves the pods' entries alone.
+TEST_F(Pipeline, AnArpFloodOnTheUplinkLeavesThePodsEntriesAlone) {
+  pod_arps_gateway(kPod, kPodMac);
+  for (uint32_t i = 0; i < 1000; ++i) {
+    const Mac mac = {0x02, 0x66, 0, 0, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+    inject(Role::UPLINK, Frame().eth(testing::kBroadcast, mac, 0x0806)
+                             .arp(1, mac, ip4(192, 168, 57, 0) + i, kZero, kNodeIp).pad_to(60).build());
+    if (i % 32 == 31) run();
+  }
+  run();
+  sent(Role::UPLINK);
+  // VXLAN from node-b to the pod: its MAC is still known, no ARP request.
+  const Bytes inner = Frame().eth(up_mac_, kRemoteVtepMac, 0x0800).ipv4(kRemotePod, kPod, 17, 64).udp(1, 2)
+                          .payload(8).build();
+  inject(Role::UPLINK, Frame().eth(up_mac_, kRemoteMac, 0x0800).ipv4(kRemoteIp, kNodeIp, 17, 64, true).udp(50000, 4789)
+                           .vxlan(kVni).raw(inner).build());
+  run();
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0][12] << 8 | out[0][13], 0x0800) << "delivered at once";
+  EXPECT_LE(h_->dataplane().neighbours().size(), 64u);
+}
+
 // RFC 5227: a sender claiming the pod gateway is a conflict, neither
 // answered nor learned; a group or zero sender MAC is no host's.
 TEST_F(Pipeline, ArpFromImpossibleOrConflictingSendersIsRefused) {
