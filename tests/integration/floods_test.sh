@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Floods against a small table, with real clients beside them: a SYN flood
-# at 20 k/s (spoofed sources, then one source whose kernel resets every
+# at 10 k/s (FLOOD_RATE; spoofed sources, then one source whose kernel resets every
 # SYN-ACK) at a NodePort while conntrack holds 1,024 flows, and an ARP
 # flood of 10 k senders against a 4,096-entry neighbour table. During the
 # SYN flood at least 90 % of a LAN client's new connections are answered
@@ -10,7 +10,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
-rate=${FLOOD_RATE:-20000}
+rate=${FLOOD_RATE:-10000}
 capacity=${FLOOD_CT_CAPACITY:-1024}
 # shellcheck source=netns.sh
 . "$here/netns.sh"
