@@ -58,10 +58,10 @@ TEST(ClusterFile, JsonAndMultiDocumentAndTypedList) {
   auto multi = parse_cluster_text(
       "kind: Node\nmetadata: {name: x}\nstatus: {addresses: [{type: InternalIP, address: 1.2.3.4}]}\n"
       "---\nkind: Service\nmetadata: {name: s}\n---\n"
-      "kind: Node\nmetadata: {name: y}\nstatus: {addresses: [{type: InternalIP, address: 1.2.3.5}]}\n",
+      "kind: Node\nmetadata: {name: z}\nstatus: {addresses: [{type: InternalIP, address: 1.2.3.5}]}\n",
       "multi");
   ASSERT_EQ(multi.nodes.size(), 2u);
-  EXPECT_EQ(multi.nodes[1].name, "y");
+  EXPECT_EQ(multi.nodes[1].name, "z");
 }
 
 TEST(ClusterFile, BrokenObjectsAreSkippedWithAReason) {

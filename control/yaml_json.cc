@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <regex>
 
 namespace svcdp::control {
@@ -13,6 +14,19 @@ bool json_literal(std::string_view s) {
   static const std::regex number(R"(-?(0|[1-9][0-9]{0,18})(\.[0-9]{1,18})?([eE][-+]?[0-9]{1,3})?)");
   return s == "true" || s == "false" || s == "null" || (s.size() <= 48 && std::regex_match(s.begin(), s.end(), number));
 }
+
+// The booleans and nulls of YAML 1.1, which kubectl's reader
+// (sigs.k8s.io/yaml over go-yaml v2, resolve.go) gives plain scalars:
+// `ready: False`, `serving: off` and `terminating: NO` are booleans there.
+std::optional<bool> yaml11_bool(std::string_view s) {
+  for (std::string_view t : {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})
+    if (s == t) return true;
+  for (std::string_view f : {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"})
+    if (s == f) return false;
+  return std::nullopt;
+}
+
+bool yaml11_null(std::string_view s) { return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL"; }
 
 void quote(std::string_view s, std::string& out) {
   out += '"';
@@ -115,8 +129,10 @@ class Converter {
         before_item(e, true);
         std::string_view v(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
         const bool plain = e.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-        if (!key && plain && (v.empty() || v == "~"))
+        if (!key && plain && yaml11_null(v))
           out_ += "null";
+        else if (auto b = plain && !key ? yaml11_bool(v) : std::nullopt)
+          out_ += *b ? "true" : "false";
         else if (!key && plain && json_literal(v))
           out_ += v;
         else

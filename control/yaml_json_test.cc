@@ -19,6 +19,13 @@ TEST(YamlJson, ScalarsKeepTheirKubernetesTypes) {
             R"("tilde":null,"blank":null})");
 }
 
+// kubectl reads YAML 1.1 (sigs.k8s.io/yaml over go-yaml v2): these plain
+// scalars are booleans there; quoted, they stay strings.
+TEST(YamlJson, Yaml11BooleansAreBooleans) {
+  EXPECT_EQ(one("a: False\nb: NO\nc: off\nd: Yes\ne: ON\nf: y\ng: 'no'\nh: Null\nNo: 1\n"),
+            R"({"a":false,"b":false,"c":false,"d":true,"e":true,"f":true,"g":"no","h":null,"No":1})");
+}
+
 TEST(YamlJson, JsonIsYaml) {
   EXPECT_EQ(one(R"({"a": [1, "x", {"b": false}]})"), R"({"a":[1,"x",{"b":false}]})");
 }

@@ -49,9 +49,9 @@ for name, (ctl, frame) in packets.items():
 
 docs = {
     "node.yaml": "kind: Node\nmetadata: {name: a}\nspec: {podCIDR: 10.244.1.0/24}\nstatus: {addresses: [{type: InternalIP, address: 1.2.3.4}]}\n",
-    "list.yaml": "apiVersion: v1\nkind: List\nitems:\n- kind: Service\n  metadata: {name: s, namespace: n}\n  spec:\n    clusterIP: 10.96.0.10\n    ports: [{name: dns, protocol: UDP, port: 53, targetPort: dns}]\n- kind: EndpointSlice\n  metadata: {name: s-1, namespace: n, labels: {kubernetes.io/service-name: s}}\n  addressType: IPv4\n  endpoints: [{addresses: [10.244.1.5], conditions: {ready: true}, nodeName: a}]\n  ports: [{name: dns, protocol: UDP, port: 5353}]\n",
+    "list.yaml": "apiVersion: v1\nkind: List\nitems:\n- kind: Service\n  metadata: {name: s, namespace: ns}\n  spec:\n    clusterIP: 10.96.0.10\n    ports: [{name: dns, protocol: UDP, port: 53, targetPort: dns}]\n- kind: EndpointSlice\n  metadata: {name: s-1, namespace: ns, labels: {kubernetes.io/service-name: s}}\n  addressType: IPv4\n  endpoints: [{addresses: [10.244.1.5], conditions: {ready: true}, nodeName: a}]\n  ports: [{name: dns, protocol: UDP, port: 5353}]\n",
     "nodelist.json": '{"kind":"NodeList","items":[{"metadata":{"name":"n","annotations":{"flannel.alpha.coreos.com/backend-data":"{\\"VtepMAC\\":\\"02:00:00:00:00:01\\"}"}},"spec":{"podCIDRs":["10.0.1.0/24"]},"status":{"addresses":[{"type":"InternalIP","address":"10.9.0.1"}]}}]}',
-    "multi.yaml": "kind: Node\nmetadata: {name: x}\n---\nkind: Service\nmetadata: {name: y}\nspec: {clusterIP: None}\n",
+    "multi.yaml": "kind: Node\nmetadata: {name: x}\n---\nkind: Service\nmetadata: {name: z}\nspec: {clusterIP: None}\n",
 }
 os.makedirs("control/fuzz-seeds", exist_ok=True)
 for name, text in docs.items():
