@@ -235,11 +235,16 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
   // hairpin and masquerade rules); applying them is this stage's.
   const bool affinity = svc.spec().affinity_client_ip;
   const auto pinned = affinity ? s_.conntrack->affinity(s_.id, key.src, id, now_s_) : std::nullopt;
-  const lb::Origin origin = from == From::kPods ? lb::Origin::kPod : from == From::kNode ? lb::Origin::kNode
-                                                                                          : lb::Origin::kExternal;
+  const lb::Origin origin = from == From::kNode ? lb::Origin::kNode
+                           : from == From::kPods || fib.cluster.contains(rte_be_to_cpu_32(key.src)) ? lb::Origin::kPod
+                                                                                                    : lb::Origin::kExternal;
   const lb::NewFlow d = lb::decide_new_flow(svc, match.kind, origin, key, pinned ? &*pinned : nullptr);
   if (d.endpoint == nullptr) {
-    lb_reject(m, from, id);
+    if (d.reject) {
+      lb_reject(m, from, id);
+    } else {
+      drop(m, Drop::kLbNoLocalEndpoint);
+    }
     return true;
   }
   if (pick_up && d.snat) {

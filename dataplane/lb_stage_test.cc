@@ -191,6 +191,25 @@ TEST_F(LbPipeline, NodePortWithLocalPolicyKeepsTheClientAddress) {
   }
 }
 
+// pkg/proxy/nftables/proxier.go: Local policy and endpoints only on other
+// nodes: the packet is dropped ("has no local endpoints"), no RST; a
+// pod's packet to the same NodePort takes the cluster-wide endpoints (the
+// local-traffic short-circuit).
+TEST_F(LbPipeline, NodePortWithLocalPolicyAndNoLocalEndpointDropsWithoutReset) {
+  auto s = web({endpoint(kRemotePod, 8080, false)});
+  s.external_policy = lb::TrafficPolicy::kLocal;
+  publish({s});
+  auto out = through(Role::UPLINK,
+                     Frame().eth(up_mac_, kExtMac, 0x0800).ipv4(kExt, kNodeIp, 6, 64).tcp(50000, kNodePort, kSyn).build(),
+                     Role::UPLINK);
+  EXPECT_TRUE(out.empty()) << "no RST";
+  EXPECT_EQ(drops(Drop::kLbNoLocalEndpoint), 1u);
+  EXPECT_EQ(totals().lb_rejected, 0u);
+  inject(Role::PODS, from_pod(kPod, kPodMac, kNodeIp, 40000, kNodePort, kSyn));
+  run(1);
+  EXPECT_EQ(totals().vxlan_encap, 1u) << "a pod reaches the remote endpoint";
+}
+
 class LbPipelineAnnouncing : public LbPipeline {
  protected:
   bool announce_lb_ips() const override { return true; }

@@ -11,7 +11,10 @@ NewFlow decide_new_flow(const Service& svc, Frontend kind, Origin origin, const 
     if (const Endpoint* e = svc.find(pinned->backend, pinned->backend_port); e && svc.usable(d.external, *e))
       d.endpoint = e;
   if (d.endpoint == nullptr) d.endpoint = svc.pick(d.external, spec.affinity_client_ip ? mix64(key.src) : flow_hash(key));
-  if (d.endpoint == nullptr) return d;
+  if (d.endpoint == nullptr) {
+    d.reject = !svc.has_any_endpoint();
+    return d;
+  }
   d.snat = (external_frontend && spec.external_policy == TrafficPolicy::kCluster) || origin == Origin::kNode ||
            d.endpoint->addr == key.src;
   return d;

@@ -19,7 +19,12 @@ enum class Origin : uint8_t {
 };
 
 struct NewFlow {
-  const Endpoint* endpoint = nullptr;  // null: no usable endpoint (reject)
+  // null: no usable endpoint; then `reject` says whether to answer (the
+  // service has no endpoint at all) or drop silently (a Local policy and
+  // no endpoint on this node), as kube-proxy's filter rules have it
+  // (pkg/proxy/nftables/proxier.go, "has no endpoints" / "has no local endpoints").
+  const Endpoint* endpoint = nullptr;
+  bool reject = false;
   bool external = false;  // the external endpoint set was used (kept in conntrack for later checks)
   bool snat = false;      // the source becomes this node's pod-network address
 };
@@ -34,6 +39,8 @@ struct NewFlow {
 //    it may still take new flows; else the endpoint the client address
 //    hashes to, the same on every worker, so that two first connections
 //    received by two workers at once agree; without affinity, the flow hash;
+//  - origin kPod also stands for any source in the cluster CIDR, wherever
+//    it entered (kube-proxy's local-traffic detector, ClusterCIDR mode);
 //  - the source is translated for external traffic with policy Cluster
 //    (so the reply comes back here), for the node's own traffic (its
 //    address is outside the pod network; kube-proxy marks it for

@@ -132,5 +132,37 @@ TEST(PortAllocator, WorkersGetDisjointSharesAndTakenPortsAreSkipped) {
   EXPECT_LT(from_be16(*p1), w1.first() + w1.span());
 }
 
+// pkg/proxy/nftables/proxier.go: a service with no usable endpoint
+// anywhere is rejected ("has no endpoints"); with endpoints only on other
+// nodes and a Local policy, its packets are dropped ("has no local
+// endpoints"), for externalTrafficPolicy and internalTrafficPolicy alike.
+TEST(NatDecision, LocalPolicyWithoutALocalEndpointDropsNoEndpointAtAllRejects) {
+  const Service remote_only = service(TrafficPolicy::kLocal, false, {ep(10, false), ep(11, false)});
+  NewFlow d = decide_new_flow(remote_only, Frontend::kNodePort, Origin::kExternal, key(kOutside, 40000, kNode, 30080),
+                              nullptr);
+  EXPECT_EQ(d.endpoint, nullptr);
+  EXPECT_FALSE(d.reject) << "drop, not reject";
+  EXPECT_NE(decide_new_flow(remote_only, Frontend::kClusterIp, Origin::kPod, key(kPodClient, 40000), nullptr).endpoint,
+            nullptr)
+      << "internal traffic has the cluster's endpoints";
+
+  ServiceSpec itp;
+  itp.id = 2;
+  itp.frontends = {{kVip, to_be16(80), Frontend::kClusterIp}};
+  itp.internal_policy = TrafficPolicy::kLocal;
+  itp.endpoints = {ep(10, false)};
+  const Service internal_local(itp, Maglev::kDefaultMaxSize, nullptr);
+  d = decide_new_flow(internal_local, Frontend::kClusterIp, Origin::kPod, key(kPodClient, 40000), nullptr);
+  EXPECT_EQ(d.endpoint, nullptr);
+  EXPECT_FALSE(d.reject) << "internalTrafficPolicy Local, endpoints elsewhere: drop";
+
+  std::vector<Endpoint> gone = {ep(10, false)};
+  gone[0].ready = gone[0].serving = false;
+  const Service none = service(TrafficPolicy::kLocal, false, gone);
+  d = decide_new_flow(none, Frontend::kNodePort, Origin::kExternal, key(kOutside, 40000, kNode, 30080), nullptr);
+  EXPECT_EQ(d.endpoint, nullptr);
+  EXPECT_TRUE(d.reject) << "no endpoint anywhere: reject";
+}
+
 }  // namespace
 }  // namespace svcdp::lb

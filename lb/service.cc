@@ -7,18 +7,50 @@
 
 namespace svcdp::lb {
 
+namespace {
+
+enum class Topology : uint8_t { kNone, kSameZone, kSameNode };
+
+// pkg/proxy/topology.go, topologyModeFromHints (PreferSameTrafficDistribution on).
+Topology topology_mode(const std::vector<Endpoint>& endpoints) {
+  bool all_node_hints = true, for_node = false, all_zone_hints = true, for_zone = false, any_ready = false;
+  for (const Endpoint& e : endpoints) {
+    if (!e.ready) continue;
+    any_ready = true;
+    all_node_hints &= e.has_node_hints;
+    for_node |= e.for_this_node;
+    all_zone_hints &= e.has_zone_hints;
+    for_zone |= e.for_this_zone;
+  }
+  if (any_ready && all_node_hints && for_node) return Topology::kSameNode;
+  if (any_ready && all_zone_hints && for_zone) return Topology::kSameZone;
+  return Topology::kNone;
+}
+
+}  // namespace
+
 std::vector<uint16_t> usable_endpoints(const std::vector<Endpoint>& endpoints, TrafficPolicy policy) {
+  const Topology topology = policy == TrafficPolicy::kCluster ? topology_mode(endpoints) : Topology::kNone;
   std::vector<uint16_t> ready, terminating;
   for (size_t i = 0; i < endpoints.size(); ++i) {
     const Endpoint& e = endpoints[i];
     if (policy == TrafficPolicy::kLocal && !e.local) continue;
     if (e.weight == 0) continue;
-    if (e.ready)
+    if (e.ready) {
+      if ((topology == Topology::kSameNode && !e.for_this_node) ||
+          (topology == Topology::kSameZone && !e.for_this_zone))
+        continue;
       ready.push_back(static_cast<uint16_t>(i));
-    else if (e.serving && e.terminating)
+    } else if (e.serving && e.terminating) {
       terminating.push_back(static_cast<uint16_t>(i));
+    }
   }
   return ready.empty() ? terminating : ready;
+}
+
+bool has_any_endpoint(const std::vector<Endpoint>& endpoints) {
+  return std::any_of(endpoints.begin(), endpoints.end(),
+                     [](const Endpoint& e) { return e.ready || (e.serving && e.terminating); });
 }
 
 std::shared_ptr<const Maglev> Service::build(const std::vector<Endpoint>& eps, std::span<const uint16_t> usable,
@@ -39,6 +71,7 @@ Service::Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous,
   const auto ext_usable = usable_endpoints(spec_.endpoints, spec_.external_policy);
   int_usable_.assign(int_usable.begin(), int_usable.end());
   ext_usable_.assign(ext_usable.begin(), ext_usable.end());
+  has_any_ = lb::has_any_endpoint(spec_.endpoints);
 
   // Reuse a table when the same endpoints (address, port, weight, in the
   // same order) take new flows: rebuild only what changed.

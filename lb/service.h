@@ -36,6 +36,11 @@ struct Endpoint {
   uint16_t weight = 1;
   std::string node;
   std::string zone;
+  // Topology hints (EndpointSlice hints.forZones / hints.forNodes), as the
+  // control thread found them for this node: whether there are any, and
+  // whether one names this node's zone / this node.
+  bool has_zone_hints = false, for_this_zone = false;
+  bool has_node_hints = false, for_this_node = false;
 
   bool same_as(const Endpoint& o) const { return addr == o.addr && port == o.port; }
 };
@@ -66,12 +71,23 @@ struct ServiceSpec {
   std::vector<Endpoint> endpoints;  // every endpoint of the slices, any state
 };
 
-// Which endpoints may take new flows, as kube-proxy decides
-// (pkg/proxy/topology.go, KEP-1669): with a Local policy only this node's
-// endpoints count; among them the ready ones; if none is ready, those that
-// are serving and terminating (graceful termination); else none, and the
-// service answers "reject". Returns indices into `endpoints`. Thread: any.
+// Which endpoints may take new flows, as kube-proxy's CategorizeEndpoints
+// decides (pkg/proxy/topology.go, KEP-1669, KEP-2433, KEP-4444): with a
+// Local policy only this node's endpoints count, the ready ones, else
+// those serving and terminating. With Cluster, the ready endpoints the
+// topology mode keeps (topologyModeFromHints: PreferSameNode when every
+// ready endpoint has node hints and one names this node, else
+// PreferSameZone likewise for zones, else all), else every serving and
+// terminating one, topology ignored. Returns indices into `endpoints`.
+// Thread: any.
 std::vector<uint16_t> usable_endpoints(const std::vector<Endpoint>& endpoints, TrafficPolicy policy);
+
+// Whether any endpoint anywhere may take traffic (ready, or serving and
+// terminating): kube-proxy's hasAnyEndpoints. Without one a service
+// rejects; with one but none usable under a Local policy, its packets are
+// dropped (pkg/proxy/nftables/proxier.go: "has no local endpoints").
+// Thread: any.
+bool has_any_endpoint(const std::vector<Endpoint>& endpoints);
 
 class Service {
  public:
@@ -94,6 +110,9 @@ class Service {
   // or internal traffic. Thread: any.
   bool usable(bool external, const Endpoint& e) const;
   bool has_usable(bool external) const { return !(external ? *external_ : *internal_).empty(); }
+  // has_any_endpoint() of its endpoints: when pick() finds none, reject
+  // (false) or drop (true). Thread: any.
+  bool has_any_endpoint() const { return has_any_; }
   // The Maglev table new flows of external or internal traffic use.
   const Maglev& table(bool external) const { return external ? *external_ : *internal_; }
 
@@ -115,6 +134,7 @@ class Service {
   ServiceSpec spec_;
   std::pmr::vector<uint16_t> int_usable_, ext_usable_;
   std::shared_ptr<const Maglev> internal_, external_;
+  bool has_any_ = false;
   bool reused_ = false;
 };
 

@@ -63,6 +63,45 @@ TEST(UsableEndpoints, LocalPolicyKeepsOnlyThisNode) {
   EXPECT_TRUE(usable_endpoints(eps, TrafficPolicy::kLocal).empty()) << "no local endpoint: reject even though a remote one is ready";
 }
 
+// pkg/proxy/topology.go, topologyModeFromHints and CategorizeEndpoints:
+// hints apply only when every ready endpoint has one and one is for this
+// node's zone (or, with node hints, this node); terminating endpoints
+// are the fallback with topology ignored; the Local policy ignores hints.
+TEST(UsableEndpoints, TopologyHintsAsKubeProxyReadsThem) {
+  auto zoned = [](uint8_t last, bool here) {
+    Endpoint e = ep(last, false);
+    e.has_zone_hints = true;
+    e.for_this_zone = here;
+    return e;
+  };
+  std::vector<Endpoint> eps = {zoned(1, true), zoned(2, false), zoned(3, false)};
+  EXPECT_EQ(last_octets(eps, usable_endpoints(eps, TrafficPolicy::kCluster)), (std::vector<uint8_t>{1}))
+      << "PreferSameZone";
+  eps.push_back(ep(4, false));
+  EXPECT_EQ(usable_endpoints(eps, TrafficPolicy::kCluster).size(), 4u) << "a ready endpoint without hints: all";
+  eps.back().ready = eps.back().serving = false;
+  EXPECT_EQ(last_octets(eps, usable_endpoints(eps, TrafficPolicy::kCluster)), (std::vector<uint8_t>{1}))
+      << "only ready endpoints need hints";
+  eps[0].for_this_zone = false;
+  EXPECT_EQ(usable_endpoints(eps, TrafficPolicy::kCluster).size(), 3u) << "no hint for this zone: all ready";
+
+  // Node hints on every ready endpoint, one for this node: PreferSameNode.
+  eps = {zoned(1, true), zoned(2, true), zoned(3, false)};
+  for (Endpoint& e : eps) e.has_node_hints = true;
+  eps[1].for_this_node = true;
+  EXPECT_EQ(last_octets(eps, usable_endpoints(eps, TrafficPolicy::kCluster)), (std::vector<uint8_t>{2}));
+  eps[1].for_this_node = false;
+  EXPECT_EQ(last_octets(eps, usable_endpoints(eps, TrafficPolicy::kCluster)), (std::vector<uint8_t>{1, 2}))
+      << "no node hint for this node: zones";
+
+  // Topology does not filter the serving-terminating fallback.
+  for (Endpoint& e : eps) {
+    e.ready = false;
+    e.terminating = true;
+  }
+  EXPECT_EQ(usable_endpoints(eps, TrafficPolicy::kCluster).size(), 3u);
+}
+
 TEST(ServiceTable, FrontendsFindTheService) {
   ServiceTable t({spec(7, {ep(1, true), ep(2, false)})}, 1);
   auto m = t.lookup(kVip, to_be16(80), kTcp);
