@@ -19,23 +19,33 @@ ClusterState::Key ClusterState::key_of(const KubeObject& o) {
   return {m->ns, m->name};
 }
 
+// An object that says what the stored one says changes nothing, whatever
+// its resourceVersion: a relist, a replayed event, a Node heartbeat that
+// touched nothing svcdp reads; an edit that kept the version (a cluster
+// file) is applied.
 bool ClusterState::upsert(const KubeObject& o) {
   if (auto* n = std::get_if<NodeInfo>(&o)) {
-    nodes_[n->name] = *n;
+    auto [it, fresh] = nodes_.try_emplace(n->name, *n);
+    if (!fresh && it->second == *n) return false;
+    it->second = *n;
     dirty_.all = true;  // local/remote endpoints, NodePort addresses
     return true;
   }
   if (auto* s = std::get_if<ServiceInfo>(&o)) {
-    services_[{s->meta.ns, s->meta.name}] = *s;
+    auto [it, fresh] = services_.try_emplace({s->meta.ns, s->meta.name}, *s);
+    if (!fresh && same_content(it->second, *s)) return false;
+    it->second = *s;
     dirty_.services.insert({s->meta.ns, s->meta.name});
     return true;
   }
   const auto& slice = std::get<EndpointSliceInfo>(o);
+  // A slice kube-proxy's label selector leaves out is, for svcdp, gone.
+  if (slice.other_proxy) return remove(ResourceKind::kSlice, {slice.meta.ns, slice.meta.name});
+  if (const EndpointSliceInfo* stored = slices_.find(slice.meta.ns, slice.meta.name))
+    if (same_content(*stored, slice)) return false;
   SliceSeen& seen = slices_by_name_[{slice.meta.ns, slice.meta.name}];
-  // A relist or a replayed event of the same version changes nothing.
-  if (!seen.resource_version.empty() && seen.resource_version == slice.meta.resource_version) return false;
   if (!seen.service.empty() && seen.service != slice.service_name) dirty_.services.insert({slice.meta.ns, seen.service});
-  seen = {slice.meta.resource_version, slice.service_name};
+  seen = {slice.service_name};
   dirty_.services.insert({slice.meta.ns, slice.service_name});
   slices_.upsert(slice);
   return true;

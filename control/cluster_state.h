@@ -53,7 +53,6 @@ class ClusterState {
 
  private:
   struct SliceSeen {
-    std::string resource_version;
     std::string service;
   };
   bool upsert(const KubeObject& o);

@@ -1,7 +1,7 @@
 #include "control/endpoint_slice_cache.h"
 
 #include <algorithm>
-#include <set>
+#include <map>
 
 namespace svcdp::control {
 
@@ -28,17 +28,26 @@ std::vector<PortEndpoint> EndpointSliceCache::endpoints(const std::string& ns, c
   std::vector<PortEndpoint> out;
   auto svc = by_service_.find({ns, service});
   if (svc == by_service_.end()) return out;
-  std::set<std::pair<uint32_t, uint16_t>> seen;
+  std::map<std::pair<uint32_t, uint16_t>, size_t> seen;  // → index in out
+  // Which of two copies of one endpoint counts (see the header).
+  const auto better = [](const PortEndpoint& a, const PortEndpoint& b) {
+    return std::pair{!a.terminating, a.ready} > std::pair{!b.terminating, b.ready};
+  };
   for (const auto& [name, slice] : svc->second) {
     // A Service port matches the slice port of the same name and protocol
     // (kube-proxy's rule); that port's number is the target port.
     auto port = std::find_if(slice.ports.begin(), slice.ports.end(), [&](const EndpointPort& p) {
-      return p.name == port_name && p.protocol == protocol;
+      return p.complete && p.name == port_name && p.protocol == protocol;
     });
     if (port == slice.ports.end() || port->port == 0) continue;
     for (const Endpoint& e : slice.endpoints) {
-      if (!seen.insert({e.address, port->port}).second) continue;
-      out.push_back({e.address, port->port, e.node_name, e.zone, e.ready, e.serving, e.terminating});
+      PortEndpoint pe{e.address, port->port, e.node_name, e.zone, e.ready, e.serving, e.terminating,
+                      e.zone_hints, e.node_hints};
+      auto [it, fresh] = seen.try_emplace(pe.key(), out.size());
+      if (fresh)
+        out.push_back(std::move(pe));
+      else if (better(pe, out[it->second]))
+        out[it->second] = std::move(pe);
     }
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key() < b.key(); });
@@ -46,5 +55,14 @@ std::vector<PortEndpoint> EndpointSliceCache::endpoints(const std::string& ns, c
 }
 
 size_t EndpointSliceCache::slice_count() const { return owner_.size(); }
+
+const EndpointSliceInfo* EndpointSliceCache::find(const std::string& ns, const std::string& slice_name) const {
+  auto owner = owner_.find({ns, slice_name});
+  if (owner == owner_.end()) return nullptr;
+  auto svc = by_service_.find({ns, owner->second});
+  if (svc == by_service_.end()) return nullptr;
+  auto it = svc->second.find(slice_name);
+  return it == svc->second.end() ? nullptr : &it->second;
+}
 
 }  // namespace svcdp::control

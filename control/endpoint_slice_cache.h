@@ -1,9 +1,12 @@
 // EndpointSlices grouped by the Service they belong to, merged the way
-// kube-proxy's EndpointSliceCache merges them: a Service may have many
-// slices; an endpoint may move between slices, or briefly sit in two, and
-// is counted once (the slice whose name sorts first wins, so the result
-// does not depend on arrival order); slices may arrive before their
-// Service and wait for it.
+// kube-proxy's EndpointSliceCache merges them (pkg/proxy/
+// endpointslicecache.go, addEndpoints): a Service may have many slices;
+// an endpoint may move between slices, or briefly sit in two, and is
+// counted once: a copy that is not terminating wins over one that is
+// (kube-proxy: a new pod reusing a terminating pod's address), then a
+// ready one over one that is not, then the slice whose name sorts first,
+// so the result does not depend on arrival order; slices may arrive
+// before their Service and wait for it.
 #pragma once
 
 #include "control/k8s_objects.h"
@@ -24,6 +27,7 @@ struct PortEndpoint {
   bool ready = true;
   bool serving = true;
   bool terminating = false;
+  std::vector<std::string> zone_hints, node_hints;
 
   auto key() const { return std::pair{address, port}; }
 };
@@ -44,6 +48,8 @@ class EndpointSliceCache {
                                       Protocol protocol) const;
 
   size_t slice_count() const;
+  // The slice as last upserted, or nullptr. Thread: control.
+  const EndpointSliceInfo* find(const std::string& ns, const std::string& slice_name) const;
 
  private:
   using ServiceKey = std::pair<std::string, std::string>;  // namespace, service

@@ -44,13 +44,34 @@ TEST(EndpointSliceCache, ManySlicesMergeSorted) {
   EXPECT_TRUE(c.endpoints("other", "web", "http", Protocol::TCP).empty());
 }
 
-TEST(EndpointSliceCache, EndpointInTwoSlicesCountsOnceFirstSliceWins) {
+// pkg/proxy/endpointslicecache.go addEndpoints: a copy that is not
+// terminating replaces one that is (a new pod on a terminating pod's
+// address); then the ready copy; then the slice sorting first.
+TEST(EndpointSliceCache, EndpointInTwoSlicesCountsOnceTheLiveCopyWins) {
+  for (bool ready_first : {false, true}) {
+    EndpointSliceCache c;
+    c.upsert(slice(ready_first ? "web-a" : "web-b", "web", {ep(1, /*ready=*/true)}));
+    c.upsert(slice(ready_first ? "web-b" : "web-a", "web", {ep(1, /*ready=*/false, /*terminating=*/true)}));
+    auto e = c.endpoints("shop", "web", "http", Protocol::TCP);
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_FALSE(e[0].terminating) << "whichever slice sorts first";
+    EXPECT_TRUE(e[0].ready);
+  }
   EndpointSliceCache c;
+  c.upsert(slice("web-a", "web", {ep(1, /*ready=*/false)}));
   c.upsert(slice("web-b", "web", {ep(1, /*ready=*/true)}));
-  c.upsert(slice("web-a", "web", {ep(1, /*ready=*/false, /*terminating=*/true)}));
-  auto e = c.endpoints("shop", "web", "http", Protocol::TCP);
-  ASSERT_EQ(e.size(), 1u);
-  EXPECT_TRUE(e[0].terminating) << "web-a sorts first, whatever the arrival order";
+  EXPECT_TRUE(c.endpoints("shop", "web", "http", Protocol::TCP).at(0).ready) << "the ready copy wins";
+}
+
+TEST(EndpointSliceCache, ASlicePortWithoutANameIsNotTheUnnamedServicePort) {
+  EndpointSliceCache c;
+  EndpointSliceInfo s = slice("web-a", "web", {ep(1)});
+  s.ports = {{"", Protocol::TCP, 8080, /*complete=*/false}};
+  c.upsert(s);
+  EXPECT_TRUE(c.endpoints("shop", "web", "", Protocol::TCP).empty());
+  s.ports[0].complete = true;  // name: "" given
+  c.upsert(s);
+  EXPECT_EQ(c.endpoints("shop", "web", "", Protocol::TCP).size(), 1u);
 }
 
 TEST(EndpointSliceCache, EndpointMovesBetweenSlices) {

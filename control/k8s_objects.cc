@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <tuple>
 
 namespace svcdp::control {
 namespace {
@@ -26,11 +27,19 @@ std::optional<int64_t> num(element e, const char* key, bool& bad) {
   return n;
 }
 
-std::optional<bool> boolean(element e, const char* key) {
+// A boolean field: nullopt when absent or null (Go's nil *bool); `bad`
+// set when it holds anything else.
+std::optional<bool> boolean(element e, const char* key, bool& bad) {
+  element v;
+  if (e[key].get(v) != simdjson::SUCCESS || v.is_null()) return std::nullopt;
   bool b;
-  if (e[key].get(b) != simdjson::SUCCESS) return std::nullopt;
+  if (v.get(b) != simdjson::SUCCESS) {
+    bad = true;
+    return std::nullopt;
+  }
   return b;
 }
+
 
 // Calls f(item) for each item of the array e[key], if there is one.
 template <typename F>
@@ -38,6 +47,15 @@ void for_each(element e, const char* key, F&& f) {
   simdjson::dom::array a;
   if (e[key].get(a) != simdjson::SUCCESS) return;
   for (element item : a) f(item);
+}
+
+// The names of a hints list (hints.forZones / hints.forNodes: [{name: x}]).
+std::vector<std::string> hint_names(element hints, const char* key) {
+  std::vector<std::string> out;
+  for_each(hints, key, [&](element h) {
+    if (std::string n = str(h, "name"); !n.empty()) out.push_back(std::move(n));
+  });
+  return out;
 }
 
 ObjectMeta meta_of(element obj) {
@@ -153,7 +171,10 @@ std::optional<ServiceInfo> service_from_json(element obj, std::string& error) {
     error = "Service without metadata.name";
     return std::nullopt;
   }
-  label(obj, "service.kubernetes.io/service-proxy-name", &s.other_proxy);
+  bool proxy_name = false, headless = false;
+  label(obj, "service.kubernetes.io/service-proxy-name", &proxy_name);
+  label(obj, "service.kubernetes.io/headless", &headless);
+  s.other_proxy = proxy_name || headless;
   element spec;
   if (obj["spec"].get(spec) != simdjson::SUCCESS) {
     error = id + ": no spec";
@@ -189,6 +210,10 @@ std::optional<ServiceInfo> service_from_json(element obj, std::string& error) {
   element lb;
   if (obj["status"]["loadBalancer"].get(lb) == simdjson::SUCCESS)
     for_each(lb, "ingress", [&](element ing) {
+      // KEP-1860: with ipMode Proxy the load balancer proxies to the
+      // nodes itself and kube-proxy does not capture the IP
+      // (pkg/proxy/serviceport.go); VIP, or none, is captured.
+      if (str(ing, "ipMode") == "Proxy") return;
       if (auto ip = conf::parse_ipv4(str(ing, "ip"))) s.load_balancer_ips.push_back(*ip);
     });
 
@@ -246,10 +271,16 @@ std::optional<EndpointSliceInfo> endpoint_slice_from_json(element obj, std::stri
     return std::nullopt;
   }
   es.service_name = label(obj, "kubernetes.io/service-name");
+  bool proxy_name = false, headless = false;
+  label(obj, "service.kubernetes.io/service-proxy-name", &proxy_name);
+  label(obj, "service.kubernetes.io/headless", &headless);
+  es.other_proxy = proxy_name || headless;
   const std::string family = str(obj, "addressType");
   if (family != "IPv4") return es;  // IPv6 and FQDN slices carry nothing for us
   simdjson::dom::array endpoints;
+  size_t index = 0;
   if (obj["endpoints"].get(endpoints) == simdjson::SUCCESS) for (element e : endpoints) {
+    const std::string at = id + ": endpoints[" + std::to_string(index++) + "]";
     // Every address of an endpoint is the same pod; kube-proxy uses the first.
     std::string_view a;
     if (e["addresses"].at(0).error() == simdjson::INDEX_OUT_OF_BOUNDS) continue;
@@ -261,11 +292,25 @@ std::optional<EndpointSliceInfo> endpoint_slice_from_json(element obj, std::stri
     ep.address = *conf::parse_ipv4(a);
     ep.node_name = str(e, "nodeName");
     ep.zone = str(e, "zone");
+    // pkg/proxy/endpointslicecache.go: a nil ready or serving is true, a
+    // nil terminating false. A value of another type is refused, naming
+    // it, never read as a default.
     element cond;
     if (e["conditions"].get(cond) == simdjson::SUCCESS) {
-      ep.ready = boolean(cond, "ready").value_or(true);
-      ep.serving = boolean(cond, "serving").value_or(ep.ready);
-      ep.terminating = boolean(cond, "terminating").value_or(false);
+      for (auto [field, value, absent] : {std::tuple{"ready", &ep.ready, true}, std::tuple{"serving", &ep.serving, true},
+                                          std::tuple{"terminating", &ep.terminating, false}}) {
+        bool bad = false;
+        *value = boolean(cond, field, bad).value_or(absent);
+        if (bad) {
+          error = at + ".conditions." + field + " is not a boolean";
+          return std::nullopt;
+        }
+      }
+    }
+    element hints;
+    if (e["hints"].get(hints) == simdjson::SUCCESS) {
+      ep.zone_hints = hint_names(hints, "forZones");
+      ep.node_hints = hint_names(hints, "forNodes");
     }
     es.endpoints.push_back(std::move(ep));
   }
@@ -274,6 +319,12 @@ std::optional<EndpointSliceInfo> endpoint_slice_from_json(element obj, std::stri
     EndpointPort ep;
     bool bad = false;
     ep.name = str(p, "name");
+    // kube-proxy ignores a slice port whose name, port or protocol is nil
+    // (endpointslicecache.go, endpointInfoByServicePort): an unnamed slice
+    // port is not the unnamed Service port.
+    std::string_view given;
+    ep.complete = p["name"].get(given) == simdjson::SUCCESS && p["port"].error() == simdjson::SUCCESS &&
+                  p["protocol"].get(given) == simdjson::SUCCESS;
     auto proto = protocol_of(str(p, "protocol"));
     auto port = port_number(num(p, "port", bad), true);
     if (!proto || !port || bad) {

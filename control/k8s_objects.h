@@ -24,6 +24,9 @@ struct ObjectMeta {
   std::string uid;
   std::string resource_version;
   std::string creation_timestamp;  // RFC 3339, as the API server writes it
+
+
+  bool operator==(const ObjectMeta&) const = default;
 };
 
 struct NodeInfo {
@@ -37,6 +40,9 @@ struct NodeInfo {
   // cluster autoscaler's ToBeDeletedByClusterAutoscaler taint: kube-proxy's
   // nodeEligible (pkg/proxy/healthcheck/proxier_health.go).
   bool eligible = true;
+
+
+  bool operator==(const NodeInfo&) const = default;
 };
 
 enum class Protocol : uint8_t { TCP, UDP, SCTP };
@@ -50,6 +56,9 @@ struct ServicePort {
   // through the EndpointSlice's ports.
   uint16_t target_port = 0;
   std::string target_port_name;
+
+
+  bool operator==(const ServicePort&) const = default;
 };
 
 struct ServiceInfo {
@@ -64,33 +73,58 @@ struct ServiceInfo {
   uint32_t affinity_timeout_s = 10800;  // Kubernetes' default (3 hours)
   bool external_policy_local = false;   // externalTrafficPolicy: Local
   bool internal_policy_local = false;   // internalTrafficPolicy: Local
-  // Label service.kubernetes.io/service-proxy-name: another proxy owns it.
+  // Label service.kubernetes.io/service-proxy-name (another proxy owns it)
+  // or service.kubernetes.io/headless: kube-proxy's informers select
+  // neither (pkg/proxy/apis labelSelector), so svcdp leaves it alone
+  // whichever source it came from.
   bool other_proxy = false;
+
+
+  bool operator==(const ServiceInfo&) const = default;
 };
 
 struct Endpoint {
   uint32_t address = 0;  // host order
   std::string node_name;
   std::string zone;
-  // EndpointConditions (discovery/v1): an absent ready means ready, an
-  // absent serving means "as ready", an absent terminating means false.
+  // EndpointConditions (discovery/v1): an absent ready or serving means
+  // true, an absent terminating false (kube-proxy's reading).
   bool ready = true;
   bool serving = true;
   bool terminating = false;
+  std::vector<std::string> zone_hints, node_hints;  // hints.forZones / forNodes
+
+  bool operator==(const Endpoint&) const = default;
 };
 
 struct EndpointPort {
   std::string name;
   Protocol protocol = Protocol::TCP;
   uint16_t port = 0;  // 0: unset (all ports)
+  bool complete = true;  // name, port and protocol all given: else ignored, as kube-proxy does
+
+  bool operator==(const EndpointPort&) const = default;
 };
 
 struct EndpointSliceInfo {
   ObjectMeta meta;
   std::string service_name;  // label kubernetes.io/service-name
+  bool other_proxy = false;  // as ServiceInfo::other_proxy: a slice kube-proxy never sees
   std::vector<Endpoint> endpoints;
   std::vector<EndpointPort> ports;
+
+  bool operator==(const EndpointSliceInfo&) const = default;
 };
+
+// Whether two objects say the same thing, whatever their resourceVersion
+// (a relist, a replayed event, a cluster file edited or not).
+template <typename T>
+bool same_content(const T& a, const T& b) {
+  if (a.meta.resource_version == b.meta.resource_version) return a == b;
+  T c = b;
+  c.meta.resource_version = a.meta.resource_version;
+  return a == c;
+}
 
 // Each returns the decoded object, or nullopt with `error` saying what is
 // wrong ("Service shop/x: port 0 out of range"). Thread: control.

@@ -123,7 +123,7 @@ ports: [{name: http, port: 8080}]
   const auto& e = c.slices[0].endpoints;
   ASSERT_EQ(e.size(), 3u) << "an endpoint without addresses is skipped";
   EXPECT_TRUE(e[0].ready && e[0].serving && !e[0].terminating) << "absent conditions: ready";
-  EXPECT_TRUE(!e[1].ready && !e[1].serving) << "absent serving follows ready";
+  EXPECT_TRUE(!e[1].ready && e[1].serving) << "absent serving is true (endpointslicecache.go reads nil as true)";
   EXPECT_TRUE(!e[2].ready && e[2].serving && e[2].terminating);
 }
 
@@ -157,19 +157,22 @@ TEST(K8sObjects, BadObjectsAreSkippedWithAReason) {
   auto c = parse_cluster_text(R"(
 kind: List
 items:
-- {kind: Service, metadata: {name: a, namespace: n}, spec: {clusterIP: 10.0.0.1, ports: [{port: 70000}]}}
-- {kind: Service, metadata: {name: b, namespace: n}, spec: {clusterIP: 10.0.0.1, ports: [{port: 80, protocol: ICMP}]}}
-- {kind: Service, metadata: {name: c, namespace: n}, spec: {clusterIP: not-an-ip}}
-- {kind: Service, metadata: {name: d, namespace: n}}
-- {kind: EndpointSlice, metadata: {name: e, namespace: n}, addressType: IPv4, endpoints: [{addresses: [x]}]}
-- {kind: EndpointSlice, metadata: {name: f, namespace: n}, addressType: IPv4, ports: [{port: "http"}]}
-- {kind: Service, metadata: {name: ok, namespace: n}, spec: {clusterIP: 10.0.0.2, ports: [{port: 80}]}}
+- {kind: Service, metadata: {name: a, namespace: ns}, spec: {clusterIP: 10.0.0.1, ports: [{port: 70000}]}}
+- {kind: Service, metadata: {name: b, namespace: ns}, spec: {clusterIP: 10.0.0.1, ports: [{port: 80, protocol: ICMP}]}}
+- {kind: Service, metadata: {name: c, namespace: ns}, spec: {clusterIP: not-an-ip}}
+- {kind: Service, metadata: {name: d, namespace: ns}}
+- {kind: EndpointSlice, metadata: {name: e, namespace: ns}, addressType: IPv4, endpoints: [{addresses: [x]}]}
+- {kind: EndpointSlice, metadata: {name: f, namespace: ns}, addressType: IPv4, ports: [{port: "http"}]}
+- {kind: EndpointSlice, metadata: {name: g, namespace: ns}, addressType: IPv4, endpoints: [{addresses: [10.0.0.9], conditions: {ready: "false"}}]}
+- {kind: Service, metadata: {name: ok, namespace: ns}, spec: {clusterIP: 10.0.0.2, ports: [{port: 80}]}}
 )",
                               "bad");
   ASSERT_EQ(c.services.size(), 1u);
   EXPECT_EQ(c.services[0].meta.name, "ok");
-  ASSERT_EQ(c.skipped.size(), 6u);
-  EXPECT_NE(c.skipped[0].find("n/a"), std::string::npos);
+  ASSERT_EQ(c.skipped.size(), 7u);
+  EXPECT_NE(c.skipped[0].find("ns/a"), std::string::npos);
+  EXPECT_NE(c.skipped[6].find("EndpointSlice ns/g: endpoints[0].conditions.ready is not a boolean"), std::string::npos)
+      << c.skipped[6];
 }
 
 }  // namespace

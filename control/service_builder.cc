@@ -20,7 +20,11 @@ std::string port_key(const ServiceInfo& s, const ServicePort& p) {
   return s.meta.ns + "/" + s.meta.name + ":" + p.name + "/" + protocol_name(p.protocol);
 }
 
-lb::Endpoint to_lb(const PortEndpoint& pe, const dp::Fib& fib, const std::string& node_name) {
+// An endpoint is local when its nodeName is this node's, never by its
+// address (pkg/proxy/endpointslicecache.go, isLocal); its hints are read
+// against this node's name and zone.
+lb::Endpoint to_lb(const PortEndpoint& pe, const dp::Fib& fib, const std::string& node_name,
+                   const std::string& node_zone) {
   lb::Endpoint e;
   e.addr = rte_cpu_to_be_32(pe.address);
   e.port = rte_cpu_to_be_16(pe.port);
@@ -29,9 +33,15 @@ lb::Endpoint to_lb(const PortEndpoint& pe, const dp::Fib& fib, const std::string
   e.terminating = pe.terminating;
   e.node = pe.node_name;
   e.zone = pe.zone;
-  e.local = pe.node_name.empty() ? fib.local_pods.contains(pe.address) : pe.node_name == node_name;
-  if (!e.local)
-    if (auto n = fib.remote_pods.lookup(pe.address)) e.vtep = fib.nodes[*n].vtep;
+  e.local = !pe.node_name.empty() && pe.node_name == node_name;
+  if (auto n = fib.remote_pods.lookup(pe.address)) e.vtep = fib.nodes[*n].vtep;
+  const auto has = [](const std::vector<std::string>& v, const std::string& x) {
+    return !x.empty() && std::find(v.begin(), v.end(), x) != v.end();
+  };
+  e.has_zone_hints = !pe.zone_hints.empty();
+  e.for_this_zone = has(pe.zone_hints, node_zone);
+  e.has_node_hints = !pe.node_hints.empty();
+  e.for_this_node = has(pe.node_hints, node_name);
   return e;
 }
 
@@ -73,7 +83,7 @@ void ServiceIds::release(const std::string& key) {
 std::vector<lb::ServiceSpec> service_port_specs(const ServiceInfo& s, const EndpointSliceCache& slices,
                                                 const dp::Fib& fib, const std::string& node_name, ServiceIds& ids,
                                                 std::vector<std::string>& port_keys,
-                                                std::vector<std::string>& warnings) {
+                                                std::vector<std::string>& warnings, const std::string& node_zone) {
   std::vector<lb::ServiceSpec> out;
   if (s.other_proxy || s.headless || s.type == "ExternalName" || s.cluster_ips.empty()) return out;
   for (const ServicePort& p : s.ports) {
@@ -103,18 +113,19 @@ std::vector<lb::ServiceSpec> service_port_specs(const ServiceInfo& s, const Endp
     for (uint32_t ip : s.load_balancer_ips)
       spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kLoadBalancerIp});
     for (const PortEndpoint& pe : slices.endpoints(s.meta.ns, s.meta.name, p.name, p.protocol))
-      spec.endpoints.push_back(to_lb(pe, fib, node_name));
+      spec.endpoints.push_back(to_lb(pe, fib, node_name, node_zone));
     out.push_back(std::move(spec));
   }
   return out;
 }
 
 ServiceBuild build_services(const std::vector<ServiceInfo>& services, const EndpointSliceCache& slices,
-                            const dp::Fib& fib, const std::string& node_name, ServiceIds& ids) {
+                            const dp::Fib& fib, const std::string& node_name, ServiceIds& ids,
+                            const std::string& node_zone) {
   ServiceBuild out;
   std::vector<std::string> keys;
   for (const ServiceInfo& s : services)
-    for (auto& spec : service_port_specs(s, slices, fib, node_name, ids, keys, out.warnings))
+    for (auto& spec : service_port_specs(s, slices, fib, node_name, ids, keys, out.warnings, node_zone))
       out.specs.push_back(std::move(spec));
   ids.retain(std::set<std::string>(keys.begin(), keys.end()));
   return out;

@@ -56,17 +56,19 @@ struct ServiceBuild {
 
 // The specs of one Service's ports (none for a service svcdp leaves
 // alone); appends the ports' keys (ns/name:port/proto) to `port_keys`.
+// `node_zone`: this node's topology.kubernetes.io/zone, for hints.
 // Thread: control.
 std::vector<lb::ServiceSpec> service_port_specs(const ServiceInfo& service, const EndpointSliceCache& slices,
                                                 const dp::Fib& fib, const std::string& node_name, ServiceIds& ids,
                                                 std::vector<std::string>& port_keys,
-                                                std::vector<std::string>& warnings);
+                                                std::vector<std::string>& warnings, const std::string& node_zone = {});
 
 // Every service at once. Thread: control. `fib` is the generation the
 // services will be published with (this node's address, pod CIDRs and
 // remote nodes).
 ServiceBuild build_services(const std::vector<ServiceInfo>& services, const EndpointSliceCache& slices,
-                            const dp::Fib& fib, const std::string& node_name, ServiceIds& ids);
+                            const dp::Fib& fib, const std::string& node_name, ServiceIds& ids,
+                            const std::string& node_zone = {});
 
 // The external and LoadBalancer IPs this node answers ARP for: those of
 // services with an endpoint usable for external traffic here (with

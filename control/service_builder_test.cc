@@ -129,6 +129,80 @@ class ServiceBuilderTest : public ::testing::Test {
   ServiceIds ids_{16};
 };
 
+// pkg/proxy/endpointslicecache.go isLocal: by nodeName only. An endpoint
+// without one is never local, even inside this node's pod CIDR (it is
+// still delivered there: no tunnel endpoint).
+TEST_F(ServiceBuilderTest, AnEndpointWithoutNodeNameIsNeverLocal) {
+  auto objs = parse_cluster_text(R"(
+kind: List
+items:
+- kind: Service
+  metadata: {name: s, namespace: ns}
+  spec: {clusterIP: 10.96.0.40, internalTrafficPolicy: Local, ports: [{name: p, port: 80}]}
+- kind: EndpointSlice
+  metadata: {name: s-1, namespace: ns, labels: {kubernetes.io/service-name: s}}
+  addressType: IPv4
+  ports: [{name: p, port: 8080, protocol: TCP}]
+  endpoints: [{addresses: [10.244.1.77]}]
+)",
+                                 "t");
+  ASSERT_TRUE(objs.skipped.empty()) << objs.skipped[0];
+  EndpointSliceCache slices;
+  slices.upsert(objs.slices[0]);
+  auto b = build_services(objs.services, slices, *fib_, "node-a", ids_);
+  ASSERT_EQ(b.specs.size(), 1u);
+  ASSERT_EQ(b.specs[0].endpoints.size(), 1u);
+  EXPECT_FALSE(b.specs[0].endpoints[0].local);
+  EXPECT_EQ(b.specs[0].endpoints[0].vtep, 0u);
+  lb::Service svc(b.specs[0], 251, nullptr);
+  EXPECT_FALSE(svc.has_usable(false)) << "internalTrafficPolicy Local: no local endpoint";
+  EXPECT_TRUE(svc.has_any_endpoint()) << "so its traffic is dropped, not rejected";
+}
+
+// KEP-1860: an ingress IP with ipMode Proxy is the load balancer's; only
+// VIP (or no ipMode) is captured (pkg/proxy/serviceport.go).
+TEST_F(ServiceBuilderTest, LoadBalancerIngressInProxyModeIsNotCaptured) {
+  auto objs = parse_cluster_text(R"(
+kind: Service
+metadata: {name: s, namespace: ns}
+spec: {type: LoadBalancer, clusterIP: 10.96.0.41, ports: [{name: p, port: 80, nodePort: 30041}]}
+status: {loadBalancer: {ingress: [{ip: 198.51.100.1, ipMode: Proxy}, {ip: 198.51.100.2, ipMode: VIP}, {ip: 198.51.100.3}]}}
+)",
+                                 "t");
+  ASSERT_EQ(objs.services.size(), 1u);
+  EXPECT_EQ(objs.services[0].load_balancer_ips,
+            (std::vector<uint32_t>{*conf::parse_ipv4("198.51.100.2"), *conf::parse_ipv4("198.51.100.3")}));
+}
+
+// Hints are read against this node's name and zone.
+TEST_F(ServiceBuilderTest, TopologyHintsAreReadForThisNode) {
+  auto objs = parse_cluster_text(R"(
+kind: List
+items:
+- kind: Service
+  metadata: {name: s, namespace: ns}
+  spec: {clusterIP: 10.96.0.42, ports: [{name: p, port: 80}]}
+- kind: EndpointSlice
+  metadata: {name: s-1, namespace: ns, labels: {kubernetes.io/service-name: s}}
+  addressType: IPv4
+  ports: [{name: p, port: 8080, protocol: TCP}]
+  endpoints:
+  - {addresses: [10.244.1.5], nodeName: node-a, hints: {forZones: [{name: z1}], forNodes: [{name: node-a}]}}
+  - {addresses: [10.244.2.5], nodeName: node-b, hints: {forZones: [{name: z2}], forNodes: [{name: node-b}]}}
+)",
+                                 "t");
+  ASSERT_TRUE(objs.skipped.empty()) << objs.skipped[0];
+  EndpointSliceCache slices;
+  slices.upsert(objs.slices[0]);
+  auto b = build_services(objs.services, slices, *fib_, "node-a", ids_, "z2");
+  ASSERT_EQ(b.specs.at(0).endpoints.size(), 2u);
+  const lb::Endpoint &a = b.specs[0].endpoints[0], &r = b.specs[0].endpoints[1];
+  EXPECT_TRUE(a.has_zone_hints && !a.for_this_zone && a.for_this_node);
+  EXPECT_TRUE(r.has_zone_hints && r.for_this_zone && !r.for_this_node);
+  lb::Service svc(b.specs[0], 251, nullptr);
+  EXPECT_EQ(svc.pick(false, 1)->addr, be("10.244.1.5")) << "PreferSameNode over PreferSameZone";
+}
+
 TEST_F(ServiceBuilderTest, HeadlessAndOtherProxiesServicesAreLeftAlone) {
   auto b = build_services(objs_.services, slices_, *fib_, "node-a", ids_);
   EXPECT_EQ(b.specs.size(), 2u);

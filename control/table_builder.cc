@@ -40,7 +40,7 @@ void TableBuilder::rebuild(const ClusterState::Key& key, const ServiceInfo* serv
   Built fresh;
   if (service) {
     for (lb::ServiceSpec& spec :
-         service_port_specs(*service, slices, fib, params_.node_name, ids_, fresh.port_keys, fresh.warnings)) {
+         service_port_specs(*service, slices, fib, params_.node_name, ids_, fresh.port_keys, fresh.warnings, zone_)) {
       const lb::Service* prev = previous_ ? previous_->by_id(spec.id) : nullptr;
       fresh.services.push_back(lb::make_table<lb::Service>(memory_, std::move(spec), maglev_size_, prev, memory_));
     }
@@ -59,7 +59,13 @@ void TableBuilder::rebuild(const ClusterState::Key& key, const ServiceInfo* serv
 std::unique_ptr<dp::Fib> TableBuilder::build(const ClusterState& state, const ClusterState::Dirty& dirty,
                                              uint64_t generation, std::vector<std::string>& warnings) {
   auto fib = build_fib(state.nodes(), params_, generation, warnings);
-  if (dirty.all || !previous_) {
+  const NodeInfo* self = state.node(params_.node_name);
+  bool everything = dirty.all || !previous_;
+  if (const std::string zone = self ? self->zone : ""; zone != zone_) {
+    zone_ = zone;  // every service's topology hints read again
+    everything = true;
+  }
+  if (everything) {
     for (auto it = built_.begin(); it != built_.end();) {
       auto next = std::next(it);
       if (!state.service(it->first)) rebuild(it->first, nullptr, state.slices(), *fib);

@@ -49,6 +49,7 @@ class TableBuilder {
   std::pmr::memory_resource* memory_;
   ServiceIds ids_;
   std::shared_ptr<const lb::ServiceTable> previous_;
+  std::string zone_;  // this node's zone, as the built services read their hints
 };
 
 }  // namespace svcdp::control

@@ -69,6 +69,51 @@ TEST(ClusterState, ASliceSeenAgainAtTheSameVersionChangesNothing) {
   EXPECT_FALSE(s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1}));
 }
 
+// What an object says decides, not its resourceVersion: a cluster file
+// edited without bumping it is applied; an update that changes nothing
+// (a Node heartbeat, a relist) costs no rebuild.
+TEST(ClusterState, ContentDecidesNotTheResourceVersion) {
+  ClusterState s;
+  EndpointSliceInfo slice;
+  slice.meta = {"default", "a-1", "", "42", ""};
+  slice.service_name = "a";
+  s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1});
+  s.take_dirty();
+  slice.endpoints.push_back({});
+  EXPECT_TRUE(s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1})) << "edited, same version";
+  slice.meta.resource_version = "43";
+  EXPECT_FALSE(s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1})) << "new version, same content";
+
+  s.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
+  s.take_dirty();
+  EXPECT_FALSE(s.apply({ResourceKind::kNode, KubeEvent::Type::kUpsert, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}, 1}))
+      << "a heartbeat";
+  EXPECT_FALSE(s.take_dirty().all);
+  ServiceInfo svc = service("a", 1);
+  s.apply({ResourceKind::kService, KubeEvent::Type::kUpsert, {svc}, 1});
+  s.take_dirty();
+  svc.meta.resource_version = "7";
+  EXPECT_FALSE(s.apply({ResourceKind::kService, KubeEvent::Type::kUpsert, {svc}, 1}));
+  EXPECT_TRUE(s.take_dirty().services.empty());
+}
+
+// kube-proxy's informers select neither service.kubernetes.io/service-proxy-name
+// nor service.kubernetes.io/headless; a slice that gains one is gone.
+TEST(ClusterState, ASliceForAnotherProxyOrHeadlessIsLeftOut) {
+  ClusterState s;
+  EndpointSliceInfo slice;
+  slice.meta = {"default", "a-1", "", "1", ""};
+  slice.service_name = "a";
+  slice.endpoints.push_back({});
+  slice.ports = {{"http", Protocol::TCP, 8080}};
+  s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1});
+  EXPECT_EQ(s.slice_count(), 1u);
+  slice.other_proxy = true;
+  s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1});
+  EXPECT_EQ(s.slice_count(), 0u);
+  EXPECT_TRUE(s.slices().endpoints("default", "a", "http", Protocol::TCP).empty());
+}
+
 TEST(TableSync, BuildsWhenSyncedAndMeasuresTheLatency) {
   TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 16, 251);
   TableSync sync(builder, kMs);
@@ -149,7 +194,7 @@ TEST(TableSync, IncrementalBuildsEqualFullBuilds) {
         std::vector<Endpoint> eps;
         for (uint32_t e = 0, n = rng() % 4; e < n; ++e)
           eps.push_back({static_cast<uint32_t>(0x0af40100u + (rng() % 2) * 0x100 + rng() % 8), rng() % 2 ? "node-a" : "node-b", "",
-                         rng() % 3 != 0, true, rng() % 4 == 0});
+                         rng() % 3 != 0, true, rng() % 4 == 0, {}, {}});
         apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice(name, step + 2, eps)}, 1});
         break;
       }
