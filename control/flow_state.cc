@@ -12,7 +12,7 @@
 namespace svcdp::control {
 namespace {
 
-constexpr char kMagic[8] = {'S', 'V', 'C', 'D', 'P', 'C', 'T', '1'};
+constexpr char kMagic[8] = {'S', 'V', 'C', 'D', 'P', 'C', 'T', '2'};  // 2: 32-bit affinity timeouts
 
 // One flow on disk (host byte order: the file never leaves the node).
 struct Record {
@@ -21,9 +21,8 @@ struct Record {
   lb::FlowKey fwd;
   lb::Nat nat;
   uint32_t idle_s;
-  uint16_t timeout_s;
+  uint32_t timeout_s;
   uint8_t kind, external, fwd_flags, rep_flags;
-  uint8_t pad[2];
 };
 static_assert(std::is_trivially_copyable_v<Record> && sizeof(Record) == 52);
 

@@ -279,8 +279,7 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
       return true;
   }
   if (affinity)
-    s_.conntrack->set_affinity(s_.id, key.src, id, nat, static_cast<uint16_t>(std::min<uint32_t>(
-                                                          svc.spec().affinity_timeout_s, UINT16_MAX)), now_s_);
+    s_.conntrack->set_affinity(s_.id, key.src, id, nat, svc.spec().affinity_timeout_s, now_s_);
   ++(pick_up ? counters_.lb_picked_up : counters_.lb_new_flows);
   if (id < svc_counters_.size()) ++svc_counters_[id].new_flows;
   lb::CtMatch f{};

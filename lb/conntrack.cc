@@ -201,10 +201,10 @@ bool Conntrack::snapshot(const Shard& s, uint32_t shard, uint32_t index, CtMatch
     out.fwd = f.fwd;
     out.nat = f.nat;
     out.service_id = f.service_id;
-    out.checked_generation = f.checked_generation;
     out.kind = f.kind;
+    out.checked_generation = out.kind == kAffinity ? 0 : f.checked_generation;
+    out.timeout_s = out.kind == kAffinity ? f.affinity_timeout_s : 0;
     out.external = f.external;
-    out.timeout_s = f.timeout_s;
     uint64_t fw = f.fwd_word.load(std::memory_order_relaxed), rw = f.rep_word.load(std::memory_order_relaxed);
     if (!dirword::current(fw, v1)) fw = 0;
     if (!dirword::current(rw, v1)) rw = 0;
@@ -432,7 +432,7 @@ std::optional<Nat> Conntrack::affinity(uint32_t self, be32 client, uint32_t serv
   return m->nat;
 }
 
-void Conntrack::set_affinity(uint32_t self, be32 client, uint32_t service_id, const Nat& nat, uint16_t timeout_s,
+void Conntrack::set_affinity(uint32_t self, be32 client, uint32_t service_id, const Nat& nat, uint32_t timeout_s,
                              uint32_t now_s) {
   Shard& s = *shards_[self];
   const FlowKey k{client, service_id, 0, 0, 0};
@@ -458,8 +458,8 @@ void Conntrack::set_affinity(uint32_t self, be32 client, uint32_t service_id, co
   f.nat = nat;
   f.kind = kAffinity;
   f.external = 0;
-  f.timeout_s = timeout_s;
-  f.checked_generation = 0;
+  f.birth = 0;
+  f.affinity_timeout_s = timeout_s;
   f.fwd_word.store(dirword::make(v, dirflag::kSeen, now_s), std::memory_order_relaxed);
   f.rep_word.store(dirword::make(v, 0, 0), std::memory_order_relaxed);
   s.end_write(f);

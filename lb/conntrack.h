@@ -105,11 +105,11 @@ struct alignas(64) Flow {
   Nat nat;
   uint8_t kind;   // kFlow or kAffinity
   uint8_t external;  // arrived on an external front end
+  uint16_t birth;  // flows: the shard's insert count when made (low bits), their age for eviction
   union {
-    uint16_t timeout_s;  // affinity entries: their timeout
-    uint16_t birth;      // flows: the shard's insert count when made (low bits), their age for eviction
+    uint32_t checked_generation;  // flows: low 32 bits of the table generation its endpoint was last checked against
+    uint32_t affinity_timeout_s;  // affinity entries: their timeout (Kubernetes allows up to 86400 s)
   };
-  uint32_t checked_generation;  // low 32 bits of the table generation its endpoint was last checked against
   std::atomic<uint64_t> fwd_word{0};  // dirword: forward direction
   std::atomic<uint64_t> rep_word{0};  // dirword: reply direction
 };
@@ -133,7 +133,7 @@ struct CtMatch {
   uint8_t kind;
   uint8_t external;
   uint8_t fwd_flags, rep_flags;
-  uint16_t timeout_s;    // affinity entries
+  uint32_t timeout_s;    // affinity entries
   uint32_t last_seen_s;  // either direction
   uint8_t proto() const { return fwd.proto; }
   TcpState state() const { return tcp_state(fwd_flags, rep_flags); }
@@ -217,7 +217,7 @@ class Conntrack {
   // `service_id`, if within its timeout. Thread: worker `self`.
   std::optional<Nat> affinity(uint32_t self, be32 client, uint32_t service_id, uint32_t now_s) const;
   // Records (or refreshes) it in the own shard. Thread: worker `self`.
-  void set_affinity(uint32_t self, be32 client, uint32_t service_id, const Nat& nat, uint16_t timeout_s,
+  void set_affinity(uint32_t self, be32 client, uint32_t service_id, const Nat& nat, uint32_t timeout_s,
                     uint32_t now_s);
 
   // Frees up to `budget` expired entries of the own shard, continuing

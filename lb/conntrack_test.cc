@@ -336,6 +336,15 @@ TEST(Conntrack, AffinityPinsAClientUntilItsTimeout) {
   EXPECT_EQ(ct.stats().affinity_entries, 1u);
 }
 
+// sessionAffinityConfig.clientIP.timeoutSeconds may be up to 86400
+// (pkg/apis/core/validation); the entry keeps all of it.
+TEST(Conntrack, AffinityTimeoutsUpToADay) {
+  Conntrack ct(1, 1024);
+  ct.set_affinity(0, kClient, 9, dnat(), 86400, 100);
+  EXPECT_TRUE(ct.affinity(0, kClient, 9, 100 + 86400));
+  EXPECT_FALSE(ct.affinity(0, kClient, 9, 100 + 86401));
+}
+
 // Property test: for any valid TCP exchange (retransmissions, either side
 // closing first, resets), the state derived from per-direction flags
 // equals a classic transition-table state machine.
