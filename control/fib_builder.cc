@@ -38,12 +38,18 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
                                    std::vector<std::string>& warnings) {
   auto self = std::find_if(nodes.begin(), nodes.end(), [&](const NodeInfo& n) { return n.name == p.node_name; });
   if (self == nodes.end()) throw FibBuildError("this node '" + p.node_name + "' is not among the Node objects");
-  if (self->pod_cidrs.empty()) throw FibBuildError("this node '" + p.node_name + "' has no IPv4 pod CIDR");
+  // A node without a pod CIDR (a control-plane node, a cluster whose
+  // overlay is another CNI's) has no pods here, but its Services are still
+  // served, their SNAT from the node address, as kube-proxy masquerades.
+  if (self->pod_cidrs.empty())
+    warnings.push_back("this node '" + p.node_name +
+                       "' has no IPv4 pod CIDR: no pods or overlay here, Services still served");
 
   auto fib = std::make_unique<dp::Fib>();
   fib->generation = generation;
   fib->node_ip = rte_cpu_to_be_32(self->internal_ip);
-  fib->pod_gateway = rte_cpu_to_be_32(p.pod_gateway.value_or(self->pod_cidrs[0].addr + 1));
+  fib->pod_gateway = rte_cpu_to_be_32(
+      p.pod_gateway.value_or(self->pod_cidrs.empty() ? self->internal_ip : self->pod_cidrs[0].addr + 1));
   fib->vni = p.vni;
   fib->vxlan_port = rte_cpu_to_be_16(p.vxlan_port);
   if (p.uplink_gateway) fib->uplink_gateway = rte_cpu_to_be_32(*p.uplink_gateway);

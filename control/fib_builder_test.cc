@@ -98,10 +98,22 @@ TEST(FibBuilder, OverlappingNodeIsSkippedWithAWarning) {
   EXPECT_EQ(fib->nodes[0].name, "node-b");
 }
 
-TEST(FibBuilder, ThisNodeMustExistWithACidr) {
+TEST(FibBuilder, ThisNodeMustExist) {
   std::vector<std::string> warnings;
   EXPECT_THROW(build_fib({node("node-b", 2, {"10.244.2.0/24"})}, params(), 1, warnings), FibBuildError);
-  EXPECT_THROW(build_fib({node("node-a", 2, {})}, params(), 1, warnings), FibBuildError);
+}
+
+// A node without a pod CIDR still serves Services (SNAT from its own
+// address); the overlay is off there, said once.
+TEST(FibBuilder, ANodeWithoutAPodCidrStillServesServices) {
+  std::vector<std::string> warnings;
+  auto fib = build_fib({node("node-a", 0xc0a8380b, {}), node("node-b", 0xc0a8380c, {"10.244.2.0/24"})}, params(), 1,
+                       warnings);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("no IPv4 pod CIDR"), std::string::npos);
+  EXPECT_EQ(rte_be_to_cpu_32(fib->pod_gateway), 0xc0a8380bu) << "SNAT from the node address";
+  EXPECT_TRUE(fib->local_pod_cidrs.empty());
+  EXPECT_EQ(fib->nodes.size(), 1u) << "remote pods still reached";
 }
 
 }  // namespace

@@ -131,6 +131,7 @@ control::KubeConfig kube_config(const conf::Options& o) {
 // The node's CNI configuration, rewritten when its pod CIDR or gateway
 // changes; a failure is logged and retried with the next generation.
 void write_cni_config(const conf::Options& o, const dp::Fib& fib, const std::string& master) {
+  if (fib.local_pod_cidrs.empty()) return;  // no pods on this node (the table build said so)
   control::CniParams p;
   p.master = master;
   for (const auto& e : fib.local_pod_cidrs) p.pod_cidrs.push_back({e.addr, e.len});
