@@ -257,6 +257,18 @@ std::optional<ServiceInfo> service_from_json(element obj, std::string& error) {
   if (spec["sessionAffinityConfig"]["clientIP"].get(client_ip) == simdjson::SUCCESS)
     if (auto t = num(client_ip, "timeoutSeconds", bad))
       s.affinity_timeout_s = static_cast<uint32_t>(std::clamp<int64_t>(*t, 1, 86400));
+  for_each(spec, "loadBalancerSourceRanges", [&](element r) {
+    std::string_view v;
+    if (r.get(v) != simdjson::SUCCESS) return;
+    const size_t slash = v.find('/');
+    if (slash == std::string_view::npos) return;
+    const auto addr = conf::parse_ipv4(v.substr(0, slash));
+    const auto len = conf::parse_ipv4_prefix("0.0.0.0" + std::string(v.substr(slash)));
+    if (!addr || !len) return;  // IPv6, or not a CIDR
+    conf::Ipv4Prefix p{0, len->len};
+    p.addr = *addr & p.mask();
+    s.source_ranges.push_back(p);
+  });
   s.external_policy_local = str(spec, "externalTrafficPolicy") == "Local";
   s.internal_policy_local = str(spec, "internalTrafficPolicy") == "Local";
   return s;

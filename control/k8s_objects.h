@@ -71,6 +71,10 @@ struct ServiceInfo {
   std::vector<ServicePort> ports;
   bool affinity_client_ip = false;
   uint32_t affinity_timeout_s = 10800;  // Kubernetes' default (3 hours)
+  // spec.loadBalancerSourceRanges (IPv4; host bits dropped, as Go's
+  // ParseCIDR has them; entries that do not parse are ignored, as
+  // kube-proxy ignores them).
+  std::vector<conf::Ipv4Prefix> source_ranges;
   bool external_policy_local = false;   // externalTrafficPolicy: Local
   bool internal_policy_local = false;   // internalTrafficPolicy: Local
   // Label service.kubernetes.io/service-proxy-name (another proxy owns it)

@@ -165,13 +165,18 @@ TEST_F(ServiceBuilderTest, LoadBalancerIngressInProxyModeIsNotCaptured) {
   auto objs = parse_cluster_text(R"(
 kind: Service
 metadata: {name: s, namespace: ns}
-spec: {type: LoadBalancer, clusterIP: 10.96.0.41, ports: [{name: p, port: 80, nodePort: 30041}]}
+spec: {type: LoadBalancer, clusterIP: 10.96.0.41, ports: [{name: p, port: 80, nodePort: 30041}],
+       loadBalancerSourceRanges: [10.1.2.3/8, "2001:db8::/32", not-a-cidr]}
 status: {loadBalancer: {ingress: [{ip: 198.51.100.1, ipMode: Proxy}, {ip: 198.51.100.2, ipMode: VIP}, {ip: 198.51.100.3}]}}
 )",
                                  "t");
   ASSERT_EQ(objs.services.size(), 1u);
   EXPECT_EQ(objs.services[0].load_balancer_ips,
             (std::vector<uint32_t>{*conf::parse_ipv4("198.51.100.2"), *conf::parse_ipv4("198.51.100.3")}));
+  // loadBalancerSourceRanges as ParseCIDRSloppy reads them: host bits
+  // dropped; IPv6 and unparsable entries ignored.
+  ASSERT_EQ(objs.services[0].source_ranges.size(), 1u);
+  EXPECT_EQ(conf::format_prefix(objs.services[0].source_ranges[0]), "10.0.0.0/8");
 }
 
 // Hints are read against this node's name and zone.

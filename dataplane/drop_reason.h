@@ -52,6 +52,7 @@ namespace svcdp::dp {
   X(kLbNoFlow, "lb_no_flow", "TCP segment to a service, no flow: an RST, or one needing SNAT") \
   X(kLbEndpointGone, "lb_endpoint_gone", "reply of a flow whose endpoint left, after the grace period") \
   X(kLbNoLocalEndpoint, "lb_no_local_endpoint", "Local traffic policy, no usable endpoint on this node (kube-proxy drops)") \
+  X(kLbSourceRange, "lb_source_range", "to a LoadBalancer IP from outside its loadBalancerSourceRanges") \
   X(kLbNoReject, "lb_no_reject", "service without endpoints; no reject may be sent")      \
   X(kConntrackFull, "conntrack_full", "no conntrack room for a new flow")                 \
   X(kSnatPortsExhausted, "snat_ports_exhausted", "no free SNAT or masquerade port for a new flow") \

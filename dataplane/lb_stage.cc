@@ -159,6 +159,13 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
   // changes".) Masqueraded flows belong to no service.
   const auto generation = static_cast<uint32_t>(table.generation());
   if (flow->service_id != lb::kNoService && flow->checked_generation != generation) {
+    // loadBalancerSourceRanges changed to leave this client out: its flow ends.
+    if (const lb::Service* svc = table.by_id(flow->service_id);
+        svc && !flow->reply && !svc->source_allowed(flow->fwd.dst, flow->fwd.src)) {
+      s_.conntrack->remove(s_.id, *flow);
+      drop(m, Drop::kLbSourceRange);
+      return true;
+    }
     lb::FlowVerdict v = table.check_flow(flow->service_id, flow->nat.backend, flow->nat.backend_port, proto,
                                          flow->external != 0);
     // A connection already closing finishes with its endpoint: a RST
@@ -240,11 +247,12 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
                                                                                                     : lb::Origin::kExternal;
   const lb::NewFlow d = lb::decide_new_flow(svc, match.kind, origin, key, pinned ? &*pinned : nullptr);
   if (d.endpoint == nullptr) {
-    if (d.reject) {
+    if (d.firewalled)
+      drop(m, Drop::kLbSourceRange);
+    else if (d.reject)
       lb_reject(m, from, id);
-    } else {
+    else
       drop(m, Drop::kLbNoLocalEndpoint);
-    }
     return true;
   }
   if (pick_up && d.snat) {

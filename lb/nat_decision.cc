@@ -6,6 +6,10 @@ NewFlow decide_new_flow(const Service& svc, Frontend kind, Origin origin, const 
   const ServiceSpec& spec = svc.spec();
   const bool external_frontend = kind != Frontend::kClusterIp;
   NewFlow d;
+  if (!svc.source_allowed(kind, key.src)) {
+    d.firewalled = true;
+    return d;
+  }
   d.external = external_frontend && (origin == Origin::kExternal || spec.external_policy == TrafficPolicy::kCluster);
   if (spec.affinity_client_ip && pinned != nullptr)
     if (const Endpoint* e = svc.find(pinned->backend, pinned->backend_port); e && svc.usable(d.external, *e))

@@ -25,6 +25,7 @@ struct NewFlow {
   // (pkg/proxy/nftables/proxier.go, "has no endpoints" / "has no local endpoints").
   const Endpoint* endpoint = nullptr;
   bool reject = false;
+  bool firewalled = false;  // a LoadBalancer IP, the source outside loadBalancerSourceRanges: drop
   bool external = false;  // the external endpoint set was used (kept in conntrack for later checks)
   bool snat = false;      // the source becomes this node's pod-network address
 };

@@ -164,5 +164,25 @@ TEST(NatDecision, LocalPolicyWithoutALocalEndpointDropsNoEndpointAtAllRejects) {
   EXPECT_TRUE(d.reject) << "no endpoint anywhere: reject";
 }
 
+TEST(NatDecision, LoadBalancerSourceRangesFirewallTheLoadBalancerIpOnly) {
+  ServiceSpec s;
+  s.id = 3;
+  const be32 lb_ip = ip(198, 51, 100, 7);
+  s.frontends = {{lb_ip, to_be16(80), Frontend::kLoadBalancerIp}, {kNode, to_be16(30080), Frontend::kNodePort}};
+  s.source_ranges = {{0xcb007100u, 24}};  // 203.0.113.0/24
+  s.endpoints = {ep(20, true)};
+  const Service svc(s, Maglev::kDefaultMaxSize, nullptr);
+  EXPECT_NE(decide_new_flow(svc, Frontend::kLoadBalancerIp, Origin::kExternal, key(kOutside, 1, lb_ip), nullptr).endpoint,
+            nullptr);
+  const NewFlow d = decide_new_flow(svc, Frontend::kLoadBalancerIp, Origin::kExternal,
+                                    key(ip(198, 18, 0, 1), 1, lb_ip), nullptr);
+  EXPECT_TRUE(d.firewalled);
+  EXPECT_EQ(d.endpoint, nullptr);
+  EXPECT_NE(decide_new_flow(svc, Frontend::kNodePort, Origin::kExternal, key(ip(198, 18, 0, 1), 1, kNode, 30080),
+                            nullptr)
+                .endpoint,
+            nullptr);
+}
+
 }  // namespace
 }  // namespace svcdp::lb

@@ -95,6 +95,22 @@ Service::Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous,
   external_ = ext_usable_ == int_usable_ ? internal_ : build(spec_.endpoints, ext_usable_, maglev_max, memory);
 }
 
+bool Service::source_allowed(Frontend kind, be32 src) const {
+  if (kind != Frontend::kLoadBalancerIp || spec_.source_ranges.empty()) return true;
+  const uint32_t a = from_be32(src);
+  return std::any_of(spec_.source_ranges.begin(), spec_.source_ranges.end(), [&](const ServiceSpec::SourceRange& r) {
+    const uint32_t mask = r.len == 0 ? 0 : ~uint32_t{0} << (32 - r.len);
+    return (a & mask) == r.addr;
+  });
+}
+
+bool Service::source_allowed(be32 vip, be32 src) const {
+  const bool lb_ip = std::any_of(spec_.frontends.begin(), spec_.frontends.end(), [&](const FrontendAddr& f) {
+    return f.kind == Frontend::kLoadBalancerIp && f.vip == vip;
+  });
+  return !lb_ip || source_allowed(Frontend::kLoadBalancerIp, src);
+}
+
 const Endpoint* Service::find(be32 addr, be16 port) const {
   auto it = std::lower_bound(spec_.endpoints.begin(), spec_.endpoints.end(), std::pair{addr, port},
                              [](const Endpoint& e, const std::pair<be32, be16>& k) {

@@ -68,6 +68,15 @@ struct ServiceSpec {
   uint32_t affinity_timeout_s = 10800;  // Kubernetes' default
   TrafficPolicy external_policy = TrafficPolicy::kCluster;
   TrafficPolicy internal_policy = TrafficPolicy::kCluster;
+  // spec.loadBalancerSourceRanges: the sources its LoadBalancer IPs accept
+  // (empty: any). Host order. NodePorts and the rest are not filtered, as
+  // kube-proxy has it (pkg/proxy/nftables/proxier.go, firewall chain).
+  struct SourceRange {
+    uint32_t addr;
+    uint8_t len;
+    bool operator==(const SourceRange&) const = default;
+  };
+  std::vector<SourceRange> source_ranges;
   std::vector<Endpoint> endpoints;  // every endpoint of the slices, any state
 };
 
@@ -113,6 +122,11 @@ class Service {
   // has_any_endpoint() of its endpoints: when pick() finds none, reject
   // (false) or drop (true). Thread: any.
   bool has_any_endpoint() const { return has_any_; }
+  // Whether `src` may reach front end `kind` (loadBalancerSourceRanges).
+  // Thread: any.
+  bool source_allowed(Frontend kind, be32 src) const;
+  // The same for a flow that reached address `vip`. Thread: any.
+  bool source_allowed(be32 vip, be32 src) const;
   // The Maglev table new flows of external or internal traffic use.
   const Maglev& table(bool external) const { return external ? *external_ : *internal_; }
 
