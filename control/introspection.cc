@@ -72,10 +72,10 @@ Introspection::Introspection(const dp::Dataplane& dataplane, std::array<std::str
     : dp_(dataplane), devices_(std::move(devices)), kube_(kube), tsc_hz_(static_cast<double>(rte_get_tsc_hz())) {}
 
 void Introspection::published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation,
-                              const Histogram& sync_latency, const Histogram& build_time) {
+                              const Histogram& sync_latency, const Histogram& build_time, size_t unbuilt) {
   const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::lock_guard lock(mu_);
-  snap_ = {std::move(services), generation, now, sync_latency, build_time};
+  snap_ = {std::move(services), generation, now, sync_latency, build_time, unbuilt};
 }
 
 Introspection::Snapshot Introspection::snapshot() const {
@@ -277,6 +277,8 @@ std::string Introspection::metrics() const {
   w.histogram(L{}, s.sync_latency);
   w.family("svcdp_table_build_seconds", "histogram", "time to build a table generation");
   w.histogram(L{}, s.build_time);
+  w.family("svcdp_service_ports_unbuilt", "gauge", "service ports that could not be built and keep their last tables");
+  w.sample(L{}, s.unbuilt);
   if (kube_) {
     struct Watch {
       const char* name;

@@ -40,8 +40,10 @@ class Introspection {
                 const KubeSource* kube);
 
   // After each publish. Thread: control.
+  // `unbuilt`: service ports that could not be built and kept their last
+  // tables (TableBuilder::failed_services).
   void published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation, const Histogram& sync_latency,
-                 const Histogram& build_time);
+                 const Histogram& build_time, size_t unbuilt = 0);
 
   // Thread: any.
   bool ready() const;
@@ -59,6 +61,7 @@ class Introspection {
     uint64_t generation = 0;
     double published_unix_s = 0;
     Histogram sync_latency, build_time;
+    size_t unbuilt = 0;
   };
   Snapshot snapshot() const;
 

@@ -316,7 +316,7 @@ int run(const conf::Options& o) {
   std::unique_ptr<control::AdminSocket> admin;
   if (o.admin_socket != "off") admin = std::make_unique<control::AdminSocket>(o.admin_socket, introspection, dataplane);
   auto published = [&](const std::shared_ptr<const lb::ServiceTable>& table, uint64_t gen) {
-    introspection.published(table, gen, sync.sync_latency(), sync.build_time());
+    introspection.published(table, gen, sync.sync_latency(), sync.build_time(), sync.unbuilt_services());
   };
 
   auto drain = [&] {

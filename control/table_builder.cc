@@ -38,14 +38,26 @@ std::unique_ptr<dp::Fib> TableBuilder::finish(std::unique_ptr<dp::Fib> fib,
 void TableBuilder::rebuild(const ClusterState::Key& key, const ServiceInfo* service, const EndpointSliceCache& slices,
                            const dp::Fib& fib) {
   Built fresh;
+  auto it = built_.find(key);
   if (service) {
     for (lb::ServiceSpec& spec :
          service_port_specs(*service, slices, fib, params_.node_name, ids_, fresh.port_keys, fresh.warnings, zone_)) {
       const lb::Service* prev = previous_ ? previous_->by_id(spec.id) : nullptr;
-      fresh.services.push_back(lb::make_table<lb::Service>(memory_, std::move(spec), maglev_size_, prev, memory_));
+      const uint32_t id = spec.id;
+      const std::string name = spec.ns + "/" + spec.name + ":" + spec.port_name;
+      try {
+        fresh.services.push_back(lb::make_table<lb::Service>(memory_, std::move(spec), maglev_size_, prev, memory_));
+      } catch (const std::exception& e) {
+        // Only this service port keeps its last tables (if it had any);
+        // every other one is built and published as usual.
+        ++fresh.failed;
+        fresh.warnings.push_back("service " + name + ": cannot be built (" + e.what() + "); it keeps its last tables");
+        if (it != built_.end())
+          for (const auto& old : it->second.services)
+            if (old->spec().id == id) fresh.services.push_back(old);
+      }
     }
   }
-  auto it = built_.find(key);
   if (it != built_.end())
     for (const std::string& k : it->second.port_keys)
       if (std::find(fresh.port_keys.begin(), fresh.port_keys.end(), k) == fresh.port_keys.end()) ids_.release(k);
@@ -76,7 +88,9 @@ std::unique_ptr<dp::Fib> TableBuilder::build(const ClusterState& state, const Cl
     for (const ClusterState::Key& key : dirty.services) rebuild(key, state.service(key), state.slices(), *fib);
   }
   std::vector<std::shared_ptr<const lb::Service>> all;
+  failed_ = 0;
   for (const auto& [key, b] : built_) {
+    failed_ += b.failed;
     all.insert(all.end(), b.services.begin(), b.services.end());
     warnings.insert(warnings.end(), b.warnings.begin(), b.warnings.end());
   }

@@ -33,10 +33,15 @@ class TableBuilder {
   std::unique_ptr<dp::Fib> build(const ClusterState& state, const ClusterState::Dirty& dirty, uint64_t generation,
                                  std::vector<std::string>& warnings);
 
+  // Service ports the last build could not build (each kept its last
+  // tables, the error named in `warnings`). Thread: control.
+  size_t failed_services() const { return failed_; }
+
  private:
   struct Built {
     std::vector<std::string> port_keys;
     std::vector<std::shared_ptr<const lb::Service>> services;
+    size_t failed = 0;  // service ports that could not be built (kept their last tables)
     std::vector<std::string> warnings;
   };
   void rebuild(const ClusterState::Key& key, const ServiceInfo* service, const EndpointSliceCache& slices,
@@ -50,6 +55,7 @@ class TableBuilder {
   ServiceIds ids_;
   std::shared_ptr<const lb::ServiceTable> previous_;
   std::string zone_;  // this node's zone, as the built services read their hints
+  size_t failed_ = 0;
 };
 
 }  // namespace svcdp::control

@@ -41,6 +41,7 @@ class TableSync {
   // Event received → generation published, per change batch.
   const Histogram& sync_latency() const { return latency_; }
   const Histogram& build_time() const { return build_; }
+  size_t unbuilt_services() const { return builder_.failed_services(); }
 
  private:
   TableBuilder& builder_;

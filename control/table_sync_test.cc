@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory_resource>
+
 #include <random>
 
 namespace svcdp::control {
@@ -158,6 +160,40 @@ TEST(TableBuilder, TwoServicesOnOneClusterIpAreReportedByName) {
             "service default/alpha:http: front end 10.96.0.10:80/TCP is service default/zeta:http's, created first");
   EXPECT_EQ(fib->services->lookup(rte_cpu_to_be_32(0x0a60000a), rte_cpu_to_be_16(80), lb::kTcp)->service->spec().name,
             "zeta");
+}
+
+EndpointSliceInfo slice(const std::string& svc, uint32_t version, std::vector<Endpoint> eps);
+
+// No fixed cap: a Service of 70,000 endpoints is programmed. One that
+// truly cannot be built (here: its tables do not fit the memory given)
+// keeps its last tables, named in one warning; the others are built.
+TEST(TableBuilder, AHugeServiceIsBuiltAndOneThatCannotBeKeepsItsLastTables) {
+  ClusterState state;
+  state.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
+  state.apply(replace(ResourceKind::kService, {service("big", 0x0a60000b), service("small", 0x0a60000c)}));
+  std::vector<Endpoint> many;
+  for (uint32_t i = 0; i < 70000; ++i) many.push_back({0x0a000000u + i, "node-b", "", true, true, false, {}, {}});
+  state.apply(replace(ResourceKind::kSlice, {slice("big", 1, many), slice("small", 1, {many[0]})}));
+  {
+    TableBuilder heap(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 16, 251);
+    std::vector<std::string> warnings;
+    auto fib = heap.build(state, state.take_dirty(), 1, warnings);
+    EXPECT_TRUE(warnings.empty());
+    EXPECT_EQ(fib->services->size(), 2u);
+    EXPECT_EQ(heap.failed_services(), 0u);
+  }
+  // 1 MiB: the endpoint filter (272 KiB) and big's endpoint lists (560 KiB) fit, its 512 KiB of Maglev slots do not.
+  std::vector<std::byte> arena(1 << 20);
+  std::pmr::monotonic_buffer_resource small_memory(arena.data(), arena.size(), std::pmr::null_memory_resource());
+  TableBuilder tight(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 16, 251, &small_memory);
+  std::vector<std::string> warnings;
+  state.apply(replace(ResourceKind::kService, {service("big", 0x0a60000b), service("small", 0x0a60000c)}));
+  auto fib = tight.build(state, {true, {}}, 1, warnings);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("service default/big:http: cannot be built"), std::string::npos) << warnings[0];
+  EXPECT_EQ(tight.failed_services(), 1u);
+  ASSERT_EQ(fib->services->size(), 1u) << "big had no earlier tables to keep";
+  EXPECT_EQ(fib->services->services()[0]->spec().name, "small");
 }
 
 EndpointSliceInfo slice(const std::string& svc, uint32_t version, std::vector<Endpoint> eps) {

@@ -31,7 +31,7 @@ TEST(SocketMemory, ServiceTablesLiveInDpdkMemory) {
   ASSERT_NE(svc, nullptr);
   EXPECT_TRUE(in_dpdk_memory(table.get())) << "the table with its front-end bitmap";
   EXPECT_TRUE(in_dpdk_memory(svc));
-  EXPECT_TRUE(in_dpdk_memory(svc->table(false).slots().data())) << "Maglev slots";
+  EXPECT_TRUE(in_dpdk_memory(svc->table(false).data())) << "Maglev slots";
   EXPECT_TRUE(table->lookup(lb::to_be32(0x0a60000a), lb::to_be16(80), lb::kTcp).has_value());
 
   lb::ServiceTable heap({web()}, 1, 251);

@@ -31,21 +31,33 @@ class Maglev {
   // The backend index for a flow hash, or -1 for an empty table.
   // Thread: any.
   int lookup(uint64_t hash) const {
-    if (table_.empty()) return -1;
-    return table_[hash % table_.size()];
+    if (!narrow_.empty()) [[likely]]
+      return narrow_[hash % narrow_.size()];
+    if (wide_.empty()) return -1;
+    return static_cast<int>(wide_[hash % wide_.size()]);
   }
 
-  uint32_t size() const { return static_cast<uint32_t>(table_.size()); }
-  bool empty() const { return table_.empty(); }
-  std::span<const uint16_t> slots() const { return table_; }
+  uint32_t size() const { return static_cast<uint32_t>(narrow_.empty() ? wide_.size() : narrow_.size()); }
+  bool empty() const { return narrow_.empty() && wide_.empty(); }
+  // Every slot's backend index (a copy). Thread: control, tests.
+  std::vector<uint32_t> slots() const;
+  // Where the slots live (which memory the table was given). Thread: any.
+  const void* data() const { return narrow_.empty() ? static_cast<const void*>(wide_.data()) : narrow_.data(); }
 
   // The table size svcdp uses for n backends: the smallest listed prime
   // ≥ 100·n (so each backend's share is within 1 % of fair), at most
-  // `max_size`. Small services get small tables: 100 k services fit.
+  // `max_size` — but always more slots than backends, however large the
+  // service. Small services get small tables: 100 k services fit.
   static uint32_t size_for(size_t n, uint32_t max_size = kDefaultMaxSize);
 
  private:
-  std::pmr::vector<uint16_t> table_;
+  template <typename Slot>
+  void fill(std::pmr::vector<Slot>& table, std::span<const MaglevBackend> backends, uint32_t m);
+
+  // 16-bit slots while the backends fit (half the memory and cache), 32-bit
+  // beyond 65,535 backends; one of the two is used.
+  std::pmr::vector<uint16_t> narrow_;
+  std::pmr::vector<uint32_t> wide_;
 };
 
 }  // namespace svcdp::lb

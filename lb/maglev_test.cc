@@ -20,7 +20,7 @@ std::vector<MaglevBackend> backends(size_t n, uint64_t salt = 0) {
 
 std::vector<uint32_t> shares(const Maglev& m, size_t n) {
   std::vector<uint32_t> count(n);
-  for (uint16_t s : m.slots()) ++count.at(s);
+  for (uint32_t s : m.slots()) ++count.at(s);
   return count;
 }
 
@@ -44,16 +44,16 @@ TEST(Maglev, RemovingOneOfNMovesAboutOneNth) {
   for (size_t n : {10u, 50u, 200u}) {
     const uint32_t m = 65537;
     auto all = backends(n);
-    Maglev before(all, m);
+    const std::vector<uint32_t> before = Maglev(all, m).slots();
     for (size_t gone : {size_t{0}, n / 2, n - 1}) {
       std::vector<MaglevBackend> rest = all;
       rest.erase(rest.begin() + static_cast<long>(gone));
-      Maglev after(rest, m);
+      const std::vector<uint32_t> after = Maglev(rest, m).slots();
       size_t moved = 0, survivor_moved = 0;
       for (uint32_t slot = 0; slot < m; ++slot) {
-        const uint16_t b = before.slots()[slot];
-        const uint16_t a_idx = after.slots()[slot];
-        const uint16_t a = a_idx >= gone ? a_idx + 1 : a_idx;  // index in `all`
+        const uint32_t b = before[slot];
+        const uint32_t a_idx = after[slot];
+        const uint32_t a = a_idx >= gone ? a_idx + 1 : a_idx;  // index in `all`
         if (a != b) ++moved;
         if (a != b && b != gone) ++survivor_moved;
       }
@@ -75,7 +75,7 @@ TEST(Maglev, RemovingOneOfNMovesAboutOneNth) {
 
 TEST(Maglev, SameInputSameTableAnyOrderOfConstruction) {
   Maglev a(backends(20), 4093), b(backends(20), 4093);
-  EXPECT_TRUE(std::equal(a.slots().begin(), a.slots().end(), b.slots().begin()));
+  EXPECT_EQ(a.slots(), b.slots());
 }
 
 TEST(Maglev, WeightsShareInProportion) {
@@ -96,6 +96,18 @@ TEST(Maglev, EmptyAndSizes) {
   EXPECT_EQ(Maglev::size_for(1000, 131071), 131071u);
   Maglev one(backends(1), 251);
   for (uint64_t h = 0; h < 1000; ++h) EXPECT_EQ(one.lookup(h), 0);
+}
+
+// No fixed cap on a service's size: the table always has more slots than
+// backends (32-bit slots beyond 65,535), every backend owns some.
+TEST(Maglev, SeventyThousandBackends) {
+  EXPECT_EQ(Maglev::size_for(70000), 131071u) << "above the configured maximum, as many slots as needed";
+  Maglev m(backends(70000), Maglev::size_for(70000));
+  std::vector<uint32_t> count(70000);
+  for (uint32_t s : m.slots()) ++count.at(s);
+  EXPECT_EQ(*std::min_element(count.begin(), count.end()), 1u);
+  EXPECT_EQ(*std::max_element(count.begin(), count.end()), 2u);
+  EXPECT_LT(m.lookup(12345), 70000);
 }
 
 }  // namespace

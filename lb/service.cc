@@ -29,9 +29,9 @@ Topology topology_mode(const std::vector<Endpoint>& endpoints) {
 
 }  // namespace
 
-std::vector<uint16_t> usable_endpoints(const std::vector<Endpoint>& endpoints, TrafficPolicy policy) {
+std::vector<uint32_t> usable_endpoints(const std::vector<Endpoint>& endpoints, TrafficPolicy policy) {
   const Topology topology = policy == TrafficPolicy::kCluster ? topology_mode(endpoints) : Topology::kNone;
-  std::vector<uint16_t> ready, terminating;
+  std::vector<uint32_t> ready, terminating;
   for (size_t i = 0; i < endpoints.size(); ++i) {
     const Endpoint& e = endpoints[i];
     if (policy == TrafficPolicy::kLocal && !e.local) continue;
@@ -40,9 +40,9 @@ std::vector<uint16_t> usable_endpoints(const std::vector<Endpoint>& endpoints, T
       if ((topology == Topology::kSameNode && !e.for_this_node) ||
           (topology == Topology::kSameZone && !e.for_this_zone))
         continue;
-      ready.push_back(static_cast<uint16_t>(i));
+      ready.push_back(static_cast<uint32_t>(i));
     } else if (e.serving && e.terminating) {
-      terminating.push_back(static_cast<uint16_t>(i));
+      terminating.push_back(static_cast<uint32_t>(i));
     }
   }
   return ready.empty() ? terminating : ready;
@@ -53,18 +53,17 @@ bool has_any_endpoint(const std::vector<Endpoint>& endpoints) {
                      [](const Endpoint& e) { return e.ready || (e.serving && e.terminating); });
 }
 
-std::shared_ptr<const Maglev> Service::build(const std::vector<Endpoint>& eps, std::span<const uint16_t> usable,
+std::shared_ptr<const Maglev> Service::build(const std::vector<Endpoint>& eps, std::span<const uint32_t> usable,
                                              uint32_t maglev_max, std::pmr::memory_resource* memory) {
   std::vector<MaglevBackend> backends;
   backends.reserve(usable.size());
-  for (uint16_t i : usable)
+  for (uint32_t i : usable)
     backends.push_back({mix64(uint64_t{eps[i].addr} << 16 | eps[i].port), eps[i].weight});
   return make_table<Maglev>(memory, backends, Maglev::size_for(backends.size(), maglev_max), memory);
 }
 
 Service::Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous, std::pmr::memory_resource* memory)
     : spec_(std::move(spec)), int_usable_(or_heap(memory)), ext_usable_(or_heap(memory)) {
-  if (spec_.endpoints.size() > 65535) throw std::invalid_argument("service with more than 65535 endpoints");
   std::sort(spec_.endpoints.begin(), spec_.endpoints.end(),
             [](const Endpoint& a, const Endpoint& b) { return std::pair{a.addr, a.port} < std::pair{b.addr, b.port}; });
   const auto int_usable = usable_endpoints(spec_.endpoints, spec_.internal_policy);
@@ -75,8 +74,8 @@ Service::Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous,
 
   // Reuse a table when the same endpoints (address, port, weight, in the
   // same order) take new flows: rebuild only what changed.
-  auto same = [](const Service& old, std::span<const uint16_t> old_u, const std::vector<Endpoint>& eps,
-                 std::span<const uint16_t> u) {
+  auto same = [](const Service& old, std::span<const uint32_t> old_u, const std::vector<Endpoint>& eps,
+                 std::span<const uint32_t> u) {
     if (old_u.size() != u.size()) return false;
     for (size_t i = 0; i < u.size(); ++i) {
       const Endpoint &a = old.spec_.endpoints[old_u[i]], &b = eps[u[i]];
@@ -120,7 +119,7 @@ const Endpoint* Service::find(be32 addr, be16 port) const {
 }
 
 bool Service::usable(bool external, const Endpoint& e) const {
-  const auto i = static_cast<uint16_t>(&e - spec_.endpoints.data());
+  const auto i = static_cast<uint32_t>(&e - spec_.endpoints.data());
   const auto& u = usable_indices(external);
   return std::binary_search(u.begin(), u.end(), i);
 }

@@ -89,7 +89,7 @@ struct ServiceSpec {
 // PreferSameZone likewise for zones, else all), else every serving and
 // terminating one, topology ignored. Returns indices into `endpoints`.
 // Thread: any.
-std::vector<uint16_t> usable_endpoints(const std::vector<Endpoint>& endpoints, TrafficPolicy policy);
+std::vector<uint32_t> usable_endpoints(const std::vector<Endpoint>& endpoints, TrafficPolicy policy);
 
 // Whether any endpoint anywhere may take traffic (ready, or serving and
 // terminating): kube-proxy's hasAnyEndpoints. Without one a service
@@ -139,14 +139,14 @@ class Service {
   bool reused_tables() const { return reused_; }
 
  private:
-  const std::pmr::vector<uint16_t>& usable_indices(bool external) const {
+  const std::pmr::vector<uint32_t>& usable_indices(bool external) const {
     return external ? ext_usable_ : int_usable_;
   }
-  static std::shared_ptr<const Maglev> build(const std::vector<Endpoint>& eps, std::span<const uint16_t> usable,
+  static std::shared_ptr<const Maglev> build(const std::vector<Endpoint>& eps, std::span<const uint32_t> usable,
                                              uint32_t maglev_max, std::pmr::memory_resource* memory);
 
   ServiceSpec spec_;
-  std::pmr::vector<uint16_t> int_usable_, ext_usable_;
+  std::pmr::vector<uint32_t> int_usable_, ext_usable_;
   std::shared_ptr<const Maglev> internal_, external_;
   bool has_any_ = false;
   bool reused_ = false;

@@ -36,9 +36,9 @@ ServiceSpec spec(uint32_t id, std::vector<Endpoint> eps) {
   return s;
 }
 
-std::vector<uint8_t> last_octets(const std::vector<Endpoint>& eps, const std::vector<uint16_t>& idx) {
+std::vector<uint8_t> last_octets(const std::vector<Endpoint>& eps, const std::vector<uint32_t>& idx) {
   std::vector<uint8_t> out;
-  for (uint16_t i : idx) out.push_back(static_cast<uint8_t>(from_be32(eps[i].addr)));
+  for (uint32_t i : idx) out.push_back(static_cast<uint8_t>(from_be32(eps[i].addr)));
   return out;
 }
 
