@@ -50,6 +50,13 @@ std::string nonzero_counts(const std::array<uint64_t, N>& counts, const dp::Name
 
 std::string service_label(const lb::ServiceSpec& s) { return s.ns + "/" + s.name + ":" + s.port_name; }
 
+// "endpoints" when some endpoint takes new connections of that traffic,
+// else "DROP" (a Local policy, endpoints elsewhere) or "REJECT" (none).
+const char* verdict(const lb::Service& svc, bool external) {
+  if (svc.has_usable(external)) return "endpoints";
+  return svc.has_any_endpoint() ? "DROP" : "REJECT";
+}
+
 }  // namespace
 
 std::string json_quote(std::string_view s) {
@@ -332,7 +339,10 @@ std::string Introspection::services_json() const {
       first = false;
       out += "{\"id\":" + n(sp.id) + ",\"namespace\":" + q(sp.ns) + ",\"name\":" + q(sp.name) +
              ",\"port\":" + q(sp.port_name) + ",\"protocol\":" + q(proto_name(sp.proto)) +
-             ",\"affinity\":" + b(sp.affinity_client_ip) +
+             ",\"affinity\":" + b(sp.affinity_client_ip) + ",\"affinity_timeout_s\":" + n(sp.affinity_timeout_s) +
+             // What a new connection gets when no endpoint takes it: kube-proxy's
+             // filter verdicts (pkg/proxy/nftables/proxier.go).
+             ",\"internal_verdict\":" + q(verdict(*svc, false)) + ",\"external_verdict\":" + q(verdict(*svc, true)) +
              ",\"external_policy\":" + q(sp.external_policy == lb::TrafficPolicy::kLocal ? "Local" : "Cluster") +
              ",\"internal_policy\":" + q(sp.internal_policy == lb::TrafficPolicy::kLocal ? "Local" : "Cluster") +
              ",\"frontends\":[";
@@ -340,6 +350,11 @@ std::string Introspection::services_json() const {
         if (i) out += ',';
         out += std::string("{\"type\":") + q(frontend_name(sp.frontends[i].kind)) +
                ",\"address\":" + q(addr_port(sp.frontends[i].vip, sp.frontends[i].port)) + "}";
+      }
+      out += "],\"source_ranges\":[";
+      for (size_t i = 0; i < sp.source_ranges.size(); ++i) {
+        if (i) out += ',';
+        out += q(conf::format_prefix({sp.source_ranges[i].addr, sp.source_ranges[i].len}));
       }
       out += "],\"endpoints\":[";
       for (size_t i = 0; i < svc->endpoints().size(); ++i) {

@@ -89,8 +89,15 @@ void print_services(element root) {
                 static_cast<unsigned long long>(num(s, "rejected")), static_cast<unsigned long long>(num(s, "packets")));
     for (element f : s["frontends"].get_array())
       std::printf("  %-13s %s\n", str(f, "type").c_str(), str(f, "address").c_str());
+    for (const char* traffic : {"internal", "external"})
+      if (const std::string v = str(s, (std::string(traffic) + "_verdict").c_str()); v != "endpoints")
+        std::printf("  %s traffic: %s (%s)\n", traffic, v.c_str(),
+                    v == "DROP" ? "no endpoint on this node" : "no endpoint at all");
+    for (element r : s["source_ranges"].get_array()) {
+      std::string_view range;
+      if (r.get(range) == simdjson::SUCCESS) std::printf("  source range  %.*s\n", static_cast<int>(range.size()), range.data());
+    }
     simdjson::dom::array eps = s["endpoints"].get_array();
-    if (eps.size() == 0) std::printf("  -> (no endpoints: rejected)\n");
     for (element e : eps) {
       std::string state = flag(e, "ready") ? "ready" : flag(e, "terminating") ? "terminating" : "not-ready";
       if (flag(e, "terminating") && flag(e, "serving") && !flag(e, "ready")) state += ",serving";
