@@ -19,13 +19,18 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace svcdp::control {
 
 struct HttpAnswer {
-  int status = 200;
+  HttpAnswer(int status_code = 200, std::string text = {}, std::string type = "text/plain")
+      : status(status_code), body(std::move(text)), content_type(std::move(type)) {}
+  int status;
   std::string body;
-  std::string content_type = "text/plain";
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Type
 };
 
 class Health {

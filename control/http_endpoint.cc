@@ -12,6 +12,7 @@ HttpEndpoint::HttpEndpoint(const std::string& address, std::vector<HttpRoute> ro
     server_->Get(r.path, [answer = std::move(r.answer)](const httplib::Request&, httplib::Response& res) {
       HttpAnswer a = answer();
       res.status = a.status;
+      for (const auto& [name, value] : a.headers) res.set_header(name, value);
       res.set_content(a.body, a.content_type);
     });
   const auto colon = address.rfind(':');

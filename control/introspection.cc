@@ -351,7 +351,15 @@ std::string Introspection::services_json() const {
         out += std::string("{\"type\":") + q(frontend_name(sp.frontends[i].kind)) +
                ",\"address\":" + q(addr_port(sp.frontends[i].vip, sp.frontends[i].port)) + "}";
       }
-      out += "],\"source_ranges\":[";
+      out += ']';
+      if (sp.health_check_node_port) {
+        // What the Service's health check answers (control/service_health.h).
+        const bool local = std::any_of(svc->endpoints().begin(), svc->endpoints().end(),
+                                       [](const lb::Endpoint& e) { return e.local && e.ready; });
+        out += ",\"health_check_node_port\":" + n(sp.health_check_node_port) +
+               ",\"health_check_status\":" + n(local ? 200 : 503);
+      }
+      out += ",\"source_ranges\":[";
       for (size_t i = 0; i < sp.source_ranges.size(); ++i) {
         if (i) out += ',';
         out += q(conf::format_prefix({sp.source_ranges[i].addr, sp.source_ranges[i].len}));

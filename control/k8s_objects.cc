@@ -270,6 +270,13 @@ std::optional<ServiceInfo> service_from_json(element obj, std::string& error) {
     s.source_ranges.push_back(p);
   });
   s.external_policy_local = str(spec, "externalTrafficPolicy") == "Local";
+  bool bad_hc = false;
+  if (auto hc = port_number(num(spec, "healthCheckNodePort", bad_hc), true); hc && !bad_hc) {
+    s.health_check_node_port = *hc;
+  } else {
+    error = id + ": healthCheckNodePort out of range";
+    return std::nullopt;
+  }
   s.internal_policy_local = str(spec, "internalTrafficPolicy") == "Local";
   return s;
 }

@@ -75,6 +75,7 @@ struct ServiceInfo {
   // ParseCIDR has them; entries that do not parse are ignored, as
   // kube-proxy ignores them).
   std::vector<conf::Ipv4Prefix> source_ranges;
+  uint16_t health_check_node_port = 0;  // spec.healthCheckNodePort, 0: none
   bool external_policy_local = false;   // externalTrafficPolicy: Local
   bool internal_policy_local = false;   // internalTrafficPolicy: Local
   // Label service.kubernetes.io/service-proxy-name (another proxy owns it)

@@ -16,6 +16,7 @@
 #include "control/health.h"
 #include "control/kernel_routes.h"
 #include "control/kube_source.h"
+#include "control/service_health.h"
 #include "control/service_manager.h"
 #include "control/table_sync.h"
 #include "dataplane/dataplane.h"
@@ -315,8 +316,12 @@ int run(const conf::Options& o) {
   }
   std::unique_ptr<control::AdminSocket> admin;
   if (o.admin_socket != "off") admin = std::make_unique<control::AdminSocket>(o.admin_socket, introspection, dataplane);
+  // kube-proxy's per-Service health check servers (healthCheckNodePort),
+  // healthy as its node health server says.
+  control::ServiceHealth service_health("0.0.0.0", [&] { return health.proxier_healthz(now_ns(), unix_ns()).status == 200; });
   auto published = [&](const std::shared_ptr<const lb::ServiceTable>& table, uint64_t gen) {
     introspection.published(table, gen, sync.sync_latency(), sync.build_time(), sync.unbuilt_services());
+    service_health.sync(sync.state().service_map(), *table);
   };
 
   auto drain = [&] {

@@ -77,6 +77,7 @@ struct ServiceSpec {
     bool operator==(const SourceRange&) const = default;
   };
   std::vector<SourceRange> source_ranges;
+  uint16_t health_check_node_port = 0;  // spec.healthCheckNodePort (served by control/service_health)
   std::vector<Endpoint> endpoints;  // every endpoint of the slices, any state
 };
 
