@@ -18,8 +18,9 @@ HttpEndpoint::HttpEndpoint(const std::string& address, std::vector<HttpRoute> ro
   const auto colon = address.rfind(':');
   const std::string host = address.substr(0, colon);
   const auto port = static_cast<uint16_t>(std::stoul(address.substr(colon + 1)));
-  const bool bound = port ? server_->bind_to_port(host.c_str(), port) : server_->bind_to_any_port(host.c_str()) > 0;
-  if (!bound) throw std::runtime_error("cannot listen on " + address);
+  const int bound = port ? (server_->bind_to_port(host.c_str(), port) ? port : 0) : server_->bind_to_any_port(host.c_str());
+  if (bound <= 0) throw std::runtime_error("cannot listen on " + address);
+  bound_ = host + ":" + std::to_string(bound);
   thread_ = std::thread([this] { server_->listen_after_bind(); });
 }
 

@@ -35,8 +35,12 @@ class HttpEndpoint {
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
 
+  // IP:PORT as bound (the port chosen when it was 0). Thread: any.
+  const std::string& address() const { return bound_; }
+
  private:
   std::unique_ptr<httplib::Server> server_;
+  std::string bound_;
   std::thread thread_;
 };
 

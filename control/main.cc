@@ -305,14 +305,14 @@ int run(const conf::Options& o) {
                                                      std::to_string((now - contact) / 1'000'000'000) + " s\n"};
                return control::HttpAnswer{200, "ready\n"};
              }}});
-    log::info("serving metrics", {{"address", "http://" + o.metrics_address + "/metrics"}});
+    log::info("serving metrics", {{"address", "http://" + http->address() + "/metrics"}});
   }
   if (o.healthz_address != "off") {
     proxier_health = std::make_unique<control::HttpEndpoint>(
         o.healthz_address,
         std::vector<control::HttpRoute>{{"/healthz", [&] { return health.proxier_healthz(now_ns(), unix_ns()); }},
                                         {"/livez", [&] { return health.proxier_livez(now_ns(), unix_ns()); }}});
-    log::info("serving kube-proxy's node health checks", {{"address", "http://" + o.healthz_address + "/healthz"}});
+    log::info("serving kube-proxy's node health checks", {{"address", "http://" + proxier_health->address() + "/healthz"}});
   }
   std::unique_ptr<control::AdminSocket> admin;
   if (o.admin_socket != "off") admin = std::make_unique<control::AdminSocket>(o.admin_socket, introspection, dataplane);

@@ -28,6 +28,7 @@ std::unique_ptr<dp::Fib> TableSync::build_if_due(uint64_t now_ns) {
     std::set<std::string> now(warnings.begin(), warnings.end());
     for (const auto& w : now)
       if (!warned_.count(w)) log::warning("left out", {{"reason", w}});
+    if (!now.empty() && now != warned_) log::warning("left out in total", {{"count", std::to_string(now.size())}});
     warned_ = std::move(now);
     ++generation_;
     build_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
