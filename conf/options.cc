@@ -130,6 +130,10 @@ po::options_description describe(Options& o) {
        "seconds a resolved neighbour is trusted before it is probed again")
       ("static-neigh", po::value(&o.static_neigh)->composing()->value_name("ROLE,IP,MAC"),
        "a permanent neighbour on the uplink or pods port, never probed (repeatable)")
+      ("nodeport-addresses", po::value(&o.nodeport_addresses)->composing()->value_name("CIDR|primary"),
+       "the node addresses NodePorts are served on, as kube-proxy's --nodeport-addresses: those of the Node "
+       "(InternalIP, ExternalIP) within one of these CIDRs (repeatable; 0.0.0.0/0: all), or 'primary' "
+       "(the default, as kube-proxy's nftables mode): the InternalIP")
       ("cluster-cidr", po::value(&o.cluster_cidr)->composing()->value_name("CIDR"),
        "the cluster's pod network, never masqueraded (repeatable; default: the union of the Nodes' pod CIDRs)")
       ("non-masquerade-cidr", po::value(&o.non_masquerade_cidr)->composing()->value_name("CIDR"),
@@ -192,6 +196,9 @@ bool validate(Options& o) {
     return fail("--uplink-subnet '" + o.uplink_subnet + "' is not an IPv4 CIDR (A.B.C.D/LEN)");
   if (!o.kernel_routes.empty() && o.exception_iface.empty())
     return fail("--kernel-route needs --exception-iface (the TAP the routes go through)");
+  for (const std::string& c : o.nodeport_addresses)
+    if (c != "primary" && !parse_ipv4_prefix(c))
+      return fail("--nodeport-addresses '" + c + "' is neither an IPv4 CIDR (A.B.C.D/LEN) nor 'primary'");
   for (const auto& [name, list] : {std::pair{"--cluster-cidr", &o.cluster_cidr}, {"--non-masquerade-cidr", &o.non_masquerade_cidr},
                                    {"--kernel-route", &o.kernel_routes}})
     for (const std::string& c : *list)

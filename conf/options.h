@@ -40,6 +40,7 @@ struct Options {
   std::string pod_gateway;     // empty: first address of the pod CIDR
   uint16_t mtu = 1500;
   std::vector<std::string> cluster_cidr;         // as given; empty: the Nodes' pod CIDRs
+  std::vector<std::string> nodeport_addresses;   // CIDRs or "primary" (the default)
   std::vector<std::string> non_masquerade_cidr;  // as given
   std::string masquerade_ports = "61000-65535";  // node-address source ports for pod egress
   uint16_t masquerade_lo = 61000, masquerade_hi = 65535;  // masquerade_ports, parsed

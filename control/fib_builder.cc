@@ -48,6 +48,18 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
   auto fib = std::make_unique<dp::Fib>();
   fib->generation = generation;
   fib->node_ip = rte_cpu_to_be_32(self->internal_ip);
+  // pkg/proxy/util/nodeport_addresses.go: "primary", or the node's
+  // addresses within the CIDRs given.
+  if (p.nodeport_cidrs.empty()) {
+    fib->nodeport_addresses = {fib->node_ip};
+  } else {
+    for (uint32_t a : self->addresses)
+      if (std::any_of(p.nodeport_cidrs.begin(), p.nodeport_cidrs.end(), [&](const auto& c) { return c.contains(a); }))
+        fib->nodeport_addresses.push_back(rte_cpu_to_be_32(a));
+    std::sort(fib->nodeport_addresses.begin(), fib->nodeport_addresses.end());
+    fib->nodeport_addresses.erase(std::unique(fib->nodeport_addresses.begin(), fib->nodeport_addresses.end()),
+                                  fib->nodeport_addresses.end());
+  }
   fib->pod_gateway = rte_cpu_to_be_32(
       p.pod_gateway.value_or(self->pod_cidrs.empty() ? self->internal_ip : self->pod_cidrs[0].addr + 1));
   fib->vni = p.vni;

@@ -29,6 +29,9 @@ struct FibParams {
   std::vector<conf::Ipv4Prefix> cluster_cidrs;
   // Outside the cluster, reached without masquerading (ip-masq-agent).
   std::vector<conf::Ipv4Prefix> non_masquerade_cidrs;
+  // --nodeport-addresses: this node's addresses within these serve
+  // NodePorts; empty: its InternalIP only ("primary").
+  std::vector<conf::Ipv4Prefix> nodeport_cidrs;
 };
 
 struct FibBuildError : std::runtime_error {

@@ -98,6 +98,21 @@ TEST(FibBuilder, OverlappingNodeIsSkippedWithAWarning) {
   EXPECT_EQ(fib->nodes[0].name, "node-b");
 }
 
+// kube-proxy's --nodeport-addresses (pkg/proxy/util/nodeport_addresses.go):
+// "primary" by default (nftables mode), else the Node's addresses within
+// the CIDRs given.
+TEST(FibBuilder, NodePortAddresses) {
+  NodeInfo a = node("node-a", 0xc0a8380b, {"10.244.1.0/24"});
+  a.addresses = {0xc0a8380b, 0xcb007105};  // InternalIP, ExternalIP 203.0.113.5
+  std::vector<std::string> warnings;
+  FibParams p = params();
+  EXPECT_EQ(build_fib({a}, p, 1, warnings)->nodeport_addresses, (std::vector<uint32_t>{rte_cpu_to_be_32(0xc0a8380b)}));
+  p.nodeport_cidrs = {*conf::parse_ipv4_prefix("203.0.113.0/24")};
+  EXPECT_EQ(build_fib({a}, p, 1, warnings)->nodeport_addresses, (std::vector<uint32_t>{rte_cpu_to_be_32(0xcb007105)}));
+  p.nodeport_cidrs = {*conf::parse_ipv4_prefix("0.0.0.0/0")};
+  EXPECT_EQ(build_fib({a}, p, 1, warnings)->nodeport_addresses.size(), 2u);
+}
+
 TEST(FibBuilder, ThisNodeMustExist) {
   std::vector<std::string> warnings;
   EXPECT_THROW(build_fib({node("node-b", 2, {"10.244.2.0/24"})}, params(), 1, warnings), FibBuildError);

@@ -139,8 +139,12 @@ std::optional<NodeInfo> node_from_json(element obj, std::string& error) {
   element status;
   if (obj["status"].get(status) == simdjson::SUCCESS) {
     for_each(status, "addresses", [&](element a) {
-      if (node.internal_ip != 0 || str(a, "type") != "InternalIP") return;
-      if (auto ip = conf::parse_ipv4(str(a, "address"))) node.internal_ip = *ip;
+      const std::string type = str(a, "type");
+      if (type != "InternalIP" && type != "ExternalIP") return;
+      const auto ip = conf::parse_ipv4(str(a, "address"));
+      if (!ip) return;
+      node.addresses.push_back(*ip);
+      if (node.internal_ip == 0 && type == "InternalIP") node.internal_ip = *ip;
     });
   }
   if (node.internal_ip == 0) {

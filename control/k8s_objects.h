@@ -40,6 +40,7 @@ struct NodeInfo {
   // cluster autoscaler's ToBeDeletedByClusterAutoscaler taint: kube-proxy's
   // nodeEligible (pkg/proxy/healthcheck/proxier_health.go).
   bool eligible = true;
+  std::vector<uint32_t> addresses = {};  // every IPv4 InternalIP and ExternalIP, host order
 
 
   bool operator==(const NodeInfo&) const = default;

@@ -106,6 +106,8 @@ control::FibParams fib_params(const conf::Options& o, const rte_ether_addr& upli
   std::memcpy(p.uplink_mac.data(), uplink_mac.addr_bytes, p.uplink_mac.size());
   for (const std::string& c : o.cluster_cidr) p.cluster_cidrs.push_back(*conf::parse_ipv4_prefix(c));
   for (const std::string& c : o.non_masquerade_cidr) p.non_masquerade_cidrs.push_back(*conf::parse_ipv4_prefix(c));
+  for (const std::string& c : o.nodeport_addresses)
+    if (c != "primary") p.nodeport_cidrs.push_back(*conf::parse_ipv4_prefix(c));
   return p;
 }
 

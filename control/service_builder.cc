@@ -110,7 +110,8 @@ std::vector<lb::ServiceSpec> service_port_specs(const ServiceInfo& s, const Endp
     spec.health_check_node_port = s.health_check_node_port;
     const lb::be16 port = rte_cpu_to_be_16(p.port);
     for (uint32_t ip : s.cluster_ips) spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kClusterIp});
-    if (p.node_port) spec.frontends.push_back({fib.node_ip, rte_cpu_to_be_16(p.node_port), lb::Frontend::kNodePort});
+    if (p.node_port)
+      for (lb::be32 a : fib.nodeport_addresses) spec.frontends.push_back({a, rte_cpu_to_be_16(p.node_port), lb::Frontend::kNodePort});
     for (uint32_t ip : s.external_ips) spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kExternalIp});
     for (uint32_t ip : s.load_balancer_ips)
       spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kLoadBalancerIp});

@@ -277,7 +277,7 @@ TEST_F(ServiceBuilderTest, TooManyServicePortsAreLeftOutWithAWarning) {
 }
 
 TEST_F(ServiceBuilderTest, AnnouncedIpsNeedAnEndpointForExternalTraffic) {
-  TableBuilder tb(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 16, 251);
+  TableBuilder tb(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 16, 251);
   ClusterState state;
   for (const KubeEvent& e : replace_events(objs_, 0)) state.apply(e);
   std::vector<std::string> warnings;

@@ -117,7 +117,7 @@ TEST(ClusterState, ASliceForAnotherProxyOrHeadlessIsLeftOut) {
 }
 
 TEST(TableSync, BuildsWhenSyncedAndMeasuresTheLatency) {
-  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 16, 251);
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 16, 251);
   TableSync sync(builder, kMs);
   sync.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
   sync.apply(replace(ResourceKind::kService, {service("a", 0x0a60000a)}));
@@ -133,7 +133,7 @@ TEST(TableSync, BuildsWhenSyncedAndMeasuresTheLatency) {
 }
 
 TEST(TableSync, ABrokenStateKeepsTheLastGoodTables) {
-  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 16, 251);
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 16, 251);
   TableSync sync(builder, 0);
   sync.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
   sync.apply(replace(ResourceKind::kService, {}));
@@ -145,7 +145,7 @@ TEST(TableSync, ABrokenStateKeepsTheLastGoodTables) {
 }
 
 TEST(TableBuilder, TwoServicesOnOneClusterIpAreReportedByName) {
-  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 16, 251);
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 16, 251);
   ClusterState state;
   state.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
   ServiceInfo older = service("zeta", 0x0a60000a), newer = service("alpha", 0x0a60000a);
@@ -175,7 +175,7 @@ TEST(TableBuilder, AHugeServiceIsBuiltAndOneThatCannotBeKeepsItsLastTables) {
   for (uint32_t i = 0; i < 70000; ++i) many.push_back({0x0a000000u + i, "node-b", "", true, true, false, {}, {}});
   state.apply(replace(ResourceKind::kSlice, {slice("big", 1, many), slice("small", 1, {many[0]})}));
   {
-    TableBuilder heap(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 16, 251);
+    TableBuilder heap(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 16, 251);
     std::vector<std::string> warnings;
     auto fib = heap.build(state, state.take_dirty(), 1, warnings);
     EXPECT_TRUE(warnings.empty());
@@ -185,7 +185,7 @@ TEST(TableBuilder, AHugeServiceIsBuiltAndOneThatCannotBeKeepsItsLastTables) {
   // 1 MiB: the endpoint filter (272 KiB) and big's endpoint lists (560 KiB) fit, its 512 KiB of Maglev slots do not.
   std::vector<std::byte> arena(1 << 20);
   std::pmr::monotonic_buffer_resource small_memory(arena.data(), arena.size(), std::pmr::null_memory_resource());
-  TableBuilder tight(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 16, 251, &small_memory);
+  TableBuilder tight(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 16, 251, &small_memory);
   std::vector<std::string> warnings;
   state.apply(replace(ResourceKind::kService, {service("big", 0x0a60000b), service("small", 0x0a60000c)}));
   auto fib = tight.build(state, {true, {}}, 1, warnings);
@@ -208,7 +208,7 @@ EndpointSliceInfo slice(const std::string& svc, uint32_t version, std::vector<En
 // The incremental path (only changed services rebuilt, the rest shared)
 // must give exactly the tables a full build from scratch gives.
 TEST(TableSync, IncrementalBuildsEqualFullBuilds) {
-  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 64, 251);
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 64, 251);
   TableSync sync(builder, 0);
   ClusterState mirror;  // the same events, built from scratch each time
   auto apply = [&](const KubeEvent& e) {
@@ -246,7 +246,7 @@ TEST(TableSync, IncrementalBuildsEqualFullBuilds) {
     }
     auto fib = sync.build_if_due(step + 2);
     if (!fib) continue;
-    TableBuilder fresh(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}}, 64, 251);
+    TableBuilder fresh(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 64, 251);
     std::vector<std::string> warnings;
     auto full = fresh.build(mirror, ClusterState::Dirty{}, 1, warnings);
     ASSERT_EQ(testing::table_text(*fib), testing::table_text(*full)) << "step " << step;

@@ -28,6 +28,7 @@ struct RemoteNode {
 struct Fib {
   uint64_t generation = 0;
   be32 node_ip = 0;      // this node's InternalIP (our VTEP); 0 before the first tables (bootstrap)
+  std::vector<be32> nodeport_addresses;  // where NodePorts are served (the control thread's list)
   be32 pod_gateway = 0;  // answered for on the pods port
   uint32_t vni = 0;
   be16 vxlan_port = 0;
