@@ -282,24 +282,37 @@ TEST_F(Pipeline, ArpForAnotherLocalPodIsAnsweredBySvcdp) {
   EXPECT_EQ(out[0], Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kPod2, kPod, 1, 63).payload(40).build());
 }
 
+// ARP floods on the uplink, as Pipeline tests of the neighbour table use them.
+class NeighbourFlood : public Pipeline {
+ protected:
+  // `senders` requests for the node's address, each from another LAN host.
+  void arp_flood_on_uplink(uint32_t senders) {
+    for (uint32_t i = 0; i < senders; ++i) {
+      const Mac mac = {0x02, 0x66, 0, 0, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+      inject(Role::UPLINK, Frame().eth(testing::kBroadcast, mac, 0x0806)
+                               .arp(1, mac, ip4(192, 168, 57, 0) + i, kZero, kNodeIp).pad_to(60).build());
+      if (i % 32 == 31) run();
+    }
+    run();
+    sent(Role::UPLINK);
+  }
+  // A datagram from node-b's pod to local pod `pod`, in VXLAN.
+  Bytes vxlan_to_pod(uint32_t pod) const {
+    const Bytes inner =
+        Frame().eth(up_mac_, kRemoteVtepMac, 0x0800).ipv4(kRemotePod, pod, 17, 64).udp(1, 2).payload(8).build();
+    return Frame().eth(up_mac_, kRemoteMac, 0x0800).ipv4(kRemoteIp, kNodeIp, 17, 64, true).udp(50000, 4789)
+        .vxlan(kVni).raw(inner).build();
+  }
+};
+
 // An ARP flood of 1000 LAN senders asking for the node address fills
 // a 64-entry neighbour table with entries nothing needs; a pod started
 // afterwards must still be reachable: those passive entries give way
 // (Linux's forced neighbour GC).
-TEST_F(Pipeline, ArpFloodDoesNotLockOutANewPod) {
-  for (uint32_t i = 0; i < 1000; ++i) {
-    const Mac mac = {0x02, 0x66, 0, 0, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
-    inject(Role::UPLINK, Frame().eth(testing::kBroadcast, mac, 0x0806)
-                             .arp(1, mac, ip4(192, 168, 57, 0) + i, kZero, kNodeIp).pad_to(60).build());
-    if (i % 32 == 31) run();
-  }
-  run();
-  sent(Role::UPLINK);
+TEST_F(NeighbourFlood, ArpFloodDoesNotLockOutANewPod) {
+  arp_flood_on_uplink(1000);
   // VXLAN from node-b to pod2, which nobody has resolved yet.
-  const Bytes inner = Frame().eth(up_mac_, kRemoteVtepMac, 0x0800).ipv4(kRemotePod, kPod2, 17, 64).udp(1, 2)
-                          .payload(8).build();
-  inject(Role::UPLINK, Frame().eth(up_mac_, kRemoteMac, 0x0800).ipv4(kRemoteIp, kNodeIp, 17, 64, true).udp(50000, 4789)
-                           .vxlan(kVni).raw(inner).build());
+  inject(Role::UPLINK, vxlan_to_pod(kPod2));
   run();
   auto req = sent(Role::PODS);
   ASSERT_EQ(req.size(), 1u) << "svcdp asks for pod2";
@@ -338,21 +351,11 @@ TEST_F(Pipeline, ANeighbourInUseOutlivesAnArpFlood) {
 
 // A port's request senders hold half the table at most: a flood on the
 // uplink leaves the pods' entries alone.
-TEST_F(Pipeline, AnArpFloodOnTheUplinkLeavesThePodsEntriesAlone) {
+TEST_F(NeighbourFlood, AnArpFloodOnTheUplinkLeavesThePodsEntriesAlone) {
   pod_arps_gateway(kPod, kPodMac);
-  for (uint32_t i = 0; i < 1000; ++i) {
-    const Mac mac = {0x02, 0x66, 0, 0, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
-    inject(Role::UPLINK, Frame().eth(testing::kBroadcast, mac, 0x0806)
-                             .arp(1, mac, ip4(192, 168, 57, 0) + i, kZero, kNodeIp).pad_to(60).build());
-    if (i % 32 == 31) run();
-  }
-  run();
-  sent(Role::UPLINK);
+  arp_flood_on_uplink(1000);
   // VXLAN from node-b to the pod: its MAC is still known, no ARP request.
-  const Bytes inner = Frame().eth(up_mac_, kRemoteVtepMac, 0x0800).ipv4(kRemotePod, kPod, 17, 64).udp(1, 2)
-                          .payload(8).build();
-  inject(Role::UPLINK, Frame().eth(up_mac_, kRemoteMac, 0x0800).ipv4(kRemoteIp, kNodeIp, 17, 64, true).udp(50000, 4789)
-                           .vxlan(kVni).raw(inner).build());
+  inject(Role::UPLINK, vxlan_to_pod(kPod));
   run();
   auto out = sent(Role::PODS);
   ASSERT_EQ(out.size(), 1u);
