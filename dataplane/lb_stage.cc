@@ -98,14 +98,20 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
   if (s_.conntrack == nullptr) return false;
   const uint8_t proto = ip->next_proto_id;
   if (proto == IPPROTO_ICMP) return lb_icmp(m, eth, ip, fib, from);
-  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return false;
+  if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_SCTP) return false;
+  // An SCTP packet's CRC32c covers all of it: a fragment cannot be
+  // rewritten on its own (SCTP endpoints fragment into chunks, not IP).
+  if (proto == IPPROTO_SCTP && ipv4_is_fragment(ip)) return false;
   if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) return lb_fragment(m, eth, ip, fib, from);
 
-  // RFC 9293 section 3.1 / RFC 768: the ports (and TCP's flags) must be
-  // in this packet.
+  // RFC 9293 section 3.1 / RFC 768 / RFC 9260 section 3.1: the ports (and
+  // TCP's flags) must be in this packet.
   const uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr);
   auto* l4 = reinterpret_cast<uint8_t*>(ip + 1);
-  if (l4_len < (proto == IPPROTO_TCP ? sizeof(rte_tcp_hdr) : sizeof(rte_udp_hdr))) {
+  const size_t l4_min = proto == IPPROTO_TCP ? sizeof(rte_tcp_hdr)
+                        : proto == IPPROTO_UDP ? sizeof(rte_udp_hdr)
+                                               : sizeof(rte_sctp_hdr);
+  if (l4_len < l4_min) {
     drop(m, Drop::kL4Truncated);
     return true;
   }
@@ -134,7 +140,7 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
       drop(m, Drop::kTcpBadOffset);
       return true;
     }
-  } else {
+  } else if (proto == IPPROTO_UDP) {
     const uint32_t ulen = rte_be_to_cpu_16(reinterpret_cast<const rte_udp_hdr*>(l4)->dgram_len);
     // (A first fragment carries the length of the whole datagram.)
     if (ulen < sizeof(rte_udp_hdr) || (ulen > l4_len && !ipv4_is_fragment(ip))) {
@@ -334,6 +340,8 @@ void Worker::lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, con
     if (f.nat.snat) nat_rewrite(ip, l4, NatSide::DESTINATION, f.fwd.src, f.fwd.sport);
     ++counters_.lb_reply;
   }
+  if (f.fwd.proto == lb::kSctp)
+    sctp_set_checksum(reinterpret_cast<rte_sctp_hdr*>(l4), rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr));
   if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG)) {
     rte_ipv4_hdr orig = *ip;
     orig.src_addr = before.src;

@@ -210,6 +210,54 @@ TEST_F(LbPipeline, NodePortWithLocalPolicyAndNoLocalEndpointDropsWithoutReset) {
   EXPECT_EQ(totals().vxlan_encap, 1u) << "a pod reaches the remote endpoint";
 }
 
+// CRC32c bit by bit (RFC 9260 appendix A), as an oracle independent of
+// the crc32 instruction svcdp uses.
+uint32_t crc32c(const Bytes& b, size_t from) {
+  uint32_t crc = 0xffffffff;
+  for (size_t i = from; i < b.size(); ++i) {
+    crc ^= b[i];
+    for (int k = 0; k < 8; ++k) crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78u : crc >> 1;
+  }
+  return ~crc;
+}
+
+// An SCTP packet (common header, then one chunk) with a valid checksum.
+Bytes sctp_frame(const Mac& dst_mac, const Mac& src_mac, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+                 uint8_t ttl) {
+  Bytes sctp = {static_cast<uint8_t>(sport >> 8), static_cast<uint8_t>(sport), static_cast<uint8_t>(dport >> 8),
+                static_cast<uint8_t>(dport), 0x12, 0x34, 0x56, 0x78, 0, 0, 0, 0};
+  const Bytes chunk = {1, 0, 0, 20, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0xff, 0xff, 0, 1, 0, 1, 0, 0, 0, 1};  // INIT
+  sctp.insert(sctp.end(), chunk.begin(), chunk.end());
+  const uint32_t crc = crc32c(sctp, 0);
+  for (int i = 0; i < 4; ++i) sctp[8 + i] = static_cast<uint8_t>(crc >> (8 * i));  // least significant byte first
+  return Frame().eth(dst_mac, src_mac, 0x0800).ipv4(src, dst, 132, ttl).raw(sctp).build();
+}
+
+bool sctp_checksum_ok(const Bytes& f) {
+  Bytes copy(f.begin() + 34, f.end());
+  const uint32_t stored = copy[8] | copy[9] << 8 | copy[10] << 16 | static_cast<uint32_t>(copy[11]) << 24;
+  copy[8] = copy[9] = copy[10] = copy[11] = 0;
+  return crc32c(copy, 0) == stored;
+}
+
+// SCTP Services translated (pkg/proxy: SCTP like TCP/UDP): ports rewritten
+// and the CRC32c computed again; the reply translated back.
+TEST_F(LbPipeline, SctpClusterIpToAnEndpointAndBack) {
+  EXPECT_EQ(crc32c(Bytes{'1', '2', '3', '4', '5', '6', '7', '8', '9'}, 0), 0xe3069283u) << "the oracle itself";
+  publish({web({endpoint(kPod2, 38412, true)}, lb::kSctp)});
+  auto out = through(Role::PODS, sctp_frame(pods_mac_, kPodMac, kPod, kVip, 40000, 80, 64), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(ip_dst(out[0]), kPod2);
+  EXPECT_EQ(out[0][36] << 8 | out[0][37], 38412) << "destination port";
+  EXPECT_TRUE(sctp_checksum_ok(out[0])) << testing::hexdump_diff(out[0], out[0]);
+  out = through(Role::PODS, sctp_frame(pods_mac_, kPod2Mac, kPod2, kPod, 38412, 40000, 64), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(ip_src(out[0]), kVip);
+  EXPECT_EQ(sport(out[0]), 80);
+  EXPECT_TRUE(sctp_checksum_ok(out[0]));
+  EXPECT_EQ(totals().lb_reply, 1u);
+}
+
 class LbPipelineAnnouncing : public LbPipeline {
  protected:
   bool announce_lb_ips() const override { return true; }

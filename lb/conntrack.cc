@@ -280,20 +280,17 @@ bool assured(uint8_t proto, uint8_t fwd, uint8_t rep) {
 }
 }  // namespace
 
-// When full, among the entries of the buckets the new flow needs: the
-// first unassured one met, in any state (SYN_SENT, SYN_RECV, an RST'd or
-// FIN'd handshake), as Linux's early_drop takes the first unassured entry
-// of a chain (under a SYN flood every candidate is one, and reading all
-// 32 candidates' entries to rank them costs a cache miss each); failing
-// that, the assured entry idle longest if idle kEvictIdleS or more (a
-// connection that has gone quiet; an active one is never evicted).
+// When full, among the entries of the buckets the new flow needs. Linux's
+// early_drop takes an entry that is not ASSURED, in any state (SYN_SENT,
+// SYN_RECV, an RST'd or FIN'd handshake); of those in reach, a reset one
+// first (nothing more will come), then the one made the most inserts ago
+// (seconds are too coarse: a flood turns a shard over many times a
+// second), so that a client's connection still in its handshake, the
+// youngest, is the last to go. Ranking reads every candidate (a cache
+// miss each, only on this full-table path). Failing that, the assured
+// entry idle longest if idle kEvictIdleS or more (a connection that has
+// gone quiet; an active one is never evicted).
 bool Conntrack::make_room(Shard& s, uint64_t h1, uint64_t h2, uint32_t now_s) {
-  // Linux's early_drop takes an entry that is not ASSURED; of those in
-  // reach, a reset one first (nothing more will come), then the one made
-  // the most inserts ago (seconds are too coarse: a flood turns a shard
-  // over many times a second), so that a client's connection still in its
-  // handshake, the youngest, is the last to go. Failing that, the assured
-  // entry idle longest, if idle kEvictIdleS.
   uint32_t unassured = 0, oldest = 0, oldest_idle = 0;
   uint64_t unassured_rank = UINT64_MAX;
   for (uint64_t h : {h1, h2})
