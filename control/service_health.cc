@@ -6,11 +6,16 @@
 
 namespace svcdp::control {
 
-std::map<ClusterState::Key, int> local_ready_endpoints(const lb::ServiceTable& table) {
+std::map<ClusterState::Key, int> local_ready_endpoints(const lb::ServiceTable& table,
+                                                       const std::set<ClusterState::Key>& of) {
   std::map<ClusterState::Key, std::set<lb::be32>> ips;
-  for (const auto& svc : table.services())
+  if (of.empty()) return {};
+  for (const auto& svc : table.services()) {
+    const ClusterState::Key key{svc->spec().ns, svc->spec().name};
+    if (!of.count(key)) continue;
     for (const lb::Endpoint& e : svc->endpoints())
-      if (e.local && e.ready) ips[{svc->spec().ns, svc->spec().name}].insert(e.addr);
+      if (e.local && e.ready) ips[key].insert(e.addr);
+  }
   std::map<ClusterState::Key, int> out;
   for (const auto& [key, set] : ips) out[key] = static_cast<int>(set.size());
   return out;
@@ -40,7 +45,11 @@ void ServiceHealth::sync(const std::map<ClusterState::Key, ServiceInfo>& service
     else
       ++it;
   }
-  const auto counts = local_ready_endpoints(table);
+  // Only the Services with a health check are counted: most generations
+  // have none, and a walk over every endpoint would cost the control loop.
+  std::set<ClusterState::Key> checked;
+  for (const auto& [port, key] : wanted) checked.insert(key);
+  const auto counts = local_ready_endpoints(table, checked);
   for (const auto& [port, key] : wanted) {
     auto& server = by_port_[port];
     if (!server) {

@@ -17,13 +17,16 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 namespace svcdp::control {
 
-// Local ready endpoints per Service (namespace, name), each address once
-// whatever its ports (endpoints.go, LocalReadyEndpoints). Thread: any.
-std::map<ClusterState::Key, int> local_ready_endpoints(const lb::ServiceTable& table);
+// Local ready endpoints of each Service (namespace, name) in `of`, each
+// address once whatever its ports (endpoints.go, LocalReadyEndpoints).
+// Thread: any.
+std::map<ClusterState::Key, int> local_ready_endpoints(const lb::ServiceTable& table,
+                                                       const std::set<ClusterState::Key>& of);
 
 // The answer for one Service. Thread: any.
 HttpAnswer service_health_answer(const ClusterState::Key& service, int local_endpoints, bool proxy_healthy);

@@ -33,8 +33,9 @@ TEST(ServiceHealth, LocalReadyEndpointsCountAddressesOnce) {
                                        ep(0x0af40205, 80, false, true)}),
                       spec(2, "https", {ep(0x0af40105, 443, true, true)})},
                      1);
-  const auto counts = local_ready_endpoints(t);
+  const auto counts = local_ready_endpoints(t, {{"shop", "edge"}});
   EXPECT_EQ(counts.at({"shop", "edge"}), 1);
+  EXPECT_TRUE(local_ready_endpoints(t, {{"shop", "other"}}).empty()) << "only the Services asked for";
 }
 
 // service_health.go ServeHTTP: status, headers and body.
