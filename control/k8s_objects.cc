@@ -1,6 +1,7 @@
 #include "control/k8s_objects.h"
 
 #include <algorithm>
+#include <charconv>
 #include <string_view>
 #include <tuple>
 
@@ -267,9 +268,11 @@ std::optional<ServiceInfo> service_from_json(element obj, std::string& error) {
     const size_t slash = v.find('/');
     if (slash == std::string_view::npos) return;
     const auto addr = conf::parse_ipv4(v.substr(0, slash));
-    const auto len = conf::parse_ipv4_prefix("0.0.0.0" + std::string(v.substr(slash)));
-    if (!addr || !len) return;  // IPv6, or not a CIDR
-    conf::Ipv4Prefix p{0, len->len};
+    unsigned len = 33;
+    const std::string_view digits = v.substr(slash + 1);
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), len);
+    if (!addr || ec != std::errc{} || end != digits.data() + digits.size() || len > 32) return;  // IPv6, not a CIDR
+    conf::Ipv4Prefix p{0, static_cast<uint8_t>(len)};
     p.addr = *addr & p.mask();
     s.source_ranges.push_back(p);
   });

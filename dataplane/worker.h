@@ -45,7 +45,6 @@
 #include <array>
 #include <atomic>
 #include <memory>
-#include <atomic>
 #include <optional>
 #include <vector>
 
