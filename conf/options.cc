@@ -150,10 +150,8 @@ po::options_description describe(Options& o) {
   lb.add_options()
       ("conntrack-capacity", po::value(&o.conntrack_capacity)->default_value(o.conntrack_capacity)->value_name("N"),
        "connection-tracking entries for all workers together (64 bytes each, allocated at start)")
-      ("max-services", po::value(&o.max_services)->default_value(o.max_services)->value_name("N"),
-       "service ports svcdp load-balances (each has its own counters)")
       ("maglev-size", po::value(&o.maglev_size)->default_value(o.maglev_size)->value_name("PRIME"),
-       "largest Maglev lookup table per service, a prime (smaller services use a smaller prime)");
+       "Maglev lookup table per service: up to this prime, 100 slots per endpoint; beyond, 10");
 
   po::options_description all("svcdp options (after `--`)");
   all.add(general).add(cluster).add(ports).add(overlay).add(lb);
@@ -224,7 +222,6 @@ bool validate(Options& o) {
   }
   if (o.conntrack_capacity < 1024 || o.conntrack_capacity > (uint64_t{1} << 32))
     return fail("--conntrack-capacity must be between 1024 and 4294967296");
-  if (o.max_services < 1 || o.max_services > 1'000'000) return fail("--max-services must be between 1 and 1000000");
   if (o.maglev_size < 2 || !is_prime(o.maglev_size)) return fail("--maglev-size must be a prime, not " + std::to_string(o.maglev_size));
   if (o.log_level != "error" && o.log_level != "warning" && o.log_level != "info" && o.log_level != "debug")
     return fail("--log-level must be error, warning, info or debug, not '" + o.log_level + "'");

@@ -59,7 +59,6 @@ struct Options {
   };
   std::vector<StaticNeigh> static_neighbours;  // static_neigh, parsed
   uint64_t conntrack_capacity = 1 << 20;
-  uint32_t max_services = 4096;
   uint32_t maglev_size = 65537;
   uint32_t stats_interval_s = 0;  // 0: print counters only at exit
   std::string metrics_address = "127.0.0.1:9662";

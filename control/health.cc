@@ -35,6 +35,9 @@ HttpAnswer Health::healthz(uint64_t now_ns) const {
       return {503, "worker " + std::to_string(w) + " stalled for " + std::to_string((round - moved) / 1'000'000) +
                        " ms\n"};
   }
+  if (const size_t n = unbuilt_.load(std::memory_order_relaxed))
+    return {200, "ok (" + std::to_string(n) + " service ports cannot be built and keep their last tables: "
+                 "see the log and svcdp_service_ports_unbuilt)\n"};
   return {200, "ok\n"};
 }
 

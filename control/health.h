@@ -52,6 +52,11 @@ class Health {
   // The Node's eligibility, from its deletionTimestamp and taints.
   // Thread: control.
   void node_eligible(bool eligible) { node_eligible_.store(eligible, std::memory_order_relaxed); }
+  // Service ports that cannot be built and keep their last tables: named
+  // in /healthz's body (it stays 200: restarting svcdp would not build
+  // them; kube-proxy's health server turns 503 through the pending
+  // change). Thread: control.
+  void unbuilt(size_t ports) { unbuilt_.store(ports, std::memory_order_relaxed); }
 
   // Thread: any.
   HttpAnswer healthz(uint64_t now_ns) const;
@@ -66,7 +71,8 @@ class Health {
   std::atomic<uint64_t> control_round_ns_{0};  // 0: the loop has not started
   std::atomic<uint64_t> pending_since_ns_{0};
   std::atomic<int64_t> last_updated_unix_ns_{0};
-  std::atomic<bool> node_eligible_{true};  // as kube-proxy: eligible until a Node says otherwise
+  std::atomic<bool> node_eligible_{true};
+  std::atomic<size_t> unbuilt_{0};  // as kube-proxy: eligible until a Node says otherwise
   // Per worker: its loop count when last seen moving, and when (control only
   // writes them; readers compare the time).
   struct WorkerProgress {

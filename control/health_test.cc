@@ -59,6 +59,20 @@ TEST(Health, LivenessFailsWhenAWorkerOrTheControlLoopStalls) {
   EXPECT_NE(h.healthz(14 * kS).body.find("control loop stalled"), std::string::npos);
 }
 
+// A service port that cannot be built is shown, not made a liveness
+// failure (a restart would not build it either).
+TEST(Health, LivenessNamesServicePortsThatCannotBeBuilt) {
+  Health h(1);
+  std::vector<uint64_t> loops{10};
+  h.control_round(1 * kS, 0, loops);
+  h.unbuilt(2);
+  const HttpAnswer a = h.healthz(1 * kS);
+  EXPECT_EQ(a.status, 200);
+  EXPECT_NE(a.body.find("2 service ports cannot be built"), std::string::npos) << a.body;
+  h.unbuilt(0);
+  EXPECT_EQ(h.healthz(1 * kS).body, "ok\n");
+}
+
 TEST(Health, GoTimeStringAsKubeProxyPrintsIt) {
   EXPECT_EQ(go_time_string(kWall), "2023-11-14 22:13:20 +0000 UTC");
   EXPECT_EQ(go_time_string(kWall + 123'450'000), "2023-11-14 22:13:20.12345 +0000 UTC");

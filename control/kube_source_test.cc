@@ -121,7 +121,7 @@ class KubeSourceTest : public ::testing::Test {
   }
 
   std::unique_ptr<TestApiServer> server_;
-  TableBuilder builder_{FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 4096, 251};
+  TableBuilder builder_{FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251};
   TableSync sync_{builder_, 100'000};
   std::unique_ptr<KubeSource> source_;
   std::string current_;

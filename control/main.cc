@@ -245,7 +245,6 @@ int run(const conf::Options& o) {
   cfg.neigh_capacity = o.neigh_capacity;
   cfg.neigh_timers.reachable_ns = uint64_t{o.neigh_reachable_s} * 1'000'000'000;
   cfg.conntrack_capacity = o.conntrack_capacity;
-  cfg.max_services = o.max_services;
   cfg.masquerade_lo = o.masquerade_lo;
   cfg.masquerade_hi = o.masquerade_hi;
   cfg.announce_lb_ips = o.announce_lb_ips;
@@ -270,7 +269,7 @@ int run(const conf::Options& o) {
       return fail("neighbour table full adding --static-neigh " + conf::format_ipv4(n.ip));
   }
   const control::FibParams params = fib_params(o, dataplane.mac(dp::Role::UPLINK));
-  control::TableBuilder builder(params, o.max_services, o.maglev_size, dataplane.table_memory());
+  control::TableBuilder builder(params, o.maglev_size, dataplane.table_memory());
   control::TableSync sync(builder, static_cast<uint64_t>(o.min_sync_interval_ms * 1e6));
   std::unique_ptr<control::KubeSource> kube;
   if (o.source == "file") {
@@ -339,7 +338,7 @@ int run(const conf::Options& o) {
   std::vector<conf::Ipv4Prefix> route_cidrs;
   for (const std::string& c : o.kernel_routes) route_cidrs.push_back(*conf::parse_ipv4_prefix(c));
   control::KernelRoutes kernel_routes(o.exception_iface, std::move(route_cidrs));
-  bool ready = false, restore_logged = false;
+  bool ready = false, restore_logged = false, counters_short_logged = false;
   control::ServiceManager manager;
   auto publish = [&](std::unique_ptr<dp::Fib> fib) {
     log_generation(*fib, ready && kube ? log::Level::DEBUG : log::Level::INFO);
@@ -347,10 +346,15 @@ int run(const conf::Options& o) {
     kernel_routes.published(fib->pod_gateway, fib->node_ip);
     services = fib->services;
     const uint64_t gen = fib->generation;
-    dataplane.publish(std::move(fib));
+    if (!dataplane.publish(std::move(fib)) && !counters_short_logged) {
+      counters_short_logged = true;
+      log::warning("out of DPDK memory for per-service counters; later service ports go uncounted",
+                   {{"service_ports", std::to_string(services->id_bound())}});
+    }
     sync.published(now_ns());
     published(services, gen);
     health.updated(unix_ns());
+    health.unbuilt(sync.unbuilt_services());
     if (const control::NodeInfo* self = sync.state().node(o.node_name)) health.node_eligible(self->eligible);
     if (ready) return;
     ready = true;

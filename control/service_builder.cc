@@ -91,7 +91,7 @@ std::vector<lb::ServiceSpec> service_port_specs(const ServiceInfo& s, const Endp
     const uint32_t id = ids.get(key);
     if (id == ids.max_ids()) {
       warnings.push_back("service " + key + ": more than " + std::to_string(ids.max_ids()) +
-                         " service ports (raise --max-services); left out");
+                         " service ports in the cluster, svcdp's limit; left out");
       continue;
     }
     port_keys.push_back(key);

@@ -16,6 +16,7 @@
 
 #include "control/endpoint_slice_cache.h"
 #include "control/k8s_objects.h"
+#include "dataplane/counters.h"
 #include "dataplane/fib.h"
 #include "lb/service.h"
 
@@ -33,7 +34,8 @@ namespace svcdp::control {
 // array indexed by id). Thread: control.
 class ServiceIds {
  public:
-  explicit ServiceIds(uint32_t max_ids) : max_(max_ids) {}
+  // At most as many ids as workers can count (a test may ask for fewer).
+  explicit ServiceIds(uint32_t max_ids = dp::ServiceCounterTable::kMaxIds) : max_(max_ids) {}
   // The id of ns/name/port/proto, or max_ids() when all are taken.
   uint32_t get(const std::string& key);
   // Frees the ids of every key not in `live`.

@@ -273,11 +273,11 @@ TEST_F(ServiceBuilderTest, TooManyServicePortsAreLeftOutWithAWarning) {
   auto b = build_services(objs_.services, slices_, *fib_, "node-a", one);
   EXPECT_EQ(b.specs.size(), 1u);
   ASSERT_EQ(b.warnings.size(), 1u);
-  EXPECT_NE(b.warnings[0].find("--max-services"), std::string::npos);
+  EXPECT_NE(b.warnings[0].find("more than 1 service ports"), std::string::npos);
 }
 
 TEST_F(ServiceBuilderTest, AnnouncedIpsNeedAnEndpointForExternalTraffic) {
-  TableBuilder tb(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 16, 251);
+  TableBuilder tb(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251);
   ClusterState state;
   for (const KubeEvent& e : replace_events(objs_, 0)) state.apply(e);
   std::vector<std::string> warnings;

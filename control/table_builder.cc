@@ -23,9 +23,8 @@ std::string conflict_warning(const lb::ServiceTable& table, const lb::ServiceTab
 
 }  // namespace
 
-TableBuilder::TableBuilder(FibParams params, uint32_t max_services, uint32_t maglev_size,
-                           std::pmr::memory_resource* table_memory)
-    : params_(std::move(params)), maglev_size_(maglev_size), memory_(table_memory), ids_(max_services) {}
+TableBuilder::TableBuilder(FibParams params, uint32_t maglev_size, std::pmr::memory_resource* table_memory)
+    : params_(std::move(params)), maglev_size_(maglev_size), memory_(table_memory) {}
 
 std::unique_ptr<dp::Fib> TableBuilder::finish(std::unique_ptr<dp::Fib> fib,
                                               std::shared_ptr<const lb::ServiceTable> table) {

@@ -22,8 +22,8 @@ class TableBuilder {
   // The service tables the workers read are allocated in `table_memory`
   // (the dataplane's hugepages on the workers' socket; the heap if null),
   // which must outlive every generation built.
-  TableBuilder(FibParams params, uint32_t max_services, uint32_t maglev_size,
-               std::pmr::memory_resource* table_memory = nullptr);
+  // `maglev_size`: --maglev-size (Maglev::size_for).
+  TableBuilder(FibParams params, uint32_t maglev_size, std::pmr::memory_resource* table_memory = nullptr);
 
   // Generation `generation` of `state`, rebuilding only the services in
   // `dirty` (or all when dirty.all): the others are shared, as they are,

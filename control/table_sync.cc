@@ -32,6 +32,10 @@ std::unique_ptr<dp::Fib> TableSync::build_if_due(uint64_t now_ns) {
     warned_ = std::move(now);
     ++generation_;
     build_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (builder_.failed_services() == 0)
+      unbuilt_since_ns_ = 0;
+    else if (unbuilt_since_ns_ == 0)
+      unbuilt_since_ns_ = oldest_pending_ns_ ? oldest_pending_ns_ : now_ns;
     building_since_ns_ = oldest_pending_ns_;
     oldest_pending_ns_ = 0;
     return fib;
@@ -40,6 +44,13 @@ std::unique_ptr<dp::Fib> TableSync::build_if_due(uint64_t now_ns) {
     oldest_pending_ns_ = 0;
     return nullptr;
   }
+}
+
+uint64_t TableSync::pending_since_ns() const {
+  uint64_t since = 0;
+  for (uint64_t t : {oldest_pending_ns_, building_since_ns_, unbuilt_since_ns_})
+    if (t != 0 && (since == 0 || t < since)) since = t;
+  return since;
 }
 
 void TableSync::published(uint64_t now_ns) {

@@ -35,8 +35,12 @@ class TableSync {
 
   const ClusterState& state() const { return state_; }
   // Arrival of the oldest change not yet published, 0 when none waits
-  // (kube-proxy's oldestPendingQueued). Thread: control.
-  uint64_t pending_since_ns() const { return oldest_pending_ns_ ? oldest_pending_ns_ : building_since_ns_; }
+  // (kube-proxy's oldestPendingQueued). A service port that cannot be
+  // built is a change still waiting, from the build that first failed it
+  // until one builds it (as kube-proxy's failed syncs keep its healthz
+  // timestamp from moving, pkg/proxy/healthcheck/proxier_health.go).
+  // Thread: control.
+  uint64_t pending_since_ns() const;
   uint64_t generation() const { return generation_; }
   // Event received → generation published, per change batch.
   const Histogram& sync_latency() const { return latency_; }
@@ -51,6 +55,7 @@ class TableSync {
   bool rebuild_all_ = true;  // the first build, and after a failed one
   uint64_t oldest_pending_ns_ = 0;  // arrival of the oldest change not yet built
   uint64_t building_since_ns_ = 0;  // arrival of the oldest change in the last build
+  uint64_t unbuilt_since_ns_ = 0;   // since when some service port cannot be built
   Histogram latency_, build_;
   std::set<std::string> warned_;
 };

@@ -117,7 +117,7 @@ TEST(ClusterState, ASliceForAnotherProxyOrHeadlessIsLeftOut) {
 }
 
 TEST(TableSync, BuildsWhenSyncedAndMeasuresTheLatency) {
-  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 16, 251);
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251);
   TableSync sync(builder, kMs);
   sync.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
   sync.apply(replace(ResourceKind::kService, {service("a", 0x0a60000a)}));
@@ -133,7 +133,7 @@ TEST(TableSync, BuildsWhenSyncedAndMeasuresTheLatency) {
 }
 
 TEST(TableSync, ABrokenStateKeepsTheLastGoodTables) {
-  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 16, 251);
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251);
   TableSync sync(builder, 0);
   sync.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
   sync.apply(replace(ResourceKind::kService, {}));
@@ -145,7 +145,7 @@ TEST(TableSync, ABrokenStateKeepsTheLastGoodTables) {
 }
 
 TEST(TableBuilder, TwoServicesOnOneClusterIpAreReportedByName) {
-  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 16, 251);
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251);
   ClusterState state;
   state.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
   ServiceInfo older = service("zeta", 0x0a60000a), newer = service("alpha", 0x0a60000a);
@@ -175,7 +175,7 @@ TEST(TableBuilder, AHugeServiceIsBuiltAndOneThatCannotBeKeepsItsLastTables) {
   for (uint32_t i = 0; i < 70000; ++i) many.push_back({0x0a000000u + i, "node-b", "", true, true, false, {}, {}});
   state.apply(replace(ResourceKind::kSlice, {slice("big", 1, many), slice("small", 1, {many[0]})}));
   {
-    TableBuilder heap(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 16, 251);
+    TableBuilder heap(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251);
     std::vector<std::string> warnings;
     auto fib = heap.build(state, state.take_dirty(), 1, warnings);
     EXPECT_TRUE(warnings.empty());
@@ -185,7 +185,7 @@ TEST(TableBuilder, AHugeServiceIsBuiltAndOneThatCannotBeKeepsItsLastTables) {
   // 1 MiB: the endpoint filter (272 KiB) and big's endpoint lists (560 KiB) fit, its 512 KiB of Maglev slots do not.
   std::vector<std::byte> arena(1 << 20);
   std::pmr::monotonic_buffer_resource small_memory(arena.data(), arena.size(), std::pmr::null_memory_resource());
-  TableBuilder tight(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 16, 251, &small_memory);
+  TableBuilder tight(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251, &small_memory);
   std::vector<std::string> warnings;
   state.apply(replace(ResourceKind::kService, {service("big", 0x0a60000b), service("small", 0x0a60000c)}));
   auto fib = tight.build(state, {true, {}}, 1, warnings);
@@ -194,6 +194,56 @@ TEST(TableBuilder, AHugeServiceIsBuiltAndOneThatCannotBeKeepsItsLastTables) {
   EXPECT_EQ(tight.failed_services(), 1u);
   ASSERT_EQ(fib->services->size(), 1u) << "big had no earlier tables to keep";
   EXPECT_EQ(fib->services->services()[0]->spec().name, "small");
+}
+
+// The number of service ports has no setting: 5,000 (more than the 4,096
+// the old --max-services default left in) are all built, none warned of.
+TEST(TableBuilder, ServicePortsAreNotCapped) {
+  ClusterState state;
+  state.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
+  std::vector<KubeObject> services, slices;
+  for (uint32_t i = 0; i < 5000; ++i) {
+    const std::string name = std::to_string(i);  // ("s" + to_string trips GCC 12's -Wrestrict)
+    services.push_back(service(name, 0x0a600000u + i));
+    slices.push_back(slice(name, 1, {{0x0af40100u + i % 200, "node-a", "", true, true, false, {}, {}}}));
+  }
+  state.apply(replace(ResourceKind::kService, std::move(services)));
+  state.apply(replace(ResourceKind::kSlice, std::move(slices)));
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251);
+  std::vector<std::string> warnings;
+  auto fib = builder.build(state, state.take_dirty(), 1, warnings);
+  EXPECT_TRUE(warnings.empty()) << warnings.front();
+  EXPECT_EQ(fib->services->size(), 5000u);
+  EXPECT_EQ(fib->services->id_bound(), 5000u);
+}
+
+// A service port that cannot be built is a change that was never
+// programmed: it stays pending (so kube-proxy's /healthz turns 503 after
+// its timeout, as it does when kube-proxy's syncs keep failing) until a
+// build succeeds for it.
+TEST(TableSync, AServicePortThatCannotBeBuiltStaysPending) {
+  std::vector<std::byte> arena(1 << 20);
+  std::pmr::monotonic_buffer_resource small_memory(arena.data(), arena.size(), std::pmr::null_memory_resource());
+  TableBuilder tight(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251, &small_memory);
+  TableSync sync(tight, kMs);
+  std::vector<Endpoint> many;
+  for (uint32_t i = 0; i < 70000; ++i) many.push_back({0x0a000000u + i, "node-b", "", true, true, false, {}, {}});
+  auto at = [](KubeEvent e, uint64_t ns) {
+    e.received_ns = ns;
+    return e;
+  };
+  sync.apply(at(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}), 5 * kMs));
+  sync.apply(at(replace(ResourceKind::kService, {service("big", 0x0a60000b)}), 5 * kMs));
+  sync.apply(at(replace(ResourceKind::kSlice, {slice("big", 1, many)}), 7 * kMs));
+  ASSERT_NE(sync.build_if_due(10 * kMs), nullptr);
+  sync.published(11 * kMs);
+  EXPECT_EQ(sync.unbuilt_services(), 1u);
+  EXPECT_EQ(sync.pending_since_ns(), 5 * kMs) << "the change that made big is not programmed";
+  sync.apply(at({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice("big", 2, {many[0]})}, 1}, 50 * kMs));
+  ASSERT_NE(sync.build_if_due(60 * kMs), nullptr);
+  sync.published(61 * kMs);
+  EXPECT_EQ(sync.unbuilt_services(), 0u);
+  EXPECT_EQ(sync.pending_since_ns(), 0u);
 }
 
 EndpointSliceInfo slice(const std::string& svc, uint32_t version, std::vector<Endpoint> eps) {
@@ -208,7 +258,7 @@ EndpointSliceInfo slice(const std::string& svc, uint32_t version, std::vector<En
 // The incremental path (only changed services rebuilt, the rest shared)
 // must give exactly the tables a full build from scratch gives.
 TEST(TableSync, IncrementalBuildsEqualFullBuilds) {
-  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 64, 251);
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251);
   TableSync sync(builder, 0);
   ClusterState mirror;  // the same events, built from scratch each time
   auto apply = [&](const KubeEvent& e) {
@@ -246,7 +296,7 @@ TEST(TableSync, IncrementalBuildsEqualFullBuilds) {
     }
     auto fib = sync.build_if_due(step + 2);
     if (!fib) continue;
-    TableBuilder fresh(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 64, 251);
+    TableBuilder fresh(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251);
     std::vector<std::string> warnings;
     auto full = fresh.build(mirror, ClusterState::Dirty{}, 1, warnings);
     ASSERT_EQ(testing::table_text(*fib), testing::table_text(*full)) << "step " << step;

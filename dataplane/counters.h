@@ -8,8 +8,13 @@
 #include "dataplane/stage.h"
 #include "dataplane/types.h"
 
+#include <rte_malloc.h>
+
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <vector>
 
 namespace svcdp::dp {
 
@@ -99,6 +104,62 @@ struct ServiceCounters {
     bytes += o.bytes;
     return *this;
   }
+};
+
+// One worker's ServiceCounters by service id. It grows in chunks as the
+// cluster's service ports do (the control thread adds chunks before it
+// publishes a generation using their ids), so the number of service
+// ports has no configured cap; a chunk stays until the worker goes.
+class ServiceCounterTable {
+ public:
+  static constexpr uint32_t kChunk = 4096;
+  static constexpr uint32_t kMaxChunks = 256;
+  static constexpr uint32_t kMaxIds = kChunk * kMaxChunks;  // 1,048,576 service ports
+
+  // Chunks come from DPDK memory on `socket`. Thread: control.
+  explicit ServiceCounterTable(int socket) : socket_(socket) {}
+  ~ServiceCounterTable() {
+    for (auto& c : chunks_) rte_free(c.load(std::memory_order_relaxed));
+  }
+  ServiceCounterTable(const ServiceCounterTable&) = delete;
+  ServiceCounterTable& operator=(const ServiceCounterTable&) = delete;
+
+  // Ids below min(n, kMaxIds) get counters. False when DPDK memory ran
+  // out (those ids then go uncounted). Thread: control.
+  bool reserve(uint32_t n) {
+    const uint32_t want = (std::min(n, kMaxIds) + kChunk - 1) / kChunk;
+    for (uint32_t c = chunks_in_use_.load(std::memory_order_relaxed); c < want; ++c) {
+      void* mem = rte_zmalloc_socket("svcdp_svc_counters", kChunk * sizeof(ServiceCounters), RTE_CACHE_LINE_SIZE,
+                                     socket_);
+      if (mem == nullptr) return false;
+      chunks_[c].store(static_cast<ServiceCounters*>(mem), std::memory_order_release);
+      chunks_in_use_.store(c + 1, std::memory_order_release);
+    }
+    return true;
+  }
+  // The counters of `id`, or null for an id without any. Thread: the
+  // worker (the only writer).
+  ServiceCounters* find(uint32_t id) {
+    if (id >= kMaxIds) return nullptr;
+    ServiceCounters* chunk = chunks_[id / kChunk].load(std::memory_order_acquire);
+    return chunk != nullptr ? chunk + id % kChunk : nullptr;
+  }
+  // Adds this worker's counters into `sum` (grown to size()). Thread: any.
+  void add_to(std::vector<ServiceCounters>& sum) const {
+    const uint32_t chunks = chunks_in_use_.load(std::memory_order_acquire);
+    if (sum.size() < chunks * kChunk) sum.resize(chunks * kChunk);
+    for (uint32_t c = 0; c < chunks; ++c) {
+      const ServiceCounters* chunk = chunks_[c].load(std::memory_order_acquire);
+      for (uint32_t i = 0; i < kChunk; ++i) sum[c * kChunk + i] += chunk[i];
+    }
+  }
+  // Ids with counters. Thread: any.
+  uint32_t size() const { return chunks_in_use_.load(std::memory_order_acquire) * kChunk; }
+
+ private:
+  int socket_;
+  std::atomic<uint32_t> chunks_in_use_{0};
+  std::array<std::atomic<ServiceCounters*>, kMaxChunks> chunks_{};
 };
 
 }  // namespace svcdp::dp

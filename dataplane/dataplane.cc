@@ -129,7 +129,7 @@ Dataplane::Dataplane(const DataplaneConfig& c)
     ws.fib = &fib_;
     ws.conntrack = conntrack_.get();
     ws.workers = c.workers;
-    ws.max_services = c.max_services;
+    ws.socket = worker_socket(w);
     ws.masquerade_lo = c.masquerade_lo;
     ws.masquerade_hi = c.masquerade_hi;
     flush_queues_.push_back(std::make_unique<FlushQueue>());
@@ -170,7 +170,7 @@ Dataplane::~Dataplane() {
   rte_mempool_free(pool_);
 }
 
-void Dataplane::publish(std::unique_ptr<Fib> fib) {
+bool Dataplane::publish(std::unique_ptr<Fib> fib) {
   // With an exception port the kernel owns the node's address and answers
   // ARP for it; svcdp still uses it as the source of its own requests.
   // External and LoadBalancer IPs are announced by whoever the operator
@@ -186,7 +186,11 @@ void Dataplane::publish(std::unique_ptr<Fib> fib) {
   // The node's kernel reaches pods and Services through the pod gateway
   // on the TAP (its routes say `via <pod gateway> dev <tap> onlink`).
   neigh_control_->set_addresses(Role::EXCEPTION, fib->pod_gateway, {fib->pod_gateway});
+  bool counted = true;
+  if (fib->services)
+    for (auto& w : workers_) counted &= w->reserve_service_counters(fib->services->id_bound());
   fib_.publish(std::move(fib));
+  return counted;
 }
 
 void Dataplane::launch(const std::vector<unsigned>& lcores) {
@@ -305,9 +309,8 @@ std::vector<Dataplane::Traced> Dataplane::trace(uint32_t n, unsigned timeout_ms)
 }
 
 std::vector<ServiceCounters> Dataplane::service_totals() const {
-  std::vector<ServiceCounters> sum(config_.max_services);
-  for (const auto& w : workers_)
-    for (size_t i = 0; i < sum.size(); ++i) sum[i] += w->service_counters()[i];
+  std::vector<ServiceCounters> sum;
+  for (const auto& w : workers_) w->service_counters().add_to(sum);
   return sum;
 }
 

@@ -41,7 +41,6 @@ struct DataplaneConfig {
   std::string exception_device;
   uint64_t conntrack_capacity = 1 << 20;  // flows, all workers together (64 bytes each)
   lb::CtTimeouts conntrack_timeouts;
-  uint32_t max_services = 4096;  // service ports (ids) with their own counters
   // Node-address source ports for masqueraded pod egress (split between workers).
   uint16_t masquerade_lo = 61000, masquerade_hi = 65535;
   // Answer ARP for external and LoadBalancer IPs (else the kernel's speaker does).
@@ -62,8 +61,11 @@ class Dataplane {
   Dataplane& operator=(const Dataplane&) = delete;
 
   // Publishes a new forwarding-table generation (waits for an RCU grace
-  // period when one was current). Thread: control.
-  void publish(std::unique_ptr<Fib> fib);
+  // period when one was current), first giving every service port of it
+  // per-worker counters. False when DPDK memory for those ran out (the
+  // tables are published anyway; the ports beyond go uncounted).
+  // Thread: control.
+  bool publish(std::unique_ptr<Fib> fib);
 
   // Starts worker i on lcores[i]. Thread: main.
   void launch(const std::vector<unsigned>& lcores);

@@ -295,7 +295,7 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
   if (affinity)
     s_.conntrack->set_affinity(s_.id, key.src, id, nat, svc.spec().affinity_timeout_s, now_s_);
   ++(pick_up ? counters_.lb_picked_up : counters_.lb_new_flows);
-  if (id < svc_counters_.size()) ++svc_counters_[id].new_flows;
+  if (ServiceCounters* c = svc_counters_.find(id)) ++c->new_flows;
   lb::CtMatch f{};
   f.fwd = key;
   f.nat = nat;
@@ -348,9 +348,9 @@ void Worker::lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, con
     orig.dst_addr = before.dst;
     if (!frags_.remember(&orig, {ip->src_addr, ip->dst_addr}, now_s_)) ++counters_.frag_evicted;
   }
-  if (f.service_id < svc_counters_.size()) {
-    ++svc_counters_[f.service_id].packets;
-    svc_counters_[f.service_id].bytes += rte_be_to_cpu_16(ip->total_length);
+  if (ServiceCounters* c = svc_counters_.find(f.service_id)) {
+    ++c->packets;
+    c->bytes += rte_be_to_cpu_16(ip->total_length);
   }
   ip_route(m, eth, ip, fib, from);
 }
@@ -417,7 +417,7 @@ bool Worker::lb_icmp_error(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, co
 void Worker::lb_reject(rte_mbuf* m, From from, uint32_t service_id) {
   if (from == From::kTunnel || !make_reject(m)) return drop(m, Drop::kLbNoReject);
   ++counters_.lb_rejected;
-  if (service_id < svc_counters_.size()) ++svc_counters_[service_id].rejected;
+  if (ServiceCounters* c = svc_counters_.find(service_id)) ++c->rejected;
   tx(from == From::kPods ? Role::PODS : from == From::kNode ? Role::EXCEPTION : Role::UPLINK, m);
 }
 

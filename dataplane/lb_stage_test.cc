@@ -312,6 +312,20 @@ TEST_F(LbPipelineAnnouncing, LoadBalancerIpIsAnnouncedAndServed) {
   EXPECT_EQ(ip_src(out[0]), kPodGw);
 }
 
+// No fixed cap on service ports: an id far beyond the first chunk of
+// per-worker counters is served and counted (the counters grow before
+// the generation using it is published).
+TEST_F(LbPipeline, AServicePortWithAnIdBeyondTheFirstCountersIsServedAndCounted) {
+  lb::ServiceSpec s = web({endpoint(kPod2, 8080, true)});
+  s.id = 100'000;
+  publish({s});
+  auto out = through(Role::PODS, from_pod(kPod, kPodMac, kVip, 40000, 80, kSyn), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], to_pod(kPod2Mac, kPod, kPod2, 40000, 8080, kSyn));
+  EXPECT_EQ(service(100'000).new_flows, 1u);
+  EXPECT_EQ(service(100'000).packets, 1u);
+}
+
 TEST_F(LbPipeline, APodReachingItselfThroughItsServiceIsMasqueraded) {
   publish({web({endpoint(kPod2, 8080, true)})});
   auto out = through(Role::PODS, from_pod(kPod2, kPod2Mac, kVip, 40000, 80, kSyn), Role::PODS);

@@ -22,7 +22,7 @@ Worker::Worker(const WorkerSetup& setup)
       snat_ports_(kSnatLo, kSnatHi, setup.workers, setup.id),
       masq_ports_(setup.masquerade_lo, setup.masquerade_hi, setup.workers, setup.id),
       icmp_token_cost_tsc_(tsc_hz_ / kIcmpErrorsPerSecond),
-      svc_counters_(setup.max_services),
+      svc_counters_(setup.socket),
       neigh_used_(std::make_unique<std::atomic<uint8_t>[]>(setup.neigh->slots())) {
   if (s_.conntrack) {
     const uint64_t slices = std::max<uint64_t>(1, s_.conntrack->shard_capacity() / kExpireBudget);

@@ -144,10 +144,10 @@ struct WorkerSetup {
   lb::Conntrack* conntrack = nullptr;  // shard `id` is this worker's
   unsigned workers = 1;                // SNAT and masquerade ports are split between workers
   uint16_t masquerade_lo = 61000, masquerade_hi = 65535;  // node-address ports for pod egress
-  uint32_t max_services = 4096;        // size of the per-service counter array
   FlushQueue* flush = nullptr;  // this worker's
   RestoreQueue* restore = nullptr;  // this worker's
   TraceBuffer* trace = nullptr;  // this worker's
+  int socket = SOCKET_ID_ANY;    // NUMA socket of the worker's lcore
 };
 
 // Hash of an IPv4 flow used where the NIC gave none: addresses, protocol
@@ -168,7 +168,10 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
 
   // Thread: any (plain reads of counters this worker writes).
   const Counters& counters() const { return counters_; }
-  const std::vector<ServiceCounters>& service_counters() const { return svc_counters_; }
+  const ServiceCounterTable& service_counters() const { return svc_counters_; }
+  // Gives ids below n their own counters. Thread: control, before it
+  // publishes a generation using them.
+  bool reserve_service_counters(uint32_t n) { return svc_counters_.reserve(n); }
 
   // Whether this worker sent to the neighbour in `slot` since the last
   // call, and clears the mark: the signal Linux's neighbour GC takes from
@@ -311,7 +314,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   TraceRecord* trace_cur_ = nullptr;  // the packet being traced, if any
   uint64_t flush_cursor_ = 0;
   uint64_t flush_removed_ = 0;  // by the request in progress
-  std::vector<ServiceCounters> svc_counters_;
+  ServiceCounterTable svc_counters_;
   std::unique_ptr<std::atomic<uint8_t>[]> neigh_used_;  // by neighbour slot: sent to since take_neigh_used
 };
 

@@ -15,9 +15,10 @@ uint32_t Maglev::size_for(size_t n, uint32_t max_size) {
                                          32749,   65537,   131071,  262139,  524287,   1048573,  2097143,
                                          4194301, 8388593, 16777213};
   const uint64_t want = std::max<uint64_t>(100 * n, 1);
+  const uint64_t enough = std::max<uint64_t>(10 * n, n + 1);
   uint32_t best = 0;
   for (uint32_t p : kPrimes) {
-    if (p > max_size && best > n) break;  // the cap, once the backends fit
+    if (p > max_size && best >= enough) break;  // the cap, once every backend has 10 slots
     best = p;
     if (p >= want) break;
   }

@@ -45,9 +45,11 @@ class Maglev {
   const void* data() const { return narrow_.empty() ? static_cast<const void*>(wide_.data()) : narrow_.data(); }
 
   // The table size svcdp uses for n backends: the smallest listed prime
-  // ≥ 100·n (so each backend's share is within 1 % of fair), at most
-  // `max_size` — but always more slots than backends, however large the
-  // service. Small services get small tables: 100 k services fit.
+  // ≥ 100·n (each backend's share within about 1 % of fair: Maglev,
+  // NSDI '16, section 5.3), at most `max_size`; a service too large for
+  // that still gets at least 10 slots per backend (within about 10 %), so
+  // the table grows with the endpoint count however large the service.
+  // Small services get small tables: 100 k services fit.
   static uint32_t size_for(size_t n, uint32_t max_size = kDefaultMaxSize);
 
  private:

@@ -265,6 +265,8 @@ class ServiceTable {
 
   uint64_t generation() const { return generation_; }
   size_t size() const { return services_.size(); }
+  // One above the largest service id in this table (0 when empty).
+  uint32_t id_bound() const { return static_cast<uint32_t>(by_id_.size()); }
   const std::vector<std::shared_ptr<const Service>>& services() const { return services_; }
   size_t reused_tables() const;
   const std::vector<Conflict>& conflicts() const { return conflicts_; }

@@ -129,7 +129,7 @@ def main():
         return eth(PODS_PORT_MAC, CLIENT_MAC, 0x0800, l4sum(ipv4(dotted(c), dotted(vip(s)), 6, pad(tcp(port, 80, 0x10), size - 34, 20))))
 
     pods, uplink, drive = [], [], "pods"
-    opts = {"conntrack-capacity": str(max(4 * F, 65536)), "max-services": str(S + 16)}
+    opts = {"conntrack-capacity": str(max(4 * F, 65536))}
     if sc in ("est-local", "est-remote"):
         pods = [syn(*f) for f in flows] + [ack(*f) for _ in range(a.packets_per_flow - 1) for f in flows]
     elif sc == "pod2pod":

@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
   {
     dp::FibPublisher publisher(1);
     publisher.register_worker(0);
-    control::TableBuilder builder(control::FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, services + 16, 65537);
+    control::TableBuilder builder(control::FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 65537);
     control::TableSync sync(builder, 0);
     simdjson::dom::parser parser;
 

@@ -42,7 +42,7 @@ inline std::string table_text(const dp::Fib& fib) {
 inline std::unique_ptr<dp::Fib> full_build(ClusterObjects objects, const std::string& node = "node-a") {
   ClusterState state;
   for (const KubeEvent& e : replace_events(std::move(objects), 0)) state.apply(e);
-  TableBuilder builder(FibParams{node, 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 4096, 251);
+  TableBuilder builder(FibParams{node, 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251);
   std::vector<std::string> warnings;
   return builder.build(state, ClusterState::Dirty{}, 1, warnings);
 }
