@@ -63,6 +63,8 @@ TEST(EndpointSliceCache, EndpointInTwoSlicesCountsOnceTheLiveCopyWins) {
   EXPECT_TRUE(c.endpoints("shop", "web", "http", Protocol::TCP).at(0).ready) << "the ready copy wins";
 }
 
+// pkg/proxy/endpointslicecache.go: a slice port whose name, port or
+// protocol is nil is skipped, not read as the unnamed ("") service port.
 TEST(EndpointSliceCache, ASlicePortWithoutANameIsNotTheUnnamedServicePort) {
   EndpointSliceCache c;
   EndpointSliceInfo s = slice("web-a", "web", {ep(1)});

@@ -119,7 +119,9 @@ TEST(FibBuilder, ThisNodeMustExist) {
 }
 
 // A node without a pod CIDR still serves Services (SNAT from its own
-// address); the overlay is off there, said once.
+// address); the overlay is off there, said once. kube-proxy's proxiers
+// (pkg/proxy/nftables/proxier.go) need no pod CIDR either; only its
+// --detect-local-mode=NodeCIDR waits for one.
 TEST(FibBuilder, ANodeWithoutAPodCidrStillServesServices) {
   std::vector<std::string> warnings;
   auto fib = build_fib({node("node-a", 0xc0a8380b, {}), node("node-b", 0xc0a8380c, {"10.244.2.0/24"})}, params(), 1,
