@@ -108,7 +108,7 @@ po::options_description describe(Options& o) {
       ("tx-desc", po::value(&o.tx_desc)->default_value(o.tx_desc)->value_name("N"), "TX descriptors per queue")
       ("burst", po::value(&o.burst)->default_value(o.burst)->value_name("N"), "packets per RX burst (1..64)")
       ("mbufs", po::value(&o.mbufs)->default_value(o.mbufs)->value_name("N"),
-       "mbufs in the packet pool (0: sized from ports, queues and descriptors)");
+       "mbufs in each packet pool, one per NUMA socket with workers (0: sized from ports, queues and descriptors)");
 
   po::options_description overlay("Overlay (RFC 7348 VXLAN)");
   overlay.add_options()

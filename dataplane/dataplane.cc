@@ -76,6 +76,40 @@ bool Dataplane::restore_done() const {
                      [](const auto& q) { return q->done.load(std::memory_order_acquire); });
 }
 
+rte_mempool* Dataplane::worker_pool(unsigned w) const {
+  const int socket = pool_socket(worker_socket(w));
+  for (const auto& [s, pool] : pools_)
+    if (s == socket) return pool;
+  return nullptr;
+}
+
+int Dataplane::pool_socket(int socket) { return socket == SOCKET_ID_ANY ? static_cast<int>(rte_socket_id()) : socket; }
+
+rte_mempool* Dataplane::pool_on(int socket) {
+  for (const auto& [s, pool] : pools_)
+    if (s == socket) return pool;
+  const DataplaneConfig& c = config_;
+  // Enough for every queue the socket's workers fill and their rings to
+  // and from the control thread (--mbufs: per pool).
+  const unsigned workers = std::max<unsigned>(
+      1, static_cast<unsigned>(std::count_if(config_.worker_sockets.begin(), config_.worker_sockets.end(),
+                                             [&](int ws) { return pool_socket(ws) == socket; })));
+  const uint32_t per_queue = c.rx_desc + c.tx_desc + 2u * kMaxBurst;
+  const uint32_t mbufs =
+      c.mbufs ? c.mbufs : std::max<uint32_t>(8191, kRoleCount * workers * per_queue + 2 * kRingSize * workers + 1024);
+  // One frame per mbuf (no scatter): room for an MTU-sized frame plus
+  // the VXLAN headers prepended in place.
+  const uint32_t frame = sizeof(rte_ether_hdr) + c.mtu + RTE_ETHER_CRC_LEN;
+  const auto data_room = static_cast<uint16_t>(std::max<uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE, RTE_PKTMBUF_HEADROOM + frame));
+  const std::string name = "svcdp_pkts_s" + std::to_string(socket);
+  rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), mbufs, 256, kPktMetaSize, data_room, socket);
+  if (pool == nullptr)
+    throw DataplaneError("cannot create a pool of " + std::to_string(mbufs) + " mbufs on socket " +
+                         std::to_string(socket) + ": " + rte_strerror(rte_errno) + " (more memory: EAL -m, or hugepages)");
+  pools_.emplace_back(socket, pool);
+  return pool;
+}
+
 int Dataplane::worker_socket(unsigned w) const {
   return w < config_.worker_sockets.size() ? config_.worker_sockets[w] : SOCKET_ID_ANY;
 }
@@ -92,23 +126,19 @@ Dataplane::Dataplane(const DataplaneConfig& c)
       fib_(c.workers),
       conntrack_(std::make_unique<lb::Conntrack>(c.workers, c.conntrack_capacity, c.conntrack_timeouts,
                                                  shard_memory(c))) {
-  const uint32_t per_queue = c.rx_desc + c.tx_desc + 2u * kMaxBurst;
-  const uint32_t mbufs =
-      c.mbufs ? c.mbufs : std::max<uint32_t>(8191, kRoleCount * c.workers * per_queue + 2 * kRingSize * c.workers + 1024);
-  // One frame per mbuf (no scatter): room for an MTU-sized frame plus
-  // the VXLAN headers prepended in place.
-  const uint32_t frame = sizeof(rte_ether_hdr) + c.mtu + RTE_ETHER_CRC_LEN;
-  const auto data_room = static_cast<uint16_t>(std::max<uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE, RTE_PKTMBUF_HEADROOM + frame));
-  pool_ = rte_pktmbuf_pool_create("svcdp_pkts", mbufs, 256, kPktMetaSize, data_room, static_cast<int>(rte_socket_id()));
-  if (pool_ == nullptr)
-    throw DataplaneError("cannot create a pool of " + std::to_string(mbufs) + " mbufs: " + rte_strerror(rte_errno) +
-                         " (more memory: EAL -m, or hugepages)");
+  // One packet pool per NUMA socket of the workers (l3fwd's
+  // pktmbuf_pool[socket]): a worker's RX queues fill from its socket's
+  // pool, so the mbufs it touches are local to it. The control thread
+  // allocates from the main lcore's socket's.
+  std::vector<rte_mempool*> rx_pools;
+  for (unsigned w = 0; w < c.workers; ++w) rx_pools.push_back(pool_on(pool_socket(worker_socket(w))));
+  pool_ = pool_on(pool_socket(SOCKET_ID_ANY));
 
   const std::array<std::string, kRoleCount> devices = {c.uplink_device, c.pods_device, c.exception_device};
   for (Role role : {Role::UPLINK, Role::PODS, Role::EXCEPTION}) {
     if (devices[idx(role)].empty()) continue;
     PortSetup ps{devices[idx(role)], role, static_cast<uint16_t>(c.workers), c.rx_desc, c.tx_desc, c.mtu};
-    port_ids_[idx(role)] = port_configure(ps, pool_);
+    port_ids_[idx(role)] = port_configure(ps, rx_pools);
     macs_[idx(role)] = port_mac(port_ids_[idx(role)]);
   }
   if (port_ids_[0] == port_ids_[1]) throw DataplaneError("uplink and pods are the same port");
@@ -167,7 +197,7 @@ Dataplane::~Dataplane() {
     if (port_ids_[r] != kNoPort) port_stop(port_ids_[r]);
   for (auto* rings : {&to_control_, &from_control_})
     for (rte_ring* ring : *rings) rte_ring_free(ring);
-  rte_mempool_free(pool_);
+  for (const auto& [socket, pool] : pools_) rte_mempool_free(pool);
 }
 
 bool Dataplane::publish(std::unique_ptr<Fib> fib) {

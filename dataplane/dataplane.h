@@ -90,7 +90,10 @@ class Dataplane {
   // kNoPort for a role without a port.
   uint16_t port_id(Role r) const { return port_ids_[idx(r)]; }
   const rte_ether_addr& mac(Role r) const { return macs_[idx(r)]; }
+  // The control thread's packet pool. Thread: control.
   rte_mempool* pool() const { return pool_; }
+  // The pool worker w's RX queues fill from (its lcore's socket). Thread: any.
+  rte_mempool* worker_pool(unsigned w) const;
   const NeighTable& neighbours() const { return neigh_; }
   uint64_t generation() const { return fib_.generation(); }
 
@@ -135,6 +138,10 @@ class Dataplane {
   std::vector<std::pmr::memory_resource*> shard_memory(const DataplaneConfig& c);
   SocketMemory* socket_memory(int socket);
   int worker_socket(unsigned w) const;
+  // The socket a pool for `socket` lives on (the main lcore's for "any").
+  static int pool_socket(int socket);
+  // The packet pool of `socket`, created on first use. Thread: main.
+  rte_mempool* pool_on(int socket);
   void send_from_control(rte_mbuf* m, Role out);
   // Uplink ARP also goes to the kernel, which keeps its own neighbours.
   void copy_to_kernel(const rte_mbuf* m);
@@ -144,7 +151,8 @@ class Dataplane {
   // One per distinct worker socket; declared first so that it outlives
   // every table allocated in it (the published generations included).
   std::vector<std::unique_ptr<SocketMemory>> memory_;
-  rte_mempool* pool_ = nullptr;
+  std::vector<std::pair<int, rte_mempool*>> pools_;  // one per socket with workers (and the main lcore's)
+  rte_mempool* pool_ = nullptr;                      // the control thread's: the main lcore's socket
   std::array<uint16_t, kRoleCount> port_ids_{kNoPort, kNoPort, kNoPort};
   std::array<rte_ether_addr, kRoleCount> macs_{};
   std::vector<rte_ring*> to_control_;

@@ -632,6 +632,17 @@ class LbPipelineTwoWorkers : public LbPipeline {
   unsigned workers() const override { return 2; }
 };
 
+// One packet pool per socket with workers: both workers here run on the
+// main lcore's socket, so they share its pool with the control thread.
+TEST_F(LbPipelineTwoWorkers, WorkersFillFromThePoolOfTheirSocket) {
+  const Dataplane& dp = h_->dataplane();
+  for (unsigned w = 0; w < 2; ++w) {
+    ASSERT_NE(dp.worker_pool(w), nullptr);
+    EXPECT_EQ(dp.worker_pool(w)->socket_id, static_cast<int>(rte_socket_id()));
+  }
+  EXPECT_EQ(dp.worker_pool(0), dp.pool());
+}
+
 // sessionAffinity ClientIP: two workers receiving a client's first
 // connections at the same moment each find no affinity entry yet, and
 // must still agree. So the first choice depends on the client address

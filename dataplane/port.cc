@@ -19,7 +19,7 @@ namespace {
 
 }  // namespace
 
-uint16_t port_configure(const PortSetup& s, rte_mempool* pool) {
+uint16_t port_configure(const PortSetup& s, std::span<rte_mempool* const> rx_pools) {
   uint16_t port_id = 0;
   if (rte_eth_dev_get_port_by_name(s.device.c_str(), &port_id) != 0) {
     std::string known;
@@ -63,7 +63,7 @@ uint16_t port_configure(const PortSetup& s, rte_mempool* pool) {
     fail(s, "descriptor counts refused", rc);
   const int socket = std::max(rte_eth_dev_socket_id(port_id), 0);
   for (uint16_t q = 0; q < s.queues; ++q) {
-    if (int rc = rte_eth_rx_queue_setup(port_id, q, rx_desc, socket, nullptr, pool); rc != 0)
+    if (int rc = rte_eth_rx_queue_setup(port_id, q, rx_desc, socket, nullptr, rx_pools[q]); rc != 0)
       fail(s, "RX queue " + std::to_string(q) + " set-up failed", rc);
     if (int rc = rte_eth_tx_queue_setup(port_id, q, tx_desc, socket, nullptr); rc != 0)
       fail(s, "TX queue " + std::to_string(q) + " set-up failed", rc);

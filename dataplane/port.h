@@ -7,6 +7,8 @@
 #include <rte_ether.h>
 #include <rte_mempool.h>
 
+#include <span>
+
 #include <string>
 
 namespace svcdp::dp {
@@ -21,9 +23,10 @@ struct PortSetup {
 };
 
 // Returns the port id of `device`, configured and with its queues set up
-// (not started). Throws DataplaneError naming the device and the problem.
-// Thread: main, after EAL init.
-uint16_t port_configure(const PortSetup& setup, rte_mempool* pool);
+// (not started): RX queue q fills from rx_pools[q] (the pool on the
+// socket of the worker polling it). Throws DataplaneError naming the
+// device and the problem. Thread: main, after EAL init.
+uint16_t port_configure(const PortSetup& setup, std::span<rte_mempool* const> rx_pools);
 
 // A kernel TAP interface made by the net_tap PMD, removed on destruction.
 // The kernel side gets `mac` (the uplink's), so frames pass between the
