@@ -169,11 +169,16 @@ std::string Introspection::metrics() const {
   for (unsigned i = 0; i < dp_.worker_count(); ++i)
     w.sample(L{{"worker", std::to_string(i)}}, double(dp_.worker(i).counters().idle_cycles) / tsc_hz_);
 
-  // `show runtime`: packets per stage, and cycles spent on each input
-  // port's bursts (run to completion: a burst's cycles include every stage
-  // its packets went through).
+  // `show runtime`: packets and time per stage (each stage runs over a
+  // vector; icmp_error, ip_fragment, lb_new_flow and arp run inline, their
+  // time in their caller's), and per input port (every stage its bursts'
+  // packets went through).
   w.family("svcdp_stage_packets_total", "counter", "packets that entered a worker stage (dataplane/stage.h)");
   for (size_t i = 0; i < dp::kStageCount; ++i) w.sample(L{{"stage", dp::kStageInfo[i].name}}, c.stage_packets[i]);
+  w.family("svcdp_stage_processing_seconds_total", "counter",
+           "time workers spent running a stage over its vectors (inline stages count in their caller's)");
+  for (size_t i = 0; i < dp::kStageCount; ++i)
+    w.sample(L{{"stage", dp::kStageInfo[i].name}}, double(c.stage_cycles[i]) / tsc_hz_);
   w.family("svcdp_worker_processing_seconds_total", "counter",
            "time a worker spent processing the bursts of an input port, every stage included");
   for (unsigned i = 0; i < dp_.worker_count(); ++i)
@@ -469,7 +474,12 @@ std::string Introspection::stats_json() const {
            n(c.rx_cycles[r] / c.rx_packets[r]) + "}";
     first = false;
   }
-  out += "},\"stages\":" + nonzero_counts(c.stage_packets, dp::kStageInfo) +
+  // Per stage: packets, and cycles per packet of the stage alone.
+  std::array<uint64_t, dp::kStageCount> stage_cpp{};
+  for (size_t i = 0; i < dp::kStageCount; ++i)
+    if (c.stage_packets[i]) stage_cpp[i] = c.stage_cycles[i] / c.stage_packets[i];
+  out += "},\"stage_cycles_per_packet\":" + nonzero_counts(stage_cpp, dp::kStageInfo);
+  out += ",\"stages\":" + nonzero_counts(c.stage_packets, dp::kStageInfo) +
          ",\"drops\":" + nonzero_counts(c.drops, dp::kDropInfo);
   const double p99 = s.sync_latency.quantile(0.99);
   out += ",\"sync_latency_p99_le_s\":" + (std::isinf(p99) || !s.sync_latency.count() ? std::string("null") : std::to_string(p99)) + "}\n";

@@ -23,6 +23,7 @@ struct alignas(64) Counters {
   std::array<uint64_t, kRoleCount> tx_packets{};
   std::array<uint64_t, kDropCount> drops{};
   std::array<uint64_t, kStageCount> stage_packets{};  // packets that entered each stage
+  std::array<uint64_t, kStageCount> stage_cycles{};   // TSC cycles in each stage's vectors (inline stages: in their caller's)
   std::array<uint64_t, kRoleCount> rx_cycles{};       // TSC cycles spent on the bursts of each input port
   uint64_t vxlan_encap = 0;
   uint64_t vxlan_decap = 0;
@@ -61,6 +62,7 @@ struct alignas(64) Counters {
     }
     for (size_t i = 0; i < kDropCount; ++i) drops[i] += o.drops[i];
     for (size_t i = 0; i < kStageCount; ++i) stage_packets[i] += o.stage_packets[i];
+    for (size_t i = 0; i < kStageCount; ++i) stage_cycles[i] += o.stage_cycles[i];
     for (size_t i = 0; i < kRoleCount; ++i) rx_cycles[i] += o.rx_cycles[i];
     vxlan_encap += o.vxlan_encap;
     vxlan_decap += o.vxlan_decap;

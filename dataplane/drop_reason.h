@@ -38,6 +38,7 @@ namespace svcdp::dp {
   X(kNeighTableFull, "neigh_table_full", "no room for a new neighbour entry")            \
   X(kPuntQueueFull, "punt_queue_full", "queue to the control thread full")               \
   X(kTxQueueFull, "tx_queue_full", "port TX queue full")                                 \
+  X(kStageVectorFull, "stage_vector_full", "a stage's vector full (never expected: at most a burst is in flight)") \
   X(kArpMalformed, "arp_malformed", "ARP not Ethernet/IPv4 or truncated (RFC 826)")       \
   X(kArpNotForUs, "arp_not_for_us", "ARP request for an address svcdp does not own")    \
   X(kArpUnsolicited, "arp_unsolicited", "ARP reply from a neighbour svcdp neither knows nor asked")  \

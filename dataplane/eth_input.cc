@@ -22,12 +22,12 @@ be32 arp_target(const rte_mbuf* m) {
 
 }  // namespace
 
-void Worker::eth_input(Role in, rte_mbuf* m, const Fib& fib) {
+void Worker::eth_input(Role in, rte_mbuf* m) {
   stage(Stage::kEthInput);
   if (m->nb_segs != 1) return drop(m, Drop::kMbufChained);
   const uint32_t len = rte_pktmbuf_data_len(m);
   if (len < sizeof(rte_ether_hdr)) return drop(m, Drop::kEthRunt);
-  if (in == Role::EXCEPTION) return exception_input(m, fib);
+  if (in == Role::EXCEPTION) return next(Stage::kExceptionInput, m, From::kNode);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   const bool group = rte_is_multicast_ether_addr(&eth->dst_addr);  // broadcast included
   if (!group && !rte_is_same_ether_addr(&eth->dst_addr, &s_.macs[idx(in)])) return drop(m, Drop::kEthNotForUs);
@@ -36,7 +36,7 @@ void Worker::eth_input(Role in, rte_mbuf* m, const Fib& fib) {
   // LLDP, OSPF, DHCP) and every protocol svcdp does not route are the
   // kernel's; pods get no say in them.
   if (group || eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
-    if (in == Role::UPLINK) return to_kernel(m, Drop::kEthertypeUnsupported);
+    if (in == Role::UPLINK) return next(Stage::kToKernel, m, From::kUplink, kernel_or(Drop::kEthertypeUnsupported));
     return drop(m, group ? Drop::kEthGroupFromPod : Drop::kEthertypeUnsupported);
   }
 
@@ -46,32 +46,29 @@ void Worker::eth_input(Role in, rte_mbuf* m, const Fib& fib) {
   const uint32_t frame_len = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length);
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
 
-  if (in == Role::UPLINK) return uplink_input(m, eth, ip, fib);
-  return pods_input(m, eth, ip, fib);
+  if (in == Role::UPLINK) return next(Stage::kUplinkInput, m, From::kUplink);
+  next(Stage::kPodsInput, m, From::kPods);
 }
 
 // From the physical network: VXLAN for our VTEP, Service front ends
 // (NodePorts, external and LoadBalancer IPs) and replies to masqueraded
 // pod flows are svcdp's; everything else to the node is the kernel's
 // (SSH, kubelet, BGP).
-void Worker::uplink_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+void Worker::uplink_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
   stage(Stage::kUplinkInput);
   if (ipv4_is_martian_source(rte_be_to_cpu_32(ip->src_addr))) return drop(m, Drop::kIpMartianSource);
   if (ip->dst_addr != fib.node_ip) {
-    if (lb_input(m, eth, ip, fib, From::kUplink)) return;
-    // Before the first tables (bootstrap: the node address not known yet)
-    // the uplink's traffic is the kernel's, API server replies included.
-    if (fib.node_ip == 0) return to_kernel(m, Drop::kIpNoRoute);
-    return drop(m, Drop::kIpNoRoute);
+    if (lb_input(m, ip, fib, From::kUplink, Continue::kUplinkTransit)) return;
+    return lb_continue(m, Continue::kUplinkTransit, fib);
   }
   if (ip->next_proto_id == IPPROTO_UDP && !ipv4_is_fragment(ip)) {
     const uint32_t avail = rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr);
     if (avail < sizeof(rte_udp_hdr)) return drop(m, Drop::kUdpTruncated);
     auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
-    if (udp->dst_port == fib.vxlan_port) return vxlan_decap(m, udp, avail, fib);
+    if (udp->dst_port == fib.vxlan_port) return next(Stage::kVxlanDecap, m, From::kUplink);
   }
-  if (lb_input(m, eth, ip, fib, From::kUplink)) return;
-  to_kernel(m, Drop::kIpLocalUnhandled);
+  if (lb_input(m, ip, fib, From::kUplink, Continue::kUplinkLocal)) return;
+  lb_continue(m, Continue::kUplinkLocal, fib);
 }
 
 // From a local pod: Services first, then by destination. The node's own
@@ -81,17 +78,22 @@ void Worker::uplink_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, con
 // 2.1) first: the pods port only carries addresses of this node's pod
 // CIDRs, so that no pod speaks for another node's pod, the node or an
 // outside host into the overlay, a Service or the masquerade.
-void Worker::pods_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+void Worker::pods_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
   stage(Stage::kPodsInput);
   if (!fib.local_pods.contains(rte_be_to_cpu_32(ip->src_addr))) return drop(m, Drop::kPodSrcSpoofed);
-  if (lb_input(m, eth, ip, fib, From::kPods)) return;
-  if (ip->dst_addr == fib.node_ip || ip->dst_addr == fib.pod_gateway) return to_kernel(m, Drop::kIpLocalUnhandled);
+  if (lb_input(m, ip, fib, From::kPods, Continue::kPodsRoute)) return;
+  pods_route(m, ip, fib);
+}
+
+void Worker::pods_route(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
+  if (ip->dst_addr == fib.node_ip || ip->dst_addr == fib.pod_gateway)
+    return next(Stage::kToKernel, m, From::kPods, kernel_or(Drop::kIpLocalUnhandled));
   const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
-  if (fib.local_pods.contains(dst)) return pods_output(m, eth, ip, From::kPods, fib);
-  if (auto node = fib.remote_pods.lookup(dst)) return vxlan_encap(m, eth, ip, fib.nodes[*node], From::kPods, fib);
+  if (fib.local_pods.contains(dst)) return next(Stage::kPodsOutput, m, From::kPods);
+  if (auto node = fib.remote_pods.lookup(dst)) return next(Stage::kVxlanEncap, m, From::kPods, *node);
   if (fib.cluster.contains(dst)) return drop(m, Drop::kIpNoRoute);
-  if (fib.no_masquerade.contains(dst)) return uplink_output(m, eth, ip, From::kPods, fib);
-  masquerade(m, eth, ip, fib);
+  if (fib.no_masquerade.contains(dst)) return next(Stage::kUplinkOutput, m, From::kPods);
+  next(Stage::kMasquerade, m, From::kPods);
 }
 
 // From the node's kernel through the TAP (kubelet's probes, hostNetwork
@@ -115,10 +117,14 @@ void Worker::exception_input(rte_mbuf* m, const Fib& fib) {
   const uint32_t frame_len = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length);
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
   ++counters_.from_kernel;
-  if (lb_input(m, eth, ip, fib, From::kNode)) return;
+  if (lb_input(m, ip, fib, From::kNode, Continue::kNodeRoute)) return;
+  node_route(m, ip, fib);
+}
+
+void Worker::node_route(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
   const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
-  if (fib.local_pods.contains(dst)) return pods_output(m, eth, ip, From::kNode, fib);
-  if (auto node = fib.remote_pods.lookup(dst)) return vxlan_encap(m, eth, ip, fib.nodes[*node], From::kNode, fib);
+  if (fib.local_pods.contains(dst)) return next(Stage::kPodsOutput, m, From::kNode);
+  if (auto node = fib.remote_pods.lookup(dst)) return next(Stage::kVxlanEncap, m, From::kNode, *node);
   tx(Role::UPLINK, m);
 }
 

@@ -37,8 +37,8 @@ void Worker::icmp_error(rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu, D
   ++counters_.icmp_errors_sent;
   eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-  if (lb_icmp_error(m, eth, ip, fib, From::kNode)) return;
-  ip_route(m, eth, ip, fib, From::kNode);
+  if (lb_icmp_error(m, ip, fib, From::kNode)) return;
+  next(Stage::kIpRoute, m, From::kNode);
 }
 
 }  // namespace svcdp::dp

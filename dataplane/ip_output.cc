@@ -9,13 +9,13 @@
 
 namespace svcdp::dp {
 
-void Worker::ip_route(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+void Worker::ip_route(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
   stage(Stage::kIpRoute);
-  if (ip->dst_addr == fib.node_ip) return to_kernel(m, Drop::kIpLocalUnhandled);
+  if (ip->dst_addr == fib.node_ip) return next(Stage::kToKernel, m, from, kernel_or(Drop::kIpLocalUnhandled));
   const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
-  if (fib.local_pods.contains(dst)) return pods_output(m, eth, ip, from, fib);
-  if (auto node = fib.remote_pods.lookup(dst)) return vxlan_encap(m, eth, ip, fib.nodes[*node], from, fib);
-  uplink_output(m, eth, ip, from, fib);
+  if (fib.local_pods.contains(dst)) return next(Stage::kPodsOutput, m, from);
+  if (auto node = fib.remote_pods.lookup(dst)) return next(Stage::kVxlanEncap, m, from, *node);
+  next(Stage::kUplinkOutput, m, from);
 }
 
 void Worker::pods_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib) {

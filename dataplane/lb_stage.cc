@@ -64,6 +64,11 @@ bool reopens(const lb::CtMatch& f, uint8_t tcp_flags) {
   return !f.reply && (tcp_flags & (kSyn | kAck)) == kSyn && closing(f);
 }
 
+// The 5-tuple of a TCP, UDP or SCTP packet whose ports are there.
+lb::FlowKey flow_key(const rte_ipv4_hdr* ip) {
+  return {ip->src_addr, ip->dst_addr, l4_port(ip + 1, 0), l4_port(ip + 1, 2), ip->next_proto_id};
+}
+
 
 }  // namespace
 
@@ -94,15 +99,20 @@ std::optional<lb::CtMatch> Worker::ct_lookup(const lb::FlowKey& key, const Fib& 
   return s_.conntrack->lookup(s_.id, key, now_s_);
 }
 
-bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+bool Worker::lb_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, Continue otherwise) {
   if (s_.conntrack == nullptr) return false;
   const uint8_t proto = ip->next_proto_id;
-  if (proto == IPPROTO_ICMP) return lb_icmp(m, eth, ip, fib, from);
+  if (proto == IPPROTO_ICMP) return lb_icmp(m, ip, fib, from);
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_SCTP) return false;
   // An SCTP packet's CRC32c covers all of it: a fragment cannot be
   // rewritten on its own (SCTP endpoints fragment into chunks, not IP).
   if (proto == IPPROTO_SCTP && ipv4_is_fragment(ip)) return false;
-  if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) return lb_fragment(m, eth, ip, fib, from);
+  // A later fragment follows its first through the lb stage, in order:
+  // the first, earlier in the same burst, leaves its translation there.
+  if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) {
+    next(Stage::kLb, m, from, static_cast<uint32_t>(otherwise));
+    return true;
+  }
 
   // RFC 9293 section 3.1 / RFC 768 / RFC 9260 section 3.1: the ports (and
   // TCP's flags) must be in this packet.
@@ -115,22 +125,59 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
     drop(m, Drop::kL4Truncated);
     return true;
   }
-  uint8_t tcp_flags = 0;
-  if (proto == IPPROTO_TCP) {
-    tcp_flags = reinterpret_cast<const rte_tcp_hdr*>(l4)->tcp_flags;
-    if (!tcp_flags_valid(tcp_flags)) {
-      drop(m, Drop::kTcpBadFlags);
-      return true;
-    }
+  if (proto == IPPROTO_TCP && !tcp_flags_valid(reinterpret_cast<const rte_tcp_hdr*>(l4)->tcp_flags)) {
+    drop(m, Drop::kTcpBadFlags);
+    return true;
   }
-  const lb::FlowKey key{ip->src_addr, ip->dst_addr, l4_port(l4, 0), l4_port(l4, 2), proto};
   // Classify before conntrack: pod-to-pod and node traffic that is
   // neither to a possible front end nor possibly translated never looks it
   // up. The front end itself is looked up only for a new flow.
+  const lb::FlowKey key = flow_key(ip);
+  if (!fib.services->maybe_frontend(key.dst) && !may_be_translated(key, fib, from)) return false;
+  next(Stage::kLb, m, from, static_cast<uint32_t>(otherwise));
+  return true;
+}
+
+void Worker::lb_prefetch(const Vector& v) const {
+  for (uint16_t i = 0; i < v.n; ++i) {
+    const auto* ip = rte_pktmbuf_mtod_offset(v.pkts[i], const rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+    if (!(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK))) s_.conntrack->prefetch(s_.id, flow_key(ip));
+  }
+}
+
+void Worker::lb_continue(rte_mbuf* m, Continue where, const Fib& fib) {
+  auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+  switch (where) {
+    case Continue::kUplinkTransit:
+      // Before the first tables (bootstrap: the node address not known
+      // yet) the uplink's traffic is the kernel's, API server replies
+      // included.
+      if (fib.node_ip == 0) return next(Stage::kToKernel, m, From::kUplink, kernel_or(Drop::kIpNoRoute));
+      return drop(m, Drop::kIpNoRoute);
+    case Continue::kUplinkLocal:
+      return next(Stage::kToKernel, m, From::kUplink, kernel_or(Drop::kIpLocalUnhandled));
+    case Continue::kPodsRoute:
+      return pods_route(m, ip, fib);
+    case Continue::kNodeRoute:
+      return node_route(m, ip, fib);
+    case Continue::kTunnel:
+      return next(Stage::kPodsOutput, m, From::kTunnel);
+  }
+  drop(m, Drop::kStageVectorFull);
+}
+
+// A TCP, UDP or SCTP packet lb_input queued: a later fragment, or a
+// packet whose ports and TCP flags are there (checked).
+bool Worker::lb_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+  if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) return lb_fragment(m, ip, fib, from);
+  stage(Stage::kLb);
+  const uint8_t proto = ip->next_proto_id;
+  const uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr);
+  auto* l4 = reinterpret_cast<uint8_t*>(ip + 1);
+  const uint8_t tcp_flags = proto == IPPROTO_TCP ? reinterpret_cast<const rte_tcp_hdr*>(l4)->tcp_flags : 0;
+  const lb::FlowKey key = flow_key(ip);
   const lb::ServiceTable& table = *fib.services;
   const bool frontend = table.maybe_frontend(key.dst);
-  if (!frontend && !may_be_translated(key, fib, from)) return false;
-  stage(Stage::kLb);
   // Headers no stack sends never reach conntrack (RFC 9293 section 3.1:
   // data offset of at least 5 words within the segment; RFC 768: a length
   // of at least 8 within the datagram, as Linux's udp_rcv checks).
@@ -156,7 +203,7 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
   auto new_flow = [&] {
     if (!frontend || from == From::kTunnel) return false;
     const auto match = table.lookup(key.dst, key.dport, key.proto);
-    return match && lb_new_flow(m, eth, ip, key, tcp_flags, *match, fib, from);
+    return match && lb_new_flow(m, ip, key, tcp_flags, *match, fib, from);
   };
   if (!flow || flow->kind != lb::kFlow) return new_flow();
 
@@ -201,14 +248,14 @@ bool Worker::lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const F
     }
   }
   s_.conntrack->touch(*flow, tcp_flags, now_s_);
-  lb_translate(m, eth, ip, *flow, fib, from);
+  lb_translate(m, ip, *flow, from);
   return true;
 }
 
 // ICMP: errors about translated flows, and echo of masqueraded flows
 // (tracked by identifier: the request's as its source "port", the
 // reply's as its destination, as nf_conntrack_icmp pairs them).
-bool Worker::lb_icmp(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+bool Worker::lb_icmp(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
   if (rte_be_to_cpu_16(ip->total_length) < sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) || ipv4_is_fragment(ip))
     return false;
   const auto* icmp = reinterpret_cast<const rte_icmp_hdr*>(ip + 1);
@@ -219,16 +266,16 @@ bool Worker::lb_icmp(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fi
   else if (icmp->icmp_type == RTE_IP_ICMP_ECHO_REPLY && from == From::kUplink && ip->dst_addr == fib.node_ip)
     key.dport = icmp->icmp_ident;
   else
-    return lb_icmp_error(m, eth, ip, fib, from);
+    return lb_icmp_error(m, ip, fib, from);
   stage(Stage::kLb);
   const auto flow = ct_lookup(key, fib);
   if (!flow || flow->kind != lb::kFlow) return false;
   s_.conntrack->touch(*flow, 0, now_s_);
-  lb_translate(m, eth, ip, *flow, fib, from);
+  lb_translate(m, ip, *flow, from);
   return true;
 }
 
-bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::FlowKey& key,
+bool Worker::lb_new_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const lb::FlowKey& key,
                          uint8_t tcp_flags, const lb::ServiceTable::Match& match, const Fib& fib, From from) {
   stage(Stage::kLbNewFlow);
   const lb::ServiceTable& table = *fib.services;
@@ -301,7 +348,7 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
   f.nat = nat;
   f.service_id = id;
   f.reply = false;
-  lb_translate(m, eth, ip, f, fib, from);
+  lb_translate(m, ip, f, from);
   return true;
 }
 
@@ -314,8 +361,7 @@ bool Worker::snat_port(const lb::FlowKey& key, lb::Nat& nat, lb::PortAllocator& 
   return port.has_value();
 }
 
-void Worker::lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::CtMatch& f, const Fib& fib,
-                          From from) {
+void Worker::lb_translate(rte_mbuf* m, rte_ipv4_hdr* ip, const lb::CtMatch& f, From from) {
   const FragCache::Translation before{ip->src_addr, ip->dst_addr};
   auto* l4 = ip + 1;
   if (f.fwd.proto == lb::kIcmp) {
@@ -329,7 +375,7 @@ void Worker::lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, con
     icmp->icmp_cksum = csum_replace16(icmp->icmp_cksum, icmp->icmp_ident, id);
     icmp->icmp_ident = id;
     ++(f.reply ? counters_.lb_reply : counters_.lb_forward);
-    return ip_route(m, eth, ip, fib, from);
+    return next(Stage::kIpRoute, m, from);
   }
   if (!f.reply) {
     nat_rewrite(ip, l4, NatSide::DESTINATION, f.nat.backend, f.nat.backend_port);
@@ -352,10 +398,10 @@ void Worker::lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, con
     ++c->packets;
     c->bytes += rte_be_to_cpu_16(ip->total_length);
   }
-  ip_route(m, eth, ip, fib, from);
+  next(Stage::kIpRoute, m, from);
 }
 
-bool Worker::lb_fragment(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+bool Worker::lb_fragment(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
   const FragCache::Translation* to = frags_.find(ip, now_s_);
   if (to == nullptr) {
     // A later fragment to a front end whose first fragment was not seen
@@ -368,7 +414,7 @@ bool Worker::lb_fragment(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
   if (ip->src_addr != t.src) nat_rewrite(ip, nullptr, NatSide::SOURCE, t.src, 0);
   if (ip->dst_addr != t.dst) nat_rewrite(ip, nullptr, NatSide::DESTINATION, t.dst, 0);
   ++counters_.lb_fragments;
-  ip_route(m, eth, ip, fib, from);
+  next(Stage::kIpRoute, m, from);
   return true;
 }
 
@@ -377,7 +423,7 @@ bool Worker::lb_fragment(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, cons
 // is a tuple of a flow; translate the quote and the outer header the way
 // that flow's packets are translated, so the error reaches the real
 // sender and makes sense to it.
-bool Worker::lb_icmp_error(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+bool Worker::lb_icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
   const auto e = parse_icmp_error(ip);
   if (!e || e->inner_l4 == nullptr) return false;
   const uint8_t proto = e->inner_ip->next_proto_id;
@@ -407,7 +453,7 @@ bool Worker::lb_icmp_error(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, co
     }
   }
   ++counters_.lb_icmp_translated;
-  ip_route(m, eth, ip, fib, from);
+  next(Stage::kIpRoute, m, from);
   return true;
 }
 

@@ -538,6 +538,34 @@ TEST_F(LbPipeline, FragmentsFollowTheFirstFragment) {
   EXPECT_EQ(totals().lb_fragments, 1u);
 }
 
+// Fragments of one datagram arrive back to back, in one burst: the stages
+// run over vectors, and the later fragment still finds the translation
+// its first left in the lb stage just before it; a UDP datagram sent
+// right behind the first of a new flow (glibc's A and AAAA queries) joins
+// that flow.
+TEST_F(LbPipeline, FragmentsAndDatagramsInOneBurstFollowTheFirst) {
+  publish({web({endpoint(kPod2, 5353, true)}, lb::kUdp)});
+  inject(Role::PODS, udp_from_pod(kPod, kPodMac, kVip, 40000, 80));
+  inject(Role::PODS, udp_from_pod(kPod, kPodMac, kVip, 40000, 80));
+  run(1);
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], out[1]);
+  EXPECT_EQ(totals().lb_new_flows, 1u);
+  inject(Role::PODS, Frame().eth(pods_mac_, kPod2Mac, 0x0800).ipv4(kPod2, kPod, 17, 64).fragment(78, 0, true)
+                         .udp(5353, 40000).payload(1000).build());
+  inject(Role::PODS, Frame().eth(pods_mac_, kPod2Mac, 0x0800).ipv4(kPod2, kPod, 17, 64).fragment(78, 1008, false)
+                         .payload(600, 9).build());
+  run(1);
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kVip, kPod, 17, 63).fragment(78, 0, true)
+                        .udp(80, 40000).payload(1000).build());
+  EXPECT_EQ(out[1], Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kVip, kPod, 17, 63).fragment(78, 1008, false)
+                        .payload(600, 9).build());
+  EXPECT_EQ(totals().lb_fragments, 1u);
+}
+
 // 2000 fragment trains in flight at once (issue 13: 1,074 of the later
 // fragments were lost at 2,000): the 8192-entry cache keeps every first
 // fragment's translation; a later fragment to the VIP whose first is

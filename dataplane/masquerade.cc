@@ -13,7 +13,7 @@
 
 namespace svcdp::dp {
 
-void Worker::masquerade(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib) {
+void Worker::masquerade(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
   stage(Stage::kMasquerade);
   const uint8_t proto = ip->next_proto_id;
   const uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr);
@@ -26,16 +26,24 @@ void Worker::masquerade(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const
     // lb_input has checked that the ports (and TCP's flags) are present.
     key.sport = l4_port(ip + 1, 0);
     key.dport = l4_port(ip + 1, 2);
-    if (proto == IPPROTO_TCP) {
-      tcp_flags = reinterpret_cast<const rte_tcp_hdr*>(ip + 1)->tcp_flags;
-      if ((tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) != RTE_TCP_SYN_FLAG) return drop(m, Drop::kMasqNoFlow);
-    }
+    if (proto == IPPROTO_TCP) tcp_flags = reinterpret_cast<const rte_tcp_hdr*>(ip + 1)->tcp_flags;
   } else if (proto == IPPROTO_ICMP && l4_len >= sizeof(rte_icmp_hdr) &&
              reinterpret_cast<const rte_icmp_hdr*>(ip + 1)->icmp_type == RTE_IP_ICMP_ECHO_REQUEST) {
     key.sport = reinterpret_cast<const rte_icmp_hdr*>(ip + 1)->icmp_ident;
   } else {
     return drop(m, Drop::kMasqUnsupported);
   }
+  // An earlier packet of the same burst may have opened the flow after
+  // this one passed the lb stage (two UDP datagrams sent at once, as
+  // glibc's A and AAAA queries): it joins that flow rather than racing it
+  // to a second entry, the conntrack insert race behind 5-second DNS
+  // timeouts (kubernetes issue 56903).
+  if (auto f = ct_lookup(key, fib); f && f->kind == lb::kFlow) {
+    s_.conntrack->touch(*f, tcp_flags, now_s_);
+    return lb_translate(m, ip, *f, From::kPods);
+  }
+  if (proto == IPPROTO_TCP && (tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) != RTE_TCP_SYN_FLAG)
+    return drop(m, Drop::kMasqNoFlow);
   lb::Nat nat;
   nat.backend = key.dst;
   nat.backend_port = key.dport;
@@ -50,7 +58,7 @@ void Worker::masquerade(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const
   f.nat = nat;
   f.service_id = lb::kNoService;
   f.reply = false;
-  lb_translate(m, eth, ip, f, fib, From::kPods);
+  lb_translate(m, ip, f, From::kPods);
 }
 
 }  // namespace svcdp::dp

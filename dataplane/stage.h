@@ -1,6 +1,8 @@
 // The worker's stages, named as in worker.h's map: one list drives the
-// enum, the per-stage packet counters (VPP's `show runtime` packet column)
-// and the names a packet trace prints.
+// enum, the per-stage packet and cycle counters (VPP's `show runtime`)
+// and the names a packet trace prints. The list is in graph order: the
+// worker runs the pending vector of the first stage in it that has one,
+// so a packet's next stages (mostly later in the list) run after it.
 #pragma once
 
 #include "dataplane/named_list.h"
@@ -13,12 +15,12 @@ namespace svcdp::dp {
   X(kPodsInput, "pods_input", "IPv4 from a local pod")                                     \
   X(kExceptionInput, "exception_input", "what the node's kernel sent through the TAP")    \
   X(kVxlanDecap, "vxlan_decap", "VXLAN for this node's VTEP")                              \
-  X(kVxlanEncap, "vxlan_encap", "to a pod on another node")                                \
   X(kLb, "lb", "looked up in conntrack: front ends and possibly translated flows")         \
   X(kLbNewFlow, "lb_new_flow", "a new flow to a Service front end")                        \
   X(kMasquerade, "masquerade", "a new pod flow leaving the cluster")                       \
   X(kIpRoute, "ip_route", "routed by destination after translation")                       \
   X(kPodsOutput, "pods_output", "to a pod on this node")                                   \
+  X(kVxlanEncap, "vxlan_encap", "to a pod on another node")                                \
   X(kUplinkOutput, "uplink_output", "out of the uplink, not tunnelled")                    \
   X(kToKernel, "to_kernel", "to the node's kernel")                                        \
   X(kIcmpError, "icmp_error", "an ICMP error originated instead of forwarding")           \
@@ -26,5 +28,6 @@ namespace svcdp::dp {
   X(kArp, "arp", "ARP, to the control thread")
 
 SVCDP_NAMED_LIST(Stage, uint8_t, kStageInfo, kStageCount, SVCDP_STAGES)
+static_assert(kStageCount <= 32, "a worker's pending stages are a 32-bit mask");
 
 }  // namespace svcdp::dp

@@ -56,19 +56,25 @@ class TraceBuffer {
     if (r == seen_) return;
     seen_ = r;
     left_ = want_;
-    written_ = 0;
+    begun_ = written_ = 0;
     published_.store(0, std::memory_order_relaxed);
   }
   // Thread: the worker. Whether the next packet is to be traced, and its
-  // record (only when wanted()).
+  // record (only when wanted()), filled while the packet goes through the
+  // stages and published by the next publish().
   bool wanted() const { return left_ != 0; }
   TraceRecord* begin() {
-    records_[written_] = TraceRecord{};
-    return &records_[written_];
-  }
-  void commit() {
     --left_;
-    published_.store(++written_, std::memory_order_release);
+    records_[begun_] = TraceRecord{};
+    return &records_[begun_++];
+  }
+  uint32_t index(const TraceRecord* r) const { return static_cast<uint32_t>(r - records_.data()); }
+  TraceRecord* at(uint32_t i) { return &records_[i]; }
+  // Once the packets of the records begun have left the stages.
+  void publish() {
+    if (begun_ == written_) return;
+    written_ = begun_;
+    published_.store(written_, std::memory_order_release);
   }
 
  private:
@@ -77,7 +83,7 @@ class TraceBuffer {
   uint32_t want_ = 0;
   alignas(64) std::atomic<uint32_t> published_{0};
   uint64_t seen_ = 0;
-  uint32_t left_ = 0, written_ = 0;
+  uint32_t left_ = 0, begun_ = 0, written_ = 0;
 };
 
 }  // namespace svcdp::dp

@@ -43,8 +43,8 @@ void Worker::vxlan_decap(rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, cons
     rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - inner_frame));
   ++counters_.vxlan_decap;
   // Replies from remote endpoints to local clients (or to our SNAT address).
-  if (lb_input(m, inner_eth, inner_ip, fib, From::kTunnel)) return;
-  pods_output(m, inner_eth, inner_ip, From::kTunnel, fib);
+  if (lb_input(m, inner_ip, fib, From::kTunnel, Continue::kTunnel)) return;
+  next(Stage::kPodsOutput, m, From::kTunnel);
 }
 
 // RFC 7348 section 4.1 / 5: the inner frame keeps its IPv4 packet, with

@@ -8,6 +8,7 @@
 #include <rte_prefetch.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 namespace svcdp::dp {
@@ -56,22 +57,19 @@ unsigned Worker::poll() {
     counters_.rx_packets[r] += n;
     total += n;
     const uint64_t start = rte_rdtsc();
-    // Packet data is prefetched four packets ahead, and two ahead the
-    // conntrack buckets of what may be a Service flow (VPP's lookup
-    // pipelining), by which time that packet's headers are in cache.
+    // eth_input over the burst, packet data prefetched four ahead; then
+    // the vectors it filled, stage by stage.
     for (uint16_t i = 0; i < n && i < 4; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
-    for (uint16_t i = 0; i < n && i < 2; ++i) prefetch_flow(pkts[i], *fib);
     for (uint16_t i = 0; i < n; ++i) {
       if (i + 4 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void*));
-      if (i + 2 < n) prefetch_flow(pkts[i + 2], *fib);
       if (s_.trace != nullptr && s_.trace->wanted()) [[unlikely]]
         trace_begin(role, pkts[i]);
-      eth_input(role, pkts[i], *fib);
-      if (trace_cur_ != nullptr) [[unlikely]] {
-        s_.trace->commit();
-        trace_cur_ = nullptr;
-      }
+      eth_input(role, pkts[i]);
+      trace_cur_ = nullptr;
     }
+    const uint64_t input_done = rte_rdtsc();
+    counters_.stage_cycles[static_cast<size_t>(Stage::kEthInput)] += input_done - start;
+    dispatch(*fib);
     counters_.rx_cycles[r] += rte_rdtsc() - start;
   }
   // Frames the control thread built or resolved (ARP, held packets).
@@ -88,24 +86,86 @@ unsigned Worker::poll() {
   }
   if (s_.flush) flush_step();
   if (s_.restore && !s_.restore->done.load(std::memory_order_relaxed)) restore_step();
-  if (s_.trace) s_.trace->poll();
+  if (s_.trace) {
+    s_.trace->publish();  // every packet traced this round has left the stages
+    s_.trace->poll();
+  }
   return total + n;
 }
 
-// The same classification lb_input makes, on a packet not yet validated
-// (only lengths are checked): a wrong guess costs a wasted prefetch.
-void Worker::prefetch_flow(const rte_mbuf* m, const Fib& fib) const {
-  if (s_.conntrack == nullptr || rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + 4) return;
-  const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
-  const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(eth + 1);
-  if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || ip->version_ihl != RTE_IPV4_VHL_DEF ||
-      (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP))
-    return;
-  lb::FlowKey key{ip->src_addr, ip->dst_addr, 0, 0, ip->next_proto_id};
-  key.sport = l4_port(ip + 1, 0);
-  key.dport = l4_port(ip + 1, 2);
-  if (!fib.services->maybe_frontend(key.dst) && !fib.services->maybe_endpoint(key.src, key.sport, key.proto)) return;
-  s_.conntrack->prefetch(s_.id, key);
+void Worker::dispatch(const Fib& fib) {
+  while (pending_ != 0) run_vector(static_cast<Stage>(std::countr_zero(pending_)), fib);
+}
+
+void Worker::run_vector(Stage s, const Fib& fib) {
+  const auto si = static_cast<size_t>(s);
+  Vector& v = vectors_[si];
+  const uint64_t start = rte_rdtsc();
+  // Each packet with its headers as the stage functions take them (a
+  // stage may queue packets for itself: v.n is read again each time).
+  auto each = [&](auto&& body) {
+    for (uint16_t i = 0; i < v.n; ++i) {
+      rte_mbuf* m = v.pkts[i];
+      const PktCtx& c = v.ctx[i];
+      trace_cur_ = c.trace != 0 ? s_.trace->at(c.trace - 1u) : nullptr;
+      auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+      body(m, eth, reinterpret_cast<rte_ipv4_hdr*>(eth + 1), c);
+    }
+  };
+  switch (s) {
+    case Stage::kUplinkInput:
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) { uplink_input(m, ip, fib); });
+      break;
+    case Stage::kPodsInput:
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) { pods_input(m, ip, fib); });
+      break;
+    case Stage::kExceptionInput:
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx&) { exception_input(m, fib); });
+      break;
+    case Stage::kVxlanDecap:
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) {
+        vxlan_decap(m, reinterpret_cast<rte_udp_hdr*>(ip + 1),
+                    rte_be_to_cpu_16(ip->total_length) - uint32_t{sizeof(rte_ipv4_hdr)}, fib);
+      });
+      break;
+    case Stage::kLb:
+      lb_prefetch(v);
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c) {
+        if (!lb_flow(m, ip, fib, c.from)) lb_continue(m, static_cast<Continue>(c.arg), fib);
+      });
+      break;
+    case Stage::kMasquerade:
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) { masquerade(m, ip, fib); });
+      break;
+    case Stage::kIpRoute:
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c) { ip_route(m, ip, fib, c.from); });
+      break;
+    case Stage::kPodsOutput:
+      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c) {
+        pods_output(m, eth, ip, c.from, fib);
+      });
+      break;
+    case Stage::kVxlanEncap:
+      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c) {
+        vxlan_encap(m, eth, ip, fib.nodes[c.arg], c.from, fib);
+      });
+      break;
+    case Stage::kUplinkOutput:
+      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c) {
+        uplink_output(m, eth, ip, c.from, fib);
+      });
+      break;
+    case Stage::kToKernel:
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx& c) { to_kernel(m, static_cast<Drop>(c.arg)); });
+      break;
+    default:  // the inline stages never queue a vector
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx&) { drop(m, Drop::kStageVectorFull); });
+      break;
+  }
+  trace_cur_ = nullptr;
+  v.n = 0;
+  pending_ &= ~(1u << si);
+  counters_.stage_cycles[si] += rte_rdtsc() - start;
 }
 
 void Worker::trace_begin(Role in, const rte_mbuf* m) {

@@ -1,9 +1,15 @@
 // A worker: one lcore, one RX and one TX queue on every port, one
 // cache-aligned context (TX buffers, counters) that nothing else writes.
 //
-// The poll loop (worker.cc) reads a burst from each port and runs every
-// packet through named stages, one file each; each stage ends in one of
-// the next stages named on its arrow, or in a counted drop.
+// The poll loop (worker.cc) reads a burst from a port and passes it
+// through named stages, one file each, as vectors (VPP's frames, grout's
+// nodes): eth_input runs over the burst and puts each packet in the
+// vector of its next stage; then, until none is left, the first stage in
+// graph order (stage.h) with a pending vector runs over all of it, each
+// packet going on to one of the next stages named on its arrow, to a TX
+// buffer, or to a counted drop. Each vector stage counts its packets and
+// cycles. icmp_error, ip_fragment, lb_new_flow and arp run inline in the
+// stage that needs them (rare paths: their cycles are their caller's).
 //
 //   eth_input.cc    eth_input → uplink_input | pods_input | exception_input
 //                   (ARP → control thread; multicast and non-IPv4 on the
@@ -13,9 +19,12 @@
 //                        | pods_output | vxlan_encap | masquerade | uplink_output
 //     exception_input  → lb | pods_output | vxlan_encap | uplink (as sent)
 //   vxlan_stage.cc  vxlan_decap → lb | pods_output;  vxlan_encap → uplink
-//   lb_stage.cc     lb: conntrack, new Service flows, NAT both ways,
-//                   ICMP errors and fragments of translated flows,
-//                   REJECT → ip_route
+//   lb_stage.cc     lb: conntrack (the vector's buckets prefetched first),
+//                   new Service flows, NAT both ways, REJECT → ip_route;
+//                   what is not translated goes on where its input stage
+//                   would have sent it (Continue). ICMP errors and later
+//                   fragments of translated flows are translated inline by
+//                   the input stages → ip_route
 //   masquerade.cc   masquerade: pod egress to the node address → uplink_output
 //   ip_output.cc    ip_route → to_kernel | pods_output | vxlan_encap | uplink_output
 //   icmp_error.cc   icmp_error: Time Exceeded, Fragmentation Needed (rate
@@ -188,12 +197,54 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
  private:
   // Where a packet entered, as the load-balancing and ICMP stages need it.
   enum class From : uint8_t { kPods, kUplink, kTunnel, kNode };
+  // Where a packet the lb stage does not translate goes on: the rest of
+  // the input stage that sent it there.
+  enum class Continue : uint16_t {
+    kUplinkTransit,  // uplink, not to the node: no route (the kernel's before the first tables)
+    kUplinkLocal,    // uplink, to the node: the kernel's
+    kPodsRoute,      // from a pod: by destination (pods_route)
+    kNodeRoute,      // from the kernel: by destination (node_route)
+    kTunnel,         // decapsulated: to the local pod
+  };
+
+  // What travels with a packet between vector stages.
+  struct PktCtx {
+    From from;
+    uint16_t trace;  // 0: not traced; else its trace record's index + 1
+    uint32_t arg;    // vxlan_encap: index in fib.nodes; to_kernel: the Drop without a TAP; lb: the Continue
+  };
+  // to_kernel's argument: the drop reason when there is no TAP.
+  static uint32_t kernel_or(Drop otherwise) { return static_cast<uint32_t>(otherwise); }
+  struct Vector {
+    uint16_t n = 0;
+    rte_mbuf* pkts[kMaxBurst];
+    PktCtx ctx[kMaxBurst];
+  };
+
+  // Queues `m` for stage `s` (its trace, if any, goes along).
+  void next(Stage s, rte_mbuf* m, From from, uint32_t arg = 0) {
+    Vector& v = vectors_[static_cast<size_t>(s)];
+    if (v.n == kMaxBurst) [[unlikely]]
+      return drop(m, Drop::kStageVectorFull);
+    v.pkts[v.n] = m;
+    v.ctx[v.n++] = {from, trace_cur_ ? static_cast<uint16_t>(s_.trace->index(trace_cur_) + 1) : uint16_t{0}, arg};
+    pending_ |= 1u << static_cast<unsigned>(s);
+  }
+  // Runs the pending vectors, first stage in graph order first, until
+  // none is left.
+  void dispatch(const Fib& fib);
+  // One stage over its vector (packets it queues for itself included).
+  void run_vector(Stage s, const Fib& fib);
+  void run_one(Stage s, rte_mbuf* m, const PktCtx& c, const Fib& fib);
 
   // eth_input.cc
-  void eth_input(Role in, rte_mbuf* m, const Fib& fib);
-  void uplink_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
-  void pods_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
+  void eth_input(Role in, rte_mbuf* m);
+  void uplink_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
+  void pods_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
   void exception_input(rte_mbuf* m, const Fib& fib);
+  // The parts of pods_input and exception_input after the lb stage.
+  void pods_route(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
+  void node_route(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
   // vxlan_stage.cc
   void vxlan_decap(rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, const Fib& fib);
   void vxlan_encap(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const RemoteNode& node, From from,
@@ -201,7 +252,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // ip_output.cc: sends a packet by its destination: the node's kernel,
   // a local pod, a remote pod, or beyond the uplink (on-link, or through
   // the uplink gateway).
-  void ip_route(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from);
+  void ip_route(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from);
   void pods_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib);
   void uplink_output(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib);
   // Hands a frame to the node's kernel through the exception TAP, or drops
@@ -233,18 +284,28 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   void icmp_error(rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu, Drop why, From from, const Fib& fib);
   // masquerade.cc: a new pod flow to outside the cluster, its source
   // rewritten to the node address (flannel's ipMasq, ip-masq-agent).
-  void masquerade(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib);
+  void masquerade(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
 
-  // lb_stage.cc. Each returns false when the packet is not translated
-  // traffic and the caller goes on with it.
-  bool lb_input(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from);
-  bool lb_icmp(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from);
-  bool lb_icmp_error(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from);
-  bool lb_fragment(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const Fib& fib, From from);
-  bool lb_new_flow(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::FlowKey& key, uint8_t tcp_flags,
+  // lb_stage.cc. lb_input, inline in the input stages: the checks and the
+  // classification before conntrack; true when it took the packet
+  // (dropped, an ICMP error or later fragment translated, or queued for
+  // the lb stage, which sends what it does not translate on to
+  // `otherwise`), false when it is not translated traffic and the caller
+  // goes on with it. The other lb_ functions return false likewise.
+  bool lb_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, Continue otherwise);
+  // The lb stage over a vector: every packet's conntrack buckets
+  // prefetched first (run_vector), then each looked up and translated in
+  // order (lb_flow), so that a flow a packet opens is found by the next.
+  void lb_prefetch(const Vector& v) const;
+  bool lb_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from);
+  void lb_continue(rte_mbuf* m, Continue where, const Fib& fib);
+  bool lb_icmp(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from);
+  bool lb_icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from);
+  bool lb_fragment(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from);
+  bool lb_new_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const lb::FlowKey& key, uint8_t tcp_flags,
                    const lb::ServiceTable::Match& match, const Fib& fib, From from);
-  void lb_translate(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const lb::CtMatch& f, const Fib& fib,
-                    From from);
+  // Rewrites a packet of flow `f` → ip_route.
+  void lb_translate(rte_mbuf* m, rte_ipv4_hdr* ip, const lb::CtMatch& f, From from);
   void lb_reject(rte_mbuf* m, From from, uint32_t service_id);
   // Whether a packet that is not to a Service front end may belong to a
   // translated flow: a reply to an SNAT or masquerade address, a reply
@@ -285,7 +346,6 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
     }
   }
   void trace_begin(Role in, const rte_mbuf* m);
-  void prefetch_flow(const rte_mbuf* m, const Fib& fib) const;
   void drop(rte_mbuf* m, Drop why) {
     counters_.drop(why);
     verdict(TraceRecord::Verdict::kDrop, static_cast<uint16_t>(why));
@@ -301,6 +361,8 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
 
   WorkerSetup s_;
   std::array<TxBuffer, kRoleCount> txb_{};
+  uint32_t pending_ = 0;  // bit s: vectors_[s] has packets
+  std::array<Vector, kStageCount> vectors_{};
   Counters counters_;
   uint64_t tsc_hz_;
   uint64_t now_tsc_ = 0;  // TSC at the start of this poll round

@@ -73,6 +73,14 @@ check "svcdpctl flush service answers once done, with the entries it removed" te
 check "after the flush the service has no flow" sh -c "'$ctl' conntrack --service default/web | grep -q '^0 flows shown of 0'"
 check "flushing again removes nothing, and says so" sh -c "'$ctl' -o json flush all | grep -q '\"entries\":0'"
 check "svcdpctl stats shows the generation" sh -c "'$ctl' stats | grep -q '^generation'"
+"$ctl" -o json stats > "$TOPO_TMP/stats.json"
+echo "    cycles per packet by stage: $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["stage_cycles_per_packet"])' "$TOPO_TMP/stats.json")"
+check "svcdpctl stats gives each stage's cycles per packet (eth_input and lb ran)" python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["stage_cycles_per_packet"]
+sys.exit(0 if c.get("eth_input", 0) > 0 and c.get("lb", 0) > 0 else 1)' "$TOPO_TMP/stats.json"
+node_curl http://127.0.0.1:9662/metrics > "$TOPO_TMP/metrics.txt"
+check "/metrics has each stage's processing time" grep -q '^svcdp_stage_processing_seconds_total{stage="lb"}' "$TOPO_TMP/metrics.txt"
 check "svcdpctl without a daemon fails with a clear error" \
   sh -c "! '$ctl' --socket '$TOPO_TMP/none.sock' stats 2>'$TOPO_TMP/err.txt' && grep -q 'is svcdp running' '$TOPO_TMP/err.txt'"
 check "svcdpctl rejects a bad request with a message" sh -c "! '$ctl' conntrack --client 300.1.1.1 2>/dev/null"
