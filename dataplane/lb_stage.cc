@@ -85,18 +85,22 @@ inline bool Worker::may_be_translated(const lb::FlowKey& key, const Fib& fib, Fr
   return from == From::kPods && key.dst != fib.node_ip && !fib.cluster.contains(rte_be_to_cpu_32(key.dst));
 }
 
-std::optional<lb::CtMatch> Worker::ct_lookup(const lb::FlowKey& key, const Fib& fib) const {
+// A reply to one of our SNAT or masquerade ports: only the worker that
+// gave the port out has the flow.
+std::optional<uint32_t> Worker::ct_owner(const lb::FlowKey& key, const Fib& fib) const {
   const uint16_t port = rte_be_to_cpu_16(key.dport);
-  // A reply to one of our SNAT or masquerade ports: only the worker that
-  // gave the port out has the flow (a packet of a forward tuple that
-  // happens to use such a port is in our own shard, searched first).
   if (key.dst == fib.pod_gateway && port >= kSnatLo)
-    return s_.conntrack->lookup_owned(
-        s_.id, std::min<uint32_t>((port - kSnatLo) / snat_ports_.span(), s_.workers - 1), key, now_s_);
+    return std::min<uint32_t>((port - kSnatLo) / snat_ports_.span(), s_.workers - 1);
   if (key.dst == fib.node_ip && port >= s_.masquerade_lo && port <= s_.masquerade_hi)
-    return s_.conntrack->lookup_owned(
-        s_.id, std::min<uint32_t>((port - s_.masquerade_lo) / masq_ports_.span(), s_.workers - 1), key, now_s_);
-  return s_.conntrack->lookup(s_.id, key, now_s_);
+    return std::min<uint32_t>((port - s_.masquerade_lo) / masq_ports_.span(), s_.workers - 1);
+  return std::nullopt;
+}
+
+std::optional<lb::CtMatch> Worker::ct_lookup(const lb::FlowKey& key, const Fib& fib, uint64_t h) const {
+  // (A packet of a forward tuple that happens to use such a port is in
+  // our own shard, searched second.)
+  if (const auto owner = ct_owner(key, fib)) return s_.conntrack->lookup_owned(s_.id, *owner, key, now_s_, h);
+  return s_.conntrack->lookup(s_.id, key, now_s_, h);
 }
 
 bool Worker::lb_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, Continue otherwise) {
@@ -110,7 +114,7 @@ bool Worker::lb_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, 
   // A later fragment follows its first through the lb stage, in order:
   // the first, earlier in the same burst, leaves its translation there.
   if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) {
-    next(Stage::kLb, m, from, static_cast<uint32_t>(otherwise));
+    next(Stage::kLb, m, from, static_cast<uint32_t>(otherwise), 0);
     return true;
   }
 
@@ -134,15 +138,9 @@ bool Worker::lb_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, 
   // up. The front end itself is looked up only for a new flow.
   const lb::FlowKey key = flow_key(ip);
   if (!fib.services->maybe_frontend(key.dst) && !may_be_translated(key, fib, from)) return false;
-  next(Stage::kLb, m, from, static_cast<uint32_t>(otherwise));
+  // (A hash of 0, once in 2^64, is computed again by the lookup: the same.)
+  next(Stage::kLb, m, from, static_cast<uint32_t>(otherwise), lb::flow_hash(key));
   return true;
-}
-
-void Worker::lb_prefetch(const Vector& v) const {
-  for (uint16_t i = 0; i < v.n; ++i) {
-    const auto* ip = rte_pktmbuf_mtod_offset(v.pkts[i], const rte_ipv4_hdr*, sizeof(rte_ether_hdr));
-    if (!(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK))) s_.conntrack->prefetch(s_.id, flow_key(ip));
-  }
 }
 
 void Worker::lb_continue(rte_mbuf* m, Continue where, const Fib& fib) {
@@ -168,7 +166,7 @@ void Worker::lb_continue(rte_mbuf* m, Continue where, const Fib& fib) {
 
 // A TCP, UDP or SCTP packet lb_input queued: a later fragment, or a
 // packet whose ports and TCP flags are there (checked).
-bool Worker::lb_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+bool Worker::lb_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, uint64_t hash) {
   if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) return lb_fragment(m, ip, fib, from);
   stage(Stage::kLb);
   const uint8_t proto = ip->next_proto_id;
@@ -195,7 +193,7 @@ bool Worker::lb_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
       return true;
     }
   }
-  auto flow = ct_lookup(key, fib);
+  auto flow = ct_lookup(key, fib, hash);
   if (flow && flow->kind == lb::kFlow && reopens(*flow, tcp_flags)) {
     s_.conntrack->remove(s_.id, *flow);
     flow.reset();

@@ -57,11 +57,19 @@ unsigned Worker::poll() {
     counters_.rx_packets[r] += n;
     total += n;
     const uint64_t start = rte_rdtsc();
-    // eth_input over the burst, packet data prefetched four ahead; then
-    // the vectors it filled, stage by stage.
+    // eth_input over the burst, then the vectors it filled, stage by
+    // stage. Packet data is prefetched four packets ahead, and two ahead
+    // the conntrack buckets of what may be a Service flow, so that they
+    // are in cache by the time the lb stage looks them up. (Measured on
+    // est-remote: 245-300 ns/packet this way, 265-345 prefetching a whole
+    // vector's buckets, or their entries, at once: 64 misses issued
+    // together wait for the core's miss buffers; spread over eth_input
+    // they overlap with its work.)
     for (uint16_t i = 0; i < n && i < 4; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    for (uint16_t i = 0; i < n && i < 2; ++i) prefetch_flow(pkts[i], *fib);
     for (uint16_t i = 0; i < n; ++i) {
       if (i + 4 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void*));
+      if (i + 2 < n) prefetch_flow(pkts[i + 2], *fib);
       if (s_.trace != nullptr && s_.trace->wanted()) [[unlikely]]
         trace_begin(role, pkts[i]);
       eth_input(role, pkts[i]);
@@ -93,6 +101,22 @@ unsigned Worker::poll() {
   return total + n;
 }
 
+// The same classification lb_input makes, on a packet not yet validated
+// (only lengths are checked): a wrong guess costs a wasted prefetch.
+void Worker::prefetch_flow(const rte_mbuf* m, const Fib& fib) const {
+  if (s_.conntrack == nullptr || rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + 4) return;
+  const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
+  const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(eth + 1);
+  if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || ip->version_ihl != RTE_IPV4_VHL_DEF ||
+      (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP))
+    return;
+  lb::FlowKey key{ip->src_addr, ip->dst_addr, 0, 0, ip->next_proto_id};
+  key.sport = l4_port(ip + 1, 0);
+  key.dport = l4_port(ip + 1, 2);
+  if (!fib.services->maybe_frontend(key.dst) && !fib.services->maybe_endpoint(key.src, key.sport, key.proto)) return;
+  s_.conntrack->prefetch(s_.id, key);
+}
+
 void Worker::dispatch(const Fib& fib) {
   while (pending_ != 0) run_vector(static_cast<Stage>(std::countr_zero(pending_)), fib);
 }
@@ -109,57 +133,62 @@ void Worker::run_vector(Stage s, const Fib& fib) {
       const PktCtx& c = v.ctx[i];
       trace_cur_ = c.trace != 0 ? s_.trace->at(c.trace - 1u) : nullptr;
       auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-      body(m, eth, reinterpret_cast<rte_ipv4_hdr*>(eth + 1), c);
+      body(m, eth, reinterpret_cast<rte_ipv4_hdr*>(eth + 1), c, i);
     }
   };
   switch (s) {
     case Stage::kUplinkInput:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) { uplink_input(m, ip, fib); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&, uint16_t) { uplink_input(m, ip, fib); });
       break;
     case Stage::kPodsInput:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) { pods_input(m, ip, fib); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&, uint16_t) { pods_input(m, ip, fib); });
       break;
     case Stage::kExceptionInput:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx&) { exception_input(m, fib); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx&, uint16_t) { exception_input(m, fib); });
       break;
     case Stage::kVxlanDecap:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) {
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&, uint16_t) {
         vxlan_decap(m, reinterpret_cast<rte_udp_hdr*>(ip + 1),
                     rte_be_to_cpu_16(ip->total_length) - uint32_t{sizeof(rte_ipv4_hdr)}, fib);
       });
       break;
     case Stage::kLb:
-      lb_prefetch(v);
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c) {
-        if (!lb_flow(m, ip, fib, c.from)) lb_continue(m, static_cast<Continue>(c.arg), fib);
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c, uint16_t) {
+        if (!lb_flow(m, ip, fib, c.from, c.hash)) lb_continue(m, static_cast<Continue>(c.arg), fib);
       });
       break;
     case Stage::kMasquerade:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) { masquerade(m, ip, fib); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&, uint16_t) { masquerade(m, ip, fib); });
       break;
     case Stage::kIpRoute:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c) { ip_route(m, ip, fib, c.from); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c, uint16_t) {
+        ip_route(m, ip, fib, c.from);
+      });
       break;
     case Stage::kPodsOutput:
-      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c) {
+      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c, uint16_t) {
         pods_output(m, eth, ip, c.from, fib);
       });
       break;
     case Stage::kVxlanEncap:
-      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c) {
+      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c, uint16_t) {
         vxlan_encap(m, eth, ip, fib.nodes[c.arg], c.from, fib);
       });
       break;
     case Stage::kUplinkOutput:
-      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c) {
+      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c, uint16_t) {
         uplink_output(m, eth, ip, c.from, fib);
       });
       break;
     case Stage::kToKernel:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx& c) { to_kernel(m, static_cast<Drop>(c.arg)); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx& c, uint16_t) {
+        to_kernel(m, static_cast<Drop>(c.arg));
+      });
       break;
     default:  // the inline stages never queue a vector
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx&) { drop(m, Drop::kStageVectorFull); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx&, uint16_t) {
+        drop(m, Drop::kStageVectorFull);
+      });
       break;
   }
   trace_cur_ = nullptr;

@@ -19,7 +19,7 @@
 //                        | pods_output | vxlan_encap | masquerade | uplink_output
 //     exception_input  → lb | pods_output | vxlan_encap | uplink (as sent)
 //   vxlan_stage.cc  vxlan_decap → lb | pods_output;  vxlan_encap → uplink
-//   lb_stage.cc     lb: conntrack (the vector's buckets prefetched first),
+//   lb_stage.cc     lb: conntrack (buckets prefetched in the RX loop),
 //                   new Service flows, NAT both ways, REJECT → ip_route;
 //                   what is not translated goes on where its input stage
 //                   would have sent it (Continue). ICMP errors and later
@@ -209,9 +209,10 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
 
   // What travels with a packet between vector stages.
   struct PktCtx {
-    From from;
-    uint16_t trace;  // 0: not traced; else its trace record's index + 1
+    uint64_t hash;   // lb: the tuple's flow_hash (0: a later fragment)
     uint32_t arg;    // vxlan_encap: index in fib.nodes; to_kernel: the Drop without a TAP; lb: the Continue
+    uint16_t trace;  // 0: not traced; else its trace record's index + 1
+    From from;
   };
   // to_kernel's argument: the drop reason when there is no TAP.
   static uint32_t kernel_or(Drop otherwise) { return static_cast<uint32_t>(otherwise); }
@@ -222,12 +223,13 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   };
 
   // Queues `m` for stage `s` (its trace, if any, goes along).
-  void next(Stage s, rte_mbuf* m, From from, uint32_t arg = 0) {
+  void next(Stage s, rte_mbuf* m, From from, uint32_t arg = 0, uint64_t hash = 0) {
     Vector& v = vectors_[static_cast<size_t>(s)];
     if (v.n == kMaxBurst) [[unlikely]]
       return drop(m, Drop::kStageVectorFull);
     v.pkts[v.n] = m;
-    v.ctx[v.n++] = {from, trace_cur_ ? static_cast<uint16_t>(s_.trace->index(trace_cur_) + 1) : uint16_t{0}, arg};
+    v.ctx[v.n++] = {hash, arg, trace_cur_ ? static_cast<uint16_t>(s_.trace->index(trace_cur_) + 1) : uint16_t{0},
+                    from};
     pending_ |= 1u << static_cast<unsigned>(s);
   }
   // Runs the pending vectors, first stage in graph order first, until
@@ -293,11 +295,10 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // `otherwise`), false when it is not translated traffic and the caller
   // goes on with it. The other lb_ functions return false likewise.
   bool lb_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, Continue otherwise);
-  // The lb stage over a vector: every packet's conntrack buckets
-  // prefetched first (run_vector), then each looked up and translated in
-  // order (lb_flow), so that a flow a packet opens is found by the next.
-  void lb_prefetch(const Vector& v) const;
-  bool lb_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from);
+  // The lb stage, per packet of its vector, in order (a flow a packet
+  // opens is found by the next): conntrack, new flows, NAT. `hash`: the
+  // tuple's flow_hash, as lb_input computed it (0: computed here).
+  bool lb_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, uint64_t hash);
   void lb_continue(rte_mbuf* m, Continue where, const Fib& fib);
   bool lb_icmp(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from);
   bool lb_icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from);
@@ -312,8 +313,10 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // from a Service endpoint, or pod traffic leaving the cluster.
   bool may_be_translated(const lb::FlowKey& key, const Fib& fib, From from) const;
   // The conntrack lookup, starting with the shard that owns an SNAT or
-  // masquerade port when the destination is one of ours.
-  std::optional<lb::CtMatch> ct_lookup(const lb::FlowKey& key, const Fib& fib) const;
+  // masquerade port when the destination is one of ours (ct_owner).
+  // `h`: flow_hash(key) when known (0: computed).
+  std::optional<lb::CtMatch> ct_lookup(const lb::FlowKey& key, const Fib& fib, uint64_t h = 0) const;
+  std::optional<uint32_t> ct_owner(const lb::FlowKey& key, const Fib& fib) const;
   // A free source port of this worker's part of `range` for `key` NATed to
   // nat.snat: free means no flow already answers on (backend, snat, port).
   bool snat_port(const lb::FlowKey& key, lb::Nat& nat, lb::PortAllocator& ports);
@@ -346,6 +349,7 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
     }
   }
   void trace_begin(Role in, const rte_mbuf* m);
+  void prefetch_flow(const rte_mbuf* m, const Fib& fib) const;
   void drop(rte_mbuf* m, Drop why) {
     counters_.drop(why);
     verdict(TraceRecord::Verdict::kDrop, static_cast<uint16_t>(why));

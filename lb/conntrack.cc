@@ -241,8 +241,8 @@ void Conntrack::prefetch(uint32_t self, const FlowKey& k) const {
   __builtin_prefetch(&s.buckets[s.b2(h)]);
 }
 
-std::optional<CtMatch> Conntrack::lookup(uint32_t self, const FlowKey& k, uint32_t now_s) const {
-  const uint64_t h = flow_hash(k);
+std::optional<CtMatch> Conntrack::lookup(uint32_t self, const FlowKey& k, uint32_t now_s, uint64_t h) const {
+  if (h == 0) h = flow_hash(k);
   if (auto m = find_in(*shards_[self], self, k, h, now_s)) return m;
   for (uint32_t i = 0; i < shards_.size(); ++i)
     if (i != self)
@@ -250,8 +250,9 @@ std::optional<CtMatch> Conntrack::lookup(uint32_t self, const FlowKey& k, uint32
   return std::nullopt;
 }
 
-std::optional<CtMatch> Conntrack::lookup_owned(uint32_t self, uint32_t owner, const FlowKey& k, uint32_t now_s) const {
-  const uint64_t h = flow_hash(k);
+std::optional<CtMatch> Conntrack::lookup_owned(uint32_t self, uint32_t owner, const FlowKey& k, uint32_t now_s,
+                                               uint64_t h) const {
+  if (h == 0) h = flow_hash(k);
   if (auto m = find_in(*shards_[owner], owner, k, h, now_s)) return m;
   if (owner == self) return std::nullopt;
   return find_in(*shards_[self], self, k, h, now_s);

@@ -174,13 +174,15 @@ class Conntrack {
   Conntrack& operator=(const Conntrack&) = delete;
 
   // The live (not expired) flow with forward or reply tuple `k`: own shard
-  // first, then the others. Thread: worker `self`.
-  std::optional<CtMatch> lookup(uint32_t self, const FlowKey& k, uint32_t now_s) const;
+  // first, then the others. `h`: flow_hash(k) when the caller has it (0:
+  // computed here). Thread: worker `self`.
+  std::optional<CtMatch> lookup(uint32_t self, const FlowKey& k, uint32_t now_s, uint64_t h = 0) const;
   // The same for a tuple whose flow, if any, is in shard `owner` (a reply
   // to a source port that only `owner` hands out) or in `self`, searched
   // in that order and nowhere else: a miss costs two shards at most,
   // however many there are. Thread: worker `self`.
-  std::optional<CtMatch> lookup_owned(uint32_t self, uint32_t owner, const FlowKey& k, uint32_t now_s) const;
+  std::optional<CtMatch> lookup_owned(uint32_t self, uint32_t owner, const FlowKey& k, uint32_t now_s,
+                                      uint64_t h = 0) const;
 
   // Brings the buckets `k` hashes to in shard `self` towards the cache,
   // for a lookup a few packets later. Thread: worker `self`.
