@@ -47,6 +47,7 @@ bool ClusterState::upsert(const KubeObject& o) {
   if (!seen.service.empty() && seen.service != slice.service_name) dirty_.services.insert({slice.meta.ns, seen.service});
   seen = {slice.service_name};
   dirty_.services.insert({slice.meta.ns, slice.service_name});
+  if (slice.trigger_unix_ns != 0) dirty_.triggers[{slice.meta.ns, slice.service_name}].push_back(slice.trigger_unix_ns);
   slices_.upsert(slice);
   return true;
 }
@@ -63,6 +64,7 @@ bool ClusterState::remove(ResourceKind kind, const Key& key) {
       auto it = slices_by_name_.find(key);
       if (it == slices_by_name_.end()) return false;
       dirty_.services.insert({key.first, it->second.service});
+      dirty_.triggers.erase({key.first, it->second.service});
       slices_.remove(key.first, key.second);
       slices_by_name_.erase(it);
       return true;

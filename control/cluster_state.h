@@ -24,6 +24,10 @@ class ClusterState {
   struct Dirty {
     bool all = true;
     std::set<Key> services;
+    // The last-change-trigger-times of the slice changes among them, per
+    // service (kube-proxy's lastChangeTriggerTimes, endpointschangetracker.go:
+    // a slice's removal drops its service's).
+    std::map<Key, std::vector<int64_t>> triggers = {};
   };
 
   // Applies one event; returns whether anything changed. Thread: control.

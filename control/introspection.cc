@@ -79,10 +79,10 @@ Introspection::Introspection(const dp::Dataplane& dataplane, std::array<std::str
     : dp_(dataplane), devices_(std::move(devices)), kube_(kube), tsc_hz_(static_cast<double>(rte_get_tsc_hz())) {}
 
 void Introspection::published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation,
-                              const Histogram& sync_latency, const Histogram& build_time, size_t unbuilt) {
+                              const SyncStats& sync) {
   const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::lock_guard lock(mu_);
-  snap_ = {std::move(services), generation, now, sync_latency, build_time, unbuilt};
+  snap_ = {std::move(services), generation, now, sync};
 }
 
 Introspection::Snapshot Introspection::snapshot() const {
@@ -286,11 +286,15 @@ std::string Introspection::metrics() const {
   w.family("svcdp_last_sync_timestamp_seconds", "gauge", "when the current table generation was published (Unix time)");
   w.sample(L{}, s.published_unix_s);
   w.family("svcdp_sync_latency_seconds", "histogram", "change received by the source to generation published");
-  w.histogram(L{}, s.sync_latency);
+  w.histogram(L{}, s.sync.sync_latency);
+  w.family("svcdp_network_programming_duration_seconds", "histogram",
+           "an EndpointSlice's last-change-trigger-time to the generation with it visible to the workers "
+           "(kube-proxy's network programming latency SLI)");
+  w.histogram(L{}, s.sync.programming);
   w.family("svcdp_table_build_seconds", "histogram", "time to build a table generation");
-  w.histogram(L{}, s.build_time);
+  w.histogram(L{}, s.sync.build_time);
   w.family("svcdp_service_ports_unbuilt", "gauge", "service ports that could not be built and keep their last tables");
-  w.sample(L{}, s.unbuilt);
+  w.sample(L{}, s.sync.unbuilt);
   if (kube_) {
     struct Watch {
       const char* name;
@@ -481,8 +485,8 @@ std::string Introspection::stats_json() const {
   out += "},\"stage_cycles_per_packet\":" + nonzero_counts(stage_cpp, dp::kStageInfo);
   out += ",\"stages\":" + nonzero_counts(c.stage_packets, dp::kStageInfo) +
          ",\"drops\":" + nonzero_counts(c.drops, dp::kDropInfo);
-  const double p99 = s.sync_latency.quantile(0.99);
-  out += ",\"sync_latency_p99_le_s\":" + (std::isinf(p99) || !s.sync_latency.count() ? std::string("null") : std::to_string(p99)) + "}\n";
+  const double p99 = s.sync.sync_latency.quantile(0.99);
+  out += ",\"sync_latency_p99_le_s\":" + (std::isinf(p99) || !s.sync.sync_latency.count() ? std::string("null") : std::to_string(p99)) + "}\n";
   return out;
 }
 

@@ -7,6 +7,7 @@
 
 #include "control/histogram.h"
 #include "control/kube_source.h"
+#include "control/table_sync.h"
 #include "dataplane/dataplane.h"
 #include "lb/service.h"
 
@@ -40,10 +41,7 @@ class Introspection {
                 const KubeSource* kube);
 
   // After each publish. Thread: control.
-  // `unbuilt`: service ports that could not be built and kept their last
-  // tables (TableBuilder::failed_services).
-  void published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation, const Histogram& sync_latency,
-                 const Histogram& build_time, size_t unbuilt = 0);
+  void published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation, const SyncStats& sync);
 
   // Thread: any.
   bool ready() const;
@@ -60,8 +58,7 @@ class Introspection {
     std::shared_ptr<const lb::ServiceTable> services;
     uint64_t generation = 0;
     double published_unix_s = 0;
-    Histogram sync_latency, build_time;
-    size_t unbuilt = 0;
+    SyncStats sync;
   };
   Snapshot snapshot() const;
 

@@ -59,6 +59,17 @@ std::vector<std::string> hint_names(element hints, const char* key) {
   return out;
 }
 
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+// days_from_civil).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
 ObjectMeta meta_of(element obj) {
   ObjectMeta m;
   element md;
@@ -291,6 +302,10 @@ std::optional<ServiceInfo> service_from_json(element obj, std::string& error) {
 std::optional<EndpointSliceInfo> endpoint_slice_from_json(element obj, std::string& error) {
   EndpointSliceInfo es;
   es.meta = meta_of(obj);
+  // kube-proxy ignores a trigger time it cannot parse (endpointschangetracker.go).
+  if (std::string_view t;
+      obj["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"].get(t) == simdjson::SUCCESS)
+    es.trigger_unix_ns = parse_rfc3339_ns(t).value_or(0);
   const std::string id = "EndpointSlice " + es.meta.ns + "/" + es.meta.name;
   if (es.meta.name.empty()) {
     error = "EndpointSlice without metadata.name";
@@ -362,6 +377,48 @@ std::optional<EndpointSliceInfo> endpoint_slice_from_json(element obj, std::stri
     es.ports.push_back(std::move(ep));
   }
   return es;
+}
+
+// RFC 3339 section 5.6: full-date "T" partial-time time-offset.
+std::optional<int64_t> parse_rfc3339_ns(std::string_view t) {
+  size_t i = 0;
+  auto digits = [&](size_t n, unsigned& out) {
+    if (i + n > t.size()) return false;
+    out = 0;
+    for (size_t k = 0; k < n; ++k, ++i) {
+      if (t[i] < '0' || t[i] > '9') return false;
+      out = out * 10 + static_cast<unsigned>(t[i] - '0');
+    }
+    return true;
+  };
+  auto sep = [&](char c) { return i < t.size() && (t[i] == c || (c == 'T' && t[i] == 't')) && (++i, true); };
+  unsigned y, mo, d, h, mi, sec;
+  if (!digits(4, y) || !sep('-') || !digits(2, mo) || !sep('-') || !digits(2, d) || !sep('T') || !digits(2, h) ||
+      !sep(':') || !digits(2, mi) || !sep(':') || !digits(2, sec))
+    return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  int64_t frac_ns = 0;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    int64_t scale = 100'000'000;
+    const size_t start = i;
+    for (; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i, scale /= 10) frac_ns += (t[i] - '0') * scale;
+    if (i == start) return std::nullopt;
+  }
+  int64_t offset_s = 0;
+  if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) {
+    ++i;
+  } else if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
+    const int sign = t[i++] == '-' ? -1 : 1;
+    unsigned oh, om;
+    if (!digits(2, oh) || !sep(':') || !digits(2, om) || oh > 23 || om > 59) return std::nullopt;
+    offset_s = sign * static_cast<int64_t>(oh * 3600 + om * 60);
+  } else {
+    return std::nullopt;
+  }
+  if (i != t.size()) return std::nullopt;
+  const int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+  return secs * 1'000'000'000 + frac_ns;
 }
 
 }  // namespace svcdp::control

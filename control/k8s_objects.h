@@ -118,9 +118,22 @@ struct EndpointSliceInfo {
   bool other_proxy = false;  // as ServiceInfo::other_proxy: a slice kube-proxy never sees
   std::vector<Endpoint> endpoints;
   std::vector<EndpointPort> ports;
+  // Annotation endpoints.kubernetes.io/last-change-trigger-time (Unix ns;
+  // 0: absent or not RFC 3339): when the change this slice carries
+  // happened, the start of the network programming latency SLI.
+  int64_t trigger_unix_ns = 0;
 
-  bool operator==(const EndpointSliceInfo&) const = default;
+  // The trigger time alone is no change (kube-proxy compares endpoints,
+  // pkg/proxy/endpointslicecache.go).
+  bool operator==(const EndpointSliceInfo& o) const {
+    return meta == o.meta && service_name == o.service_name && other_proxy == o.other_proxy &&
+           endpoints == o.endpoints && ports == o.ports;
+  }
 };
+
+// An RFC 3339 timestamp ("2026-12-01T10:00:00.25Z", offsets allowed) as
+// Unix nanoseconds; nullopt when it is not one. Thread: any.
+std::optional<int64_t> parse_rfc3339_ns(std::string_view text);
 
 // Whether two objects say the same thing, whatever their resourceVersion
 // (a relist, a replayed event, a cluster file edited or not).

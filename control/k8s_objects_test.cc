@@ -127,6 +127,50 @@ ports: [{name: http, port: 8080}]
   EXPECT_TRUE(!e[2].ready && e[2].serving && e[2].terminating);
 }
 
+// The start of kube-proxy's network programming SLI: the slice's
+// endpoints.kubernetes.io/last-change-trigger-time, RFC 3339 (Go's
+// RFC3339Nano); one that does not parse is ignored, as kube-proxy does
+// (pkg/proxy/endpointschangetracker.go getLastChangeTriggerTime).
+TEST(K8sObjects, SliceTriggerTimeIsParsed) {
+  auto c = parse_cluster_text(R"(
+kind: List
+items:
+- kind: EndpointSlice
+  metadata:
+    name: s-1
+    namespace: ns
+    labels: {kubernetes.io/service-name: s}
+    annotations: {endpoints.kubernetes.io/last-change-trigger-time: "2026-12-01T10:00:00.25Z"}
+  addressType: IPv4
+  endpoints: [{addresses: [10.244.1.5]}]
+- kind: EndpointSlice
+  metadata:
+    name: s-2
+    namespace: ns
+    labels: {kubernetes.io/service-name: s}
+    annotations: {endpoints.kubernetes.io/last-change-trigger-time: "yesterday"}
+  addressType: IPv4
+)",
+                              "yaml");
+  ASSERT_EQ(c.slices.size(), 2u);
+  EXPECT_EQ(c.slices[0].trigger_unix_ns, 1'796'119'200'250'000'000);
+  EXPECT_EQ(c.slices[1].trigger_unix_ns, 0);
+  EndpointSliceInfo later = c.slices[0];
+  later.trigger_unix_ns += 1;
+  EXPECT_EQ(later, c.slices[0]) << "a trigger time alone is no change";
+}
+
+TEST(K8sObjects, Rfc3339Timestamps) {
+  EXPECT_EQ(parse_rfc3339_ns("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(parse_rfc3339_ns("2026-12-01T10:00:00Z"), 1'796'119'200'000'000'000);
+  EXPECT_EQ(parse_rfc3339_ns("2026-12-01T11:30:00.000000001+01:30"), 1'796'119'200'000'000'001);
+  EXPECT_EQ(parse_rfc3339_ns("2026-12-01t10:00:00.5z"), 1'796'119'200'500'000'000);
+  EXPECT_EQ(parse_rfc3339_ns("2024-02-29T00:00:00Z"), 1'709'164'800'000'000'000) << "a leap day";
+  for (const char* bad : {"", "2026-12-01", "2026-12-01T10:00:00", "2026-13-01T10:00:00Z", "2026-12-01T10:00:00.Z",
+                          "2026-12-01T10:00:00Zjunk", "2026-12-01 10:00:00Z"})
+    EXPECT_EQ(parse_rfc3339_ns(bad), std::nullopt) << bad;
+}
+
 // kube-proxy's nodeEligible (pkg/proxy/healthcheck/proxier_health.go):
 // a Node being deleted or tainted ToBeDeletedByClusterAutoscaler is not.
 TEST(K8sObjects, NodeEligibilityAsKubeProxyReadsIt) {

@@ -270,7 +270,7 @@ int run(const conf::Options& o) {
   }
   const control::FibParams params = fib_params(o, dataplane.mac(dp::Role::UPLINK));
   control::TableBuilder builder(params, o.maglev_size, dataplane.table_memory());
-  control::TableSync sync(builder, static_cast<uint64_t>(o.min_sync_interval_ms * 1e6));
+  control::TableSync sync(builder, static_cast<uint64_t>(o.min_sync_interval_ms * 1e6), unix_ns());
   std::unique_ptr<control::KubeSource> kube;
   if (o.source == "file") {
     load_cluster_file(o, sync);
@@ -321,7 +321,7 @@ int run(const conf::Options& o) {
   // healthy as its node health server says.
   control::ServiceHealth service_health("0.0.0.0", [&] { return health.proxier_healthz(now_ns(), unix_ns()).status == 200; });
   auto published = [&](const std::shared_ptr<const lb::ServiceTable>& table, uint64_t gen) {
-    introspection.published(table, gen, sync.sync_latency(), sync.build_time(), sync.unbuilt_services());
+    introspection.published(table, gen, sync.stats());
     service_health.sync(sync.state().service_map(), *table);
   };
 
@@ -351,7 +351,7 @@ int run(const conf::Options& o) {
       log::warning("out of DPDK memory for per-service counters; later service ports go uncounted",
                    {{"service_ports", std::to_string(services->id_bound())}});
     }
-    sync.published(now_ns());
+    sync.published(now_ns(), unix_ns());
     published(services, gen);
     health.updated(unix_ns());
     health.unbuilt(sync.unbuilt_services());

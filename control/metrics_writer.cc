@@ -56,10 +56,11 @@ void MetricsWriter::write(std::string_view name, const Labels& labels, const std
 void MetricsWriter::histogram(const Labels& labels, const Histogram& h) {
   uint64_t cumulative = 0;
   const std::string bucket = name_ + "_bucket";
-  for (size_t i = 0; i <= Histogram::kBounds.size(); ++i) {
+  const auto bounds = h.bounds();
+  for (size_t i = 0; i <= bounds.size(); ++i) {
     cumulative += h.counts()[i];
     Labels l = labels;
-    l.emplace_back("le", i < Histogram::kBounds.size() ? value_text(Histogram::kBounds[i]) : "+Inf");
+    l.emplace_back("le", i < bounds.size() ? value_text(bounds[i]) : "+Inf");
     write(bucket, l, std::to_string(cumulative));
   }
   write(name_ + "_sum", labels, value_text(h.sum()));

@@ -20,6 +20,8 @@ std::unique_ptr<dp::Fib> TableSync::build_if_due(uint64_t now_ns) {
   const auto start = std::chrono::steady_clock::now();
   try {
     ClusterState::Dirty dirty = state_.take_dirty();
+    for (const auto& [service, times] : dirty.triggers)
+      pending_triggers_.insert(pending_triggers_.end(), times.begin(), times.end());
     dirty.all |= rebuild_all_;
     rebuild_all_ = true;  // until this build succeeds
     auto fib = builder_.build(state_, dirty, generation_ + 1, warnings);
@@ -31,7 +33,10 @@ std::unique_ptr<dp::Fib> TableSync::build_if_due(uint64_t now_ns) {
     if (!now.empty() && now != warned_) log::warning("left out in total", {{"count", std::to_string(now.size())}});
     warned_ = std::move(now);
     ++generation_;
-    build_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    stats_.build_time.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    stats_.unbuilt = builder_.failed_services();
+    building_triggers_.insert(building_triggers_.end(), pending_triggers_.begin(), pending_triggers_.end());
+    pending_triggers_.clear();
     if (builder_.failed_services() == 0)
       unbuilt_since_ns_ = 0;
     else if (unbuilt_since_ns_ == 0)
@@ -53,9 +58,16 @@ uint64_t TableSync::pending_since_ns() const {
   return since;
 }
 
-void TableSync::published(uint64_t now_ns) {
-  if (building_since_ns_ && now_ns >= building_since_ns_) latency_.observe(double(now_ns - building_since_ns_) * 1e-9);
+void TableSync::published(uint64_t now_ns, int64_t unix_ns) {
+  if (building_since_ns_ && now_ns >= building_since_ns_)
+    stats_.sync_latency.observe(double(now_ns - building_since_ns_) * 1e-9);
   building_since_ns_ = 0;
+  // One observation per change, as kube-proxy's proxiers make after each
+  // sync (a clock behind the API server's counts as 0).
+  if (unix_ns != 0)
+    for (int64_t t : building_triggers_)
+      if (t > start_unix_ns_) stats_.programming.observe(double(std::max<int64_t>(0, unix_ns - t)) * 1e-9);
+  building_triggers_.clear();
 }
 
 }  // namespace svcdp::control

@@ -16,10 +16,24 @@
 
 namespace svcdp::control {
 
+// What TableSync measures, as the metrics report it.
+struct SyncStats {
+  Histogram sync_latency;  // change received by the source → generation published
+  Histogram build_time;
+  // kube-proxy's network programming latency SLI: an EndpointSlice's
+  // endpoints.kubernetes.io/last-change-trigger-time → the generation
+  // with it visible to the workers.
+  Histogram programming{kProgrammingBounds};
+  size_t unbuilt = 0;  // service ports that cannot be built (they keep their last tables)
+};
+
 class TableSync {
  public:
+  // `start_unix_ns`: trigger times before it are not measured (a relist
+  // at start replays old changes: kube-proxy's trackerStartTime).
   // Thread: control.
-  TableSync(TableBuilder& builder, uint64_t min_interval_ns) : builder_(builder), runner_(min_interval_ns) {}
+  TableSync(TableBuilder& builder, uint64_t min_interval_ns, int64_t start_unix_ns = 0)
+      : builder_(builder), runner_(min_interval_ns), start_unix_ns_(start_unix_ns) {}
 
   // Thread: control.
   void apply(const KubeEvent& e);
@@ -29,9 +43,10 @@ class TableSync {
   // tables stay). `now_ns` on the steady clock. Thread: control.
   std::unique_ptr<dp::Fib> build_if_due(uint64_t now_ns);
 
-  // Records that the generation built last is now visible to the workers.
+  // Records that the generation built last is now visible to the workers
+  // (`unix_ns`: the wall clock, for the trigger times; 0: not measured).
   // Thread: control.
-  void published(uint64_t now_ns);
+  void published(uint64_t now_ns, int64_t unix_ns = 0);
 
   const ClusterState& state() const { return state_; }
   // Arrival of the oldest change not yet published, 0 when none waits
@@ -43,9 +58,11 @@ class TableSync {
   uint64_t pending_since_ns() const;
   uint64_t generation() const { return generation_; }
   // Event received → generation published, per change batch.
-  const Histogram& sync_latency() const { return latency_; }
-  const Histogram& build_time() const { return build_; }
+  const Histogram& sync_latency() const { return stats_.sync_latency; }
+  const Histogram& build_time() const { return stats_.build_time; }
+  const Histogram& programming_latency() const { return stats_.programming; }
   size_t unbuilt_services() const { return builder_.failed_services(); }
+  const SyncStats& stats() const { return stats_; }
 
  private:
   TableBuilder& builder_;
@@ -56,7 +73,10 @@ class TableSync {
   uint64_t oldest_pending_ns_ = 0;  // arrival of the oldest change not yet built
   uint64_t building_since_ns_ = 0;  // arrival of the oldest change in the last build
   uint64_t unbuilt_since_ns_ = 0;   // since when some service port cannot be built
-  Histogram latency_, build_;
+  SyncStats stats_;
+  const int64_t start_unix_ns_;
+  // Trigger times of the changes not yet built, and of the last build.
+  std::vector<int64_t> pending_triggers_, building_triggers_;
   std::set<std::string> warned_;
 };
 

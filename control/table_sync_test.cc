@@ -217,6 +217,42 @@ TEST(TableBuilder, ServicePortsAreNotCapped) {
   EXPECT_EQ(fib->services->id_bound(), 5000u);
 }
 
+// kube-proxy's network programming latency (pkg/proxy/endpointschangetracker.go
+// and the proxiers' syncProxyRules): each slice change's trigger time to
+// the sync that programmed it, one observation per change; changes from
+// before the start (a relist replaying them) are not measured; a slice's
+// removal drops its service's pending trigger times.
+TEST(TableSync, NetworkProgrammingLatencyStartsAtTheSlicesTriggerTime) {
+  constexpr int64_t kS = 1'000'000'000;
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251);
+  TableSync sync(builder, kMs, /*start_unix_ns=*/1000 * kS);
+  auto slice_at = [&](const std::string& svc, uint32_t version, int64_t trigger) {
+    // Each version a different endpoint: a real change.
+    EndpointSliceInfo s = slice(svc, version, {{0x0af40100 + version, "node-a", "", true, true, false, {}, {}}});
+    s.trigger_unix_ns = trigger;
+    return s;
+  };
+  sync.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
+  sync.apply(replace(ResourceKind::kService, {service("a", 0x0a60000a), service("b", 0x0a60000b)}));
+  sync.apply(replace(ResourceKind::kSlice, {slice_at("a", 1, 900 * kS)}));  // from before the start
+  ASSERT_NE(sync.build_if_due(10 * kMs), nullptr);
+  sync.published(10 * kMs, 1001 * kS);
+  EXPECT_EQ(sync.programming_latency().count(), 0u);
+
+  sync.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice_at("a", 2, 2000 * kS)}, 1});
+  sync.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice_at("b", 1, 2000 * kS + kS / 2)}, 1});
+  ASSERT_NE(sync.build_if_due(20 * kMs), nullptr);
+  sync.published(20 * kMs, 2001 * kS);
+  EXPECT_EQ(sync.programming_latency().count(), 2u);
+  EXPECT_DOUBLE_EQ(sync.programming_latency().sum(), 1.5);
+
+  sync.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice_at("b", 2, 3000 * kS)}, 1});
+  sync.apply({ResourceKind::kSlice, KubeEvent::Type::kDelete, {slice_at("b", 2, 3000 * kS)}, 1});
+  ASSERT_NE(sync.build_if_due(30 * kMs), nullptr);
+  sync.published(30 * kMs, 3001 * kS);
+  EXPECT_EQ(sync.programming_latency().count(), 2u) << "removed before it was programmed";
+}
+
 // A service port that cannot be built is a change that was never
 // programmed: it stays pending (so kube-proxy's /healthz turns 503 after
 // its timeout, as it does when kube-proxy's syncs keep failing) until a
