@@ -532,18 +532,27 @@ TEST_F(Pipeline, PodEgressIsMasqueradedAndRepliesReturn) {
   EXPECT_EQ(totals().masq_new_flows, 1u);
 }
 
+// A pod that resolved its gateway, and an "internet" host beyond the
+// uplink (TEST-NET-3) whose MAC svcdp learned from its ARP request.
+class PodEgress : public Pipeline {
+ protected:
+  static constexpr uint32_t kInternet = ip4(203, 0, 113, 5);
+  static constexpr Mac kHostMac = {0x02, 0x5d, 0, 0, 0x09, 0x05};
+  void SetUp() override {
+    Pipeline::SetUp();
+    pod_arps_gateway(kPod, kPodMac);
+    inject(Role::UPLINK, Frame().eth(up_mac_, kHostMac, 0x0806).arp(1, kHostMac, kInternet, kZero, kNodeIp).pad_to(60)
+                             .build());
+    run();
+    sent(Role::UPLINK);
+  }
+};
+
 // Two datagrams of a new egress flow in one burst (glibc sends its A and
 // AAAA queries at once): both pass the lb stage before masquerade opens
 // the flow, and the second joins it instead of racing it to a second
 // entry and port (the conntrack insert race of kubernetes issue 56903).
-TEST_F(Pipeline, TwoDatagramsOfANewEgressFlowInOneBurstShareItsEntry) {
-  constexpr uint32_t kInternet = ip4(203, 0, 113, 5);
-  constexpr Mac kHostMac = {0x02, 0x5d, 0, 0, 0x09, 0x05};
-  pod_arps_gateway(kPod, kPodMac);
-  inject(Role::UPLINK, Frame().eth(up_mac_, kHostMac, 0x0806).arp(1, kHostMac, kInternet, kZero, kNodeIp).pad_to(60)
-                           .build());
-  run();
-  sent(Role::UPLINK);
+TEST_F(PodEgress, TwoDatagramsOfANewEgressFlowInOneBurstShareItsEntry) {
   const Bytes query = Frame().eth(pods_mac_, kPodMac, 0x0800).ipv4(kPod, kInternet, 17).udp(40000, 53).payload(8).build();
   inject(Role::PODS, query);
   inject(Role::PODS, query);
@@ -558,14 +567,7 @@ TEST_F(Pipeline, TwoDatagramsOfANewEgressFlowInOneBurstShareItsEntry) {
 }
 
 // ping from a pod to the internet: ICMP echo tracked by its identifier.
-TEST_F(Pipeline, PodEchoIsMasqueradedByIdentifier) {
-  constexpr uint32_t kInternet = ip4(203, 0, 113, 5);
-  constexpr Mac kHostMac = {0x02, 0x5d, 0, 0, 0x09, 0x05};
-  pod_arps_gateway(kPod, kPodMac);
-  inject(Role::UPLINK, Frame().eth(up_mac_, kHostMac, 0x0806).arp(1, kHostMac, kInternet, kZero, kNodeIp).pad_to(60)
-                           .build());
-  run();
-  sent(Role::UPLINK);
+TEST_F(PodEgress, PodEchoIsMasqueradedByIdentifier) {
   inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x0800).ipv4(kPod, kInternet, 1).icmp(8, 0, 0x12340001).build());
   run(1);
   auto out = sent(Role::UPLINK);
