@@ -168,6 +168,25 @@ TEST_F(KubeSourceTest, ExpiredListContinuationStartsOver) {
   ASSERT_TRUE(converge());
 }
 
+// client-go's reflector (tools/cache/reflector.go): the first lists at
+// resourceVersion 0 (the watch cache, not a quorum read of etcd); after a
+// watch expired, a relist from the last version seen, NotOlderThan, never
+// back in time; when that list gets 410 too, a quorum read.
+TEST_F(KubeSourceTest, ListsFromTheWatchCacheAndRelistsNotOlderThan) {
+  server_->control("silent-delete?resource=services&ns=shop&name=payments-lb");
+  server_->control("expire-list");
+  server_->control("expire");
+  ASSERT_TRUE(converge(8000ms, [](const std::string&) {}));
+  EXPECT_EQ(current_.find("payments-lb"), std::string::npos);
+  const std::string stats = server_->control("stats");
+  const auto first = stats.find("\"list_versions\":[");
+  ASSERT_NE(first, std::string::npos) << stats;
+  const std::string versions = stats.substr(first, stats.find(']', first) - first);
+  EXPECT_EQ(versions.find("\"0/\",\"0/\",\"0/\""), versions.find('[') + 1) << "the three first lists: " << versions;
+  EXPECT_NE(versions.find("/NotOlderThan\""), std::string::npos) << versions;
+  EXPECT_NE(versions.find("\"/\""), std::string::npos) << "one relist got 410 and read etcd: " << versions;
+}
+
 TEST_F(KubeSourceTest, GarbageAndTruncatedEventsAreSurvived) {
   server_->control("garbage?text=%7B%22type%22%3A%22MODIFIED%22%2C%22object%22%3A%7B%22kind");  // truncated JSON
   server_->control("garbage?text=not-json-at-all");

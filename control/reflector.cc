@@ -91,14 +91,34 @@ void Reflector::run(const std::atomic<bool>& stop) {
   }
 }
 
+// Lists as client-go's reflector does (tools/cache/reflector.go,
+// relistResourceVersion): the first list at resourceVersion 0, served by
+// the API server's watch cache instead of a quorum read of etcd on every
+// node at once; a relist (after a watch expired) from the version seen
+// last, NotOlderThan, so that it never goes back in time; a quorum read
+// only when that version is gone (the list got 410).
+std::string Reflector::list_version() const {
+  if (version_unavailable_) return "";
+  if (resource_version_.empty()) return "&resourceVersion=0";
+  return "&resourceVersion=" + resource_version_ + "&resourceVersionMatch=NotOlderThan";
+}
+
 bool Reflector::list(const std::atomic<bool>& stop) {
   KubeEvent replace{kind_, KubeEvent::Type::kReplace, {}, 0};
   std::string cont;
   for (;;) {
     if (stop) return false;
+    // Continuation pages carry the token alone (the API refuses a version with it).
     std::string extra = "limit=" + std::to_string(options_.page_size);
-    if (!cont.empty()) extra += "&continue=" + url_encode(cont);
+    extra += cont.empty() ? list_version() : "&continue=" + url_encode(cont);
     const HttpResult r = http_.get(query(extra));
+    if (r.status == 410 && cont.empty() && !version_unavailable_ && !resource_version_.empty()) {
+      ++stats_.expired;
+      log::info("list version expired, listing from etcd", {{"resource", kResourceNames[int(kind_)]},
+                                                           {"resource_version", resource_version_}});
+      version_unavailable_ = true;
+      continue;
+    }
     if (r.status == 410 && !cont.empty()) {
       // The continue token expired between pages: start over, whole.
       ++stats_.expired;
@@ -128,6 +148,7 @@ bool Reflector::list(const std::atomic<bool>& stop) {
     cont = str_at(root, "/metadata/continue");
     if (cont.empty()) break;
   }
+  version_unavailable_ = false;
   replace.received_ns = steady_ns();
   ++stats_.lists;
   stats_.last_contact_ns.store(replace.received_ns, std::memory_order_relaxed);

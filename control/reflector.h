@@ -56,6 +56,8 @@ class Reflector {
   WatchEnd watch(const std::atomic<bool>& stop);
   bool on_line(std::string_view line, WatchEnd& end);
   std::string query(const std::string& extra) const;
+  // The first list page's resourceVersion parameters.
+  std::string list_version() const;
   void failed(const std::string& what, const HttpResult& r);
   void backoff(const std::atomic<bool>& stop);
 
@@ -66,6 +68,9 @@ class Reflector {
   ReflectorStats stats_;
   std::string path_;
   std::string resource_version_;
+  // The version listed last is gone (a list from it got 410): the next
+  // list is a quorum read (client-go's isLastSyncResourceVersionUnavailable).
+  bool version_unavailable_ = false;
   uint32_t failures_ = 0;
   std::minstd_rand rng_;
   simdjson::dom::parser parser_;

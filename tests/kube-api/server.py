@@ -16,6 +16,8 @@ Scenario controls (no auth), GET /_test/<op>?args:
   close                   end every open watch now (as timeoutSeconds would)
   expire                  compact: watches from an older version get ERROR 410
   expire-continue         the next list continuation gets HTTP 410
+  expire-list             the next list from a resourceVersion other than 0 gets HTTP 410
+                          (a list at an Exact version older than the compaction always does)
   garbage?text=T          every open watch sends T as an event line, then ends
   stall?seconds=S         open watches send nothing for S seconds (no bookmarks)
   down?seconds=S          every API request gets 503 for S seconds
@@ -70,12 +72,14 @@ class State:
         self.events = {r[0]: [] for r in RESOURCES.values()}  # (rv, type, obj)
         self.compacted = 0
         self.expire_continue = False
+        self.expire_list = False
         self.generation = 0  # bumped to end open watches
         self.garbage = None
         self.stall_until = 0.0
         self.down_until = 0.0
         self.token = "svcdp-test-token"
-        self.stats = {"lists": 0, "watches": 0, "unauthorized": 0, "unavailable": 0}
+        # list_versions: resourceVersion/resourceVersionMatch of each list's first page
+        self.stats = {"lists": 0, "watches": 0, "unauthorized": 0, "unavailable": 0, "list_versions": []}
         if initial is not None:
             for item in initial:
                 item["metadata"].setdefault("resourceVersion", "214")
@@ -173,6 +177,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return self.send_body(410, fixture("error-410-expired-continue.json"))
                 items, rv, start = token["items"], token["rv"], token["start"]
             else:
+                rv_q, match = q.get("resourceVersion", ""), q.get("resourceVersionMatch", "")
+                STATE.stats["list_versions"].append(rv_q + "/" + match)
+                # The API's semantics: with a limit and no match a version is Exact.
+                exact = match == "Exact" or (limit and not match)
+                if rv_q not in ("", "0") and (STATE.expire_list or (exact and int(rv_q) < STATE.compacted)):
+                    STATE.expire_list = False
+                    return self.send_body(410, fixture("error-410-expired-list-exact.json"))
                 items = [copy.deepcopy(o) for _, o in sorted(STATE.objects[res].items())
                          if selector_matches(q.get("labelSelector"), o)]
                 rv, start = STATE.rv, 0
@@ -266,6 +277,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 s.cv.notify_all()
         elif op == "expire-continue":
             s.expire_continue = True
+        elif op == "expire-list":
+            s.expire_list = True
         elif op == "garbage":
             with s.cv:
                 s.garbage = q["text"]
