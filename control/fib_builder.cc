@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 namespace svcdp::control {
 namespace {
@@ -14,11 +15,38 @@ rte_ether_addr to_ether(const conf::MacAddr& m) {
   return e;
 }
 
-bool overlaps(const conf::Ipv4Prefix& a, const conf::Ipv4Prefix& b) {
-  const uint8_t len = std::min(a.len, b.len);
-  const uint32_t mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
-  return (a.addr & mask) == (b.addr & mask);
-}
+// The pod CIDRs taken so far as disjoint address ranges by first address:
+// a node's prefix is checked against the one range that can hold or
+// precede it, O(log N), not against every other node's (a 5,000-node
+// cluster made that 25 M compares per generation).
+class TakenCidrs {
+ public:
+  // A taken prefix `c` overlaps, or null.
+  const conf::Ipv4Prefix* overlap(const conf::Ipv4Prefix& c) const {
+    const auto [first, last] = range(c);
+    auto it = by_first_.upper_bound(last);
+    if (it == by_first_.begin()) return nullptr;
+    --it;
+    return range(it->second).second >= first ? &it->second : nullptr;
+  }
+  // Prefixes nest or are disjoint: one that covers taken ones replaces them.
+  void add(const conf::Ipv4Prefix& c) {
+    all_.push_back(c);
+    if (const conf::Ipv4Prefix* t = overlap(c); t && t->len <= c.len) return;
+    const auto [first, last] = range(c);
+    by_first_.erase(by_first_.lower_bound(first), by_first_.upper_bound(last));
+    by_first_.emplace(first, c);
+  }
+  const std::vector<conf::Ipv4Prefix>& all() const { return all_; }
+
+ private:
+  static std::pair<uint32_t, uint32_t> range(const conf::Ipv4Prefix& c) {
+    const uint32_t mask = c.len == 0 ? 0 : ~uint32_t{0} << (32 - c.len);
+    return {c.addr & mask, (c.addr & mask) | ~mask};
+  }
+  std::map<uint32_t, conf::Ipv4Prefix> by_first_;
+  std::vector<conf::Ipv4Prefix> all_;
+};
 
 }  // namespace
 
@@ -72,19 +100,19 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
   fib->local_pods = dp::PrefixTable(local);
   fib->local_pod_cidrs = local;
 
-  std::vector<conf::Ipv4Prefix> taken = self->pod_cidrs;
+  TakenCidrs taken;
+  for (const auto& c : self->pod_cidrs) taken.add(c);
   std::vector<dp::PrefixTable::Entry> remote;
   const rte_ether_addr local_mac = to_ether(p.uplink_mac);
   for (const NodeInfo& n : nodes) {
     if (n.name == p.node_name) continue;
     bool clash = false;
     for (const auto& c : n.pod_cidrs)
-      for (const auto& t : taken)
-        if (overlaps(c, t)) {
-          warnings.push_back("node " + n.name + ": pod CIDR " + conf::format_prefix(c) + " overlaps " +
-                             conf::format_prefix(t) + "; node skipped");
-          clash = true;
-        }
+      if (const conf::Ipv4Prefix* t = taken.overlap(c)) {
+        warnings.push_back("node " + n.name + ": pod CIDR " + conf::format_prefix(c) + " overlaps " +
+                           conf::format_prefix(*t) + "; node skipped");
+        clash = true;
+      }
     if (clash || n.pod_cidrs.empty()) continue;
     dp::RemoteNode rn;
     rn.name = n.name;
@@ -96,7 +124,7 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
     const auto index = static_cast<uint32_t>(fib->nodes.size());
     for (const auto& c : n.pod_cidrs) {
       remote.push_back({c.addr, c.len, index});
-      taken.push_back(c);
+      taken.add(c);
     }
     fib->nodes.push_back(std::move(rn));
   }
@@ -106,7 +134,7 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
   fib->remote_vteps = dp::PrefixTable(vteps);
 
   std::vector<dp::PrefixTable::Entry> cluster, no_masq;
-  for (const auto& c : p.cluster_cidrs.empty() ? taken : p.cluster_cidrs) cluster.push_back({c.addr, c.len, 0});
+  for (const auto& c : p.cluster_cidrs.empty() ? taken.all() : p.cluster_cidrs) cluster.push_back({c.addr, c.len, 0});
   for (const auto& c : p.non_masquerade_cidrs) no_masq.push_back({c.addr, c.len, 0});
   fib->cluster = dp::PrefixTable(cluster);
   fib->no_masquerade = dp::PrefixTable(no_masq);

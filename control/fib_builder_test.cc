@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 namespace svcdp::control {
 namespace {
 
@@ -101,6 +103,28 @@ TEST(FibBuilder, OverlappingNodeIsSkippedWithAWarning) {
 // kube-proxy's --nodeport-addresses (pkg/proxy/util/nodeport_addresses.go):
 // "primary" by default (nftables mode), else the Node's addresses within
 // the CIDRs given.
+// The overlap check looks at one neighbouring range, not every node's:
+// it must still find a clash with any earlier node, nested either way.
+TEST(FibBuilder, OverlapsAreFoundAmongManyNodes) {
+  std::vector<NodeInfo> nodes = {node("node-a", 1, {"10.244.1.0/24"})};
+  for (uint32_t n = 0; n < 200; ++n) {
+    char name[16], cidr[32];  // (string concatenation here trips GCC 12's -Wrestrict)
+    std::snprintf(name, sizeof name, "n%u", n);
+    std::snprintf(cidr, sizeof cidr, "100.64.%u.0/24", n);
+    nodes.push_back(node(name, 100 + n, {cidr}));
+  }
+  nodes.push_back(node("inside", 400, {"100.64.17.128/25"}));  // within n17's
+  nodes.push_back(node("around", 401, {"100.64.0.0/20"}));     // covers n0..n15
+  nodes.push_back(node("apart", 402, {"100.65.0.0/24"}));
+  std::vector<std::string> warnings;
+  auto fib = build_fib(nodes, params(), 1, warnings);
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("inside: pod CIDR 100.64.17.128/25 overlaps 100.64.17.0/24"), std::string::npos)
+      << warnings[0];
+  EXPECT_NE(warnings[1].find("around"), std::string::npos) << warnings[1];
+  EXPECT_EQ(fib->nodes.size(), 201u) << "200 nodes and apart";
+}
+
 TEST(FibBuilder, NodePortAddresses) {
   NodeInfo a = node("node-a", 0xc0a8380b, {"10.244.1.0/24"});
   a.addresses = {0xc0a8380b, 0xcb007105};  // InternalIP, ExternalIP 203.0.113.5

@@ -6,7 +6,10 @@
 // to the ClusterState, built by TableSync and published with FibPublisher
 // (RCU pointer swap; EAL with --no-huge, no ports).
 //
-//   sync_bench [--services N] [--endpoints-per-service M] [--changes K]
+//   sync_bench [--services N] [--endpoints-per-service M] [--changes K] [--nodes N]
+//
+// --nodes: the two nodes the endpoints are on plus that many more, each
+// with its own /24 of 100.64.0.0/10 (a 5,000-node cluster's Node objects).
 //
 // Prints p50/p99/max of the per-change latency and the start-up build.
 #include "control/reflector.h"
@@ -35,10 +38,15 @@ std::string ip(uint32_t v) {
          std::to_string(v & 255);
 }
 
-std::string node_json(const char* name, const char* addr, const char* cidr) {
-  return std::string(R"({"kind":"Node","apiVersion":"v1","metadata":{"name":")") + name +
+std::string node_json(const std::string& name, const std::string& addr, const std::string& cidr) {
+  return R"({"kind":"Node","apiVersion":"v1","metadata":{"name":")" + name +
          R"("},"spec":{"podCIDR":")" + cidr + R"("},"status":{"addresses":[{"type":"InternalIP","address":")" + addr +
          R"("}]}})";
+}
+
+// Node n beyond node-a and node-b: 172.16.x.y, pod CIDR a /24 of 100.64.0.0/10.
+std::string extra_node_json(uint32_t n) {
+  return node_json("node-" + std::to_string(n), ip(0xac100000 + n), ip(0x64400000 + (n << 8)) + "/24");
 }
 
 std::string service_json(uint32_t i) {
@@ -84,11 +92,12 @@ double percentile(std::vector<double> v, double q) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint32_t services = 10'000, per_service = 10, changes = 1000;
+  uint32_t services = 10'000, per_service = 10, changes = 1000, nodes_total = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--services")) services = static_cast<uint32_t>(std::stoul(argv[i + 1]));
     if (!std::strcmp(argv[i], "--endpoints-per-service")) per_service = static_cast<uint32_t>(std::stoul(argv[i + 1]));
     if (!std::strcmp(argv[i], "--changes")) changes = static_cast<uint32_t>(std::stoul(argv[i + 1]));
+    if (!std::strcmp(argv[i], "--nodes")) nodes_total = std::max<uint32_t>(2, static_cast<uint32_t>(std::stoul(argv[i + 1])));
   }
   const char* eal[] = {"sync_bench", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", "-l", "0",
                        "--log-level", "*:error", "--file-prefix", "svcdp-sync-bench"};
@@ -106,6 +115,8 @@ int main(int argc, char** argv) {
     KubeEvent nodes{ResourceKind::kNode, KubeEvent::Type::kReplace, {}, ns(t0)};
     nodes.objects.push_back(decode(parser, ResourceKind::kNode, node_json("node-a", "192.168.56.11", "10.244.0.0/16")));
     nodes.objects.push_back(decode(parser, ResourceKind::kNode, node_json("node-b", "192.168.56.12", "10.245.0.0/16")));
+    for (uint32_t n = 2; n < nodes_total; ++n)
+      nodes.objects.push_back(decode(parser, ResourceKind::kNode, extra_node_json(n)));
     KubeEvent svcs{ResourceKind::kService, KubeEvent::Type::kReplace, {}, ns(t0)};
     KubeEvent slices{ResourceKind::kSlice, KubeEvent::Type::kReplace, {}, ns(t0)};
     for (uint32_t i = 0; i < services; ++i) {
@@ -120,7 +131,7 @@ int main(int argc, char** argv) {
     if (!first) return 1;
     publisher.publish(std::move(first));
     const auto t2 = Clock::now();
-    std::printf("cluster: %u services, %u endpoints\n", services, services * per_service);
+    std::printf("cluster: %u nodes, %u services, %u endpoints\n", nodes_total, services, services * per_service);
     std::printf("start-up: decode %.1f ms, apply + full build + publish %.1f ms\n",
                 std::chrono::duration<double, std::milli>(t1 - t0).count(),
                 std::chrono::duration<double, std::milli>(t2 - t1).count());
