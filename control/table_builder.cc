@@ -69,7 +69,20 @@ void TableBuilder::rebuild(const ClusterState::Key& key, const ServiceInfo* serv
 
 std::unique_ptr<dp::Fib> TableBuilder::build(const ClusterState& state, const ClusterState::Dirty& dirty,
                                              uint64_t generation, std::vector<std::string>& warnings) {
-  auto fib = build_fib(state.nodes(), params_, generation, warnings);
+  // Every Node change makes the state all dirty: otherwise the Nodes'
+  // tables (remote nodes with their VXLAN templates, pod CIDRs, NodePort
+  // addresses) are the last build's, copied rather than built again from
+  // every Node (a heartbeat of a 5,000-node cluster changes none).
+  std::unique_ptr<dp::Fib> fib;
+  if (dirty.all || !node_tables_) {
+    node_warnings_.clear();
+    fib = build_fib(state.nodes(), params_, generation, node_warnings_);
+    node_tables_ = std::make_unique<dp::Fib>(*fib);
+  } else {
+    fib = std::make_unique<dp::Fib>(*node_tables_);
+    fib->generation = generation;
+  }
+  warnings.insert(warnings.end(), node_warnings_.begin(), node_warnings_.end());
   const NodeInfo* self = state.node(params_.node_name);
   bool everything = dirty.all || !previous_;
   if (const std::string zone = self ? self->zone : ""; zone != zone_) {

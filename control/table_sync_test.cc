@@ -196,6 +196,33 @@ TEST(TableBuilder, AHugeServiceIsBuiltAndOneThatCannotBeKeepsItsLastTables) {
   EXPECT_EQ(fib->services->services()[0]->spec().name, "small");
 }
 
+// A generation in which no Node changed takes the Nodes' tables of the
+// last one (a 5,000-node cluster's heartbeats change none of them), with
+// what was said about them.
+TEST(TableBuilder, GenerationsWithoutANodeChangeKeepTheNodeTables) {
+  ClusterState state;
+  state.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24"),
+                                            node("node-b", 0xc0a8380c, "10.244.2.0/24"),
+                                            node("bad", 0xc0a8380d, "10.244.0.0/16")}));
+  state.apply(replace(ResourceKind::kService, {service("a", 0x0a60000a)}));
+  state.apply(replace(ResourceKind::kSlice, {slice("a", 1, {{0x0af40205, "node-b", "", true, true, false, {}, {}}})}));
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251);
+  std::vector<std::string> warnings;
+  auto first = builder.build(state, state.take_dirty(), 1, warnings);
+  ASSERT_EQ(warnings.size(), 1u);
+  state.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert,
+               {slice("a", 2, {{0x0af40206, "node-b", "", true, true, false, {}, {}}})}, 1});
+  const ClusterState::Dirty dirty = state.take_dirty();
+  ASSERT_FALSE(dirty.all);
+  warnings.clear();
+  auto second = builder.build(state, dirty, 2, warnings);
+  EXPECT_EQ(second->generation, 2u);
+  EXPECT_EQ(warnings, (std::vector<std::string>{"node bad: pod CIDR 10.244.0.0/16 overlaps 10.244.1.0/24; node skipped"}));
+  ASSERT_EQ(second->nodes.size(), 1u);
+  EXPECT_EQ(second->nodes[0].name, "node-b");
+  EXPECT_TRUE(second->remote_pods.lookup(0x0af40206).has_value());
+}
+
 // The number of service ports has no setting: 5,000 (more than the 4,096
 // the old --max-services default left in) are all built, none warned of.
 TEST(TableBuilder, ServicePortsAreNotCapped) {
