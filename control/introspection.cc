@@ -320,6 +320,29 @@ std::string Introspection::metrics() const {
         w.sample(l, (kube_->stats(kind).*m.field).load());
       }
     }
+    // client-go's rest_client_requests_total / _request_duration_seconds.
+    w.family("svcdp_api_requests_total", "counter", "API requests by resource, verb and HTTP status code");
+    for (auto kind : {ResourceKind::kNode, ResourceKind::kService, ResourceKind::kSlice})
+      for (size_t v = 0; v < ApiRequestStats::kVerbs; ++v)
+        for (size_t ci = 0; ci < ApiRequestStats::kCodes.size() + 2; ++ci) {
+          const uint64_t count = kube_->stats(kind).requests.by_code[v][ci].load();
+          if (count == 0) continue;
+          const std::string code = ci < ApiRequestStats::kCodes.size() ? std::to_string(ApiRequestStats::kCodes[ci])
+                                   : ci == ApiRequestStats::kOther       ? "other"
+                                                                         : "<error>";
+          w.sample(L{{"resource", kResourceNames[static_cast<int>(kind)]}, {"verb", v == 0 ? "list" : "watch"},
+                     {"code", code}},
+                   count);
+        }
+    w.family("svcdp_api_request_duration_seconds", "histogram", "API list page requests, sent to answer read");
+    for (auto kind : {ResourceKind::kNode, ResourceKind::kService, ResourceKind::kSlice}) {
+      const ApiRequestStats& r = kube_->stats(kind).requests;
+      std::array<uint64_t, ApiRequestStats::kBounds.size() + 1> counts{};
+      uint64_t total = 0;
+      for (size_t i = 0; i < counts.size(); ++i) total += counts[i] = r.list_latency[i].load();
+      w.histogram(L{{"resource", kResourceNames[static_cast<int>(kind)]}, {"verb", "list"}}, ApiRequestStats::kBounds,
+                  counts, double(r.list_latency_sum_ns.load()) * 1e-9, total);
+    }
     // Seconds since each resource last heard from the API server (a list,
     // an event, a bookmark); absent until it has.
     w.family("svcdp_api_last_contact_age_seconds", "gauge",

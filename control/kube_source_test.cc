@@ -212,6 +212,18 @@ TEST_F(KubeSourceTest, ServerDownThenBackWithBackoff) {
   const std::string stats = server_->control("stats");
   EXPECT_EQ(stats.find("\"unavailable\":0,"), std::string::npos) << "the outage was seen: " << stats;
   EXPECT_GE(source_->stats(ResourceKind::kService).errors, 1u) << "and counted as API errors";
+  // And by verb and code, as client-go's rest_client_requests_total.
+  const ApiRequestStats& r = source_->stats(ResourceKind::kService).requests;
+  auto at = [&](ApiRequestStats::Verb v, int code) {
+    const size_t i = std::find(ApiRequestStats::kCodes.begin(), ApiRequestStats::kCodes.end(), code) -
+                     ApiRequestStats::kCodes.begin();
+    return r.by_code[v][i].load();
+  };
+  EXPECT_GE(at(ApiRequestStats::kList, 200), 1u);
+  EXPECT_GE(at(ApiRequestStats::kList, 503) + at(ApiRequestStats::kWatch, 503), 1u);
+  uint64_t timed = 0;
+  for (const auto& b : r.list_latency) timed += b.load();
+  EXPECT_GE(timed, at(ApiRequestStats::kList, 200)) << "every answered list page timed";
 }
 
 TEST_F(KubeSourceTest, RotatedTokenIsReadAgain) {

@@ -53,18 +53,18 @@ void MetricsWriter::write(std::string_view name, const Labels& labels, const std
   out_ += '\n';
 }
 
-void MetricsWriter::histogram(const Labels& labels, const Histogram& h) {
+void MetricsWriter::histogram(const Labels& labels, std::span<const double> bounds, std::span<const uint64_t> counts,
+                              double sum, uint64_t count) {
   uint64_t cumulative = 0;
   const std::string bucket = name_ + "_bucket";
-  const auto bounds = h.bounds();
-  for (size_t i = 0; i <= bounds.size(); ++i) {
-    cumulative += h.counts()[i];
+  for (size_t i = 0; i <= bounds.size() && i < counts.size(); ++i) {
+    cumulative += counts[i];
     Labels l = labels;
     l.emplace_back("le", i < bounds.size() ? value_text(bounds[i]) : "+Inf");
     write(bucket, l, std::to_string(cumulative));
   }
-  write(name_ + "_sum", labels, value_text(h.sum()));
-  write(name_ + "_count", labels, std::to_string(h.count()));
+  write(name_ + "_sum", labels, value_text(sum));
+  write(name_ + "_count", labels, std::to_string(count));
 }
 
 }  // namespace svcdp::control

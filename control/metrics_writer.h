@@ -6,6 +6,7 @@
 #include "control/histogram.h"
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,7 +23,12 @@ class MetricsWriter {
   void family(std::string_view name, std::string_view type, std::string_view help);
   void sample(const Labels& labels, double value) { write(name_, labels, value_text(value)); }
   void sample(const Labels& labels, uint64_t value) { write(name_, labels, std::to_string(value)); }
-  void histogram(const Labels& labels, const Histogram& h);
+  void histogram(const Labels& labels, const Histogram& h) {
+    histogram(labels, h.bounds(), h.counts(), h.sum(), h.count());
+  }
+  // `counts` per bucket (not cumulative), one more than `bounds` (+Inf).
+  void histogram(const Labels& labels, std::span<const double> bounds, std::span<const uint64_t> counts, double sum,
+                 uint64_t count);
 
   const std::string& text() const { return out_; }
 

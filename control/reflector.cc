@@ -111,7 +111,11 @@ bool Reflector::list(const std::atomic<bool>& stop) {
     // Continuation pages carry the token alone (the API refuses a version with it).
     std::string extra = "limit=" + std::to_string(options_.page_size);
     extra += cont.empty() ? list_version() : "&continue=" + url_encode(cont);
+    const auto sent = std::chrono::steady_clock::now();
     const HttpResult r = http_.get(query(extra));
+    stats_.requests.count(ApiRequestStats::kList, r.status);
+    if (r.error.empty())
+      stats_.requests.list_took(std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count());
     if (r.status == 410 && cont.empty() && !version_unavailable_ && !resource_version_.empty()) {
       ++stats_.expired;
       log::info("list version expired, listing from etcd", {{"resource", kResourceNames[int(kind_)]},
@@ -166,6 +170,7 @@ Reflector::WatchEnd Reflector::watch(const std::atomic<bool>& stop) {
                               std::to_string(options_.watch_timeout_s) + "&resourceVersion=" + resource_version_);
   const std::function<bool(std::string_view)> cb = [&](std::string_view line) { return on_line(line, end); };
   const HttpResult r = http_.stream(q, cb, stop);
+  stats_.requests.count(ApiRequestStats::kWatch, r.status);
   if (end != WatchEnd::kClosed) return end;
   if (r.status == 410) {
     ++stats_.expired;

@@ -15,6 +15,8 @@
 #include "control/kube_events.h"
 #include "control/kube_http.h"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <random>
@@ -32,12 +34,45 @@ struct ReflectorOptions {
   std::string label_selector = "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless";
 };
 
+// API requests as client-go counts them (rest_client_requests_total by
+// code and method, rest_client_request_duration_seconds): by verb and
+// HTTP status code; list pages timed from request to body.
+struct ApiRequestStats {
+  enum Verb : uint8_t { kList, kWatch, kVerbs };
+  static constexpr std::array<int, 9> kCodes = {200, 401, 403, 404, 410, 429, 500, 503, 504};
+  static constexpr size_t kOther = kCodes.size(), kNoAnswer = kCodes.size() + 1;  // "other", "<error>"
+  // client-go's bounds (k8s.io/client-go/tools/metrics, component-base restclient metrics).
+  static constexpr std::array<double, 12> kBounds = {0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60};
+
+  // Thread: the reflector's. `status` 0: no answer.
+  void count(Verb verb, long status) {
+    size_t i = status == 0 ? kNoAnswer : kOther;
+    for (size_t c = 0; c < kCodes.size(); ++c)
+      if (kCodes[c] == status) i = c;
+    bump(by_code[verb][i]);
+  }
+  void list_took(double seconds) {
+    const auto it = std::lower_bound(kBounds.begin(), kBounds.end(), seconds);
+    bump(list_latency[static_cast<size_t>(it - kBounds.begin())]);
+    list_latency_sum_ns.store(list_latency_sum_ns.load(std::memory_order_relaxed) + static_cast<uint64_t>(seconds * 1e9),
+                              std::memory_order_relaxed);
+  }
+
+  // One writer: a load and a store, no read-modify-write.
+  static void bump(std::atomic<uint64_t>& c) { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+
+  std::array<std::array<std::atomic<uint64_t>, kCodes.size() + 2>, kVerbs> by_code{};
+  std::array<std::atomic<uint64_t>, kBounds.size() + 1> list_latency{};  // per bucket, the last +Inf
+  std::atomic<uint64_t> list_latency_sum_ns{0};
+};
+
 struct ReflectorStats {
   std::atomic<uint64_t> lists{0}, watches{0}, events{0}, bookmarks{0}, expired{0}, errors{0}, bad_events{0};
   std::atomic<uint64_t> added{0}, modified{0}, deleted{0};  // events by type
   // Steady-clock time of the last answer from the API server: a complete
   // list, a watch event or bookmark, a watch the server ended as asked.
   std::atomic<uint64_t> last_contact_ns{0};
+  ApiRequestStats requests;
 };
 
 class Reflector {
