@@ -52,6 +52,10 @@ class ClusterState {
     return it == services_.end() ? nullptr : &it->second;
   }
 
+  // Services with a change not yet taken (kube-proxy's
+  // sync_proxy_rules_*_changes_pending). Thread: control.
+  size_t pending_services() const { return dirty_.services.size(); }
+
   // Returns and clears what changed. Thread: control.
   Dirty take_dirty() { return std::exchange(dirty_, Dirty{false, {}}); }
 

@@ -285,6 +285,11 @@ std::string Introspection::metrics() const {
   w.sample(L{}, s.generation);
   w.family("svcdp_last_sync_timestamp_seconds", "gauge", "when the current table generation was published (Unix time)");
   w.sample(L{}, s.published_unix_s);
+  w.family("svcdp_sync_last_queued_timestamp_seconds", "gauge",
+           "when a change last asked for a new generation (Unix time; 0 before any)");
+  w.sample(L{}, double(last_queued_unix_ns_.load(std::memory_order_relaxed)) * 1e-9);
+  w.family("svcdp_sync_changes_pending", "gauge", "services with a change not yet in a built generation");
+  w.sample(L{}, uint64_t{pending_.load(std::memory_order_relaxed)});
   w.family("svcdp_sync_latency_seconds", "histogram", "change received by the source to generation published");
   w.histogram(L{}, s.sync.sync_latency);
   w.family("svcdp_network_programming_duration_seconds", "histogram",

@@ -12,6 +12,7 @@
 #include "lb/service.h"
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +40,13 @@ class Introspection {
   // `kube` may be null (file source). Thread: control.
   Introspection(const dp::Dataplane& dataplane, std::array<std::string, dp::kRoleCount> devices,
                 const KubeSource* kube);
+
+  // After changes arrive: when a sync was last queued (Unix ns) and the
+  // services with changes waiting (kube-proxy's
+  // sync_proxy_rules_last_queued_timestamp_seconds and *_changes_pending).
+  // Thread: control.
+  void queued(int64_t unix_ns) { last_queued_unix_ns_.store(unix_ns, std::memory_order_relaxed); }
+  void pending(size_t services) { pending_.store(services, std::memory_order_relaxed); }
 
   // After each publish. Thread: control.
   void published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation, const SyncStats& sync);
@@ -68,6 +76,8 @@ class Introspection {
   double tsc_hz_;
   mutable std::mutex mu_;
   Snapshot snap_;
+  std::atomic<int64_t> last_queued_unix_ns_{0};
+  std::atomic<size_t> pending_{0};
 };
 
 }  // namespace svcdp::control

@@ -112,11 +112,14 @@ control::FibParams fib_params(const conf::Options& o, const rte_ether_addr& upli
 }
 
 // Reads the cluster file into `sync` as three complete lists. Throws on a
-// file the operator must fix; skipped objects are logged.
-void load_cluster_file(const conf::Options& o, control::TableSync& sync) {
+// file the operator must fix; skipped objects are logged. Whether it
+// changed anything.
+bool load_cluster_file(const conf::Options& o, control::TableSync& sync) {
   control::ClusterObjects objs = control::load_cluster_file(o.cluster_file);
   for (const auto& s : objs.skipped) log::warning("object skipped", {{"file", o.cluster_file}, {"reason", s}});
-  for (const control::KubeEvent& e : control::replace_events(std::move(objs), now_ns())) sync.apply(e);
+  bool changed = false;
+  for (const control::KubeEvent& e : control::replace_events(std::move(objs), now_ns())) changed |= sync.apply(e);
+  return changed;
 }
 
 control::KubeConfig kube_config(const conf::Options& o) {
@@ -286,6 +289,7 @@ int run(const conf::Options& o) {
   // Metrics, probes and svcdpctl's socket: up before the first sync, so
   // that /readyz can say "not yet".
   control::Introspection introspection(dataplane, {o.uplink, o.pods, o.exception_iface}, kube.get());
+  if (!kube) introspection.queued(unix_ns());  // the cluster file, read above
   control::Health health(dataplane.worker_count());
   std::vector<uint64_t> worker_loops(dataplane.worker_count());
   std::unique_ptr<control::HttpEndpoint> http, proxier_health;
@@ -326,8 +330,11 @@ int run(const conf::Options& o) {
   };
 
   auto drain = [&] {
+    bool changed = false;
     if (kube)
-      for (const control::KubeEvent& e : kube->events().drain()) sync.apply(e);
+      for (const control::KubeEvent& e : kube->events().drain()) changed |= sync.apply(e);
+    if (changed) introspection.queued(unix_ns());
+    introspection.pending(sync.state().pending_services());
   };
 
   std::string cni_master;
@@ -401,7 +408,7 @@ int run(const conf::Options& o) {
         log::info("SIGHUP ignored: the API server is the source");
       } else {
         try {
-          load_cluster_file(o, sync);
+          if (load_cluster_file(o, sync)) introspection.queued(unix_ns());
         } catch (const std::exception& e) {
           log::error("reload failed, keeping the current tables", {{"error", e.what()}});
         }

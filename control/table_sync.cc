@@ -7,11 +7,12 @@
 
 namespace svcdp::control {
 
-void TableSync::apply(const KubeEvent& e) {
-  if (!state_.apply(e)) return;
+bool TableSync::apply(const KubeEvent& e) {
+  if (!state_.apply(e)) return false;
   runner_.request();
   if (oldest_pending_ns_ == 0 || (e.received_ns && e.received_ns < oldest_pending_ns_))
     oldest_pending_ns_ = e.received_ns;
+  return true;
 }
 
 std::unique_ptr<dp::Fib> TableSync::build_if_due(uint64_t now_ns) {

@@ -35,8 +35,8 @@ class TableSync {
   TableSync(TableBuilder& builder, uint64_t min_interval_ns, int64_t start_unix_ns = 0)
       : builder_(builder), runner_(min_interval_ns), start_unix_ns_(start_unix_ns) {}
 
-  // Thread: control.
-  void apply(const KubeEvent& e);
+  // Whether the event changed anything. Thread: control.
+  bool apply(const KubeEvent& e);
 
   // The next generation when a change is due and the state is complete;
   // nullptr otherwise (or when the build failed: logged, the current

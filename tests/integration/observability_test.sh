@@ -81,6 +81,8 @@ c = json.load(open(sys.argv[1]))["stage_cycles_per_packet"]
 sys.exit(0 if c.get("eth_input", 0) > 0 and c.get("lb", 0) > 0 else 1)' "$TOPO_TMP/stats.json"
 node_curl http://127.0.0.1:9662/metrics > "$TOPO_TMP/metrics.txt"
 check "/metrics has each stage's processing time" grep -q '^svcdp_stage_processing_seconds_total{stage="lb"}' "$TOPO_TMP/metrics.txt"
+check "/metrics says when a change was last queued and that none is pending" \
+  sh -c "grep -q '^svcdp_sync_last_queued_timestamp_seconds [1-9]' '$TOPO_TMP/metrics.txt' && grep -q '^svcdp_sync_changes_pending 0$' '$TOPO_TMP/metrics.txt'"
 check "svcdpctl without a daemon fails with a clear error" \
   sh -c "! '$ctl' --socket '$TOPO_TMP/none.sock' stats 2>'$TOPO_TMP/err.txt' && grep -q 'is svcdp running' '$TOPO_TMP/err.txt'"
 check "svcdpctl rejects a bad request with a message" sh -c "! '$ctl' conntrack --client 300.1.1.1 2>/dev/null"
