@@ -1,5 +1,7 @@
 #include "control/metrics_writer.h"
 
+#include <charconv>
+
 #include <cmath>
 #include <cstdio>
 
@@ -21,9 +23,11 @@ void MetricsWriter::family(std::string_view name, std::string_view type, std::st
 std::string MetricsWriter::value_text(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (std::isnan(v)) return "NaN";
+  // The shortest form that reads back as the same double (what Go's
+  // strconv.FormatFloat(v, 'g', -1, 64) gives client_golang).
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  return std::string(buf, end);
 }
 
 void MetricsWriter::write(std::string_view name, const Labels& labels, const std::string& value) {
