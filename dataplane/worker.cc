@@ -133,60 +133,60 @@ void Worker::run_vector(Stage s, const Fib& fib) {
       const PktCtx& c = v.ctx[i];
       trace_cur_ = c.trace != 0 ? s_.trace->at(c.trace - 1u) : nullptr;
       auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-      body(m, eth, reinterpret_cast<rte_ipv4_hdr*>(eth + 1), c, i);
+      body(m, eth, reinterpret_cast<rte_ipv4_hdr*>(eth + 1), c);
     }
   };
   switch (s) {
     case Stage::kUplinkInput:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&, uint16_t) { uplink_input(m, ip, fib); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) { uplink_input(m, ip, fib); });
       break;
     case Stage::kPodsInput:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&, uint16_t) { pods_input(m, ip, fib); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) { pods_input(m, ip, fib); });
       break;
     case Stage::kExceptionInput:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx&, uint16_t) { exception_input(m, fib); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx&) { exception_input(m, fib); });
       break;
     case Stage::kVxlanDecap:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&, uint16_t) {
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) {
         vxlan_decap(m, reinterpret_cast<rte_udp_hdr*>(ip + 1),
                     rte_be_to_cpu_16(ip->total_length) - uint32_t{sizeof(rte_ipv4_hdr)}, fib);
       });
       break;
     case Stage::kLb:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c, uint16_t) {
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c) {
         if (!lb_flow(m, ip, fib, c.from, c.hash)) lb_continue(m, static_cast<Continue>(c.arg), fib);
       });
       break;
     case Stage::kMasquerade:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&, uint16_t) { masquerade(m, ip, fib); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) { masquerade(m, ip, fib); });
       break;
     case Stage::kIpRoute:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c, uint16_t) {
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c) {
         ip_route(m, ip, fib, c.from);
       });
       break;
     case Stage::kPodsOutput:
-      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c, uint16_t) {
+      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c) {
         pods_output(m, eth, ip, c.from, fib);
       });
       break;
     case Stage::kVxlanEncap:
-      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c, uint16_t) {
+      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c) {
         vxlan_encap(m, eth, ip, fib.nodes[c.arg], c.from, fib);
       });
       break;
     case Stage::kUplinkOutput:
-      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c, uint16_t) {
+      each([&](rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const PktCtx& c) {
         uplink_output(m, eth, ip, c.from, fib);
       });
       break;
     case Stage::kToKernel:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx& c, uint16_t) {
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx& c) {
         to_kernel(m, static_cast<Drop>(c.arg));
       });
       break;
     default:  // the inline stages never queue a vector
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx&, uint16_t) {
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx&) {
         drop(m, Drop::kStageVectorFull);
       });
       break;
