@@ -91,9 +91,10 @@ rte_mempool* Dataplane::pool_on(int socket) {
   const DataplaneConfig& c = config_;
   // Enough for every queue the socket's workers fill and their rings to
   // and from the control thread (--mbufs: per pool).
-  const unsigned workers = std::max<unsigned>(
-      1, static_cast<unsigned>(std::count_if(config_.worker_sockets.begin(), config_.worker_sockets.end(),
-                                             [&](int ws) { return pool_socket(ws) == socket; })));
+  // (Every worker counts: one without a listed socket is SOCKET_ID_ANY.)
+  unsigned workers = 0;
+  for (unsigned w = 0; w < c.workers; ++w) workers += pool_socket(worker_socket(w)) == socket;
+  workers = std::max(workers, 1u);
   const uint32_t per_queue = c.rx_desc + c.tx_desc + 2u * kMaxBurst;
   const uint32_t mbufs =
       c.mbufs ? c.mbufs : std::max<uint32_t>(8191, kRoleCount * workers * per_queue + 2 * kRingSize * workers + 1024);
