@@ -400,7 +400,7 @@ int run(const conf::Options& o) {
       worker_loops[w] = c.busy_cycles + c.idle_cycles;  // grows every poll round
     }
     health.control_round(now, sync.pending_since_ns(), worker_loops);
-    dataplane.control_poll(now);
+    dataplane.control_poll();
     drain();
     if (g_reload) {
       g_reload = 0;

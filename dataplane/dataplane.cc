@@ -18,6 +18,12 @@ namespace {
 
 constexpr unsigned kRingSize = 4096;
 
+uint64_t steady_ns() {  // the clock main()'s control loop uses too
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
 int worker_main(void* arg) {
   auto* pair = static_cast<std::pair<Worker*, const std::atomic<bool>*>*>(arg);
   pair->first->run(*pair->second);
@@ -211,12 +217,14 @@ bool Dataplane::publish(std::unique_ptr<Fib> fib) {
   std::vector<be32> uplink_addrs;
   if (config_.announce_lb_ips) uplink_addrs = fib->announced;
   if (!has(Role::EXCEPTION)) uplink_addrs.push_back(fib->node_ip);
+  std::unique_lock lock(neigh_mu_);
   neigh_control_->set_addresses(Role::UPLINK, fib->node_ip, std::move(uplink_addrs));
   neigh_control_->set_addresses(Role::PODS, fib->pod_gateway, {fib->pod_gateway});
   neigh_control_->set_proxy(Role::PODS, fib->local_pods);
   // The node's kernel reaches pods and Services through the pod gateway
   // on the TAP (its routes say `via <pod gateway> dev <tap> onlink`).
   neigh_control_->set_addresses(Role::EXCEPTION, fib->pod_gateway, {fib->pod_gateway});
+  lock.unlock();
   bool counted = true;
   if (fib->services)
     for (auto& w : workers_) counted &= w->reserve_service_counters(fib->services->id_bound());
@@ -235,12 +243,25 @@ void Dataplane::launch(const std::vector<unsigned>& lcores) {
     }
     lcores_.push_back(lcores[i]);
   }
+  start_neighbour_thread();
+}
+
+void Dataplane::start_neighbour_thread() {
+  if (neigh_thread_.joinable()) return;
+  neigh_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "svcdp-neigh");
+    while (!stop_.load(std::memory_order_relaxed)) {
+      neigh_poll(steady_ns());
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  });
 }
 
 void Dataplane::stop() {
   stop_.store(true);
   for (unsigned lcore : lcores_) rte_eal_wait_lcore(lcore);
   lcores_.clear();
+  if (neigh_thread_.joinable()) neigh_thread_.join();
   // Whatever no worker will send any more is counted before it is freed,
   // so that the exit report accounts for every packet.
   for (auto* rings : {&to_control_, &from_control_})
@@ -254,7 +275,8 @@ void Dataplane::stop() {
   if (neigh_control_) neigh_control_->drop_all_held(Drop::kShutdown);
 }
 
-void Dataplane::control_poll(uint64_t now_ns) {
+void Dataplane::neigh_poll(uint64_t now_ns) {
+  std::lock_guard lock(neigh_mu_);
   void* batch[64];
   for (rte_ring* ring : to_control_) {
     const unsigned n = rte_ring_sc_dequeue_burst(ring, batch, 64, nullptr);
@@ -270,7 +292,6 @@ void Dataplane::control_poll(uint64_t now_ns) {
     }
   }
   neigh_control_->tick(now_ns);
-  fib_.reclaim();
 }
 
 void Dataplane::copy_to_kernel(const rte_mbuf* m) {

@@ -1,9 +1,17 @@
 // The assembled dataplane: packet pool, the uplink and pods ports, one
-// Worker per worker lcore, the rings between workers and the control
+// Worker per worker lcore, the rings between workers and the neighbour
 // thread, the neighbour table and the forwarding-table publisher.
 //
+// Three kinds of thread touch it: the workers (their lcores), the
+// neighbour thread (ARP, packets held for a next hop; started by launch())
+// and the control thread (table builds, publish, reclaim). A table build
+// never delays an ARP answer: the neighbour thread shares only the
+// addresses it answers for with the control thread, under a lock neither
+// holds for longer than a copy.
+//
 // The daemon drives it from main(); pipeline tests build the same object
-// over net_ring ports and call Worker::poll() and control_poll() by hand.
+// over net_ring ports and call Worker::poll(), neigh_poll() and
+// control_poll() by hand.
 #pragma once
 
 #include "dataplane/counters.h"
@@ -21,6 +29,7 @@
 #include <optional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace svcdp::dp {
@@ -67,22 +76,28 @@ class Dataplane {
   // Thread: control.
   bool publish(std::unique_ptr<Fib> fib);
 
-  // Starts worker i on lcores[i]. Thread: main.
+  // Starts worker i on lcores[i], and the neighbour thread. Thread: main.
   void launch(const std::vector<unsigned>& lcores);
-  // Asks workers to stop and waits for them; the packets still queued to
-  // or from the control thread or held for ARP are freed, counted as
-  // `shutdown`. Thread: main.
+  // Starts the neighbour thread alone (launch() does). Thread: main.
+  void start_neighbour_thread();
+  // Asks workers and the neighbour thread to stop and waits for them; the
+  // packets still queued to or from the neighbour thread or held for ARP
+  // are freed, counted as `shutdown`. Thread: main.
   void stop();
 
   // A permanent neighbour entry. False when the table is full.
   // Thread: control.
   bool add_static_neighbour(Role role, be32 ip, const rte_ether_addr& mac) {
+    std::lock_guard lock(neigh_mu_);
     return neigh_control_->add_static(role, ip, mac);
   }
 
-  // One round of control work: punted packets, neighbour timers.
-  // Thread: control.
-  void control_poll(uint64_t now_ns);
+  // One round of neighbour work: punted packets (ARP, packets waiting for
+  // a MAC), neighbour timers; `now_ns` on the steady clock. Thread: the
+  // neighbour thread, or the test thread when launch() was not called.
+  void neigh_poll(uint64_t now_ns);
+  // Frees the table generations no worker can still see. Thread: control.
+  void control_poll() { fib_.reclaim(); }
 
   Worker& worker(unsigned i) { return *workers_[i]; }
   const Worker& worker(unsigned i) const { return *workers_[i]; }
@@ -170,10 +185,15 @@ class Dataplane {
     void operator()(Worker* w) const;
   };
   std::vector<std::unique_ptr<Worker, WorkerDelete>> workers_;
+  // Written by the neighbour thread only (drops of ARP and held packets).
   Counters control_counters_;
+  // Held by the neighbour thread over a round and by the control thread
+  // while it hands over addresses: never over a table build or an RCU wait.
+  std::mutex neigh_mu_;
   std::unique_ptr<NeighControl> neigh_control_;
   std::atomic<bool> stop_{false};
   std::vector<unsigned> lcores_;
+  std::thread neigh_thread_;
 };
 
 }  // namespace svcdp::dp

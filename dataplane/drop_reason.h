@@ -36,7 +36,7 @@ namespace svcdp::dp {
   X(kNoHeadroom, "no_headroom", "no mbuf headroom for the VXLAN header")                  \
   X(kNeighUnresolved, "neigh_unresolved", "next hop did not answer ARP, or hold full")    \
   X(kNeighTableFull, "neigh_table_full", "no room for a new neighbour entry")            \
-  X(kPuntQueueFull, "punt_queue_full", "queue to the control thread full")               \
+  X(kPuntQueueFull, "punt_queue_full", "queue to the neighbour thread full")               \
   X(kTxQueueFull, "tx_queue_full", "port TX queue full")                                 \
   X(kStageVectorFull, "stage_vector_full", "a stage's vector full (never expected: at most a burst is in flight)") \
   X(kArpMalformed, "arp_malformed", "ARP not Ethernet/IPv4 or truncated (RFC 826)")       \
@@ -59,7 +59,7 @@ namespace svcdp::dp {
   X(kSnatPortsExhausted, "snat_ports_exhausted", "no free SNAT or masquerade port for a new flow") \
   X(kMasqNoFlow, "masq_no_flow", "TCP segment leaving the cluster, no flow and not a SYN")  \
   X(kMasqUnsupported, "masq_unsupported", "pod egress that cannot be masqueraded (protocol, fragment)") \
-  X(kShutdown, "shutdown", "held for ARP or queued to or from the control thread when svcdp stopped")
+  X(kShutdown, "shutdown", "held for ARP or queued to or from the neighbour thread when svcdp stopped")
 
 SVCDP_NAMED_LIST(Drop, uint16_t, kDropInfo, kDropCount, SVCDP_DROP_REASONS)
 using DropInfo = NamedInfo;

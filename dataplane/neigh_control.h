@@ -1,5 +1,5 @@
 // The control half of neighbour resolution (ARP, RFC 826), run on the
-// control thread: answers ARP for the node's own addresses, learns
+// neighbour thread (Dataplane serialises every call): answers ARP for the node's own addresses, learns
 // neighbours, resolves next hops for packets the workers could not send
 // (holding a few per neighbour, as Linux does), and ages entries by
 // re-probing them.
@@ -39,7 +39,7 @@ class NeighControl {
   ~NeighControl();
 
   // svcdp's address on a port (the source of its ARP requests) and the
-  // addresses it answers ARP for there. Thread: control.
+  // addresses it answers ARP for there. Thread: neighbour.
   void set_addresses(Role role, be32 source, std::vector<be32> answer_for) {
     source_[idx(role)] = source;
     local_[idx(role)] = std::move(answer_for);
@@ -51,30 +51,30 @@ class NeighControl {
   // L2 segment (a macvlan or bridge attachment made by the CNI plugin)
   // then reach each other through svcdp, as Calico's proxy_arp has them,
   // so that a Service endpoint's reply to a pod of the same node is
-  // reverse-translated. Thread: control.
+  // reverse-translated. Thread: neighbour.
   void set_proxy(Role role, PrefixTable prefixes) { proxy_[idx(role)] = std::move(prefixes); }
 
   // Where NeighControl learns which neighbours the workers sent to since
   // it last asked (Worker::take_neigh_used, over every worker).
-  // Thread: control, before workers start.
+  // Thread: neighbour, before workers start.
   using UsedFn = std::function<bool(uint32_t slot)>;
   void set_use_source(UsedFn used) { used_ = std::move(used); }
 
   // A permanent neighbour (like `ip neigh add ... nud permanent`): never
   // probed, aged or replaced by ARP. False when the table is full.
-  // Thread: control.
+  // Thread: neighbour.
   bool add_static(Role role, be32 ip, const rte_ether_addr& mac);
 
-  // An ARP frame a worker punted. Takes the mbuf. Thread: control.
+  // An ARP frame a worker punted. Takes the mbuf. Thread: neighbour.
   void handle_arp(rte_mbuf* m, Role in, uint64_t now_ns);
   // A packet waiting for the MAC of meta->nexthop. Takes the mbuf.
-  // Thread: control.
+  // Thread: neighbour.
   void resolve(rte_mbuf* m, uint64_t now_ns);
-  // Retransmits, probes and expires. Thread: control.
+  // Retransmits, probes and expires. Thread: neighbour.
   void tick(uint64_t now_ns);
 
   // Frees every packet still held for a neighbour, counted as `reason`
-  // (svcdp is stopping). Thread: control, workers stopped.
+  // (svcdp is stopping). Thread: neighbour, workers stopped.
   void drop_all_held(Drop reason);
 
   size_t pending() const { return state_.size(); }

@@ -3,7 +3,10 @@
 // Crafted frames go in; the exact bytes that come out are compared.
 #include "dataplane/testing/pipeline.h"
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace svcdp::dp {
 namespace {
@@ -254,6 +257,34 @@ TEST_F(Pipeline, ArpForAnAddressWeDoNotOwnIsCountedNotAnswered) {
   EXPECT_TRUE(sent(Role::PODS).empty());
   EXPECT_EQ(drops(Drop::kArpNotForUs), 1u);
   EXPECT_EQ(drops(Drop::kArpMalformed), 1u);
+}
+
+// ARP is answered by the neighbour thread while the control thread is
+// busy elsewhere (here: publishing generation after generation, as a
+// long build would keep it): nothing but the worker is polled by hand.
+TEST_F(Pipeline, TheNeighbourThreadAnswersArpWhileTheControlThreadPublishes) {
+  h_->dataplane().start_neighbour_thread();
+  std::atomic<bool> done{false};
+  std::thread control([&] {
+    for (uint64_t gen = 2; !done.load(); ++gen) h_->dataplane().publish(node_fib(gen));
+  });
+  const Bytes request = Frame().eth(testing::kBroadcast, kPodMac, 0x0806).arp(1, kPodMac, kPod, kZero, kPodGw).pad_to(60).build();
+  std::vector<Bytes> out;
+  for (int round = 0; round < 3; ++round) {
+    inject(Role::PODS, request);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::vector<Bytes> got;
+    while (got.empty() && std::chrono::steady_clock::now() < deadline) {
+      h_->dataplane().worker(0).poll();
+      got = sent(Role::PODS);
+    }
+    out.insert(out.end(), got.begin(), got.end());
+  }
+  done = true;
+  control.join();
+  ASSERT_EQ(out.size(), 3u);
+  for (const Bytes& b : out)
+    EXPECT_EQ(b, Frame().eth(kPodMac, pods_mac_, 0x0806).arp(2, pods_mac_, kPodGw, kPodMac, kPod).pad_to(60).build());
 }
 
 // Proxy ARP for the node's pod CIDR on the pods port: a pod asking for

@@ -98,7 +98,8 @@ void RingHarness::run(int rounds, uint64_t step_ns) {
   for (int i = 0; i < rounds; ++i) {
     for (unsigned w = 0; w < dp_->worker_count(); ++w) dp_->worker(w).poll();
     now_ns += step_ns;
-    dp_->control_poll(now_ns);
+    dp_->neigh_poll(now_ns);
+    dp_->control_poll();
   }
   for (unsigned w = 0; w < dp_->worker_count(); ++w) dp_->worker(w).poll();
 }

@@ -35,7 +35,7 @@ class RingHarness {
   // Drops what ports sent without looking.
   void discard_sent();
   // `rounds` times: poll every worker, advance the clock by `step_ns`,
-  // poll the control half; then a last worker poll to send what the
+  // poll the neighbour and control halves; then a last worker poll to send what the
   // control thread queued.
   void run(int rounds = 3, uint64_t step_ns = 100'000);
 
