@@ -1,0 +1,400 @@
+#include "dns/zone.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace svcdp::dns {
+namespace {
+
+constexpr std::string_view kDnsSchemaVersion = "1.1.0";  // specification.md section 1
+constexpr uint32_t kVersionTtl = 28800;                  // CoreDNS's TTL for dns-version
+constexpr std::string_view kReverseZone = "in-addr.arpa";
+
+// Names built while answering (SRV targets) live here until the answer is
+// written: the writer's compression refers to them.
+class Arena {
+ public:
+  std::string_view join(std::string_view a, std::string_view b) {
+    const size_t n = a.size() + 1 + b.size();
+    if (used_ + n > buf_.size()) return {};
+    char* p = buf_.data() + used_;
+    std::memcpy(p, a.data(), a.size());
+    p[a.size()] = '.';
+    std::memcpy(p + a.size() + 1, b.data(), b.size());
+    used_ += n;
+    return {p, n};
+  }
+
+ private:
+  std::array<char, 8192> buf_;
+  size_t used_ = 0;
+};
+
+// What one lookup yields, as CoreDNS's msg.Service: an address or a
+// name, the port, and the label its SRV target starts with.
+struct Entry {
+  uint16_t type;  // kA, kAAAA or kCNAME
+  std::array<uint8_t, 16> addr{};
+  std::string_view cname = {};
+  int32_t port = -1;
+  std::string_view label = {};  // endpoint label or pod name ("": the service itself)
+  std::string_view parent = {};  // the FQDN `label` is under: its service's, or its pod namespace's
+};
+
+Entry a_entry(uint32_t host_order, int32_t port, std::string_view label, std::string_view parent) {
+  Entry e{kA};
+  const uint32_t be = htonl(host_order);
+  std::memcpy(e.addr.data(), &be, 4);
+  e.port = port;
+  e.label = label;
+  e.parent = parent;
+  return e;
+}
+
+bool put_addr(Writer& w, const Entry& e) { return w.put_bytes(e.addr.data(), e.type == kA ? 4 : 16); }
+
+// Up to a bound, what was written already (CoreDNS dedups A records by
+// address and SRV records by target and port).
+template <class T, size_t N = 128>
+class Seen {
+ public:
+  bool insert(const T& v) {
+    for (size_t i = 0; i < n_; ++i)
+      if (items_[i] == v) return false;
+    if (n_ < N) items_[n_++] = v;
+    return true;
+  }
+
+ private:
+  std::array<T, N> items_{};
+  size_t n_ = 0;
+};
+
+bool port_matches(std::string_view want_port, std::string_view want_proto, const ServiceRecords::Port& p) {
+  return (want_port.empty() || want_port == p.name) && (want_proto.empty() || want_proto == p.protocol);
+}
+
+std::string_view strip_underscore(std::string_view s) { return !s.empty() && s[0] == '_' ? s.substr(1) : s; }
+
+bool ends_with_label(std::string_view name, std::string_view zone, std::string_view& base) {
+  if (name == zone) {
+    base = {};
+    return true;
+  }
+  if (name.size() > zone.size() && name.ends_with(zone) && name[name.size() - zone.size() - 1] == '.') {
+    base = name.substr(0, name.size() - zone.size() - 1);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+struct Zone::Request {
+  std::string_view kind;  // "svc", "pod"; "": the apex, svc.<zone> or pod.<zone>
+  std::string_view ns, service, endpoint, port, protocol;
+  std::string_view key;   // "service.namespace", as the qname holds it
+  std::string_view parent;  // "namespace.pod.<zone>" (pods)
+};
+
+Zone::Zone(ZoneConfig config, std::vector<std::shared_ptr<const ServiceRecords>> services,
+           std::vector<std::string> namespaces, uint32_t serial)
+    : config_(std::move(config)), serial_(serial) {
+  soa_mname_ = "ns.dns." + config_.domain;
+  soa_rname_ = "hostmaster." + config_.domain;
+  ns_name_ = soa_mname_;
+  for (std::string& ns : namespaces) namespaces_.insert(std::move(ns));
+  for (auto& s : services) {
+    namespaces_.insert(s->ns);
+    std::string fqdn = s->name + "." + s->ns + ".svc." + config_.domain;
+    for (uint32_t ip : s->cluster_ips) reverse_[ip] = {fqdn};
+    services_.emplace(s->name + "." + s->ns, Named{s, std::move(fqdn)});
+  }
+  // reverse.go: a ClusterIP's name alone; an address no ClusterIP has
+  // names every endpoint that has it.
+  std::unordered_map<uint32_t, std::vector<std::string>> endpoints;
+  for (const auto& [key, named] : services_)
+    for (const ServiceRecords::Slice& slice : named.records->slices)
+      for (const ServiceRecords::Endpoint& ep : slice.endpoints) {
+        if (reverse_.contains(ep.address)) continue;
+        std::vector<std::string>& names = endpoints[ep.address];
+        std::string name = ep.label + "." + named.fqdn;
+        if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+      }
+  reverse_.merge(endpoints);
+}
+
+bool Zone::parse(std::string_view base, Request& r) const {
+  if (base.empty() || base == "svc" || base == "pod") return true;  // NODATA (parse.go)
+  std::array<std::string_view, 7> segs;
+  size_t n = 0;
+  for (size_t pos = 0;;) {
+    const size_t dot = base.find('.', pos);
+    if (n == segs.size()) return false;  // too long to be a name of the zone
+    segs[n++] = base.substr(pos, dot == std::string_view::npos ? std::string_view::npos : dot - pos);
+    if (dot == std::string_view::npos) break;
+    pos = dot + 1;
+  }
+  r.kind = segs[n - 1];
+  if (r.kind != "svc" && r.kind != "pod") return false;
+  if (n < 2) return true;
+  r.ns = segs[n - 2];
+  if (n < 3) return true;
+  r.service = segs[n - 3];
+  r.key = {r.service.data(), static_cast<size_t>(r.ns.data() + r.ns.size() - r.service.data())};
+  // The pod's namespace's FQDN, as the qname holds it (base is its prefix).
+  r.parent = {r.ns.data(), static_cast<size_t>(base.data() + base.size() - r.ns.data()) + 1 + config_.domain.size()};
+  switch (n - 3) {
+    case 0:
+      return true;
+    case 1:
+      r.endpoint = segs[0];
+      return true;
+    case 2:
+      r.port = strip_underscore(segs[0]);
+      r.protocol = strip_underscore(segs[1]);
+      return true;
+    default:
+      return false;
+  }
+}
+
+// kubernetes.go Records → findPods / findServices: calls `each(Entry)`
+// for every record source the name has.
+Zone::Found Zone::lookup(const Request& r, auto&& each) const {
+  if (r.kind.empty()) return Found::kNoData;
+  if (!namespaces_.contains(r.ns)) return Found::kNxDomain;
+  if (r.service.empty()) return Found::kNoData;
+  if (r.kind == "pod") {
+    // `pods insecure`: a-b-c-d (or an IPv6 address with dashes) is the
+    // address, whether such a pod exists or not.
+    std::array<char, 64> text{};
+    if (r.service.size() >= text.size()) return Found::kNxDomain;
+    const bool v4 = std::count(r.service.begin(), r.service.end(), '-') == 3 && r.service.find("--") == std::string_view::npos;
+    std::transform(r.service.begin(), r.service.end(), text.begin(), [&](char c) { return c == '-' ? (v4 ? '.' : ':') : c; });
+    Entry e{v4 ? kA : kAAAA};
+    if (inet_pton(v4 ? AF_INET : AF_INET6, text.data(), e.addr.data()) != 1) return Found::kNxDomain;
+    e.port = 0;
+    e.label = r.service;
+    e.parent = r.parent;
+    each(e);
+    return Found::kRecords;
+  }
+  const auto it = services_.find(r.key);
+  if (it == services_.end()) return Found::kNxDomain;
+  const ServiceRecords& s = *it->second.records;
+  const std::string_view fqdn = it->second.fqdn;
+  bool found = false;
+  switch (s.kind) {
+    case ServiceRecords::Kind::kExternalName: {
+      if (!r.endpoint.empty()) return Found::kNxDomain;
+      Entry e{kCNAME};
+      e.cname = s.external_name;
+      each(e);
+      return Found::kRecords;
+    }
+    case ServiceRecords::Kind::kHeadless:
+    case ServiceRecords::Kind::kClusterIP:
+      break;
+  }
+  if (s.kind == ServiceRecords::Kind::kHeadless || !r.endpoint.empty()) {
+    for (const ServiceRecords::Slice& slice : s.slices)
+      for (const ServiceRecords::Endpoint& ep : slice.endpoints) {
+        if (!r.endpoint.empty() && r.endpoint != ep.label) continue;
+        for (const ServiceRecords::Port& p : slice.ports) {
+          if (!port_matches(r.port, r.protocol, p)) continue;
+          found = true;
+          each(a_entry(ep.address, p.port, ep.label, fqdn));
+        }
+      }
+    return found ? Found::kRecords : Found::kNxDomain;
+  }
+  for (const ServiceRecords::Port& p : s.ports) {
+    if (!port_matches(r.port, r.protocol, p)) continue;
+    found = true;
+    for (uint32_t ip : s.cluster_ips) each(a_entry(ip, p.port, {}, fqdn));
+  }
+  return found ? Found::kRecords : Found::kNxDomain;
+}
+
+bool Zone::write_soa(Writer& w, Writer::Section s) const {
+  // backend_lookup.go SOA: TTL min(300, ttl), the zone's own names.
+  return w.record_named(s, config_.domain, kSOA, std::min<uint32_t>(300, config_.ttl), [&] {
+    return w.put_name(soa_mname_) && w.put_name(soa_rname_) && w.put_u32(serial_) && w.put_u32(7200) &&
+           w.put_u32(1800) && w.put_u32(86400) && w.put_u32(config_.ttl);
+  });
+}
+
+Zone::Result Zone::finish(Writer& w, uint16_t rcode, bool with_soa) const {
+  if (with_soa) write_soa(w, Writer::kAuthority);
+  return {Result::What::kAnswered, w.finish(), rcode};
+}
+
+Zone::Result Zone::answer(const Query& q, std::span<uint8_t> buf, size_t limit) const {
+  const Result pass{Result::What::kPass};
+  if (q.qclass != kClassIN || q.tsig || !q.name_plain) return pass;
+  std::string_view base;
+  Writer w(buf, q, limit);
+  if (ends_with_label(q.qname(), config_.domain, base)) {
+    if (q.edns && q.edns_version != 0) {  // RFC 6891 6.1.3
+      w.begin(kBadVers);
+      return finish(w, kBadVers, false);
+    }
+    return answer_zone(q, base, w);
+  }
+  if (ends_with_label(q.qname(), kReverseZone, base)) return answer_reverse(q, w);
+  return pass;
+}
+
+Zone::Result Zone::answer_reverse(const Query& q, Writer& w) const {
+  const Result pass{Result::What::kPass};
+  if (q.qtype != kPTR) return pass;  // CoreDNS falls through to its upstream for in-addr.arpa
+  // d.c.b.a.in-addr.arpa (RFC 1035 3.5)
+  std::array<uint32_t, 4> octets{};
+  std::string_view name = q.qname();
+  for (int i = 0; i < 4; ++i) {
+    const size_t dot = name.find('.');
+    const std::string_view label = name.substr(0, dot);
+    if (label.empty() || label.size() > 3 || (label.size() > 1 && label[0] == '0')) return pass;
+    uint32_t v = 0;
+    for (char c : label) {
+      if (c < '0' || c > '9') return pass;
+      v = v * 10 + static_cast<uint32_t>(c - '0');
+    }
+    if (v > 255) return pass;
+    octets[static_cast<size_t>(i)] = v;
+    name.remove_prefix(dot + 1);
+  }
+  if (name != kReverseZone) return pass;
+  const uint32_t addr = octets[3] << 24 | octets[2] << 16 | octets[1] << 8 | octets[0];
+  const auto it = reverse_.find(addr);
+  if (it == reverse_.end()) return pass;
+  w.begin(kNoError);
+  for (const std::string& target : it->second)
+    if (!w.record_at_question(Writer::kAnswer, kPTR, config_.ttl, [&] { return w.put_name(target); })) break;
+  return finish(w, kNoError, false);
+}
+
+Zone::Result Zone::answer_zone(const Query& q, std::string_view base, Writer& w) const {
+  const uint32_t ttl = config_.ttl;
+  Request r;
+  const bool valid = parse(base, r);
+  const bool default_ns = base == "ns.dns";  // kubernetes.go isDefaultNS
+  const auto lookup_rcode = [&]() -> Found {
+    if (!valid) return Found::kNxDomain;
+    if (default_ns) return Found::kNoData;
+    return lookup(r, [](const Entry&) {});
+  };
+  const auto negative = [&](Found f) {
+    const uint16_t rcode = f == Found::kNxDomain ? kNxDomain : kNoError;
+    w.begin(rcode);
+    return finish(w, rcode, true);
+  };
+
+  switch (q.qtype) {
+    case kAXFR:
+    case kIXFR:
+      return {Result::What::kPass};
+    case kSOA:  // handler.go: the zone's SOA, whatever name in it was asked
+      w.begin(kNoError);
+      write_soa(w, Writer::kAnswer);
+      return finish(w, kNoError, false);
+    case kNS:
+      if (!base.empty()) break;
+      w.begin(kNoError);
+      w.record_at_question(Writer::kAnswer, kNS, ttl, [&] { return w.put_name(ns_name_); });
+      if (config_.ns_address)
+        w.record_named(Writer::kAdditional, ns_name_, kA, ttl,
+                       [&] { return put_addr(w, a_entry(config_.ns_address, 0, {}, {})); });
+      return finish(w, kNoError, false);
+    case kTXT:
+      if (base != "dns-version") return negative(Found::kNoData);
+      w.begin(kNoError);
+      w.record_at_question(Writer::kAnswer, kTXT, kVersionTtl, [&] {
+        return w.put_u8(static_cast<uint8_t>(kDnsSchemaVersion.size())) &&
+               w.put_bytes(kDnsSchemaVersion.data(), kDnsSchemaVersion.size());
+      });
+      return finish(w, kNoError, false);
+    case kA:
+    case kAAAA: {
+      if (default_ns) {
+        if (q.qtype != kA || config_.ns_address == 0) return negative(Found::kNoData);
+        w.begin(kNoError);
+        w.record_at_question(Writer::kAnswer, kA, ttl,
+                             [&] { return put_addr(w, a_entry(config_.ns_address, 0, {}, {})); });
+        return finish(w, kNoError, false);
+      }
+      if (!valid) return negative(Found::kNxDomain);
+      // An ExternalName's address is its upstream's to give (CoreDNS
+      // looks the target up there): CoreDNS answers it.
+      bool external = false;
+      const Found f = lookup(r, [&](const Entry& e) { external |= e.type == kCNAME; });
+      if (external) return {Result::What::kPass};
+      if (f != Found::kRecords) return negative(f);
+      w.begin(kNoError);
+      Seen<std::array<uint8_t, 16>> seen;
+      lookup(r, [&](const Entry& e) {
+        if (e.type != q.qtype || !seen.insert(e.addr)) return;
+        w.record_at_question(Writer::kAnswer, e.type, ttl, [&] { return put_addr(w, e); });
+      });
+      return finish(w, kNoError, w.count(Writer::kAnswer) == 0 && !w.truncated());
+    }
+    case kCNAME:
+    case kPTR: {
+      // backend_lookup.go CNAME / PTR: the first name-valued record (an
+      // ExternalName's), else nothing.
+      const Found f = lookup_rcode();
+      if (f != Found::kRecords) return negative(f);
+      std::string_view target;
+      lookup(r, [&](const Entry& e) {
+        if (target.empty() && e.type == kCNAME) target = e.cname;
+      });
+      if (target.empty()) return negative(Found::kNoData);
+      w.begin(kNoError);
+      w.record_at_question(Writer::kAnswer, q.qtype, ttl, [&] { return w.put_name(target); });
+      return finish(w, kNoError, false);
+    }
+    case kSRV: {
+      const Found f = lookup_rcode();
+      if (f != Found::kRecords) return negative(f);
+      // backend_lookup.go SRV: priority 0 for all, weights sharing 100,
+      // targets named after the service (or endpoint, or pod), their
+      // addresses in the additional section; SRV for ExternalName is not
+      // served.
+      size_t n = 0;
+      lookup(r, [&](const Entry& e) { n += e.type != kCNAME; });
+      if (n == 0) return negative(Found::kNoData);
+      const auto weight = static_cast<uint16_t>(std::max<size_t>(1, 100 / n));
+      Arena arena;
+      const auto target_of = [&](const Entry& e) { return e.label.empty() ? e.parent : arena.join(e.label, e.parent); };
+      w.begin(kNoError);
+      Seen<std::pair<std::string_view, int32_t>> srv_seen;
+      lookup(r, [&](const Entry& e) {
+        if (e.type == kCNAME || e.port == -1) return;
+        const std::string_view target = target_of(e);
+        if (target.empty() || !srv_seen.insert({target, e.port})) return;
+        w.record_at_question(Writer::kAnswer, kSRV, ttl, [&] {
+          return w.put_u16(0) && w.put_u16(weight) && w.put_u16(static_cast<uint16_t>(e.port)) && w.put_name(target);
+        });
+      });
+      Seen<std::pair<std::string_view, std::array<uint8_t, 16>>> addr_seen;
+      lookup(r, [&](const Entry& e) {
+        if (e.type == kCNAME || e.port == -1 || w.truncated()) return;
+        const std::string_view target = target_of(e);
+        if (target.empty() || !addr_seen.insert({target, e.addr})) return;
+        w.record_named(Writer::kAdditional, target, e.type, ttl, [&] { return put_addr(w, e); });
+      });
+      return finish(w, kNoError, false);
+    }
+    default:
+      break;
+  }
+  // Any other type: "a fake A lookup, so we can distinguish between NODATA
+  // and NXDOMAIN" (handler.go).
+  return negative(lookup_rcode() == Found::kNxDomain ? Found::kNxDomain : Found::kNoData);
+}
+
+}  // namespace svcdp::dns

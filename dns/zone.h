@@ -1,0 +1,113 @@
+// The cluster's DNS zone as the workers answer it: the records of the
+// Kubernetes DNS-Based Service Discovery specification (kubernetes/dns
+// docs/specification.md, 1.1.0), with the choices CoreDNS's kubernetes
+// plugin makes where the specification leaves room (plugin/kubernetes/
+// kubernetes.go findServices/findPods, parse.go parseRequest, reverse.go,
+// handler.go, plugin/backend_lookup.go; `pods insecure`, ttl 5).
+//
+// Built by the control thread from the same ClusterState and in the same
+// table generation as the service tables; read by every worker, never
+// written after construction. No DPDK.
+#pragma once
+
+#include "dns/message.h"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace svcdp::dns {
+
+// One Service as DNS sees it (built per Service, shared between
+// generations while it does not change).
+struct ServiceRecords {
+  enum class Kind : uint8_t { kClusterIP, kHeadless, kExternalName };
+  struct Port {
+    std::string name;      // lower case ("" when unnamed)
+    std::string protocol;  // "tcp", "udp", "sctp"
+    int32_t port = -1;     // -1: a slice without ports (CoreDNS's sentinel: no SRV)
+  };
+  struct Endpoint {
+    uint32_t address = 0;  // host order
+    std::string label;     // its hostname, or the address with dashes (10-244-1-5)
+  };
+  // One EndpointSlice's ready endpoints and ports: its records are the
+  // product of the two (CoreDNS's EndpointSubset).
+  struct Slice {
+    std::vector<Port> ports;  // never empty: {"", "", -1} when the slice has none
+    std::vector<Endpoint> endpoints;
+  };
+  std::string name, ns;
+  Kind kind = Kind::kClusterIP;
+  std::vector<uint32_t> cluster_ips;  // host order
+  std::string external_name;          // kExternalName: lower case, no trailing dot
+  std::vector<Port> ports;            // the Service's
+  std::vector<Slice> slices;          // sorted by slice name
+};
+
+struct ZoneConfig {
+  std::string domain = "cluster.local";  // --cluster-domain, lower case, no trailing dot
+  uint32_t ttl = 5;                      // --dns-ttl (CoreDNS's default)
+  uint32_t ns_address = 0;               // the DNS Service's ClusterIP (ns.dns.<zone>), host order; 0: none
+};
+
+class Zone {
+ public:
+  // `namespaces`: those that exist (their names answer NODATA, not
+  // NXDOMAIN). `serial`: the SOA serial. Thread: control.
+  Zone(ZoneConfig config, std::vector<std::shared_ptr<const ServiceRecords>> services,
+       std::vector<std::string> namespaces, uint32_t serial);
+
+  struct Result {
+    enum class What : uint8_t {
+      kAnswered,  // `len` bytes of answer are in the buffer
+      kPass,      // not ours to answer (another zone, an ExternalName's address...): pass it on unchanged
+    } what;
+    size_t len = 0;
+    uint16_t rcode = kNoError;
+  };
+  // Answers `q` (parsed from `buf`) in `buf`, within `limit` bytes (512
+  // or the client's EDNS size, and the buffer's room). No allocation.
+  // Thread: any (workers).
+  Result answer(const Query& q, std::span<uint8_t> buf, size_t limit) const;
+
+  const ZoneConfig& config() const { return config_; }
+  size_t service_count() const { return services_.size(); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct Named {
+    std::shared_ptr<const ServiceRecords> records;
+    std::string fqdn;  // name.namespace.svc.<zone>
+  };
+  using Names = std::unordered_map<std::string, Named, Hash, std::equal_to<>>;
+
+  // The labels of a name inside the zone, as parseRequest splits them.
+  struct Request;
+  enum class Found : uint8_t { kRecords, kNoData, kNxDomain };
+  Found lookup(const Request& r, auto&& each) const;
+  bool parse(std::string_view base, Request& r) const;
+  Result answer_zone(const Query& q, std::string_view base, Writer& w) const;
+  Result answer_reverse(const Query& q, Writer& w) const;
+  Result finish(Writer& w, uint16_t rcode, bool with_soa) const;
+  bool write_soa(Writer& w, Writer::Section s) const;
+
+  ZoneConfig config_;
+  uint32_t serial_;
+  std::string soa_mname_, soa_rname_, ns_name_;  // ns.dns.<zone>, hostmaster.<zone>
+  Names services_;                                // by "name.namespace"
+  std::unordered_set<std::string, Hash, std::equal_to<>> namespaces_;
+  // PTR targets by address (host order): a ClusterIP's service name, or
+  // the names of the endpoints with that address.
+  std::unordered_map<uint32_t, std::vector<std::string>> reverse_;
+};
+
+}  // namespace svcdp::dns

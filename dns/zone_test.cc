@@ -1,0 +1,233 @@
+// The cluster zone against CoreDNS's kubernetes plugin: each expectation
+// is what CoreDNS (plugin/kubernetes, `pods insecure`, ttl 5) answers for
+// the same objects, as dig would print it.
+#include "dns/zone.h"
+
+#include "dns/testing/wire.h"
+
+#include <gtest/gtest.h>
+
+namespace svcdp::dns {
+namespace {
+
+using testing::Bytes;
+using testing::decode;
+using testing::Decoded;
+using testing::query;
+using testing::QueryOptions;
+using Strings = std::vector<std::string>;
+
+constexpr uint32_t ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
+  return uint32_t{a} << 24 | uint32_t{b} << 16 | uint32_t{c} << 8 | d;
+}
+
+std::shared_ptr<ServiceRecords> service(std::string ns, std::string name, ServiceRecords::Kind kind) {
+  auto s = std::make_shared<ServiceRecords>();
+  s->ns = std::move(ns);
+  s->name = std::move(name);
+  s->kind = kind;
+  return s;
+}
+
+class ZoneTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto web = service("default", "web", ServiceRecords::Kind::kClusterIP);
+    web->cluster_ips = {ip(10, 96, 0, 20)};
+    web->ports = {{"http", "tcp", 80}, {"metrics", "tcp", 9090}};
+    web->slices = {{{{"http", "tcp", 8080}, {"metrics", "tcp", 9090}}, {{ip(10, 244, 1, 10), "10-244-1-10"}}}};
+    auto db = service("default", "db", ServiceRecords::Kind::kHeadless);
+    db->ports = {{"pg", "tcp", 5432}};
+    db->slices = {{{{"pg", "tcp", 5432}}, {{ip(10, 244, 1, 20), "db-0"}, {ip(10, 244, 2, 21), "db-1"}}}};
+    auto ext = service("default", "ext", ServiceRecords::Kind::kExternalName);
+    ext->external_name = "example.test";
+    auto dns = service("kube-system", "kube-dns", ServiceRecords::Kind::kClusterIP);
+    dns->cluster_ips = {ip(10, 96, 0, 10)};
+    dns->ports = {{"dns", "udp", 53}, {"dns-tcp", "tcp", 53}};
+    auto big = service("default", "big", ServiceRecords::Kind::kHeadless);
+    ServiceRecords::Slice slice{{{"", "", -1}}, {}};
+    for (uint8_t i = 1; i <= 100; ++i) slice.endpoints.push_back({ip(10, 244, 3, i), "10-244-3-" + std::to_string(i)});
+    big->slices = {slice};
+    ZoneConfig c;
+    c.ns_address = ip(10, 96, 0, 10);
+    zone_ = std::make_unique<Zone>(c, std::vector<std::shared_ptr<const ServiceRecords>>{web, db, ext, dns, big},
+                                   std::vector<std::string>{"default", "kube-system"}, 7);
+  }
+
+  // The answer to `q`, decoded; `passed` when the zone leaves it to CoreDNS.
+  Decoded ask(const Bytes& q, size_t limit = 512) {
+    buf_ = q;
+    buf_.resize(4096);
+    Query parsed;
+    EXPECT_EQ(parse_query({buf_.data(), q.size()}, parsed), Parse::kOk);
+    const Zone::Result r = zone_->answer(parsed, buf_, limit);
+    passed_ = r.what == Zone::Result::What::kPass;
+    if (passed_) return {};
+    buf_.resize(r.len);
+    Decoded d = decode(buf_);
+    EXPECT_TRUE(d.ok) << "the answer does not parse";
+    EXPECT_EQ(d.rcode & 0xf, r.rcode & 0xf);
+    return d;
+  }
+  Decoded ask(const std::string& name, uint16_t type) { return ask(query(name, type)); }
+
+  const std::string kSoa = "cluster.local. 5 SOA ns.dns.cluster.local. hostmaster.cluster.local. 7 7200 1800 86400 5";
+  std::unique_ptr<Zone> zone_;
+  Bytes buf_;
+  bool passed_ = false;
+};
+
+TEST_F(ZoneTest, ClusterIpServiceHasItsAddress) {
+  const Decoded d = ask("web.default.svc.cluster.local", kA);
+  EXPECT_EQ(d.id, 0x1234);
+  EXPECT_TRUE(d.aa);
+  EXPECT_TRUE(d.rd) << "RD is copied";
+  EXPECT_FALSE(d.ra) << "CoreDNS's kubernetes answers do not set RA";
+  EXPECT_EQ(d.rcode, kNoError);
+  EXPECT_EQ(d.answer, Strings{"web.default.svc.cluster.local. 5 A 10.96.0.20"});
+  EXPECT_TRUE(d.authority.empty());
+}
+
+TEST_F(ZoneTest, TheQuestionsCaseIsKept) {
+  const Decoded d = ask("WeB.Default.SVC.cluster.LOCAL", kA);
+  EXPECT_EQ(d.question, "WeB.Default.SVC.cluster.LOCAL. A");
+  EXPECT_EQ(d.answer, Strings{"WeB.Default.SVC.cluster.LOCAL. 5 A 10.96.0.20"});
+}
+
+TEST_F(ZoneTest, NamesThatDoNotExistAreNxdomainWithTheSoa) {
+  for (const char* name : {"nope.default.svc.cluster.local", "example.com.default.svc.cluster.local",
+                           "example.com.svc.cluster.local", "example.com.cluster.local",
+                           "web.default.svc.cluster.local.default.svc.cluster.local", "web.nons.svc.cluster.local",
+                           "nons.svc.cluster.local", "a.b.c.web.default.svc.cluster.local",
+                           "nope.web.default.svc.cluster.local", "_x._tcp.web.default.svc.cluster.local"}) {
+    const Decoded d = ask(name, kA);
+    EXPECT_EQ(d.rcode, kNxDomain) << name;
+    EXPECT_TRUE(d.answer.empty()) << name;
+    EXPECT_EQ(d.authority, Strings{kSoa}) << name;
+  }
+}
+
+TEST_F(ZoneTest, NamesThatExistWithoutTheTypeAreNodata) {
+  for (auto [name, type] : {std::pair{"web.default.svc.cluster.local", kAAAA}, {"web.default.svc.cluster.local", kMX},
+                            {"default.svc.cluster.local", kA}, {"svc.cluster.local", kA}, {"cluster.local", kA},
+                            {"web.default.svc.cluster.local", kCNAME}, {"anything.cluster.local", kTXT},
+                            {"default.pod.cluster.local", kA}}) {
+    const Decoded d = ask(name, type);
+    EXPECT_EQ(d.rcode, kNoError) << name;
+    EXPECT_TRUE(d.answer.empty()) << name;
+    EXPECT_EQ(d.authority, Strings{kSoa}) << name;
+  }
+  EXPECT_EQ(ask("nope.default.svc.cluster.local", kMX).rcode, kNxDomain) << "other types: a fake A lookup decides";
+}
+
+TEST_F(ZoneTest, HeadlessServiceHasItsReadyEndpoints) {
+  EXPECT_EQ(ask("db.default.svc.cluster.local", kA).answer,
+            (Strings{"db.default.svc.cluster.local. 5 A 10.244.1.20", "db.default.svc.cluster.local. 5 A 10.244.2.21"}));
+  EXPECT_EQ(ask("db-1.db.default.svc.cluster.local", kA).answer,
+            Strings{"db-1.db.default.svc.cluster.local. 5 A 10.244.2.21"});
+  EXPECT_EQ(ask("10-244-1-10.web.default.svc.cluster.local", kA).answer,
+            Strings{"10-244-1-10.web.default.svc.cluster.local. 5 A 10.244.1.10"})
+      << "an endpoint name of a ClusterIP service is answered too";
+}
+
+TEST_F(ZoneTest, SrvNamesTheServiceOrItsEndpoints) {
+  Decoded d = ask("_http._tcp.web.default.svc.cluster.local", kSRV);
+  EXPECT_EQ(d.answer, Strings{"_http._tcp.web.default.svc.cluster.local. 5 SRV 0 100 80 web.default.svc.cluster.local."});
+  EXPECT_EQ(d.additional, Strings{"web.default.svc.cluster.local. 5 A 10.96.0.20"});
+  d = ask("web.default.svc.cluster.local", kSRV);
+  EXPECT_EQ(d.answer, (Strings{"web.default.svc.cluster.local. 5 SRV 0 50 80 web.default.svc.cluster.local.",
+                               "web.default.svc.cluster.local. 5 SRV 0 50 9090 web.default.svc.cluster.local."}));
+  EXPECT_EQ(d.additional, Strings{"web.default.svc.cluster.local. 5 A 10.96.0.20"});
+  d = ask("_pg._tcp.db.default.svc.cluster.local", kSRV);
+  EXPECT_EQ(d.answer, (Strings{"_pg._tcp.db.default.svc.cluster.local. 5 SRV 0 50 5432 db-0.db.default.svc.cluster.local.",
+                               "_pg._tcp.db.default.svc.cluster.local. 5 SRV 0 50 5432 db-1.db.default.svc.cluster.local."}));
+  EXPECT_EQ(d.additional, (Strings{"db-0.db.default.svc.cluster.local. 5 A 10.244.1.20",
+                                   "db-1.db.default.svc.cluster.local. 5 A 10.244.2.21"}));
+  EXPECT_EQ(ask("_dns._udp.kube-dns.kube-system.svc.cluster.local", kSRV).answer,
+            Strings{"_dns._udp.kube-dns.kube-system.svc.cluster.local. 5 SRV 0 100 53 kube-dns.kube-system.svc.cluster.local."});
+  EXPECT_EQ(ask("_dns._tcp.kube-dns.kube-system.svc.cluster.local", kSRV).rcode, kNxDomain);
+}
+
+TEST_F(ZoneTest, ExternalNameIsACnameAndItsAddressIsCoreDnss) {
+  EXPECT_EQ(ask("ext.default.svc.cluster.local", kCNAME).answer,
+            Strings{"ext.default.svc.cluster.local. 5 CNAME example.test."});
+  ask("ext.default.svc.cluster.local", kA);
+  EXPECT_TRUE(passed_) << "CoreDNS looks the target up upstream";
+  const Decoded d = ask("ext.default.svc.cluster.local", kSRV);
+  EXPECT_EQ(d.rcode, kNoError);
+  EXPECT_TRUE(d.answer.empty()) << "no SRV for ExternalName";
+}
+
+TEST_F(ZoneTest, ReverseNamesOfServicesAndEndpoints) {
+  EXPECT_EQ(ask("20.0.96.10.in-addr.arpa", kPTR).answer,
+            Strings{"20.0.96.10.in-addr.arpa. 5 PTR web.default.svc.cluster.local."});
+  EXPECT_EQ(ask("20.1.244.10.in-addr.arpa", kPTR).answer,
+            Strings{"20.1.244.10.in-addr.arpa. 5 PTR db-0.db.default.svc.cluster.local."});
+  for (const char* other : {"9.9.9.9.in-addr.arpa", "1.244.10.in-addr.arpa", "020.0.96.10.in-addr.arpa"}) {
+    ask(other, kPTR);
+    EXPECT_TRUE(passed_) << other << ": CoreDNS falls through to its upstream";
+  }
+  ask("20.0.96.10.in-addr.arpa", kA);
+  EXPECT_TRUE(passed_);
+}
+
+TEST_F(ZoneTest, PodsByAddressAndTheSchemaVersion) {
+  EXPECT_EQ(ask("10-244-1-5.default.pod.cluster.local", kA).answer,
+            Strings{"10-244-1-5.default.pod.cluster.local. 5 A 10.244.1.5"});
+  EXPECT_EQ(ask("fd00--5.default.pod.cluster.local", kAAAA).answer,
+            Strings{"fd00--5.default.pod.cluster.local. 5 AAAA fd00::5"});
+  EXPECT_EQ(ask("10-244-1-999.default.pod.cluster.local", kA).rcode, kNxDomain);
+  EXPECT_EQ(ask("10-244-1-5.nons.pod.cluster.local", kA).rcode, kNxDomain);
+  EXPECT_EQ(ask("dns-version.cluster.local", kTXT).answer, Strings{"dns-version.cluster.local. 28800 TXT \"1.1.0\""});
+}
+
+TEST_F(ZoneTest, TheApexHasItsSoaAndNameServer) {
+  Decoded d = ask("cluster.local", kNS);
+  EXPECT_EQ(d.answer, Strings{"cluster.local. 5 NS ns.dns.cluster.local."});
+  EXPECT_EQ(d.additional, Strings{"ns.dns.cluster.local. 5 A 10.96.0.10"});
+  EXPECT_EQ(ask("ns.dns.cluster.local", kA).answer, Strings{"ns.dns.cluster.local. 5 A 10.96.0.10"});
+  d = ask("web.default.svc.cluster.local", kSOA);
+  EXPECT_EQ(d.answer, Strings{kSoa}) << "handler.go: the zone's SOA for any name in it";
+}
+
+TEST_F(ZoneTest, OtherZonesAndClassesAreLeftToCoreDns) {
+  for (const char* name : {"example.com", "cluster.local.example.com", "xcluster.local", "."}) {
+    ask(name, kA);
+    EXPECT_TRUE(passed_) << name;
+  }
+  QueryOptions chaos;
+  chaos.qclass = 3;
+  ask(query("web.default.svc.cluster.local", kA, chaos));
+  EXPECT_TRUE(passed_);
+  ask("web.default.svc.cluster.local", kAXFR);
+  EXPECT_TRUE(passed_);
+}
+
+TEST_F(ZoneTest, EdnsIsEchoedAndAnUnknownVersionIsBadvers) {
+  QueryOptions o;
+  o.edns_size = 1232;
+  o.dnssec_ok = true;
+  Decoded d = ask(query("web.default.svc.cluster.local", kA, o));
+  EXPECT_EQ(d.additional, Strings{"OPT udp=1232 version=0 do"});
+  o.edns_version = 1;
+  d = ask(query("web.default.svc.cluster.local", kA, o));
+  EXPECT_EQ(d.rcode, kBadVers);
+  EXPECT_TRUE(d.answer.empty());
+}
+
+TEST_F(ZoneTest, AnAnswerThatDoesNotFitIsTruncated) {
+  Decoded d = ask("big.default.svc.cluster.local", kA);
+  EXPECT_TRUE(d.tc);
+  EXPECT_LE(buf_.size(), 512u);
+  EXPECT_GT(d.answer.size(), 20u);
+  EXPECT_LT(d.answer.size(), 100u);
+  QueryOptions o;
+  o.edns_size = 4096;
+  d = ask(query("big.default.svc.cluster.local", kA, o), 4096);
+  EXPECT_FALSE(d.tc);
+  EXPECT_EQ(d.answer.size(), 100u);
+  EXPECT_EQ(d.additional, Strings{"OPT udp=4096 version=0"});
+}
+
+}  // namespace
+}  // namespace svcdp::dns
