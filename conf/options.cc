@@ -4,6 +4,8 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <unistd.h>
@@ -153,8 +155,19 @@ po::options_description describe(Options& o) {
       ("maglev-size", po::value(&o.maglev_size)->default_value(o.maglev_size)->value_name("PRIME"),
        "Maglev lookup table per service: up to this prime, 100 slots per endpoint; beyond, 10");
 
+  po::options_description dns("Cluster DNS");
+  dns.add_options()
+      ("dns-service", po::value(&o.dns_service)->value_name("NS/NAME"),
+       "answer the cluster's own names (Services, endpoints, pods, reverse) in the workers for UDP queries from "
+       "this node's pods and kernel to this Service's ClusterIP, usually kube-system/kube-dns; every other query "
+       "goes on to its endpoints (CoreDNS). Off when not given")
+      ("cluster-domain", po::value(&o.cluster_domain)->default_value(o.cluster_domain)->value_name("DOMAIN"),
+       "the cluster's DNS domain (kubelet's clusterDomain)")
+      ("dns-ttl", po::value(&o.dns_ttl)->default_value(o.dns_ttl)->value_name("SECONDS"),
+       "TTL of the answers (CoreDNS's kubernetes plugin default: 5)");
+
   po::options_description all("svcdp options (after `--`)");
-  all.add(general).add(cluster).add(ports).add(overlay).add(lb);
+  all.add(general).add(cluster).add(ports).add(overlay).add(lb).add(dns);
   return all;
 }
 
@@ -223,6 +236,28 @@ bool validate(Options& o) {
   if (o.conntrack_capacity < 1024 || o.conntrack_capacity > (uint64_t{1} << 32))
     return fail("--conntrack-capacity must be between 1024 and 4294967296");
   if (o.maglev_size < 2 || !is_prime(o.maglev_size)) return fail("--maglev-size must be a prime, not " + std::to_string(o.maglev_size));
+  if (!o.dns_service.empty()) {
+    const auto slash = o.dns_service.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == o.dns_service.size() ||
+        o.dns_service.find('/', slash + 1) != std::string::npos)
+      return fail("--dns-service must be NAMESPACE/NAME (kube-system/kube-dns), not '" + o.dns_service + "'");
+    o.dns_service_ns = o.dns_service.substr(0, slash);
+    o.dns_service_name = o.dns_service.substr(slash + 1);
+  }
+  {
+    std::string& d = o.cluster_domain;
+    while (!d.empty() && d.back() == '.') d.pop_back();
+    std::transform(d.begin(), d.end(), d.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    bool ok = !d.empty() && d.size() <= 253 && d.front() != '.' && d.find("..") == std::string::npos;
+    for (size_t pos = 0; ok && pos < d.size();) {
+      const size_t dot = std::min(d.find('.', pos), d.size());
+      ok = dot - pos <= 63;
+      pos = dot + 1;
+    }
+    for (char c : d) ok &= std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+    if (!ok) return fail("--cluster-domain must be a DNS name (cluster.local), not '" + d + "'");
+  }
+  if (o.dns_ttl > 3600) return fail("--dns-ttl must be at most 3600 seconds, not " + std::to_string(o.dns_ttl));
   if (o.log_level != "error" && o.log_level != "warning" && o.log_level != "info" && o.log_level != "debug")
     return fail("--log-level must be error, warning, info or debug, not '" + o.log_level + "'");
   if (o.node_name.empty()) {

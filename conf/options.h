@@ -60,6 +60,11 @@ struct Options {
   std::vector<StaticNeigh> static_neighbours;  // static_neigh, parsed
   uint64_t conntrack_capacity = 1 << 20;
   uint32_t maglev_size = 65537;
+  // Cluster DNS (off unless --dns-service names the Service).
+  std::string dns_service;                    // NS/NAME, as given
+  std::string dns_service_ns, dns_service_name;  // dns_service, parsed
+  std::string cluster_domain = "cluster.local";  // lower case, no trailing dot once validated
+  uint32_t dns_ttl = 5;
   uint32_t stats_interval_s = 0;  // 0: print counters only at exit
   std::string metrics_address = "127.0.0.1:9662";
   std::string healthz_address = "0.0.0.0:10256";  // kube-proxy's node health server ("off": none)

@@ -38,9 +38,10 @@ bool ClusterState::upsert(const KubeObject& o) {
     dirty_.services.insert({s->meta.ns, s->meta.name});
     return true;
   }
+  // A slice kube-proxy's label selector leaves out (when the API server
+  // sends it at all: with cluster DNS svcdp lists every slice, as CoreDNS
+  // does) is kept for DNS; the Service's endpoints never read it.
   const auto& slice = std::get<EndpointSliceInfo>(o);
-  // A slice kube-proxy's label selector leaves out is, for svcdp, gone.
-  if (slice.other_proxy) return remove(ResourceKind::kSlice, {slice.meta.ns, slice.meta.name});
   if (const EndpointSliceInfo* stored = slices_.find(slice.meta.ns, slice.meta.name))
     if (same_content(*stored, slice)) return false;
   SliceSeen& seen = slices_by_name_[{slice.meta.ns, slice.meta.name}];

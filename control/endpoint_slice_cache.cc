@@ -34,6 +34,7 @@ std::vector<PortEndpoint> EndpointSliceCache::endpoints(const std::string& ns, c
     return std::pair{!a.terminating, a.ready} > std::pair{!b.terminating, b.ready};
   };
   for (const auto& [name, slice] : svc->second) {
+    if (slice.other_proxy) continue;  // kube-proxy's informer never sees it (DNS does)
     // A Service port matches the slice port of the same name and protocol
     // (kube-proxy's rule); that port's number is the target port.
     auto port = std::find_if(slice.ports.begin(), slice.ports.end(), [&](const EndpointPort& p) {
@@ -52,6 +53,12 @@ std::vector<PortEndpoint> EndpointSliceCache::endpoints(const std::string& ns, c
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key() < b.key(); });
   return out;
+}
+
+const std::map<std::string, EndpointSliceInfo>* EndpointSliceCache::slices_of(const std::string& ns,
+                                                                             const std::string& service) const {
+  const auto it = by_service_.find({ns, service});
+  return it == by_service_.end() ? nullptr : &it->second;
 }
 
 size_t EndpointSliceCache::slice_count() const { return owner_.size(); }

@@ -42,11 +42,16 @@ class EndpointSliceCache {
   void remove(const std::string& ns, const std::string& slice_name);
 
   // The endpoints of the Service port called `port_name` with
-  // `protocol`, sorted by (address, port), each counted once.
+  // `protocol`, sorted by (address, port), each counted once; slices
+  // kube-proxy's label selector leaves out (other_proxy) are not read.
   // Thread: control.
   std::vector<PortEndpoint> endpoints(const std::string& ns, const std::string& service, const std::string& port_name,
                                       Protocol protocol) const;
 
+  // Every slice of a Service by name, those for another proxy and of
+  // headless Services included (DNS serves them, as CoreDNS does), or
+  // nullptr. Thread: control.
+  const std::map<std::string, EndpointSliceInfo>* slices_of(const std::string& ns, const std::string& service) const;
   size_t slice_count() const;
   // The slice as last upserted, or nullptr. Thread: control.
   const EndpointSliceInfo* find(const std::string& ns, const std::string& slice_name) const;

@@ -198,6 +198,7 @@ std::optional<ServiceInfo> service_from_json(element obj, std::string& error) {
   }
   s.type = str(spec, "type");
   if (s.type.empty()) s.type = "ClusterIP";
+  s.external_name = str(spec, "externalName");
 
   std::vector<std::string> ips;
   for_each(spec, "clusterIPs", [&](element c) {
@@ -333,6 +334,7 @@ std::optional<EndpointSliceInfo> endpoint_slice_from_json(element obj, std::stri
     ep.address = *conf::parse_ipv4(a);
     ep.node_name = str(e, "nodeName");
     ep.zone = str(e, "zone");
+    ep.hostname = str(e, "hostname");
     // pkg/proxy/endpointslicecache.go: a nil ready or serving is true, a
     // nil terminating false. A value of another type is refused, naming
     // it, never read as a default.

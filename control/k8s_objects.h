@@ -84,7 +84,7 @@ struct ServiceInfo {
   // neither (pkg/proxy/apis labelSelector), so svcdp leaves it alone
   // whichever source it came from.
   bool other_proxy = false;
-
+  std::string external_name = {};  // spec.externalName (type ExternalName)
 
   bool operator==(const ServiceInfo&) const = default;
 };
@@ -99,6 +99,7 @@ struct Endpoint {
   bool serving = true;
   bool terminating = false;
   std::vector<std::string> zone_hints, node_hints;  // hints.forZones / forNodes
+  std::string hostname = {};  // its DNS label under a headless Service (StatefulSet pods)
 
   bool operator==(const Endpoint&) const = default;
 };

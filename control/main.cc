@@ -272,7 +272,12 @@ int run(const conf::Options& o) {
       return fail("neighbour table full adding --static-neigh " + conf::format_ipv4(n.ip));
   }
   const control::FibParams params = fib_params(o, dataplane.mac(dp::Role::UPLINK));
-  control::TableBuilder builder(params, o.maglev_size, dataplane.table_memory());
+  control::DnsParams dns;
+  dns.service_ns = o.dns_service_ns;
+  dns.service_name = o.dns_service_name;
+  dns.domain = o.cluster_domain;
+  dns.ttl = o.dns_ttl;
+  control::TableBuilder builder(params, o.maglev_size, dataplane.table_memory(), dns);
   control::TableSync sync(builder, static_cast<uint64_t>(o.min_sync_interval_ms * 1e6), unix_ns());
   std::unique_ptr<control::KubeSource> kube;
   if (o.source == "file") {
@@ -284,6 +289,9 @@ int run(const conf::Options& o) {
     timeouts.stall_s = o.api_stall_timeout_s;
     control::ReflectorOptions ro;
     ro.watch_timeout_s = o.watch_timeout_s;
+    // DNS serves every Service and slice, as CoreDNS watches them; the
+    // service tables leave out what kube-proxy's selector would.
+    if (dns.enabled()) ro.label_selector.clear();
     kube = std::make_unique<control::KubeSource>(kc, ro, timeouts);
   }
   // Metrics, probes and svcdpctl's socket: up before the first sync, so

@@ -23,8 +23,9 @@ std::string conflict_warning(const lb::ServiceTable& table, const lb::ServiceTab
 
 }  // namespace
 
-TableBuilder::TableBuilder(FibParams params, uint32_t maglev_size, std::pmr::memory_resource* table_memory)
-    : params_(std::move(params)), maglev_size_(maglev_size), memory_(table_memory) {}
+TableBuilder::TableBuilder(FibParams params, uint32_t maglev_size, std::pmr::memory_resource* table_memory,
+                           DnsParams dns)
+    : dns_(std::move(dns)), params_(std::move(params)), maglev_size_(maglev_size), memory_(table_memory) {}
 
 std::unique_ptr<dp::Fib> TableBuilder::finish(std::unique_ptr<dp::Fib> fib,
                                               std::shared_ptr<const lb::ServiceTable> table) {
@@ -36,6 +37,12 @@ std::unique_ptr<dp::Fib> TableBuilder::finish(std::unique_ptr<dp::Fib> fib,
 
 void TableBuilder::rebuild(const ClusterState::Key& key, const ServiceInfo* service, const EndpointSliceCache& slices,
                            const dp::Fib& fib) {
+  if (dns_.enabled()) {
+    if (service)
+      dns_built_[key] = dns_records(*service, slices);
+    else
+      dns_built_.erase(key);
+  }
   Built fresh;
   auto it = built_.find(key);
   if (service) {
@@ -109,7 +116,28 @@ std::unique_ptr<dp::Fib> TableBuilder::build(const ClusterState& state, const Cl
   auto table = lb::make_table<lb::ServiceTable>(memory_, std::move(all), generation, previous_.get(), memory_);
   for (const lb::ServiceTable::Conflict& c : table->conflicts())
     warnings.push_back(conflict_warning(*table, c));
+  if (dns_.enabled()) build_dns(state, *fib);
   return finish(std::move(fib), std::move(table));
+}
+
+void TableBuilder::build_dns(const ClusterState& state, dp::Fib& fib) const {
+  dns::ZoneConfig config;
+  config.domain = dns_.domain;
+  config.ttl = dns_.ttl;
+  if (const ServiceInfo* s = state.service({dns_.service_ns, dns_.service_name})) {
+    if (!s->cluster_ips.empty()) config.ns_address = s->cluster_ips.front();
+    for (uint32_t ip : s->cluster_ips) fib.dns_addresses.push_back(rte_cpu_to_be_32(ip));
+  }
+  if (dns_.local_address) fib.dns_addresses.push_back(rte_cpu_to_be_32(*dns_.local_address));
+  std::vector<std::shared_ptr<const dns::ServiceRecords>> records;
+  records.reserve(dns_built_.size());
+  for (const auto& [key, r] : dns_built_) records.push_back(r);
+  // Namespaces are not watched: those with a Service exist, and those
+  // every cluster has (CoreDNS asks the API server).
+  fib.dns = std::make_shared<const dns::Zone>(config, std::move(records),
+                                              std::vector<std::string>{"default", "kube-system", "kube-public",
+                                                                       "kube-node-lease"},
+                                              static_cast<uint32_t>(fib.generation));
 }
 
 }  // namespace svcdp::control

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "control/cluster_state.h"
+#include "control/dns_records.h"
 #include "control/endpoint_slice_cache.h"
 #include "control/fib_builder.h"
 #include "control/service_builder.h"
@@ -23,7 +24,10 @@ class TableBuilder {
   // (the dataplane's hugepages on the workers' socket; the heap if null),
   // which must outlive every generation built.
   // `maglev_size`: --maglev-size (Maglev::size_for).
-  TableBuilder(FibParams params, uint32_t maglev_size, std::pmr::memory_resource* table_memory = nullptr);
+  // `dns`: the cluster DNS zone to build with every generation (off when
+  // it names no service).
+  TableBuilder(FibParams params, uint32_t maglev_size, std::pmr::memory_resource* table_memory = nullptr,
+               DnsParams dns = {});
 
   // Generation `generation` of `state`, rebuilding only the services in
   // `dirty` (or all when dirty.all): the others are shared, as they are,
@@ -48,7 +52,13 @@ class TableBuilder {
                const dp::Fib& fib);
   std::unique_ptr<dp::Fib> finish(std::unique_ptr<dp::Fib> fib, std::shared_ptr<const lb::ServiceTable> table);
 
+  // The cluster DNS zone of every service (each kept while it does not
+  // change) and its addresses, into `fib`.
+  void build_dns(const ClusterState& state, dp::Fib& fib) const;
+
   std::map<ClusterState::Key, Built> built_;
+  DnsParams dns_;
+  std::map<ClusterState::Key, std::shared_ptr<const dns::ServiceRecords>> dns_built_;
   FibParams params_;
   uint32_t maglev_size_;
   std::pmr::memory_resource* memory_;

@@ -7,6 +7,7 @@
 #include "dataplane/drop_reason.h"
 #include "dataplane/stage.h"
 #include "dataplane/types.h"
+#include "dns/stats.h"
 
 #include <rte_malloc.h>
 
@@ -49,6 +50,10 @@ struct alignas(64) Counters {
   uint64_t lb_icmp_translated = 0; // ICMP errors about a translated flow (RFC 5508)
   uint64_t lb_fragments = 0;       // non-first fragments following their first
   uint64_t frag_evicted = 0;       // fragment trains that gave way to newer ones (cache full)
+  // Cluster DNS: queries answered by the worker, by type and rcode, and
+  // passed on to the DNS Service's endpoints, by type.
+  std::array<uint64_t, dns::kTypeBuckets * dns::kRcodeBuckets> dns_answered{};
+  std::array<uint64_t, dns::kTypeBuckets> dns_passed{};
   uint64_t busy_cycles = 0;
   uint64_t idle_cycles = 0;
 
@@ -64,6 +69,8 @@ struct alignas(64) Counters {
     for (size_t i = 0; i < kStageCount; ++i) stage_packets[i] += o.stage_packets[i];
     for (size_t i = 0; i < kStageCount; ++i) stage_cycles[i] += o.stage_cycles[i];
     for (size_t i = 0; i < kRoleCount; ++i) rx_cycles[i] += o.rx_cycles[i];
+    for (size_t i = 0; i < dns_answered.size(); ++i) dns_answered[i] += o.dns_answered[i];
+    for (size_t i = 0; i < dns_passed.size(); ++i) dns_passed[i] += o.dns_passed[i];
     vxlan_encap += o.vxlan_encap;
     vxlan_decap += o.vxlan_decap;
     forwarded_local += o.forwarded_local;

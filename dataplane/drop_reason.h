@@ -59,6 +59,7 @@ namespace svcdp::dp {
   X(kSnatPortsExhausted, "snat_ports_exhausted", "no free SNAT or masquerade port for a new flow") \
   X(kMasqNoFlow, "masq_no_flow", "TCP segment leaving the cluster, no flow and not a SYN")  \
   X(kMasqUnsupported, "masq_unsupported", "pod egress that cannot be masqueraded (protocol, fragment)") \
+  X(kDnsNotQuery, "dns_not_query", "to the cluster DNS: a DNS response or less than a header, not a query") \
   X(kShutdown, "shutdown", "held for ARP or queued to or from the neighbour thread when svcdp stopped")
 
 SVCDP_NAMED_LIST(Drop, uint16_t, kDropInfo, kDropCount, SVCDP_DROP_REASONS)

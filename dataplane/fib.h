@@ -9,6 +9,7 @@
 #include <rte_byteorder.h>
 #include "dataplane/types.h"
 #include "dataplane/vxlan.h"
+#include "dns/zone.h"
 #include "lb/service.h"
 
 #include <memory>
@@ -50,6 +51,11 @@ struct Fib {
   // thread lends it to the next generation to reuse its Maglev tables.
   std::shared_ptr<const lb::ServiceTable> services = std::make_shared<lb::ServiceTable>(std::vector<lb::ServiceSpec>{}, 0);
   std::vector<be32> announced;  // external and LoadBalancer IPs ARP is answered for
+  // Cluster DNS of this generation (null: off), built from the same
+  // objects as `services`: UDP queries from this node's pods and kernel to
+  // one of `dns_addresses` port 53 are answered from it, or passed on.
+  std::shared_ptr<const dns::Zone> dns;
+  std::vector<be32> dns_addresses;
 
   // The neighbour that takes a packet for `dst` beyond the uplink: `dst`
   // itself when on-link, else the uplink gateway. Thread: any.

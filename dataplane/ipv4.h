@@ -75,6 +75,23 @@ inline be16 l4_port(const void* l4, size_t offset) {
   return v;
 }
 
+// The header of a packet svcdp originates in answer to one (an RST, a
+// DNS answer): 20 bytes, no options, DF, TTL 64 (RFC 1122 3.2.1.7), the
+// checksum computed. Thread: any.
+inline void reply_ip_header(rte_ipv4_hdr* ip, be32 src, be32 dst, uint8_t proto, uint16_t total_len) {
+  ip->version_ihl = RTE_IPV4_VHL_DEF;
+  ip->type_of_service = 0;
+  ip->total_length = rte_cpu_to_be_16(total_len);
+  ip->packet_id = 0;
+  ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+  ip->time_to_live = 64;
+  ip->next_proto_id = proto;
+  ip->src_addr = src;
+  ip->dst_addr = dst;
+  ip->hdr_checksum = 0;
+  ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
 // A fragment other than a whole datagram: MF set or a non-zero offset
 // (RFC 791 section 3.1).
 inline bool ipv4_is_fragment(const rte_ipv4_hdr* ip) {

@@ -137,6 +137,11 @@ bool Worker::lb_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, 
   // neither to a possible front end nor possibly translated never looks it
   // up. The front end itself is looked up only for a new flow.
   const lb::FlowKey key = flow_key(ip);
+  if (proto == IPPROTO_UDP && fib.dns && key.dport == rte_cpu_to_be_16(53) && (from == From::kPods || from == From::kNode) &&
+      !ipv4_is_fragment(ip) && std::find(fib.dns_addresses.begin(), fib.dns_addresses.end(), key.dst) != fib.dns_addresses.end()) {
+    next(Stage::kDns, m, from, static_cast<uint32_t>(otherwise), lb::flow_hash(key));
+    return true;
+  }
   if (!fib.services->maybe_frontend(key.dst) && !may_be_translated(key, fib, from)) return false;
   // (A hash of 0, once in 2^64, is computed again by the lookup: the same.)
   next(Stage::kLb, m, from, static_cast<uint32_t>(otherwise), lb::flow_hash(key));

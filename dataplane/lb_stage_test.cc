@@ -4,6 +4,7 @@
 // the exact bytes that come out with frames built independently.
 #include "control/service_builder.h"
 #include "dataplane/testing/pipeline.h"
+#include "dns/testing/wire.h"
 
 #include <rte_byteorder.h>
 
@@ -713,6 +714,78 @@ TEST_F(LbPipelineTwoWorkers, ReplyOnTheOtherWorkerIsTranslated) {
   auto out = sent(Role::PODS);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], to_pod(kPodMac, kVip, kPod, 80, 40000, kSyn | kAck));
+}
+
+// Cluster DNS in the worker: kube-system/kube-dns at kVip:53/UDP with
+// CoreDNS at kPod3; the zone knows default/web (10.96.0.20).
+class DnsPipeline : public LbPipeline {
+ protected:
+  void SetUp() override {
+    LbPipeline::SetUp();
+    lb::ServiceSpec dns = web({endpoint(kPod3, 53, true)}, lb::kUdp);
+    dns.ns = "kube-system";
+    dns.name = "kube-dns";
+    dns.frontends = {{rte_cpu_to_be_32(kVip), rte_cpu_to_be_16(53), lb::Frontend::kClusterIp}};
+    auto fib = node_fib(++gen_);
+    table_ = std::make_shared<const lb::ServiceTable>(std::vector<lb::ServiceSpec>{dns}, gen_,
+                                                      lb::Maglev::kDefaultMaxSize, table_.get());
+    fib->services = table_;
+    auto records = std::make_shared<svcdp::dns::ServiceRecords>();
+    records->name = "web";
+    records->ns = "default";
+    records->cluster_ips = {ip4(10, 96, 0, 20)};
+    records->ports = {{"http", "tcp", 80}};
+    svcdp::dns::ZoneConfig config;
+    config.ns_address = kVip;
+    fib->dns = std::make_shared<const svcdp::dns::Zone>(
+        config, std::vector<std::shared_ptr<const svcdp::dns::ServiceRecords>>{records}, std::vector<std::string>{},
+        1);
+    fib->dns_addresses = {rte_cpu_to_be_32(kVip)};
+    h_->dataplane().publish(std::move(fib));
+  }
+  Bytes query_frame(const Bytes& dns) const {
+    return Frame().eth(pods_mac_, kPodMac, 0x0800).ipv4(kPod, kVip, 17, 64).udp(40000, 53, true).raw(dns).build();
+  }
+};
+
+TEST_F(DnsPipeline, AClusterNameIsAnsweredByTheWorker) {
+  const Bytes q = svcdp::dns::testing::query("web.default.svc.cluster.local", 1);
+  auto out = through(Role::PODS, query_frame(q), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  Bytes answer = q;
+  answer[2] = 0x85;  // QR AA RD
+  answer[7] = 1;     // ANCOUNT
+  for (uint8_t b : {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4, 10, 96, 0, 20}) answer.push_back(b);
+  const Bytes want =
+      Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kVip, kPod, 17, 64, /*df=*/true).udp(53, 40000, true).raw(answer).build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  EXPECT_EQ(totals().dns_answered[0], 1u) << "A, NOERROR";
+  EXPECT_EQ(totals().lb_new_flows, 0u) << "no conntrack entry for an answered query";
+}
+
+TEST_F(DnsPipeline, OtherNamesGoOnToCoreDnsUnchanged) {
+  const Bytes q = svcdp::dns::testing::query("example.com", 1);
+  auto out = through(Role::PODS, query_frame(q), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes want =
+      Frame().eth(kPod3Mac, pods_mac_, 0x0800).ipv4(kPod, kPod3, 17, 63).udp(40000, 53, true).raw(q).build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  EXPECT_EQ(totals().dns_passed[0], 1u);
+  EXPECT_EQ(totals().lb_new_flows, 1u);
+}
+
+TEST_F(DnsPipeline, WhatIsNoQueryIsDroppedAndWhatCannotBeReadIsFormerr) {
+  Bytes response = svcdp::dns::testing::query("web.default.svc.cluster.local", 1);
+  response[2] |= 0x80;
+  EXPECT_TRUE(through(Role::PODS, query_frame(response), Role::PODS).empty());
+  EXPECT_EQ(drops(Drop::kDnsNotQuery), 1u);
+  Bytes two = svcdp::dns::testing::query("web.default.svc.cluster.local", 1);
+  two[5] = 2;
+  auto out = through(Role::PODS, query_frame(two), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const size_t dns_at = 14 + 20 + 8;
+  ASSERT_EQ(out[0].size(), dns_at + 12);
+  EXPECT_EQ(out[0][dns_at + 3] & 0xf, 1) << "FORMERR, header only";
 }
 
 }  // namespace

@@ -21,20 +21,6 @@ void swap_macs(rte_ether_hdr* eth) {
   eth->src_addr = tmp;
 }
 
-void reply_ip_header(rte_ipv4_hdr* ip, be32 src, be32 dst, uint8_t proto, uint16_t total_len) {
-  ip->version_ihl = RTE_IPV4_VHL_DEF;
-  ip->type_of_service = 0;
-  ip->total_length = rte_cpu_to_be_16(total_len);
-  ip->packet_id = 0;
-  ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-  ip->time_to_live = 64;
-  ip->next_proto_id = proto;
-  ip->src_addr = src;
-  ip->dst_addr = dst;
-  ip->hdr_checksum = 0;
-  ip->hdr_checksum = rte_ipv4_cksum(ip);
-}
-
 // RFC 9293 section 3.10.7.1, state CLOSED: if the segment has ACK,
 // <SEQ=SEG.ACK><CTL=RST>; otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>,
 // where SEG.LEN counts the payload plus SYN and FIN.

@@ -15,6 +15,7 @@ namespace svcdp::dp {
   X(kPodsInput, "pods_input", "IPv4 from a local pod")                                     \
   X(kExceptionInput, "exception_input", "what the node's kernel sent through the TAP")    \
   X(kVxlanDecap, "vxlan_decap", "VXLAN for this node's VTEP")                              \
+  X(kDns, "dns", "a query to the cluster DNS Service: answered here or passed on")            \
   X(kLb, "lb", "looked up in conntrack: front ends and possibly translated flows")         \
   X(kLbNewFlow, "lb_new_flow", "a new flow to a Service front end")                        \
   X(kMasquerade, "masquerade", "a new pod flow leaving the cluster")                       \

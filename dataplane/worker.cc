@@ -152,6 +152,9 @@ void Worker::run_vector(Stage s, const Fib& fib) {
                     rte_be_to_cpu_16(ip->total_length) - uint32_t{sizeof(rte_ipv4_hdr)}, fib);
       });
       break;
+    case Stage::kDns:
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c) { dns_query(m, ip, fib, c); });
+      break;
     case Stage::kLb:
       each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c) {
         if (!lb_flow(m, ip, fib, c.from, c.hash)) lb_continue(m, static_cast<Continue>(c.arg), fib);

@@ -19,6 +19,8 @@
 //                        | pods_output | vxlan_encap | masquerade | uplink_output
 //     exception_input  → lb | pods_output | vxlan_encap | uplink (as sent)
 //   vxlan_stage.cc  vxlan_decap → lb | pods_output;  vxlan_encap → uplink
+//   dns_stage.cc    dns: queries to the cluster DNS Service from pods and
+//                   the kernel → pods_output | to_kernel (answered) | lb
 //   lb_stage.cc     lb: conntrack (buckets prefetched in the RX loop),
 //                   new Service flows, NAT both ways, REJECT → ip_route;
 //                   what is not translated goes on where its input stage
@@ -295,6 +297,9 @@ class alignas(RTE_CACHE_LINE_SIZE) Worker {
   // `otherwise`), false when it is not translated traffic and the caller
   // goes on with it. The other lb_ functions return false likewise.
   bool lb_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, Continue otherwise);
+  // dns_stage.cc: a UDP query to the cluster DNS (lb_input checked the
+  // UDP header is there) answered → pods_output | to_kernel, or → lb.
+  void dns_query(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, const PktCtx& c);
   // The lb stage, per packet of its vector, in order (a flow a packet
   // opens is found by the next): conntrack, new flows, NAT. `hash`: the
   // tuple's flow_hash, as lb_input computed it (0: computed here).
