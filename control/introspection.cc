@@ -189,6 +189,21 @@ std::string Introspection::metrics() const {
   w.family("svcdp_drops_total", "counter", "packets dropped, by reason (dataplane/drop_reason.h)");
   for (size_t i = 0; i < dp::kDropCount; ++i) w.sample(L{{"reason", dp::kDropInfo[i].name}}, c.drops[i]);
 
+  // Cluster DNS, as CoreDNS counts requests (series appear once seen):
+  // answered by a worker with its rcode, or passed on to the DNS
+  // Service's endpoints, whose answer svcdp does not read.
+  w.family("svcdp_dns_queries_total", "counter",
+           "UDP queries to the cluster DNS from this node, by type, rcode and who answered (svcdp, or coredns: passed on)");
+  for (size_t t = 0; t < dns::kTypeBuckets; ++t) {
+    for (size_t r = 0; r < dns::kRcodeBuckets; ++r)
+      if (const uint64_t n = c.dns_answered[t * dns::kRcodeBuckets + r])
+        w.sample(L{{"type", std::string(dns::kTypeNames[t])}, {"rcode", std::string(dns::kRcodeNames[r])},
+                   {"answered_by", "svcdp"}},
+                 n);
+    if (const uint64_t n = c.dns_passed[t])
+      w.sample(L{{"type", std::string(dns::kTypeNames[t])}, {"rcode", "unknown"}, {"answered_by", "coredns"}}, n);
+  }
+
   struct Plain {
     const char* name;
     const char* help;

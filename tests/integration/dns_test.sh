@@ -191,4 +191,13 @@ PY
 }
 check "10,000 getaddrinfo calls, none slower than 1 s" many_lookups
 
+dns_metrics() {
+  local m
+  m=$(ip netns exec "$NS_NODE" curl -s http://127.0.0.1:9662/metrics | grep '^svcdp_dns_queries_total')
+  echo "$m" | sed 's/^/    /'
+  echo "$m" | grep -q 'type="A",rcode="NOERROR",answered_by="svcdp"' &&
+    echo "$m" | grep -q 'type="A",rcode="NXDOMAIN",answered_by="svcdp"' &&
+    echo "$m" | grep -q 'type="A",rcode="unknown",answered_by="coredns"'
+}
+check "svcdp_dns_queries_total says who answered what" dns_metrics
 check_report
