@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzzers (dataplane/fuzz-seeds,
-control/fuzz-seeds). Run from the repository root; the output is committed.
+control/fuzz-seeds, dns/fuzz-seeds). Run from the repository root; the output is committed.
 
 Packet seeds: one control byte (bits 0-1 port: 0 uplink, 1 pods, 2 kernel;
 bit 2/3: harness fixes outer/inner IPv4 checksums; bit 4: harness writes
@@ -57,3 +57,36 @@ os.makedirs("control/fuzz-seeds", exist_ok=True)
 for name, text in docs.items():
     with open(f"control/fuzz-seeds/{name}", "w") as f:
         f.write(text)
+
+
+# DNS messages (dns/fuzz-seeds): queries as resolvers send them (RFC 1035
+# 4.1), with and without an EDNS0 OPT (RFC 6891).
+def dns_name(name):
+    out = b""
+    for label in name.split(".") if name else []:
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def dns_query(name, qtype, edns=None, flags=0x0100, ident=0x1234):
+    header = ident.to_bytes(2, "big") + flags.to_bytes(2, "big") + b"\0\x01\0\0\0\0" + (b"\0\x01" if edns else b"\0\0")
+    opt = b"\0\0\x29" + edns.to_bytes(2, "big") + b"\0\0\0\0\0\0" if edns else b""
+    return header + dns_name(name) + qtype.to_bytes(2, "big") + b"\0\x01" + opt
+
+
+queries = {
+    "a-service": dns_query("web.default.svc.cluster.local", 1),
+    "a-search-expansion": dns_query("example.com.default.svc.cluster.local", 1, edns=1232),
+    "srv-named-port": dns_query("_http._tcp.web.default.svc.cluster.local", 33),
+    "ptr-clusterip": dns_query("20.0.96.10.in-addr.arpa", 12),
+    "aaaa-pod": dns_query("10-244-1-5.default.pod.cluster.local", 28, edns=4096),
+    "txt-version": dns_query("dns-version.cluster.local", 16),
+    "ns-apex": dns_query("cluster.local", 2),
+    "headless": dns_query("db.default.svc.cluster.local", 1),
+    "external": dns_query("example.test", 1),
+    "compressed-answer": dns_query("web.default", 1)[:-4] + b"\0\x01\0\x01\xc0\x0c\0\x01\0\x01\0\0\0\x05\0\x04\x0a\x60\0\x14",
+}
+os.makedirs("dns/fuzz-seeds", exist_ok=True)
+for name, msg in queries.items():
+    with open(f"dns/fuzz-seeds/{name}.bin", "wb") as f:
+        f.write(msg)
