@@ -1,6 +1,7 @@
 #include "dns/message.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace svcdp::dns {
@@ -9,6 +10,20 @@ namespace {
 constexpr uint16_t kQr = 0x8000, kAa = 0x0400, kTc = 0x0200, kRd = 0x0100, kCd = 0x0010, kOpcodeMask = 0x7800;
 constexpr uint16_t kTypeTsig = 250;  // RFC 8945
 constexpr size_t kOptSize = 11;      // root name, type, class, TTL, RDLENGTH 0
+
+// Lower case of each byte, and whether it may appear in a name svcdp
+// answers (printable ASCII other than '.'), for the question's labels.
+struct NameBytes {
+  std::array<uint8_t, 256> lower{};
+  std::array<bool, 256> plain{};
+  constexpr NameBytes() {
+    for (unsigned c = 0; c < 256; ++c) {
+      lower[c] = static_cast<uint8_t>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+      plain[c] = c >= 0x21 && c <= 0x7e && c != '.';
+    }
+  }
+};
+constexpr NameBytes kNameBytes;
 
 uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 uint32_t get32(const uint8_t* p) { return uint32_t{get16(p)} << 16 | get16(p + 2); }
@@ -33,7 +48,12 @@ bool skip_name(std::span<const uint8_t> m, size_t& at) {
 
 Parse parse_query(std::span<const uint8_t> m, Query& q) {
   if (m.size() < kHeaderSize) return Parse::kIgnore;
-  q = Query{};
+  q.name_len = 0;
+  q.name_plain = true;
+  q.edns = q.dnssec_ok = q.tsig = false;
+  q.udp_size = kUdpDefault;
+  q.edns_version = 0;
+  q.question_end = 0;
   q.id = get16(&m[0]);
   q.flags = get16(&m[2]);
   if (q.flags & kQr) return Parse::kIgnore;  // a response: answering it could loop two servers
@@ -54,12 +74,14 @@ Parse parse_query(std::span<const uint8_t> m, Query& q) {
     wire += 1u + len;
     if (wire + 1 > kMaxName) return Parse::kFormErr;
     if (q.name_len) q.name[q.name_len++] = '.';
+    bool plain = true;
     for (uint8_t i = 0; i < len; ++i) {
-      uint8_t c = m[at + i];
-      if (c == '.' || c < 0x21 || c > 0x7e) q.name_plain = false;
-      if (c >= 'A' && c <= 'Z') c = static_cast<uint8_t>(c + ('a' - 'A'));
-      q.name[q.name_len++] = static_cast<char>(c);
+      const uint8_t c = m[at + i];
+      plain &= kNameBytes.plain[c];
+      q.name[q.name_len + i] = static_cast<char>(kNameBytes.lower[c]);
     }
+    q.name_len = static_cast<uint8_t>(q.name_len + len);
+    q.name_plain &= plain;
     at += len;
   }
   if (at + 4 > m.size()) return Parse::kFormErr;
@@ -105,18 +127,6 @@ void Writer::begin(uint16_t rcode) {
   buf_[3] = static_cast<uint8_t>(flags);
 }
 
-bool Writer::put_bytes(const void* p, size_t n) {
-  if (len_ + n > limit_) return false;
-  std::memcpy(buf_ + len_, p, n);
-  len_ += n;
-  return true;
-}
-bool Writer::put_u8(uint8_t v) { return put_bytes(&v, 1); }
-bool Writer::put_u16(uint16_t v) {
-  const uint8_t b[2] = {static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
-  return put_bytes(b, 2);
-}
-bool Writer::put_u32(uint32_t v) { return put_u16(static_cast<uint16_t>(v >> 16)) && put_u16(static_cast<uint16_t>(v)); }
 bool Writer::put_pointer(size_t offset) { return put_u16(static_cast<uint16_t>(0xc000 | offset)); }
 
 bool Writer::put_name(std::string_view dotted) {

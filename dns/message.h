@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 
@@ -36,7 +37,7 @@ struct Query {
   size_t question_end = 0;   // offset just past the question
   uint8_t name_len = 0;      // of `name`
   bool name_plain = true;    // no label holds '.' or a byte outside printable ASCII
-  std::array<char, kMaxName> name{};
+  std::array<char, kMaxName> name;  // (not cleared: only name_len bytes are ever read)
   bool edns = false;
   uint16_t udp_size = kUdpDefault;  // the client's, at least 512
   uint8_t edns_version = 0;
@@ -85,17 +86,43 @@ class Writer {
     return record(s, owner, type, ttl, rdata);
   }
 
-  // RDATA helpers, for the lambdas above.
-  bool put_u8(uint8_t v);
-  bool put_u16(uint16_t v);
-  bool put_u32(uint32_t v);
-  bool put_bytes(const void* p, size_t n);
+  // RDATA helpers, for the lambdas above: false when it does not fit.
+  bool put_u8(uint8_t v) {
+    if (len_ + 1 > limit_) return false;
+    buf_[len_++] = v;
+    return true;
+  }
+  bool put_u16(uint16_t v) {
+    if (len_ + 2 > limit_) return false;
+    buf_[len_] = static_cast<uint8_t>(v >> 8);
+    buf_[len_ + 1] = static_cast<uint8_t>(v);
+    len_ += 2;
+    return true;
+  }
+  bool put_u32(uint32_t v) {
+    if (len_ + 4 > limit_) return false;
+    for (int i = 0; i < 4; ++i) buf_[len_ + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (24 - 8 * i));
+    len_ += 4;
+    return true;
+  }
+  bool put_bytes(const void* p, size_t n) {
+    if (len_ + n > limit_) return false;
+    std::memcpy(buf_ + len_, p, n);
+    len_ += n;
+    return true;
+  }
   // A domain name, compressed where a suffix was written before.
   bool put_name(std::string_view dotted);
 
   // Ends the message: OPT echoed when the query had one (RFC 6891 6.1.1,
   // our UDP size = the client's), counts written. Returns its length.
   size_t finish();
+  // Gives the query back as it came (nothing was written but begin()'s
+  // header flags): it is to be passed on after all.
+  void cancel() {
+    buf_[2] = static_cast<uint8_t>(q_.flags >> 8);
+    buf_[3] = static_cast<uint8_t>(q_.flags);
+  }
 
   bool truncated() const { return tc_; }
   uint16_t count(Section s) const { return counts_[s]; }
@@ -139,7 +166,7 @@ class Writer {
   bool tc_ = false;
   uint16_t rcode_ = 0;
   std::array<uint16_t, 3> counts_{};
-  std::array<Written, kMaxWritten> written_{};
+  std::array<Written, kMaxWritten> written_;  // the first n_written_ are set
   size_t n_written_ = 0;
 };
 

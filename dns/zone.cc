@@ -58,7 +58,7 @@ bool put_addr(Writer& w, const Entry& e) { return w.put_bytes(e.addr.data(), e.t
 
 // Up to a bound, what was written already (CoreDNS dedups A records by
 // address and SRV records by target and port).
-template <class T, size_t N = 128>
+template <class T, size_t N = 64>
 class Seen {
  public:
   bool insert(const T& v) {
@@ -69,7 +69,7 @@ class Seen {
   }
 
  private:
-  std::array<T, N> items_{};
+  std::array<T, N> items_;  // the first n_ are set
   size_t n_ = 0;
 };
 
@@ -329,17 +329,21 @@ Zone::Result Zone::answer_zone(const Query& q, std::string_view base, Writer& w)
       }
       if (!valid) return negative(Found::kNxDomain);
       // An ExternalName's address is its upstream's to give (CoreDNS
-      // looks the target up there): CoreDNS answers it.
+      // looks the target up there): CoreDNS answers it. Its one entry
+      // comes before anything is written.
       bool external = false;
-      const Found f = lookup(r, [&](const Entry& e) { external |= e.type == kCNAME; });
-      if (external) return {Result::What::kPass};
-      if (f != Found::kRecords) return negative(f);
       w.begin(kNoError);
       Seen<std::array<uint8_t, 16>> seen;
-      lookup(r, [&](const Entry& e) {
+      const Found f = lookup(r, [&](const Entry& e) {
+        external |= e.type == kCNAME;
         if (e.type != q.qtype || !seen.insert(e.addr)) return;
         w.record_at_question(Writer::kAnswer, e.type, ttl, [&] { return put_addr(w, e); });
       });
+      if (external) {
+        w.cancel();
+        return {Result::What::kPass};
+      }
+      if (f != Found::kRecords) return negative(f);
       return finish(w, kNoError, w.count(Writer::kAnswer) == 0 && !w.truncated());
     }
     case kCNAME:

@@ -45,6 +45,7 @@ else
     "nodeport|nodeport --services 100 --flows 4096"
     "udp|udp --services 100 --flows 4096"
     "newconn|newconn --services 100 --flows 65536"
+    "dns answers|dns --services 1000 --flows 4096"
     "est-local 1500B|est-local --services 100 --flows 4096 --size 1500"
     "services=1|est-local --services 1 --flows 4096 --endpoints-per-service 1"
     "services=1k|est-local --services 1000 --flows 4096 --endpoints-per-service 1"

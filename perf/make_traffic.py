@@ -18,6 +18,11 @@ SCENARIO:
   udp         UDP request flows to ClusterIPs, local endpoints
   pod2pod     TCP between client pods and pods on node-b, no Service: VXLAN
               encap only, no conntrack (pods port in, uplink out)
+  dns         UDP queries to kube-dns (10.111.0.10) from client pods, the
+              search-list mix of getaddrinfo: A+AAAA of a Service's short
+              name, and for one flow in four an external name's three
+              NXDOMAIN expansions; all answered by the worker (pods port
+              in and out)
 
 Files: pods.pcap / uplink.pcap (the inputs), cluster.json (Nodes,
 Services, EndpointSlices), svcdp.conf (options: static neighbours for
@@ -105,10 +110,20 @@ def cluster(services, per, remote, proto="TCP", node_port=False):
     return {"kind": "List", "apiVersion": "v1", "items": items}
 
 
+DNS_VIP = "10.111.0.10"
+
+
+def dns_service():
+    """kube-system/kube-dns, what the dns scenario's queries are sent to."""
+    return {"kind": "Service", "apiVersion": "v1", "metadata": {"name": "kube-dns", "namespace": "kube-system"},
+            "spec": {"clusterIP": DNS_VIP, "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]}}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir")
-    ap.add_argument("scenario", choices=["est-local", "est-remote", "replies", "newconn", "nodeport", "udp", "pod2pod"])
+    ap.add_argument("scenario", choices=["est-local", "est-remote", "replies", "newconn", "nodeport", "udp", "pod2pod",
+                                         "dns"])
     ap.add_argument("--services", type=int, default=100)
     ap.add_argument("--flows", type=int, default=4096)
     ap.add_argument("--size", type=int, default=64)
@@ -155,6 +170,27 @@ def main():
             uplink.append(eth(UPLINK_PORT_MAC, REMOTE_MAC, 0x0800, ipv4("192.168.56.12", "192.168.56.11", 17,
                                                                udp(49152 + p % 16384, 4789, vxlan(1, inner)))))
         drive = "uplink"
+    elif sc == "dns":
+        # What getaddrinfo sends through kubelet's search list (ndots:5)
+        # from pods in namespace bench: A and AAAA of a Service by its
+        # short name (the first expansion answers), and an external name's
+        # three expansions (NXDOMAIN each; the name itself is CoreDNS's and
+        # not in the mix). All answered by the worker.
+        def query(qid, name, qtype):
+            q = struct.pack(">HHHHHH", qid & 0xFFFF, 0x0100, 1, 0, 0, 0)
+            q += b"".join(bytes([len(x)]) + x.encode() for x in name.split(".")) + b"\0" + struct.pack(">HH", qtype, 1)
+            return q
+        for f, (c, p, s) in enumerate(flows):
+            names = [f"s{s}.bench.svc.cluster.local"] * 2
+            types = [1, 28]
+            if f % 4 == 0:
+                ext = f"host{f}.example.com"
+                names += [f"{ext}.bench.svc.cluster.local", f"{ext}.svc.cluster.local", f"{ext}.cluster.local"]
+                types += [1, 1, 1]
+            for k, (n, t) in enumerate(zip(names, types)):
+                pods.append(eth(PODS_PORT_MAC, CLIENT_MAC, 0x0800,
+                                ipv4(dotted(c), DNS_VIP, 17, udp(p, 53, query(f * 8 + k, n, t)))))
+        opts["dns-service"] = "kube-system/kube-dns"
     elif sc == "nodeport":
         uplink = []
         for f, (c, p, s) in enumerate(flows):
@@ -163,8 +199,11 @@ def main():
                 uplink.append(eth(UPLINK_PORT_MAC, REMOTE_MAC, 0x0800, ipv4(dotted(ext), "192.168.56.11", 6,
                                                                    pad(tcp(p, 30000 + s % 2768, 0x02 if k == 0 else 0x10), size - 34, 20))))
         drive = "uplink"
+    objects = cluster(S, per, remote, "UDP" if sc == "udp" else "TCP", sc == "nodeport")
+    if sc == "dns":
+        objects["items"].append(dns_service())
     with open(os.path.join(a.outdir, "cluster.json"), "w") as f:
-        json.dump(cluster(S, per, remote, "UDP" if sc == "udp" else "TCP", sc == "nodeport"), f)
+        json.dump(objects, f)
     write_pcap(os.path.join(a.outdir, "pods.pcap"), pods)
     write_pcap(os.path.join(a.outdir, "uplink.pcap"), uplink)
     neigh = [f"pods,{dotted(client(i))},02:5d:00:00:01:0a" for i in range(min(F, 30000))]
