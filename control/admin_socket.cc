@@ -125,6 +125,12 @@ std::string AdminSocket::handle(const std::string& request) {
 
   if (cmd == "services") return introspection_.services_json();
   if (cmd == "stats") return introspection_.stats_json();
+  if (cmd == "dns") {
+    if (!plain.empty() && plain[0] == "stats") return introspection_.dns_stats_json();
+    if (!plain.empty() && plain[0] == "lookup" && args.count("name"))
+      return introspection_.dns_lookup_json(args["name"], args.count("type") ? args["type"] : "A");
+    return error_json("dns stats | dns lookup name=NAME [type=TYPE]");
+  }
   if (cmd == "trace") {
     const unsigned long count = args.count("n") ? std::strtoul(args["n"].c_str(), nullptr, 10) : 0;
     if (count < 1 || count > dp::TraceBuffer::kMax)

@@ -1,5 +1,10 @@
 #include "control/introspection.h"
 
+#include "dns/stats.h"
+#include "dns/text.h"
+
+#include <nlohmann/json.hpp>
+
 #include "conf/inet.h"
 #include "control/metrics_writer.h"
 
@@ -79,10 +84,79 @@ Introspection::Introspection(const dp::Dataplane& dataplane, std::array<std::str
     : dp_(dataplane), devices_(std::move(devices)), kube_(kube), tsc_hz_(static_cast<double>(rte_get_tsc_hz())) {}
 
 void Introspection::published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation,
-                              const SyncStats& sync) {
+                              const SyncStats& sync, std::shared_ptr<const dns::Zone> dns) {
   const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::lock_guard lock(mu_);
-  snap_ = {std::move(services), generation, now, sync};
+  snap_ = {std::move(services), generation, now, sync, std::move(dns)};
+}
+
+std::string Introspection::dns_lookup_json(const std::string& name, const std::string& type) const {
+  using nlohmann::json;
+  const auto error = [](const std::string& what) { return json{{"error", what}}.dump() + "\n"; };
+  const std::optional<uint16_t> qtype = dns::type_from_name(type.empty() ? "A" : type);
+  if (!qtype) return error("unknown record type '" + type + "' (A, AAAA, SRV, PTR, CNAME, TXT, NS, SOA or TYPEn)");
+  std::string qname = name;
+  while (!qname.empty() && qname.back() == '.') qname.pop_back();
+  if (qname.empty() || qname.size() > 253) return error("'" + name + "' is not a domain name");
+  const Snapshot s = snapshot();
+  if (!s.dns) return error("cluster DNS is off (svcdp --dns-service)");
+  // A query as a resolver sends it, with EDNS0 so that the whole answer is shown.
+  dns::QueryOptions o;
+  o.edns_size = 4096;
+  dns::Bytes buf = dns::make_query(qname, *qtype, o);
+  const size_t len = buf.size();
+  buf.resize(4096);
+  dns::Query q;
+  if (dns::parse_query({buf.data(), len}, q) != dns::Parse::kOk) return error("'" + name + "' is not a domain name");
+  const dns::Zone::Result r = s.dns->answer(q, buf, buf.size());
+  json out{{"name", qname}, {"type", dns::type_name(*qtype)}, {"generation", s.generation}};
+  if (r.what == dns::Zone::Result::What::kPass) {
+    out["answered_by"] = "coredns";
+    return out.dump() + "\n";
+  }
+  buf.resize(r.len);
+  const dns::Decoded d = dns::decode(buf);
+  out["answered_by"] = "svcdp";
+  out["rcode"] = dns::rcode_name(d.rcode);
+  out["truncated"] = d.tc;
+  out["answer"] = d.answer;
+  out["authority"] = d.authority;
+  std::vector<std::string> additional;
+  for (const std::string& a : d.additional)
+    if (!a.starts_with("OPT ")) additional.push_back(a);
+  out["additional"] = additional;
+  return out.dump() + "\n";
+}
+
+std::string Introspection::dns_stats_json() const {
+  using nlohmann::json;
+  const dp::Counters c = dp_.totals();
+  json queries = json::array();
+  uint64_t answered = 0, passed = 0;
+  for (size_t t = 0; t < dns::kTypeBuckets; ++t) {
+    for (size_t r = 0; r < dns::kRcodeBuckets; ++r)
+      if (const uint64_t n = c.dns_answered[t * dns::kRcodeBuckets + r]) {
+        queries.push_back({{"type", dns::kTypeNames[t]}, {"rcode", dns::kRcodeNames[r]}, {"answered_by", "svcdp"},
+                           {"queries", n}});
+        answered += n;
+      }
+    if (const uint64_t n = c.dns_passed[t]) {
+      queries.push_back({{"type", dns::kTypeNames[t]}, {"answered_by", "coredns"}, {"queries", n}});
+      passed += n;
+    }
+  }
+  const Snapshot s = snapshot();
+  json out{{"enabled", s.dns != nullptr},
+           {"answered", answered},
+           {"passed", passed},
+           {"not_queries", c.drops[static_cast<size_t>(dp::Drop::kDnsNotQuery)]},
+           {"queries", queries}};
+  if (s.dns) {
+    out["domain"] = s.dns->config().domain;
+    out["ttl"] = s.dns->config().ttl;
+    out["services"] = s.dns->service_count();
+  }
+  return out.dump() + "\n";
 }
 
 Introspection::Snapshot Introspection::snapshot() const {

@@ -48,8 +48,10 @@ class Introspection {
   void queued(int64_t unix_ns) { last_queued_unix_ns_.store(unix_ns, std::memory_order_relaxed); }
   void pending(size_t services) { pending_.store(services, std::memory_order_relaxed); }
 
-  // After each publish. Thread: control.
-  void published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation, const SyncStats& sync);
+  // After each publish (`dns`: the generation's zone, null when DNS is
+  // off). Thread: control.
+  void published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation, const SyncStats& sync,
+                 std::shared_ptr<const dns::Zone> dns = nullptr);
 
   // Thread: any.
   bool ready() const;
@@ -57,6 +59,11 @@ class Introspection {
   std::string services_json() const;
   std::string conntrack_json(const FlowFilter& filter) const;
   std::string stats_json() const;
+  // What the workers would answer to a UDP query for `name` of `type`
+  // (svcdpctl dns lookup), or that they would pass it on to CoreDNS.
+  std::string dns_lookup_json(const std::string& name, const std::string& type) const;
+  // The DNS counters summed over workers (svcdpctl dns stats).
+  std::string dns_stats_json() const;
   // The id of ns/name:port (any port when `port` is empty); nullopt if unknown.
   std::optional<std::vector<uint32_t>> service_ids(const std::string& ns, const std::string& name,
                                                    const std::string& port) const;
@@ -67,6 +74,7 @@ class Introspection {
     uint64_t generation = 0;
     double published_unix_s = 0;
     SyncStats sync;
+    std::shared_ptr<const dns::Zone> dns;
   };
   Snapshot snapshot() const;
 

@@ -332,8 +332,9 @@ int run(const conf::Options& o) {
   // kube-proxy's per-Service health check servers (healthCheckNodePort),
   // healthy as its node health server says.
   control::ServiceHealth service_health("0.0.0.0", [&] { return health.proxier_healthz(now_ns(), unix_ns()).status == 200; });
-  auto published = [&](const std::shared_ptr<const lb::ServiceTable>& table, uint64_t gen) {
-    introspection.published(table, gen, sync.stats());
+  auto published = [&](const std::shared_ptr<const lb::ServiceTable>& table, uint64_t gen,
+                       std::shared_ptr<const dns::Zone> zone) {
+    introspection.published(table, gen, sync.stats(), std::move(zone));
     service_health.sync(sync.state().service_map(), *table);
   };
 
@@ -360,6 +361,7 @@ int run(const conf::Options& o) {
     if (!o.cni_conf_dir.empty()) write_cni_config(o, *fib, cni_master);
     kernel_routes.published(fib->pod_gateway, fib->node_ip);
     services = fib->services;
+    std::shared_ptr<const dns::Zone> zone = fib->dns;
     const uint64_t gen = fib->generation;
     if (!dataplane.publish(std::move(fib)) && !counters_short_logged) {
       counters_short_logged = true;
@@ -367,7 +369,7 @@ int run(const conf::Options& o) {
                    {{"service_ports", std::to_string(services->id_bound())}});
     }
     sync.published(now_ns(), unix_ns());
-    published(services, gen);
+    published(services, gen, std::move(zone));
     health.updated(unix_ns());
     health.unbuilt(sync.unbuilt_services());
     if (const control::NodeInfo* self = sync.state().node(o.node_name)) health.node_eligible(self->eligible);

@@ -5,6 +5,7 @@
 //   svcdpctl ... conntrack [--service NS/NAME[:PORT]] [--client IP] [--endpoint IP] [--proto tcp|udp] [--limit N]
 //   svcdpctl ... stats
 //   svcdpctl ... flush all | flush service NS/NAME[:PORT] | flush flow PROTO CLIENT:PORT FRONTEND:PORT
+//   svcdpctl ... dns lookup NAME [TYPE] | dns stats
 #include <simdjson.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -33,6 +34,9 @@ commands:
   flush service NS/NAME[:PORT]   drop the flows of a service
   flush flow PROTO CLIENT:PORT FRONTEND:PORT
                                  drop one flow
+  dns lookup NAME [TYPE]         what svcdp's workers answer to a query for NAME (type A by default),
+                                 or that they pass it on to CoreDNS
+  dns stats                      DNS queries by type and response code, answered or passed on
 options:
   --socket PATH   svcdp's admin socket (default /run/svcdp/svcdp.sock, or $SVCDP_SOCKET)
   -o FORMAT       table (default) or json
@@ -141,6 +145,39 @@ void print_trace(element root) {
   std::printf("%zu packets traced\n", count);
 }
 
+void print_lines(element root, const char* section, const char* title) {
+  simdjson::dom::array lines;
+  if (root[section].get(lines) != simdjson::SUCCESS || lines.size() == 0) return;
+  if (title) std::printf("%s:\n", title);
+  for (element l : lines) {
+    std::string_view v;
+    if (l.get(v) == simdjson::SUCCESS) std::printf("  %.*s\n", static_cast<int>(v.size()), v.data());
+  }
+}
+
+void print_dns_lookup(element root) {
+  std::printf("%s %s: ", str(root, "name").c_str(), str(root, "type").c_str());
+  if (str(root, "answered_by") != "svcdp") {
+    std::printf("passed on to CoreDNS (not a name svcdp answers)\n");
+    return;
+  }
+  std::printf("%s from svcdp%s\n", str(root, "rcode").c_str(), flag(root, "truncated") ? ", truncated" : "");
+  print_lines(root, "answer", nullptr);
+  print_lines(root, "authority", "authority");
+  print_lines(root, "additional", "additional");
+}
+
+void print_dns_stats(element root) {
+  if (!flag(root, "enabled")) std::printf("cluster DNS is off (svcdp --dns-service)\n");
+  std::printf("answered %llu, passed on %llu, not queries %llu\n", static_cast<unsigned long long>(num(root, "answered")),
+              static_cast<unsigned long long>(num(root, "passed")),
+              static_cast<unsigned long long>(num(root, "not_queries")));
+  for (element q : root["queries"].get_array())
+    std::printf("  %-6s %-9s %-8s %llu\n", str(q, "type").c_str(),
+                str(q, "answered_by") == "svcdp" ? str(q, "rcode").c_str() : "-", str(q, "answered_by").c_str(),
+                static_cast<unsigned long long>(num(q, "queries")));
+}
+
 void print_object(element e, const std::string& indent) {
   for (auto [key, value] : e.get_object()) {
     if (value.is_object()) {
@@ -204,6 +241,13 @@ int main(int argc, char** argv) {
       line = "flush flow=" + words[2] + "," + words[3] + "," + words[4];
     else
       return usage_error("flush all | flush service NS/NAME[:PORT] | flush flow PROTO CLIENT:PORT FRONTEND:PORT");
+  } else if (cmd == "dns") {
+    if (words.size() == 2 && words[1] == "stats")
+      line = "dns stats";
+    else if ((words.size() == 3 || words.size() == 4) && words[1] == "lookup")
+      line = "dns lookup name=" + words[2] + (words.size() == 4 ? " type=" + words[3] : "");
+    else
+      return usage_error("dns lookup NAME [TYPE] | dns stats");
   } else {
     return usage_error("unknown command " + cmd);
   }
@@ -234,6 +278,10 @@ int main(int argc, char** argv) {
     print_conntrack(root);
   else if (cmd == "trace")
     print_trace(root);
+  else if (cmd == "dns" && words[1] == "lookup")
+    print_dns_lookup(root);
+  else if (cmd == "dns")
+    print_dns_stats(root);
   else
     print_object(root, "");
   return 0;

@@ -200,4 +200,18 @@ dns_metrics() {
     echo "$m" | grep -q 'type="A",rcode="unknown",answered_by="coredns"'
 }
 check "svcdp_dns_queries_total says who answered what" dns_metrics
+if [ -n "${SVCDPCTL_BIN:-}" ]; then
+  ctl_lookup() {
+    local out
+    out=$("$SVCDPCTL_BIN" dns lookup _pg._tcp.db.default.svc.cluster.local srv) || return 1
+    echo "$out" | sed 's/^/    /'
+    echo "$out" | grep -q '^_pg._tcp.db.default.svc.cluster.local SRV: NOERROR from svcdp' &&
+      echo "$out" | grep -q 'SRV 0 50 5432 db-1.db.default.svc.cluster.local.' &&
+      "$SVCDPCTL_BIN" dns lookup example.test | grep -q 'passed on to CoreDNS' &&
+      "$SVCDPCTL_BIN" -o json dns lookup nope.default.svc.cluster.local | grep -q '"rcode":"NXDOMAIN"' &&
+      ! "$SVCDPCTL_BIN" dns lookup web.default.svc.cluster.local bogus 2>/dev/null
+  }
+  check "svcdpctl dns lookup: what svcdp would answer" ctl_lookup
+  check "svcdpctl dns stats" sh -c "\"$SVCDPCTL_BIN\" dns stats | sed 's/^/    /' | tee /dev/stderr | grep -q 'answered [1-9]'"
+fi
 check_report
