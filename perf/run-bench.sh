@@ -2,7 +2,8 @@
 # make bench: run every benchmark in full: the Google Benchmark programs
 # (results in BUILD/bench/*.json, comparable with Google Benchmark's
 # compare.py), the sync latency benchmark, and the per-core dataplane
-# benchmark against dpdk-testpmd (perf/results/<date>-<host>.md + plots).
+# benchmark against dpdk-testpmd (perf/results/<date>-<host>.md + plots),
+# and dnsperf end to end against svcdp's DNS and a DNS server in a pod.
 set -euo pipefail
 build=${1:-build}
 out="$build/bench"
@@ -22,3 +23,7 @@ echo "results: $out/"
 # and plots under perf/results/.
 echo "== bench_core (svcdp vs dpdk-testpmd, one core)"
 bash "$(dirname "$0")/bench_core.sh" "$build"
+# Cluster DNS end to end from a pod: svcdp's answers against a DNS server
+# in a pod (dnsperf, same query file, same run).
+echo "== dnsperf_bench (svcdp's DNS answers vs a DNS server in a pod)"
+bash "$(dirname "$0")/dnsperf_bench.sh" "$build" | tee "$out/dnsperf_bench.md"

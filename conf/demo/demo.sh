@@ -19,7 +19,12 @@ here=$root/tests/integration
 tool="python3 $here/svc_tool.py"
 cni="python3 $here/cni.py"
 topo_require
-trap topo_down EXIT INT TERM
+command -v dnsmasq >/dev/null || { echo "missing dnsmasq: run make deps"; exit 1; }
+cleanup() {
+  rm -rf "/etc/netns/$NS_CLIENT"
+  topo_down
+}
+trap cleanup EXIT INT TERM
 
 if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold= plain=; fi
 step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
@@ -57,6 +62,21 @@ ip netns exec "$NS_RPOD" python3 "$here/svc_tool.py" serve rpod >"$TOPO_TMP/rpod
   gen_node node-c "$NODEC_IP" 10.244.3.0/24 "$NODEC_MAC"
   gen_service web 10.96.0.10 80 8080 TCP 30080
   gen_slice web TCP 8080 "$WEB_IP@node-a" "$RPOD_IP@node-b" "$C1_IP@node-c"
+  # kube-dns, with dnsmasq in pod web standing in for CoreDNS.
+  cat <<YAML
+---
+apiVersion: v1
+kind: Service
+metadata: {name: kube-dns, namespace: kube-system}
+spec: {clusterIP: 10.96.0.53, ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: kube-dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: kube-dns}}
+addressType: IPv4
+ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}]
+endpoints: [{addresses: [$WEB_IP], nodeName: node-a, conditions: {ready: true}}]
+YAML
 } >"$TOPO_TMP/cluster.yaml"
 cat <<TXT | indent
 node-a  svcdp  $NODE_IP  pods 10.244.1.0/24  (its kernel: "kubelet" on :10250)
@@ -64,6 +84,7 @@ node-b  Linux  $REMOTE_IP  pods 10.244.2.0/24  flannel-style vxlan0; rpod $RPOD_
 node-c  svcdp  $NODEC_IP  pods 10.244.3.0/24
 ext     host   192.168.56.100 on the LAN; gateway $GW_IP; internet host $INET_IP
 Service default/web: ClusterIP 10.96.0.10:80, NodePort 30080, endpoints on all three nodes
+Service kube-system/kube-dns: ClusterIP 10.96.0.53, dnsmasq in pod web standing in for CoreDNS
 TXT
 
 step "2. svcdp on node-a: the node's address moves from up0 to the TAP svcdp0, CNI configuration written"
@@ -71,8 +92,10 @@ export TOPO_CLUSTER=$TOPO_TMP/cluster.yaml TOPO_PODS_TAP=svcdp-pods
 mkdir -p "$TOPO_TMP/net.d-a" "$TOPO_TMP/net.d-c" "$TOPO_TMP/state"
 echo "  svcdp ... --vdev=net_af_packet0,iface=up0 --vdev=net_tap1,iface=svcdp-pods -- --node-name node-a"
 echo "        --uplink net_af_packet0 --pods net_tap1 --exception-iface svcdp0 --take-over-address up0"
-echo "        --kernel-route 10.244.0.0/16 --kernel-route 10.96.0.0/12 --cni-conf-dir /etc/cni/net.d ..."
+echo "        --kernel-route 10.244.0.0/16 --kernel-route 10.96.0.0/12 --cni-conf-dir /etc/cni/net.d"
+echo "        --dns-service kube-system/kube-dns ..."
 start_svcdp "$bin" --exception-iface svcdp0 --take-over-address up0 --state-dir "$TOPO_TMP/state" \
+  --dns-service kube-system/kube-dns \
   --kernel-route 10.244.0.0/16 --kernel-route 10.96.0.0/12 --cni-conf-dir "$TOPO_TMP/net.d-a" \
   --uplink-gateway "$GW_IP" --uplink-subnet 192.168.56.0/24 --cluster-cidr 10.244.0.0/16 || fail "svcdp did not start"
 pid_a=$SVCDP_PID
@@ -115,6 +138,22 @@ step "5. Pod client: to the ClusterIP 30 times (every node's endpoint answers), 
 ip netns exec "$NS_CLIENT" $tool http 10.96.0.10 80 30 | indent
 echo "  curl http://$INET_IP:8080/ from pod client: $(ip netns exec "$NS_CLIENT" curl -s -m 3 "http://$INET_IP:8080/")"
 echo "  (the internet host saw node-a's address: masqueraded; the pod got the answer back)"
+
+step "5b. Cluster DNS: pod client resolves \`web\` through kubelet's search list and curls http://web/"
+ip netns exec "$NS_WEB" dnsmasq --no-daemon --no-resolv --no-hosts --listen-address "$WEB_IP" --bind-interfaces \
+  --host-record=example.test,"$INET_IP" --log-queries --log-facility="$TOPO_TMP/coredns.log" >/dev/null 2>&1 &
+mkdir -p "/etc/netns/$NS_CLIENT"
+printf 'nameserver 10.96.0.53\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n' \
+  >"/etc/netns/$NS_CLIENT/resolv.conf"
+echo "  /etc/resolv.conf of pod client, as kubelet writes it:"
+indent <"/etc/netns/$NS_CLIENT/resolv.conf" | indent
+for _ in $(seq 30); do ip netns exec "$NS_WEB" ss -lun | grep -q "$WEB_IP:53 " && break; sleep 0.1; done
+echo "  getent hosts web: $(ip netns exec "$NS_CLIENT" getent hosts web)"
+echo "  curl http://web/ from pod client: $(ip netns exec "$NS_CLIENT" curl -s -m 3 http://web/)"
+echo "  getent hosts example.test (external: its search-list expansions answered by svcdp, the name by \"CoreDNS\"):"
+echo "    $(ip netns exec "$NS_CLIENT" getent hosts example.test)"
+echo "  queries \"CoreDNS\" saw: $(grep -c 'query\[' "$TOPO_TMP/coredns.log" 2>/dev/null || echo 0)"
+"$ctl" dns stats | indent
 
 step "6. Between the two svcdp nodes: pod client (node-a) <-> pod c1 (node-c), and the NodePorts"
 in_ns "$NS_CLIENT" ping -c 1 -W 2 "$C1_IP" >/dev/null 2>&1
