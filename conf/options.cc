@@ -164,7 +164,10 @@ po::options_description describe(Options& o) {
       ("cluster-domain", po::value(&o.cluster_domain)->default_value(o.cluster_domain)->value_name("DOMAIN"),
        "the cluster's DNS domain (kubelet's clusterDomain)")
       ("dns-ttl", po::value(&o.dns_ttl)->default_value(o.dns_ttl)->value_name("SECONDS"),
-       "TTL of the answers (CoreDNS's kubernetes plugin default: 5)");
+       "TTL of the answers (CoreDNS's kubernetes plugin default: 5)")
+      ("dns-policy", po::value(&o.dns_policy)->value_name("FILE"),
+       "FQDN policy for local pods' queries (allow/deny by name, pattern or regex, per namespace or CIDR; "
+       "control/dns_policy_file.h), re-read on SIGHUP");
 
   po::options_description all("svcdp options (after `--`)");
   all.add(general).add(cluster).add(ports).add(overlay).add(lb).add(dns);
@@ -257,6 +260,7 @@ bool validate(Options& o) {
     for (char c : d) ok &= std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
     if (!ok) return fail("--cluster-domain must be a DNS name (cluster.local), not '" + d + "'");
   }
+  if (!o.dns_policy.empty() && o.dns_service.empty()) return fail("--dns-policy needs --dns-service (cluster DNS on)");
   if (o.dns_ttl > 3600) return fail("--dns-ttl must be at most 3600 seconds, not " + std::to_string(o.dns_ttl));
   if (o.log_level != "error" && o.log_level != "warning" && o.log_level != "info" && o.log_level != "debug")
     return fail("--log-level must be error, warning, info or debug, not '" + o.log_level + "'");

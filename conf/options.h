@@ -65,6 +65,7 @@ struct Options {
   std::string dns_service_ns, dns_service_name;  // dns_service, parsed
   std::string cluster_domain = "cluster.local";  // lower case, no trailing dot once validated
   uint32_t dns_ttl = 5;
+  std::string dns_policy;  // FQDN policy file; empty: none
   uint32_t stats_interval_s = 0;  // 0: print counters only at exit
   std::string metrics_address = "127.0.0.1:9662";
   std::string healthz_address = "0.0.0.0:10256";  // kube-proxy's node health server ("off": none)

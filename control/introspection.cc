@@ -84,10 +84,11 @@ Introspection::Introspection(const dp::Dataplane& dataplane, std::array<std::str
     : dp_(dataplane), devices_(std::move(devices)), kube_(kube), tsc_hz_(static_cast<double>(rte_get_tsc_hz())) {}
 
 void Introspection::published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation,
-                              const SyncStats& sync, std::shared_ptr<const dns::Zone> dns) {
+                              const SyncStats& sync, std::shared_ptr<const dns::Zone> dns,
+                              std::shared_ptr<const dns::Policy> policy) {
   const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::lock_guard lock(mu_);
-  snap_ = {std::move(services), generation, now, sync, std::move(dns)};
+  snap_ = {std::move(services), generation, now, sync, std::move(dns), std::move(policy)};
 }
 
 std::string Introspection::dns_lookup_json(const std::string& name, const std::string& type) const {
@@ -276,6 +277,16 @@ std::string Introspection::metrics() const {
                  n);
     if (const uint64_t n = c.dns_passed[t])
       w.sample(L{{"type", std::string(dns::kTypeNames[t])}, {"rcode", "unknown"}, {"answered_by", "coredns"}}, n);
+  }
+  if (const auto& policy = snapshot().dns_policy) {
+    // Per rule of the policy loaded (counted from its loading), and the
+    // queries no rule decided.
+    w.family("svcdp_dns_policy_queries_total", "counter",
+             "local pods' DNS queries by the policy rule that decided them (rule=\"\": a default) and its action");
+    const auto& rules = policy->spec().rules;
+    for (size_t i = 0; i < rules.size(); ++i)
+      w.sample(L{{"rule", rules[i].name}, {"action", rules[i].deny ? "deny" : "allow"}}, policy->decided(i));
+    w.sample(L{{"rule", ""}, {"action", "default"}}, policy->decided(rules.size()));
   }
 
   struct Plain {

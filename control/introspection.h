@@ -51,7 +51,7 @@ class Introspection {
   // After each publish (`dns`: the generation's zone, null when DNS is
   // off). Thread: control.
   void published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation, const SyncStats& sync,
-                 std::shared_ptr<const dns::Zone> dns = nullptr);
+                 std::shared_ptr<const dns::Zone> dns = nullptr, std::shared_ptr<const dns::Policy> policy = nullptr);
 
   // Thread: any.
   bool ready() const;
@@ -75,6 +75,7 @@ class Introspection {
     double published_unix_s = 0;
     SyncStats sync;
     std::shared_ptr<const dns::Zone> dns;
+    std::shared_ptr<const dns::Policy> dns_policy;
   };
   Snapshot snapshot() const;
 

@@ -6,6 +6,7 @@
 // loop (dataplane/worker.h).
 #include "conf/options.h"
 #include "control/cluster_file.h"
+#include "control/dns_policy_file.h"
 #include "control/log.h"
 #include "control/admin_socket.h"
 #include "control/http_endpoint.h"
@@ -278,6 +279,13 @@ int run(const conf::Options& o) {
   dns.domain = o.cluster_domain;
   dns.ttl = o.dns_ttl;
   control::TableBuilder builder(params, o.maglev_size, dataplane.table_memory(), dns);
+  if (!o.dns_policy.empty()) {
+    try {
+      builder.set_dns_policy(control::load_dns_policy(o.dns_policy, dataplane.worker_count()));
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
+  }
   control::TableSync sync(builder, static_cast<uint64_t>(o.min_sync_interval_ms * 1e6), unix_ns());
   std::unique_ptr<control::KubeSource> kube;
   if (o.source == "file") {
@@ -333,8 +341,8 @@ int run(const conf::Options& o) {
   // healthy as its node health server says.
   control::ServiceHealth service_health("0.0.0.0", [&] { return health.proxier_healthz(now_ns(), unix_ns()).status == 200; });
   auto published = [&](const std::shared_ptr<const lb::ServiceTable>& table, uint64_t gen,
-                       std::shared_ptr<const dns::Zone> zone) {
-    introspection.published(table, gen, sync.stats(), std::move(zone));
+                       std::shared_ptr<const dns::Zone> zone, std::shared_ptr<const dns::Policy> policy) {
+    introspection.published(table, gen, sync.stats(), std::move(zone), std::move(policy));
     service_health.sync(sync.state().service_map(), *table);
   };
 
@@ -362,6 +370,7 @@ int run(const conf::Options& o) {
     kernel_routes.published(fib->pod_gateway, fib->node_ip);
     services = fib->services;
     std::shared_ptr<const dns::Zone> zone = fib->dns;
+    std::shared_ptr<const dns::Policy> policy = fib->dns_policy;
     const uint64_t gen = fib->generation;
     if (!dataplane.publish(std::move(fib)) && !counters_short_logged) {
       counters_short_logged = true;
@@ -369,7 +378,7 @@ int run(const conf::Options& o) {
                    {{"service_ports", std::to_string(services->id_bound())}});
     }
     sync.published(now_ns(), unix_ns());
-    published(services, gen, std::move(zone));
+    published(services, gen, std::move(zone), std::move(policy));
     health.updated(unix_ns());
     health.unbuilt(sync.unbuilt_services());
     if (const control::NodeInfo* self = sync.state().node(o.node_name)) health.node_eligible(self->eligible);
@@ -414,8 +423,17 @@ int run(const conf::Options& o) {
     drain();
     if (g_reload) {
       g_reload = 0;
+      if (!o.dns_policy.empty()) {
+        try {
+          builder.set_dns_policy(control::load_dns_policy(o.dns_policy, dataplane.worker_count()));
+          sync.refresh(now_ns());
+          log::info("DNS policy re-read", {{"file", o.dns_policy}});
+        } catch (const std::exception& e) {
+          log::error("DNS policy not re-read, keeping the current one", {{"error", e.what()}});
+        }
+      }
       if (kube) {
-        log::info("SIGHUP ignored: the API server is the source");
+        if (o.dns_policy.empty()) log::info("SIGHUP ignored: the API server is the source");
       } else {
         try {
           if (load_cluster_file(o, sync)) introspection.queued(unix_ns());
@@ -498,6 +516,7 @@ int main(int argc, char** argv) {
       control::load_cluster_file(o.cluster_file);
     else
       kube_config(o);
+    if (!o.dns_policy.empty()) control::load_dns_policy(o.dns_policy, 1);
   } catch (const std::exception& e) {
     return fail(e.what()), 2;
   }

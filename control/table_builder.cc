@@ -129,6 +129,7 @@ void TableBuilder::build_dns(const ClusterState& state, dp::Fib& fib) const {
     for (uint32_t ip : s->cluster_ips) fib.dns_addresses.push_back(rte_cpu_to_be_32(ip));
   }
   if (dns_.local_address) fib.dns_addresses.push_back(rte_cpu_to_be_32(*dns_.local_address));
+  fib.dns_policy = dns_policy_;
   std::vector<std::shared_ptr<const dns::ServiceRecords>> records;
   records.reserve(dns_built_.size());
   for (const auto& [key, r] : dns_built_) records.push_back(r);

@@ -37,6 +37,10 @@ class TableBuilder {
   std::unique_ptr<dp::Fib> build(const ClusterState& state, const ClusterState::Dirty& dirty, uint64_t generation,
                                  std::vector<std::string>& warnings);
 
+  // The FQDN policy the following generations carry (null: none).
+  // Thread: control.
+  void set_dns_policy(std::shared_ptr<const dns::Policy> policy) { dns_policy_ = std::move(policy); }
+
   // Service ports the last build could not build (each kept its last
   // tables, the error named in `warnings`). Thread: control.
   size_t failed_services() const { return failed_; }
@@ -58,6 +62,7 @@ class TableBuilder {
 
   std::map<ClusterState::Key, Built> built_;
   DnsParams dns_;
+  std::shared_ptr<const dns::Policy> dns_policy_;
   std::map<ClusterState::Key, std::shared_ptr<const dns::ServiceRecords>> dns_built_;
   FibParams params_;
   uint32_t maglev_size_;

@@ -38,6 +38,13 @@ class TableSync {
   // Whether the event changed anything. Thread: control.
   bool apply(const KubeEvent& e);
 
+  // Asks for a new generation although the cluster did not change (the
+  // DNS policy did). Thread: control.
+  void refresh(uint64_t now_ns) {
+    runner_.request();
+    if (oldest_pending_ns_ == 0) oldest_pending_ns_ = now_ns;
+  }
+
   // The next generation when a change is due and the state is complete;
   // nullptr otherwise (or when the build failed: logged, the current
   // tables stay). `now_ns` on the steady clock. Thread: control.

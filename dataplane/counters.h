@@ -54,6 +54,7 @@ struct alignas(64) Counters {
   // passed on to the DNS Service's endpoints, by type.
   std::array<uint64_t, dns::kTypeBuckets * dns::kRcodeBuckets> dns_answered{};
   std::array<uint64_t, dns::kTypeBuckets> dns_passed{};
+  uint64_t dns_denied = 0;  // answered with the policy's deny rcode (also in dns_answered)
   uint64_t busy_cycles = 0;
   uint64_t idle_cycles = 0;
 
@@ -71,6 +72,7 @@ struct alignas(64) Counters {
     for (size_t i = 0; i < kRoleCount; ++i) rx_cycles[i] += o.rx_cycles[i];
     for (size_t i = 0; i < dns_answered.size(); ++i) dns_answered[i] += o.dns_answered[i];
     for (size_t i = 0; i < dns_passed.size(); ++i) dns_passed[i] += o.dns_passed[i];
+    dns_denied += o.dns_denied;
     vxlan_encap += o.vxlan_encap;
     vxlan_decap += o.vxlan_decap;
     forwarded_local += o.forwarded_local;

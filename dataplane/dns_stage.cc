@@ -41,7 +41,15 @@ void Worker::dns_query(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, const PktC
   const size_t limit = std::min<size_t>({room, size_t{s_.mtu} - headers, q.udp_size});
   size_t answer_len = 0;
   uint16_t rcode = dns::kNoError;
-  if (parsed == dns::Parse::kOk) {
+  // The FQDN policy, for every query of a local pod, whoever would answer it.
+  const dns::Policy* policy = c.from == From::kPods ? fib.dns_policy.get() : nullptr;
+  const uint32_t from_ip = rte_be_to_cpu_32(ip->src_addr);
+  if (parsed == dns::Parse::kOk && policy &&
+      policy->check(s_.id, q.qname(), from_ip, fib.dns->namespace_of(from_ip)).deny) {
+    rcode = policy->spec().deny_rcode;
+    answer_len = dns::write_error({payload, query_len}, q.question_end, rcode);
+    ++counters_.dns_denied;
+  } else if (parsed == dns::Parse::kOk) {
     const dns::Zone::Result r = fib.dns->answer(q, {payload, room}, limit);
     if (r.what == dns::Zone::Result::What::kPass) return pass(q.qtype);
     answer_len = r.len;

@@ -9,6 +9,7 @@
 #include <rte_byteorder.h>
 #include "dataplane/types.h"
 #include "dataplane/vxlan.h"
+#include "dns/policy.h"
 #include "dns/zone.h"
 #include "lb/service.h"
 
@@ -56,6 +57,9 @@ struct Fib {
   // one of `dns_addresses` port 53 are answered from it, or passed on.
   std::shared_ptr<const dns::Zone> dns;
   std::vector<be32> dns_addresses;
+  // The FQDN policy local pods' queries are checked against first (null:
+  // none); it outlives generations, reloaded on SIGHUP.
+  std::shared_ptr<const dns::Policy> dns_policy;
 
   // The neighbour that takes a packet for `dst` beyond the uplink: `dst`
   // itself when on-link, else the uplink gateway. Thread: any.

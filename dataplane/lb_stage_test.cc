@@ -722,6 +722,9 @@ class DnsPipeline : public LbPipeline {
  protected:
   void SetUp() override {
     LbPipeline::SetUp();
+    publish_dns(nullptr);
+  }
+  void publish_dns(std::shared_ptr<const svcdp::dns::Policy> policy) {
     lb::ServiceSpec dns = web({endpoint(kPod3, 53, true)}, lb::kUdp);
     dns.ns = "kube-system";
     dns.name = "kube-dns";
@@ -741,6 +744,7 @@ class DnsPipeline : public LbPipeline {
         config, std::vector<std::shared_ptr<const svcdp::dns::ServiceRecords>>{records}, std::vector<std::string>{},
         1);
     fib->dns_addresses = {rte_cpu_to_be_32(kVip)};
+    fib->dns_policy = std::move(policy);
     h_->dataplane().publish(std::move(fib));
   }
   Bytes query_frame(const Bytes& dns) const {
@@ -772,6 +776,36 @@ TEST_F(DnsPipeline, OtherNamesGoOnToCoreDnsUnchanged) {
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
   EXPECT_EQ(totals().dns_passed[0], 1u);
   EXPECT_EQ(totals().lb_new_flows, 1u);
+}
+
+// A denied name is answered with the policy's rcode and the question, by
+// the worker, whoever would have answered it.
+TEST_F(DnsPipeline, ThePolicyDeniesANameToLocalPods) {
+  svcdp::dns::PolicySpec spec;
+  svcdp::dns::PolicyRule rule;
+  rule.name = "blocked";
+  rule.match = svcdp::dns::PolicyRule::Match::kPattern;
+  rule.value = "*.blocked.test";
+  rule.deny = true;
+  spec.rules = {rule};
+  std::string error;
+  std::shared_ptr<const svcdp::dns::Policy> policy = svcdp::dns::Policy::compile(spec, 1, error);
+  ASSERT_NE(policy, nullptr) << error;
+  publish_dns(policy);
+  const Bytes q = svcdp::dns::testing::query("www.blocked.test", 1);
+  auto out = through(Role::PODS, query_frame(q), Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  Bytes answer = q;
+  answer[2] = 0x81;  // QR RD (not authoritative for another zone)
+  answer[3] = 3;     // NXDOMAIN
+  const Bytes want =
+      Frame().eth(kPodMac, pods_mac_, 0x0800).ipv4(kVip, kPod, 17, 64, /*df=*/true).udp(53, 40000, true).raw(answer).build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  EXPECT_EQ(totals().dns_denied, 1u);
+  EXPECT_EQ(policy->decided(0), 1u);
+  EXPECT_EQ(through(Role::PODS, query_frame(svcdp::dns::testing::query("example.com", 1)), Role::PODS).size(), 1u)
+      << "not matched: passed on to CoreDNS (kPod3)";
+  EXPECT_EQ(totals().dns_passed[0], 1u);
 }
 
 TEST_F(DnsPipeline, WhatIsNoQueryIsDroppedAndWhatCannotBeReadIsFormerr) {

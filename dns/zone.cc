@@ -119,6 +119,7 @@ Zone::Zone(ZoneConfig config, std::vector<std::shared_ptr<const ServiceRecords>>
   for (const auto& [key, named] : services_)
     for (const ServiceRecords::Slice& slice : named.records->slices)
       for (const ServiceRecords::Endpoint& ep : slice.endpoints) {
+        pod_namespaces_.try_emplace(ep.address, named.records->ns);
         if (reverse_.contains(ep.address)) continue;
         std::vector<std::string>& names = endpoints[ep.address];
         std::string name = ep.label + "." + named.fqdn;

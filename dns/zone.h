@@ -76,6 +76,14 @@ class Zone {
   // Thread: any (workers).
   Result answer(const Query& q, std::span<uint8_t> buf, size_t limit) const;
 
+  // The namespace of the pod with this address (host order) when it is a
+  // ready endpoint of some Service (EndpointSlices are svcdp's only view
+  // of pods), else "". Thread: any.
+  std::string_view namespace_of(uint32_t address) const {
+    const auto it = pod_namespaces_.find(address);
+    return it == pod_namespaces_.end() ? std::string_view{} : it->second;
+  }
+
   const ZoneConfig& config() const { return config_; }
   size_t service_count() const { return services_.size(); }
 
@@ -108,6 +116,7 @@ class Zone {
   // PTR targets by address (host order): a ClusterIP's service name, or
   // the names of the endpoints with that address.
   std::unordered_map<uint32_t, std::vector<std::string>> reverse_;
+  std::unordered_map<uint32_t, std::string_view> pod_namespaces_;  // views of the records' ns
 };
 
 }  // namespace svcdp::dns

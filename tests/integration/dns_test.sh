@@ -100,14 +100,38 @@ ports: []
 endpoints:
 YAML
   for i in $(seq 1 60); do echo "- {addresses: [10.244.3.$i], conditions: {ready: true}}"; done
+  # The client pod is in namespace shop (svcdp knows a pod's namespace
+  # from the EndpointSlices it is an endpoint in).
+  cat <<YAML
+---
+apiVersion: v1
+kind: Service
+metadata: {name: client, namespace: shop}
+spec: {clusterIP: 10.96.0.40, ports: [{name: http, port: 80, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: client-1, namespace: shop, labels: {kubernetes.io/service-name: client}}
+addressType: IPv4
+ports: [{name: http, port: 80, protocol: TCP}]
+endpoints: [{addresses: [$POD_IP], nodeName: node-a, conditions: {ready: true}}]
+YAML
 } >"$TOPO_TMP/cluster.yaml"
+cat >"$TOPO_TMP/policy.yaml" <<'YAML'
+default: allow
+rules:
+- name: no-blocked-in-shop
+  namespaces: [shop]
+  action: deny
+  matchPattern: "*.blocked.test"
+YAML
 
 topo_up
 backends_up
 # CoreDNS's stand-in: what svcdp passes on is answered here, and only here.
 ip netns exec "$NS_LPOD" dnsmasq --no-daemon --no-resolv --no-hosts --port 53 --listen-address "$COREDNS_IP" \
   --bind-interfaces --host-record=example.test,$EXTERNAL --cname=ext.default.svc.cluster.local,example.test \
-  --host-record=big.default.svc.cluster.local,10.244.3.200 --log-queries --log-facility="$TOPO_TMP/coredns.log" \
+  --host-record=big.default.svc.cluster.local,10.244.3.200 --host-record=www.blocked.test,192.0.2.9 --log-queries --log-facility="$TOPO_TMP/coredns.log" \
   >"$TOPO_TMP/dnsmasq.out" 2>&1 &
 for i in $(seq 50); do ip netns exec "$NS_LPOD" ss -lun | grep -q "$COREDNS_IP:53 " && break; sleep 0.1; done
 # What kubelet writes for a pod in `default` with dnsPolicy ClusterFirst.
@@ -117,7 +141,7 @@ for ns in "$NS_POD" "$NS_HOST"; do
     "$DNS_IP" >"/etc/netns/$ns/resolv.conf"
 done
 TOPO_CLUSTER=$TOPO_TMP/cluster.yaml start_svcdp "$bin" --exception-iface svcdp0 --dns-service kube-system/kube-dns \
-  || exit 1
+  --dns-policy "$TOPO_TMP/policy.yaml" || exit 1
 host_kernel_up
 ip -n "$NS_HOST" route add 10.96.0.0/12 via 10.244.1.1 dev svcdp0 onlink src "$NODE_IP"
 in_ns "$NS_POD" ping -c 1 -W 2 "$LPOD_IP" >/dev/null 2>&1
@@ -190,6 +214,28 @@ raise SystemExit(0 if worst < 1.0 else 1)
 PY
 }
 check "10,000 getaddrinfo calls, none slower than 1 s" many_lookups
+
+# The FQDN policy: *.blocked.test denied to namespace shop (the client
+# pod) only; pod lpod (namespace default) still resolves it through CoreDNS.
+check "the policy denies *.blocked.test to namespace shop (NXDOMAIN, not asked upstream)" sh -c "
+  ip netns exec $NS_POD dig +time=2 +tries=1 www.blocked.test | grep -q 'status: NXDOMAIN' &&
+  ! grep -q 'www.blocked.test from $POD_IP' $TOPO_TMP/coredns.log"
+check "... and not to namespace default" dig_is "$NS_LPOD" @"$DNS_IP" www.blocked.test -- 192.0.2.9
+check "... nor names it does not match" dig_is "$NS_POD" web.default.svc.cluster.local -- "$WEB_IP"
+check "svcdp_dns_policy_queries_total counts the rule" sh -c "
+  ip netns exec $NS_NODE curl -s http://127.0.0.1:9662/metrics |
+    grep -q '^svcdp_dns_policy_queries_total{rule=\"no-blocked-in-shop\",action=\"deny\"} 1$'"
+printf 'default: allow\n' >"$TOPO_TMP/policy.yaml"
+kill -HUP "$SVCDP_PID"
+policy_reloaded() {
+  local i
+  for i in $(seq 30); do
+    [ "$(ip netns exec "$NS_POD" dig +short +time=1 +tries=1 www.blocked.test)" = 192.0.2.9 ] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+check "SIGHUP re-reads the policy: the name resolves again" policy_reloaded
 
 dns_metrics() {
   local m
