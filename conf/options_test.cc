@@ -72,7 +72,12 @@ INSTANTIATE_TEST_SUITE_P(
                     BadCase{{"--uplink-gateway", "10.0.0"}, "--uplink-gateway"},
                     BadCase{{"--pod-gateway", "x"}, "--pod-gateway"},
                     BadCase{{"--exception-iface", "a-very-long-interface-name"}, "15 characters"},
-                    BadCase{{"--config", "/nonexistent/svcdp.conf"}, "config file"}));
+                    BadCase{{"--config", "/nonexistent/svcdp.conf"}, "config file"},
+                    BadCase{{"--dns-service", "kube-dns"}, "NAMESPACE/NAME"},
+                    BadCase{{"--dns-service", "a/b/c"}, "NAMESPACE/NAME"},
+                    BadCase{{"--dns-service", "kube-system/kube-dns", "--cluster-domain", "a..b"}, "--cluster-domain"},
+                    BadCase{{"--dns-service", "kube-system/kube-dns", "--dns-ttl", "86400"}, "--dns-ttl"},
+                    BadCase{{"--dns-policy", "p.yaml"}, "needs --dns-service"}));
 
 TEST(Options, SameDeviceForBothRoles) {
   testing::internal::CaptureStderr();
