@@ -1,6 +1,7 @@
 #include "conf/options.h"
 
 #include "conf/inet.h"
+#include "conf/suggest.h"
 
 #include <boost/program_options.hpp>
 
@@ -11,6 +12,7 @@
 #include <unistd.h>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace po = boost::program_options;
 
@@ -36,6 +38,7 @@ po::options_description describe(Options& o) {
   po::options_description general("General");
   general.add_options()
       ("help,h", "print this help and exit")
+      ("version", "print svcdp's version and exit")
       ("config", po::value(&o.config_file)->value_name("FILE"),
        "read options from FILE (`name = value` lines; the command line wins)")
       ("log-level", po::value(&o.log_level)->default_value(o.log_level)->value_name("LEVEL"),
@@ -273,6 +276,37 @@ bool validate(Options& o) {
   return true;
 }
 
+// The config file line by line, so that an error names the file, the
+// line and, for an unknown option, the closest known one. (What the
+// command line gave wins: program_options keeps the first value stored.)
+bool store_config_file(const std::string& path, const po::options_description& desc, po::variables_map& vm) {
+  std::ifstream in(path);
+  if (!in) return fail("cannot read config file '" + path + "'");
+  std::vector<std::string> names;
+  for (const auto& opt : desc.options()) names.push_back(opt->long_name());
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    const std::string where = path + ":" + std::to_string(n) + ": ";
+    const size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    const size_t eq = line.find('=');
+    std::string name = line.substr(start, eq == std::string::npos ? std::string::npos : eq - start);
+    name.erase(name.find_last_not_of(" \t") + 1);
+    if (eq == std::string::npos) return fail(where + "expected `name = value`, not '" + line + "'");
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      const std::string best = closest(name, names);
+      return fail(where + "unknown option '" + name + "'" + (best.empty() ? "" : ", did you mean '" + best + "'?"));
+    }
+    try {
+      std::istringstream one(line);
+      po::store(po::parse_config_file(one, desc), vm);
+    } catch (const po::error& e) {
+      return fail(where + e.what());
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 int find_separator(int argc, const char* const* argv) {
@@ -294,15 +328,12 @@ ParseResult parse(int argc, const char* const* argv) {
                 << desc << "\n";
       return {std::nullopt, 0};
     }
-    if (vm.count("config")) {
-      const std::string& path = vm["config"].as<std::string>();
-      std::ifstream in(path);
-      if (!in) {
-        fail("cannot read config file '" + path + "'");
-        return {std::nullopt, 2};
-      }
-      po::store(po::parse_config_file(in, desc), vm);
+    if (vm.count("version")) {
+      std::cout << "svcdp " << SVCDP_VERSION << "\n";
+      return {std::nullopt, 0};
     }
+    if (vm.count("config") && !store_config_file(vm["config"].as<std::string>(), desc, vm))
+      return {std::nullopt, 2};
     po::notify(vm);
   } catch (const po::error& e) {
     fail(e.what());

@@ -79,6 +79,34 @@ INSTANTIATE_TEST_SUITE_P(
                     BadCase{{"--dns-service", "kube-system/kube-dns", "--dns-ttl", "86400"}, "--dns-ttl"},
                     BadCase{{"--dns-policy", "p.yaml"}, "needs --dns-service"}));
 
+// A config file's mistake names the file, the line and the closest option.
+TEST(Options, ConfigFileErrorsNameTheLine) {
+  const std::string path = ::testing::TempDir() + "/svcdp-typo.conf";
+  for (auto [text, want] :
+       {std::pair{"# comment\nvni = 2\nconntrak-capacity = 5000\n",
+                  path + ":3: unknown option 'conntrak-capacity', did you mean 'conntrack-capacity'?"},
+        {"vni = seven\n", path + ":1: the argument ('seven') for option 'vni' is invalid"},
+        {"just words\n", path + ":1: expected `name = value`, not 'just words'"}}) {
+    {
+      std::ofstream(path) << text;
+    }
+    testing::internal::CaptureStderr();
+    auto r = parse_args({"--config", path});
+    const std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_FALSE(r.options);
+    EXPECT_EQ(err, "svcdp: error: " + want + "\n");
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Options, VersionIsPrinted) {
+  testing::internal::CaptureStdout();
+  auto r = parse_args({"--version"});
+  EXPECT_EQ(testing::internal::GetCapturedStdout(), std::string("svcdp ") + SVCDP_VERSION + "\n");
+  EXPECT_FALSE(r.options);
+  EXPECT_EQ(r.exit_code, 0);
+}
+
 TEST(Options, SameDeviceForBothRoles) {
   testing::internal::CaptureStderr();
   auto r = parse_args({"--uplink", "x", "--pods", "x", "--cluster-file", "c", "--node-name", "n"});

@@ -1,6 +1,7 @@
 #include "control/dns_policy_file.h"
 
 #include "conf/inet.h"
+#include "conf/suggest.h"
 #include "control/yaml_json.h"
 
 #include <simdjson.h>
@@ -14,22 +15,6 @@ namespace svcdp::control {
 namespace {
 
 using simdjson::dom::element;
-
-// Levenshtein distance, for "did you mean".
-size_t distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 class Reader {
  public:
@@ -45,12 +30,8 @@ class Reader {
     if (obj.get(o) != simdjson::SUCCESS) fail(where, "must be a mapping");
     for (auto [key, value] : o) {
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-      std::string_view best;
-      size_t best_d = 3;
-      for (std::string_view k : known)
-        if (const size_t d = distance(key, k); d < best_d) best = k, best_d = d;
-      fail(where, "unknown field '" + std::string(key) + "'" +
-                      (best.empty() ? "" : ", did you mean '" + std::string(best) + "'?"));
+      const std::string best = conf::closest(key, std::vector<std::string>(known.begin(), known.end()));
+      fail(where, "unknown field '" + std::string(key) + "'" + (best.empty() ? "" : ", did you mean '" + best + "'?"));
     }
   }
 

@@ -490,7 +490,8 @@ int main(int argc, char** argv) {
   for (int i = sep + 1; i < argc; ++i) own.push_back(argv[i]);
   if (sep == argc) {
     for (int i = 1; i < argc; ++i)
-      if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) own.push_back("--help");
+      if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--version") == 0)
+        own.push_back(argv[i][2] == 'v' ? "--version" : "--help");
     if (own.size() == 1) return fail("missing `--` between EAL arguments and svcdp options (see --help)"), 2;
   }
   conf::ParseResult parsed = conf::parse(static_cast<int>(own.size()), own.data());

@@ -6,6 +6,7 @@
 //   svcdpctl ... stats
 //   svcdpctl ... flush all | flush service NS/NAME[:PORT] | flush flow PROTO CLIENT:PORT FRONTEND:PORT
 //   svcdpctl ... dns lookup NAME [TYPE] | dns stats
+#include <arpa/inet.h>
 #include <simdjson.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -40,10 +41,23 @@ commands:
 options:
   --socket PATH   svcdp's admin socket (default /run/svcdp/svcdp.sock, or $SVCDP_SOCKET)
   -o FORMAT       table (default) or json
+  --version       print svcdpctl's version
 )";
 
+// A decimal number within [lo, hi], nothing else.
+bool number_in(const std::string& s, unsigned long long lo, unsigned long long hi) {
+  if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+  const unsigned long long v = std::stoull(s);
+  return v >= lo && v <= hi;
+}
+
+bool ipv4(const std::string& s) {
+  in_addr a{};
+  return inet_pton(AF_INET, s.c_str(), &a) == 1;
+}
+
 int usage_error(const std::string& what) {
-  std::cerr << "svcdpctl: " << what << "\n" << kUsage;
+  std::cerr << "svcdpctl: " << what << " (svcdpctl --help for usage)\n";
   return 2;
 }
 
@@ -196,14 +210,27 @@ int main(int argc, char** argv) {
   std::string socket = std::getenv("SVCDP_SOCKET") ? std::getenv("SVCDP_SOCKET") : "/run/svcdp/svcdp.sock";
   std::string format = "table";
   std::vector<std::string> words;
+  // `--name=value` is `--name value`.
+  std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    const auto eq = a.find('=');
+    if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      args.push_back(a.substr(0, eq));
+      args.push_back(a.substr(eq + 1));
+    } else {
+      args.push_back(a);
+    }
+  }
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
     if (a == "-h" || a == "--help") return std::cout << kUsage, 0;
-    if ((a == "--socket" || a == "-o") && i + 1 >= argc) return usage_error(a + " needs a value");
+    if (a == "--version") return std::cout << "svcdpctl " << SVCDP_VERSION << "\n", 0;
+    if ((a == "--socket" || a == "-o") && i + 1 >= args.size()) return usage_error(a + " needs a value");
     if (a == "--socket")
-      socket = argv[++i];
+      socket = args[++i];
     else if (a == "-o")
-      format = argv[++i];
+      format = args[++i];
     else
       words.push_back(a);
   }
@@ -223,9 +250,19 @@ int main(int argc, char** argv) {
       const std::string key = opt.substr(2);
       if (key != "service" && key != "client" && key != "endpoint" && key != "proto" && key != "limit")
         return usage_error("conntrack: unknown option " + opt);
-      line += " " + key + "=" + words[i + 1];
+      const std::string& value = words[i + 1];
+      if (key == "limit" && !number_in(value, 1, 100'000'000))
+        return usage_error("conntrack: --limit must be a number from 1 to 100000000, not '" + value + "'");
+      if ((key == "client" || key == "endpoint") && !ipv4(value))
+        return usage_error("conntrack: --" + key + " must be an IPv4 address, not '" + value + "'");
+      if (key == "proto" && value != "tcp" && value != "udp" && value != "sctp")
+        return usage_error("conntrack: --proto must be tcp, udp or sctp, not '" + value + "'");
+      line += " " + key + "=" + value;
     }
   } else if (cmd == "trace") {
+    if (words.size() >= 2 && !number_in(words[1], 1, 256)) return usage_error("trace: N must be a number from 1 to 256");
+    if (words.size() == 4 && !number_in(words[3], 1, 3600))
+      return usage_error("trace: --timeout must be a number of seconds from 1 to 3600");
     if (words.size() == 2)
       line = "trace n=" + words[1];
     else if (words.size() == 4 && words[2] == "--timeout")

@@ -76,6 +76,25 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   std::vector<std::string> warnings;
   auto fib = control::build_fib({a, b}, p, 1, warnings);
   fib->services = std::make_shared<const lb::ServiceTable>(services(), 1);
+  // Cluster DNS at 10.96.0.10:53 (queries from pods and the kernel reach
+  // the dns stage), with a policy in front.
+  auto web = std::make_shared<dns::ServiceRecords>();
+  web->name = "web";
+  web->ns = "default";
+  web->cluster_ips = {0x0a600014};
+  web->ports = {{"http", "tcp", 80}};
+  web->slices = {{{{"http", "tcp", 8080}}, {{0x0af4010b, "10-244-1-11"}}}};
+  dns::ZoneConfig zc;
+  zc.ns_address = 0x0a60000a;
+  fib->dns = std::make_shared<const dns::Zone>(zc, std::vector<std::shared_ptr<const dns::ServiceRecords>>{web},
+                                               std::vector<std::string>{}, 1);
+  fib->dns_addresses = {lb::to_be32(0x0a60000a)};
+  dns::PolicySpec policy;
+  policy.rules = {{"blocked", dns::PolicyRule::Match::kPattern, "*.blocked.test", true, {}},
+                  {"ads", dns::PolicyRule::Match::kRegex, "^ads[0-9]+\\.", true, {}}};
+  std::string error;
+  fib->dns_policy = dns::Policy::compile(policy, 1, error);
+  if (!fib->dns_policy) std::abort();
   g_harness->dataplane().publish(std::move(fib));
   return 0;
 }

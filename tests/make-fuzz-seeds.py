@@ -86,6 +86,10 @@ queries = {
     "external": dns_query("example.test", 1),
     "compressed-answer": dns_query("web.default", 1)[:-4] + b"\0\x01\0\x01\xc0\x0c\0\x01\0\x01\0\0\0\x05\0\x04\x0a\x60\0\x14",
 }
+# The worker's dns stage: a pod's query to the cluster DNS (10.96.0.10).
+for name, msg in (("pod-dns-query", queries["a-service"]), ("pod-dns-external", queries["external"])):
+    with open(f"dataplane/fuzz-seeds/{name}.bin", "wb") as f:
+        f.write(bytes([5 | UNICAST]) + eth(BCAST, POD_MAC, 0x0800, ipv4("10.244.1.10", "10.96.0.10", 17, udp(40000, 53, msg))))
 os.makedirs("dns/fuzz-seeds", exist_ok=True)
 for name, msg in queries.items():
     with open(f"dns/fuzz-seeds/{name}.bin", "wb") as f:

@@ -86,6 +86,18 @@ check "/metrics says when a change was last queued and that none is pending" \
 check "svcdpctl without a daemon fails with a clear error" \
   sh -c "! '$ctl' --socket '$TOPO_TMP/none.sock' stats 2>'$TOPO_TMP/err.txt' && grep -q 'is svcdp running' '$TOPO_TMP/err.txt'"
 check "svcdpctl rejects a bad request with a message" sh -c "! '$ctl' conntrack --client 300.1.1.1 2>/dev/null"
+# Arguments are checked before anything is asked: one line, exit 2.
+bad_args() {
+  local args
+  for args in "conntrack --limit abc" "conntrack --limit=-1" "trace many" "conntrack --proto icmp"; do
+    # shellcheck disable=SC2086
+    "$ctl" $args 2>"$TOPO_TMP/err.txt"
+    [ $? -eq 2 ] && [ "$(wc -l <"$TOPO_TMP/err.txt")" -eq 1 ] || { echo "    $args: $(cat "$TOPO_TMP/err.txt")"; return 1; }
+  done
+  "$ctl" --socket="$SVCDP_SOCKET" -o json stats | python3 -m json.tool >/dev/null &&
+    "$ctl" --version | grep -q '^svcdpctl ' && "$bin" --version | grep -q '^svcdp '
+}
+check "svcdpctl checks its numbers (one-line errors), takes --name=value; --version on both" bad_args
 
 stop_svcdp
 check "svcdp exits 0 on SIGINT" test $? -eq 0
