@@ -25,20 +25,7 @@ trap topo_down EXIT INT TERM
 DNS_IP=10.96.0.10
 {
   gen_nodes
-  cat <<YAML
----
-apiVersion: v1
-kind: Service
-metadata: {name: kube-dns, namespace: kube-system}
-spec: {clusterIP: $DNS_IP, ports: [{name: dns, port: 53, protocol: UDP}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: kube-dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: kube-dns}}
-addressType: IPv4
-ports: [{name: dns, port: 53, protocol: UDP}]
-endpoints: [{addresses: [$LPOD_IP], nodeName: node-a, conditions: {ready: true}}]
-YAML
+  gen_kube_dns "$DNS_IP" "$LPOD_IP"
   for i in $(seq 0 99); do gen_service "s$i" "10.96.1.$i" 80 8080 TCP; done
 } >"$TOPO_TMP/cluster.yaml"
 records=() queries=$TOPO_TMP/queries.txt

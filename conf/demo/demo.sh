@@ -62,21 +62,7 @@ ip netns exec "$NS_RPOD" python3 "$here/svc_tool.py" serve rpod >"$TOPO_TMP/rpod
   gen_node node-c "$NODEC_IP" 10.244.3.0/24 "$NODEC_MAC"
   gen_service web 10.96.0.10 80 8080 TCP 30080
   gen_slice web TCP 8080 "$WEB_IP@node-a" "$RPOD_IP@node-b" "$C1_IP@node-c"
-  # kube-dns, with dnsmasq in pod web standing in for CoreDNS.
-  cat <<YAML
----
-apiVersion: v1
-kind: Service
-metadata: {name: kube-dns, namespace: kube-system}
-spec: {clusterIP: 10.96.0.53, ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: kube-dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: kube-dns}}
-addressType: IPv4
-ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}]
-endpoints: [{addresses: [$WEB_IP], nodeName: node-a, conditions: {ready: true}}]
-YAML
+  gen_kube_dns 10.96.0.53 "$WEB_IP"  # dnsmasq in pod web stands in for CoreDNS
 } >"$TOPO_TMP/cluster.yaml"
 cat <<TXT | indent
 node-a  svcdp  $NODE_IP  pods 10.244.1.0/24  (its kernel: "kubelet" on :10250)

@@ -72,6 +72,25 @@ YAML
   done
 }
 
+# gen_kube_dns CLUSTER_IP ENDPOINT_IP: kube-system/kube-dns (UDP and TCP
+# 53) with one endpoint on node-a, where a DNS server stands in for CoreDNS.
+gen_kube_dns() {
+  cat <<YAML
+---
+apiVersion: v1
+kind: Service
+metadata: {name: kube-dns, namespace: kube-system}
+spec: {clusterIP: $1, ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: kube-dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: kube-dns}}
+addressType: IPv4
+ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}]
+endpoints: [{addresses: [$2], nodeName: node-a, conditions: {ready: true}}]
+YAML
+}
+
 # as_list YAML_FILE JSON_FILE: the documents as one v1 List, what the test
 # API server (tests/kube-api/server.py) starts from.
 as_list() {

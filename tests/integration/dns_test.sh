@@ -28,24 +28,8 @@ EXTERNAL=192.0.2.7   # TEST-NET-1: example.test, as the upstream says
 
 {
   gen_nodes
+  gen_kube_dns "$DNS_IP" "$COREDNS_IP"
   cat <<YAML
----
-apiVersion: v1
-kind: Service
-metadata: {name: kube-dns, namespace: kube-system}
-spec:
-  clusterIP: $DNS_IP
-  ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}]
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: kube-dns-1
-  namespace: kube-system
-  labels: {kubernetes.io/service-name: kube-dns}
-addressType: IPv4
-ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}]
-endpoints: [{addresses: [$COREDNS_IP], nodeName: node-a, conditions: {ready: true}}]
 ---
 apiVersion: v1
 kind: Service
