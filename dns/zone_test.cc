@@ -7,6 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <initializer_list>
+
 namespace svcdp::dns {
 namespace {
 
@@ -227,6 +230,74 @@ TEST_F(ZoneTest, AnAnswerThatDoesNotFitIsTruncated) {
   EXPECT_FALSE(d.tc);
   EXPECT_EQ(d.answer.size(), 100u);
   EXPECT_EQ(d.additional, Strings{"OPT udp=4096 version=0"});
+}
+
+// Golden wire bytes of each kind of answer (RFC 1035 4.1, name
+// compression 4.1.4): the query's header and question, then the records.
+class ZoneBytes : public ZoneTest {
+ protected:
+  // The answer to `name`/`type` must be the query with `flags`, the
+  // counts, and `records` after the question.
+  void expect_bytes(const std::string& name, uint16_t type, uint16_t flags, std::array<uint8_t, 3> counts,
+                    const Bytes& records) {
+    const Bytes q = query(name, type);
+    ask(q);
+    ASSERT_FALSE(passed_);
+    Bytes want = q;
+    want[2] = static_cast<uint8_t>(flags >> 8);
+    want[3] = static_cast<uint8_t>(flags);
+    for (int i = 0; i < 3; ++i) want[7 + 2 * i] = counts[static_cast<size_t>(i)];
+    want.insert(want.end(), records.begin(), records.end());
+    EXPECT_EQ(buf_, want) << name;
+  }
+};
+
+constexpr uint8_t kTtl5[] = {0, 0, 0, 5};
+
+Bytes cat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const Bytes& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+Bytes ttl5() { return {std::begin(kTtl5), std::end(kTtl5)}; }
+
+TEST_F(ZoneBytes, NxdomainCarriesTheSoaCompressedAgainstTheQuestion) {
+  // "cluster.local" is at offset 29 of the question (4nope 7default 3svc).
+  expect_bytes("nope.default.svc.cluster.local", kA, 0x8503, {0, 1, 0},
+               cat({{0xc0, 29, 0, 6, 0, 1}, ttl5(), {0, 42},
+                    {2, 'n', 's', 3, 'd', 'n', 's', 0xc0, 29},
+                    {10, 'h', 'o', 's', 't', 'm', 'a', 's', 't', 'e', 'r', 0xc0, 29},
+                    {0, 0, 0, 7, 0, 0, 0x1c, 0x20, 0, 0, 0x07, 0x08, 0, 1, 0x51, 0x80, 0, 0, 0, 5}}));
+}
+
+TEST_F(ZoneBytes, SrvWithItsTargetsAddress) {
+  // "web.default.svc.cluster.local" is at offset 23 (5_http 4_tcp).
+  expect_bytes("_http._tcp.web.default.svc.cluster.local", kSRV, 0x8500, {1, 0, 1},
+               cat({{0xc0, 12, 0, 33, 0, 1}, ttl5(), {0, 8, 0, 0, 0, 100, 0, 80, 0xc0, 23},
+                    {0xc0, 23, 0, 1, 0, 1}, ttl5(), {0, 4, 10, 96, 0, 20}}));
+}
+
+TEST_F(ZoneBytes, PtrNamesTheService) {
+  expect_bytes("20.0.96.10.in-addr.arpa", kPTR, 0x8500, {1, 0, 0},
+               cat({{0xc0, 12, 0, 12, 0, 1}, ttl5(), {0, 31},
+                    {3, 'w', 'e', 'b', 7, 'd', 'e', 'f', 'a', 'u', 'l', 't', 3, 's', 'v', 'c', 7, 'c', 'l', 'u', 's', 't',
+                     'e', 'r', 5, 'l', 'o', 'c', 'a', 'l', 0}}));
+}
+
+TEST_F(ZoneBytes, TxtAndNsAtTheApex) {
+  expect_bytes("dns-version.cluster.local", kTXT, 0x8500, {1, 0, 0},
+               {0xc0, 12, 0, 16, 0, 1, 0, 0, 0x70, 0x80, 0, 6, 5, '1', '.', '1', '.', '0'});
+  // The NS target's name is written at 43; the glue's owner points there.
+  expect_bytes("cluster.local", kNS, 0x8500, {1, 0, 1},
+               cat({{0xc0, 12, 0, 2, 0, 1}, ttl5(), {0, 9, 2, 'n', 's', 3, 'd', 'n', 's', 0xc0, 12},
+                    {0xc0, 43, 0, 1, 0, 1}, ttl5(), {0, 4, 10, 96, 0, 10}}));
+}
+
+TEST_F(ZoneBytes, CnameOfAnExternalName) {
+  // ext.default.svc.cluster.local CNAME example.test (nothing to share).
+  expect_bytes("ext.default.svc.cluster.local", kCNAME, 0x8500, {1, 0, 0},
+               cat({{0xc0, 12, 0, 5, 0, 1}, ttl5(), {0, 14},
+                    {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0}}));
 }
 
 }  // namespace
