@@ -5,6 +5,7 @@
 // 100 k rules (one Hyperscan scan).
 #include "dns/message.h"
 #include "dns/policy.h"
+#include "dns/text.h"
 #include "dns/zone.h"
 
 #include <benchmark/benchmark.h>
@@ -18,20 +19,6 @@
 namespace {
 
 using namespace svcdp::dns;
-
-std::vector<uint8_t> query(const std::string& name, uint16_t type) {
-  std::vector<uint8_t> b = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
-  size_t pos = 0;
-  while (pos < name.size()) {
-    size_t dot = name.find('.', pos);
-    if (dot == std::string::npos) dot = name.size();
-    b.push_back(static_cast<uint8_t>(dot - pos));
-    b.insert(b.end(), name.begin() + static_cast<long>(pos), name.begin() + static_cast<long>(dot));
-    pos = dot + 1;
-  }
-  b.insert(b.end(), {0, static_cast<uint8_t>(type >> 8), static_cast<uint8_t>(type), 0, 1});
-  return b;
-}
 
 const Zone& zone(size_t services) {
   static std::map<size_t, std::unique_ptr<Zone>> zones;
@@ -54,7 +41,7 @@ const Zone& zone(size_t services) {
 
 void answer(benchmark::State& state, const std::string& name, uint16_t type) {
   const Zone& z = zone(static_cast<size_t>(state.range(0)));
-  const std::vector<uint8_t> q = query(name, type);
+  const std::vector<uint8_t> q = make_query(name, type);
   std::vector<uint8_t> buf(2048);
   for (auto _ : state) {
     std::copy(q.begin(), q.end(), buf.begin());
