@@ -136,11 +136,9 @@ ServiceBuild build_services(const std::vector<ServiceInfo>& services, const Endp
 
 std::vector<lb::be32> announced_ips(const lb::ServiceTable& table) {
   std::vector<lb::be32> ips;
-  for (const auto& sp : table.services()) {
-    const lb::Service& s = *sp;
-    if (!s.has_usable(true)) continue;
-    for (const lb::FrontendAddr& f : s.spec().frontends)
-      if (f.kind == lb::Frontend::kExternalIp || f.kind == lb::Frontend::kLoadBalancerIp) ips.push_back(f.vip);
+  for (const auto& s : table.services()) {
+    const std::vector<lb::be32> of = announced_ips(*s);
+    ips.insert(ips.end(), of.begin(), of.end());
   }
   std::sort(ips.begin(), ips.end());
   ips.erase(std::unique(ips.begin(), ips.end()), ips.end());

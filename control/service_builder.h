@@ -16,6 +16,7 @@
 
 #include "control/endpoint_slice_cache.h"
 #include "control/k8s_objects.h"
+#include "control/service_list.h"
 #include "dataplane/counters.h"
 #include "dataplane/fib.h"
 #include "lb/service.h"
@@ -73,9 +74,8 @@ ServiceBuild build_services(const std::vector<ServiceInfo>& services, const Endp
                             const std::string& node_zone = {});
 
 // The external and LoadBalancer IPs this node answers ARP for: those of
-// services with an endpoint usable for external traffic here (with
-// externalTrafficPolicy Local, only when a local endpoint exists, as
-// MetalLB's layer-2 mode announces). Sorted, network order. Thread: any.
+// every service (announced_ips of one, service_list.h). Sorted, network
+// order. Thread: any.
 std::vector<lb::be32> announced_ips(const lb::ServiceTable& table);
 
 }  // namespace svcdp::control

@@ -27,14 +27,6 @@ TableBuilder::TableBuilder(FibParams params, uint32_t maglev_size, std::pmr::mem
                            DnsParams dns)
     : dns_(std::move(dns)), params_(std::move(params)), maglev_size_(maglev_size), memory_(table_memory) {}
 
-std::unique_ptr<dp::Fib> TableBuilder::finish(std::unique_ptr<dp::Fib> fib,
-                                              std::shared_ptr<const lb::ServiceTable> table) {
-  fib->announced = announced_ips(*table);
-  fib->services = table;
-  previous_ = std::move(table);
-  return fib;
-}
-
 void TableBuilder::rebuild(const ClusterState::Key& key, const ServiceInfo* service, const EndpointSliceCache& slices,
                            const dp::Fib& fib) {
   if (dns_.enabled()) {
@@ -64,9 +56,19 @@ void TableBuilder::rebuild(const ClusterState::Key& key, const ServiceInfo* serv
       }
     }
   }
-  if (it != built_.end())
+  if (fresh.warnings.empty())
+    warned_.erase(key);
+  else
+    warned_.insert(key);
+  failed_ += fresh.failed;
+  if (it != built_.end()) {
+    failed_ -= it->second.failed;
+    list_.replace(it->second.services, fresh.services);
     for (const std::string& k : it->second.port_keys)
       if (std::find(fresh.port_keys.begin(), fresh.port_keys.end(), k) == fresh.port_keys.end()) ids_.release(k);
+  } else {
+    list_.replace({}, fresh.services);
+  }
   if (!service) {
     if (it != built_.end()) built_.erase(it);
     return;
@@ -106,18 +108,18 @@ std::unique_ptr<dp::Fib> TableBuilder::build(const ClusterState& state, const Cl
   } else {
     for (const ClusterState::Key& key : dirty.services) rebuild(key, state.service(key), state.slices(), *fib);
   }
-  std::vector<std::shared_ptr<const lb::Service>> all;
-  failed_ = 0;
-  for (const auto& [key, b] : built_) {
-    failed_ += b.failed;
-    all.insert(all.end(), b.services.begin(), b.services.end());
-    warnings.insert(warnings.end(), b.warnings.begin(), b.warnings.end());
+  for (const ClusterState::Key& key : warned_) {
+    const std::vector<std::string>& w = built_.at(key).warnings;
+    warnings.insert(warnings.end(), w.begin(), w.end());
   }
-  auto table = lb::make_table<lb::ServiceTable>(memory_, std::move(all), generation, previous_.get(), memory_);
+  auto table = lb::make_table<lb::ServiceTable>(memory_, list_.all(), generation, previous_.get(), memory_);
   for (const lb::ServiceTable::Conflict& c : table->conflicts())
     warnings.push_back(conflict_warning(*table, c));
   if (dns_.enabled()) build_dns(state, *fib);
-  return finish(std::move(fib), std::move(table));
+  fib->announced = list_.announced();
+  fib->services = table;
+  previous_ = std::move(table);
+  return fib;
 }
 
 void TableBuilder::build_dns(const ClusterState& state, dp::Fib& fib) const {

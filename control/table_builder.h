@@ -10,9 +10,12 @@
 #include "control/endpoint_slice_cache.h"
 #include "control/fib_builder.h"
 #include "control/service_builder.h"
+#include "control/service_list.h"
 
 #include <memory>
 #include <memory_resource>
+#include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -41,6 +44,14 @@ class TableBuilder {
   // Thread: control.
   void set_dns_policy(std::shared_ptr<const dns::Policy> policy) { dns_policy_ = std::move(policy); }
 
+  // The ports the last build has of a Service (none when it has no
+  // tables). Thread: control.
+  std::span<const std::shared_ptr<const lb::Service>> ports_of(const ClusterState::Key& key) const {
+    auto it = built_.find(key);
+    if (it == built_.end()) return {};
+    return it->second.services;
+  }
+
   // Service ports the last build could not build (each kept its last
   // tables, the error named in `warnings`). Thread: control.
   size_t failed_services() const { return failed_; }
@@ -54,13 +65,14 @@ class TableBuilder {
   };
   void rebuild(const ClusterState::Key& key, const ServiceInfo* service, const EndpointSliceCache& slices,
                const dp::Fib& fib);
-  std::unique_ptr<dp::Fib> finish(std::unique_ptr<dp::Fib> fib, std::shared_ptr<const lb::ServiceTable> table);
 
   // The cluster DNS zone of every service (each kept while it does not
   // change) and its addresses, into `fib`.
   void build_dns(const ClusterState& state, dp::Fib& fib) const;
 
   std::map<ClusterState::Key, Built> built_;
+  ServiceList list_;                    // every built port, in the order the tables keep
+  std::set<ClusterState::Key> warned_;  // the services in built_ with warnings
   DnsParams dns_;
   std::shared_ptr<const dns::Policy> dns_policy_;
   std::map<ClusterState::Key, std::shared_ptr<const dns::ServiceRecords>> dns_built_;

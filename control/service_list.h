@@ -1,0 +1,53 @@
+// The service ports of the generation being built, kept from one build to
+// the next so that a change costs O(its ports), not O(all services) (the
+// same idea as kube-proxy's per-service change trackers,
+// pkg/proxy/servicechangetracker.go): a changed port takes its
+// predecessor's place, so the front ends stay where the last
+// lb::ServiceTable had them and it copies its lookup index; the
+// external/LoadBalancer IPs to announce are counted per address as ports
+// come and go.
+#pragma once
+
+#include "lb/service.h"
+
+#include <map>
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace svcdp::control {
+
+class ServiceList {
+ public:
+  using Ptr = std::shared_ptr<const lb::Service>;
+
+  // Replaces the ports `old` (all in the list) by `fresh` (none in it):
+  // one with an id of `old` takes its place, the others are appended, and
+  // what is left of `old` is removed (the last port moves into its place).
+  // Thread: control.
+  void replace(std::span<const Ptr> old, std::span<const Ptr> fresh);
+
+  // Every port, in the order the next table keeps. Thread: control.
+  const std::vector<Ptr>& all() const { return all_; }
+
+  // announced_ips() of the list, sorted (network order). Thread: control.
+  const std::vector<lb::be32>& announced();
+
+ private:
+  void count_announced(const lb::Service& s, int delta);
+
+  std::vector<Ptr> all_;
+  std::vector<uint32_t> position_;  // by service id: index in all_, kNone if absent
+  std::map<lb::be32, uint32_t> announced_count_;
+  std::vector<lb::be32> announced_;
+  bool announced_stale_ = false;
+  static constexpr uint32_t kNone = UINT32_MAX;
+};
+
+// The external and LoadBalancer IPs of `s` this node answers ARP for:
+// none unless it has an endpoint usable for external traffic here (with
+// externalTrafficPolicy Local, only when a local endpoint exists, as
+// MetalLB's layer-2 mode announces). Network order. Thread: any.
+std::vector<lb::be32> announced_ips(const lb::Service& s);
+
+}  // namespace svcdp::control
