@@ -103,6 +103,7 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
   TakenCidrs taken;
   for (const auto& c : self->pod_cidrs) taken.add(c);
   std::vector<dp::PrefixTable::Entry> remote;
+  std::vector<dp::RemoteNode> remote_nodes;
   const rte_ether_addr local_mac = to_ether(p.uplink_mac);
   for (const NodeInfo& n : nodes) {
     if (n.name == p.node_name) continue;
@@ -121,16 +122,17 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
     rn.tmpl = dp::make_vxlan_template(local_mac, fib->node_ip, rn.vtep,
                                       to_ether(n.vtep_mac.value_or(derived_vtep_mac(n.internal_ip))), p.vni,
                                       p.vxlan_port);
-    const auto index = static_cast<uint32_t>(fib->nodes.size());
+    const auto index = static_cast<uint32_t>(remote_nodes.size());
     for (const auto& c : n.pod_cidrs) {
       remote.push_back({c.addr, c.len, index});
       taken.add(c);
     }
-    fib->nodes.push_back(std::move(rn));
+    remote_nodes.push_back(std::move(rn));
   }
   fib->remote_pods = dp::PrefixTable(remote);
   std::vector<dp::PrefixTable::Entry> vteps;
-  for (const dp::RemoteNode& rn : fib->nodes) vteps.push_back({rte_be_to_cpu_32(rn.vtep), 32, 0});
+  for (const dp::RemoteNode& rn : remote_nodes) vteps.push_back({rte_be_to_cpu_32(rn.vtep), 32, 0});
+  fib->nodes = dp::SharedArray<dp::RemoteNode>(std::move(remote_nodes));
   fib->remote_vteps = dp::PrefixTable(vteps);
 
   std::vector<dp::PrefixTable::Entry> cluster, no_masq;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "dataplane/prefix_table.h"
+#include "dataplane/shared_array.h"
 
 #include <rte_byteorder.h>
 #include "dataplane/types.h"
@@ -37,7 +38,7 @@ struct Fib {
   PrefixTable local_pods;   // this node's pod CIDRs (value unused)
   std::vector<PrefixTable::Entry> local_pod_cidrs;  // the same, listed (for the CNI configuration)
   PrefixTable remote_pods;  // other nodes' pod CIDRs → index in `nodes`
-  std::vector<RemoteNode> nodes;
+  SharedArray<RemoteNode> nodes;
   PrefixTable remote_vteps;  // the nodes' VTEP addresses (/32s): VXLAN is accepted from these only
   be32 uplink_gateway = 0;  // next hop beyond the uplink; 0: destinations are on-link
   PrefixTable uplink_subnet;  // on-link destinations when there is a gateway (empty: none)

@@ -6,8 +6,11 @@
 
 #include "dataplane/types.h"
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -28,19 +31,21 @@ class PrefixTable {
   // Value of the longest prefix containing `ip` (host order).
   // Thread: any.
   std::optional<uint32_t> lookup(uint32_t ip) const {
-    if (slots_.empty()) return std::nullopt;
-    for (uint8_t len : lengths_) {
+    const Table* t = table_.get();
+    if (!t) return std::nullopt;
+    for (uint8_t l = 0; l < t->length_count; ++l) {
+      const uint8_t len = t->lengths[l];
       const uint32_t key_addr = len == 0 ? 0 : ip & (~uint32_t{0} << (32 - len));
       const uint64_t key = make_key(key_addr, len);
-      for (uint32_t i = hash(key) & mask_;; i = (i + 1) & mask_) {
-        if (slots_[i].key == key) return slots_[i].value;
-        if (slots_[i].key == 0) break;
+      for (uint32_t i = hash(key) & t->mask;; i = (i + 1) & t->mask) {
+        if (t->slots[i].key == key) return t->slots[i].value;
+        if (t->slots[i].key == 0) break;
       }
     }
     return std::nullopt;
   }
   bool contains(uint32_t ip) const { return lookup(ip).has_value(); }
-  size_t size() const { return count_; }
+  size_t size() const { return table_ ? table_->count : 0; }
 
  private:
   static uint64_t make_key(uint32_t addr, uint8_t len) { return uint64_t{1} << 40 | uint64_t{len} << 32 | addr; }
@@ -50,10 +55,16 @@ class PrefixTable {
     uint64_t key = 0;
     uint32_t value = 0;
   };
-  std::vector<Slot> slots_;
-  std::vector<uint8_t> lengths_;  // distinct lengths, longest first
-  uint32_t mask_ = 0;
-  size_t count_ = 0;
+  // Immutable once built, so the generations that have this table share
+  // it (a copy is a pointer: 5,000 nodes' CIDRs are 256 KiB of slots).
+  struct Table {
+    std::vector<Slot> slots;
+    uint32_t mask = 0;
+    uint8_t length_count = 0;
+    std::array<uint8_t, 33> lengths{};  // distinct lengths, longest first
+    size_t count = 0;
+  };
+  std::shared_ptr<const Table> table_;  // null: empty
 };
 
 }  // namespace svcdp::dp
