@@ -35,7 +35,11 @@ bool ClusterState::upsert(const KubeObject& o) {
     auto [it, fresh] = services_.try_emplace({s->meta.ns, s->meta.name}, *s);
     if (!fresh && same_content(it->second, *s)) return false;
     it->second = *s;
-    dirty_.services.insert({s->meta.ns, s->meta.name});
+    if (s->health_check_node_port && !s->other_proxy)
+      health_checked_[it->first] = s->health_check_node_port;
+    else
+      health_checked_.erase(it->first);
+    dirty_.services.insert(it->first);
     return true;
   }
   // A slice kube-proxy's label selector leaves out (when the API server
@@ -60,6 +64,7 @@ bool ClusterState::remove(ResourceKind kind, const Key& key) {
       return nodes_.erase(key.second) > 0;
     case ResourceKind::kService:
       dirty_.services.insert(key);
+      health_checked_.erase(key);
       return services_.erase(key) > 0;
     case ResourceKind::kSlice: {
       auto it = slices_by_name_.find(key);
@@ -121,7 +126,12 @@ std::vector<KubeEvent> replace_events(ClusterObjects objects, uint64_t now_ns) {
   std::vector<KubeEvent> out;
   auto add = [&](ResourceKind kind, auto& list) {
     KubeEvent e{kind, KubeEvent::Type::kReplace, {}, now_ns};
-    for (auto& o : list) e.objects.emplace_back(std::move(o));
+    for (auto& o : list) {
+      // A file's resourceVersion is whatever was last copied into it: an
+      // edit that kept it must still count (same_content).
+      if constexpr (requires { o.meta; }) o.meta.resource_version.clear();
+      e.objects.emplace_back(std::move(o));
+    }
     out.push_back(std::move(e));
   };
   add(ResourceKind::kNode, objects.nodes);

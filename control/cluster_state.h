@@ -52,6 +52,10 @@ class ClusterState {
     return it == services_.end() ? nullptr : &it->second;
   }
 
+  // The Services with a healthCheckNodePort that svcdp serves (not
+  // another proxy's), kept as they change. Thread: control.
+  const std::map<Key, uint16_t>& health_check_ports() const { return health_checked_; }
+
   // Services with a change not yet taken (kube-proxy's
   // sync_proxy_rules_*_changes_pending). Thread: control.
   size_t pending_services() const { return dirty_.services.size(); }
@@ -69,6 +73,7 @@ class ClusterState {
 
   std::map<std::string, NodeInfo> nodes_;
   std::map<Key, ServiceInfo> services_;
+  std::map<Key, uint16_t> health_checked_;
   std::map<Key, SliceSeen> slices_by_name_;
   EndpointSliceCache slices_;
   bool listed_[3] = {false, false, false};

@@ -136,11 +136,16 @@ struct EndpointSliceInfo {
 // Unix nanoseconds; nullopt when it is not one. Thread: any.
 std::optional<int64_t> parse_rfc3339_ns(std::string_view text);
 
-// Whether two objects say the same thing, whatever their resourceVersion
-// (a relist, a replayed event, a cluster file edited or not).
+// Whether two objects say the same thing. The API server gives each
+// change of an object a new resourceVersion, so one version on both is
+// the same object and nothing is compared (client-go's informers skip
+// such resyncs: a relist from the watch cache costs no reading). Objects
+// without one (a cluster file: replace_events clears them) are compared
+// field by field, as are two versions (a relist after 410, a Node
+// heartbeat that changed nothing svcdp reads).
 template <typename T>
 bool same_content(const T& a, const T& b) {
-  if (a.meta.resource_version == b.meta.resource_version) return a == b;
+  if (a.meta.resource_version == b.meta.resource_version) return !a.meta.resource_version.empty() || a == b;
   T c = b;
   c.meta.resource_version = a.meta.resource_version;
   return a == c;

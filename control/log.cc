@@ -29,6 +29,8 @@ void append_value(std::string& line, std::string_view v) {
 
 void set_level(Level level) { g_level = level; }
 
+bool enabled(Level level) { return level <= g_level; }
+
 bool parse_level(std::string_view text, Level& out) {
   for (int i = 0; i < 4; ++i)
     if (text == kNames[i]) {

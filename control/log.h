@@ -19,6 +19,10 @@ bool parse_level(std::string_view text, Level& out);
 
 using Field = std::pair<std::string_view, std::string>;
 
+// Whether lines of `level` are written (to skip working out their
+// fields). Thread: any non-worker thread.
+bool enabled(Level level);
+
 // Thread: any non-worker thread.
 void write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
 inline void error(std::string_view msg, std::initializer_list<Field> f = {}) { write(Level::ERROR, msg, f); }

@@ -154,6 +154,7 @@ void write_cni_config(const conf::Options& o, const dp::Fib& fib, const std::str
 }
 
 void log_generation(const dp::Fib& fib, log::Level level) {
+  if (!log::enabled(level)) return;  // maglev_reused reads every service
   log::write(level, "tables published", {{"generation", std::to_string(fib.generation)},
                                  {"remote_nodes", std::to_string(fib.nodes.size())},
                                  {"service_ports", std::to_string(fib.services->size())},
@@ -343,7 +344,7 @@ int run(const conf::Options& o) {
   auto published = [&](const std::shared_ptr<const lb::ServiceTable>& table, uint64_t gen,
                        std::shared_ptr<const dns::Zone> zone, std::shared_ptr<const dns::Policy> policy) {
     introspection.published(table, gen, sync.stats(), std::move(zone), std::move(policy));
-    service_health.sync(sync.state().service_map(), *table);
+    service_health.sync(sync.state().health_check_ports(), [&](const auto& key) { return builder.ports_of(key); });
   };
 
   auto drain = [&] {

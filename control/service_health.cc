@@ -6,19 +6,12 @@
 
 namespace svcdp::control {
 
-std::map<ClusterState::Key, int> local_ready_endpoints(const lb::ServiceTable& table,
-                                                       const std::set<ClusterState::Key>& of) {
-  std::map<ClusterState::Key, std::set<lb::be32>> ips;
-  if (of.empty()) return {};
-  for (const auto& svc : table.services()) {
-    const ClusterState::Key key{svc->spec().ns, svc->spec().name};
-    if (!of.count(key)) continue;
+int local_ready_endpoints(std::span<const std::shared_ptr<const lb::Service>> ports) {
+  std::set<lb::be32> ips;
+  for (const auto& svc : ports)
     for (const lb::Endpoint& e : svc->endpoints())
-      if (e.local && e.ready) ips[key].insert(e.addr);
-  }
-  std::map<ClusterState::Key, int> out;
-  for (const auto& [key, set] : ips) out[key] = static_cast<int>(set.size());
-  return out;
+      if (e.local && e.ready) ips.insert(e.addr);
+  return static_cast<int>(ips.size());
 }
 
 HttpAnswer service_health_answer(const ClusterState::Key& service, int local_endpoints, bool proxy_healthy) {
@@ -34,10 +27,9 @@ HttpAnswer service_health_answer(const ClusterState::Key& service, int local_end
   return a;
 }
 
-void ServiceHealth::sync(const std::map<ClusterState::Key, ServiceInfo>& services, const lb::ServiceTable& table) {
+void ServiceHealth::sync(const std::map<ClusterState::Key, uint16_t>& health_check_ports, const PortsOf& ports_of) {
   std::map<uint16_t, ClusterState::Key> wanted;
-  for (const auto& [key, s] : services)
-    if (s.health_check_node_port && !s.other_proxy) wanted.emplace(s.health_check_node_port, key);
+  for (const auto& [key, port] : health_check_ports) wanted.emplace(port, key);
   for (auto it = by_port_.begin(); it != by_port_.end();) {
     auto w = wanted.find(it->first);
     if (w == wanted.end() || w->second != it->second->service)
@@ -45,11 +37,6 @@ void ServiceHealth::sync(const std::map<ClusterState::Key, ServiceInfo>& service
     else
       ++it;
   }
-  // Only the Services with a health check are counted: most generations
-  // have none, and a walk over every endpoint would cost the control loop.
-  std::set<ClusterState::Key> checked;
-  for (const auto& [port, key] : wanted) checked.insert(key);
-  const auto counts = local_ready_endpoints(table, checked);
   for (const auto& [port, key] : wanted) {
     auto& server = by_port_[port];
     if (!server) {
@@ -73,8 +60,7 @@ void ServiceHealth::sync(const std::map<ClusterState::Key, ServiceInfo>& service
         continue;
       }
     }
-    auto c = counts.find(key);
-    server->local_endpoints.store(c == counts.end() ? 0 : c->second);
+    server->local_endpoints.store(local_ready_endpoints(ports_of(key)));
   }
 }
 

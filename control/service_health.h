@@ -18,15 +18,14 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 
 namespace svcdp::control {
 
-// Local ready endpoints of each Service (namespace, name) in `of`, each
-// address once whatever its ports (endpoints.go, LocalReadyEndpoints).
-// Thread: any.
-std::map<ClusterState::Key, int> local_ready_endpoints(const lb::ServiceTable& table,
-                                                       const std::set<ClusterState::Key>& of);
+// Local ready endpoints of a Service, given its ports, each address once
+// whatever its ports (endpoints.go, LocalReadyEndpoints). Thread: any.
+int local_ready_endpoints(std::span<const std::shared_ptr<const lb::Service>> ports);
 
 // The answer for one Service. Thread: any.
 HttpAnswer service_health_answer(const ClusterState::Key& service, int local_endpoints, bool proxy_healthy);
@@ -39,10 +38,15 @@ class ServiceHealth {
   ServiceHealth(std::string bind_ip, std::function<bool()> healthy)
       : bind_ip_(std::move(bind_ip)), healthy_(std::move(healthy)) {}
 
+  // The built ports of a Service (TableBuilder::ports_of).
+  using PortsOf = std::function<std::span<const std::shared_ptr<const lb::Service>>(const ClusterState::Key&)>;
+
   // Opens and closes servers to match the services' health check ports
-  // and sets their endpoint counts. A port that cannot be opened is
-  // logged once and tried again at the next sync. Thread: control.
-  void sync(const std::map<ClusterState::Key, ServiceInfo>& services, const lb::ServiceTable& table);
+  // (ClusterState::health_check_ports) and sets their endpoint counts from
+  // their ports: O(services with a health check), not O(services). A port
+  // that cannot be opened is logged once and tried again at the next sync.
+  // Thread: control.
+  void sync(const std::map<ClusterState::Key, uint16_t>& health_check_ports, const PortsOf& ports_of);
 
   size_t servers() const { return by_port_.size(); }
 

@@ -29,13 +29,13 @@ lb::ServiceSpec spec(uint32_t id, const std::string& port, std::vector<lb::Endpo
 // endpoints.go LocalReadyEndpoints: local and ready, an address once
 // whatever its ports; terminating ones do not count.
 TEST(ServiceHealth, LocalReadyEndpointsCountAddressesOnce) {
-  lb::ServiceTable t({spec(1, "http", {ep(0x0af40105, 80, true, true), ep(0x0af40106, 80, true, false),
-                                       ep(0x0af40205, 80, false, true)}),
-                      spec(2, "https", {ep(0x0af40105, 443, true, true)})},
-                     1);
-  const auto counts = local_ready_endpoints(t, {{"shop", "edge"}});
-  EXPECT_EQ(counts.at({"shop", "edge"}), 1);
-  EXPECT_TRUE(local_ready_endpoints(t, {{"shop", "other"}}).empty()) << "only the Services asked for";
+  const std::vector<std::shared_ptr<const lb::Service>> ports{
+      std::make_shared<const lb::Service>(spec(1, "http", {ep(0x0af40105, 80, true, true), ep(0x0af40106, 80, true, false),
+                                                           ep(0x0af40205, 80, false, true)}),
+                                          251, nullptr),
+      std::make_shared<const lb::Service>(spec(2, "https", {ep(0x0af40105, 443, true, true)}), 251, nullptr)};
+  EXPECT_EQ(local_ready_endpoints(ports), 1);
+  EXPECT_EQ(local_ready_endpoints({}), 0);
 }
 
 // service_health.go ServeHTTP: status, headers and body.
@@ -54,28 +54,28 @@ TEST(ServiceHealth, AnswerAsKubeProxyWritesIt) {
 TEST(ServiceHealth, ServesEachHealthCheckNodePort) {
   bool healthy = true;
   ServiceHealth health("127.0.0.1", [&] { return healthy; });
-  std::map<ClusterState::Key, ServiceInfo> services;
-  ServiceInfo s;
-  s.meta.ns = "shop";
-  s.meta.name = "edge";
-  s.health_check_node_port = 39871;
-  services[{"shop", "edge"}] = s;
-  lb::ServiceTable with({spec(1, "http", {ep(0x0af40105, 80, true, true)})}, 1);
-  health.sync(services, with);
+  std::map<ClusterState::Key, uint16_t> services{{{"shop", "edge"}, 39871}};
+  std::vector<std::shared_ptr<const lb::Service>> ports{
+      std::make_shared<const lb::Service>(spec(1, "http", {ep(0x0af40105, 80, true, true)}), 251, nullptr)};
+  const auto ports_of = [&](const ClusterState::Key& k) {
+    return k == ClusterState::Key{"shop", "edge"} ? std::span<const std::shared_ptr<const lb::Service>>(ports)
+                                                  : std::span<const std::shared_ptr<const lb::Service>>{};
+  };
+  health.sync(services, ports_of);
   ASSERT_EQ(health.servers(), 1u);
   httplib::Client client("127.0.0.1", 39871);
   auto r = client.Get("/any/path");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->get_header_value("X-Load-Balancing-Endpoint-Weight"), "1");
-  lb::ServiceTable without({spec(1, "http", {ep(0x0af40205, 80, false, true)})}, 2);
-  health.sync(services, without);
+  ports = {std::make_shared<const lb::Service>(spec(1, "http", {ep(0x0af40205, 80, false, true)}), 251, nullptr)};
+  health.sync(services, ports_of);
   r = client.Get("/");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503);
   EXPECT_NE(r->body.find("\"localEndpoints\": 0"), std::string::npos);
   services.clear();
-  health.sync(services, without);
+  health.sync(services, ports_of);
   EXPECT_EQ(health.servers(), 0u);
   EXPECT_FALSE(client.Get("/")) << "closed with the service";
 }

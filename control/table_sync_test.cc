@@ -71,20 +71,38 @@ TEST(ClusterState, ASliceSeenAgainAtTheSameVersionChangesNothing) {
   EXPECT_FALSE(s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1}));
 }
 
-// What an object says decides, not its resourceVersion: a cluster file
-// edited without bumping it is applied; an update that changes nothing
-// (a Node heartbeat, a relist) costs no rebuild.
-TEST(ClusterState, ContentDecidesNotTheResourceVersion) {
+// An object the API server sends again at the version svcdp has is the
+// same object: nothing is compared or rebuilt. A new version that says the
+// same (a relist, a Node heartbeat) changes nothing either; a cluster file
+// edited without bumping its versions is applied (replace_events drops
+// them: the file is not the API server).
+TEST(ClusterState, TheVersionSaysUnchangedAndContentSaysTheRest) {
   ClusterState s;
   EndpointSliceInfo slice;
   slice.meta = {"default", "a-1", "", "42", ""};
   slice.service_name = "a";
   s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1});
   s.take_dirty();
-  slice.endpoints.push_back({});
-  EXPECT_TRUE(s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1})) << "edited, same version";
+  EndpointSliceInfo same_version = slice;
+  same_version.endpoints.push_back({});  // the API server never does this
+  EXPECT_FALSE(s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {same_version}, 1}))
+      << "version 42 again: not read";
   slice.meta.resource_version = "43";
   EXPECT_FALSE(s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1})) << "new version, same content";
+  slice.endpoints.push_back({});
+  slice.meta.resource_version = "44";
+  EXPECT_TRUE(s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1}));
+
+  ClusterObjects file;
+  file.services.push_back(service("f", 9));
+  file.services.back().meta.resource_version = "5";
+  for (const KubeEvent& e : replace_events(file, 1)) s.apply(e);
+  s.take_dirty();
+  file.services.back().ports[0].port = 81;  // edited, version kept
+  bool changed = false;
+  for (const KubeEvent& e : replace_events(file, 1)) changed |= s.apply(e);
+  EXPECT_TRUE(changed) << "a cluster file edited without bumping resourceVersion";
+  EXPECT_EQ(s.service({"default", "f"})->ports[0].port, 81);
 
   s.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24")}));
   s.take_dirty();
@@ -97,6 +115,29 @@ TEST(ClusterState, ContentDecidesNotTheResourceVersion) {
   svc.meta.resource_version = "7";
   EXPECT_FALSE(s.apply({ResourceKind::kService, KubeEvent::Type::kUpsert, {svc}, 1}));
   EXPECT_TRUE(s.take_dirty().services.empty());
+}
+
+// The Services whose healthCheckNodePort svcdp serves, kept per change
+// (ServiceHealth reads them after every generation: no walk over all).
+TEST(ClusterState, HealthCheckPortsFollowTheServices) {
+  ClusterState s;
+  ServiceInfo lb = service("edge", 1);
+  lb.health_check_node_port = 31000;
+  ServiceInfo other = service("other", 2);
+  other.health_check_node_port = 31001;
+  other.other_proxy = true;
+  s.apply(replace(ResourceKind::kService, {lb, other, service("plain", 3)}));
+  EXPECT_EQ(s.health_check_ports(), (std::map<ClusterState::Key, uint16_t>{{{"default", "edge"}, 31000}}));
+  lb.health_check_node_port = 0;
+  lb.meta.resource_version = "2";
+  s.apply({ResourceKind::kService, KubeEvent::Type::kUpsert, {lb}, 1});
+  EXPECT_TRUE(s.health_check_ports().empty());
+  lb.health_check_node_port = 31002;
+  lb.meta.resource_version = "3";
+  s.apply({ResourceKind::kService, KubeEvent::Type::kUpsert, {lb}, 1});
+  EXPECT_EQ(s.health_check_ports().size(), 1u);
+  s.apply({ResourceKind::kService, KubeEvent::Type::kDelete, {lb}, 1});
+  EXPECT_TRUE(s.health_check_ports().empty());
 }
 
 // kube-proxy's informers select neither service.kubernetes.io/service-proxy-name
@@ -113,6 +154,7 @@ TEST(ClusterState, ASliceForAnotherProxyOrHeadlessIsLeftOut) {
   EXPECT_EQ(s.slice_count(), 1u);
   EXPECT_EQ(s.slices().endpoints("default", "a", "http", Protocol::TCP).size(), 1u);
   slice.other_proxy = true;
+  slice.meta.resource_version = "2";
   s.apply({ResourceKind::kSlice, KubeEvent::Type::kUpsert, {slice}, 1});
   ASSERT_NE(s.slices().slices_of("default", "a"), nullptr);
   EXPECT_TRUE(s.slices().endpoints("default", "a", "http", Protocol::TCP).empty());
