@@ -23,6 +23,18 @@ void ServiceList::count_announced(const lb::Service& s, int delta) {
   }
 }
 
+void ServiceList::set(uint32_t at, Ptr p) {
+  if (at == all_.size()) {
+    all_.emplace_back();
+    items_.push_back(nullptr);
+  }
+  items_[at] = p.get();
+  all_[at] = std::move(p);
+  const size_t c = at / kChunk;
+  if (c >= chunk_stale_.size()) chunk_stale_.resize(c + 1, true);
+  chunk_stale_[c] = true;
+}
+
 void ServiceList::replace(std::span<const Ptr> old, std::span<const Ptr> fresh) {
   std::vector<bool> taken(fresh.size(), false);
   for (const Ptr& o : old) {
@@ -31,16 +43,19 @@ void ServiceList::replace(std::span<const Ptr> old, std::span<const Ptr> fresh) 
     const uint32_t at = position_[id];
     auto f = std::find_if(fresh.begin(), fresh.end(), [&](const Ptr& p) { return p->spec().id == id; });
     if (f != fresh.end()) {
-      all_[at] = *f;
+      set(at, *f);
       taken[static_cast<size_t>(f - fresh.begin())] = true;
       continue;
     }
     position_[id] = kNone;
-    if (at + 1 != all_.size()) {
-      all_[at] = std::move(all_.back());
-      position_[all_[at]->spec().id] = at;
+    const auto last = static_cast<uint32_t>(all_.size() - 1);
+    if (at != last) {
+      position_[all_[last]->spec().id] = at;
+      set(at, std::move(all_[last]));
     }
     all_.pop_back();
+    items_.pop_back();
+    chunk_stale_[last / kChunk] = true;
   }
   for (size_t i = 0; i < fresh.size(); ++i) {
     count_announced(*fresh[i], +1);
@@ -48,8 +63,22 @@ void ServiceList::replace(std::span<const Ptr> old, std::span<const Ptr> fresh) 
     const uint32_t id = fresh[i]->spec().id;
     if (id >= position_.size()) position_.resize(id + 1, kNone);
     position_[id] = static_cast<uint32_t>(all_.size());
-    all_.push_back(fresh[i]);
+    set(static_cast<uint32_t>(all_.size()), fresh[i]);
   }
+}
+
+lb::ServiceTable::Services ServiceList::services() {
+  const size_t chunks = (all_.size() + kChunk - 1) / kChunk;
+  chunks_.resize(chunks);
+  chunk_stale_.resize(chunks);
+  for (size_t c = 0; c < chunks; ++c) {
+    if (!chunk_stale_[c]) continue;
+    const auto first = all_.begin() + static_cast<std::ptrdiff_t>(c * kChunk);
+    const auto last = all_.begin() + static_cast<std::ptrdiff_t>(std::min(all_.size(), (c + 1) * kChunk));
+    chunks_[c] = std::make_shared<const std::vector<Ptr>>(first, last);
+    chunk_stale_[c] = false;
+  }
+  return {items_, chunks_};
 }
 
 const std::vector<lb::be32>& ServiceList::announced() {

@@ -5,7 +5,9 @@
 // predecessor's place, so the front ends stay where the last
 // lb::ServiceTable had them and it copies its lookup index; the
 // external/LoadBalancer IPs to announce are counted per address as ports
-// come and go.
+// come and go; the ports are owned in chunks of kChunk, so a generation
+// copies one pointer per port and a reference count per chunk, and only
+// the chunks that changed are made again.
 #pragma once
 
 #include "lb/service.h"
@@ -30,13 +32,21 @@ class ServiceList {
   // Every port, in the order the next table keeps. Thread: control.
   const std::vector<Ptr>& all() const { return all_; }
 
+  // The same as the next lb::ServiceTable takes them. Thread: control.
+  lb::ServiceTable::Services services();
+
   // announced_ips() of the list, sorted (network order). Thread: control.
   const std::vector<lb::be32>& announced();
 
  private:
+  static constexpr size_t kChunk = 64;
   void count_announced(const lb::Service& s, int delta);
+  void set(uint32_t at, Ptr p);
 
   std::vector<Ptr> all_;
+  std::vector<const lb::Service*> items_;  // all_'s pointers
+  std::vector<std::shared_ptr<const void>> chunks_;  // chunk c owns all_[c * kChunk, (c + 1) * kChunk)
+  std::vector<bool> chunk_stale_;
   std::vector<uint32_t> position_;  // by service id: index in all_, kNone if absent
   std::map<lb::be32, uint32_t> announced_count_;
   std::vector<lb::be32> announced_;

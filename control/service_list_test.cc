@@ -96,8 +96,7 @@ TEST(ServiceList, AgreesWithTheTableRule) {
     l.replace(groups[i], {});
     groups[i].clear();
   }
-  std::vector<std::shared_ptr<const lb::Service>> all(l.all());
-  lb::ServiceTable table(std::move(all), 1);
+  lb::ServiceTable table(l.services(), 1);
   std::vector<lb::be32> want;
   for (const auto& s : table.services())
     for (lb::be32 ip : announced_ips(*s)) want.push_back(ip);
@@ -109,6 +108,41 @@ TEST(ServiceList, AgreesWithTheTableRule) {
     if (!groups[i].empty()) expect.push_back(i);
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, expect);
+}
+
+// A generation copies a pointer per port and shares the chunks owning
+// them; a change makes again only the chunks of the places it touched.
+TEST(ServiceList, OnlyTheChangedChunkIsMadeAgain) {
+  ServiceList l;
+  std::vector<std::vector<Ptr>> groups;
+  for (uint32_t i = 0; i < 200; ++i) {
+    groups.push_back({port(i, 1)});
+    l.replace({}, groups.back());
+  }
+  const lb::ServiceTable::Services a = l.services();
+  ASSERT_EQ(a.items.size(), 200u);
+  for (size_t i = 0; i < a.items.size(); ++i) EXPECT_EQ(a.items[i], l.all()[i].get());
+  EXPECT_EQ(a.owners.size(), 4u) << "200 ports in chunks of 64";
+  std::vector<Ptr> fresh{port(70, 2)};
+  l.replace(groups[70], fresh);
+  std::weak_ptr<const lb::Service> old = groups[70][0];
+  groups[70].clear();
+  const lb::ServiceTable::Services b = l.services();
+  EXPECT_EQ(b.items[70], fresh[0].get());
+  for (size_t c : {0, 2, 3}) EXPECT_EQ(b.owners[c], a.owners[c]) << "chunk " << c << " shared";
+  EXPECT_NE(b.owners[1], a.owners[1]);
+  EXPECT_FALSE(old.expired()) << "the last generation's chunk still owns it";
+  {
+    lb::ServiceTable t(std::move(b), 2);
+    EXPECT_EQ(t.by_id(70), fresh[0].get());
+  }
+  l.replace(groups[199], {});  // the last place: nothing moves
+  l.replace(groups[10], {});   // the last port (198) moves to place 10
+  const lb::ServiceTable::Services c = l.services();
+  ASSERT_EQ(c.items.size(), 198u);
+  EXPECT_EQ(c.items[10]->spec().id, 198u);
+  EXPECT_EQ(c.owners.size(), 4u);
+  EXPECT_EQ(c.owners[2], a.owners[2]);
 }
 
 }  // namespace

@@ -124,21 +124,45 @@ bool Service::usable(bool external, const Endpoint& e) const {
   return std::binary_search(u.begin(), u.end(), i);
 }
 
+namespace {
+
+ServiceTable::Services owned(std::vector<std::shared_ptr<const Service>> services) {
+  ServiceTable::Services out;
+  out.items.reserve(services.size());
+  for (const auto& s : services) out.items.push_back(s.get());
+  out.owners.push_back(std::make_shared<const std::vector<std::shared_ptr<const Service>>>(std::move(services)));
+  return out;
+}
+
+}  // namespace
+
 ServiceTable::ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, uint32_t maglev_max,
                            const ServiceTable* previous, std::pmr::memory_resource* memory)
-    : generation_(generation), slots_(or_heap(memory)), by_id_(or_heap(memory)) {
-  services_.reserve(specs.size());
+    : generation_(generation), services_(or_heap(memory)), slots_(or_heap(memory)), by_id_(or_heap(memory)) {
+  std::vector<std::shared_ptr<const Service>> built;
+  built.reserve(specs.size());
   for (ServiceSpec& s : specs) {
     const Service* prev = previous ? previous->by_id(s.id) : nullptr;
-    services_.push_back(make_table<Service>(memory, std::move(s), maglev_max, prev, memory));
+    built.push_back(make_table<Service>(memory, std::move(s), maglev_max, prev, memory));
   }
+  Services all = owned(std::move(built));
+  services_.assign(all.items.begin(), all.items.end());
+  owners_ = std::move(all.owners);
   index();
   filter_endpoints(previous, memory);
 }
 
 ServiceTable::ServiceTable(std::vector<std::shared_ptr<const Service>> services, uint64_t generation,
                            const ServiceTable* previous, std::pmr::memory_resource* memory)
-    : generation_(generation), services_(std::move(services)), slots_(or_heap(memory)), by_id_(or_heap(memory)) {
+    : ServiceTable(owned(std::move(services)), generation, previous, memory) {}
+
+ServiceTable::ServiceTable(Services services, uint64_t generation, const ServiceTable* previous,
+                           std::pmr::memory_resource* memory)
+    : generation_(generation),
+      services_(services.items.begin(), services.items.end(), or_heap(memory)),
+      owners_(std::move(services.owners)),
+      slots_(or_heap(memory)),
+      by_id_(or_heap(memory)) {
   if (previous && same_layout(*previous)) {
     slots_ = previous->slots_;
     mask_ = previous->mask_;
@@ -154,10 +178,10 @@ ServiceTable::ServiceTable(std::vector<std::shared_ptr<const Service>> services,
 void ServiceTable::filter_endpoints(const ServiceTable* previous, std::pmr::memory_resource* memory) {
   filter_ = previous ? previous->filter_ : make_table<EndpointFilter>(memory, memory);
   for (size_t i = 0; i < services_.size(); ++i) {
-    const Service* svc = services_[i].get();
+    const Service* svc = services_[i];
     // A service in the place it had is shared (no need to read it: 10 k
     // services would be 10 k cache misses per generation).
-    if (previous && i < previous->services_.size() && previous->services_[i].get() == svc) continue;
+    if (previous && i < previous->services_.size() && previous->services_[i] == svc) continue;
     if (previous && previous->by_id(svc->spec().id) == svc) continue;
     for (const Endpoint& e : svc->endpoints()) filter_->add(e.addr, e.port, svc->spec().proto);
   }
@@ -214,7 +238,7 @@ void ServiceTable::index() {
 }
 
 const Service* ServiceTable::by_id(uint32_t id) const {
-  return id < by_id_.size() && by_id_[id] != kNoIndex ? services_[by_id_[id]].get() : nullptr;
+  return id < by_id_.size() && by_id_[id] != kNoIndex ? services_[by_id_[id]] : nullptr;
 }
 
 // kube-proxy clears the conntrack entries of a UDP endpoint that stops
