@@ -28,7 +28,7 @@ bool ClusterState::upsert(const KubeObject& o) {
     auto [it, fresh] = nodes_.try_emplace(n->name, *n);
     if (!fresh && it->second == *n) return false;
     it->second = *n;
-    dirty_.all = true;  // local/remote endpoints, NodePort addresses
+    dirty_.nodes.insert(n->name);  // remote endpoints' VTEPs; this node's: everything
     return true;
   }
   if (auto* s = std::get_if<ServiceInfo>(&o)) {
@@ -60,7 +60,7 @@ bool ClusterState::upsert(const KubeObject& o) {
 bool ClusterState::remove(ResourceKind kind, const Key& key) {
   switch (kind) {
     case ResourceKind::kNode:
-      dirty_.all = true;
+      dirty_.nodes.insert(key.second);
       return nodes_.erase(key.second) > 0;
     case ResourceKind::kService:
       dirty_.services.insert(key);

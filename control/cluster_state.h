@@ -19,11 +19,12 @@ namespace svcdp::control {
 class ClusterState {
  public:
   using Key = std::pair<std::string, std::string>;  // namespace, name
-  // What changed since the last take_dirty(): everything (a relist, a
-  // node), or these services (their object or one of their slices).
+  // What changed since the last take_dirty(): everything, or these
+  // Nodes, and these services (their object or one of their slices).
   struct Dirty {
     bool all = true;
     std::set<Key> services;
+    std::set<std::string> nodes = {};
     // The last-change-trigger-times of the slice changes among them, per
     // service (kube-proxy's lastChangeTriggerTimes, endpointschangetracker.go:
     // a slice's removal drops its service's).
@@ -39,6 +40,7 @@ class ClusterState {
 
   // Thread: control.
   std::vector<NodeInfo> nodes() const;
+  const std::map<std::string, NodeInfo>& node_map() const { return nodes_; }
   const NodeInfo* node(const std::string& name) const {
     auto it = nodes_.find(name);
     return it == nodes_.end() ? nullptr : &it->second;

@@ -3,6 +3,7 @@
 #include <rte_byteorder.h>
 
 #include <algorithm>
+#include <span>
 #include <cstring>
 #include <map>
 
@@ -62,10 +63,13 @@ std::unique_ptr<dp::Fib> bootstrap_fib(const FibParams& p) {
   return fib;
 }
 
-std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const FibParams& p, uint64_t generation,
-                                   std::vector<std::string>& warnings) {
-  auto self = std::find_if(nodes.begin(), nodes.end(), [&](const NodeInfo& n) { return n.name == p.node_name; });
-  if (self == nodes.end()) throw FibBuildError("this node '" + p.node_name + "' is not among the Node objects");
+namespace {
+
+std::unique_ptr<dp::Fib> build_from(std::span<const NodeInfo* const> nodes, const FibParams& p, uint64_t generation,
+                                    std::vector<std::string>& warnings) {
+  auto found = std::find_if(nodes.begin(), nodes.end(), [&](const NodeInfo* n) { return n->name == p.node_name; });
+  if (found == nodes.end()) throw FibBuildError("this node '" + p.node_name + "' is not among the Node objects");
+  const NodeInfo* self = *found;
   // A node without a pod CIDR (a control-plane node, a cluster whose
   // overlay is another CNI's) has no pods here, but its Services are still
   // served, their SNAT from the node address, as kube-proxy masquerades.
@@ -105,7 +109,8 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
   std::vector<dp::PrefixTable::Entry> remote;
   std::vector<dp::RemoteNode> remote_nodes;
   const rte_ether_addr local_mac = to_ether(p.uplink_mac);
-  for (const NodeInfo& n : nodes) {
+  for (const NodeInfo* node : nodes) {
+    const NodeInfo& n = *node;
     if (n.name == p.node_name) continue;
     bool clash = false;
     for (const auto& c : n.pod_cidrs)
@@ -141,6 +146,20 @@ std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const Fib
   fib->cluster = dp::PrefixTable(cluster);
   fib->no_masquerade = dp::PrefixTable(no_masq);
   return fib;
+}
+
+}  // namespace
+
+std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const FibParams& p, uint64_t generation,
+                                   std::vector<std::string>& warnings) {
+  std::vector<const NodeInfo*> all;
+  for (const NodeInfo& n : nodes) all.push_back(&n);
+  return build_from(all, p, generation, warnings);
+}
+
+std::unique_ptr<dp::Fib> build_fib(std::span<const NodeInfo* const> nodes, const FibParams& p, uint64_t generation,
+                                   std::vector<std::string>& warnings) {
+  return build_from(nodes, p, generation, warnings);
 }
 
 }  // namespace svcdp::control

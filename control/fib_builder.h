@@ -7,6 +7,7 @@
 #include "dataplane/fib.h"
 
 #include <memory>
+#include <span>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -54,6 +55,9 @@ std::unique_ptr<dp::Fib> bootstrap_fib(const FibParams& params);
 // Problems with other nodes (overlapping CIDRs...) skip that node and add a
 // line to `warnings`. Thread: control.
 std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const FibParams& params, uint64_t generation,
+                                   std::vector<std::string>& warnings);
+// The same from pointers to them (no copy of the Node objects).
+std::unique_ptr<dp::Fib> build_fib(std::span<const NodeInfo* const> nodes, const FibParams& params, uint64_t generation,
                                    std::vector<std::string>& warnings);
 
 }  // namespace svcdp::control

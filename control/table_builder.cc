@@ -63,6 +63,7 @@ void TableBuilder::rebuild(const ClusterState::Key& key, const ServiceInfo* serv
   failed_ += fresh.failed;
   if (it != built_.end()) {
     failed_ -= it->second.failed;
+    index_addresses(it->first, it->second.services, false);
     list_.replace(it->second.services, fresh.services);
     for (const std::string& k : it->second.port_keys)
       if (std::find(fresh.port_keys.begin(), fresh.port_keys.end(), k) == fresh.port_keys.end()) ids_.release(k);
@@ -73,27 +74,66 @@ void TableBuilder::rebuild(const ClusterState::Key& key, const ServiceInfo* serv
     if (it != built_.end()) built_.erase(it);
     return;
   }
-  built_[key] = std::move(fresh);
+  auto [at, added] = built_.insert_or_assign(key, std::move(fresh));
+  index_addresses(at->first, at->second.services, true);
+}
+
+void TableBuilder::index_addresses(const ClusterState::Key& key, const std::vector<std::shared_ptr<const lb::Service>>& ports,
+                                   bool add) {
+  for (const auto& port : ports)
+    for (const lb::Endpoint& e : port->endpoints()) {
+      if (add)
+        by_address_.emplace(rte_be_to_cpu_32(e.addr), &key);
+      else
+        by_address_.erase({rte_be_to_cpu_32(e.addr), &key});
+    }
+}
+
+void TableBuilder::services_in(const conf::Ipv4Prefix& cidr, std::set<ClusterState::Key>& out) const {
+  const uint32_t last = cidr.addr | (cidr.len == 0 ? ~uint32_t{0} : ~(~uint32_t{0} << (32 - cidr.len)));
+  for (auto it = by_address_.lower_bound({cidr.addr, nullptr}); it != by_address_.end() && it->first <= last; ++it)
+    out.insert(*it->second);
 }
 
 std::unique_ptr<dp::Fib> TableBuilder::build(const ClusterState& state, const ClusterState::Dirty& dirty,
                                              uint64_t generation, std::vector<std::string>& warnings) {
-  // Every Node change makes the state all dirty: otherwise the Nodes'
-  // tables (remote nodes with their VXLAN templates, pod CIDRs, NodePort
-  // addresses) are the last build's, copied rather than built again from
-  // every Node (a heartbeat of a 5,000-node cluster changes none).
+  // The Nodes' tables (remote nodes with their VXLAN templates, pod
+  // CIDRs, NodePort addresses) are built again only when a Node changed
+  // (a heartbeat of a 5,000-node cluster changes none), else shared with
+  // the last build. Another node's change touches only the services with
+  // an endpoint in its pod CIDRs, before or after (their VTEP); this
+  // node's, all of them.
   std::unique_ptr<dp::Fib> fib;
-  if (dirty.all || !node_tables_) {
+  std::set<ClusterState::Key> moved;
+  if (dirty.all || !node_tables_ || !dirty.nodes.empty()) {
+    for (const std::string& name : dirty.nodes) {
+      if (const auto old = node_cidrs_.find(name); old != node_cidrs_.end())
+        for (const conf::Ipv4Prefix& c : old->second) services_in(c, moved);
+      if (const NodeInfo* now = state.node(name))
+        for (const conf::Ipv4Prefix& c : now->pod_cidrs) services_in(c, moved);
+    }
     node_warnings_.clear();
-    fib = build_fib(state.nodes(), params_, generation, node_warnings_);
+    std::vector<const NodeInfo*> nodes;
+    nodes.reserve(state.node_map().size());
+    for (const auto& [name, n] : state.node_map()) nodes.push_back(&n);
+    fib = build_fib(nodes, params_, generation, node_warnings_);
     node_tables_ = std::make_unique<dp::Fib>(*fib);
+    if (dirty.all || node_cidrs_.empty()) {
+      node_cidrs_.clear();
+      for (const auto& [name, n] : state.node_map()) node_cidrs_[name] = n.pod_cidrs;
+    }
+    for (const std::string& name : dirty.nodes)
+      if (const NodeInfo* n = state.node(name))
+        node_cidrs_[name] = n->pod_cidrs;
+      else
+        node_cidrs_.erase(name);
   } else {
     fib = std::make_unique<dp::Fib>(*node_tables_);
     fib->generation = generation;
   }
   warnings.insert(warnings.end(), node_warnings_.begin(), node_warnings_.end());
   const NodeInfo* self = state.node(params_.node_name);
-  bool everything = dirty.all || !previous_;
+  bool everything = dirty.all || !previous_ || dirty.nodes.count(params_.node_name);
   if (const std::string zone = self ? self->zone : ""; zone != zone_) {
     zone_ = zone;  // every service's topology hints read again
     everything = true;
@@ -106,13 +146,14 @@ std::unique_ptr<dp::Fib> TableBuilder::build(const ClusterState& state, const Cl
     }
     for (const auto& [key, service] : state.service_map()) rebuild(key, &service, state.slices(), *fib);
   } else {
-    for (const ClusterState::Key& key : dirty.services) rebuild(key, state.service(key), state.slices(), *fib);
+    moved.insert(dirty.services.begin(), dirty.services.end());
+    for (const ClusterState::Key& key : moved) rebuild(key, state.service(key), state.slices(), *fib);
   }
   for (const ClusterState::Key& key : warned_) {
     const std::vector<std::string>& w = built_.at(key).warnings;
     warnings.insert(warnings.end(), w.begin(), w.end());
   }
-  auto table = lb::make_table<lb::ServiceTable>(memory_, list_.all(), generation, previous_.get(), memory_);
+  auto table = lb::make_table<lb::ServiceTable>(memory_, list_.services(), generation, previous_.get(), memory_);
   for (const lb::ServiceTable::Conflict& c : table->conflicts())
     warnings.push_back(conflict_warning(*table, c));
   if (dns_.enabled()) build_dns(state, *fib);

@@ -70,7 +70,17 @@ class TableBuilder {
   // change) and its addresses, into `fib`.
   void build_dns(const ClusterState& state, dp::Fib& fib) const;
 
+  // Adds or removes the endpoint addresses of a service's ports.
+  void index_addresses(const ClusterState::Key& key, const std::vector<std::shared_ptr<const lb::Service>>& ports,
+                       bool add);
+  // The services with an endpoint in `cidr`, into `out`.
+  void services_in(const conf::Ipv4Prefix& cidr, std::set<ClusterState::Key>& out) const;
+
   std::map<ClusterState::Key, Built> built_;
+  // (endpoint address, host order; its service's key in built_): which
+  // services a Node's pod CIDR holds endpoints of.
+  std::set<std::pair<uint32_t, const ClusterState::Key*>> by_address_;
+  std::map<std::string, std::vector<conf::Ipv4Prefix>> node_cidrs_;  // per Node, as the node tables were built
   ServiceList list_;                    // every built port, in the order the tables keep
   std::set<ClusterState::Key> warned_;  // the services in built_ with warnings
   DnsParams dns_;

@@ -362,8 +362,9 @@ EndpointSliceInfo slice(const std::string& svc, uint32_t version, std::vector<En
   return s;
 }
 
-// The incremental path (only changed services rebuilt, the rest shared)
-// must give exactly the tables a full build from scratch gives.
+// The incremental path (only changed services rebuilt, the rest shared;
+// after another node's change, only the services with endpoints in its
+// pod CIDRs) must give exactly the tables a full build from scratch gives.
 TEST(TableSync, IncrementalBuildsEqualFullBuilds) {
   TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251);
   TableSync sync(builder, 0);
@@ -382,7 +383,7 @@ TEST(TableSync, IncrementalBuildsEqualFullBuilds) {
   std::minstd_rand rng(3);  // 32-bit results
   for (uint32_t step = 0; step < 300; ++step) {
     const std::string name = "s" + std::to_string(rng() % 10);  // s8, s9 do not exist at first
-    switch (rng() % 4) {
+    switch (rng() % 6) {
       case 0: {
         std::vector<Endpoint> eps;
         for (uint32_t e = 0, n = rng() % 4; e < n; ++e)
@@ -399,6 +400,17 @@ TEST(TableSync, IncrementalBuildsEqualFullBuilds) {
         break;
       case 3:
         apply({ResourceKind::kService, KubeEvent::Type::kDelete, {service(name, 0)}, 1});
+        break;
+      case 4: {
+        // node-b or node-c takes 10.244.2.0/24 or half of it (the other
+        // then clashes and is skipped), under one of two addresses.
+        const char* cidrs[] = {"10.244.2.0/24", "10.244.2.0/25", "10.244.3.0/24"};
+        apply({ResourceKind::kNode, KubeEvent::Type::kUpsert,
+               {node(rng() % 2 ? "node-b" : "node-c", 0xc0a83820 + rng() % 2, cidrs[rng() % 3])}, 1});
+        break;
+      }
+      case 5:
+        apply({ResourceKind::kNode, KubeEvent::Type::kDelete, {node(rng() % 2 ? "node-b" : "node-c", 0, "10.244.9.0/24")}, 1});
         break;
     }
     auto fib = sync.build_if_due(step + 2);

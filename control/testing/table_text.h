@@ -1,6 +1,6 @@
 // Test helpers for table generations: a canonical text of one (remote
 // nodes, every service port with its front ends and endpoints with their
-// state, announced IPs; sorted, so two generations compare with ==), and a
+// state and VTEP, announced IPs; sorted, so two generations compare with ==), and a
 // full build from a set of objects.
 #pragma once
 
@@ -29,7 +29,8 @@ inline std::string table_text(const dp::Fib& fib) {
     for (const auto& f : sp.frontends) l << " fe=" << rte_be_to_cpu_32(f.vip) << ":" << rte_be_to_cpu_16(f.port);
     for (const auto& e : sp.endpoints)
       l << " ep=" << rte_be_to_cpu_32(e.addr) << ":" << rte_be_to_cpu_16(e.port) << (e.ready ? "R" : "")
-        << (e.serving ? "S" : "") << (e.terminating ? "T" : "") << (e.local ? "L" : "");
+        << (e.serving ? "S" : "") << (e.terminating ? "T" : "") << (e.local ? "L" : "") << "@"
+        << rte_be_to_cpu_32(e.vtep);
     lines.push_back(l.str());
   }
   std::sort(lines.begin(), lines.end());
