@@ -13,7 +13,12 @@ for b in "$build"/perf/*_bench; do
   name=$(basename "$b")
   echo "== $name"
   if [ "$name" = sync_bench ]; then
-    "$b" | tee "$out/$name.txt"
+    # 2 / 1,000 / 5,000 Nodes, each with 10 s of heartbeats (500/s) and
+    # endpoint changes (100/s) mixed in, one after the other in one run.
+    : > "$out/$name.txt"
+    for nodes in 2 1000 5000; do
+      "$b" --nodes "$nodes" --seconds 10 | tee -a "$out/$name.txt"
+    done
   else
     "$b" --benchmark_out="$out/$name.json" --benchmark_out_format=json "${@:2}"
   fi
