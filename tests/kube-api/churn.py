@@ -4,7 +4,8 @@ through the test API server, each endpoint but the first randomly added,
 removed, made not ready or terminating. Every CHECK-th change it waits for
 svcdp to publish (a few ms) and asks the service over HTTP, from the client
 pod, who answers: it must be an endpoint that is ready (or, with no ready
-one, serving and terminating) in the current slice.
+one, serving and terminating) in the current slice. Each update carries
+the endpoints.kubernetes.io/last-change-trigger-time annotation.
 
 Usage: churn.py SERVER_DIR N CHECK CLIENT_NS VIP SLICE.json
 """
@@ -61,6 +62,11 @@ for i in range(1, n + 1):
     state[ip] = rng.choice([s for s in ("absent", "ready", "notready", "terminating") if s != state[ip]])
     obj = copy.deepcopy(slice_)
     obj["endpoints"] = current()
+    # As the EndpointSlice controller stamps it: when the change that
+    # caused this update happened (kube-proxy's SLI starts there).
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
+    obj["metadata"].setdefault("annotations", {})["endpoints.kubernetes.io/last-change-trigger-time"] = stamp
     put(obj)
     if i % every == 0:
         time.sleep(0.05)  # svcdp publishes within a few ms

@@ -76,6 +76,7 @@ class State:
         self.generation = 0  # bumped to end open watches
         self.garbage = None
         self.stall_until = 0.0
+        self.snapshots, self.next_list = {}, 0  # list id -> the items a paginated list was read from
         self.down_until = 0.0
         self.token = "svcdp-test-token"
         # list_versions: resourceVersion/resourceVersionMatch of each list's first page
@@ -129,6 +130,10 @@ def selector_matches(selector, obj):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes: without this, Nagle holds the
+    # body for the client's delayed ACK (40 ms per request on a kept-alive
+    # connection).
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -172,10 +177,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with STATE.cv:
             if "continue" in q:
                 token = json.loads(base64.b64decode(q["continue"]))
-                if STATE.expire_continue or token["rv"] < STATE.compacted:
+                if STATE.expire_continue or token["rv"] < STATE.compacted or token["list"] not in STATE.snapshots:
                     STATE.expire_continue = False
                     return self.send_body(410, fixture("error-410-expired-continue.json"))
-                items, rv, start = token["items"], token["rv"], token["start"]
+                items, rv, start = STATE.snapshots[token["list"]], token["rv"], token["start"]
             else:
                 rv_q, match = q.get("resourceVersion", ""), q.get("resourceVersionMatch", "")
                 STATE.stats["list_versions"].append(rv_q + "/" + match)
@@ -196,7 +201,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             page.append(o)
         meta = {"resourceVersion": str(rv)}
         if end < len(items):
-            meta["continue"] = base64.b64encode(json.dumps({"rv": rv, "start": end, "items": items}).encode()).decode()
+            # A small opaque token, as the API server's (the list's items
+            # stay here, as etcd keeps the revision the list was read at).
+            with STATE.cv:
+                if "continue" in q:
+                    list_id = token["list"]
+                else:
+                    list_id = STATE.next_list
+                    STATE.next_list += 1
+                    STATE.snapshots[list_id] = items
+                    STATE.snapshots.pop(list_id - 16, None)
+            meta["continue"] = base64.b64encode(json.dumps({"rv": rv, "start": end, "list": list_id}).encode()).decode()
             meta["remainingItemCount"] = len(items) - end
         body = compact({"kind": kind + "List", "apiVersion": api, "metadata": meta, "items": page}) + b"\n"
         self.send_body(200, body)
