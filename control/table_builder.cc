@@ -25,16 +25,17 @@ std::string conflict_warning(const lb::ServiceTable& table, const lb::ServiceTab
 
 TableBuilder::TableBuilder(FibParams params, uint32_t maglev_size, std::pmr::memory_resource* table_memory,
                            DnsParams dns)
-    : dns_(std::move(dns)), params_(std::move(params)), maglev_size_(maglev_size), memory_(table_memory) {}
+    : dns_(std::move(dns)), params_(std::move(params)), maglev_size_(maglev_size), memory_(table_memory) {
+  // Namespaces are not watched: those with a Service exist, and those
+  // every cluster has (CoreDNS asks the API server).
+  if (dns_.enabled())
+    dns_index_.emplace(dns::ZoneConfig{dns_.domain, dns_.ttl, 0},
+                       std::vector<std::string>{"default", "kube-system", "kube-public", "kube-node-lease"});
+}
 
 void TableBuilder::rebuild(const ClusterState::Key& key, const ServiceInfo* service, const EndpointSliceCache& slices,
                            const dp::Fib& fib) {
-  if (dns_.enabled()) {
-    if (service)
-      dns_built_[key] = dns_records(*service, slices);
-    else
-      dns_built_.erase(key);
-  }
+  if (dns_index_) dns_index_->set(key.first, key.second, service ? dns_records(*service, slices) : nullptr);
   Built fresh;
   auto it = built_.find(key);
   if (service) {
@@ -163,25 +164,15 @@ std::unique_ptr<dp::Fib> TableBuilder::build(const ClusterState& state, const Cl
   return fib;
 }
 
-void TableBuilder::build_dns(const ClusterState& state, dp::Fib& fib) const {
-  dns::ZoneConfig config;
-  config.domain = dns_.domain;
-  config.ttl = dns_.ttl;
+void TableBuilder::build_dns(const ClusterState& state, dp::Fib& fib) {
+  uint32_t ns_address = 0;
   if (const ServiceInfo* s = state.service({dns_.service_ns, dns_.service_name})) {
-    if (!s->cluster_ips.empty()) config.ns_address = s->cluster_ips.front();
+    if (!s->cluster_ips.empty()) ns_address = s->cluster_ips.front();
     for (uint32_t ip : s->cluster_ips) fib.dns_addresses.push_back(rte_cpu_to_be_32(ip));
   }
   if (dns_.local_address) fib.dns_addresses.push_back(rte_cpu_to_be_32(*dns_.local_address));
   fib.dns_policy = dns_policy_;
-  std::vector<std::shared_ptr<const dns::ServiceRecords>> records;
-  records.reserve(dns_built_.size());
-  for (const auto& [key, r] : dns_built_) records.push_back(r);
-  // Namespaces are not watched: those with a Service exist, and those
-  // every cluster has (CoreDNS asks the API server).
-  fib.dns = std::make_shared<const dns::Zone>(config, std::move(records),
-                                              std::vector<std::string>{"default", "kube-system", "kube-public",
-                                                                       "kube-node-lease"},
-                                              static_cast<uint32_t>(fib.generation));
+  fib.dns = dns_index_->zone(ns_address, static_cast<uint32_t>(fib.generation));
 }
 
 }  // namespace svcdp::control

@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <memory_resource>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -66,9 +67,9 @@ class TableBuilder {
   void rebuild(const ClusterState::Key& key, const ServiceInfo* service, const EndpointSliceCache& slices,
                const dp::Fib& fib);
 
-  // The cluster DNS zone of every service (each kept while it does not
-  // change) and its addresses, into `fib`.
-  void build_dns(const ClusterState& state, dp::Fib& fib) const;
+  // The cluster DNS zone of every service (only what changed made again)
+  // and its addresses, into `fib`.
+  void build_dns(const ClusterState& state, dp::Fib& fib);
 
   // Adds or removes the endpoint addresses of a service's ports.
   void index_addresses(const ClusterState::Key& key, const std::vector<std::shared_ptr<const lb::Service>>& ports,
@@ -85,7 +86,7 @@ class TableBuilder {
   std::set<ClusterState::Key> warned_;  // the services in built_ with warnings
   DnsParams dns_;
   std::shared_ptr<const dns::Policy> dns_policy_;
-  std::map<ClusterState::Key, std::shared_ptr<const dns::ServiceRecords>> dns_built_;
+  std::optional<dns::ZoneIndex> dns_index_;  // with DNS on: every service's records, zones made from them
   FibParams params_;
   uint32_t maglev_size_;
   std::pmr::memory_resource* memory_;

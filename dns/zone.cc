@@ -101,31 +101,106 @@ struct Zone::Request {
 };
 
 Zone::Zone(ZoneConfig config, std::vector<std::shared_ptr<const ServiceRecords>> services,
-           std::vector<std::string> namespaces, uint32_t serial)
-    : config_(std::move(config)), serial_(serial) {
-  soa_mname_ = "ns.dns." + config_.domain;
-  soa_rname_ = "hostmaster." + config_.domain;
-  ns_name_ = soa_mname_;
-  for (std::string& ns : namespaces) namespaces_.insert(std::move(ns));
-  for (auto& s : services) {
-    namespaces_.insert(s->ns);
-    std::string fqdn = s->name + "." + s->ns + ".svc." + config_.domain;
-    for (uint32_t ip : s->cluster_ips) reverse_[ip] = {fqdn};
-    services_.emplace(s->name + "." + s->ns, Named{s, std::move(fqdn)});
+           std::vector<std::string> namespaces, uint32_t serial) {
+  ZoneIndex index(config, std::move(namespaces));
+  for (const auto& s : services) index.set(s->ns, s->name, s);
+  *this = *index.zone(config.ns_address, serial);
+}
+
+ZoneIndex::ZoneIndex(ZoneConfig config, std::vector<std::string> namespaces)
+    : fixed_namespaces_(std::move(namespaces)) {
+  next_.config_ = std::move(config);
+  next_.soa_mname_ = "ns.dns." + next_.config_.domain;
+  next_.soa_rname_ = "hostmaster." + next_.config_.domain;
+  next_.ns_name_ = next_.soa_mname_;
+}
+
+void ZoneIndex::set(const std::string& ns, const std::string& name, std::shared_ptr<const ServiceRecords> records) {
+  const std::string key = name + "." + ns;
+  // What each address is to this service (ClusterIP: an empty label),
+  // before and after: only the addresses whose part changed are looked at
+  // again (a slice update usually changes one endpoint of many).
+  std::vector<std::pair<uint32_t, std::string_view>> before, after;
+  const auto roles = [](const ServiceRecords& r, std::vector<std::pair<uint32_t, std::string_view>>& out) {
+    for (uint32_t ip : r.cluster_ips) out.emplace_back(ip, std::string_view{});
+    for (const ServiceRecords::Slice& slice : r.slices)
+      for (const ServiceRecords::Endpoint& ep : slice.endpoints) out.emplace_back(ep.address, ep.label);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+  };
+  const Zone::Named* old = next_.services_.find(key);
+  std::shared_ptr<const ServiceRecords> keep = old ? old->records : nullptr;  // `before` views it
+  if (old) roles(*old->records, before);
+  if (records) roles(*records, after);
+  std::vector<std::pair<uint32_t, std::string_view>> differ;
+  std::set_symmetric_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(differ));
+  for (const auto& [a, label] : differ) changed_.insert(a);
+  const auto has = [](const std::vector<std::pair<uint32_t, std::string_view>>& v, uint32_t a) {
+    const auto it = std::lower_bound(v.begin(), v.end(), std::pair<uint32_t, std::string_view>{a, {}});
+    return it != v.end() && it->first == a;
+  };
+  for (const auto& [a, label] : before)
+    if (!has(after, a))
+      if (auto it = users_.find(a); it != users_.end() && it->second.erase(key) && it->second.empty()) users_.erase(it);
+  for (const auto& [a, label] : after) users_[a].insert(key);
+  if (old && --namespace_services_[ns] == 0) {
+    namespace_services_.erase(ns);
+    namespaces_changed_ = true;
   }
-  // reverse.go: a ClusterIP's name alone; an address no ClusterIP has
-  // names every endpoint that has it.
-  std::unordered_map<uint32_t, std::vector<std::string>> endpoints;
-  for (const auto& [key, named] : services_)
-    for (const ServiceRecords::Slice& slice : named.records->slices)
+  if (!records) {
+    if (old) next_.services_.erase(key);
+    return;
+  }
+  if (namespace_services_[ns]++ == 0) namespaces_changed_ = true;
+  std::string fqdn = name + "." + ns + ".svc." + next_.config_.domain;
+  next_.services_.set(key, Zone::Named{std::move(records), std::move(fqdn)});
+}
+
+// reverse.go: a ClusterIP's name alone; an address no ClusterIP has
+// names every endpoint that has it. The pod namespace: the first
+// service's (by name.namespace) with an endpoint there.
+void ZoneIndex::refresh(uint32_t addr) {
+  const auto users = users_.find(addr);
+  if (users == users_.end()) {
+    next_.reverse_.erase(addr);
+    next_.pod_namespaces_.erase(addr);
+    return;
+  }
+  std::vector<std::string> cluster_ip, endpoints;
+  const std::string* pod_ns = nullptr;
+  for (const std::string& key : users->second) {
+    const Zone::Named& named = *next_.services_.find(key);
+    const ServiceRecords& r = *named.records;
+    if (cluster_ip.empty() && std::find(r.cluster_ips.begin(), r.cluster_ips.end(), addr) != r.cluster_ips.end())
+      cluster_ip = {named.fqdn};
+    for (const ServiceRecords::Slice& slice : r.slices)
       for (const ServiceRecords::Endpoint& ep : slice.endpoints) {
-        pod_namespaces_.try_emplace(ep.address, named.records->ns);
-        if (reverse_.contains(ep.address)) continue;
-        std::vector<std::string>& names = endpoints[ep.address];
-        std::string name = ep.label + "." + named.fqdn;
-        if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+        if (ep.address != addr) continue;
+        if (!pod_ns) pod_ns = &r.ns;
+        std::string n = ep.label + "." + named.fqdn;
+        if (std::find(endpoints.begin(), endpoints.end(), n) == endpoints.end()) endpoints.push_back(std::move(n));
       }
-  reverse_.merge(endpoints);
+  }
+  if (pod_ns)
+    next_.pod_namespaces_.set(addr, *pod_ns);
+  else
+    next_.pod_namespaces_.erase(addr);
+  next_.reverse_.set(addr, std::make_shared<const std::vector<std::string>>(cluster_ip.empty() ? std::move(endpoints)
+                                                                                                : std::move(cluster_ip)));
+}
+
+std::shared_ptr<const Zone> ZoneIndex::zone(uint32_t ns_address, uint32_t serial) {
+  for (uint32_t a : changed_) refresh(a);
+  changed_.clear();
+  if (namespaces_changed_) {
+    Zone::Namespaces all(fixed_namespaces_.begin(), fixed_namespaces_.end());
+    for (const auto& [ns, n] : namespace_services_) all.insert(ns);
+    next_.namespaces_ = std::make_shared<const Zone::Namespaces>(std::move(all));
+    namespaces_changed_ = false;
+  }
+  next_.config_.ns_address = ns_address;
+  next_.serial_ = serial;
+  return std::shared_ptr<const Zone>(new Zone(next_));
 }
 
 bool Zone::parse(std::string_view base, Request& r) const {
@@ -167,7 +242,7 @@ bool Zone::parse(std::string_view base, Request& r) const {
 // for every record source the name has.
 Zone::Found Zone::lookup(const Request& r, auto&& each) const {
   if (r.kind.empty()) return Found::kNoData;
-  if (!namespaces_.contains(r.ns)) return Found::kNxDomain;
+  if (!namespaces_->contains(r.ns)) return Found::kNxDomain;
   if (r.service.empty()) return Found::kNoData;
   if (r.kind == "pod") {
     // `pods insecure`: a-b-c-d (or an IPv6 address with dashes) is the
@@ -184,10 +259,10 @@ Zone::Found Zone::lookup(const Request& r, auto&& each) const {
     each(e);
     return Found::kRecords;
   }
-  const auto it = services_.find(r.key);
-  if (it == services_.end()) return Found::kNxDomain;
-  const ServiceRecords& s = *it->second.records;
-  const std::string_view fqdn = it->second.fqdn;
+  const Named* named = services_.find(r.key);
+  if (!named) return Found::kNxDomain;
+  const ServiceRecords& s = *named->records;
+  const std::string_view fqdn = named->fqdn;
   bool found = false;
   switch (s.kind) {
     case ServiceRecords::Kind::kExternalName: {
@@ -271,10 +346,10 @@ Zone::Result Zone::answer_reverse(const Query& q, Writer& w) const {
   }
   if (name != kReverseZone) return pass;
   const uint32_t addr = octets[3] << 24 | octets[2] << 16 | octets[1] << 8 | octets[0];
-  const auto it = reverse_.find(addr);
-  if (it == reverse_.end()) return pass;
+  const Names_* targets = reverse_.find(addr);
+  if (!targets) return pass;
   w.begin(kNoError);
-  for (const std::string& target : it->second)
+  for (const std::string& target : **targets)
     if (!w.record_at_question(Writer::kAnswer, kPTR, config_.ttl, [&] { return w.put_name(target); })) break;
   return finish(w, kNoError, false);
 }

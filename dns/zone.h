@@ -11,9 +11,11 @@
 #pragma once
 
 #include "dns/message.h"
+#include "dns/sharded_map.h"
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -80,14 +82,15 @@ class Zone {
   // ready endpoint of some Service (EndpointSlices are svcdp's only view
   // of pods), else "". Thread: any.
   std::string_view namespace_of(uint32_t address) const {
-    const auto it = pod_namespaces_.find(address);
-    return it == pod_namespaces_.end() ? std::string_view{} : it->second;
+    const std::string* ns = pod_namespaces_.find(address);
+    return ns ? std::string_view(*ns) : std::string_view{};
   }
 
   const ZoneConfig& config() const { return config_; }
   size_t service_count() const { return services_.size(); }
 
  private:
+  friend class ZoneIndex;
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
@@ -96,8 +99,10 @@ class Zone {
     std::shared_ptr<const ServiceRecords> records;
     std::string fqdn;  // name.namespace.svc.<zone>
   };
-  using Names = std::unordered_map<std::string, Named, Hash, std::equal_to<>>;
+  using Names = ShardedMap<std::string, Named, Hash>;
+  using Namespaces = std::unordered_set<std::string, Hash, std::equal_to<>>;
 
+  Zone() = default;
   // The labels of a name inside the zone, as parseRequest splits them.
   struct Request;
   enum class Found : uint8_t { kRecords, kNoData, kNxDomain };
@@ -109,14 +114,48 @@ class Zone {
   bool write_soa(Writer& w, Writer::Section s) const;
 
   ZoneConfig config_;
-  uint32_t serial_;
+  uint32_t serial_ = 0;
   std::string soa_mname_, soa_rname_, ns_name_;  // ns.dns.<zone>, hostmaster.<zone>
   Names services_;                                // by "name.namespace"
-  std::unordered_set<std::string, Hash, std::equal_to<>> namespaces_;
+  std::shared_ptr<const Namespaces> namespaces_ = std::make_shared<const Namespaces>();
   // PTR targets by address (host order): a ClusterIP's service name, or
   // the names of the endpoints with that address.
-  std::unordered_map<uint32_t, std::vector<std::string>> reverse_;
-  std::unordered_map<uint32_t, std::string_view> pod_namespaces_;  // views of the records' ns
+  // (A generation copies the parts a change touched: 1,024 of them keep
+  // those of 100 k endpoint addresses small; the names are shared.)
+  using Names_ = std::shared_ptr<const std::vector<std::string>>;
+  ShardedMap<uint32_t, Names_, std::hash<uint32_t>, std::equal_to<>, 10> reverse_;
+  ShardedMap<uint32_t, std::string, std::hash<uint32_t>, std::equal_to<>, 10> pod_namespaces_;
+};
+
+// The control thread's side of the zone: every service's records and the
+// services each address belongs to, kept as services change, so that the
+// next Zone is the last one with only what changed made again (the parts
+// of its maps a change touched: O(the change), not O(the cluster)).
+// Thread: control.
+class ZoneIndex {
+ public:
+  // `config`: the zone's domain and TTL. `namespaces`: those that exist
+  // whatever the services (their names answer NODATA, not NXDOMAIN).
+  ZoneIndex(ZoneConfig config, std::vector<std::string> namespaces);
+
+  // The records of Service ns/name from now on (null: it is gone).
+  void set(const std::string& ns, const std::string& name, std::shared_ptr<const ServiceRecords> records);
+
+  // The zone of every service set so far. `ns_address`: the DNS Service's
+  // ClusterIP (host order, 0: none); `serial`: the SOA serial.
+  std::shared_ptr<const Zone> zone(uint32_t ns_address, uint32_t serial);
+
+ private:
+  // The reverse name and pod namespace of `addr`, from the services that
+  // have it (the first by name.namespace where two claim it).
+  void refresh(uint32_t addr);
+
+  Zone next_;  // the maps the next zone copies
+  std::vector<std::string> fixed_namespaces_;
+  std::unordered_map<std::string, size_t> namespace_services_;  // services per namespace
+  bool namespaces_changed_ = true;
+  std::unordered_map<uint32_t, std::set<std::string>> users_;  // address → "name.namespace" of the services having it
+  std::set<uint32_t> changed_;                                  // addresses to refresh before the next zone
 };
 
 }  // namespace svcdp::dns

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <map>
+#include <random>
 #include <initializer_list>
 
 namespace svcdp::dns {
@@ -298,6 +300,76 @@ TEST_F(ZoneBytes, CnameOfAnExternalName) {
   expect_bytes("ext.default.svc.cluster.local", kCNAME, 0x8500, {1, 0, 0},
                cat({{0xc0, 12, 0, 5, 0, 1}, ttl5(), {0, 14},
                     {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0}}));
+}
+
+// A zone made by ZoneIndex after any sequence of changes answers exactly
+// as one built from scratch from the same records: addresses shared by
+// services, ClusterIPs that are also endpoints, hostnames that change,
+// namespaces that empty.
+TEST(ZoneIndex, IncrementalZonesAnswerAsFreshOnes) {
+  std::minstd_rand rng(11);
+  const Strings namespaces{"default", "kube-system"};
+  ZoneConfig c;
+  ZoneIndex index(c, namespaces);
+  std::map<std::string, std::shared_ptr<const ServiceRecords>> now;  // "name ns" → records
+  const auto addr = [&] { return ip(10, 244, 0, static_cast<uint8_t>(rng() % 24)); };
+  const auto answer = [](const Zone& z, const Bytes& q) {
+    Bytes buf = q;
+    buf.resize(4096);
+    Query parsed;
+    if (parse_query({buf.data(), q.size()}, parsed) != Parse::kOk) return std::string("unparsed");
+    const Zone::Result r = z.answer(parsed, buf, 4096);
+    if (r.what == Zone::Result::What::kPass) return std::string("pass");
+    buf.resize(r.len);
+    const Decoded d = decode(buf);
+    std::string out = std::to_string(d.rcode);
+    for (const auto* section : {&d.answer, &d.authority, &d.additional})
+      for (const std::string& rr : *section) out += "|" + rr;
+    return out;
+  };
+  for (uint32_t step = 0; step < 400; ++step) {
+    const std::string name = "s" + std::to_string(rng() % 8), ns = rng() % 3 ? "shop" : "default";
+    if (rng() % 4 == 0) {
+      index.set(ns, name, nullptr);
+      now.erase(name + " " + ns);
+    } else {
+      auto r = service(ns, name, rng() % 3 ? ServiceRecords::Kind::kClusterIP : ServiceRecords::Kind::kHeadless);
+      if (r->kind == ServiceRecords::Kind::kClusterIP) r->cluster_ips = {rng() % 4 ? ip(10, 96, 0, rng() % 8) : addr()};
+      r->ports = {{"http", "tcp", 80}};
+      ServiceRecords::Slice slice{{{"http", "tcp", 8080}}, {}};
+      for (uint32_t e = 0, n = rng() % 4; e < n; ++e) {
+        const uint32_t a = addr();
+        slice.endpoints.push_back({a, rng() % 2 ? "pod-" + std::to_string(rng() % 3) : "10-244-0-" + std::to_string(a & 255)});
+      }
+      r->slices = {slice};
+      index.set(ns, name, r);
+      now[name + " " + ns] = r;
+    }
+    const auto incremental = index.zone(ip(10, 96, 0, 10), step);
+    std::vector<std::shared_ptr<const ServiceRecords>> all;
+    for (const auto& [k, r] : now) all.push_back(r);
+    c.ns_address = ip(10, 96, 0, 10);
+    const Zone fresh(c, all, namespaces, step);
+    for (uint32_t last = 0; last < 24; ++last) {
+      const std::string ptr = std::to_string(last) + ".0.244.10.in-addr.arpa";
+      ASSERT_EQ(answer(*incremental, query(ptr, kPTR)), answer(fresh, query(ptr, kPTR))) << "step " << step << " " << ptr;
+      ASSERT_EQ(incremental->namespace_of(ip(10, 244, 0, static_cast<uint8_t>(last))),
+                fresh.namespace_of(ip(10, 244, 0, static_cast<uint8_t>(last))));
+    }
+    for (uint32_t last = 0; last < 8; ++last) {
+      const std::string ptr = std::to_string(last) + ".0.96.10.in-addr.arpa";
+      ASSERT_EQ(answer(*incremental, query(ptr, kPTR)), answer(fresh, query(ptr, kPTR))) << "step " << step << " " << ptr;
+    }
+    for (uint32_t i = 0; i < 8; ++i)
+      for (const char* n : {"shop", "default"}) {
+        const std::string fq = "s" + std::to_string(i) + "." + n + ".svc.cluster.local";
+        for (uint16_t t : {kA, kSRV})
+          ASSERT_EQ(answer(*incremental, query(fq, t)), answer(fresh, query(fq, t))) << "step " << step << " " << fq;
+      }
+    ASSERT_EQ(answer(*incremental, query("x.shop.svc.cluster.local", kA)),
+              answer(fresh, query("x.shop.svc.cluster.local", kA)))
+        << "step " << step << ": a namespace exists while it has a service";
+  }
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 // (RCU pointer swap; EAL with --no-huge, no ports).
 //
 //   sync_bench [--services N] [--endpoints-per-service M] [--changes K] [--nodes N]
-//              [--seconds S] [--heartbeats-per-s H] [--changes-per-s C]
+//              [--seconds S] [--heartbeats-per-s H] [--changes-per-s C] [--dns]
 //
 // --nodes: the two nodes the endpoints are on plus that many more, each
 // with its own /24 of 100.64.0.0/10 (a 5,000-node cluster's Node objects).
@@ -20,7 +20,8 @@
 // changed; every Node but this one in turn) and C endpoint changes a
 // second, paced by the clock: the
 // changes' latency, each heartbeat's cost, and the control thread's CPU
-// time per second.
+// time per second. --dns: with cluster DNS on (the zone built with every
+// generation; bench/svc-0 stands for kube-dns).
 #include "control/reflector.h"
 #include "control/table_sync.h"
 #include "dataplane/fib_publisher.h"
@@ -170,8 +171,18 @@ size_t list_bytes(const std::vector<std::string>& items) {
 int main(int argc, char** argv) {
   uint32_t services = 10'000, per_service = 10, changes = 1000, nodes_total = 2;
   double seconds = 0, heartbeats_per_s = 500, changes_per_s = 100;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool dns = false;
+  for (int i = 1; i < argc; i += 2) {
     const std::string_view opt = argv[i];
+    if (opt == "--dns") {
+      dns = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "sync_bench: %s needs a value\n", argv[i]);
+      return 2;
+    }
     const char* v = argv[i + 1];
     if (opt == "--services") services = static_cast<uint32_t>(std::stoul(v));
     else if (opt == "--endpoints-per-service") per_service = static_cast<uint32_t>(std::stoul(v));
@@ -191,7 +202,10 @@ int main(int argc, char** argv) {
   {
     dp::FibPublisher publisher(1);
     publisher.register_worker(0);
-    control::TableBuilder builder(control::FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 65537);
+    control::DnsParams dns_params;
+    if (dns) dns_params = {"bench", "svc-0", "cluster.local", 5, std::nullopt};
+    control::TableBuilder builder(control::FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 65537, nullptr,
+                                  dns_params);
     control::TableSync sync(builder, 0);
     simdjson::dom::parser parser;
 
