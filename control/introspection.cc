@@ -7,15 +7,19 @@
 
 #include "conf/inet.h"
 #include "control/metrics_writer.h"
+#include "control/process_metrics.h"
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_version.h>
 
+#include <rte_mempool.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <vector>
 
 namespace svcdp::control {
@@ -188,6 +192,7 @@ std::string Introspection::metrics() const {
 
   w.family("svcdp_build_info", "gauge", "svcdp version and the DPDK it runs on");
   w.sample(L{{"version", SVCDP_VERSION}, {"dpdk_version", rte_version()}}, uint64_t{1});
+  if (const auto p = process_stats()) write_process_metrics(w, *p);
 
   // Ports, from the PMDs' own counters.
   struct PortStat {
@@ -211,12 +216,32 @@ std::string Introspection::metrics() const {
     w.family(ps.name, "counter", ps.help);
     for (size_t r = 0; r < dp::kRoleCount; ++r)
       if (dp_.port_id(static_cast<dp::Role>(r)) != dp::kNoPort)
-        w.sample(L{{"port", dp::kRoleNames[r]}, {"device", devices_[r]}}, port_stats[r].*ps.field);
+        w.sample(L{{"role", dp::kRoleNames[r]}, {"device", devices_[r]}}, port_stats[r].*ps.field);
   }
 
   // Everything else the PMDs count (per-queue packets, error kinds...):
-  // names are the driver's own, a bounded set per device.
-  w.family("svcdp_port_xstats_total", "counter", "extended statistics of the port's driver (rte_eth_xstats)");
+  // names are the driver's own, a bounded set per device; one family per
+  // unit, as the names end (DPDK's xstats naming: *_bytes, *_packets).
+  struct Xstats {
+    const char* family;
+    const char* help;
+  };
+  static constexpr Xstats kXstats[] = {
+      {"svcdp_port_xstats_bytes_total", "the port driver's extended byte counters (rte_eth_xstats named *_bytes)"},
+      {"svcdp_port_xstats_packets_total", "the port driver's extended packet counters (rte_eth_xstats named *_packets)"},
+      {"svcdp_port_xstats_events_total", "the port driver's other extended counters: errors, drops, events (rte_eth_xstats)"},
+  };
+  const auto xstat_kind = [](std::string_view name) -> size_t {
+    if (name.ends_with("_bytes")) return 0;
+    if (name.ends_with("_packets") || name.ends_with("_pkts")) return 1;
+    return 2;
+  };
+  struct Xstat {
+    size_t role;
+    std::string name;
+    uint64_t value;
+  };
+  std::vector<Xstat> xstats;
   for (size_t r = 0; r < dp::kRoleCount; ++r) {
     const uint16_t id = dp_.port_id(static_cast<dp::Role>(r));
     if (id == dp::kNoPort) continue;
@@ -228,15 +253,43 @@ std::string Introspection::metrics() const {
         rte_eth_xstats_get(id, values.data(), static_cast<unsigned>(n)) != n)
       continue;
     for (const rte_eth_xstat& x : values)
-      if (x.id < names.size())
-        w.sample(L{{"port", dp::kRoleNames[r]}, {"device", devices_[r]}, {"name", names[x.id].name}}, x.value);
+      if (x.id < names.size()) xstats.push_back({r, names[x.id].name, x.value});
   }
+  for (size_t k = 0; k < std::size(kXstats); ++k) {
+    w.family(kXstats[k].family, "counter", kXstats[k].help);
+    for (const Xstat& x : xstats)
+      if (xstat_kind(x.name) == k)
+        w.sample(L{{"role", dp::kRoleNames[x.role]}, {"device", devices_[x.role]}, {"name", x.name}}, x.value);
+  }
+
+  // Packet pools (one per socket with workers, and the control thread's).
+  w.family("svcdp_mempool_mbufs_in_use", "gauge", "packet buffers taken from the pool (in rings, queues and flight)");
+  for (const rte_mempool* mp : dp_.pools()) w.sample(L{{"pool", mp->name}}, uint64_t{rte_mempool_in_use_count(mp)});
+  w.family("svcdp_mempool_mbufs", "gauge", "packet buffers the pool holds");
+  for (const rte_mempool* mp : dp_.pools()) w.sample(L{{"pool", mp->name}}, uint64_t{mp->size});
+
+  // Neighbours (ARP), as the workers see them.
+  const dp::NeighTable::Census neigh = dp_.neighbours().census();
+  w.family("svcdp_neighbour_entries", "gauge", "neighbour table entries, resolved (a MAC) or unresolved (asked, not answered)");
+  w.sample(L{{"state", "resolved"}}, uint64_t{neigh.resolved});
+  w.sample(L{{"state", "unresolved"}}, uint64_t{neigh.unresolved});
+  w.family("svcdp_neighbour_capacity", "gauge", "neighbour table entries allocated");
+  w.sample(L{}, uint64_t{dp_.neighbours().capacity()});
 
   // Workers.
   w.family("svcdp_worker_rx_packets_total", "counter", "packets a worker received, by port role");
   for (unsigned i = 0; i < dp_.worker_count(); ++i)
     for (size_t r = 0; r < dp::kRoleCount; ++r)
-      w.sample(L{{"worker", std::to_string(i)}, {"port", dp::kRoleNames[r]}}, dp_.worker(i).counters().rx_packets[r]);
+      w.sample(L{{"worker", std::to_string(i)}, {"role", dp::kRoleNames[r]}}, dp_.worker(i).counters().rx_packets[r]);
+  w.family("svcdp_worker_tx_packets_total", "counter", "packets a worker sent, by port role");
+  for (unsigned i = 0; i < dp_.worker_count(); ++i)
+    for (size_t r = 0; r < dp::kRoleCount; ++r)
+      w.sample(L{{"worker", std::to_string(i)}, {"role", dp::kRoleNames[r]}}, dp_.worker(i).counters().tx_packets[r]);
+  w.family("svcdp_worker_drops_total", "counter", "packets a worker dropped, every reason (svcdp_drops_total has them by reason)");
+  for (unsigned i = 0; i < dp_.worker_count(); ++i) {
+    const auto& d = dp_.worker(i).counters().drops;
+    w.sample(L{{"worker", std::to_string(i)}}, std::accumulate(d.begin(), d.end(), uint64_t{0}));
+  }
   w.family("svcdp_worker_busy_seconds_total", "counter", "time a worker spent in poll rounds that received packets");
   for (unsigned i = 0; i < dp_.worker_count(); ++i)
     w.sample(L{{"worker", std::to_string(i)}}, double(dp_.worker(i).counters().busy_cycles) / tsc_hz_);
@@ -258,7 +311,7 @@ std::string Introspection::metrics() const {
            "time a worker spent processing the bursts of an input port, every stage included");
   for (unsigned i = 0; i < dp_.worker_count(); ++i)
     for (size_t r = 0; r < dp::kRoleCount; ++r)
-      w.sample(L{{"worker", std::to_string(i)}, {"port", dp::kRoleNames[r]}},
+      w.sample(L{{"worker", std::to_string(i)}, {"role", dp::kRoleNames[r]}},
                double(dp_.worker(i).counters().rx_cycles[r]) / tsc_hz_);
 
   w.family("svcdp_drops_total", "counter", "packets dropped, by reason (dataplane/drop_reason.h)");
@@ -345,21 +398,34 @@ std::string Introspection::metrics() const {
       for (const auto& svc : s.services->services())
         if (svc->spec().id < totals.size()) w.sample(labels(svc->spec()), totals[svc->spec().id].*m.field);
     }
-    w.family("svcdp_service_endpoints", "gauge", "endpoints of the service by state (usable: takes new flows)");
+    // Disjoint states (they sum to the endpoints): ready; serving but
+    // terminating; neither. Which take new flows is its own family.
+    w.family("svcdp_service_endpoints", "gauge",
+             "endpoints of the service by state: ready, terminating (serving, not ready) or not_ready");
+    std::vector<uint64_t> usable;
+    usable.reserve(s.services->size());
     for (const auto& svc : s.services->services()) {
-      uint64_t ready = 0, terminating = 0, usable = 0;
+      uint64_t ready = 0, terminating = 0, other = 0, u = 0;
       for (const auto& e : svc->endpoints()) {
-        ready += e.ready;
-        terminating += e.terminating;
-        usable += svc->usable(false, e);
+        if (e.ready)
+          ++ready;
+        else if (e.serving && e.terminating)
+          ++terminating;
+        else
+          ++other;
+        u += svc->usable(false, e);
       }
-      for (auto [state, v] : {std::pair{"ready", ready}, {"terminating", terminating}, {"usable", usable},
-                              {"all", uint64_t(svc->endpoints().size())}}) {
+      usable.push_back(u);
+      for (auto [state, v] : {std::pair{"ready", ready}, {"terminating", terminating}, {"not_ready", other}}) {
         L l = labels(svc->spec());
         l.emplace_back("state", state);
         w.sample(l, v);
       }
     }
+    w.family("svcdp_service_usable_endpoints", "gauge",
+             "endpoints that take the service's new flows (internal traffic, kube-proxy's CategorizeEndpoints)");
+    size_t i = 0;
+    for (const auto& svc : s.services->services()) w.sample(labels(svc->spec()), usable[i++]);
   }
 
   // Conntrack.
@@ -368,6 +434,8 @@ std::string Introspection::metrics() const {
   w.sample(L{}, ct.entries);
   w.family("svcdp_conntrack_capacity", "gauge", "connection-tracking entries allocated");
   w.sample(L{}, ct.capacity);
+  w.family("svcdp_conntrack_fill_ratio", "gauge", "connection-tracking entries in use over those allocated (0 to 1)");
+  w.sample(L{}, ct.capacity ? double(ct.entries) / double(ct.capacity) : 0.0);
   w.family("svcdp_conntrack_affinity_entries", "gauge", "session-affinity entries in use");
   w.sample(L{}, ct.affinity_entries);
   w.family("svcdp_conntrack_expired_total", "counter", "entries freed by expiry");

@@ -109,6 +109,12 @@ class Dataplane {
   rte_mempool* pool() const { return pool_; }
   // The pool worker w's RX queues fill from (its lcore's socket). Thread: any.
   rte_mempool* worker_pool(unsigned w) const;
+  // Every packet pool (one per socket in use). Thread: any.
+  std::vector<const rte_mempool*> pools() const {
+    std::vector<const rte_mempool*> out;
+    for (const auto& [socket, pool] : pools_) out.push_back(pool);
+    return out;
+  }
   const NeighTable& neighbours() const { return neigh_; }
   uint64_t generation() const { return fib_.generation(); }
 

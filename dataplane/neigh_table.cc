@@ -52,4 +52,17 @@ void NeighTable::set_mac(uint32_t slot, const rte_ether_addr& mac) {
   slots_[slot].mac.store(v, std::memory_order_release);
 }
 
+NeighTable::Census NeighTable::census() const {
+  Census c;
+  for (uint32_t i = 0; i < slots(); ++i) {
+    const uint64_t k = slots_[i].key.load(std::memory_order_acquire);
+    if (!(k & kKeyPresent)) continue;  // empty or released
+    if (slots_[i].mac.load(std::memory_order_acquire) & kValid)
+      ++c.resolved;
+    else
+      ++c.unresolved;
+  }
+  return c;
+}
+
 }  // namespace svcdp::dp

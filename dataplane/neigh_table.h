@@ -65,6 +65,13 @@ class NeighTable {
   uint32_t size() const { return used_; }
   uint32_t capacity() const { return capacity_; }
 
+  // Entries with a MAC and entries asked for but unanswered, counted over
+  // the slots. Thread: any.
+  struct Census {
+    uint32_t resolved = 0, unresolved = 0;
+  };
+  Census census() const;
+
  private:
   static constexpr uint64_t kValid = uint64_t{1} << 63;
   static constexpr uint64_t kKeyPresent = uint64_t{1} << 40;

@@ -50,7 +50,7 @@ check "the per-service counter moved by the 30 connections in Prometheus" \
   python3 -c "import sys; sys.exit(0 if float('${after:-0}') - float('${before:-0}') >= 30 else 1)"
 check "Prometheus has the drop-reason, conntrack and port series" \
   test -n "$(prom_query 'svcdp_drops_total{reason="eth_not_for_us"}')" -a -n "$(prom_query 'svcdp_conntrack_entries')" \
-  -a -n "$(prom_query 'svcdp_port_rx_packets_total{port="pods"}')"
+  -a -n "$(prom_query 'svcdp_port_rx_packets_total{role="pods"}')"
 
 node_curl http://127.0.0.1:9662/metrics >"$TOPO_TMP/metrics.txt"
 check "promtool check metrics accepts /metrics ($(grep -c '^svcdp_' "$TOPO_TMP/metrics.txt") samples)" \
