@@ -55,6 +55,19 @@ check "Prometheus has the drop-reason, conntrack and port series" \
 node_curl http://127.0.0.1:9662/metrics >"$TOPO_TMP/metrics.txt"
 check "promtool check metrics accepts /metrics ($(grep -c '^svcdp_' "$TOPO_TMP/metrics.txt") samples)" \
   sh -c "promtool check metrics <'$TOPO_TMP/metrics.txt'"
+# The README's table of series says what /metrics has: every family
+# exported is in it, and every row that is not conditional is exported.
+check "the README's metrics table matches /metrics, both ways" python3 - "$root/README.md" "$TOPO_TMP/metrics.txt" <<'PY'
+import re, sys
+rows = re.findall(r"^\| `((?:svcdp|process)_[a-z_]+)` \| [a-z]+ \|[^|]*\|[^|]*\| ([^|]*)\|$", open(sys.argv[1]).read(), re.M)
+table = {n for n, _ in rows}
+always = {n for n, when in rows if not when.strip().startswith("with")}
+exported = set(re.findall(r"^# TYPE ([a-z_]+) ", open(sys.argv[2]).read(), re.M))
+missing, extra = exported - table, always - exported
+for n in sorted(missing): print(f"    exported but not in the README: {n}")
+for n in sorted(extra): print(f"    in the README but not exported: {n}")
+sys.exit(1 if missing or extra or len(table) < 50 else 0)
+PY
 check "no label carries a pod or client address" sh -c "! grep -E '^svcdp_[a-z_]+\{[^}]*10\.244\.' '$TOPO_TMP/metrics.txt'"
 
 # svcdpctl.
