@@ -1,5 +1,7 @@
 #include "control/admin_socket.h"
 
+#include <nlohmann/json.hpp>
+
 #include "conf/inet.h"
 #include "control/log.h"
 
@@ -24,7 +26,7 @@ namespace svcdp::control {
 constexpr unsigned kFlushTimeoutMs = 5000;
 namespace {
 
-std::string error_json(const std::string& what) { return "{\"error\":" + json_quote(what) + "}\n"; }
+std::string error_json(const std::string& what) { return json_line(nlohmann::json{{"error", what}}); }
 
 std::optional<uint8_t> parse_proto(const std::string& s) {
   if (s == "tcp" || s == "TCP") return lb::kTcp;
@@ -125,6 +127,9 @@ std::string AdminSocket::handle(const std::string& request) {
 
   if (cmd == "services") return introspection_.services_json();
   if (cmd == "stats") return introspection_.stats_json();
+  if (cmd == "status") return introspection_.status_json(250);
+  if (cmd == "neighbours") return introspection_.neighbours_json();
+  if (cmd == "nodes") return introspection_.nodes_json();
   if (cmd == "dns") {
     if (!plain.empty() && plain[0] == "stats") return introspection_.dns_stats_json();
     if (!plain.empty() && plain[0] == "lookup" && args.count("name"))
@@ -196,9 +201,9 @@ std::string AdminSocket::handle(const std::string& request) {
     const auto removed = dataplane_.flush(requests, kFlushTimeoutMs);
     if (!removed) return error_json("flush of " + what + " did not finish within 5 s (workers stalled?)");
     log::info("flushed", {{"what", what}, {"entries", std::to_string(*removed)}});
-    return "{\"flushed\":" + json_quote(what) + ",\"entries\":" + std::to_string(*removed) + "}\n";
+    return json_line(nlohmann::ordered_json{{"flushed", what}, {"entries", *removed}});
   }
-  return error_json("unknown request '" + cmd + "' (services, conntrack, stats, trace, flush)");
+  return error_json("unknown request '" + cmd + "' (services, conntrack, stats, status, neighbours, nodes, trace, flush, dns)");
 }
 
 }  // namespace svcdp::control

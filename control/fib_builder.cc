@@ -130,6 +130,7 @@ std::unique_ptr<dp::Fib> build_from(std::span<const NodeInfo* const> nodes, cons
     const auto index = static_cast<uint32_t>(remote_nodes.size());
     for (const auto& c : n.pod_cidrs) {
       remote.push_back({c.addr, c.len, index});
+      rn.pod_cidrs.push_back(remote.back());
       taken.add(c);
     }
     remote_nodes.push_back(std::move(rn));

@@ -18,6 +18,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <thread>
+#include <tuple>
 #include <cstdio>
 #include <numeric>
 #include <vector>
@@ -38,23 +40,24 @@ const char* frontend_name(lb::Frontend f) {
   return "?";
 }
 std::string addr(lb::be32 a) { return conf::format_ipv4(rte_be_to_cpu_32(a)); }
+// As ip(8) prints it: lower case.
+std::string mac_text(const rte_ether_addr& m) {
+  char text[18];
+  const uint8_t* b = m.addr_bytes;
+  std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+  return text;
+}
 std::string addr_port(lb::be32 a, lb::be16 p) { return addr(a) + ":" + std::to_string(rte_be_to_cpu_16(p)); }
 
-// Minimal JSON building: values are numbers, booleans or escaped strings.
-std::string q(std::string_view s) { return json_quote(s); }
-std::string b(bool v) { return v ? "true" : "false"; }
-std::string n(uint64_t v) { return std::to_string(v); }
+using Json = nlohmann::ordered_json;  // keys in the order written, as svcdpctl shows them
 
 // {"name": count, ...} for the non-zero counters of a named list.
 template <size_t N>
-std::string nonzero_counts(const std::array<uint64_t, N>& counts, const dp::NamedInfo (&info)[N]) {
-  std::string out = "{";
-  for (size_t i = 0; i < N; ++i) {
-    if (!counts[i]) continue;
-    if (out.size() > 1) out += ',';
-    out += q(info[i].name) + ":" + n(counts[i]);
-  }
-  return out + "}";
+Json nonzero_counts(const std::array<uint64_t, N>& counts, const dp::NamedInfo (&info)[N]) {
+  Json out = Json::object();
+  for (size_t i = 0; i < N; ++i)
+    if (counts[i]) out[info[i].name] = counts[i];
+  return out;
 }
 
 std::string service_label(const lb::ServiceSpec& s) { return s.ns + "/" + s.name + ":" + s.port_name; }
@@ -68,36 +71,20 @@ const char* verdict(const lb::Service& svc, bool external) {
 
 }  // namespace
 
-std::string json_quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
 Introspection::Introspection(const dp::Dataplane& dataplane, std::array<std::string, dp::kRoleCount> devices,
                              const KubeSource* kube)
     : dp_(dataplane), devices_(std::move(devices)), kube_(kube), tsc_hz_(static_cast<double>(rte_get_tsc_hz())) {}
 
-void Introspection::published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation,
-                              const SyncStats& sync, std::shared_ptr<const dns::Zone> dns,
-                              std::shared_ptr<const dns::Policy> policy) {
+void Introspection::published(Published p, const SyncStats& sync) {
   const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::lock_guard lock(mu_);
-  snap_ = {std::move(services), generation, now, sync, std::move(dns), std::move(policy)};
+  snap_ = {std::move(p.services), p.generation, now, sync, std::move(p.dns), std::move(p.dns_policy),
+           std::move(p.nodes)};
 }
 
 std::string Introspection::dns_lookup_json(const std::string& name, const std::string& type) const {
   using nlohmann::json;
-  const auto error = [](const std::string& what) { return json{{"error", what}}.dump() + "\n"; };
+  const auto error = [](const std::string& what) { return json_line(json{{"error", what}}); };
   const std::optional<uint16_t> qtype = dns::type_from_name(type.empty() ? "A" : type);
   if (!qtype) return error("unknown record type '" + type + "' (A, AAAA, SRV, PTR, CNAME, TXT, NS, SOA or TYPEn)");
   std::string qname = name;
@@ -117,7 +104,7 @@ std::string Introspection::dns_lookup_json(const std::string& name, const std::s
   json out{{"name", qname}, {"type", dns::type_name(*qtype)}, {"generation", s.generation}};
   if (r.what == dns::Zone::Result::What::kPass) {
     out["answered_by"] = "coredns";
-    return out.dump() + "\n";
+    return json_line(out);
   }
   buf.resize(r.len);
   const dns::Decoded d = dns::decode(buf);
@@ -130,7 +117,7 @@ std::string Introspection::dns_lookup_json(const std::string& name, const std::s
   for (const std::string& a : d.additional)
     if (!a.starts_with("OPT ")) additional.push_back(a);
   out["additional"] = additional;
-  return out.dump() + "\n";
+  return json_line(out);
 }
 
 std::string Introspection::dns_stats_json() const {
@@ -161,7 +148,7 @@ std::string Introspection::dns_stats_json() const {
     out["ttl"] = s.dns->config().ttl;
     out["services"] = s.dns->service_count();
   }
-  return out.dump() + "\n";
+  return json_line(out);
 }
 
 Introspection::Snapshot Introspection::snapshot() const {
@@ -535,60 +522,59 @@ std::string Introspection::metrics() const {
 std::string Introspection::services_json() const {
   const Snapshot s = snapshot();
   const auto totals = dp_.service_totals();
-  std::string out = "{\"generation\":" + n(s.generation) + ",\"services\":[";
-  bool first = true;
+  Json services = Json::array();
   if (s.services)
-    for (const auto& svc : s.services->services()) {
+    for (const lb::Service* svc : s.services->services()) {
       const auto& sp = svc->spec();
-      if (!first) out += ',';
-      first = false;
-      out += "{\"id\":" + n(sp.id) + ",\"namespace\":" + q(sp.ns) + ",\"name\":" + q(sp.name) +
-             ",\"port\":" + q(sp.port_name) + ",\"protocol\":" + q(proto_name(sp.proto)) +
-             ",\"affinity\":" + b(sp.affinity_client_ip) + ",\"affinity_timeout_s\":" + n(sp.affinity_timeout_s) +
+      Json j{{"id", sp.id},
+             {"namespace", sp.ns},
+             {"name", sp.name},
+             {"port", sp.port_name},
+             {"protocol", proto_name(sp.proto)},
+             {"affinity", sp.affinity_client_ip},
+             {"affinity_timeout_s", sp.affinity_timeout_s},
              // What a new connection gets when no endpoint takes it: kube-proxy's
              // filter verdicts (pkg/proxy/nftables/proxier.go).
-             ",\"internal_verdict\":" + q(verdict(*svc, false)) + ",\"external_verdict\":" + q(verdict(*svc, true)) +
-             ",\"external_policy\":" + q(sp.external_policy == lb::TrafficPolicy::kLocal ? "Local" : "Cluster") +
-             ",\"internal_policy\":" + q(sp.internal_policy == lb::TrafficPolicy::kLocal ? "Local" : "Cluster") +
-             ",\"frontends\":[";
-      for (size_t i = 0; i < sp.frontends.size(); ++i) {
-        if (i) out += ',';
-        out += std::string("{\"type\":") + q(frontend_name(sp.frontends[i].kind)) +
-               ",\"address\":" + q(addr_port(sp.frontends[i].vip, sp.frontends[i].port)) + "}";
-      }
-      out += ']';
+             {"internal_verdict", verdict(*svc, false)},
+             {"external_verdict", verdict(*svc, true)},
+             {"external_policy", sp.external_policy == lb::TrafficPolicy::kLocal ? "Local" : "Cluster"},
+             {"internal_policy", sp.internal_policy == lb::TrafficPolicy::kLocal ? "Local" : "Cluster"}};
+      Json& frontends = j["frontends"] = Json::array();
+      for (const lb::FrontendAddr& f : sp.frontends)
+        frontends.push_back({{"type", frontend_name(f.kind)}, {"address", addr_port(f.vip, f.port)}});
       if (sp.health_check_node_port) {
         // What the Service's health check answers (control/service_health.h).
         const bool local = std::any_of(svc->endpoints().begin(), svc->endpoints().end(),
                                        [](const lb::Endpoint& e) { return e.local && e.ready; });
-        out += ",\"health_check_node_port\":" + n(sp.health_check_node_port) +
-               ",\"health_check_status\":" + n(local ? 200 : 503);
+        j["health_check_node_port"] = sp.health_check_node_port;
+        j["health_check_status"] = local ? 200 : 503;
       }
-      out += ",\"source_ranges\":[";
-      for (size_t i = 0; i < sp.source_ranges.size(); ++i) {
-        if (i) out += ',';
-        out += q(conf::format_prefix({sp.source_ranges[i].addr, sp.source_ranges[i].len}));
-      }
-      out += "],\"endpoints\":[";
-      for (size_t i = 0; i < svc->endpoints().size(); ++i) {
-        const lb::Endpoint& e = svc->endpoints()[i];
-        if (i) out += ',';
-        out += std::string("{\"address\":") + q(addr_port(e.addr, e.port)) + ",\"node\":" + q(e.node) +
-               ",\"local\":" + b(e.local) + ",\"ready\":" + b(e.ready) + ",\"serving\":" + b(e.serving) +
-               ",\"terminating\":" + b(e.terminating) + ",\"usable\":" + b(svc->usable(false, e)) +
-               ",\"usable_external\":" + b(svc->usable(true, e)) + "}";
-      }
+      Json& ranges = j["source_ranges"] = Json::array();
+      for (const auto& r : sp.source_ranges) ranges.push_back(conf::format_prefix({r.addr, r.len}));
+      Json& endpoints = j["endpoints"] = Json::array();
+      for (const lb::Endpoint& e : svc->endpoints())
+        endpoints.push_back({{"address", addr_port(e.addr, e.port)},
+                             {"node", e.node},
+                             {"local", e.local},
+                             {"ready", e.ready},
+                             {"serving", e.serving},
+                             {"terminating", e.terminating},
+                             {"usable", svc->usable(false, e)},
+                             {"usable_external", svc->usable(true, e)}});
       const dp::ServiceCounters sc = sp.id < totals.size() ? totals[sp.id] : dp::ServiceCounters{};
-      out += "],\"new_flows\":" + n(sc.new_flows) + ",\"rejected\":" + n(sc.rejected) + ",\"packets\":" + n(sc.packets) +
-             ",\"bytes\":" + n(sc.bytes) + "}";
+      j["new_flows"] = sc.new_flows;
+      j["rejected"] = sc.rejected;
+      j["packets"] = sc.packets;
+      j["bytes"] = sc.bytes;
+      services.push_back(std::move(j));
     }
-  return out + "]}\n";
+  return json_line(Json{{"generation", s.generation}, {"services", std::move(services)}});
 }
 
 std::string Introspection::conntrack_json(const FlowFilter& f) const {
   const Snapshot s = snapshot();
   const auto now_s = static_cast<uint32_t>(rte_rdtsc() / rte_get_tsc_hz());  // the workers' clock
-  std::string flows;
+  Json flows = Json::array();
   size_t total = 0, shown = 0;
   dp_.conntrack().for_each(now_s, [&](const lb::CtMatch& m) {
     if (m.kind != lb::kFlow) return;
@@ -599,40 +585,41 @@ std::string Introspection::conntrack_json(const FlowFilter& f) const {
     if (shown >= f.limit) return;
     ++shown;
     const lb::Service* svc = s.services ? s.services->by_id(m.service_id) : nullptr;
-    if (!flows.empty()) flows += ',';
-    flows += std::string("{\"protocol\":") + q(proto_name(m.fwd.proto)) +
-             ",\"client\":" + q(addr_port(m.fwd.src, m.fwd.sport)) + ",\"frontend\":" + q(addr_port(m.fwd.dst, m.fwd.dport)) +
-             ",\"endpoint\":" + q(addr_port(m.nat.backend, m.nat.backend_port)) +
-             ",\"snat\":" + (m.nat.snat ? q(addr_port(m.nat.snat, m.nat.snat_port)) : "null") +
-             ",\"service\":" + q(m.service_id == lb::kNoService ? "(masquerade)" : svc ? service_label(svc->spec()) : "(gone)") +
-             ",\"state\":" + q(m.fwd.proto == lb::kTcp ? lb::tcp_state_name(m.state()) : (m.rep_flags ? "REPLIED" : "UNREPLIED")) +
-             ",\"idle_s\":" + n(now_s >= m.last_seen_s ? now_s - m.last_seen_s : 0) +
-             ",\"timeout_s\":" + n(dp_.conntrack().timeout(m)) + ",\"worker\":" + n(m.shard) + "}";
+    flows.push_back(
+        {{"protocol", proto_name(m.fwd.proto)},
+         {"client", addr_port(m.fwd.src, m.fwd.sport)},
+         {"frontend", addr_port(m.fwd.dst, m.fwd.dport)},
+         {"endpoint", addr_port(m.nat.backend, m.nat.backend_port)},
+         {"snat", m.nat.snat ? Json(addr_port(m.nat.snat, m.nat.snat_port)) : Json(nullptr)},
+         {"service", m.service_id == lb::kNoService ? "(masquerade)" : svc ? service_label(svc->spec()) : "(gone)"},
+         {"state", m.fwd.proto == lb::kTcp ? lb::tcp_state_name(m.state()) : (m.rep_flags ? "REPLIED" : "UNREPLIED")},
+         {"idle_s", now_s >= m.last_seen_s ? now_s - m.last_seen_s : 0},
+         {"timeout_s", dp_.conntrack().timeout(m)},
+         {"worker", m.shard}});
   });
-  return "{\"total\":" + n(total) + ",\"shown\":" + n(shown) + ",\"flows\":[" + flows + "]}\n";
+  return json_line(Json{{"total", total}, {"shown", shown}, {"flows", std::move(flows)}});
 }
 
 std::string trace_json(const std::vector<dp::Dataplane::Traced>& records) {
-  std::string out = "{\"packets\":[";
-  for (size_t i = 0; i < records.size(); ++i) {
-    const dp::TraceRecord& r = records[i].record;
-    if (i) out += ',';
-    out += "{\"worker\":" + n(records[i].worker) + ",\"port\":" + q(dp::kRoleNames[dp::idx(r.in)]);
+  Json packets = Json::array();
+  for (const dp::Dataplane::Traced& t : records) {
+    const dp::TraceRecord& r = t.record;
+    Json j{{"worker", t.worker}, {"port", dp::kRoleNames[dp::idx(r.in)]}};
     if (r.ether_type == RTE_ETHER_TYPE_IPV4) {
       const bool ports = r.proto == IPPROTO_TCP || r.proto == IPPROTO_UDP;
-      const std::string proto = r.proto == IPPROTO_TCP ? "tcp" : r.proto == IPPROTO_UDP ? "udp" : r.proto == IPPROTO_ICMP ? "icmp" : n(r.proto);
-      out += ",\"proto\":" + q(proto) + ",\"src\":" + q(addr(r.src) + (ports ? ":" + n(rte_be_to_cpu_16(r.sport)) : "")) +
-             ",\"dst\":" + q(addr(r.dst) + (ports ? ":" + n(rte_be_to_cpu_16(r.dport)) : ""));
+      j["proto"] = r.proto == IPPROTO_TCP    ? "tcp"
+                   : r.proto == IPPROTO_UDP  ? "udp"
+                   : r.proto == IPPROTO_ICMP ? "icmp"
+                                             : std::to_string(r.proto);
+      j["src"] = addr(r.src) + (ports ? ":" + std::to_string(rte_be_to_cpu_16(r.sport)) : "");
+      j["dst"] = addr(r.dst) + (ports ? ":" + std::to_string(rte_be_to_cpu_16(r.dport)) : "");
     } else {
       char et[8];
       std::snprintf(et, sizeof et, "0x%04x", r.ether_type);
-      out += ",\"ether_type\":" + q(et);
+      j["ether_type"] = et;
     }
-    out += ",\"stages\":[";
-    for (uint8_t s = 0; s < r.nstages; ++s) {
-      if (s) out += ',';
-      out += q(dp::kStageInfo[static_cast<size_t>(r.stages[s])].name);
-    }
+    Json& stages = j["stages"] = Json::array();
+    for (uint8_t s = 0; s < r.nstages; ++s) stages.push_back(dp::kStageInfo[static_cast<size_t>(r.stages[s])].name);
     std::string verdict;
     switch (r.verdict) {
       case dp::TraceRecord::Verdict::kTx: verdict = std::string("tx ") + dp::kRoleNames[r.detail]; break;
@@ -640,50 +627,135 @@ std::string trace_json(const std::vector<dp::Dataplane::Traced>& records) {
       case dp::TraceRecord::Verdict::kPunt: verdict = r.detail == 0 ? "punt arp" : "punt next hop unresolved"; break;
       case dp::TraceRecord::Verdict::kNone: verdict = "none"; break;
     }
-    out += "],\"verdict\":" + q(verdict) + "}";
+    j["verdict"] = verdict;
+    packets.push_back(std::move(j));
   }
-  return out + "]}\n";
+  return json_line(Json{{"packets", std::move(packets)}});
 }
 
 std::string Introspection::stats_json() const {
   const Snapshot s = snapshot();
   const dp::Counters c = dp_.totals();
   const lb::CtStats ct = dp_.conntrack().stats();
-  std::string out = "{\"generation\":" + n(s.generation) + ",\"services\":" + n(s.services ? s.services->size() : 0) +
-                    ",\"workers\":" + n(dp_.worker_count()) + ",\"ports\":{";
-  bool first = true;
+  Json ports = Json::object();
   for (size_t r = 0; r < dp::kRoleCount; ++r) {
     if (dp_.port_id(static_cast<dp::Role>(r)) == dp::kNoPort) continue;
     rte_eth_stats st{};
     rte_eth_stats_get(dp_.port_id(static_cast<dp::Role>(r)), &st);
-    if (!first) out += ',';
-    out += q(dp::kRoleNames[r]) + ":{\"device\":" + q(devices_[r]) + ",\"rx_packets\":" +
-           n(st.ipackets) + ",\"tx_packets\":" + n(st.opackets) + ",\"rx_missed\":" + n(st.imissed) + "}";
-    first = false;
+    ports[dp::kRoleNames[r]] = {{"device", devices_[r]},
+                                {"rx_packets", st.ipackets},
+                                {"tx_packets", st.opackets},
+                                {"rx_missed", st.imissed}};
   }
-  out += "},\"lb\":{\"new_flows\":" + n(c.lb_new_flows) + ",\"forward\":" + n(c.lb_forward) + ",\"reply\":" +
-         n(c.lb_reply) + ",\"rejected\":" + n(c.lb_rejected) + ",\"reset\":" + n(c.lb_reset) + ",\"rebalanced\":" +
-         n(c.lb_rebalanced) + "},\"conntrack\":{\"entries\":" + n(ct.entries) + ",\"capacity\":" + n(ct.capacity) +
-         ",\"affinity\":" + n(ct.affinity_entries) + "},\"runtime\":{";
   // Per input port: packets, and cycles per packet over every stage.
-  first = true;
-  for (size_t r = 0; r < dp::kRoleCount; ++r) {
-    if (!c.rx_packets[r]) continue;
-    if (!first) out += ',';
-    out += q(dp::kRoleNames[r]) + ":{\"packets\":" + n(c.rx_packets[r]) + ",\"cycles_per_packet\":" +
-           n(c.rx_cycles[r] / c.rx_packets[r]) + "}";
-    first = false;
-  }
+  Json runtime = Json::object();
+  for (size_t r = 0; r < dp::kRoleCount; ++r)
+    if (c.rx_packets[r])
+      runtime[dp::kRoleNames[r]] = {{"packets", c.rx_packets[r]}, {"cycles_per_packet", c.rx_cycles[r] / c.rx_packets[r]}};
   // Per stage: packets, and cycles per packet of the stage alone.
   std::array<uint64_t, dp::kStageCount> stage_cpp{};
   for (size_t i = 0; i < dp::kStageCount; ++i)
     if (c.stage_packets[i]) stage_cpp[i] = c.stage_cycles[i] / c.stage_packets[i];
-  out += "},\"stage_cycles_per_packet\":" + nonzero_counts(stage_cpp, dp::kStageInfo);
-  out += ",\"stages\":" + nonzero_counts(c.stage_packets, dp::kStageInfo) +
-         ",\"drops\":" + nonzero_counts(c.drops, dp::kDropInfo);
   const double p99 = s.sync.sync_latency.quantile(0.99);
-  out += ",\"sync_latency_p99_le_s\":" + (std::isinf(p99) || !s.sync.sync_latency.count() ? std::string("null") : std::to_string(p99)) + "}\n";
-  return out;
+  return json_line(Json{{"generation", s.generation},
+              {"services", s.services ? s.services->size() : 0},
+              {"workers", dp_.worker_count()},
+              {"ports", std::move(ports)},
+              {"lb",
+               {{"new_flows", c.lb_new_flows},
+                {"forward", c.lb_forward},
+                {"reply", c.lb_reply},
+                {"rejected", c.lb_rejected},
+                {"reset", c.lb_reset},
+                {"rebalanced", c.lb_rebalanced}}},
+              {"conntrack", {{"entries", ct.entries}, {"capacity", ct.capacity}, {"affinity", ct.affinity_entries}}},
+              {"runtime", std::move(runtime)},
+              {"stage_cycles_per_packet", nonzero_counts(stage_cpp, dp::kStageInfo)},
+              {"stages", nonzero_counts(c.stage_packets, dp::kStageInfo)},
+              {"drops", nonzero_counts(c.drops, dp::kDropInfo)},
+              {"sync_latency_p99_le_s",
+               std::isinf(p99) || !s.sync.sync_latency.count() ? Json(nullptr) : Json(p99)}});
+}
+
+std::string Introspection::status_json(unsigned window_ms) const {
+  const Snapshot s = snapshot();
+  // Each worker's share of busy time over the window (its poll loop
+  // counts every round as busy or idle).
+  std::vector<std::pair<uint64_t, uint64_t>> before(dp_.worker_count());
+  for (unsigned i = 0; i < dp_.worker_count(); ++i)
+    before[i] = {dp_.worker(i).counters().busy_cycles, dp_.worker(i).counters().idle_cycles};
+  std::this_thread::sleep_for(std::chrono::milliseconds(window_ms));
+  Json workers = Json::array();
+  for (unsigned i = 0; i < dp_.worker_count(); ++i) {
+    const uint64_t busy = dp_.worker(i).counters().busy_cycles - before[i].first;
+    const uint64_t idle = dp_.worker(i).counters().idle_cycles - before[i].second;
+    Json w{{"worker", i}};
+    if (busy + idle)
+      w["busy_ratio"] = std::round(double(busy) / double(busy + idle) * 1000) / 1000;
+    else
+      w["busy_ratio"] = nullptr;  // the loop did not go round: stalled
+    workers.push_back(std::move(w));
+  }
+  const double now_unix = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  Json source{{"description", source_}};
+  if (kube_) {
+    const auto now = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+    Json& contact = source["last_contact_age_s"] = Json::object();
+    uint64_t events = 0;
+    for (auto kind : {ResourceKind::kNode, ResourceKind::kService, ResourceKind::kSlice}) {
+      const ReflectorStats& st = kube_->stats(kind);
+      const uint64_t last = st.last_contact_ns.load();
+      contact[kResourceNames[static_cast<int>(kind)]] =
+          last && now >= last ? Json(std::round(double(now - last) * 1e-6) / 1000) : Json(nullptr);
+      events += st.events.load();
+    }
+    source["events"] = events;
+  }
+  source["state"] = s.generation == 0 ? "waiting for the first complete lists" : "synced";
+  return json_line(Json{
+      {"version", SVCDP_VERSION},
+      {"uptime_s", static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                              std::chrono::steady_clock::now() - started_)
+                                              .count())},
+      {"source", std::move(source)},
+      {"generation", s.generation},
+      {"generation_age_s", s.generation ? Json(std::round((now_unix - s.published_unix_s) * 1000) / 1000) : Json(nullptr)},
+      {"services", s.services ? s.services->size() : 0},
+      {"remote_nodes", s.nodes.size()},
+      {"changes_pending", pending_.load()},
+      {"workers", std::move(workers)},
+      {"load_window_ms", window_ms}});
+}
+
+std::string Introspection::neighbours_json() const {
+  Json out = Json::array();
+  dp_.neighbours().for_each([&](dp::Role role, lb::be32 ip, bool resolved, const rte_ether_addr& mac) {
+    out.push_back({{"port", dp::kRoleNames[dp::idx(role)]},
+                   {"address", addr(ip)},
+                   {"mac", resolved ? Json(mac_text(mac)) : Json(nullptr)},
+                   {"state", resolved ? "resolved" : "unresolved"}});
+  });
+  std::sort(out.begin(), out.end(), [](const Json& a, const Json& b) {
+    return std::tie(a["port"].get_ref<const std::string&>(), a["address"].get_ref<const std::string&>()) <
+           std::tie(b["port"].get_ref<const std::string&>(), b["address"].get_ref<const std::string&>());
+  });
+  return json_line(Json{{"capacity", dp_.neighbours().capacity()}, {"neighbours", std::move(out)}});
+}
+
+std::string Introspection::nodes_json() const {
+  const Snapshot s = snapshot();
+  Json out = Json::array();
+  for (const dp::RemoteNode& n : s.nodes) {
+    Json cidrs = Json::array();
+    for (const auto& c : n.pod_cidrs) cidrs.push_back(conf::format_prefix({c.addr, c.len}));
+    out.push_back({{"name", n.name},
+                   {"vtep", addr(n.vtep)},
+                   {"next_hop", addr(n.nexthop)},
+                   {"vtep_mac", mac_text(n.tmpl.inner_dst)},
+                   {"pod_cidrs", std::move(cidrs)}});
+  }
+  return json_line(Json{{"generation", s.generation}, {"nodes", std::move(out)}});
 }
 
 }  // namespace svcdp::control

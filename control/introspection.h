@@ -11,7 +11,10 @@
 #include "dataplane/dataplane.h"
 #include "lb/service.h"
 
+#include <nlohmann/json.hpp>
+
 #include <array>
+#include <chrono>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -20,8 +23,12 @@
 
 namespace svcdp::control {
 
-// `s` as a JSON string literal, escaped. Thread: any.
-std::string json_quote(std::string_view s);
+// One answer line of the admin socket: `j` compact (invalid UTF-8 in a
+// name replaced, never thrown) and a newline. Thread: any.
+template <typename Json>
+std::string json_line(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+}
 
 // A packet trace as svcdpctl shows it: one object per packet with the
 // worker, input port, addresses, the stages and the verdict. Thread: any.
@@ -48,10 +55,20 @@ class Introspection {
   void queued(int64_t unix_ns) { last_queued_unix_ns_.store(unix_ns, std::memory_order_relaxed); }
   void pending(size_t services) { pending_.store(services, std::memory_order_relaxed); }
 
-  // After each publish (`dns`: the generation's zone, null when DNS is
-  // off). Thread: control.
-  void published(std::shared_ptr<const lb::ServiceTable> services, uint64_t generation, const SyncStats& sync,
-                 std::shared_ptr<const dns::Zone> dns = nullptr, std::shared_ptr<const dns::Policy> policy = nullptr);
+  // What svcdp reads its cluster from ("file PATH", "kube SERVER"), for
+  // `status`. Thread: control, before answering.
+  void set_source(std::string description) { source_ = std::move(description); }
+
+  // What a published generation is made of, as operators see it.
+  struct Published {
+    std::shared_ptr<const lb::ServiceTable> services;
+    uint64_t generation = 0;
+    std::shared_ptr<const dns::Zone> dns;  // null when DNS is off
+    std::shared_ptr<const dns::Policy> dns_policy;
+    dp::SharedArray<dp::RemoteNode> nodes;  // shared with the generation, not copied
+  };
+  // After each publish. Thread: control.
+  void published(Published p, const SyncStats& sync);
 
   // Thread: any.
   bool ready() const;
@@ -59,6 +76,14 @@ class Introspection {
   std::string services_json() const;
   std::string conntrack_json(const FlowFilter& filter) const;
   std::string stats_json() const;
+  // svcdpctl status: version, uptime, source and its state, generation
+  // and its age, workers and their load over the last `window_ms`
+  // (the call waits that long).
+  std::string status_json(unsigned window_ms) const;
+  // svcdpctl neighbours: the ARP table the workers use.
+  std::string neighbours_json() const;
+  // svcdpctl nodes: the remote nodes of the current generation.
+  std::string nodes_json() const;
   // What the workers would answer to a UDP query for `name` of `type`
   // (svcdpctl dns lookup), or that they would pass it on to CoreDNS.
   std::string dns_lookup_json(const std::string& name, const std::string& type) const;
@@ -76,13 +101,16 @@ class Introspection {
     SyncStats sync;
     std::shared_ptr<const dns::Zone> dns;
     std::shared_ptr<const dns::Policy> dns_policy;
+    dp::SharedArray<dp::RemoteNode> nodes;
   };
   Snapshot snapshot() const;
 
   const dp::Dataplane& dp_;
   std::array<std::string, dp::kRoleCount> devices_;
   const KubeSource* kube_;
+  std::string source_;
   double tsc_hz_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   mutable std::mutex mu_;
   Snapshot snap_;
   std::atomic<int64_t> last_queued_unix_ns_{0};

@@ -289,10 +289,12 @@ int run(const conf::Options& o) {
   }
   control::TableSync sync(builder, static_cast<uint64_t>(o.min_sync_interval_ms * 1e6), unix_ns());
   std::unique_ptr<control::KubeSource> kube;
+  std::string kc_server;
   if (o.source == "file") {
     load_cluster_file(o, sync);
   } else {
     const control::KubeConfig kc = kube_config(o);
+    kc_server = kc.server;
     log::info("watching the API server", {{"server", kc.server}, {"config", kc.origin}});
     control::HttpTimeouts timeouts;
     timeouts.stall_s = o.api_stall_timeout_s;
@@ -307,6 +309,7 @@ int run(const conf::Options& o) {
   // that /readyz can say "not yet".
   control::Introspection introspection(dataplane, {o.uplink, o.pods, o.exception_iface}, kube.get());
   if (!kube) introspection.queued(unix_ns());  // the cluster file, read above
+  introspection.set_source(kube ? "kube " + kc_server : "file " + o.cluster_file);
   control::Health health(dataplane.worker_count());
   std::vector<uint64_t> worker_loops(dataplane.worker_count());
   std::unique_ptr<control::HttpEndpoint> http, proxier_health;
@@ -341,9 +344,8 @@ int run(const conf::Options& o) {
   // kube-proxy's per-Service health check servers (healthCheckNodePort),
   // healthy as its node health server says.
   control::ServiceHealth service_health("0.0.0.0", [&] { return health.proxier_healthz(now_ns(), unix_ns()).status == 200; });
-  auto published = [&](const std::shared_ptr<const lb::ServiceTable>& table, uint64_t gen,
-                       std::shared_ptr<const dns::Zone> zone, std::shared_ptr<const dns::Policy> policy) {
-    introspection.published(table, gen, sync.stats(), std::move(zone), std::move(policy));
+  auto published = [&](control::Introspection::Published p) {
+    introspection.published(std::move(p), sync.stats());
     service_health.sync(sync.state().health_check_ports(), [&](const auto& key) { return builder.ports_of(key); });
   };
 
@@ -370,8 +372,7 @@ int run(const conf::Options& o) {
     if (!o.cni_conf_dir.empty()) write_cni_config(o, *fib, cni_master);
     kernel_routes.published(fib->pod_gateway, fib->node_ip);
     services = fib->services;
-    std::shared_ptr<const dns::Zone> zone = fib->dns;
-    std::shared_ptr<const dns::Policy> policy = fib->dns_policy;
+    control::Introspection::Published shown{fib->services, fib->generation, fib->dns, fib->dns_policy, fib->nodes};
     const uint64_t gen = fib->generation;
     if (!dataplane.publish(std::move(fib)) && !counters_short_logged) {
       counters_short_logged = true;
@@ -379,7 +380,7 @@ int run(const conf::Options& o) {
                    {{"service_ports", std::to_string(services->id_bound())}});
     }
     sync.published(now_ns(), unix_ns());
-    published(services, gen, std::move(zone), std::move(policy));
+    published(std::move(shown));
     health.updated(unix_ns());
     health.unbuilt(sync.unbuilt_services());
     if (const control::NodeInfo* self = sync.state().node(o.node_name)) health.node_eligible(self->eligible);

@@ -3,7 +3,7 @@
 //
 //   svcdpctl [--socket PATH] [-o table|json] services
 //   svcdpctl ... conntrack [--service NS/NAME[:PORT]] [--client IP] [--endpoint IP] [--proto tcp|udp] [--limit N]
-//   svcdpctl ... stats
+//   svcdpctl ... status | stats | neighbours | nodes
 //   svcdpctl ... flush all | flush service NS/NAME[:PORT] | flush flow PROTO CLIENT:PORT FRONTEND:PORT
 //   svcdpctl ... dns lookup NAME [TYPE] | dns stats
 #include <arpa/inet.h>
@@ -28,7 +28,10 @@ commands:
   services                       services with their front ends and endpoints (like ipvsadm -Ln)
   conntrack [--service NS/NAME[:PORT]] [--client IP] [--endpoint IP] [--proto tcp|udp] [--limit N]
                                  tracked flows (like conntrack -L)
+  status                         version, uptime, the source and its state, generation, workers' load
   stats                          counters, drops, table generation
+  neighbours                     the ARP table the workers use (address, MAC, resolved or not)
+  nodes                          the remote nodes of the current tables (VTEP, next hop, pod CIDRs)
   trace N [--timeout S]          the next N packets each worker receives (up to 256, waiting up to S
                                  seconds, default 10): the stages each went through and its verdict
   flush all                      drop every tracked flow
@@ -192,16 +195,74 @@ void print_dns_stats(element root) {
                 static_cast<unsigned long long>(num(q, "queries")));
 }
 
+// A value as a person reads it: strings without their quotes.
+std::string plain(element v) {
+  std::string_view text;
+  if (v.get(text) == simdjson::SUCCESS) return std::string(text);
+  if (v.is_null()) return "-";
+  return simdjson::minify(v);
+}
+
 void print_object(element e, const std::string& indent) {
   for (auto [key, value] : e.get_object()) {
     if (value.is_object()) {
       std::printf("%s%.*s:\n", indent.c_str(), static_cast<int>(key.size()), key.data());
       print_object(value, indent + "  ");
     } else {
-      std::printf("%s%-22.*s %s\n", indent.c_str(), static_cast<int>(key.size()), key.data(),
-                  simdjson::minify(value).c_str());
+      std::printf("%s%-22.*s %s\n", indent.c_str(), static_cast<int>(key.size()), key.data(), plain(value).c_str());
     }
   }
+}
+
+void print_status(element root) {
+  std::printf("svcdp %s, up %llus\n", str(root, "version").c_str(), static_cast<unsigned long long>(num(root, "uptime_s")));
+  element src = root["source"];
+  std::printf("source      %s (%s", str(src, "description").c_str(), str(src, "state").c_str());
+  simdjson::dom::object contact;
+  if (src["last_contact_age_s"].get(contact) == simdjson::SUCCESS) {
+    std::printf(", %llu events; last answer:", static_cast<unsigned long long>(num(src, "events")));
+    for (auto [kind, age] : contact)
+      std::printf(" %.*s %ss ago", static_cast<int>(kind.size()), kind.data(), plain(age).c_str());
+  }
+  std::printf(")\n");
+  std::printf("generation  %llu, published %ss ago, %llu service ports, %llu remote nodes, %llu services pending\n",
+              static_cast<unsigned long long>(num(root, "generation")), plain(root["generation_age_s"]).c_str(),
+              static_cast<unsigned long long>(num(root, "services")), static_cast<unsigned long long>(num(root, "remote_nodes")),
+              static_cast<unsigned long long>(num(root, "changes_pending")));
+  for (element w : root["workers"].get_array()) {
+    double ratio = 0;
+    if (w["busy_ratio"].get(ratio) == simdjson::SUCCESS)
+      std::printf("worker %-4llu busy %.1f %% (last %llu ms)\n", static_cast<unsigned long long>(num(w, "worker")),
+                  ratio * 100, static_cast<unsigned long long>(num(root, "load_window_ms")));
+    else
+      std::printf("worker %-4llu STALLED (did not go round in %llu ms)\n", static_cast<unsigned long long>(num(w, "worker")),
+                  static_cast<unsigned long long>(num(root, "load_window_ms")));
+  }
+}
+
+void print_neighbours(element root) {
+  size_t count = 0;
+  for (element n : root["neighbours"].get_array()) {
+    std::printf("%-10s %-16s %-18s %s\n", str(n, "port").c_str(), str(n, "address").c_str(), plain(n["mac"]).c_str(),
+                str(n, "state").c_str());
+    ++count;
+  }
+  std::printf("%zu neighbours (table holds %llu)\n", count, static_cast<unsigned long long>(num(root, "capacity")));
+}
+
+void print_nodes(element root) {
+  size_t count = 0;
+  for (element n : root["nodes"].get_array()) {
+    std::string cidrs;
+    for (element c : n["pod_cidrs"].get_array()) {
+      if (!cidrs.empty()) cidrs += ',';
+      cidrs += plain(c);
+    }
+    std::printf("%-24s vtep %-16s via %-16s %-18s pods %s\n", str(n, "name").c_str(), str(n, "vtep").c_str(),
+                str(n, "next_hop").c_str(), str(n, "vtep_mac").c_str(), cidrs.c_str());
+    ++count;
+  }
+  std::printf("%zu remote nodes in generation %llu\n", count, static_cast<unsigned long long>(num(root, "generation")));
 }
 
 }  // namespace
@@ -239,7 +300,7 @@ int main(int argc, char** argv) {
 
   std::string line;
   const std::string& cmd = words[0];
-  if (cmd == "services" || cmd == "stats") {
+  if (cmd == "services" || cmd == "stats" || cmd == "status" || cmd == "neighbours" || cmd == "nodes") {
     if (words.size() != 1) return usage_error(cmd + " takes no arguments");
     line = cmd;
   } else if (cmd == "conntrack") {
@@ -319,6 +380,12 @@ int main(int argc, char** argv) {
     print_dns_lookup(root);
   else if (cmd == "dns")
     print_dns_stats(root);
+  else if (cmd == "status")
+    print_status(root);
+  else if (cmd == "neighbours")
+    print_neighbours(root);
+  else if (cmd == "nodes")
+    print_nodes(root);
   else
     print_object(root, "");
   return 0;

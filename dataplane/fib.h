@@ -26,6 +26,7 @@ struct RemoteNode {
   be32 vtep = 0;     // the node's InternalIP
   be32 nexthop = 0;  // vtep itself, or the uplink gateway
   VxlanTemplate tmpl;
+  std::vector<PrefixTable::Entry> pod_cidrs;  // what remote_pods sends it (for operators; the lookup is remote_pods)
 };
 
 struct Fib {

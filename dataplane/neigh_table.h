@@ -72,6 +72,20 @@ class NeighTable {
   };
   Census census() const;
 
+  // Calls f(role, ip, resolved, mac) for every entry (a snapshot per slot;
+  // entries may change meanwhile). Thread: any.
+  template <typename F>
+  void for_each(F&& f) const {
+    for (uint32_t i = 0; i < slots(); ++i) {
+      const uint64_t k = slots_[i].key.load(std::memory_order_acquire);
+      if (!(k & kKeyPresent)) continue;
+      const uint64_t v = slots_[i].mac.load(std::memory_order_acquire);
+      rte_ether_addr mac{};
+      for (int b = 0; b < RTE_ETHER_ADDR_LEN; ++b) mac.addr_bytes[b] = static_cast<uint8_t>(v >> (8 * b));
+      f(static_cast<Role>((k >> 32) & 0xff), static_cast<be32>(k & 0xffffffff), (v & kValid) != 0, mac);
+    }
+  }
+
  private:
   static constexpr uint64_t kValid = uint64_t{1} << 63;
   static constexpr uint64_t kKeyPresent = uint64_t{1} << 40;

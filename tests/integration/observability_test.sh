@@ -92,6 +92,22 @@ check "svcdpctl stats gives each stage's cycles per packet (eth_input and lb ran
 import json, sys
 c = json.load(open(sys.argv[1]))["stage_cycles_per_packet"]
 sys.exit(0 if c.get("eth_input", 0) > 0 and c.get("lb", 0) > 0 else 1)' "$TOPO_TMP/stats.json"
+check "svcdpctl stats prints names, not JSON strings" sh -c "'$ctl' stats | grep -q '^  uplink:\$' && ! '$ctl' stats | grep -q '\"'"
+"$ctl" status >"$TOPO_TMP/status.txt"
+sed 's/^/    /' "$TOPO_TMP/status.txt"
+check "svcdpctl status: version, source, generation and each worker's load" sh -c "
+  grep -q '^svcdp [0-9.]*, up [0-9]*s' '$TOPO_TMP/status.txt' &&
+  grep -q '^source *file .*(synced)' '$TOPO_TMP/status.txt' &&
+  grep -q '^generation *[1-9]' '$TOPO_TMP/status.txt' &&
+  grep -q '^worker 0 *busy [0-9.]* %' '$TOPO_TMP/status.txt'"
+"$ctl" neighbours >"$TOPO_TMP/neigh.txt"
+sed 's/^/    /' "$TOPO_TMP/neigh.txt"
+check "svcdpctl neighbours lists the remote VTEP's MAC as resolved" \
+  sh -c "grep -Eq '^uplink +$REMOTE_IP +([0-9a-f]{2}:){5}[0-9a-f]{2} +resolved' '$TOPO_TMP/neigh.txt'"
+"$ctl" nodes >"$TOPO_TMP/nodes.txt"
+sed 's/^/    /' "$TOPO_TMP/nodes.txt"
+check "svcdpctl nodes lists node-b with its VTEP and pod CIDR" \
+  sh -c "grep -Eq '^node-b +vtep $REMOTE_IP .* pods 10.244.2.0/24' '$TOPO_TMP/nodes.txt'"
 node_curl http://127.0.0.1:9662/metrics > "$TOPO_TMP/metrics.txt"
 check "/metrics has each stage's processing time" grep -q '^svcdp_stage_processing_seconds_total{stage="lb"}' "$TOPO_TMP/metrics.txt"
 check "/metrics says when a change was last queued and that none is pending" \
