@@ -23,6 +23,11 @@ using Field = std::pair<std::string_view, std::string>;
 // fields). Thread: any non-worker thread.
 bool enabled(Level level);
 
+// A field's value as it is written: bare, or quoted and escaped so that
+// no value can break the line (newlines, quotes, control characters).
+// Thread: any.
+std::string logfmt_value(std::string_view v);
+
 // Thread: any non-worker thread.
 void write(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
 inline void error(std::string_view msg, std::initializer_list<Field> f = {}) { write(Level::ERROR, msg, f); }
