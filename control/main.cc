@@ -4,6 +4,7 @@
 // builds and publishes forwarding-table generations, serves the workers'
 // punted packets (ARP) and reloads on SIGHUP. Worker lcores run the poll
 // loop (dataplane/worker.h).
+#include "conf/eal_check.h"
 #include "conf/options.h"
 #include "control/cluster_file.h"
 #include "control/dns_policy_file.h"
@@ -529,6 +530,7 @@ int main(int argc, char** argv) {
   std::vector<char*> eal_args = {argv[0], const_cast<char*>("--log-level=lib.eal:warning"),
                                  const_cast<char*>("--log-level=lib.telemetry:warning")};
   eal_args.insert(eal_args.end(), argv + 1, argv + sep);
+  if (const auto problem = conf::check_eal_args({argv + 1, argv + sep}, conf::this_machine())) return fail(*problem), 2;
   if (rte_eal_init(static_cast<int>(eal_args.size()), eal_args.data()) < 0)
     return fail(std::string("DPDK EAL initialisation failed: ") + rte_strerror(rte_errno) +
                 " (check the EAL arguments before `--`)");

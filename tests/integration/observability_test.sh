@@ -123,10 +123,24 @@ bad_args() {
     "$ctl" $args 2>"$TOPO_TMP/err.txt"
     [ $? -eq 2 ] && [ "$(wc -l <"$TOPO_TMP/err.txt")" -eq 1 ] || { echo "    $args: $(cat "$TOPO_TMP/err.txt")"; return 1; }
   done
+  # svcdp's EAL arguments: a CPU it may not use, no hugepages without
+  # --no-huge: one line, exit 2, before EAL prints anything.
+  local eal
+  for eal in "-l 99 --no-huge" "-l 0,1 --huge-dir /nonexistent"; do
+    # shellcheck disable=SC2086
+    "$bin" $eal -- --source file --cluster-file "$root/conf/demo/cluster.yaml" --uplink net_null0 --pods net_null1 \
+      --node-name node-a >"$TOPO_TMP/eal.txt" 2>&1
+    local rc=$?
+    if [ "$eal" = "-l 0,1 --huge-dir /nonexistent" ] && [ "$(cat /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages 2>/dev/null || echo 0)" != 0 ]; then
+      continue  # this machine has hugepages: nothing to refuse
+    fi
+    [ $rc -eq 2 ] && [ "$(wc -l <"$TOPO_TMP/eal.txt")" -eq 1 ] || { echo "    svcdp $eal: $(cat "$TOPO_TMP/eal.txt")"; return 1; }
+    sed 's/^/    /' "$TOPO_TMP/eal.txt"
+  done
   "$ctl" --socket="$SVCDP_SOCKET" -o json stats | python3 -m json.tool >/dev/null &&
     "$ctl" --version | grep -q '^svcdpctl ' && "$bin" --version | grep -q '^svcdp '
 }
-check "svcdpctl checks its numbers (one-line errors), takes --name=value; --version on both" bad_args
+check "svcdpctl and svcdp check their arguments (one-line errors, exit 2), take --name=value; --version on both" bad_args
 
 stop_svcdp
 check "svcdp exits 0 on SIGINT" test $? -eq 0
