@@ -7,11 +7,13 @@
 //   svcdpctl ... flush all | flush service NS/NAME[:PORT] | flush flow PROTO CLIENT:PORT FRONTEND:PORT
 //   svcdpctl ... dns lookup NAME [TYPE] | dns stats
 #include <arpa/inet.h>
+#include <boost/program_options.hpp>
 #include <simdjson.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -265,92 +267,105 @@ void print_nodes(element root) {
   std::printf("%zu remote nodes in generation %llu\n", count, static_cast<unsigned long long>(num(root, "generation")));
 }
 
+namespace po = boost::program_options;
+
+// The admin-socket request line of a command and its own options, or ""
+// with `error` set.
+std::string request_line(const std::string& cmd, const std::vector<std::string>& rest, std::string& error) {
+  const auto fail = [&](const std::string& what) { return error = what, std::string(); };
+  po::variables_map vm;
+  const auto parse = [&](const po::options_description& opts, const po::positional_options_description& pos) {
+    po::store(po::command_line_parser(rest).options(opts).positional(pos).run(), vm);
+    po::notify(vm);
+  };
+  std::vector<std::string> words;
+  po::positional_options_description rest_words;
+  rest_words.add("words", -1);
+  po::options_description none;
+  none.add_options()("words", po::value(&words));
+  if (cmd == "services" || cmd == "stats" || cmd == "status" || cmd == "neighbours" || cmd == "nodes") {
+    parse(none, rest_words);
+    if (!words.empty()) return fail(cmd + " takes no arguments");
+    return cmd;
+  }
+  if (cmd == "conntrack") {
+    std::string service, client, endpoint, proto, limit;
+    po::options_description opts;
+    opts.add_options()("service", po::value(&service))("client", po::value(&client))("endpoint", po::value(&endpoint))(
+        "proto", po::value(&proto))("limit", po::value(&limit))("words", po::value(&words));
+    parse(opts, rest_words);
+    if (!words.empty()) return fail("conntrack: unexpected " + words[0]);
+    std::string line = "conntrack";
+    if (vm.count("limit") && !number_in(limit, 1, 100'000'000))
+      return fail("conntrack: --limit must be a number from 1 to 100000000, not '" + limit + "'");
+    for (const auto& [key, value] : {std::pair{"client", &client}, {"endpoint", &endpoint}})
+      if (vm.count(key) && !ipv4(*value))
+        return fail(std::string("conntrack: --") + key + " must be an IPv4 address, not '" + *value + "'");
+    if (vm.count("proto") && proto != "tcp" && proto != "udp" && proto != "sctp")
+      return fail("conntrack: --proto must be tcp, udp or sctp, not '" + proto + "'");
+    for (const auto& [key, value] : {std::pair{"service", &service}, {"client", &client}, {"endpoint", &endpoint},
+                                     {"proto", &proto}, {"limit", &limit}})
+      if (vm.count(key)) line += std::string(" ") + key + "=" + *value;
+    return line;
+  }
+  if (cmd == "trace") {
+    std::string n, timeout;
+    po::options_description opts;
+    opts.add_options()("timeout", po::value(&timeout))("words", po::value(&words));
+    parse(opts, rest_words);
+    if (words.size() != 1) return fail("trace N [--timeout SECONDS]");
+    if (!number_in(words[0], 1, 256)) return fail("trace: N must be a number from 1 to 256");
+    if (vm.count("timeout") && !number_in(timeout, 1, 3600))
+      return fail("trace: --timeout must be a number of seconds from 1 to 3600");
+    return "trace n=" + words[0] + (vm.count("timeout") ? " timeout=" + timeout : "");
+  }
+  parse(none, rest_words);
+  if (cmd == "flush") {
+    if (words.size() == 1 && words[0] == "all") return "flush all";
+    if (words.size() == 2 && words[0] == "service") return "flush service=" + words[1];
+    if (words.size() == 4 && words[0] == "flow") return "flush flow=" + words[1] + "," + words[2] + "," + words[3];
+    return fail("flush all | flush service NS/NAME[:PORT] | flush flow PROTO CLIENT:PORT FRONTEND:PORT");
+  }
+  if (cmd == "dns") {
+    if (words.size() == 1 && words[0] == "stats") return "dns stats";
+    if ((words.size() == 2 || words.size() == 3) && words[0] == "lookup")
+      return "dns lookup name=" + words[1] + (words.size() == 3 ? " type=" + words[2] : "");
+    return fail("dns lookup NAME [TYPE] | dns stats");
+  }
+  return fail("unknown command " + cmd);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string socket = std::getenv("SVCDP_SOCKET") ? std::getenv("SVCDP_SOCKET") : "/run/svcdp/svcdp.sock";
   std::string format = "table";
-  std::vector<std::string> words;
-  // `--name=value` is `--name value`.
-  std::vector<std::string> args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const auto eq = a.find('=');
-    if (a.rfind("--", 0) == 0 && eq != std::string::npos) {
-      args.push_back(a.substr(0, eq));
-      args.push_back(a.substr(eq + 1));
-    } else {
-      args.push_back(a);
-    }
+  // Global options up to the command (the first word that is not an
+  // option or a global option's value); the command's own after it.
+  po::options_description global;
+  global.add_options()("help,h", "")("version", "")("socket", po::value(&socket))("output,o", po::value(&format));
+  int at = 1;
+  while (at < argc && argv[at][0] == '-') {
+    const std::string a = argv[at];
+    at += (a == "--socket" || a == "-o" || a == "--output") ? 2 : 1;
   }
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "-h" || a == "--help") return std::cout << kUsage, 0;
-    if (a == "--version") return std::cout << "svcdpctl " << SVCDP_VERSION << "\n", 0;
-    if ((a == "--socket" || a == "-o") && i + 1 >= args.size()) return usage_error(a + " needs a value");
-    if (a == "--socket")
-      socket = args[++i];
-    else if (a == "-o")
-      format = args[++i];
-    else
-      words.push_back(a);
+  at = std::min(at, argc);
+  std::string line, error;
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(at, argv).options(global).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) return std::cout << kUsage, 0;
+    if (vm.count("version")) return std::cout << "svcdpctl " << SVCDP_VERSION << "\n", 0;
+    if (format != "table" && format != "json") return usage_error("-o must be table or json");
+    if (at >= argc) return usage_error("which command?");
+    line = request_line(argv[at], std::vector<std::string>(argv + at + 1, argv + argc), error);
+  } catch (const po::error& e) {
+    return usage_error(e.what());
   }
-  if (format != "table" && format != "json") return usage_error("-o must be table or json");
-  if (words.empty()) return usage_error("which command?");
+  if (line.empty()) return usage_error(error);
 
-  std::string line;
-  const std::string& cmd = words[0];
-  if (cmd == "services" || cmd == "stats" || cmd == "status" || cmd == "neighbours" || cmd == "nodes") {
-    if (words.size() != 1) return usage_error(cmd + " takes no arguments");
-    line = cmd;
-  } else if (cmd == "conntrack") {
-    line = "conntrack";
-    for (size_t i = 1; i < words.size(); i += 2) {
-      const std::string& opt = words[i];
-      if (opt.rfind("--", 0) != 0 || i + 1 >= words.size()) return usage_error("conntrack: bad option " + opt);
-      const std::string key = opt.substr(2);
-      if (key != "service" && key != "client" && key != "endpoint" && key != "proto" && key != "limit")
-        return usage_error("conntrack: unknown option " + opt);
-      const std::string& value = words[i + 1];
-      if (key == "limit" && !number_in(value, 1, 100'000'000))
-        return usage_error("conntrack: --limit must be a number from 1 to 100000000, not '" + value + "'");
-      if ((key == "client" || key == "endpoint") && !ipv4(value))
-        return usage_error("conntrack: --" + key + " must be an IPv4 address, not '" + value + "'");
-      if (key == "proto" && value != "tcp" && value != "udp" && value != "sctp")
-        return usage_error("conntrack: --proto must be tcp, udp or sctp, not '" + value + "'");
-      line += " " + key + "=" + value;
-    }
-  } else if (cmd == "trace") {
-    if (words.size() >= 2 && !number_in(words[1], 1, 256)) return usage_error("trace: N must be a number from 1 to 256");
-    if (words.size() == 4 && !number_in(words[3], 1, 3600))
-      return usage_error("trace: --timeout must be a number of seconds from 1 to 3600");
-    if (words.size() == 2)
-      line = "trace n=" + words[1];
-    else if (words.size() == 4 && words[2] == "--timeout")
-      line = "trace n=" + words[1] + " timeout=" + words[3];
-    else
-      return usage_error("trace N [--timeout SECONDS]");
-  } else if (cmd == "flush") {
-    if (words.size() == 2 && words[1] == "all")
-      line = "flush all";
-    else if (words.size() == 3 && words[1] == "service")
-      line = "flush service=" + words[2];
-    else if (words.size() == 5 && words[1] == "flow")
-      line = "flush flow=" + words[2] + "," + words[3] + "," + words[4];
-    else
-      return usage_error("flush all | flush service NS/NAME[:PORT] | flush flow PROTO CLIENT:PORT FRONTEND:PORT");
-  } else if (cmd == "dns") {
-    if (words.size() == 2 && words[1] == "stats")
-      line = "dns stats";
-    else if ((words.size() == 3 || words.size() == 4) && words[1] == "lookup")
-      line = "dns lookup name=" + words[2] + (words.size() == 4 ? " type=" + words[3] : "");
-    else
-      return usage_error("dns lookup NAME [TYPE] | dns stats");
-  } else {
-    return usage_error("unknown command " + cmd);
-  }
-
-  std::string answer, error;
+  std::string answer;
   if (!request(socket, line, answer, error)) {
     std::cerr << "svcdpctl: " << error << "\n";
     return 1;
@@ -370,13 +385,14 @@ int main(int argc, char** argv) {
     std::cout << answer;
     return 0;
   }
+  const std::string cmd = argv[at];
   if (cmd == "services")
     print_services(root);
   else if (cmd == "conntrack")
     print_conntrack(root);
   else if (cmd == "trace")
     print_trace(root);
-  else if (cmd == "dns" && words[1] == "lookup")
+  else if (line.rfind("dns lookup", 0) == 0)
     print_dns_lookup(root);
   else if (cmd == "dns")
     print_dns_stats(root);

@@ -118,7 +118,8 @@ check "svcdpctl rejects a bad request with a message" sh -c "! '$ctl' conntrack 
 # Arguments are checked before anything is asked: one line, exit 2.
 bad_args() {
   local args
-  for args in "conntrack --limit abc" "conntrack --limit=-1" "trace many" "conntrack --proto icmp"; do
+  for args in "conntrack --limit abc" "conntrack --limit=-1" "trace many" "conntrack --proto icmp" \
+    "conntrack --bogus 1" "services extra" "-o yaml stats" "frob" "trace 5 --timeout 0" "--socket"; do
     # shellcheck disable=SC2086
     "$ctl" $args 2>"$TOPO_TMP/err.txt"
     [ $? -eq 2 ] && [ "$(wc -l <"$TOPO_TMP/err.txt")" -eq 1 ] || { echo "    $args: $(cat "$TOPO_TMP/err.txt")"; return 1; }
