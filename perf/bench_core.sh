@@ -146,7 +146,7 @@ a, b = load(sys.argv[1]), load(sys.argv[2])
 dt = float(sys.argv[4]) - float(sys.argv[3])
 drive = sys.argv[5]
 d = lambda k: b.get(k, 0) - a.get(k, 0)
-rx = d(f'svcdp_worker_rx_packets_total{{worker="0",port="{drive}"}}')
+rx = d(f'svcdp_worker_rx_packets_total{{worker="0",role="{drive}"}}')
 busy = d('svcdp_worker_busy_seconds_total{worker="0"}')
 tx = sum(d(k) for k in b if k.startswith("svcdp_port_tx_packets_total"))
 print(f"{rx / dt / 1e6:.2f} {busy / rx * 1e9 if rx else 0:.1f} {100 * tx / rx if rx else 0:.0f}")
