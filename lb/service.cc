@@ -138,7 +138,7 @@ ServiceTable::Services owned(std::vector<std::shared_ptr<const Service>> service
 
 ServiceTable::ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, uint32_t maglev_max,
                            const ServiceTable* previous, std::pmr::memory_resource* memory)
-    : generation_(generation), services_(or_heap(memory)), slots_(or_heap(memory)), by_id_(or_heap(memory)) {
+    : generation_(generation), services_(or_heap(memory)) {
   std::vector<std::shared_ptr<const Service>> built;
   built.reserve(specs.size());
   for (ServiceSpec& s : specs) {
@@ -148,7 +148,7 @@ ServiceTable::ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, 
   Services all = owned(std::move(built));
   services_.assign(all.items.begin(), all.items.end());
   owners_ = std::move(all.owners);
-  index();
+  index(memory);
   filter_endpoints(previous, memory);
 }
 
@@ -160,17 +160,12 @@ ServiceTable::ServiceTable(Services services, uint64_t generation, const Service
                            std::pmr::memory_resource* memory)
     : generation_(generation),
       services_(services.items.begin(), services.items.end(), or_heap(memory)),
-      owners_(std::move(services.owners)),
-      slots_(or_heap(memory)),
-      by_id_(or_heap(memory)) {
+      owners_(std::move(services.owners)) {
   if (previous && same_layout(*previous)) {
-    slots_ = previous->slots_;
-    mask_ = previous->mask_;
-    by_id_ = previous->by_id_;
+    index_ = previous->index_;
     vip_filter_ = previous->vip_filter_;
-    conflicts_ = previous->conflicts_;
   } else {
-    index();
+    index(memory);
   }
   filter_endpoints(previous, memory);
 }
@@ -203,15 +198,14 @@ bool ServiceTable::same_layout(const ServiceTable& o) const {
 }
 
 // The front-end hash (open addressing, at most half full) and the id index.
-void ServiceTable::index() {
+void ServiceTable::index(std::pmr::memory_resource* memory) {
+  auto ix = make_table<Index>(memory, or_heap(memory));
   size_t frontends = 0;
   for (const auto& s : services_) frontends += s->spec().frontends.size();
   const size_t size = std::bit_ceil(frontends * 2 + 2);
-  slots_.assign(size, Slot{});
-  mask_ = size - 1;
-  by_id_.clear();
+  ix->slots.assign(size, Slot{});
+  ix->mask = size - 1;
   vip_filter_ = {};
-  conflicts_.clear();
   const auto older = [](const ServiceSpec& a, const ServiceSpec& b) {
     return std::tie(a.created, a.ns, a.name) < std::tie(b.created, b.ns, b.name);
   };
@@ -221,24 +215,26 @@ void ServiceTable::index() {
       const uint32_t bit = vip_bit(f.vip);
       vip_filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
       const uint64_t key = frontend_key(f.vip, f.port, s.proto);
-      size_t i = mix64(key) & mask_;
-      while (slots_[i].key != 0 && slots_[i].key != key) i = (i + 1) & mask_;
-      if (slots_[i].key == key) {
-        const ServiceSpec& holder = services_[slots_[i].service]->spec();
+      size_t i = mix64(key) & ix->mask;
+      while (ix->slots[i].key != 0 && ix->slots[i].key != key) i = (i + 1) & ix->mask;
+      if (ix->slots[i].key == key) {
+        const ServiceSpec& holder = services_[ix->slots[i].service]->spec();
         if (holder.id == s.id) continue;  // listed twice by one service
         const bool takes_over = older(s, holder);
-        conflicts_.push_back({f, s.proto, takes_over ? s.id : holder.id, takes_over ? holder.id : s.id});
+        ix->conflicts.push_back({f, s.proto, takes_over ? s.id : holder.id, takes_over ? holder.id : s.id});
         if (!takes_over) continue;
       }
-      slots_[i] = {key, static_cast<uint32_t>(si), f.kind};
+      ix->slots[i] = {key, static_cast<uint32_t>(si), f.kind};
     }
-    if (s.id >= by_id_.size()) by_id_.resize(s.id + 1, kNoIndex);
-    by_id_[s.id] = static_cast<uint32_t>(si);
+    if (s.id >= ix->by_id.size()) ix->by_id.resize(s.id + 1, kNoIndex);
+    ix->by_id[s.id] = static_cast<uint32_t>(si);
   }
+  index_ = std::move(ix);
 }
 
 const Service* ServiceTable::by_id(uint32_t id) const {
-  return id < by_id_.size() && by_id_[id] != kNoIndex ? services_[by_id_[id]] : nullptr;
+  const auto& by_id = index_->by_id;
+  return id < by_id.size() && by_id[id] != kNoIndex ? services_[by_id[id]] : nullptr;
 }
 
 // kube-proxy clears the conntrack entries of a UDP endpoint that stops

@@ -256,8 +256,9 @@ class ServiceTable {
   std::optional<Match> lookup(be32 vip, be16 port, uint8_t proto) const {
     if (!maybe_frontend(vip)) return std::nullopt;
     const uint64_t key = frontend_key(vip, port, proto);
-    for (size_t i = mix64(key) & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = slots_[i];
+    const Index& ix = *index_;
+    for (size_t i = mix64(key) & ix.mask;; i = (i + 1) & ix.mask) {
+      const Slot& s = ix.slots[i];
       if (s.key == key) return Match{services_[s.service], s.kind};
       if (s.key == 0) return std::nullopt;
     }
@@ -277,10 +278,10 @@ class ServiceTable {
   uint64_t generation() const { return generation_; }
   size_t size() const { return services_.size(); }
   // One above the largest service id in this table (0 when empty).
-  uint32_t id_bound() const { return static_cast<uint32_t>(by_id_.size()); }
+  uint32_t id_bound() const { return static_cast<uint32_t>(index_->by_id.size()); }
   std::span<const Service* const> services() const { return services_; }
   size_t reused_tables() const;
-  const std::vector<Conflict>& conflicts() const { return conflicts_; }
+  const std::vector<Conflict>& conflicts() const { return index_->conflicts; }
 
  private:
   static uint32_t vip_bit(be32 vip) { return static_cast<uint32_t>((uint64_t{vip} * 0x9e3779b97f4a7c15ull) >> 52); }
@@ -293,7 +294,18 @@ class ServiceTable {
     Frontend kind = Frontend::kClusterIp;
   };
 
-  void index();
+  // The front-end hash and the id index: shared by the generations
+  // whose front ends are laid out alike (a change of endpoints only), so
+  // such a generation copies a pointer, not 512 KiB at 10 k services.
+  struct Index {
+    explicit Index(std::pmr::memory_resource* memory) : slots(memory), by_id(memory) {}
+    std::pmr::vector<Slot> slots;
+    size_t mask = 0;
+    std::pmr::vector<uint32_t> by_id;  // id → index in services_ (ids are dense), kNoIndex if none
+    std::vector<Conflict> conflicts;
+  };
+
+  void index(std::pmr::memory_resource* memory);
   bool same_layout(const ServiceTable& o) const;
   // Shares the previous generation's endpoint filter (or starts one) and
   // adds the endpoints of services that are not shared with it.
@@ -302,12 +314,9 @@ class ServiceTable {
   uint64_t generation_;
   std::pmr::vector<const Service*> services_;
   std::vector<std::shared_ptr<const void>> owners_;  // keep services_ alive
-  std::pmr::vector<Slot> slots_;
-  size_t mask_ = 0;
+  std::shared_ptr<const Index> index_;
   std::array<uint64_t, 64> vip_filter_{};  // bit vip_bit(a) set for every front-end address a
-  std::pmr::vector<uint32_t> by_id_;  // id → index in services_ (ids are dense), kNoIndex if none
   std::shared_ptr<EndpointFilter> filter_;
-  std::vector<Conflict> conflicts_;
   static constexpr uint32_t kNoIndex = UINT32_MAX;
 };
 
