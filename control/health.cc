@@ -47,7 +47,10 @@ bool Health::proxier_healthy(uint64_t now_ns) const {
 }
 
 HttpAnswer Health::proxier_answer(bool healthy, bool with_node, int64_t unix_now_ns) const {
-  // As kube-proxy: lastUpdated is "now" while healthy.
+  // As kube-proxy: lastUpdated is "now" while healthy. The body is
+  // kube-proxy's own template byte for byte (pkg/proxy/healthcheck/
+  // proxier_health.go, its spacing included), not a JSON library's form:
+  // probes and tests written against kube-proxy compare it.
   const int64_t last = healthy ? unix_now_ns : last_updated_unix_ns_.load(std::memory_order_relaxed);
   std::string body = "{\"lastUpdated\": \"" + go_time_string(last) + "\",\"currentTime\": \"" +
                      go_time_string(unix_now_ns) + "\"";

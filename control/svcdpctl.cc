@@ -216,6 +216,14 @@ void print_object(element e, const std::string& indent) {
   }
 }
 
+void print_flush(element root) {
+  const uint64_t n = num(root, "entries");
+  if (n == 0)
+    std::printf("nothing flushed: no tracked flow matched %s\n", str(root, "flushed").c_str());
+  else
+    std::printf("flushed %llu entries (%s)\n", static_cast<unsigned long long>(n), str(root, "flushed").c_str());
+}
+
 void print_status(element root) {
   std::printf("svcdp %s, up %llus\n", str(root, "version").c_str(), static_cast<unsigned long long>(num(root, "uptime_s")));
   element src = root["source"];
@@ -398,6 +406,8 @@ int main(int argc, char** argv) {
     print_dns_stats(root);
   else if (cmd == "status")
     print_status(root);
+  else if (cmd == "flush")
+    print_flush(root);
   else if (cmd == "neighbours")
     print_neighbours(root);
   else if (cmd == "nodes")
