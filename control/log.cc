@@ -1,5 +1,7 @@
 #include "control/log.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,35 +18,15 @@ void append_value(std::string& line, std::string_view v) { line += logfmt_value(
 
 }  // namespace
 
-// Quoted when it has to be (empty, a space, a quote, '=', a backslash or a control
-// character); inside quotes, quotes and backslashes are escaped and control
-// characters written as \n, \r, \t or \u00XX, so that one event is
-// always one line.
+// Quoted when it has to be (empty, a space, a quote, '=', a backslash or a
+// control character), with JSON's string escapes (\n, \t, \", \u001b...;
+// invalid UTF-8 replaced), so that one event is always one line.
 std::string logfmt_value(std::string_view v) {
   const bool quote = v.empty() || std::any_of(v.begin(), v.end(), [](char c) {
-                       return c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20 ||
-                              c == 0x7f;
+                       return c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
                      });
   if (!quote) return std::string(v);
-  std::string out = "\"";
-  for (char c : v) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + '"';
+  return nlohmann::json(v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void set_level(Level level) { g_level = level; }

@@ -80,19 +80,25 @@ std::optional<ProcessStats> process_stats() {
 }
 
 void write_process_metrics(MetricsWriter& w, const ProcessStats& p) {
-  using L = MetricsWriter::Labels;
-  w.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
-  w.sample(L{}, p.cpu_seconds);
-  w.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
-  w.sample(L{}, p.start_time_seconds);
-  w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-  w.sample(L{}, p.resident_bytes);
-  w.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
-  w.sample(L{}, p.virtual_bytes);
-  w.family("process_open_fds", "gauge", "Number of open file descriptors.");
-  w.sample(L{}, p.open_fds);
-  w.family("process_max_fds", "gauge", "Maximum number of open file descriptors.");
-  w.sample(L{}, p.max_fds);
+  struct Family {
+    const char* name;
+    const char* type;
+    const char* help;
+    double value;
+  };
+  const Family families[] = {
+      {"process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", p.cpu_seconds},
+      {"process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+       p.start_time_seconds},
+      {"process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", double(p.resident_bytes)},
+      {"process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", double(p.virtual_bytes)},
+      {"process_open_fds", "gauge", "Number of open file descriptors.", double(p.open_fds)},
+      {"process_max_fds", "gauge", "Maximum number of open file descriptors.", double(p.max_fds)},
+  };
+  for (const Family& f : families) {
+    w.family(f.name, f.type, f.help);
+    w.sample({}, f.value);
+  }
 }
 
 }  // namespace svcdp::control
