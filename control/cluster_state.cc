@@ -110,12 +110,6 @@ bool ClusterState::apply(const KubeEvent& e) {
   return changed;
 }
 
-std::vector<NodeInfo> ClusterState::nodes() const {
-  std::vector<NodeInfo> out;
-  for (const auto& [name, n] : nodes_) out.push_back(n);
-  return out;
-}
-
 std::vector<ServiceInfo> ClusterState::services() const {
   std::vector<ServiceInfo> out;
   for (const auto& [key, s] : services_) out.push_back(s);

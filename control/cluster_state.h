@@ -39,7 +39,6 @@ class ClusterState {
   bool synced() const { return listed_[0] && listed_[1] && listed_[2]; }
 
   // Thread: control.
-  std::vector<NodeInfo> nodes() const;
   const std::map<std::string, NodeInfo>& node_map() const { return nodes_; }
   const NodeInfo* node(const std::string& name) const {
     auto it = nodes_.find(name);

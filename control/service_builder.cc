@@ -134,15 +134,4 @@ ServiceBuild build_services(const std::vector<ServiceInfo>& services, const Endp
   return out;
 }
 
-std::vector<lb::be32> announced_ips(const lb::ServiceTable& table) {
-  std::vector<lb::be32> ips;
-  for (const auto& s : table.services()) {
-    const std::vector<lb::be32> of = announced_ips(*s);
-    ips.insert(ips.end(), of.begin(), of.end());
-  }
-  std::sort(ips.begin(), ips.end());
-  ips.erase(std::unique(ips.begin(), ips.end()), ips.end());
-  return ips;
-}
-
 }  // namespace svcdp::control

@@ -16,7 +16,6 @@
 
 #include "control/endpoint_slice_cache.h"
 #include "control/k8s_objects.h"
-#include "control/service_list.h"
 #include "dataplane/counters.h"
 #include "dataplane/fib.h"
 #include "lb/service.h"
@@ -72,10 +71,5 @@ std::vector<lb::ServiceSpec> service_port_specs(const ServiceInfo& service, cons
 ServiceBuild build_services(const std::vector<ServiceInfo>& services, const EndpointSliceCache& slices,
                             const dp::Fib& fib, const std::string& node_name, ServiceIds& ids,
                             const std::string& node_zone = {});
-
-// The external and LoadBalancer IPs this node answers ARP for: those of
-// every service (announced_ips of one, service_list.h). Sorted, network
-// order. Thread: any.
-std::vector<lb::be32> announced_ips(const lb::ServiceTable& table);
 
 }  // namespace svcdp::control

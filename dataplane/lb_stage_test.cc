@@ -3,6 +3,7 @@
 // frames a client, an endpoint or an external host would send, and compares
 // the exact bytes that come out with frames built independently.
 #include "control/service_builder.h"
+#include "control/service_list.h"
 #include "dataplane/testing/pipeline.h"
 #include "dns/testing/wire.h"
 
@@ -61,7 +62,10 @@ class LbPipeline : public Pipeline {
     auto fib = node_fib(++gen_);
     auto table = std::make_shared<const lb::ServiceTable>(std::move(specs), gen_, lb::Maglev::kDefaultMaxSize,
                                                           table_.get());
-    fib->announced = control::announced_ips(*table);
+    control::ServiceList list;  // what TableBuilder announces for these services
+    for (const lb::Service* s : table->services())
+      list.replace({}, std::vector<control::ServiceList::Ptr>{std::shared_ptr<const lb::Service>(table, s)});
+    fib->announced = list.announced();
     fib->services = table_ = table;
     h_->dataplane().publish(std::move(fib));
   }
