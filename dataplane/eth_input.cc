@@ -2,7 +2,7 @@
 // RFC 1812 section 5.2.2 checks), and the per-port IPv4 input stages that
 // decide where a packet goes next.
 #include "dataplane/ipv4.h"
-#include "dataplane/worker.h"
+#include "dataplane/stages.h"
 
 #include <rte_arp.h>
 
@@ -22,53 +22,53 @@ be32 arp_target(const rte_mbuf* m) {
 
 }  // namespace
 
-void Worker::eth_input(Role in, rte_mbuf* m) {
-  stage(Stage::kEthInput);
-  if (m->nb_segs != 1) return drop(m, Drop::kMbufChained);
+void eth_input(WorkerContext& w, Role in, rte_mbuf* m) {
+  w.stage(Stage::kEthInput);
+  if (m->nb_segs != 1) return w.drop(m, Drop::kMbufChained);
   const uint32_t len = rte_pktmbuf_data_len(m);
-  if (len < sizeof(rte_ether_hdr)) return drop(m, Drop::kEthRunt);
-  if (in == Role::EXCEPTION) return next(Stage::kExceptionInput, m, From::kNode);
+  if (len < sizeof(rte_ether_hdr)) return w.drop(m, Drop::kEthRunt);
+  if (in == Role::EXCEPTION) return w.next(Stage::kExceptionInput, m, From::kNode);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   const bool group = rte_is_multicast_ether_addr(&eth->dst_addr);  // broadcast included
-  if (!group && !rte_is_same_ether_addr(&eth->dst_addr, &s_.macs[idx(in)])) return drop(m, Drop::kEthNotForUs);
-  if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) return punt(m, Punt::ARP, in, 0);
+  if (!group && !rte_is_same_ether_addr(&eth->dst_addr, &w.setup.macs[idx(in)])) return w.drop(m, Drop::kEthNotForUs);
+  if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) return w.punt(m, Punt::ARP, in, 0);
   // The node's multicast and broadcast (IPv6 neighbour discovery, VRRP,
   // LLDP, OSPF, DHCP) and every protocol svcdp does not route are the
   // kernel's; pods get no say in them.
   if (group || eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
-    if (in == Role::UPLINK) return next(Stage::kToKernel, m, From::kUplink, kernel_or(Drop::kEthertypeUnsupported));
-    return drop(m, group ? Drop::kEthGroupFromPod : Drop::kEthertypeUnsupported);
+    if (in == Role::UPLINK) return w.next(Stage::kToKernel, m, From::kUplink, kernel_or(Drop::kEthertypeUnsupported));
+    return w.drop(m, group ? Drop::kEthGroupFromPod : Drop::kEthertypeUnsupported);
   }
 
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-  if (auto bad = check_ipv4(ip, len - sizeof(rte_ether_hdr), m->ol_flags)) return drop(m, *bad);
+  if (auto bad = check_ipv4(ip, len - sizeof(rte_ether_hdr), m->ol_flags)) return w.drop(m, *bad);
   // Drop Ethernet padding so that it is not carried into a tunnel.
   const uint32_t frame_len = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length);
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
 
-  if (in == Role::UPLINK) return next(Stage::kUplinkInput, m, From::kUplink);
-  next(Stage::kPodsInput, m, From::kPods);
+  if (in == Role::UPLINK) return w.next(Stage::kUplinkInput, m, From::kUplink);
+  w.next(Stage::kPodsInput, m, From::kPods);
 }
 
 // From the physical network: VXLAN for our VTEP, Service front ends
 // (NodePorts, external and LoadBalancer IPs) and replies to masqueraded
 // pod flows are svcdp's; everything else to the node is the kernel's
 // (SSH, kubelet, BGP).
-void Worker::uplink_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
-  stage(Stage::kUplinkInput);
-  if (ipv4_is_martian_source(rte_be_to_cpu_32(ip->src_addr))) return drop(m, Drop::kIpMartianSource);
+void uplink_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
+  w.stage(Stage::kUplinkInput);
+  if (ipv4_is_martian_source(rte_be_to_cpu_32(ip->src_addr))) return w.drop(m, Drop::kIpMartianSource);
   if (ip->dst_addr != fib.node_ip) {
-    if (lb_input(m, ip, fib, From::kUplink, Continue::kUplinkTransit)) return;
-    return lb_continue(m, Continue::kUplinkTransit, fib);
+    if (lb_input(w, m, ip, fib, From::kUplink, Continue::kUplinkTransit)) return;
+    return lb_continue(w, m, Continue::kUplinkTransit, fib);
   }
   if (ip->next_proto_id == IPPROTO_UDP && !ipv4_is_fragment(ip)) {
     const uint32_t avail = rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr);
-    if (avail < sizeof(rte_udp_hdr)) return drop(m, Drop::kUdpTruncated);
+    if (avail < sizeof(rte_udp_hdr)) return w.drop(m, Drop::kUdpTruncated);
     auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
-    if (udp->dst_port == fib.vxlan_port) return next(Stage::kVxlanDecap, m, From::kUplink);
+    if (udp->dst_port == fib.vxlan_port) return w.next(Stage::kVxlanDecap, m, From::kUplink);
   }
-  if (lb_input(m, ip, fib, From::kUplink, Continue::kUplinkLocal)) return;
-  lb_continue(m, Continue::kUplinkLocal, fib);
+  if (lb_input(w, m, ip, fib, From::kUplink, Continue::kUplinkLocal)) return;
+  lb_continue(w, m, Continue::kUplinkLocal, fib);
 }
 
 // From a local pod: Services first, then by destination. The node's own
@@ -78,22 +78,22 @@ void Worker::uplink_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
 // 2.1) first: the pods port only carries addresses of this node's pod
 // CIDRs, so that no pod speaks for another node's pod, the node or an
 // outside host into the overlay, a Service or the masquerade.
-void Worker::pods_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
-  stage(Stage::kPodsInput);
-  if (!fib.local_pods.contains(rte_be_to_cpu_32(ip->src_addr))) return drop(m, Drop::kPodSrcSpoofed);
-  if (lb_input(m, ip, fib, From::kPods, Continue::kPodsRoute)) return;
-  pods_route(m, ip, fib);
+void pods_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
+  w.stage(Stage::kPodsInput);
+  if (!fib.local_pods.contains(rte_be_to_cpu_32(ip->src_addr))) return w.drop(m, Drop::kPodSrcSpoofed);
+  if (lb_input(w, m, ip, fib, From::kPods, Continue::kPodsRoute)) return;
+  pods_route(w, m, ip, fib);
 }
 
-void Worker::pods_route(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
+void pods_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
   if (ip->dst_addr == fib.node_ip || ip->dst_addr == fib.pod_gateway)
-    return next(Stage::kToKernel, m, From::kPods, kernel_or(Drop::kIpLocalUnhandled));
+    return w.next(Stage::kToKernel, m, From::kPods, kernel_or(Drop::kIpLocalUnhandled));
   const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
-  if (fib.local_pods.contains(dst)) return next(Stage::kPodsOutput, m, From::kPods);
-  if (auto node = fib.remote_pods.lookup(dst)) return next(Stage::kVxlanEncap, m, From::kPods, *node);
-  if (fib.cluster.contains(dst)) return drop(m, Drop::kIpNoRoute);
-  if (fib.no_masquerade.contains(dst)) return next(Stage::kUplinkOutput, m, From::kPods);
-  next(Stage::kMasquerade, m, From::kPods);
+  if (fib.local_pods.contains(dst)) return w.next(Stage::kPodsOutput, m, From::kPods);
+  if (auto node = fib.remote_pods.lookup(dst)) return w.next(Stage::kVxlanEncap, m, From::kPods, *node);
+  if (fib.cluster.contains(dst)) return w.drop(m, Drop::kIpNoRoute);
+  if (fib.no_masquerade.contains(dst)) return w.next(Stage::kUplinkOutput, m, From::kPods);
+  w.next(Stage::kMasquerade, m, From::kPods);
 }
 
 // From the node's kernel through the TAP (kubelet's probes, hostNetwork
@@ -102,30 +102,30 @@ void Worker::pods_route(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
 // it (its own routes and neighbours). ARP for the pod gateway, which the
 // kernel's routes to pods and Services use as next hop, is answered by
 // the control thread.
-void Worker::exception_input(rte_mbuf* m, const Fib& fib) {
-  stage(Stage::kExceptionInput);
+void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib) {
+  w.stage(Stage::kExceptionInput);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
-    if (arp_target(m) == fib.pod_gateway) return punt(m, Punt::ARP, Role::EXCEPTION, 0);
-    return tx(Role::UPLINK, m);
+    if (arp_target(m) == fib.pod_gateway) return w.punt(m, Punt::ARP, Role::EXCEPTION, 0);
+    return w.tx(Role::UPLINK, m);
   }
   if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || rte_is_multicast_ether_addr(&eth->dst_addr))
-    return tx(Role::UPLINK, m);
+    return w.tx(Role::UPLINK, m);
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
   const uint32_t len = rte_pktmbuf_data_len(m);
-  if (auto bad = check_ipv4(ip, len - sizeof(rte_ether_hdr), m->ol_flags)) return drop(m, *bad);
+  if (auto bad = check_ipv4(ip, len - sizeof(rte_ether_hdr), m->ol_flags)) return w.drop(m, *bad);
   const uint32_t frame_len = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length);
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
-  ++counters_.from_kernel;
-  if (lb_input(m, ip, fib, From::kNode, Continue::kNodeRoute)) return;
-  node_route(m, ip, fib);
+  ++w.counters.from_kernel;
+  if (lb_input(w, m, ip, fib, From::kNode, Continue::kNodeRoute)) return;
+  node_route(w, m, ip, fib);
 }
 
-void Worker::node_route(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
+void node_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
   const uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
-  if (fib.local_pods.contains(dst)) return next(Stage::kPodsOutput, m, From::kNode);
-  if (auto node = fib.remote_pods.lookup(dst)) return next(Stage::kVxlanEncap, m, From::kNode, *node);
-  tx(Role::UPLINK, m);
+  if (fib.local_pods.contains(dst)) return w.next(Stage::kPodsOutput, m, From::kNode);
+  if (auto node = fib.remote_pods.lookup(dst)) return w.next(Stage::kVxlanEncap, m, From::kNode, *node);
+  w.tx(Role::UPLINK, m);
 }
 
 }  // namespace svcdp::dp

@@ -9,36 +9,36 @@
 // for errors the host itself generates.
 #include "dataplane/icmp.h"
 #include "dataplane/reject.h"
-#include "dataplane/worker.h"
+#include "dataplane/stages.h"
 
 #include <algorithm>
 
 namespace svcdp::dp {
 
-void Worker::icmp_error(rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu, Drop why, From from, const Fib& fib) {
-  stage(Stage::kIcmpError);
+void icmp_error(WorkerContext& w, rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu, Drop why, From from, const Fib& fib) {
+  w.stage(Stage::kIcmpError);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-  if (!icmp_error_allowed(eth, ip)) return drop(m, why);
+  if (!icmp_error_allowed(eth, ip)) return w.drop(m, why);
   // A token bucket as a theoretical arrival time (GCRA): kIcmpErrorsPerSecond
   // on average, kIcmpErrorBurst at once, like Linux's icmp_global_allow.
-  const uint64_t tat = std::max(icmp_tat_tsc_, now_tsc_);
-  if (tat - now_tsc_ > (kIcmpErrorBurst - 1) * icmp_token_cost_tsc_) {
-    ++counters_.icmp_rate_limited;
-    return drop(m, why);
+  const uint64_t tat = std::max(w.icmp_tat_tsc, w.now_tsc);
+  if (tat - w.now_tsc > (kIcmpErrorBurst - 1) * w.icmp_token_cost_tsc) {
+    ++w.counters.icmp_rate_limited;
+    return w.drop(m, why);
   }
-  icmp_tat_tsc_ = tat + icmp_token_cost_tsc_;
+  w.icmp_tat_tsc = tat + w.icmp_token_cost_tsc;
   // From svcdp's address on the side the packet came from: the pod
   // gateway for pods (and the kernel, whose routes point at it), the node
   // address for the network.
   const be32 src = from == From::kUplink ? fib.node_ip : fib.pod_gateway;
-  if (!make_icmp_error(m, type, code, src, mtu)) return drop(m, Drop::kNoHeadroom);
-  counters_.drop(why);  // the offending packet is gone all the same
-  ++counters_.icmp_errors_sent;
+  if (!make_icmp_error(m, type, code, src, mtu)) return w.drop(m, Drop::kNoHeadroom);
+  w.counters.drop(why);  // the offending packet is gone all the same
+  ++w.counters.icmp_errors_sent;
   eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-  if (lb_icmp_error(m, ip, fib, From::kNode)) return;
-  next(Stage::kIpRoute, m, From::kNode);
+  if (lb_icmp_error(w, m, ip, fib, From::kNode)) return;
+  w.next(Stage::kIpRoute, m, From::kNode);
 }
 
 }  // namespace svcdp::dp

@@ -4,15 +4,15 @@
 // the packet's pool. The fragments then take the output stage the packet
 // was headed for.
 #include "dataplane/ipv4.h"
-#include "dataplane/worker.h"
+#include "dataplane/stages.h"
 
 #include <algorithm>
 #include <cstring>
 
 namespace svcdp::dp {
 
-uint16_t Worker::ip_fragment(rte_mbuf* m, const rte_ipv4_hdr* ip, uint16_t mtu, rte_mbuf* (&out)[kMaxFragments]) {
-  stage(Stage::kIpFragment);
+uint16_t ip_fragment(WorkerContext& w, rte_mbuf* m, const rte_ipv4_hdr* ip, uint16_t mtu, rte_mbuf* (&out)[kMaxFragments]) {
+  w.stage(Stage::kIpFragment);
   const uint32_t ihl = sizeof(rte_ipv4_hdr);  // check_ipv4 refused options
   const uint32_t payload = rte_be_to_cpu_16(ip->total_length) - ihl;
   // Every fragment but the last carries a multiple of 8 bytes of data
@@ -20,7 +20,7 @@ uint16_t Worker::ip_fragment(rte_mbuf* m, const rte_ipv4_hdr* ip, uint16_t mtu, 
   const uint32_t chunk = (std::max<uint32_t>(mtu, 68) - ihl) & ~7u;
   const uint32_t count = (payload + chunk - 1) / chunk;
   if (count > kMaxFragments) {
-    drop(m, Drop::kMtuExceeded);
+    w.drop(m, Drop::kMtuExceeded);
     return 0;
   }
   const uint16_t frag_word = rte_be_to_cpu_16(ip->fragment_offset);
@@ -32,7 +32,7 @@ uint16_t Worker::ip_fragment(rte_mbuf* m, const rte_ipv4_hdr* ip, uint16_t mtu, 
     rte_mbuf* f = rte_pktmbuf_alloc(m->pool);
     if (f == nullptr) {
       rte_pktmbuf_free_bulk(out, i);
-      drop(m, Drop::kNoMbuf);
+      w.drop(m, Drop::kNoMbuf);
       return 0;
     }
     const uint32_t off = i * chunk, len = std::min(chunk, payload - off);
@@ -50,7 +50,7 @@ uint16_t Worker::ip_fragment(rte_mbuf* m, const rte_ipv4_hdr* ip, uint16_t mtu, 
     f->hash.rss = m->hash.rss;
     out[i] = f;
   }
-  counters_.ip_fragments += count;
+  w.counters.ip_fragments += count;
   rte_pktmbuf_free(m);
   return static_cast<uint16_t>(count);
 }

@@ -14,7 +14,7 @@
 #include "dataplane/ipv4.h"
 #include "dataplane/nat.h"
 #include "dataplane/reject.h"
-#include "dataplane/worker.h"
+#include "dataplane/stages.h"
 #include "lb/nat_decision.h"
 
 #include <rte_icmp.h>
@@ -69,44 +69,49 @@ lb::FlowKey flow_key(const rte_ipv4_hdr* ip) {
   return {ip->src_addr, ip->dst_addr, l4_port(ip + 1, 0), l4_port(ip + 1, 2), ip->next_proto_id};
 }
 
-
-}  // namespace
-
-inline bool Worker::may_be_translated(const lb::FlowKey& key, const Fib& fib, From from) const {
+bool may_be_translated(const WorkerContext& w, const lb::FlowKey& key, const Fib& fib, From from) {
   if (key.dst == fib.pod_gateway) return true;  // a reply to Service SNAT
   // A reply from an endpoint: a pod, or a host beyond the uplink (an API
   // server outside the cluster, an EndpointSlice naming an external
   // address) answering a client it saw with its own address.
   if (fib.services->maybe_endpoint(key.src, key.sport, key.proto)) return true;
   if (from == From::kUplink)
-    return key.dst == fib.node_ip && static_cast<uint16_t>(rte_be_to_cpu_16(key.dport) - s_.masquerade_lo) <=
-                                         s_.masquerade_hi - s_.masquerade_lo;
+    return key.dst == fib.node_ip && static_cast<uint16_t>(rte_be_to_cpu_16(key.dport) - w.setup.masquerade_lo) <=
+                                         w.setup.masquerade_hi - w.setup.masquerade_lo;
   // Pod traffic leaving the cluster: masqueraded flows.
   return from == From::kPods && key.dst != fib.node_ip && !fib.cluster.contains(rte_be_to_cpu_32(key.dst));
 }
 
 // A reply to one of our SNAT or masquerade ports: only the worker that
 // gave the port out has the flow.
-std::optional<uint32_t> Worker::ct_owner(const lb::FlowKey& key, const Fib& fib) const {
+std::optional<uint32_t> ct_owner(const WorkerContext& w, const lb::FlowKey& key, const Fib& fib) {
   const uint16_t port = rte_be_to_cpu_16(key.dport);
   if (key.dst == fib.pod_gateway && port >= kSnatLo)
-    return std::min<uint32_t>((port - kSnatLo) / snat_ports_.span(), s_.workers - 1);
-  if (key.dst == fib.node_ip && port >= s_.masquerade_lo && port <= s_.masquerade_hi)
-    return std::min<uint32_t>((port - s_.masquerade_lo) / masq_ports_.span(), s_.workers - 1);
+    return std::min<uint32_t>((port - kSnatLo) / w.snat_ports.span(), w.setup.workers - 1);
+  if (key.dst == fib.node_ip && port >= w.setup.masquerade_lo && port <= w.setup.masquerade_hi)
+    return std::min<uint32_t>((port - w.setup.masquerade_lo) / w.masq_ports.span(), w.setup.workers - 1);
   return std::nullopt;
 }
 
-std::optional<lb::CtMatch> Worker::ct_lookup(const lb::FlowKey& key, const Fib& fib, uint64_t h) const {
+bool lb_icmp(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from);
+bool lb_fragment(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from);
+bool lb_new_flow(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const lb::FlowKey& key, uint8_t tcp_flags,
+                 const lb::ServiceTable::Match& match, const Fib& fib, From from);
+void lb_reject(WorkerContext& w, rte_mbuf* m, From from, uint32_t service_id);
+
+}  // namespace
+
+std::optional<lb::CtMatch> ct_lookup(const WorkerContext& w, const lb::FlowKey& key, const Fib& fib, uint64_t h) {
   // (A packet of a forward tuple that happens to use such a port is in
   // our own shard, searched second.)
-  if (const auto owner = ct_owner(key, fib)) return s_.conntrack->lookup_owned(s_.id, *owner, key, now_s_, h);
-  return s_.conntrack->lookup(s_.id, key, now_s_, h);
+  if (const auto owner = ct_owner(w, key, fib)) return w.setup.conntrack->lookup_owned(w.setup.id, *owner, key, w.now_s, h);
+  return w.setup.conntrack->lookup(w.setup.id, key, w.now_s, h);
 }
 
-bool Worker::lb_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, Continue otherwise) {
-  if (s_.conntrack == nullptr) return false;
+bool lb_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, Continue otherwise) {
+  if (w.setup.conntrack == nullptr) return false;
   const uint8_t proto = ip->next_proto_id;
-  if (proto == IPPROTO_ICMP) return lb_icmp(m, ip, fib, from);
+  if (proto == IPPROTO_ICMP) return lb_icmp(w, m, ip, fib, from);
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_SCTP) return false;
   // An SCTP packet's CRC32c covers all of it: a fragment cannot be
   // rewritten on its own (SCTP endpoints fragment into chunks, not IP).
@@ -114,7 +119,7 @@ bool Worker::lb_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, 
   // A later fragment follows its first through the lb stage, in order:
   // the first, earlier in the same burst, leaves its translation there.
   if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) {
-    next(Stage::kLb, m, from, static_cast<uint32_t>(otherwise), 0);
+    w.next(Stage::kLb, m, from, static_cast<uint32_t>(otherwise), 0);
     return true;
   }
 
@@ -126,11 +131,11 @@ bool Worker::lb_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, 
                         : proto == IPPROTO_UDP ? sizeof(rte_udp_hdr)
                                                : sizeof(rte_sctp_hdr);
   if (l4_len < l4_min) {
-    drop(m, Drop::kL4Truncated);
+    w.drop(m, Drop::kL4Truncated);
     return true;
   }
   if (proto == IPPROTO_TCP && !tcp_flags_valid(reinterpret_cast<const rte_tcp_hdr*>(l4)->tcp_flags)) {
-    drop(m, Drop::kTcpBadFlags);
+    w.drop(m, Drop::kTcpBadFlags);
     return true;
   }
   // Classify before conntrack: pod-to-pod and node traffic that is
@@ -139,41 +144,41 @@ bool Worker::lb_input(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, 
   const lb::FlowKey key = flow_key(ip);
   if (proto == IPPROTO_UDP && fib.dns && key.dport == rte_cpu_to_be_16(53) && (from == From::kPods || from == From::kNode) &&
       !ipv4_is_fragment(ip) && std::find(fib.dns_addresses.begin(), fib.dns_addresses.end(), key.dst) != fib.dns_addresses.end()) {
-    next(Stage::kDns, m, from, static_cast<uint32_t>(otherwise), lb::flow_hash(key));
+    w.next(Stage::kDns, m, from, static_cast<uint32_t>(otherwise), lb::flow_hash(key));
     return true;
   }
-  if (!fib.services->maybe_frontend(key.dst) && !may_be_translated(key, fib, from)) return false;
+  if (!fib.services->maybe_frontend(key.dst) && !may_be_translated(w, key, fib, from)) return false;
   // (A hash of 0, once in 2^64, is computed again by the lookup: the same.)
-  next(Stage::kLb, m, from, static_cast<uint32_t>(otherwise), lb::flow_hash(key));
+  w.next(Stage::kLb, m, from, static_cast<uint32_t>(otherwise), lb::flow_hash(key));
   return true;
 }
 
-void Worker::lb_continue(rte_mbuf* m, Continue where, const Fib& fib) {
+void lb_continue(WorkerContext& w, rte_mbuf* m, Continue where, const Fib& fib) {
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
   switch (where) {
     case Continue::kUplinkTransit:
       // Before the first tables (bootstrap: the node address not known
       // yet) the uplink's traffic is the kernel's, API server replies
       // included.
-      if (fib.node_ip == 0) return next(Stage::kToKernel, m, From::kUplink, kernel_or(Drop::kIpNoRoute));
-      return drop(m, Drop::kIpNoRoute);
+      if (fib.node_ip == 0) return w.next(Stage::kToKernel, m, From::kUplink, kernel_or(Drop::kIpNoRoute));
+      return w.drop(m, Drop::kIpNoRoute);
     case Continue::kUplinkLocal:
-      return next(Stage::kToKernel, m, From::kUplink, kernel_or(Drop::kIpLocalUnhandled));
+      return w.next(Stage::kToKernel, m, From::kUplink, kernel_or(Drop::kIpLocalUnhandled));
     case Continue::kPodsRoute:
-      return pods_route(m, ip, fib);
+      return pods_route(w, m, ip, fib);
     case Continue::kNodeRoute:
-      return node_route(m, ip, fib);
+      return node_route(w, m, ip, fib);
     case Continue::kTunnel:
-      return next(Stage::kPodsOutput, m, From::kTunnel);
+      return w.next(Stage::kPodsOutput, m, From::kTunnel);
   }
-  drop(m, Drop::kStageVectorFull);
+  w.drop(m, Drop::kStageVectorFull);
 }
 
 // A TCP, UDP or SCTP packet lb_input queued: a later fragment, or a
 // packet whose ports and TCP flags are there (checked).
-bool Worker::lb_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, uint64_t hash) {
-  if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) return lb_fragment(m, ip, fib, from);
-  stage(Stage::kLb);
+bool lb_flow(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, uint64_t hash) {
+  if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) return lb_fragment(w, m, ip, fib, from);
+  w.stage(Stage::kLb);
   const uint8_t proto = ip->next_proto_id;
   const uint32_t l4_len = rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr);
   auto* l4 = reinterpret_cast<uint8_t*>(ip + 1);
@@ -187,26 +192,26 @@ bool Worker::lb_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, u
   if (proto == IPPROTO_TCP) {
     const uint32_t offset = (reinterpret_cast<const rte_tcp_hdr*>(l4)->data_off >> 4) * 4u;
     if (offset < sizeof(rte_tcp_hdr) || offset > l4_len) {
-      drop(m, Drop::kTcpBadOffset);
+      w.drop(m, Drop::kTcpBadOffset);
       return true;
     }
   } else if (proto == IPPROTO_UDP) {
     const uint32_t ulen = rte_be_to_cpu_16(reinterpret_cast<const rte_udp_hdr*>(l4)->dgram_len);
     // (A first fragment carries the length of the whole datagram.)
     if (ulen < sizeof(rte_udp_hdr) || (ulen > l4_len && !ipv4_is_fragment(ip))) {
-      drop(m, Drop::kUdpBadLength);
+      w.drop(m, Drop::kUdpBadLength);
       return true;
     }
   }
-  auto flow = ct_lookup(key, fib, hash);
+  auto flow = ct_lookup(w, key, fib, hash);
   if (flow && flow->kind == lb::kFlow && reopens(*flow, tcp_flags)) {
-    s_.conntrack->remove(s_.id, *flow);
+    w.setup.conntrack->remove(w.setup.id, *flow);
     flow.reset();
   }
   auto new_flow = [&] {
     if (!frontend || from == From::kTunnel) return false;
     const auto match = table.lookup(key.dst, key.dport, key.proto);
-    return match && lb_new_flow(m, ip, key, tcp_flags, *match, fib, from);
+    return match && lb_new_flow(w, m, ip, key, tcp_flags, *match, fib, from);
   };
   if (!flow || flow->kind != lb::kFlow) return new_flow();
 
@@ -218,8 +223,8 @@ bool Worker::lb_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, u
     // loadBalancerSourceRanges changed to leave this client out: its flow ends.
     if (const lb::Service* svc = table.by_id(flow->service_id);
         svc && !flow->reply && !svc->source_allowed(flow->fwd.dst, flow->fwd.src)) {
-      s_.conntrack->remove(s_.id, *flow);
-      drop(m, Drop::kLbSourceRange);
+      w.setup.conntrack->remove(w.setup.id, *flow);
+      w.drop(m, Drop::kLbSourceRange);
       return true;
     }
     lb::FlowVerdict v = table.check_flow(flow->service_id, flow->nat.backend, flow->nat.backend_port, proto,
@@ -228,37 +233,39 @@ bool Worker::lb_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, u
     // would only cut its last FIN/ACK exchange short.
     if (v == lb::FlowVerdict::kReset && closing(*flow)) v = lb::FlowVerdict::kKeep;
     if (v == lb::FlowVerdict::kKeep) {
-      s_.conntrack->set_checked(s_.id, *flow, generation);
+      w.setup.conntrack->set_checked(w.setup.id, *flow, generation);
     } else if (flow->reply) {
       // Two-phase removal (VPP's): a reply in flight when the endpoint
       // left -- a DNS answer to a query just sent -- is still delivered for
       // kEndpointGoneGraceS after the flow's last packet; the client's next
       // packet moves or resets the flow.
-      if (now_s_ > flow->last_seen_s + kEndpointGoneGraceS) {
-        drop(m, Drop::kLbEndpointGone);
+      if (w.now_s > flow->last_seen_s + kEndpointGoneGraceS) {
+        w.drop(m, Drop::kLbEndpointGone);
         return true;
       }
-      ++counters_.lb_grace_replies;
+      ++w.counters.lb_grace_replies;
     } else {
-      s_.conntrack->remove(s_.id, *flow);
+      w.setup.conntrack->remove(w.setup.id, *flow);
       if (v == lb::FlowVerdict::kRebalance) {
-        ++counters_.lb_rebalanced;
+        ++w.counters.lb_rebalanced;
         if (new_flow()) return true;
       }
-      if (v == lb::FlowVerdict::kReset) ++counters_.lb_reset;
-      lb_reject(m, from, flow->service_id);
+      if (v == lb::FlowVerdict::kReset) ++w.counters.lb_reset;
+      lb_reject(w, m, from, flow->service_id);
       return true;
     }
   }
-  s_.conntrack->touch(*flow, tcp_flags, now_s_);
-  lb_translate(m, ip, *flow, from);
+  w.setup.conntrack->touch(*flow, tcp_flags, w.now_s);
+  lb_translate(w, m, ip, *flow, from);
   return true;
 }
+
+namespace {
 
 // ICMP: errors about translated flows, and echo of masqueraded flows
 // (tracked by identifier: the request's as its source "port", the
 // reply's as its destination, as nf_conntrack_icmp pairs them).
-bool Worker::lb_icmp(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+bool lb_icmp(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
   if (rte_be_to_cpu_16(ip->total_length) < sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr) || ipv4_is_fragment(ip))
     return false;
   const auto* icmp = reinterpret_cast<const rte_icmp_hdr*>(ip + 1);
@@ -269,18 +276,18 @@ bool Worker::lb_icmp(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
   else if (icmp->icmp_type == RTE_IP_ICMP_ECHO_REPLY && from == From::kUplink && ip->dst_addr == fib.node_ip)
     key.dport = icmp->icmp_ident;
   else
-    return lb_icmp_error(m, ip, fib, from);
-  stage(Stage::kLb);
-  const auto flow = ct_lookup(key, fib);
+    return lb_icmp_error(w, m, ip, fib, from);
+  w.stage(Stage::kLb);
+  const auto flow = ct_lookup(w, key, fib);
   if (!flow || flow->kind != lb::kFlow) return false;
-  s_.conntrack->touch(*flow, 0, now_s_);
-  lb_translate(m, ip, *flow, from);
+  w.setup.conntrack->touch(*flow, 0, w.now_s);
+  lb_translate(w, m, ip, *flow, from);
   return true;
 }
 
-bool Worker::lb_new_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const lb::FlowKey& key,
+bool lb_new_flow(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const lb::FlowKey& key,
                          uint8_t tcp_flags, const lb::ServiceTable::Match& match, const Fib& fib, From from) {
-  stage(Stage::kLbNewFlow);
+  w.stage(Stage::kLbNewFlow);
   const lb::ServiceTable& table = *fib.services;
   const lb::Service& svc = *match.service;
   const uint32_t id = svc.spec().id;
@@ -291,28 +298,28 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const lb::FlowKey& key,
   // that needs SNAT: its source port is gone with the old entry.
   const bool pick_up = key.proto == IPPROTO_TCP && (tcp_flags & (kSyn | kAck)) != kSyn;
   if (pick_up && (tcp_flags & (kRst | kAck)) != kAck) {
-    drop(m, Drop::kLbNoFlow);
+    w.drop(m, Drop::kLbNoFlow);
     return true;
   }
   // The decisions are lb/'s (nat_decision.h: endpoint set, affinity,
   // hairpin and masquerade rules); applying them is this stage's.
   const bool affinity = svc.spec().affinity_client_ip;
-  const auto pinned = affinity ? s_.conntrack->affinity(s_.id, key.src, id, now_s_) : std::nullopt;
+  const auto pinned = affinity ? w.setup.conntrack->affinity(w.setup.id, key.src, id, w.now_s) : std::nullopt;
   const lb::Origin origin = from == From::kNode ? lb::Origin::kNode
                            : from == From::kPods || fib.cluster.contains(rte_be_to_cpu_32(key.src)) ? lb::Origin::kPod
                                                                                                     : lb::Origin::kExternal;
   const lb::NewFlow d = lb::decide_new_flow(svc, match.kind, origin, key, pinned ? &*pinned : nullptr);
   if (d.endpoint == nullptr) {
     if (d.firewalled)
-      drop(m, Drop::kLbSourceRange);
+      w.drop(m, Drop::kLbSourceRange);
     else if (d.reject)
-      lb_reject(m, from, id);
+      lb_reject(w, m, from, id);
     else
-      drop(m, Drop::kLbNoLocalEndpoint);
+      w.drop(m, Drop::kLbNoLocalEndpoint);
     return true;
   }
   if (pick_up && d.snat) {
-    drop(m, Drop::kLbNoFlow);
+    w.drop(m, Drop::kLbNoFlow);
     return true;
   }
   lb::Nat nat;
@@ -326,45 +333,47 @@ bool Worker::lb_new_flow(rte_mbuf* m, rte_ipv4_hdr* ip, const lb::FlowKey& key,
   // clashing tuple, or the replies would be taken for the old flow's.
   if (d.snat)
     nat.snat = fib.pod_gateway;
-  else if (!pick_up && s_.conntrack->lookup(s_.id, lb::reply_key(key, nat), now_s_))
+  else if (!pick_up && w.setup.conntrack->lookup(w.setup.id, lb::reply_key(key, nat), w.now_s))
     nat.snat = key.src;
-  if (nat.snat && !snat_port(key, nat, snat_ports_)) {
-    drop(m, Drop::kSnatPortsExhausted);
+  if (nat.snat && !snat_port(w, key, nat, w.snat_ports)) {
+    w.drop(m, Drop::kSnatPortsExhausted);
     return true;
   }
   const auto generation = static_cast<uint32_t>(table.generation());
-  switch (pick_up ? s_.conntrack->pick_up(s_.id, key, nat, id, d.external, generation, now_s_)
-                  : s_.conntrack->insert(s_.id, key, nat, id, d.external, generation, tcp_flags, now_s_)) {
+  switch (pick_up ? w.setup.conntrack->pick_up(w.setup.id, key, nat, id, d.external, generation, w.now_s)
+                  : w.setup.conntrack->insert(w.setup.id, key, nat, id, d.external, generation, tcp_flags, w.now_s)) {
     case lb::CtInsert::kOk:
       break;
     case lb::CtInsert::kFull:
     case lb::CtInsert::kNotSyn:
-      drop(m, Drop::kConntrackFull);
+      w.drop(m, Drop::kConntrackFull);
       return true;
   }
   if (affinity)
-    s_.conntrack->set_affinity(s_.id, key.src, id, nat, svc.spec().affinity_timeout_s, now_s_);
-  ++(pick_up ? counters_.lb_picked_up : counters_.lb_new_flows);
-  if (ServiceCounters* c = svc_counters_.find(id)) ++c->new_flows;
+    w.setup.conntrack->set_affinity(w.setup.id, key.src, id, nat, svc.spec().affinity_timeout_s, w.now_s);
+  ++(pick_up ? w.counters.lb_picked_up : w.counters.lb_new_flows);
+  if (ServiceCounters* c = w.svc_counters.find(id)) ++c->new_flows;
   lb::CtMatch f{};
   f.fwd = key;
   f.nat = nat;
   f.service_id = id;
   f.reply = false;
-  lb_translate(m, ip, f, from);
+  lb_translate(w, m, ip, f, from);
   return true;
 }
 
-bool Worker::snat_port(const lb::FlowKey& key, lb::Nat& nat, lb::PortAllocator& ports) {
+}  // namespace
+
+bool snat_port(WorkerContext& w, const lb::FlowKey& key, lb::Nat& nat, lb::PortAllocator& ports) {
   const auto port = ports.next([&](lb::be16 p) {
-    return s_.conntrack->lookup(s_.id, lb::FlowKey{nat.backend, nat.snat, nat.backend_port, p, key.proto}, now_s_)
+    return w.setup.conntrack->lookup(w.setup.id, lb::FlowKey{nat.backend, nat.snat, nat.backend_port, p, key.proto}, w.now_s)
         .has_value();
   });
   if (port) nat.snat_port = *port;
   return port.has_value();
 }
 
-void Worker::lb_translate(rte_mbuf* m, rte_ipv4_hdr* ip, const lb::CtMatch& f, From from) {
+void lb_translate(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const lb::CtMatch& f, From from) {
   const FragCache::Translation before{ip->src_addr, ip->dst_addr};
   auto* l4 = ip + 1;
   if (f.fwd.proto == lb::kIcmp) {
@@ -377,17 +386,17 @@ void Worker::lb_translate(rte_mbuf* m, rte_ipv4_hdr* ip, const lb::CtMatch& f, F
       nat_rewrite(ip, nullptr, NatSide::SOURCE, f.nat.snat, 0);
     icmp->icmp_cksum = csum_replace16(icmp->icmp_cksum, icmp->icmp_ident, id);
     icmp->icmp_ident = id;
-    ++(f.reply ? counters_.lb_reply : counters_.lb_forward);
-    return next(Stage::kIpRoute, m, from);
+    ++(f.reply ? w.counters.lb_reply : w.counters.lb_forward);
+    return w.next(Stage::kIpRoute, m, from);
   }
   if (!f.reply) {
     nat_rewrite(ip, l4, NatSide::DESTINATION, f.nat.backend, f.nat.backend_port);
     if (f.nat.snat) nat_rewrite(ip, l4, NatSide::SOURCE, f.nat.snat, f.nat.snat_port);
-    ++counters_.lb_forward;
+    ++w.counters.lb_forward;
   } else {
     nat_rewrite(ip, l4, NatSide::SOURCE, f.fwd.dst, f.fwd.dport);
     if (f.nat.snat) nat_rewrite(ip, l4, NatSide::DESTINATION, f.fwd.src, f.fwd.sport);
-    ++counters_.lb_reply;
+    ++w.counters.lb_reply;
   }
   if (f.fwd.proto == lb::kSctp)
     sctp_set_checksum(reinterpret_cast<rte_sctp_hdr*>(l4), rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr));
@@ -395,46 +404,50 @@ void Worker::lb_translate(rte_mbuf* m, rte_ipv4_hdr* ip, const lb::CtMatch& f, F
     rte_ipv4_hdr orig = *ip;
     orig.src_addr = before.src;
     orig.dst_addr = before.dst;
-    if (!frags_.remember(&orig, {ip->src_addr, ip->dst_addr}, now_s_)) ++counters_.frag_evicted;
+    if (!w.frags.remember(&orig, {ip->src_addr, ip->dst_addr}, w.now_s)) ++w.counters.frag_evicted;
   }
-  if (ServiceCounters* c = svc_counters_.find(f.service_id)) {
+  if (ServiceCounters* c = w.svc_counters.find(f.service_id)) {
     ++c->packets;
     c->bytes += rte_be_to_cpu_16(ip->total_length);
   }
-  next(Stage::kIpRoute, m, from);
+  w.next(Stage::kIpRoute, m, from);
 }
 
-bool Worker::lb_fragment(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
-  const FragCache::Translation* to = frags_.find(ip, now_s_);
+namespace {
+
+bool lb_fragment(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+  const FragCache::Translation* to = w.frags.find(ip, w.now_s);
   if (to == nullptr) {
     // A later fragment to a front end whose first fragment was not seen
     // (or gave way): it cannot be translated, and is no one else's.
     if (!fib.services->maybe_frontend(ip->dst_addr)) return false;
-    drop(m, Drop::kFragNoFirst);
+    w.drop(m, Drop::kFragNoFirst);
     return true;
   }
   const FragCache::Translation t = *to;
   if (ip->src_addr != t.src) nat_rewrite(ip, nullptr, NatSide::SOURCE, t.src, 0);
   if (ip->dst_addr != t.dst) nat_rewrite(ip, nullptr, NatSide::DESTINATION, t.dst, 0);
-  ++counters_.lb_fragments;
-  next(Stage::kIpRoute, m, from);
+  ++w.counters.lb_fragments;
+  w.next(Stage::kIpRoute, m, from);
   return true;
 }
+
+}  // namespace
 
 // RFC 5508 section 4 (as Linux's nf_nat_icmp_reply_translation): an ICMP
 // error quotes the packet it is about. The quoted packet, turned around,
 // is a tuple of a flow; translate the quote and the outer header the way
 // that flow's packets are translated, so the error reaches the real
 // sender and makes sense to it.
-bool Worker::lb_icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
+bool lb_icmp_error(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
   const auto e = parse_icmp_error(ip);
   if (!e || e->inner_l4 == nullptr) return false;
   const uint8_t proto = e->inner_ip->next_proto_id;
   if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) return false;
   const lb::FlowKey quoted{e->inner_ip->src_addr, e->inner_ip->dst_addr, l4_port(e->inner_l4, 0),
                            l4_port(e->inner_l4, 2), proto};
-  stage(Stage::kLb);
-  const auto f = ct_lookup(quoted.reversed(), fib);
+  w.stage(Stage::kLb);
+  const auto f = ct_lookup(w, quoted.reversed(), fib);
   if (!f || f->kind != lb::kFlow) return false;
   if (f->reply) {
     // The quote is a forward packet as we sent it (client → endpoint):
@@ -455,19 +468,23 @@ bool Worker::lb_icmp_error(rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From f
       if (ip->src_addr == f->fwd.src) nat_rewrite(ip, nullptr, NatSide::SOURCE, f->nat.snat, 0);
     }
   }
-  ++counters_.lb_icmp_translated;
-  next(Stage::kIpRoute, m, from);
+  ++w.counters.lb_icmp_translated;
+  w.next(Stage::kIpRoute, m, from);
   return true;
 }
+
+namespace {
 
 // kube-proxy's REJECT: a RST or an ICMP port unreachable, back out of the
 // port the packet came in by. Never for tunnelled packets (svcdp creates
 // no flow from them).
-void Worker::lb_reject(rte_mbuf* m, From from, uint32_t service_id) {
-  if (from == From::kTunnel || !make_reject(m)) return drop(m, Drop::kLbNoReject);
-  ++counters_.lb_rejected;
-  if (ServiceCounters* c = svc_counters_.find(service_id)) ++c->rejected;
-  tx(from == From::kPods ? Role::PODS : from == From::kNode ? Role::EXCEPTION : Role::UPLINK, m);
+void lb_reject(WorkerContext& w, rte_mbuf* m, From from, uint32_t service_id) {
+  if (from == From::kTunnel || !make_reject(m)) return w.drop(m, Drop::kLbNoReject);
+  ++w.counters.lb_rejected;
+  if (ServiceCounters* c = w.svc_counters.find(service_id)) ++c->rejected;
+  w.tx(from == From::kPods ? Role::PODS : from == From::kNode ? Role::EXCEPTION : Role::UPLINK, m);
 }
+
+}  // namespace
 
 }  // namespace svcdp::dp

@@ -1,0 +1,105 @@
+// The worker's stages (the map is in worker.h): free functions over the
+// worker's context, one file each, as grout's nodes over their context.
+// A vector stage takes one packet of its vector with the headers the
+// dispatcher found and queues it for its next stage (WorkerContext::next),
+// transmits it, or drops it under a reason. Thread: the worker's lcore.
+#pragma once
+
+#include "dataplane/worker_context.h"
+
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+namespace svcdp::dp {
+
+// eth_input.cc
+void eth_input(WorkerContext& w, Role in, rte_mbuf* m);
+void uplink_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
+void pods_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
+void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib);
+// The parts of pods_input and exception_input after the lb stage.
+void pods_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
+void node_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
+
+// vxlan_stage.cc. inner_flow_hash: the hash of an IPv4 flow used where
+// the NIC gave none (addresses, protocol and, for whole TCP/UDP
+// datagrams, ports), for the outer UDP source port. Thread: any.
+uint32_t inner_flow_hash(const rte_ipv4_hdr* ip);
+void vxlan_decap(WorkerContext& w, rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, const Fib& fib);
+void vxlan_encap(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const RemoteNode& node,
+                 From from, const Fib& fib);
+
+// ip_output.cc: sends a packet by its destination: the node's kernel, a
+// local pod, a remote pod, or beyond the uplink (on-link, or through the
+// uplink gateway).
+void ip_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from);
+void pods_output(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib);
+void uplink_output(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, From from, const Fib& fib);
+// Hands a frame to the node's kernel through the exception TAP, or drops
+// it for `otherwise` when there is none.
+void to_kernel(WorkerContext& w, rte_mbuf* m, Drop otherwise);
+// TTL and MTU checks before forwarding onto a link of IP MTU `mtu`.
+enum class Fit : uint8_t {
+  kForward,   // fits: TTL decremented, go on
+  kConsumed,  // an ICMP error sent instead, or dropped
+  kFragment,  // too large without DF: fragment, then each fragment again
+};
+Fit forward_check(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, uint16_t mtu, From from, const Fib& fib);
+
+// ip_fragment.cc: replaces `m` by fragments of at most `mtu` bytes
+// (RFC 791 section 3.2); returns how many (0: dropped).
+uint16_t ip_fragment(WorkerContext& w, rte_mbuf* m, const rte_ipv4_hdr* ip, uint16_t mtu,
+                     rte_mbuf* (&out)[kMaxFragments]);
+// Runs `output` (uplink_output or vxlan_encap's caller) on each fragment of `m`.
+template <class Output>
+void fragment_then(WorkerContext& w, rte_mbuf* m, const rte_ipv4_hdr* ip, uint16_t mtu, Output output) {
+  rte_mbuf* frags[kMaxFragments];
+  const uint16_t n = ip_fragment(w, m, ip, mtu, frags);
+  for (uint16_t i = 0; i < n; ++i) {
+    auto* eth = rte_pktmbuf_mtod(frags[i], rte_ether_hdr*);
+    output(frags[i], eth, reinterpret_cast<rte_ipv4_hdr*>(eth + 1));
+  }
+}
+
+// icmp_error.cc: replaces `m` by the ICMP error `type`/`code` about it
+// (RFC 792, RFC 1812 section 4.3.2), or drops it for `why` when none may
+// or can be sent; rate-limited like Linux's icmp_ratelimit.
+void icmp_error(WorkerContext& w, rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu, Drop why, From from,
+                const Fib& fib);
+
+// masquerade.cc: a new pod flow to outside the cluster, its source
+// rewritten to the node address (flannel's ipMasq, ip-masq-agent).
+void masquerade(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
+
+// lb_stage.cc. lb_input, inline in the input stages: the checks and the
+// classification before conntrack; true when it took the packet
+// (dropped, an ICMP error or later fragment translated, or queued for the
+// lb stage, which sends what it does not translate on to `otherwise`),
+// false when it is not translated traffic and the caller goes on with it.
+bool lb_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, Continue otherwise);
+// The lb stage, per packet of its vector, in order (a flow a packet opens
+// is found by the next): conntrack, new flows, NAT; false when the packet
+// is not translated traffic after all. `hash`: the tuple's flow_hash, as
+// lb_input computed it (0: computed here).
+bool lb_flow(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, uint64_t hash);
+// Where a packet lb_flow did not take goes on.
+void lb_continue(WorkerContext& w, rte_mbuf* m, Continue where, const Fib& fib);
+// An ICMP error quoting a packet of a translated flow: its quote and
+// outer header translated as that flow's packets are (RFC 5508 section 4)
+// → ip_route; false when it is about no flow.
+bool lb_icmp_error(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from);
+// Rewrites a packet of flow `f` → ip_route.
+void lb_translate(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const lb::CtMatch& f, From from);
+// A free source port of this worker's part of `ports` for `key` NATed to
+// nat.snat: free means no flow already answers on (backend, snat, port).
+bool snat_port(WorkerContext& w, const lb::FlowKey& key, lb::Nat& nat, lb::PortAllocator& ports);
+// The conntrack lookup, starting with the shard that owns an SNAT or
+// masquerade port when the destination is one of ours. `h`:
+// flow_hash(key) when known (0: computed).
+std::optional<lb::CtMatch> ct_lookup(const WorkerContext& w, const lb::FlowKey& key, const Fib& fib, uint64_t h = 0);
+
+// dns_stage.cc: a UDP query to the cluster DNS (lb_input checked the UDP
+// header is there) answered → pods_output | to_kernel, or → lb.
+void dns_query(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, const PktCtx& c);
+
+}  // namespace svcdp::dp
