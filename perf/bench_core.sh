@@ -47,22 +47,24 @@ else
     "newconn|newconn --services 100 --flows 65536"
     "dns answers|dns --services 1000 --flows 4096"
     "est-local 1500B|est-local --services 100 --flows 4096 --size 1500"
-    "services=1|est-local --services 1 --flows 4096 --endpoints-per-service 1"
-    "services=1k|est-local --services 1000 --flows 4096 --endpoints-per-service 1"
+    # Services at a fixed flow count (10 k flows spread over the table).
+    "services=1|est-local --services 1 --flows 10000 --endpoints-per-service 1 --packets-per-flow 4"
+    "services=1k|est-local --services 1000 --flows 10000 --endpoints-per-service 1 --packets-per-flow 4"
     "services=10k|est-local --services 10000 --flows 10000 --endpoints-per-service 1 --packets-per-flow 4"
-    "services=100k|est-local --services 100000 --flows 100000 --endpoints-per-service 1 --packets-per-flow 2"
+    "services=100k|est-local --services 100000 --flows 10000 --endpoints-per-service 1 --packets-per-flow 4"
     "flows=1k|est-local --services 100 --flows 1000"
     "flows=16k|est-local --services 100 --flows 16000 --packets-per-flow 4"
     "flows=256k|est-local --services 100 --flows 256000 --packets-per-flow 2"
+    "flows=1M|est-local --services 100 --flows 1000000 --packets-per-flow 2"
   )
 fi
 mkdir -p "$results"
 command -v dpdk-testpmd >/dev/null || { echo "dpdk-testpmd missing: make deps"; exit 1; }
 
-# Hugepages: HUGEPAGES (default 2560 x 2 MB: the 256 k-flow pcap needs 3.5 GB) free pages, hugetlbfs mounted.
+# Hugepages: HUGEPAGES (default 5632 x 2 MB: svcdp on the 1 M-flow pcap, 2 M frames, asks for 10.6 GB) free pages, hugetlbfs mounted.
 memory_mode=no-huge
 if [ "$smoke" != --smoke ]; then
-  want=${HUGEPAGES:-2560}
+  want=${HUGEPAGES:-5632}
   hp=/sys/kernel/mm/hugepages/hugepages-2048kB
   if [ "$(cat "$hp/free_hugepages" 2>/dev/null || echo 0)" -lt "$want" ]; then
     echo $(( $(cat "$hp/nr_hugepages") + want - $(cat "$hp/free_hugepages") )) >"$hp/nr_hugepages" 2>/dev/null || true

@@ -135,7 +135,13 @@ def main():
     remote = sc in ("est-remote", "replies", "pod2pod")
     size = max(a.size, 64)
     # Headers: Ethernet 14 + IPv4 20 + TCP 20 (UDP 8); frames counted without FCS.
-    flows = [(client(f), 10000 + (f // 30000) * 7 + f % 50000, s) for f, s in ((f, f % S) for f in range(F))]
+    # Flow f goes to service f mod S; with fewer flows than services they
+    # are spread evenly over all of them, so that a fixed flow count
+    # measures the size of the service table, not a corner of it.
+    def service_of(f):
+        return f % S if F >= S else f * S // F
+
+    flows = [(client(f), 10000 + (f // 30000) * 7 + f % 50000, service_of(f)) for f in range(F)]
 
     def syn(c, port, s):
         return eth(PODS_PORT_MAC, CLIENT_MAC, 0x0800, l4sum(ipv4(dotted(c), dotted(vip(s)), 6, pad(tcp(port, 80, 0x02), size - 34, 20))))
