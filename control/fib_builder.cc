@@ -16,38 +16,10 @@ rte_ether_addr to_ether(const conf::MacAddr& m) {
   return e;
 }
 
-// The pod CIDRs taken so far as disjoint address ranges by first address:
-// a node's prefix is checked against the one range that can hold or
-// precede it, O(log N), not against every other node's (a 5,000-node
-// cluster made that 25 M compares per generation).
-class TakenCidrs {
- public:
-  // A taken prefix `c` overlaps, or null.
-  const conf::Ipv4Prefix* overlap(const conf::Ipv4Prefix& c) const {
-    const auto [first, last] = range(c);
-    auto it = by_first_.upper_bound(last);
-    if (it == by_first_.begin()) return nullptr;
-    --it;
-    return range(it->second).second >= first ? &it->second : nullptr;
-  }
-  // Prefixes nest or are disjoint: one that covers taken ones replaces them.
-  void add(const conf::Ipv4Prefix& c) {
-    all_.push_back(c);
-    if (const conf::Ipv4Prefix* t = overlap(c); t && t->len <= c.len) return;
-    const auto [first, last] = range(c);
-    by_first_.erase(by_first_.lower_bound(first), by_first_.upper_bound(last));
-    by_first_.emplace(first, c);
-  }
-  const std::vector<conf::Ipv4Prefix>& all() const { return all_; }
-
- private:
-  static std::pair<uint32_t, uint32_t> range(const conf::Ipv4Prefix& c) {
-    const uint32_t mask = c.len == 0 ? 0 : ~uint32_t{0} << (32 - c.len);
-    return {c.addr & mask, (c.addr & mask) | ~mask};
-  }
-  std::map<uint32_t, conf::Ipv4Prefix> by_first_;
-  std::vector<conf::Ipv4Prefix> all_;
-};
+std::pair<uint32_t, uint32_t> range(const conf::Ipv4Prefix& c) {
+  const uint32_t mask = c.len == 0 ? 0 : ~uint32_t{0} << (32 - c.len);
+  return {c.addr & mask, (c.addr & mask) | ~mask};
+}
 
 }  // namespace
 
@@ -63,104 +35,241 @@ std::unique_ptr<dp::Fib> bootstrap_fib(const FibParams& p) {
   return fib;
 }
 
-namespace {
-
-std::unique_ptr<dp::Fib> build_from(std::span<const NodeInfo* const> nodes, const FibParams& p, uint64_t generation,
-                                    std::vector<std::string>& warnings) {
-  auto found = std::find_if(nodes.begin(), nodes.end(), [&](const NodeInfo* n) { return n->name == p.node_name; });
-  if (found == nodes.end()) throw FibBuildError("this node '" + p.node_name + "' is not among the Node objects");
+void NodeTables::rebuild(std::span<const NodeInfo* const> nodes) {
+  auto found = std::find_if(nodes.begin(), nodes.end(), [&](const NodeInfo* n) { return n->name == p_.node_name; });
+  if (found == nodes.end()) throw FibBuildError("this node '" + p_.node_name + "' is not among the Node objects");
   const NodeInfo* self = *found;
+  *this = NodeTables(std::move(p_));
+  built_ = true;
   // A node without a pod CIDR (a control-plane node, a cluster whose
   // overlay is another CNI's) has no pods here, but its Services are still
   // served, their SNAT from the node address, as kube-proxy masquerades.
   if (self->pod_cidrs.empty())
-    warnings.push_back("this node '" + p.node_name +
-                       "' has no IPv4 pod CIDR: no pods or overlay here, Services still served");
+    self_warning_ = "this node '" + p_.node_name + "' has no IPv4 pod CIDR: no pods or overlay here, Services still served";
 
-  auto fib = std::make_unique<dp::Fib>();
-  fib->generation = generation;
-  fib->node_ip = rte_cpu_to_be_32(self->internal_ip);
+  dp::Fib& fib = tables_;
+  fib.node_ip = rte_cpu_to_be_32(self->internal_ip);
   // pkg/proxy/util/nodeport_addresses.go: "primary", or the node's
   // addresses within the CIDRs given.
-  if (p.nodeport_cidrs.empty()) {
-    fib->nodeport_addresses = {fib->node_ip};
+  if (p_.nodeport_cidrs.empty()) {
+    fib.nodeport_addresses = {fib.node_ip};
   } else {
     for (uint32_t a : self->addresses)
-      if (std::any_of(p.nodeport_cidrs.begin(), p.nodeport_cidrs.end(), [&](const auto& c) { return c.contains(a); }))
-        fib->nodeport_addresses.push_back(rte_cpu_to_be_32(a));
-    std::sort(fib->nodeport_addresses.begin(), fib->nodeport_addresses.end());
-    fib->nodeport_addresses.erase(std::unique(fib->nodeport_addresses.begin(), fib->nodeport_addresses.end()),
-                                  fib->nodeport_addresses.end());
+      if (std::any_of(p_.nodeport_cidrs.begin(), p_.nodeport_cidrs.end(), [&](const auto& c) { return c.contains(a); }))
+        fib.nodeport_addresses.push_back(rte_cpu_to_be_32(a));
+    std::sort(fib.nodeport_addresses.begin(), fib.nodeport_addresses.end());
+    fib.nodeport_addresses.erase(std::unique(fib.nodeport_addresses.begin(), fib.nodeport_addresses.end()),
+                                 fib.nodeport_addresses.end());
   }
-  fib->pod_gateway = rte_cpu_to_be_32(
-      p.pod_gateway.value_or(self->pod_cidrs.empty() ? self->internal_ip : self->pod_cidrs[0].addr + 1));
-  fib->vni = p.vni;
-  fib->vxlan_port = rte_cpu_to_be_16(p.vxlan_port);
-  if (p.uplink_gateway) fib->uplink_gateway = rte_cpu_to_be_32(*p.uplink_gateway);
-  if (p.uplink_subnet) fib->uplink_subnet = dp::PrefixTable({{p.uplink_subnet->addr, p.uplink_subnet->len, 0}});
+  fib.pod_gateway = rte_cpu_to_be_32(
+      p_.pod_gateway.value_or(self->pod_cidrs.empty() ? self->internal_ip : self->pod_cidrs[0].addr + 1));
+  fib.vni = p_.vni;
+  fib.vxlan_port = rte_cpu_to_be_16(p_.vxlan_port);
+  if (p_.uplink_gateway) fib.uplink_gateway = rte_cpu_to_be_32(*p_.uplink_gateway);
+  if (p_.uplink_subnet) fib.uplink_subnet = dp::PrefixTable({{p_.uplink_subnet->addr, p_.uplink_subnet->len, 0}});
 
   std::vector<dp::PrefixTable::Entry> local;
   for (const auto& c : self->pod_cidrs) local.push_back({c.addr, c.len, 0});
-  fib->local_pods = dp::PrefixTable(local);
-  fib->local_pod_cidrs = local;
+  fib.local_pods = dp::PrefixTable(local);
+  fib.local_pod_cidrs = local;
+  for (const auto& c : self->pod_cidrs) {
+    take(c, nullptr);
+    if (p_.cluster_cidrs.empty()) count_in(cluster_refs_, fib.cluster, c.addr, c.len, +1);
+  }
+  for (const auto& c : p_.cluster_cidrs) count_in(cluster_refs_, fib.cluster, c.addr, c.len, +1);
+  std::vector<dp::PrefixTable::Entry> no_masq;
+  for (const auto& c : p_.non_masquerade_cidrs) no_masq.push_back({c.addr, c.len, 0});
+  fib.no_masquerade = dp::PrefixTable(no_masq);
+  // In name order, as ClusterState keeps them: nothing placed gives way.
+  std::vector<const NodeInfo*> others;
+  for (const NodeInfo* n : nodes)
+    if (n->name != p_.node_name) others.push_back(n);
+  std::sort(others.begin(), others.end(), [](const NodeInfo* a, const NodeInfo* b) { return a->name < b->name; });
+  for (const NodeInfo* n : others) update(n->name, n);
+}
 
-  TakenCidrs taken;
-  for (const auto& c : self->pod_cidrs) taken.add(c);
-  std::vector<dp::PrefixTable::Entry> remote;
-  std::vector<dp::RemoteNode> remote_nodes;
-  const rte_ether_addr local_mac = to_ether(p.uplink_mac);
-  for (const NodeInfo* node : nodes) {
-    const NodeInfo& n = *node;
-    if (n.name == p.node_name) continue;
+void NodeTables::update(const std::string& name, const NodeInfo* now) {
+  auto it = members_.find(name);
+  if (it != members_.end()) {
+    const NodeInfo& was = it->second.node;
+    // Only what the tables hold counts (a heartbeat, a label: nothing).
+    if (now && now->pod_cidrs == was.pod_cidrs && now->internal_ip == was.internal_ip && now->vtep_mac == was.vtep_mac)
+      return;
+    unplace(it->second);
+    skipped_.erase(name);
+    members_.erase(it);
+  }
+  if (now) {
+    Member& m = members_.emplace(name, Member{*now, std::nullopt, {}}).first->second;
+    std::vector<Member*> evicted;
+    if (!place(m, evicted) && !m.clashes.empty()) skipped_.insert(name);
+    for (Member* e : evicted) skipped_.insert(e->node.name);
+  }
+  // A node that gave way, or one an old CIDR of `name` kept out, may fit now.
+  settle();
+}
+
+void NodeTables::settle() {
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const std::string& skipped : skipped_) {
+      Member& m = members_.at(skipped);
+      std::vector<Member*> evicted;
+      if (!place(m, evicted)) continue;
+      skipped_.erase(m.node.name);
+      for (Member* e : evicted) skipped_.insert(e->node.name);
+      changed = true;
+      break;
+    }
+  }
+}
+
+std::vector<const NodeTables::Taken*> NodeTables::overlapping(const conf::Ipv4Prefix& c) const {
+  const auto [first, last] = range(c);
+  std::vector<const Taken*> out;
+  auto it = taken_.upper_bound(first);
+  if (it != taken_.begin() && std::prev(it)->second.last >= first) out.push_back(&std::prev(it)->second);
+  for (; it != taken_.end() && it->first <= last; ++it) out.push_back(&it->second);
+  return out;
+}
+
+void NodeTables::take(const conf::Ipv4Prefix& c, const std::string* owner) {
+  // One node's own nested CIDRs: the widest stands for them.
+  for (const Taken* t : overlapping(c))
+    if (t->prefix.len <= c.len) return;
+  const auto [first, last] = range(c);
+  taken_.erase(taken_.lower_bound(first), taken_.upper_bound(last));
+  taken_.emplace(first, Taken{last, c, owner});
+}
+
+void NodeTables::release(const conf::Ipv4Prefix& c, const std::string* owner) {
+  const auto [first, last] = range(c);
+  if (auto it = taken_.find(first); it != taken_.end() && it->second.owner == owner && it->second.last == last)
+    taken_.erase(it);
+}
+
+bool NodeTables::place(Member& m, std::vector<Member*>& evicted) {
+  const NodeInfo& n = m.node;
+  m.clashes.clear();
+  if (n.pod_cidrs.empty()) return false;  // no pods there: nothing to route to it
+  std::set<const std::string*> later;
+  for (const auto& c : n.pod_cidrs) {
     bool clash = false;
-    for (const auto& c : n.pod_cidrs)
-      if (const conf::Ipv4Prefix* t = taken.overlap(c)) {
-        warnings.push_back("node " + n.name + ": pod CIDR " + conf::format_prefix(c) + " overlaps " +
-                           conf::format_prefix(*t) + "; node skipped");
+    for (const Taken* t : overlapping(c)) {
+      if (t->owner != nullptr && *t->owner > n.name) {
+        later.insert(t->owner);
+      } else if (!clash) {
+        m.clashes.push_back("node " + n.name + ": pod CIDR " + conf::format_prefix(c) + " overlaps " +
+                            conf::format_prefix(t->prefix) + "; node skipped");
         clash = true;
       }
-    if (clash || n.pod_cidrs.empty()) continue;
-    dp::RemoteNode rn;
-    rn.name = n.name;
-    rn.vtep = rte_cpu_to_be_32(n.internal_ip);
-    rn.nexthop = fib->uplink_nexthop(rn.vtep);
-    rn.tmpl = dp::make_vxlan_template(local_mac, fib->node_ip, rn.vtep,
-                                      to_ether(n.vtep_mac.value_or(derived_vtep_mac(n.internal_ip))), p.vni,
-                                      p.vxlan_port);
-    const auto index = static_cast<uint32_t>(remote_nodes.size());
-    for (const auto& c : n.pod_cidrs) {
-      remote.push_back({c.addr, c.len, index});
-      rn.pod_cidrs.push_back(remote.back());
-      taken.add(c);
     }
-    remote_nodes.push_back(std::move(rn));
   }
-  fib->remote_pods = dp::PrefixTable(remote);
-  std::vector<dp::PrefixTable::Entry> vteps;
-  for (const dp::RemoteNode& rn : remote_nodes) vteps.push_back({rte_be_to_cpu_32(rn.vtep), 32, 0});
-  fib->nodes = dp::SharedArray<dp::RemoteNode>(std::move(remote_nodes));
-  fib->remote_vteps = dp::PrefixTable(vteps);
+  if (!m.clashes.empty()) return false;
+  for (const std::string* owner : later) {
+    Member& e = members_.at(*owner);
+    unplace(e);
+    evicted.push_back(&e);
+  }
 
-  std::vector<dp::PrefixTable::Entry> cluster, no_masq;
-  for (const auto& c : p.cluster_cidrs.empty() ? taken.all() : p.cluster_cidrs) cluster.push_back({c.addr, c.len, 0});
-  for (const auto& c : p.non_masquerade_cidrs) no_masq.push_back({c.addr, c.len, 0});
-  fib->cluster = dp::PrefixTable(cluster);
-  fib->no_masquerade = dp::PrefixTable(no_masq);
+  dp::RemoteNode rn;
+  rn.name = n.name;
+  rn.vtep = rte_cpu_to_be_32(n.internal_ip);
+  rn.nexthop = tables_.uplink_nexthop(rn.vtep);
+  rn.tmpl = dp::make_vxlan_template(to_ether(p_.uplink_mac), tables_.node_ip, rn.vtep,
+                                    to_ether(n.vtep_mac.value_or(derived_vtep_mac(n.internal_ip))), p_.vni,
+                                    p_.vxlan_port);
+  dp::RemoteNodes::Edit nodes(tables_.nodes);
+  uint32_t index;
+  if (free_.empty()) {
+    index = static_cast<uint32_t>(nodes.size());
+    nodes.push_back({});
+  } else {
+    index = free_.back();
+    free_.pop_back();
+  }
+  dp::PrefixTable::Edit remote(tables_.remote_pods);
+  for (const auto& c : n.pod_cidrs) {
+    if (!remote.contains(c.addr, c.len)) {
+      remote.set(c.addr, c.len, index);
+      rn.pod_cidrs.push_back({c.addr, c.len, index});
+    }
+    take(c, &members_.find(n.name)->first);
+    if (p_.cluster_cidrs.empty()) count_in(cluster_refs_, tables_.cluster, c.addr, c.len, +1);
+  }
+  tables_.remote_pods = remote.finish();
+  nodes.mut(index) = std::move(rn);
+  tables_.nodes = nodes.finish();
+  count_in(vtep_refs_, tables_.remote_vteps, n.internal_ip, 32, +1);
+  ++tables_.remote_node_count;
+  m.index = index;
+  return true;
+}
+
+void NodeTables::unplace(Member& m) {
+  if (!m.index) return;
+  const NodeInfo& n = m.node;
+  const std::string* owner = &members_.find(n.name)->first;
+  dp::PrefixTable::Edit remote(tables_.remote_pods);
+  for (const dp::PrefixTable::Entry& e : tables_.nodes[*m.index].pod_cidrs) remote.erase(e.addr, e.len);
+  tables_.remote_pods = remote.finish();
+  for (const auto& c : n.pod_cidrs) {
+    release(c, owner);
+    if (p_.cluster_cidrs.empty()) count_in(cluster_refs_, tables_.cluster, c.addr, c.len, -1);
+  }
+  count_in(vtep_refs_, tables_.remote_vteps, n.internal_ip, 32, -1);
+  dp::RemoteNodes::Edit nodes(tables_.nodes);
+  nodes.mut(*m.index) = {};  // no name: a free slot (introspection skips it)
+  tables_.nodes = nodes.finish();
+  free_.push_back(*m.index);
+  --tables_.remote_node_count;
+  m.index.reset();
+}
+
+void NodeTables::count_in(std::map<std::pair<uint32_t, uint8_t>, uint32_t>& refs, dp::PrefixTable& table,
+                          uint32_t addr, uint8_t len, int delta) {
+  uint32_t& n = refs[{addr, len}];
+  if (delta > 0 && n++ != 0) return;
+  if (delta < 0 && --n != 0) return;
+  dp::PrefixTable::Edit e(table);
+  if (n != 0)
+    e.set(addr, len, 0);
+  else
+    e.erase(addr, len);
+  table = e.finish();
+  if (n == 0) refs.erase({addr, len});
+}
+
+std::unique_ptr<dp::Fib> NodeTables::fib(uint64_t generation) const {
+  auto fib = std::make_unique<dp::Fib>(tables_);
+  fib->generation = generation;
   return fib;
 }
 
-}  // namespace
+std::vector<std::string> NodeTables::warnings() const {
+  std::vector<std::string> out;
+  if (!self_warning_.empty()) out.push_back(self_warning_);
+  for (const std::string& name : skipped_) {
+    const auto& c = members_.at(name).clashes;
+    out.insert(out.end(), c.begin(), c.end());
+  }
+  return out;
+}
 
 std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const FibParams& p, uint64_t generation,
                                    std::vector<std::string>& warnings) {
   std::vector<const NodeInfo*> all;
   for (const NodeInfo& n : nodes) all.push_back(&n);
-  return build_from(all, p, generation, warnings);
+  return build_fib(all, p, generation, warnings);
 }
 
 std::unique_ptr<dp::Fib> build_fib(std::span<const NodeInfo* const> nodes, const FibParams& p, uint64_t generation,
                                    std::vector<std::string>& warnings) {
-  return build_from(nodes, p, generation, warnings);
+  NodeTables t(p);
+  t.rebuild(nodes);
+  const auto w = t.warnings();
+  warnings.insert(warnings.end(), w.begin(), w.end());
+  return t.fib(generation);
 }
 
 }  // namespace svcdp::control

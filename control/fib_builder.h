@@ -6,7 +6,9 @@
 #include "control/k8s_objects.h"
 #include "dataplane/fib.h"
 
+#include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <optional>
 #include <stdexcept>
@@ -50,6 +52,74 @@ conf::MacAddr derived_vtep_mac(uint32_t vtep_ip);
 // uplink the kernel's, and the kernel's own traffic leaves by the uplink
 // as it is (the exception path). Thread: control.
 std::unique_ptr<dp::Fib> bootstrap_fib(const FibParams& params);
+
+// The Fib's tables made from the Nodes -- this node's addresses and pod
+// CIDRs, the remote nodes with their VXLAN templates, the remote pod
+// CIDRs, VTEPs and the cluster's pod network -- kept from one generation
+// to the next, so that another node's change edits them in O(log N)
+// (persistent tables: the edit copies the paths it changes and shares
+// the rest with the generations already published). Pod CIDRs that
+// overlap are resolved as a build from scratch in name order would: a
+// node whose CIDR overlaps this node's or an earlier-named node's is
+// skipped with a warning; a later-named one that was placed gives way.
+// Thread: control.
+class NodeTables {
+ public:
+  explicit NodeTables(FibParams params) : p_(std::move(params)) {}
+
+  // Everything again from every Node (the first build, or this node
+  // changed). Throws FibBuildError when this node is missing; the tables
+  // are then as before.
+  void rebuild(std::span<const NodeInfo* const> nodes);
+  // Another node is now `now` (null: deleted). Its pod CIDRs, VTEP and
+  // template are edited in, or out; overlaps resolved again.
+  void update(const std::string& name, const NodeInfo* now);
+  bool built() const { return built_; }
+
+  // A generation with these tables and no services.
+  std::unique_ptr<dp::Fib> fib(uint64_t generation) const;
+  // What was left out: this node without a pod CIDR, each skipped node.
+  std::vector<std::string> warnings() const;
+
+ private:
+  struct Member {
+    NodeInfo node;
+    std::optional<uint32_t> index;  // in tables_.nodes when placed
+    std::vector<std::string> clashes;  // why it is skipped (none: placed, or no pod CIDR)
+  };
+  // A pod CIDR taken, by first address: this node's (owner null) or a
+  // placed node's. Disjoint but for one node's own nested CIDRs.
+  struct Taken {
+    uint32_t last;
+    conf::Ipv4Prefix prefix;
+    const std::string* owner;
+  };
+  // The taken CIDRs that overlap `c`.
+  std::vector<const Taken*> overlapping(const conf::Ipv4Prefix& c) const;
+  void take(const conf::Ipv4Prefix& c, const std::string* owner);
+  void release(const conf::Ipv4Prefix& c, const std::string* owner);
+  // Places `m` unless an earlier-named node or this one holds a CIDR of
+  // it; later-named ones give way (into `evicted`). True when placed.
+  bool place(Member& m, std::vector<Member*>& evicted);
+  void unplace(Member& m);
+  // Places what can be placed among the skipped, earliest name first,
+  // until nothing changes.
+  void settle();
+  // Prefix tables whose entries more than one node may add (a VTEP two
+  // Nodes claim, the cluster's CIDRs): counted, removed with the last.
+  void count_in(std::map<std::pair<uint32_t, uint8_t>, uint32_t>& refs, dp::PrefixTable& table, uint32_t addr,
+                uint8_t len, int delta);
+
+  FibParams p_;
+  bool built_ = false;
+  dp::Fib tables_;  // no services
+  std::string self_warning_;
+  std::map<std::string, Member> members_;  // every other Node, by name
+  std::set<std::string> skipped_;          // members with clashes
+  std::map<uint32_t, Taken> taken_;
+  std::vector<uint32_t> free_;  // indexes of tables_.nodes no node holds
+  std::map<std::pair<uint32_t, uint8_t>, uint32_t> vtep_refs_, cluster_refs_;
+};
 
 // Throws FibBuildError when this node is missing or has no pod CIDR.
 // Problems with other nodes (overlapping CIDRs...) skip that node and add a

@@ -1,8 +1,12 @@
 #include "control/fib_builder.h"
 
+#include "control/testing/table_text.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <map>
+#include <random>
 
 namespace svcdp::control {
 namespace {
@@ -113,15 +117,16 @@ TEST(FibBuilder, OverlapsAreFoundAmongManyNodes) {
     std::snprintf(cidr, sizeof cidr, "100.64.%u.0/24", n);
     nodes.push_back(node(name, 100 + n, {cidr}));
   }
-  nodes.push_back(node("inside", 400, {"100.64.17.128/25"}));  // within n17's
-  nodes.push_back(node("around", 401, {"100.64.0.0/20"}));     // covers n0..n15
+  // (Named after the n*: of two overlapping nodes the first by name stays.)
+  nodes.push_back(node("x-inside", 400, {"100.64.17.128/25"}));  // within n17's
+  nodes.push_back(node("x-around", 401, {"100.64.0.0/20"}));     // covers n0..n15
   nodes.push_back(node("apart", 402, {"100.65.0.0/24"}));
   std::vector<std::string> warnings;
   auto fib = build_fib(nodes, params(), 1, warnings);
   ASSERT_EQ(warnings.size(), 2u);
-  EXPECT_NE(warnings[0].find("inside: pod CIDR 100.64.17.128/25 overlaps 100.64.17.0/24"), std::string::npos)
-      << warnings[0];
-  EXPECT_NE(warnings[1].find("around"), std::string::npos) << warnings[1];
+  EXPECT_NE(warnings[0].find("x-around"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[1].find("x-inside: pod CIDR 100.64.17.128/25 overlaps 100.64.17.0/24"), std::string::npos)
+      << warnings[1];
   EXPECT_EQ(fib->nodes.size(), 201u) << "200 nodes and apart";
 }
 
@@ -155,6 +160,51 @@ TEST(FibBuilder, ANodeWithoutAPodCidrStillServesServices) {
   EXPECT_EQ(rte_be_to_cpu_32(fib->pod_gateway), 0xc0a8380bu) << "SNAT from the node address";
   EXPECT_TRUE(fib->local_pod_cidrs.empty());
   EXPECT_EQ(fib->nodes.size(), 1u) << "remote pods still reached";
+}
+
+// Another node's change is edited into the tables (O(log N)); whatever
+// the order of joins, moves and leaves, the tables and warnings are those
+// a build from scratch makes, overlaps included: of two nodes whose pod
+// CIDRs overlap the first by name stays, and a later one gives way when
+// an earlier one takes its CIDR, and comes back when that one leaves.
+TEST(FibBuilder, NodeChangesEditedInEqualAFullBuild) {
+  const char* cidrs[] = {"10.244.2.0/24", "10.244.2.0/25", "10.244.2.128/25", "10.244.3.0/24",
+                         "10.244.0.0/22", "10.244.1.0/24", "10.245.0.0/24", "10.245.1.0/24"};
+  FibParams p = params();
+  p.uplink_gateway = 0xc0a83801;
+  p.uplink_subnet = *conf::parse_ipv4_prefix("192.168.56.0/25");
+  std::map<std::string, NodeInfo> nodes = {{"node-a", node("node-a", 0xc0a8380b, {"10.244.1.0/24"})}};
+  NodeTables tables(p);
+  auto all = [&] {
+    std::vector<const NodeInfo*> v;
+    for (const auto& [name, n] : nodes) v.push_back(&n);
+    return v;
+  };
+  tables.rebuild(all());
+  std::minstd_rand rng(11);
+  int clashing = 0;
+  for (int step = 0; step < 2000; ++step) {
+    char name[16];
+    std::snprintf(name, sizeof name, "n%u", static_cast<unsigned>(rng() % 12));
+    if (rng() % 4 == 0) {
+      nodes.erase(name);
+      tables.update(name, nullptr);
+    } else {
+      std::vector<const char*> mine = {cidrs[rng() % 8]};
+      if (rng() % 5 == 0) mine.push_back(cidrs[rng() % 8]);
+      if (rng() % 9 == 0) mine.clear();  // no pod CIDR: not routed to
+      NodeInfo n = node(name, 0xc0a83800 + 20 + rng() % 200, mine);
+      if (rng() % 3 == 0) n.vtep_mac = conf::MacAddr{0x02, 0, 0, 0, 0, static_cast<uint8_t>(rng())};
+      nodes[name] = n;
+      tables.update(name, &nodes[name]);
+    }
+    std::vector<std::string> warnings;
+    const auto full = build_fib(all(), p, 1, warnings);
+    ASSERT_EQ(testing::table_text(*tables.fib(1)), testing::table_text(*full)) << "step " << step;
+    ASSERT_EQ(tables.warnings(), warnings) << "step " << step;
+    clashing += !warnings.empty();
+  }
+  EXPECT_GT(clashing, 1000) << "the sequence must exercise overlaps";
 }
 
 }  // namespace

@@ -722,7 +722,7 @@ std::string Introspection::status_json(unsigned window_ms) const {
       {"generation", s.generation},
       {"generation_age_s", s.generation ? Json(std::round((now_unix - s.published_unix_s) * 1000) / 1000) : Json(nullptr)},
       {"services", s.services ? s.services->size() : 0},
-      {"remote_nodes", s.nodes.size()},
+      {"remote_nodes", std::count_if(s.nodes.begin(), s.nodes.end(), [](const dp::RemoteNode& n) { return !n.name.empty(); })},
       {"changes_pending", pending_.load()},
       {"workers", std::move(workers)},
       {"load_window_ms", window_ms}});
@@ -746,7 +746,12 @@ std::string Introspection::neighbours_json() const {
 std::string Introspection::nodes_json() const {
   const Snapshot s = snapshot();
   Json out = Json::array();
-  for (const dp::RemoteNode& n : s.nodes) {
+  std::vector<const dp::RemoteNode*> live;
+  for (const dp::RemoteNode& n : s.nodes)
+    if (!n.name.empty()) live.push_back(&n);  // (free slots have none)
+  std::sort(live.begin(), live.end(), [](const auto* a, const auto* b) { return a->name < b->name; });
+  for (const dp::RemoteNode* node : live) {
+    const dp::RemoteNode& n = *node;
     Json cidrs = Json::array();
     for (const auto& c : n.pod_cidrs) cidrs.push_back(conf::format_prefix({c.addr, c.len}));
     out.push_back({{"name", n.name},

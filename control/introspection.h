@@ -65,7 +65,7 @@ class Introspection {
     uint64_t generation = 0;
     std::shared_ptr<const dns::Zone> dns;  // null when DNS is off
     std::shared_ptr<const dns::Policy> dns_policy;
-    dp::SharedArray<dp::RemoteNode> nodes;  // shared with the generation, not copied
+    dp::RemoteNodes nodes;  // shared with the generation, not copied
   };
   // After each publish. Thread: control.
   void published(Published p, const SyncStats& sync);
@@ -101,7 +101,7 @@ class Introspection {
     SyncStats sync;
     std::shared_ptr<const dns::Zone> dns;
     std::shared_ptr<const dns::Policy> dns_policy;
-    dp::SharedArray<dp::RemoteNode> nodes;
+    dp::RemoteNodes nodes;
   };
   Snapshot snapshot() const;
 

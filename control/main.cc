@@ -157,7 +157,7 @@ void write_cni_config(const conf::Options& o, const dp::Fib& fib, const std::str
 void log_generation(const dp::Fib& fib, log::Level level) {
   if (!log::enabled(level)) return;  // maglev_reused reads every service
   log::write(level, "tables published", {{"generation", std::to_string(fib.generation)},
-                                 {"remote_nodes", std::to_string(fib.nodes.size())},
+                                 {"remote_nodes", std::to_string(fib.remote_node_count)},
                                  {"service_ports", std::to_string(fib.services->size())},
                                  {"maglev_reused", std::to_string(fib.services->reused_tables())},
                                  {"announced_ips", std::to_string(fib.announced.size())}});

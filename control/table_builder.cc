@@ -25,7 +25,11 @@ std::string conflict_warning(const lb::ServiceTable& table, const lb::ServiceTab
 
 TableBuilder::TableBuilder(FibParams params, uint32_t maglev_size, std::pmr::memory_resource* table_memory,
                            DnsParams dns)
-    : dns_(std::move(dns)), params_(std::move(params)), maglev_size_(maglev_size), memory_(table_memory) {
+    : dns_(std::move(dns)),
+      params_(std::move(params)),
+      maglev_size_(maglev_size),
+      memory_(table_memory),
+      node_tables_(params_) {
   // Namespaces are not watched: those with a Service exist, and those
   // every cluster has (CoreDNS asks the API server).
   if (dns_.enabled())
@@ -99,40 +103,37 @@ void TableBuilder::services_in(const conf::Ipv4Prefix& cidr, std::set<ClusterSta
 std::unique_ptr<dp::Fib> TableBuilder::build(const ClusterState& state, const ClusterState::Dirty& dirty,
                                              uint64_t generation, std::vector<std::string>& warnings) {
   // The Nodes' tables (remote nodes with their VXLAN templates, pod
-  // CIDRs, NodePort addresses) are built again only when a Node changed
-  // (a heartbeat of a 5,000-node cluster changes none), else shared with
-  // the last build. Another node's change touches only the services with
-  // an endpoint in its pod CIDRs, before or after (their VTEP); this
-  // node's, all of them.
-  std::unique_ptr<dp::Fib> fib;
+  // CIDRs, NodePort addresses) are built from every Node only when this
+  // node changed; another node's change is edited in (O(log N): a
+  // heartbeat of a 5,000-node cluster changes nothing, a joining Node
+  // copies a few table leaves). It touches only the services with an
+  // endpoint in its pod CIDRs, before or after (their VTEP); this node's,
+  // all of them.
   std::set<ClusterState::Key> moved;
-  if (dirty.all || !node_tables_ || !dirty.nodes.empty()) {
-    for (const std::string& name : dirty.nodes) {
-      if (const auto old = node_cidrs_.find(name); old != node_cidrs_.end())
-        for (const conf::Ipv4Prefix& c : old->second) services_in(c, moved);
-      if (const NodeInfo* now = state.node(name))
-        for (const conf::Ipv4Prefix& c : now->pod_cidrs) services_in(c, moved);
-    }
-    node_warnings_.clear();
+  if (dirty.all || !node_tables_.built() || dirty.nodes.count(params_.node_name)) {
     std::vector<const NodeInfo*> nodes;
     nodes.reserve(state.node_map().size());
     for (const auto& [name, n] : state.node_map()) nodes.push_back(&n);
-    fib = build_fib(nodes, params_, generation, node_warnings_);
-    node_tables_ = std::make_unique<dp::Fib>(*fib);
-    if (dirty.all || node_cidrs_.empty()) {
-      node_cidrs_.clear();
-      for (const auto& [name, n] : state.node_map()) node_cidrs_[name] = n.pod_cidrs;
-    }
-    for (const std::string& name : dirty.nodes)
-      if (const NodeInfo* n = state.node(name))
-        node_cidrs_[name] = n->pod_cidrs;
-      else
-        node_cidrs_.erase(name);
+    node_tables_.rebuild(nodes);
+    node_cidrs_.clear();
+    for (const auto& [name, n] : state.node_map()) node_cidrs_[name] = n.pod_cidrs;
   } else {
-    fib = std::make_unique<dp::Fib>(*node_tables_);
-    fib->generation = generation;
+    for (const std::string& name : dirty.nodes) {
+      const NodeInfo* now = state.node(name);
+      if (const auto old = node_cidrs_.find(name); old != node_cidrs_.end())
+        for (const conf::Ipv4Prefix& c : old->second) services_in(c, moved);
+      if (now) {
+        for (const conf::Ipv4Prefix& c : now->pod_cidrs) services_in(c, moved);
+        node_cidrs_[name] = now->pod_cidrs;
+      } else {
+        node_cidrs_.erase(name);
+      }
+      node_tables_.update(name, now);
+    }
   }
-  warnings.insert(warnings.end(), node_warnings_.begin(), node_warnings_.end());
+  std::unique_ptr<dp::Fib> fib = node_tables_.fib(generation);
+  const std::vector<std::string> node_warnings = node_tables_.warnings();
+  warnings.insert(warnings.end(), node_warnings.begin(), node_warnings.end());
   const NodeInfo* self = state.node(params_.node_name);
   bool everything = dirty.all || !previous_ || dirty.nodes.count(params_.node_name);
   if (const std::string zone = self ? self->zone : ""; zone != zone_) {

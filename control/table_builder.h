@@ -92,8 +92,7 @@ class TableBuilder {
   std::pmr::memory_resource* memory_;
   ServiceIds ids_;
   std::shared_ptr<const lb::ServiceTable> previous_;
-  std::unique_ptr<const dp::Fib> node_tables_;  // the last build's tables from the Nodes (no services)
-  std::vector<std::string> node_warnings_;      // and what it said about them
+  NodeTables node_tables_;  // the tables from the Nodes, edited per changed Node
   std::string zone_;  // this node's zone, as the built services read their hints
   size_t failed_ = 0;
 };

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "dataplane/prefix_table.h"
-#include "dataplane/shared_array.h"
+#include "dataplane/persistent_vector.h"
 
 #include <rte_byteorder.h>
 #include "dataplane/types.h"
@@ -29,6 +29,9 @@ struct RemoteNode {
   std::vector<PrefixTable::Entry> pod_cidrs;  // what remote_pods sends it (for operators; the lookup is remote_pods)
 };
 
+// Indexed by remote_pods' values; a slot without a name is free.
+using RemoteNodes = PersistentVector<RemoteNode, 4>;
+
 struct Fib {
   uint64_t generation = 0;
   be32 node_ip = 0;      // this node's InternalIP (our VTEP); 0 before the first tables (bootstrap)
@@ -39,7 +42,8 @@ struct Fib {
   PrefixTable local_pods;   // this node's pod CIDRs (value unused)
   std::vector<PrefixTable::Entry> local_pod_cidrs;  // the same, listed (for the CNI configuration)
   PrefixTable remote_pods;  // other nodes' pod CIDRs → index in `nodes`
-  SharedArray<RemoteNode> nodes;
+  RemoteNodes nodes;
+  uint32_t remote_node_count = 0;  // the slots of `nodes` a node holds
   PrefixTable remote_vteps;  // the nodes' VTEP addresses (/32s): VXLAN is accepted from these only
   be32 uplink_gateway = 0;  // next hop beyond the uplink; 0: destinations are on-link
   PrefixTable uplink_subnet;  // on-link destinations when there is a gateway (empty: none)

@@ -1,9 +1,12 @@
-// Longest-prefix match over a small, immutable set of IPv4 prefixes (pod
-// CIDRs: one or a few per node, nearly always of one length). One hash
-// lookup per distinct prefix length, longest first: with the usual single
-// /24 per node that is one probe, whatever the cluster size.
+// Longest-prefix match over an immutable set of IPv4 prefixes (pod CIDRs:
+// one or a few per node, nearly always of one length). One hash lookup
+// per distinct prefix length, longest first: with the usual single /24
+// per node that is one probe, whatever the cluster size. The slots are a
+// PersistentVector, so that the next generation's table is this one with
+// a Node's prefixes added or removed in O(log n) (Edit), sharing the rest.
 #pragma once
 
+#include "dataplane/persistent_vector.h"
 #include "dataplane/types.h"
 
 #include <array>
@@ -17,6 +20,15 @@
 namespace svcdp::dp {
 
 class PrefixTable {
+  struct Slot {
+    uint64_t key = 0;  // 0: empty
+    uint32_t value = 0;
+  };
+  // 256 slots (4 KiB) a leaf, at most half of them used: a leaf alone
+  // holds up to 128 prefixes, one inner level above it 32 k (a 5,000-node
+  // cluster's pod CIDRs take 32 k slots).
+  using Slots = PersistentVector<Slot, 8>;
+
  public:
   struct Entry {
     uint32_t addr;  // host order, host bits zero
@@ -36,33 +48,54 @@ class PrefixTable {
     for (uint8_t l = 0; l < t->length_count; ++l) {
       const uint8_t len = t->lengths[l];
       const uint32_t key_addr = len == 0 ? 0 : ip & (~uint32_t{0} << (32 - len));
-      const uint64_t key = make_key(key_addr, len);
-      for (uint32_t i = hash(key) & t->mask;; i = (i + 1) & t->mask) {
-        if (t->slots[i].key == key) return t->slots[i].value;
-        if (t->slots[i].key == 0) break;
-      }
+      if (const Slot* s = t->find(make_key(key_addr, len))) return s->value;
     }
     return std::nullopt;
   }
   bool contains(uint32_t ip) const { return lookup(ip).has_value(); }
   size_t size() const { return table_ ? table_->count : 0; }
 
+  // A copy of a table with prefixes added, changed or removed, each in
+  // O(log n) (a rehash when it doubles aside). Thread: control.
+  class Edit {
+   public:
+    explicit Edit(const PrefixTable& base);
+    // Adds `addr/len` → `value`, or gives it that value.
+    void set(uint32_t addr, uint8_t len, uint32_t value);
+    bool contains(uint32_t addr, uint8_t len) const;
+    // Removes `addr/len`; false when it is not there.
+    bool erase(uint32_t addr, uint8_t len);
+    PrefixTable finish();
+
+   private:
+    void rehash(uint32_t slots);
+    void insert_new(uint64_t key, uint32_t value);
+    uint32_t mask_ = 0;
+    size_t count_ = 0;
+    std::array<uint32_t, 33> per_length_{};
+    Slots::Edit slots_;
+  };
+
  private:
   static uint64_t make_key(uint32_t addr, uint8_t len) { return uint64_t{1} << 40 | uint64_t{len} << 32 | addr; }
   static uint32_t hash(uint64_t key) { return static_cast<uint32_t>((key * 0x9e3779b97f4a7c15ull) >> 32); }
 
-  struct Slot {
-    uint64_t key = 0;
-    uint32_t value = 0;
-  };
   // Immutable once built, so the generations that have this table share
-  // it (a copy is a pointer: 5,000 nodes' CIDRs are 256 KiB of slots).
+  // it; the next one shares all of its slots but the leaves it changed.
   struct Table {
-    std::vector<Slot> slots;
+    Slots slots;  // open addressing, linear probing
     uint32_t mask = 0;
     uint8_t length_count = 0;
     std::array<uint8_t, 33> lengths{};  // distinct lengths, longest first
     size_t count = 0;
+    std::array<uint32_t, 33> per_length{};  // prefixes of each length
+    const Slot* find(uint64_t key) const {
+      for (uint32_t i = hash(key) & mask;; i = (i + 1) & mask) {
+        const Slot& s = slots[i];
+        if (s.key == key) return &s;
+        if (s.key == 0) return nullptr;
+      }
+    }
   };
   std::shared_ptr<const Table> table_;  // null: empty
 };

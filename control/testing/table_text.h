@@ -20,7 +20,26 @@ namespace svcdp::control::testing {
 
 inline std::string table_text(const dp::Fib& fib) {
   std::ostringstream out;
-  for (const auto& n : fib.nodes) out << "node " << n.name << " " << rte_be_to_cpu_32(n.vtep) << "\n";
+  // Nodes by name, whatever their slots: each with its pod CIDRs as the
+  // lookups see them, and whether VXLAN from its VTEP is accepted.
+  std::vector<std::string> nodes;
+  for (const auto& n : fib.nodes) {
+    if (n.name.empty()) continue;
+    std::ostringstream l;
+    l << "node " << n.name << " " << rte_be_to_cpu_32(n.vtep) << " nexthop " << rte_be_to_cpu_32(n.nexthop)
+      << " vtep_accepted " << fib.remote_vteps.contains(rte_be_to_cpu_32(n.vtep)) << " mac";
+    for (uint8_t b : n.tmpl.inner_dst.addr_bytes) l << " " << int(b);
+    for (const auto& c : n.pod_cidrs) {
+      const auto to = fib.remote_pods.lookup(c.addr);
+      l << " cidr " << c.addr << "/" << int(c.len) << "->" << (to ? fib.nodes[*to].name : "none")
+        << " cluster " << fib.cluster.contains(c.addr);
+    }
+    nodes.push_back(l.str());
+  }
+  std::sort(nodes.begin(), nodes.end());
+  for (const auto& l : nodes) out << l << "\n";
+  out << "remote_pods " << fib.remote_pods.size() << " vteps " << fib.remote_vteps.size() << " cluster "
+      << fib.cluster.size() << " nodes " << fib.remote_node_count << "\n";
   std::vector<std::string> lines;
   for (const auto& svc : fib.services->services()) {
     std::ostringstream l;
