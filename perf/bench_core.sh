@@ -13,6 +13,8 @@
 #   perf/bench_core.sh BUILD_DIR [--smoke]
 #   ONLY=REGEX     run only the scenarios whose name matches (e.g. ONLY='^est')
 #   RESULTS=DIR    write the report there instead of perf/results
+#   PROFILE_SCENARIOS="a b"  scenarios profiled with perf in one more run
+#                  (default: est-remote pod2pod newconn)
 #
 # Writes perf/results/<date>-<host>.md (and PNG plots with gnuplot); the
 # smoke run (make test) uses one small scenario and short intervals and
@@ -36,6 +38,7 @@ if [ "$smoke" = --smoke ]; then
   scenarios=("est-local|est-local --services 10 --flows 256")
 else
   WARMUP=${WARMUP:-2} INTERVAL=${INTERVAL:-4} ROUNDS=${ROUNDS:-2}
+  PROFILE_SCENARIOS=${PROFILE_SCENARIOS:-est-remote pod2pod newconn}
   results=${RESULTS:-$root/perf/results}
   scenarios=(
     "est-local|est-local --services 100 --flows 4096"
@@ -109,9 +112,12 @@ metric() {  # metric FILE NAME_AND_LABELS → value
   awk -v k="$2" 'index($0, k " ") == 1 { print $NF }' "$1"
 }
 
-# svcdp DIR → "Mpps ns_per_packet forwarded_percent"
+# svcdp DIR [PROFILE_OUT] → "Mpps ns_per_packet forwarded_percent"; with
+# PROFILE_OUT, the interval runs under `perf record` on the worker's core
+# and PROFILE_OUT gets the time per stage and the top symbols (a run of
+# its own, not one of the A B A B rounds).
 svcdp_rate() {
-  local dir=$1 drive packets port inputs m1=$work/m1 m2=$work/m2 t1 t2 i
+  local dir=$1 profile=${2:-} drive packets port inputs m1=$work/m1 m2=$work/m2 t1 t2 i
   drive=$(python3 -c "import json; print(json.load(open('$dir/meta.json'))['drive'])")
   packets=$(python3 -c "import json; print(json.load(open('$dir/meta.json'))['packets'])")
   if [ "$drive" = pods ]; then
@@ -132,9 +138,35 @@ svcdp_rate() {
   done
   sleep "$WARMUP"
   t1=$(date +%s.%N); curl -s "127.0.0.1:$port/metrics" >"$m1"
-  sleep "$INTERVAL"
+  if [ -n "$profile" ]; then
+    perf record -q -C 1 -o "$work/perf.data" -- sleep "$INTERVAL" >/dev/null 2>&1 || true
+  else
+    sleep "$INTERVAL"
+  fi
   t2=$(date +%s.%N); curl -s "127.0.0.1:$port/metrics" >"$m2"
   kill -INT "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+  if [ -n "$profile" ]; then
+    python3 - "$m1" "$m2" "$drive" >"$profile" <<'PY'
+import re, sys
+def load(p):
+    return {k: float(v) for k, v in (l.rsplit(" ", 1) for l in open(p) if l.startswith("svcdp_"))}
+a, b = load(sys.argv[1]), load(sys.argv[2])
+d = lambda k: b.get(k, 0) - a.get(k, 0)
+rx = d(f'svcdp_worker_rx_packets_total{{worker="0",role="{sys.argv[3]}"}}')
+stages = []
+for k in b:
+    m = re.match(r'svcdp_stage_processing_seconds_total\{stage="([a-z_]+)"', k)
+    if m and d(k) > 0 and rx:
+        stages.append(f"{m.group(1)} {d(k) / rx * 1e9:.1f}")
+print("ns per received packet by stage (svcdp_stage_processing_seconds_total): " + ", ".join(stages))
+PY
+    {
+      echo '```'
+      perf report -q -i "$work/perf.data" --no-children --sort dso,symbol --percent-limit 1 2>/dev/null |
+        sed 's/[ -]*$//' | grep -v '^$' | head -25
+      echo '```'
+    } >>"$profile"
+  fi
   python3 - "$m1" "$m2" "$t1" "$t2" "$drive" "$dir/meta.json" <<'PY'
 import json, sys
 def load(p):
@@ -208,6 +240,11 @@ for entry in "${scenarios[@]}"; do
     echo "bench_core: $name: a run moved no packets, or svcdp forwarded only $fw %" >&2
     failed=1
   fi
+  # What bounds the headline scenarios: one more svcdp run under perf.
+  if [[ $smoke != --smoke && " $PROFILE_SCENARIOS " == *" $name "* ]] && command -v perf >/dev/null; then
+    svcdp_rate "$dir" "$work/profile-$name" >/dev/null
+    { echo; echo "### $name"; echo; cat "$work/profile-$name"; } >>"$work/profiles.md"
+  fi
   case $name in
     services=*) echo "${name#services=} $sv $mac" | sed 's/k /000 /' >>"$plot_services" ;;
     flows=*) echo "${name#flows=} $sv $mac" | sed 's/k /000 /' >>"$plot_flows" ;;
@@ -229,6 +266,16 @@ if [ "$smoke" != --smoke ] && [ -z "${ONLY:-}" ]; then
       echo "- $sc: $(bash "$root/perf/bench_e2e.sh" "$build" "$sc" 3 5 2>/dev/null | sed 's/^e2e: //')"
     done
   } >>"$report"
+fi
+
+if [ -s "$work/profiles.md" ]; then
+  {
+    echo
+    echo "## Profiles of the worker (perf record -C 1, cpu-clock; one more run each, not in the figures above)"
+    cat "$work/profiles.md"
+  } >>"$report"
+elif [ "$smoke" != --smoke ] && ! command -v perf >/dev/null; then
+  echo -e "\n(No profiles: perf is not installed; make deps installs linux-perf.)" >>"$report"
 fi
 
 if command -v gnuplot >/dev/null && [ -s "$plot_services" ]; then
