@@ -139,7 +139,15 @@ std::optional<NodeInfo> node_from_json(element obj, std::string& error) {
     if (cidrs.empty() && !str(spec, "podCIDR").empty()) cidrs.push_back(str(spec, "podCIDR"));
   }
   for (const auto& c : cidrs) {
-    if (c.find(':') != std::string::npos) continue;
+    if (c.find(':') != std::string::npos) {
+      auto p6 = conf::parse_ipv6_prefix(c);
+      if (!p6) {
+        error = "Node " + node.name + ": malformed pod CIDR '" + c + "'";
+        return std::nullopt;
+      }
+      node.pod_cidrs_v6.push_back(*p6);
+      continue;
+    }
     auto p = conf::parse_ipv4_prefix(c);
     if (!p) {
       error = "Node " + node.name + ": malformed pod CIDR '" + c + "'";
@@ -153,7 +161,9 @@ std::optional<NodeInfo> node_from_json(element obj, std::string& error) {
     for_each(status, "addresses", [&](element a) {
       const std::string type = str(a, "type");
       if (type != "InternalIP" && type != "ExternalIP") return;
-      const auto ip = conf::parse_ipv4(str(a, "address"));
+      const std::string text = str(a, "address");
+      if (const auto ip6 = conf::parse_ipv6(text)) return node.addresses_v6.push_back(*ip6);
+      const auto ip = conf::parse_ipv4(text);
       if (!ip) return;
       node.addresses.push_back(*ip);
       if (node.internal_ip == 0 && type == "InternalIP") node.internal_ip = *ip;
@@ -211,7 +221,17 @@ std::optional<ServiceInfo> service_from_json(element obj, std::string& error) {
       s.headless = true;
       continue;
     }
-    if (ip.find(':') != std::string::npos) continue;  // IPv6 family
+    if (ip.find(':') != std::string::npos) {
+      const auto v6 = conf::parse_ipv6(ip);
+      if (!v6) {
+        error = id + ": malformed clusterIP '" + ip + "'";
+        return std::nullopt;
+      }
+      s.cluster_ips_v6.push_back(*v6);
+      if (s.ip_families.size() < 2) s.ip_families.push_back(conf::IpFamily::kIPv6);  // until spec.ipFamilies says
+      continue;
+    }
+    if (s.ip_families.size() < 2) s.ip_families.push_back(conf::IpFamily::kIPv4);
     auto v4 = conf::parse_ipv4(ip);
     if (!v4) {
       error = id + ": malformed clusterIP '" + ip + "'";
@@ -219,10 +239,24 @@ std::optional<ServiceInfo> service_from_json(element obj, std::string& error) {
     }
     s.cluster_ips.push_back(*v4);
   }
+  // The API server defaults spec.ipFamilies from the clusterIPs; an
+  // object that has it says the order itself (headless services too).
+  std::vector<conf::IpFamily> families;
+  for_each(spec, "ipFamilies", [&](element f) {
+    std::string_view v;
+    if (f.get(v) != simdjson::SUCCESS) return;
+    if (v == "IPv4") families.push_back(conf::IpFamily::kIPv4);
+    if (v == "IPv6") families.push_back(conf::IpFamily::kIPv6);
+  });
+  if (!families.empty()) s.ip_families = std::move(families);
+  s.ip_family_policy = str(spec, "ipFamilyPolicy");
   for_each(spec, "externalIPs", [&](element e) {
     std::string_view v;
-    if (e.get(v) == simdjson::SUCCESS)
-      if (auto ip = conf::parse_ipv4(v)) s.external_ips.push_back(*ip);
+    if (e.get(v) != simdjson::SUCCESS) return;
+    if (auto ip = conf::parse_ipv4(v))
+      s.external_ips.push_back(*ip);
+    else if (auto ip6 = conf::parse_ipv6(v))
+      s.external_ips_v6.push_back(*ip6);
   });
   element lb;
   if (obj["status"]["loadBalancer"].get(lb) == simdjson::SUCCESS)
@@ -231,7 +265,11 @@ std::optional<ServiceInfo> service_from_json(element obj, std::string& error) {
       // nodes itself and kube-proxy does not capture the IP
       // (pkg/proxy/serviceport.go); VIP, or none, is captured.
       if (str(ing, "ipMode") == "Proxy") return;
-      if (auto ip = conf::parse_ipv4(str(ing, "ip"))) s.load_balancer_ips.push_back(*ip);
+      const std::string ip = str(ing, "ip");
+      if (auto v4 = conf::parse_ipv4(ip))
+        s.load_balancer_ips.push_back(*v4);
+      else if (auto v6 = conf::parse_ipv6(ip))
+        s.load_balancer_ips_v6.push_back(*v6);
     });
 
   simdjson::dom::array ports;
@@ -318,7 +356,10 @@ std::optional<EndpointSliceInfo> endpoint_slice_from_json(element obj, std::stri
   label(obj, "service.kubernetes.io/headless", &headless);
   es.other_proxy = proxy_name || headless;
   const std::string family = str(obj, "addressType");
-  if (family != "IPv4") return es;  // IPv6 and FQDN slices carry nothing for us
+  if (family == "IPv4") es.family = conf::IpFamily::kIPv4;
+  if (family == "IPv6") es.family = conf::IpFamily::kIPv6;
+  if (!es.family) return es;  // FQDN slices: kube-proxy reads neither kind
+  const bool v6 = *es.family == conf::IpFamily::kIPv6;
   simdjson::dom::array endpoints;
   size_t index = 0;
   if (obj["endpoints"].get(endpoints) == simdjson::SUCCESS) for (element e : endpoints) {
@@ -327,11 +368,14 @@ std::optional<EndpointSliceInfo> endpoint_slice_from_json(element obj, std::stri
     std::string_view a;
     if (e["addresses"].at(0).error() == simdjson::INDEX_OUT_OF_BOUNDS) continue;
     Endpoint ep;
-    if (e["addresses"].at(0).get(a) != simdjson::SUCCESS || !conf::parse_ipv4(a)) {
+    const auto a4 = e["addresses"].at(0).get(a) == simdjson::SUCCESS && !v6 ? conf::parse_ipv4(a) : std::nullopt;
+    const auto a6 = v6 && e["addresses"].at(0).get(a) == simdjson::SUCCESS ? conf::parse_ipv6(a) : std::nullopt;
+    if (!a4 && !a6) {
       error = id + ": malformed endpoint address";
       return std::nullopt;
     }
-    ep.address = *conf::parse_ipv4(a);
+    if (a4) ep.address = *a4;
+    if (a6) ep.address_v6 = *a6;
     ep.node_name = str(e, "nodeName");
     ep.zone = str(e, "zone");
     ep.hostname = str(e, "hostname");
@@ -355,7 +399,7 @@ std::optional<EndpointSliceInfo> endpoint_slice_from_json(element obj, std::stri
       ep.zone_hints = hint_names(hints, "forZones");
       ep.node_hints = hint_names(hints, "forNodes");
     }
-    es.endpoints.push_back(std::move(ep));
+    (v6 ? es.endpoints_v6 : es.endpoints).push_back(std::move(ep));
   }
   simdjson::dom::array ports;
   if (obj["ports"].get(ports) == simdjson::SUCCESS) for (element p : ports) {

@@ -41,6 +41,10 @@ struct NodeInfo {
   // nodeEligible (pkg/proxy/healthcheck/proxier_health.go).
   bool eligible = true;
   std::vector<uint32_t> addresses = {};  // every IPv4 InternalIP and ExternalIP, host order
+  // Dual-stack: spec.podCIDRs' and status.addresses' IPv6 entries (read,
+  // not yet routed: issue 18).
+  std::vector<conf::Ipv6Prefix> pod_cidrs_v6 = {};
+  std::vector<conf::Ipv6Addr> addresses_v6 = {};
 
 
   bool operator==(const NodeInfo&) const = default;
@@ -85,12 +89,21 @@ struct ServiceInfo {
   // whichever source it came from.
   bool other_proxy = false;
   std::string external_name = {};  // spec.externalName (type ExternalName)
+  // Dual-stack (read, not yet served: issue 18): spec.ipFamilies in order
+  // (the first is the primary family; derived from spec.clusterIPs when
+  // absent, as the API server defaults it), spec.ipFamilyPolicy, and the
+  // IPv6 addresses of clusterIPs, externalIPs and LoadBalancer ingress.
+  std::vector<conf::IpFamily> ip_families = {};
+  std::string ip_family_policy = {};  // SingleStack, PreferDualStack, RequireDualStack
+  std::vector<conf::Ipv6Addr> cluster_ips_v6 = {};
+  std::vector<conf::Ipv6Addr> external_ips_v6 = {};
+  std::vector<conf::Ipv6Addr> load_balancer_ips_v6 = {};
 
   bool operator==(const ServiceInfo&) const = default;
 };
 
 struct Endpoint {
-  uint32_t address = 0;  // host order
+  uint32_t address = 0;  // host order (IPv4 slices)
   std::string node_name;
   std::string zone;
   // EndpointConditions (discovery/v1): an absent ready or serving means
@@ -100,6 +113,7 @@ struct Endpoint {
   bool terminating = false;
   std::vector<std::string> zone_hints, node_hints;  // hints.forZones / forNodes
   std::string hostname = {};  // its DNS label under a headless Service (StatefulSet pods)
+  conf::Ipv6Addr address_v6 = {};  // IPv6 slices
 
   bool operator==(const Endpoint&) const = default;
 };
@@ -117,7 +131,10 @@ struct EndpointSliceInfo {
   ObjectMeta meta;
   std::string service_name;  // label kubernetes.io/service-name
   bool other_proxy = false;  // as ServiceInfo::other_proxy: a slice kube-proxy never sees
-  std::vector<Endpoint> endpoints;
+  // addressType: IPv4 or IPv6; none for FQDN (kube-proxy reads neither).
+  std::optional<conf::IpFamily> family;
+  std::vector<Endpoint> endpoints;     // an IPv4 slice's, what every table reads
+  std::vector<Endpoint> endpoints_v6;  // an IPv6 slice's (read, not yet served: issue 18)
   std::vector<EndpointPort> ports;
   // Annotation endpoints.kubernetes.io/last-change-trigger-time (Unix ns;
   // 0: absent or not RFC 3339): when the change this slice carries
@@ -127,8 +144,8 @@ struct EndpointSliceInfo {
   // The trigger time alone is no change (kube-proxy compares endpoints,
   // pkg/proxy/endpointslicecache.go).
   bool operator==(const EndpointSliceInfo& o) const {
-    return meta == o.meta && service_name == o.service_name && other_proxy == o.other_proxy &&
-           endpoints == o.endpoints && ports == o.ports;
+    return meta == o.meta && service_name == o.service_name && other_proxy == o.other_proxy && family == o.family &&
+           endpoints == o.endpoints && endpoints_v6 == o.endpoints_v6 && ports == o.ports;
   }
 };
 

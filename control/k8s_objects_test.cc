@@ -197,6 +197,88 @@ items:
   EXPECT_FALSE(c.nodes[2].eligible) << "being deleted";
 }
 
+// Dual-stack objects as the API server writes them (issue 18): both
+// families read; what the IPv4 tables see is what they saw before.
+TEST(K8sObjects, DualStackObjectsCarryBothFamilies) {
+  auto c = parse_cluster_text(R"(
+kind: List
+items:
+- kind: Node
+  metadata: {name: a}
+  spec: {podCIDR: 10.244.1.0/24, podCIDRs: [10.244.1.0/24, "fd00:10:244:1::/64"]}
+  status: {addresses: [{type: InternalIP, address: 192.168.56.11}, {type: InternalIP, address: "fd00:56::11"},
+                       {type: Hostname, address: a}]}
+- kind: Service
+  metadata: {name: web, namespace: shop}
+  spec:
+    clusterIP: "fd00:10:96::1f"
+    clusterIPs: ["fd00:10:96::1f", 10.96.0.31]
+    ipFamilies: [IPv6, IPv4]
+    ipFamilyPolicy: PreferDualStack
+    externalIPs: [192.0.2.10, "2001:db8::10"]
+    ports: [{name: http, protocol: TCP, port: 80}]
+  status: {loadBalancer: {ingress: [{ip: "2001:db8::7"}, {ip: 198.51.100.7}]}}
+- kind: Service
+  metadata: {name: old, namespace: shop}
+  spec: {clusterIPs: [10.96.0.32], ports: [{port: 80}]}
+- kind: EndpointSlice
+  metadata: {name: web-v6, namespace: shop, labels: {kubernetes.io/service-name: web}}
+  addressType: IPv6
+  endpoints: [{addresses: ["fd00:10:244:1::5"], conditions: {ready: true}, nodeName: a}]
+  ports: [{name: http, protocol: TCP, port: 8080}]
+- kind: EndpointSlice
+  metadata: {name: web-v4, namespace: shop, labels: {kubernetes.io/service-name: web}}
+  addressType: IPv4
+  endpoints: [{addresses: [10.244.1.5], nodeName: a}]
+  ports: [{name: http, protocol: TCP, port: 8080}]
+)",
+                              "yaml");
+  ASSERT_EQ(c.nodes.size(), 1u);
+  const NodeInfo& n = c.nodes[0];
+  EXPECT_EQ(n.pod_cidrs.size(), 1u);
+  ASSERT_EQ(n.pod_cidrs_v6.size(), 1u);
+  EXPECT_EQ(conf::format_ipv6_prefix(n.pod_cidrs_v6[0]), "fd00:10:244:1::/64");
+  EXPECT_EQ(conf::format_ipv4(n.internal_ip), "192.168.56.11");
+  ASSERT_EQ(n.addresses_v6.size(), 1u);
+  EXPECT_EQ(conf::format_ipv6(n.addresses_v6[0]), "fd00:56::11");
+
+  const ServiceInfo* web = find(c, "shop", "web");
+  ASSERT_NE(web, nullptr);
+  EXPECT_EQ(web->ip_families, (std::vector<conf::IpFamily>{conf::IpFamily::kIPv6, conf::IpFamily::kIPv4}))
+      << "IPv6 primary";
+  EXPECT_EQ(web->ip_family_policy, "PreferDualStack");
+  ASSERT_EQ(web->cluster_ips.size(), 1u);
+  EXPECT_EQ(conf::format_ipv4(web->cluster_ips[0]), "10.96.0.31");
+  ASSERT_EQ(web->cluster_ips_v6.size(), 1u);
+  EXPECT_EQ(conf::format_ipv6(web->cluster_ips_v6[0]), "fd00:10:96::1f");
+  EXPECT_EQ(web->external_ips.size(), 1u);
+  EXPECT_EQ(conf::format_ipv6(web->external_ips_v6.at(0)), "2001:db8::10");
+  EXPECT_EQ(web->load_balancer_ips.size(), 1u);
+  EXPECT_EQ(conf::format_ipv6(web->load_balancer_ips_v6.at(0)), "2001:db8::7");
+  const ServiceInfo* old = find(c, "shop", "old");
+  ASSERT_NE(old, nullptr);
+  EXPECT_EQ(old->ip_families, std::vector<conf::IpFamily>{conf::IpFamily::kIPv4}) << "from clusterIPs when absent";
+
+  ASSERT_EQ(c.slices.size(), 2u);
+  const EndpointSliceInfo& v6 = c.slices[0].meta.name == "web-v6" ? c.slices[0] : c.slices[1];
+  const EndpointSliceInfo& v4 = &v6 == &c.slices[0] ? c.slices[1] : c.slices[0];
+  EXPECT_EQ(v6.family, conf::IpFamily::kIPv6);
+  EXPECT_TRUE(v6.endpoints.empty()) << "the IPv4 tables read nothing of it";
+  ASSERT_EQ(v6.endpoints_v6.size(), 1u);
+  EXPECT_EQ(conf::format_ipv6(v6.endpoints_v6[0].address_v6), "fd00:10:244:1::5");
+  EXPECT_EQ(v4.family, conf::IpFamily::kIPv4);
+  ASSERT_EQ(v4.endpoints.size(), 1u);
+  EXPECT_TRUE(v4.endpoints_v6.empty());
+
+  // A malformed IPv6 address is refused as an IPv4 one is.
+  auto bad = parse_cluster_text(R"({"kind":"Service","metadata":{"name":"x","namespace":"d"},)"
+                                R"("spec":{"clusterIPs":["fd00::1::2"],"ports":[{"port":80}]}})",
+                                "json");
+  EXPECT_TRUE(bad.services.empty());
+  ASSERT_EQ(bad.skipped.size(), 1u);
+  EXPECT_NE(bad.skipped[0].find("malformed clusterIP 'fd00::1::2'"), std::string::npos) << bad.skipped[0];
+}
+
 TEST(K8sObjects, BadObjectsAreSkippedWithAReason) {
   auto c = parse_cluster_text(R"(
 kind: List
