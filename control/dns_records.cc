@@ -21,6 +21,13 @@ std::string dashed(uint32_t address) {
   return s;
 }
 
+// CoreDNS's endpointHostname for an IPv6 address: its colons as dashes.
+std::string dashed(const conf::Ipv6Addr& address) {
+  std::string s = conf::format_ipv6(address);
+  std::replace(s.begin(), s.end(), ':', '-');
+  return s;
+}
+
 }  // namespace
 
 std::shared_ptr<const dns::ServiceRecords> dns_records(const ServiceInfo& service, const EndpointSliceCache& slices) {
@@ -30,6 +37,7 @@ std::shared_ptr<const dns::ServiceRecords> dns_records(const ServiceInfo& servic
   r->ns = service.meta.ns;
   r->kind = service.type == "ExternalName" ? Kind::kExternalName : service.headless ? Kind::kHeadless : Kind::kClusterIP;
   r->cluster_ips = service.cluster_ips;
+  r->cluster_ips_v6 = service.cluster_ips_v6;
   r->external_name = lower(service.external_name);
   while (!r->external_name.empty() && r->external_name.back() == '.') r->external_name.pop_back();
   for (const ServicePort& p : service.ports) r->ports.push_back({lower(p.name), protocol_label(p.protocol), p.port});
@@ -40,7 +48,10 @@ std::shared_ptr<const dns::ServiceRecords> dns_records(const ServiceInfo& servic
       if (s.ports.empty()) s.ports.push_back({});  // CoreDNS's sentinel: addresses, no SRV
       for (const Endpoint& e : slice.endpoints)
         if (e.ready) s.endpoints.push_back({e.address, e.hostname.empty() ? dashed(e.address) : lower(e.hostname)});
-      if (!s.endpoints.empty()) r->slices.push_back(std::move(s));
+      for (const Endpoint& e : slice.endpoints_v6)
+        if (e.ready)
+          s.endpoints_v6.push_back({e.address_v6, e.hostname.empty() ? dashed(e.address_v6) : lower(e.hostname)});
+      if (!s.endpoints.empty() || !s.endpoints_v6.empty()) r->slices.push_back(std::move(s));
     }
   return r;
 }

@@ -46,29 +46,37 @@ metadata: {name: ext, namespace: shop}
 spec: {type: ExternalName, externalName: Example.TEST.}
 )";
 
+// A generation of `objects` (YAML) for node-a, cluster DNS on with
+// kube-system/kube-dns.
+std::unique_ptr<dp::Fib> build_with_dns(const char* objects) {
+  ClusterState state;
+  for (const KubeEvent& e : replace_events(parse_cluster_text(objects, "test"), 0)) state.apply(e);
+  DnsParams dns;
+  dns.service_ns = "kube-system";
+  dns.service_name = "kube-dns";
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251, nullptr, dns);
+  std::vector<std::string> warnings;
+  return builder.build(state, ClusterState::Dirty{}, 1, warnings);
+}
+
+// The answer section the zone of `fib` gives to `name` `type` ("pass"
+// when it leaves the query to CoreDNS).
+std::vector<std::string> answer_of(const dp::Fib& fib, const std::string& name, uint16_t type) {
+  dns::testing::Bytes b = dns::testing::query(name, type);
+  const size_t n = b.size();
+  b.resize(1024);
+  dns::Query q;
+  EXPECT_EQ(dns::parse_query({b.data(), n}, q), dns::Parse::kOk);
+  const dns::Zone::Result r = fib.dns->answer(q, b, 512);
+  if (r.what == dns::Zone::Result::What::kPass) return {"pass"};
+  b.resize(r.len);
+  return dns::testing::decode(b).answer;
+}
+
 class DnsRecordsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    for (const KubeEvent& e : replace_events(parse_cluster_text(kObjects, "test"), 0)) state_.apply(e);
-    DnsParams dns;
-    dns.service_ns = "kube-system";
-    dns.service_name = "kube-dns";
-    TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251, nullptr, dns);
-    std::vector<std::string> warnings;
-    fib_ = builder.build(state_, ClusterState::Dirty{}, 1, warnings);
-  }
-  std::vector<std::string> answer(const std::string& name, uint16_t type) {
-    dns::testing::Bytes b = dns::testing::query(name, type);
-    const size_t n = b.size();
-    b.resize(1024);
-    dns::Query q;
-    EXPECT_EQ(dns::parse_query({b.data(), n}, q), dns::Parse::kOk);
-    const dns::Zone::Result r = fib_->dns->answer(q, b, 512);
-    if (r.what == dns::Zone::Result::What::kPass) return {"pass"};
-    b.resize(r.len);
-    return dns::testing::decode(b).answer;
-  }
-  ClusterState state_;
+  void SetUp() override { fib_ = build_with_dns(kObjects); }
+  std::vector<std::string> answer(const std::string& name, uint16_t type) { return answer_of(*fib_, name, type); }
   std::unique_ptr<dp::Fib> fib_;
 };
 
@@ -97,6 +105,53 @@ TEST_F(DnsRecordsTest, AHeadlessServiceHasItsReadyEndpointsByHostname) {
 TEST_F(DnsRecordsTest, AnExternalNameIsItsTargetInLowerCase) {
   EXPECT_EQ(answer("ext.shop.svc.cluster.local", dns::kCNAME),
             std::vector<std::string>{"ext.shop.svc.cluster.local. 5 CNAME example.test."});
+}
+
+// Dual-stack objects as the API server sends them: the Service's IPv6
+// ClusterIP and the IPv6 slice's endpoints answer AAAA (issue 18).
+TEST(DnsRecords, DualStackServicesAnswerAaaa) {
+  const char* objects = R"(
+kind: List
+items:
+- kind: Node
+  metadata: {name: node-a}
+  spec: {podCIDRs: [10.244.1.0/24, "fd00:10:244:1::/64"]}
+  status: {addresses: [{type: InternalIP, address: 192.168.56.11}]}
+- kind: Service
+  metadata: {name: kube-dns, namespace: kube-system}
+  spec: {clusterIP: 10.96.0.10, ports: [{name: dns, port: 53, protocol: UDP}]}
+- kind: Service
+  metadata: {name: web, namespace: shop}
+  spec: {clusterIPs: [10.96.0.40, "fd00:10:96::40"], ipFamilies: [IPv4, IPv6], ipFamilyPolicy: PreferDualStack,
+         ports: [{name: http, port: 80}]}
+- kind: Service
+  metadata: {name: db, namespace: shop}
+  spec: {clusterIP: None, clusterIPs: [None], ipFamilies: [IPv6], ports: [{name: pg, port: 5432}]}
+- kind: EndpointSlice
+  metadata: {name: db-v6, namespace: shop, labels: {kubernetes.io/service-name: db, service.kubernetes.io/headless: ""}}
+  addressType: IPv6
+  ports: [{name: pg, port: 5432, protocol: TCP}]
+  endpoints:
+  - {addresses: ["fd00:10:244:1::20"], hostname: db-0, conditions: {ready: true}}
+  - {addresses: ["fd00:10:244:1::22"]}
+  - {addresses: ["fd00:10:244:1::23"], conditions: {ready: false}}
+)";
+  const auto fib = build_with_dns(objects);
+  auto answer = [&](const std::string& name, uint16_t type) { return answer_of(*fib, name, type); };
+  EXPECT_EQ(answer("web.shop.svc.cluster.local", dns::kA),
+            std::vector<std::string>{"web.shop.svc.cluster.local. 5 A 10.96.0.40"});
+  EXPECT_EQ(answer("web.shop.svc.cluster.local", dns::kAAAA),
+            std::vector<std::string>{"web.shop.svc.cluster.local. 5 AAAA fd00:10:96::40"});
+  EXPECT_EQ(answer("db.shop.svc.cluster.local", dns::kAAAA),
+            (std::vector<std::string>{"db.shop.svc.cluster.local. 5 AAAA fd00:10:244:1::20",
+                                      "db.shop.svc.cluster.local. 5 AAAA fd00:10:244:1::22"}))
+      << "the not-ready one left out";
+  EXPECT_EQ(answer("db-0.db.shop.svc.cluster.local", dns::kAAAA),
+            std::vector<std::string>{"db-0.db.shop.svc.cluster.local. 5 AAAA fd00:10:244:1::20"});
+  EXPECT_EQ(answer("fd00-10-244-1--22.db.shop.svc.cluster.local", dns::kAAAA),
+            std::vector<std::string>{"fd00-10-244-1--22.db.shop.svc.cluster.local. 5 AAAA fd00:10:244:1::22"});
+  EXPECT_TRUE(answer("db.shop.svc.cluster.local", dns::kA).empty()) << "an IPv6-only headless service: no A";
+  EXPECT_EQ(fib->services->size(), 2u) << "the IPv4 tables: kube-dns and web's IPv4 port, nothing of the IPv6 slice";
 }
 
 TEST(DnsRecords, OffWithoutADnsService) {

@@ -54,6 +54,15 @@ Entry a_entry(uint32_t host_order, int32_t port, std::string_view label, std::st
   return e;
 }
 
+Entry aaaa_entry(const std::array<uint8_t, 16>& addr, int32_t port, std::string_view label, std::string_view parent) {
+  Entry e{kAAAA};
+  e.addr = addr;
+  e.port = port;
+  e.label = label;
+  e.parent = parent;
+  return e;
+}
+
 bool put_addr(Writer& w, const Entry& e) { return w.put_bytes(e.addr.data(), e.type == kA ? 4 : 16); }
 
 // Up to a bound, what was written already (CoreDNS dedups A records by
@@ -277,21 +286,29 @@ Zone::Found Zone::lookup(const Request& r, auto&& each) const {
       break;
   }
   if (s.kind == ServiceRecords::Kind::kHeadless || !r.endpoint.empty()) {
-    for (const ServiceRecords::Slice& slice : s.slices)
-      for (const ServiceRecords::Endpoint& ep : slice.endpoints) {
+    // (kubernetes.go findServices: every ready address of every slice,
+    // either family; the query type picks A or AAAA.)
+    const auto endpoints = [&](const ServiceRecords::Slice& slice, const auto& list, auto entry) {
+      for (const auto& ep : list) {
         if (!r.endpoint.empty() && r.endpoint != ep.label) continue;
         for (const ServiceRecords::Port& p : slice.ports) {
           if (!port_matches(r.port, r.protocol, p)) continue;
           found = true;
-          each(a_entry(ep.address, p.port, ep.label, fqdn));
+          each(entry(ep.address, p.port, ep.label, fqdn));
         }
       }
+    };
+    for (const ServiceRecords::Slice& slice : s.slices) {
+      endpoints(slice, slice.endpoints, a_entry);
+      endpoints(slice, slice.endpoints_v6, aaaa_entry);
+    }
     return found ? Found::kRecords : Found::kNxDomain;
   }
   for (const ServiceRecords::Port& p : s.ports) {
     if (!port_matches(r.port, r.protocol, p)) continue;
     found = true;
     for (uint32_t ip : s.cluster_ips) each(a_entry(ip, p.port, {}, fqdn));
+    for (const auto& ip : s.cluster_ips_v6) each(aaaa_entry(ip, p.port, {}, fqdn));
   }
   return found ? Found::kRecords : Found::kNxDomain;
 }

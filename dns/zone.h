@@ -13,6 +13,7 @@
 #include "dns/message.h"
 #include "dns/sharded_map.h"
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -38,15 +39,23 @@ struct ServiceRecords {
     uint32_t address = 0;  // host order
     std::string label;     // its hostname, or the address with dashes (10-244-1-5)
   };
+  struct Endpoint6 {
+    std::array<uint8_t, 16> address{};
+    std::string label;  // its hostname, or the address with dashes (fd00-10-244-1--5)
+  };
   // One EndpointSlice's ready endpoints and ports: its records are the
-  // product of the two (CoreDNS's EndpointSubset).
+  // product of the two (CoreDNS's EndpointSubset). A slice has one
+  // address type: IPv4 endpoints or IPv6 ones (AAAA records; no ip6.arpa
+  // names yet).
   struct Slice {
     std::vector<Port> ports;  // never empty: {"", "", -1} when the slice has none
     std::vector<Endpoint> endpoints;
+    std::vector<Endpoint6> endpoints_v6 = {};
   };
   std::string name, ns;
   Kind kind = Kind::kClusterIP;
   std::vector<uint32_t> cluster_ips;  // host order
+  std::vector<std::array<uint8_t, 16>> cluster_ips_v6 = {};  // a dual-stack or IPv6 Service's (AAAA)
   std::string external_name;          // kExternalName: lower case, no trailing dot
   std::vector<Port> ports;            // the Service's
   std::vector<Slice> slices;          // sorted by slice name

@@ -306,6 +306,61 @@ TEST_F(ZoneBytes, CnameOfAnExternalName) {
 // as one built from scratch from the same records: addresses shared by
 // services, ClusterIPs that are also endpoints, hostnames that change,
 // namespaces that empty.
+// Dual-stack (issue 18): CoreDNS's findServices yields every ClusterIP
+// and every ready address of every slice, whatever its family; the
+// query's type picks A or AAAA, SRV targets get both in the additional
+// section, and an IPv6 endpoint without a hostname is named by its
+// address with dashes (endpointHostname).
+TEST(ZoneDualStack, AaaaForIpv6ClusterIpsAndEndpoints) {
+  auto v6 = [](std::initializer_list<uint8_t> tail) {
+    std::array<uint8_t, 16> a{0xfd, 0, 0, 0x10, 0x02, 0x44, 0, 0x01};
+    std::copy(tail.begin(), tail.end(), a.end() - tail.size());
+    return a;
+  };
+  auto dual = service("default", "dual", ServiceRecords::Kind::kClusterIP);
+  dual->cluster_ips = {ip(10, 96, 0, 30)};
+  dual->cluster_ips_v6 = {{0xfd, 0, 0, 0x10, 0, 0x96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x30}};
+  dual->ports = {{"http", "tcp", 80}};
+  auto db = service("default", "db6", ServiceRecords::Kind::kHeadless);
+  db->ports = {{"pg", "tcp", 5432}};
+  ServiceRecords::Slice s4{{{"pg", "tcp", 5432}}, {{ip(10, 244, 1, 40), "db6-0"}}};
+  ServiceRecords::Slice s6{{{"pg", "tcp", 5432}}, {}, {{v6({0x40}), "db6-0"}, {v6({0x41}), "fd00-10-244-1--41"}}};
+  db->slices = {s4, s6};
+  auto v6only = service("default", "only6", ServiceRecords::Kind::kClusterIP);
+  v6only->cluster_ips_v6 = dual->cluster_ips_v6;
+  v6only->cluster_ips_v6[0][15] = 0x31;
+  v6only->ports = {{"http", "tcp", 80}};
+  const Zone zone(ZoneConfig{}, {dual, db, v6only}, {"default"}, 1);
+  auto ask = [&](const std::string& name, uint16_t type) {
+    Bytes buf = query(name, type);
+    const size_t n = buf.size();
+    buf.resize(4096);
+    Query q;
+    EXPECT_EQ(parse_query({buf.data(), n}, q), Parse::kOk);
+    const Zone::Result r = zone.answer(q, buf, 4096);
+    buf.resize(r.len);
+    return decode(buf);
+  };
+  EXPECT_EQ(ask("dual.default.svc.cluster.local", kA).answer, Strings{"dual.default.svc.cluster.local. 5 A 10.96.0.30"});
+  EXPECT_EQ(ask("dual.default.svc.cluster.local", kAAAA).answer,
+            Strings{"dual.default.svc.cluster.local. 5 AAAA fd00:10:96::30"});
+  const Decoded none = ask("only6.default.svc.cluster.local", kA);
+  EXPECT_EQ(none.rcode, kNoError) << "an IPv6-only service has no A: NODATA";
+  EXPECT_TRUE(none.answer.empty());
+  EXPECT_EQ(ask("db6.default.svc.cluster.local", kAAAA).answer,
+            (Strings{"db6.default.svc.cluster.local. 5 AAAA fd00:10:244:1::40",
+                     "db6.default.svc.cluster.local. 5 AAAA fd00:10:244:1::41"}));
+  EXPECT_EQ(ask("db6-0.db6.default.svc.cluster.local", kA).answer,
+            Strings{"db6-0.db6.default.svc.cluster.local. 5 A 10.244.1.40"});
+  EXPECT_EQ(ask("fd00-10-244-1--41.db6.default.svc.cluster.local", kAAAA).answer,
+            Strings{"fd00-10-244-1--41.db6.default.svc.cluster.local. 5 AAAA fd00:10:244:1::41"});
+  const Decoded srv = ask("_http._tcp.dual.default.svc.cluster.local", kSRV);
+  EXPECT_EQ(srv.answer, Strings{"_http._tcp.dual.default.svc.cluster.local. 5 SRV 0 50 80 dual.default.svc.cluster.local."})
+      << "one target for both addresses";
+  EXPECT_EQ(srv.additional, (Strings{"dual.default.svc.cluster.local. 5 A 10.96.0.30",
+                                     "dual.default.svc.cluster.local. 5 AAAA fd00:10:96::30"}));
+}
+
 TEST(ZoneIndex, IncrementalZonesAnswerAsFreshOnes) {
   std::minstd_rand rng(11);
   const Strings namespaces{"default", "kube-system"};
