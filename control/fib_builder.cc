@@ -45,7 +45,8 @@ void NodeTables::rebuild(std::span<const NodeInfo* const> nodes) {
   // overlay is another CNI's) has no pods here, but its Services are still
   // served, their SNAT from the node address, as kube-proxy masquerades.
   if (self->pod_cidrs.empty())
-    self_warning_ = "this node '" + p_.node_name + "' has no IPv4 pod CIDR: no pods or overlay here, Services still served";
+    self_warning_ =
+        "this node '" + p_.node_name + "' has no IPv4 pod CIDR: no pods or overlay here, Services still served";
 
   dp::Fib& fib = tables_;
   fib.node_ip = rte_cpu_to_be_32(self->internal_ip);

@@ -121,9 +121,10 @@ class NodeTables {
   std::map<std::pair<uint32_t, uint8_t>, uint32_t> vtep_refs_, cluster_refs_;
 };
 
-// Throws FibBuildError when this node is missing or has no pod CIDR.
-// Problems with other nodes (overlapping CIDRs...) skip that node and add a
-// line to `warnings`. Thread: control.
+// A generation's node tables from scratch (NodeTables::rebuild). Throws
+// FibBuildError when this node is missing; this node without a pod CIDR,
+// and other nodes skipped for overlapping CIDRs, add a line to
+// `warnings`. Thread: control.
 std::unique_ptr<dp::Fib> build_fib(const std::vector<NodeInfo>& nodes, const FibParams& params, uint64_t generation,
                                    std::vector<std::string>& warnings);
 // The same from pointers to them (no copy of the Node objects).

@@ -126,7 +126,8 @@ void build_neighbor_advert(uint8_t* frame, const NdpMessage& ns, const rte_ether
   const conf::Ipv6Addr all_nodes{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
   const conf::Ipv6Addr& dst = to_all ? all_nodes : ns.src;
   const rte_ether_addr eth_dst = to_all ? multicast_mac(all_nodes) : ns.link_addr.value_or(ns_eth_src);
-  const uint8_t flags = static_cast<uint8_t>((router ? kFlagRouter : 0) | (to_all ? 0 : kFlagSolicited) | kFlagOverride);
+  const auto flags =
+      static_cast<uint8_t>((router ? kFlagRouter : 0) | (to_all ? 0 : kFlagSolicited) | kFlagOverride);
   build(frame, eth_dst, mac, ns.target, dst, kIcmp6NeighborAdvertisement, flags, ns.target, kOptTargetLinkAddr, mac);
 }
 

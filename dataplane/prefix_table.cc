@@ -54,7 +54,8 @@ void PrefixTable::Edit::set(uint32_t addr, uint8_t len, uint32_t value) {
         return;
       }
   // At most half full, so that probes stay short.
-  if ((count_ + 1) * 2 > slots_.size()) rehash(std::max<uint32_t>(16, std::bit_ceil(static_cast<uint32_t>(count_ + 1) * 4)));
+  if ((count_ + 1) * 2 > slots_.size())
+    rehash(std::max<uint32_t>(16, std::bit_ceil(static_cast<uint32_t>(count_ + 1) * 4)));
   insert_new(key, value);
   ++count_;
   ++per_length_[len];

@@ -4,8 +4,9 @@
 //
 // The poll loop (worker.cc) reads a burst from a port and passes it
 // through named stages (stages.h: free functions over the context, one
-// file each), as vectors (VPP's frames, grout's nodes): eth_input runs over the burst and puts each packet in the
-// vector of its next stage; then, until none is left, the first stage in
+// file each), as vectors (VPP's frames, grout's nodes): eth_input runs
+// over the burst and puts each packet in the vector of its next stage;
+// then, until none is left, the first stage in
 // graph order (stage.h) with a pending vector runs over all of it, each
 // packet going on to one of the next stages named on its arrow, to a TX
 // buffer, or to a counted drop. Each vector stage counts its packets and

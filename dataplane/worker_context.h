@@ -226,7 +226,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   uint64_t flush_cursor = 0;
   uint64_t flush_removed = 0;  // by the request in progress
   ServiceCounterTable svc_counters;
-  std::unique_ptr<std::atomic<uint8_t>[]> neigh_used;  // by neighbour slot: sent to since take_neigh_used (written by control too)
+  // By neighbour slot: sent to since Worker::take_neigh_used (which the
+  // control thread calls: the one field it writes).
+  std::unique_ptr<std::atomic<uint8_t>[]> neigh_used;
 };
 
 }  // namespace svcdp::dp
