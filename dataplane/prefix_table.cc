@@ -22,13 +22,14 @@ PrefixTable::Edit::Edit(const PrefixTable& base)
   }
 }
 
-bool PrefixTable::Edit::contains(uint32_t addr, uint8_t len) const {
-  if (slots_.size() == 0) return false;
-  const uint64_t key = make_key(addr, len);
+std::optional<uint32_t> PrefixTable::Edit::find(uint64_t key) const {
+  if (slots_.size() == 0) return std::nullopt;
   for (uint32_t i = hash(key) & mask_; slots_[i].key != 0; i = (i + 1) & mask_)
-    if (slots_[i].key == key) return true;
-  return false;
+    if (slots_[i].key == key) return i;
+  return std::nullopt;
 }
+
+bool PrefixTable::Edit::contains(uint32_t addr, uint8_t len) const { return find(make_key(addr, len)).has_value(); }
 
 void PrefixTable::Edit::rehash(uint32_t slots) {
   std::vector<Slot> live;
@@ -47,12 +48,10 @@ void PrefixTable::Edit::insert_new(uint64_t key, uint32_t value) {
 
 void PrefixTable::Edit::set(uint32_t addr, uint8_t len, uint32_t value) {
   const uint64_t key = make_key(addr, len);
-  if (slots_.size() != 0)
-    for (uint32_t i = hash(key) & mask_; slots_[i].key != 0; i = (i + 1) & mask_)
-      if (slots_[i].key == key) {
-        if (slots_[i].value != value) slots_.mut(i).value = value;
-        return;
-      }
+  if (const auto i = find(key)) {
+    if (slots_[*i].value != value) slots_.mut(*i).value = value;
+    return;
+  }
   // At most half full, so that probes stay short.
   if ((count_ + 1) * 2 > slots_.size())
     rehash(std::max<uint32_t>(16, std::bit_ceil(static_cast<uint32_t>(count_ + 1) * 4)));
@@ -62,13 +61,9 @@ void PrefixTable::Edit::set(uint32_t addr, uint8_t len, uint32_t value) {
 }
 
 bool PrefixTable::Edit::erase(uint32_t addr, uint8_t len) {
-  if (slots_.size() == 0) return false;
-  const uint64_t key = make_key(addr, len);
-  uint32_t i = hash(key) & mask_;
-  while (slots_[i].key != key) {
-    if (slots_[i].key == 0) return false;
-    i = (i + 1) & mask_;
-  }
+  const auto found = find(make_key(addr, len));
+  if (!found) return false;
+  uint32_t i = *found;
   // Backward-shift deletion (Knuth 6.4, algorithm R): later entries of
   // the probe run move into the hole unless they would pass their home.
   for (uint32_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {

@@ -68,6 +68,8 @@ class PrefixTable {
     PrefixTable finish();
 
    private:
+    // The slot holding `key`, if any.
+    std::optional<uint32_t> find(uint64_t key) const;
     void rehash(uint32_t slots);
     void insert_new(uint64_t key, uint32_t value);
     uint32_t mask_ = 0;
