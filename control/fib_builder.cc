@@ -17,8 +17,7 @@ rte_ether_addr to_ether(const conf::MacAddr& m) {
 }
 
 std::pair<uint32_t, uint32_t> range(const conf::Ipv4Prefix& c) {
-  const uint32_t mask = c.len == 0 ? 0 : ~uint32_t{0} << (32 - c.len);
-  return {c.addr & mask, (c.addr & mask) | ~mask};
+  return {c.addr & c.mask(), (c.addr & c.mask()) | ~c.mask()};
 }
 
 }  // namespace

@@ -75,6 +75,11 @@ class NodeTables {
   // template are edited in, or out; overlaps resolved again.
   void update(const std::string& name, const NodeInfo* now);
   bool built() const { return built_; }
+  // Another node as the tables have it (null: none by that name).
+  const NodeInfo* node(const std::string& name) const {
+    const auto it = members_.find(name);
+    return it == members_.end() ? nullptr : &it->second.node;
+  }
 
   // A generation with these tables and no services.
   std::unique_ptr<dp::Fib> fib(uint64_t generation) const;

@@ -95,7 +95,7 @@ void TableBuilder::index_addresses(const ClusterState::Key& key, const std::vect
 }
 
 void TableBuilder::services_in(const conf::Ipv4Prefix& cidr, std::set<ClusterState::Key>& out) const {
-  const uint32_t last = cidr.addr | (cidr.len == 0 ? ~uint32_t{0} : ~(~uint32_t{0} << (32 - cidr.len)));
+  const uint32_t last = cidr.addr | ~cidr.mask();
   for (auto it = by_address_.lower_bound({cidr.addr, nullptr}); it != by_address_.end() && it->first <= last; ++it)
     out.insert(*it->second);
 }
@@ -115,19 +115,13 @@ std::unique_ptr<dp::Fib> TableBuilder::build(const ClusterState& state, const Cl
     nodes.reserve(state.node_map().size());
     for (const auto& [name, n] : state.node_map()) nodes.push_back(&n);
     node_tables_.rebuild(nodes);
-    node_cidrs_.clear();
-    for (const auto& [name, n] : state.node_map()) node_cidrs_[name] = n.pod_cidrs;
   } else {
     for (const std::string& name : dirty.nodes) {
       const NodeInfo* now = state.node(name);
-      if (const auto old = node_cidrs_.find(name); old != node_cidrs_.end())
-        for (const conf::Ipv4Prefix& c : old->second) services_in(c, moved);
-      if (now) {
+      if (const NodeInfo* was = node_tables_.node(name))
+        for (const conf::Ipv4Prefix& c : was->pod_cidrs) services_in(c, moved);
+      if (now)
         for (const conf::Ipv4Prefix& c : now->pod_cidrs) services_in(c, moved);
-        node_cidrs_[name] = now->pod_cidrs;
-      } else {
-        node_cidrs_.erase(name);
-      }
       node_tables_.update(name, now);
     }
   }

@@ -81,7 +81,6 @@ class TableBuilder {
   // (endpoint address, host order; its service's key in built_): which
   // services a Node's pod CIDR holds endpoints of.
   std::set<std::pair<uint32_t, const ClusterState::Key*>> by_address_;
-  std::map<std::string, std::vector<conf::Ipv4Prefix>> node_cidrs_;  // per Node, as the node tables were built
   ServiceList list_;                    // every built port, in the order the tables keep
   std::set<ClusterState::Key> warned_;  // the services in built_ with warnings
   DnsParams dns_;
