@@ -22,12 +22,12 @@ be32 arp_target(const rte_mbuf* m) {
 
 }  // namespace
 
-void eth_input(WorkerContext& w, Role in, rte_mbuf* m) {
+void eth_input(WorkerContext& w, Role in, rte_mbuf* m, uint64_t hash) {
   w.stage(Stage::kEthInput);
   if (m->nb_segs != 1) return w.drop(m, Drop::kMbufChained);
   const uint32_t len = rte_pktmbuf_data_len(m);
   if (len < sizeof(rte_ether_hdr)) return w.drop(m, Drop::kEthRunt);
-  if (in == Role::EXCEPTION) return w.next(Stage::kExceptionInput, m, From::kNode);
+  if (in == Role::EXCEPTION) return w.next(Stage::kExceptionInput, m, From::kNode, 0, hash);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   const bool group = rte_is_multicast_ether_addr(&eth->dst_addr);  // broadcast included
   if (!group && !rte_is_same_ether_addr(&eth->dst_addr, &w.setup.macs[idx(in)])) return w.drop(m, Drop::kEthNotForUs);
@@ -46,19 +46,19 @@ void eth_input(WorkerContext& w, Role in, rte_mbuf* m) {
   const uint32_t frame_len = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length);
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
 
-  if (in == Role::UPLINK) return w.next(Stage::kUplinkInput, m, From::kUplink);
-  w.next(Stage::kPodsInput, m, From::kPods);
+  if (in == Role::UPLINK) return w.next(Stage::kUplinkInput, m, From::kUplink, 0, hash);
+  w.next(Stage::kPodsInput, m, From::kPods, 0, hash);
 }
 
 // From the physical network: VXLAN for our VTEP, Service front ends
 // (NodePorts, external and LoadBalancer IPs) and replies to masqueraded
 // pod flows are svcdp's; everything else to the node is the kernel's
 // (SSH, kubelet, BGP).
-void uplink_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
+void uplink_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint64_t hash) {
   w.stage(Stage::kUplinkInput);
   if (ipv4_is_martian_source(rte_be_to_cpu_32(ip->src_addr))) return w.drop(m, Drop::kIpMartianSource);
   if (ip->dst_addr != fib.node_ip) {
-    if (lb_input(w, m, ip, fib, From::kUplink, Continue::kUplinkTransit)) return;
+    if (lb_input(w, m, ip, fib, From::kUplink, Continue::kUplinkTransit, hash)) return;
     return lb_continue(w, m, Continue::kUplinkTransit, fib);
   }
   if (ip->next_proto_id == IPPROTO_UDP && !ipv4_is_fragment(ip)) {
@@ -67,7 +67,7 @@ void uplink_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fi
     auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
     if (udp->dst_port == fib.vxlan_port) return w.next(Stage::kVxlanDecap, m, From::kUplink);
   }
-  if (lb_input(w, m, ip, fib, From::kUplink, Continue::kUplinkLocal)) return;
+  if (lb_input(w, m, ip, fib, From::kUplink, Continue::kUplinkLocal, hash)) return;
   lb_continue(w, m, Continue::kUplinkLocal, fib);
 }
 
@@ -78,10 +78,10 @@ void uplink_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fi
 // 2.1) first: the pods port only carries addresses of this node's pod
 // CIDRs, so that no pod speaks for another node's pod, the node or an
 // outside host into the overlay, a Service or the masquerade.
-void pods_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
+void pods_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint64_t hash) {
   w.stage(Stage::kPodsInput);
   if (!fib.local_pods.contains(rte_be_to_cpu_32(ip->src_addr))) return w.drop(m, Drop::kPodSrcSpoofed);
-  if (lb_input(w, m, ip, fib, From::kPods, Continue::kPodsRoute)) return;
+  if (lb_input(w, m, ip, fib, From::kPods, Continue::kPodsRoute, hash)) return;
   pods_route(w, m, ip, fib);
 }
 
@@ -102,7 +102,7 @@ void pods_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib)
 // it (its own routes and neighbours). ARP for the pod gateway, which the
 // kernel's routes to pods and Services use as next hop, is answered by
 // the control thread.
-void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib) {
+void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash) {
   w.stage(Stage::kExceptionInput);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
@@ -117,7 +117,7 @@ void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib) {
   const uint32_t frame_len = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length);
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
   ++w.counters.from_kernel;
-  if (lb_input(w, m, ip, fib, From::kNode, Continue::kNodeRoute)) return;
+  if (lb_input(w, m, ip, fib, From::kNode, Continue::kNodeRoute, hash)) return;
   node_route(w, m, ip, fib);
 }
 

@@ -108,7 +108,8 @@ std::optional<lb::CtMatch> ct_lookup(const WorkerContext& w, const lb::FlowKey& 
   return w.setup.conntrack->lookup(w.setup.id, key, w.now_s, h);
 }
 
-bool lb_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, Continue otherwise) {
+bool lb_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, Continue otherwise,
+              uint64_t hash) {
   if (w.setup.conntrack == nullptr) return false;
   const uint8_t proto = ip->next_proto_id;
   if (proto == IPPROTO_ICMP) return lb_icmp(w, m, ip, fib, from);
@@ -144,12 +145,12 @@ bool lb_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, F
   const lb::FlowKey key = flow_key(ip);
   if (proto == IPPROTO_UDP && fib.dns && key.dport == rte_cpu_to_be_16(53) && (from == From::kPods || from == From::kNode) &&
       !ipv4_is_fragment(ip) && std::find(fib.dns_addresses.begin(), fib.dns_addresses.end(), key.dst) != fib.dns_addresses.end()) {
-    w.next(Stage::kDns, m, from, static_cast<uint32_t>(otherwise), lb::flow_hash(key));
+    w.next(Stage::kDns, m, from, static_cast<uint32_t>(otherwise), hash ? hash : lb::flow_hash(key));
     return true;
   }
   if (!fib.services->maybe_frontend(key.dst) && !may_be_translated(w, key, fib, from)) return false;
   // (A hash of 0, once in 2^64, is computed again by the lookup: the same.)
-  w.next(Stage::kLb, m, from, static_cast<uint32_t>(otherwise), lb::flow_hash(key));
+  w.next(Stage::kLb, m, from, static_cast<uint32_t>(otherwise), hash ? hash : lb::flow_hash(key));
   return true;
 }
 

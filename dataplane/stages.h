@@ -12,11 +12,12 @@
 
 namespace svcdp::dp {
 
-// eth_input.cc
-void eth_input(WorkerContext& w, Role in, rte_mbuf* m);
-void uplink_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
-void pods_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
-void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib);
+// eth_input.cc. `hash`: the tuple's flow_hash when the RX loop computed
+// it for the conntrack prefetch (0: none), passed on to lb_input.
+void eth_input(WorkerContext& w, Role in, rte_mbuf* m, uint64_t hash);
+void uplink_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint64_t hash);
+void pods_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint64_t hash);
+void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash);
 // The parts of pods_input and exception_input after the lb stage.
 void pods_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
 void node_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
@@ -76,7 +77,9 @@ void masquerade(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib)
 // (dropped, an ICMP error or later fragment translated, or queued for the
 // lb stage, which sends what it does not translate on to `otherwise`),
 // false when it is not translated traffic and the caller goes on with it.
-bool lb_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, Continue otherwise);
+// `hash`: flow_hash of the packet's tuple if known (0: computed here).
+bool lb_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from, Continue otherwise,
+              uint64_t hash = 0);
 // The lb stage, per packet of its vector, in order (a flow a packet opens
 // is found by the next): conntrack, new flows, NAT; false when the packet
 // is not translated traffic after all. `hash`: the tuple's flow_hash, as

@@ -50,13 +50,16 @@ unsigned Worker::poll() {
     // together wait for the core's miss buffers; spread over eth_input
     // they overlap with its work.)
     for (uint16_t i = 0; i < n && i < 4; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
-    for (uint16_t i = 0; i < n && i < 2; ++i) prefetch_flow(pkts[i], *fib);
+    // The tuple hashes computed for the prefetch go with the packets to
+    // the lb stage's lookup.
+    uint64_t hashes[kMaxBurst];
+    for (uint16_t i = 0; i < n && i < 2; ++i) hashes[i] = prefetch_flow(pkts[i], *fib);
     for (uint16_t i = 0; i < n; ++i) {
       if (i + 4 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void*));
-      if (i + 2 < n) prefetch_flow(pkts[i + 2], *fib);
+      if (i + 2 < n) hashes[i + 2] = prefetch_flow(pkts[i + 2], *fib);
       if (w_.setup.trace != nullptr && w_.setup.trace->wanted()) [[unlikely]]
         trace_begin(role, pkts[i]);
-      eth_input(w_, role, pkts[i]);
+      eth_input(w_, role, pkts[i], hashes[i]);
       w_.trace_cur = nullptr;
     }
     const uint64_t input_done = rte_rdtsc();
@@ -87,18 +90,20 @@ unsigned Worker::poll() {
 
 // The same classification lb_input makes, on a packet not yet validated
 // (only lengths are checked): a wrong guess costs a wasted prefetch.
-void Worker::prefetch_flow(const rte_mbuf* m, const Fib& fib) const {
-  if (w_.setup.conntrack == nullptr || rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + 4) return;
+uint64_t Worker::prefetch_flow(const rte_mbuf* m, const Fib& fib) const {
+  if (w_.setup.conntrack == nullptr || rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + 4) return 0;
   const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
   const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(eth + 1);
   if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || ip->version_ihl != RTE_IPV4_VHL_DEF ||
       (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP))
-    return;
+    return 0;
   lb::FlowKey key{ip->src_addr, ip->dst_addr, 0, 0, ip->next_proto_id};
   key.sport = l4_port(ip + 1, 0);
   key.dport = l4_port(ip + 1, 2);
-  if (!fib.services->maybe_frontend(key.dst) && !fib.services->maybe_endpoint(key.src, key.sport, key.proto)) return;
-  w_.setup.conntrack->prefetch(w_.setup.id, key);
+  if (!fib.services->maybe_frontend(key.dst) && !fib.services->maybe_endpoint(key.src, key.sport, key.proto)) return 0;
+  const uint64_t h = lb::flow_hash(key);
+  w_.setup.conntrack->prefetch(w_.setup.id, h);
+  return h;
 }
 
 void Worker::dispatch(const Fib& fib) {
@@ -122,13 +127,13 @@ void Worker::run_vector(Stage s, const Fib& fib) {
   };
   switch (s) {
     case Stage::kUplinkInput:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) { uplink_input(w_, m, ip, fib); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c) { uplink_input(w_, m, ip, fib, c.hash); });
       break;
     case Stage::kPodsInput:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) { pods_input(w_, m, ip, fib); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c) { pods_input(w_, m, ip, fib, c.hash); });
       break;
     case Stage::kExceptionInput:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx&) { exception_input(w_, m, fib); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx& c) { exception_input(w_, m, fib, c.hash); });
       break;
     case Stage::kVxlanDecap:
       each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx&) {

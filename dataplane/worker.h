@@ -84,7 +84,9 @@ class Worker {
   // One stage over its vector (packets it queues for itself included).
   void run_vector(Stage s, const Fib& fib);
   void trace_begin(Role in, const rte_mbuf* m);
-  void prefetch_flow(const rte_mbuf* m, const Fib& fib) const;
+  // Prefetches the conntrack buckets of what may be a Service flow;
+  // returns its tuple's flow_hash (0: not one, nothing prefetched).
+  uint64_t prefetch_flow(const rte_mbuf* m, const Fib& fib) const;
   // Follows flush requests, a slice of the shard per call.
   void flush_step();
   // Puts back a slice of the saved flows handed over, if any.

@@ -234,9 +234,8 @@ std::optional<CtMatch> Conntrack::find_in(const Shard& s, uint32_t shard, const 
   return std::nullopt;
 }
 
-void Conntrack::prefetch(uint32_t self, const FlowKey& k) const {
+void Conntrack::prefetch(uint32_t self, uint64_t h) const {
   const Shard& s = *shards_[self];
-  const uint64_t h = flow_hash(k);
   __builtin_prefetch(&s.buckets[s.b1(h)]);
   __builtin_prefetch(&s.buckets[s.b2(h)]);
 }

@@ -184,9 +184,10 @@ class Conntrack {
   std::optional<CtMatch> lookup_owned(uint32_t self, uint32_t owner, const FlowKey& k, uint32_t now_s,
                                       uint64_t h = 0) const;
 
-  // Brings the buckets `k` hashes to in shard `self` towards the cache,
-  // for a lookup a few packets later. Thread: worker `self`.
-  void prefetch(uint32_t self, const FlowKey& k) const;
+  // Brings the buckets of a key with flow_hash `h` in shard `self`
+  // towards the cache, for a lookup a few packets later (given the same
+  // `h`). Thread: worker `self`.
+  void prefetch(uint32_t self, uint64_t h) const;
 
   // A new flow in shard `self`. A TCP flow starts only with a SYN
   // (tcp_flags given, kNotSyn otherwise). Thread: worker `self`.
