@@ -145,30 +145,8 @@ svcdp_rate() {
   fi
   t2=$(date +%s.%N); curl -s "127.0.0.1:$port/metrics" >"$m2"
   kill -INT "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
-  if [ -n "$profile" ]; then
-    python3 - "$m1" "$m2" "$drive" >"$profile" <<'PY'
+  python3 - "$m1" "$m2" "$t1" "$t2" "$drive" "$profile" <<'PY'
 import re, sys
-def load(p):
-    return {k: float(v) for k, v in (l.rsplit(" ", 1) for l in open(p) if l.startswith("svcdp_"))}
-a, b = load(sys.argv[1]), load(sys.argv[2])
-d = lambda k: b.get(k, 0) - a.get(k, 0)
-rx = d(f'svcdp_worker_rx_packets_total{{worker="0",role="{sys.argv[3]}"}}')
-stages = []
-for k in b:
-    m = re.match(r'svcdp_stage_processing_seconds_total\{stage="([a-z_]+)"', k)
-    if m and d(k) > 0 and rx:
-        stages.append(f"{m.group(1)} {d(k) / rx * 1e9:.1f}")
-print("ns per received packet by stage (svcdp_stage_processing_seconds_total): " + ", ".join(stages))
-PY
-    {
-      echo '```'
-      perf report -q -i "$work/perf.data" --no-children --sort dso,symbol --percent-limit 1 2>/dev/null |
-        sed 's/[ -]*$//' | grep -v '^$' | head -25
-      echo '```'
-    } >>"$profile"
-  fi
-  python3 - "$m1" "$m2" "$t1" "$t2" "$drive" "$dir/meta.json" <<'PY'
-import json, sys
 def load(p):
     d = {}
     for line in open(p):
@@ -178,13 +156,26 @@ def load(p):
     return d
 a, b = load(sys.argv[1]), load(sys.argv[2])
 dt = float(sys.argv[4]) - float(sys.argv[3])
-drive = sys.argv[5]
+drive, profile = sys.argv[5], sys.argv[6]
 d = lambda k: b.get(k, 0) - a.get(k, 0)
 rx = d(f'svcdp_worker_rx_packets_total{{worker="0",role="{drive}"}}')
 busy = d('svcdp_worker_busy_seconds_total{worker="0"}')
 tx = sum(d(k) for k in b if k.startswith("svcdp_port_tx_packets_total"))
 print(f"{rx / dt / 1e6:.2f} {busy / rx * 1e9 if rx else 0:.1f} {100 * tx / rx if rx else 0:.0f}")
+if profile and rx:
+    stages = [f"{m.group(1)} {d(k) / rx * 1e9:.1f}" for k in b
+              if (m := re.match(r'svcdp_stage_processing_seconds_total\{stage="([a-z_]+)"', k)) and d(k) > 0]
+    with open(profile, "w") as f:
+        print("ns per received packet by stage (svcdp_stage_processing_seconds_total): " + ", ".join(stages), file=f)
 PY
+  if [ -n "$profile" ]; then
+    {
+      echo '```'
+      perf report -q -i "$work/perf.data" --no-children --sort dso,symbol --percent-limit 1 2>/dev/null |
+        sed 's/[ -]*$//' | grep -v '^$' | head -25
+      echo '```'
+    } >>"$profile"
+  fi
 }
 
 host=$(hostname)
