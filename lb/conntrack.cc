@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <initializer_list>
 #include <limits>
 #include <stdexcept>
 
@@ -71,6 +72,8 @@ struct alignas(64) Bucket {
   std::atomic<uint64_t> slot[kSlotsPerBucket];
 };
 
+enum class Conntrack::Lack : uint8_t { kNothing, kSlotAtH1, kSlotAtH2, kEntry };
+
 struct Conntrack::Shard {
   Shard(uint32_t cap, std::pmr::memory_resource* memory)
       : flows(cap, memory),
@@ -105,11 +108,27 @@ struct Conntrack::Shard {
         }
     return false;
   }
-  bool has_room(uint64_t h) const {
-    for (uint64_t b : {b1(h), b2(h)})
-      for (const auto& s : buckets[b].slot)
-        if (s.load(std::memory_order_relaxed) == 0) return true;
-    return false;
+  bool has_room(uint64_t h) const { return free_slots({h}) != 0; }
+  // Empty slots in the buckets of the hashes, each bucket counted once.
+  uint32_t free_slots(std::initializer_list<uint64_t> hs) const {
+    std::array<uint64_t, 4> seen{};
+    size_t n = 0;
+    uint32_t empty = 0;
+    for (uint64_t h : hs)
+      for (uint64_t b : {b1(h), b2(h)}) {
+        if (std::find(seen.begin(), seen.begin() + n, b) != seen.begin() + n) continue;
+        seen[n++] = b;
+        for (const auto& s : buckets[b].slot) empty += s.load(std::memory_order_relaxed) == 0;
+      }
+    return empty;
+  }
+  // What a flow with slots at h1 and h2 lacks: a slot at one of them
+  // (distinct slots, even where the buckets are shared) or an entry.
+  Lack lack(uint64_t h1, uint64_t h2) const {
+    if (free_slots({h1}) == 0) return Lack::kSlotAtH1;
+    if (free_slots({h2}) == 0) return Lack::kSlotAtH2;
+    if (free_slots({h1, h2}) < 2) return Lack::kSlotAtH1;
+    return has_free() ? Lack::kNothing : Lack::kEntry;
   }
   void clear_slot(uint64_t h, uint32_t index, bool reply) {
     for (uint64_t b : {b1(h), b2(h)})
@@ -280,55 +299,72 @@ bool assured(uint8_t proto, uint8_t fwd, uint8_t rep) {
 }
 }  // namespace
 
-// When full, among the entries of the buckets the new flow needs. Linux's
-// early_drop takes an entry that is not ASSURED, in any state (SYN_SENT,
-// SYN_RECV, an RST'd or FIN'd handshake); of those in reach, a reset one
-// first (nothing more will come), then the one made the most inserts ago
-// (seconds are too coarse: a flood turns a shard over many times a
-// second), so that a client's connection still in its handshake, the
-// youngest, is the last to go. Ranking reads every candidate (a cache
-// miss each, only on this full-table path). Failing that, the assured
-// entry idle longest if idle kEvictIdleS or more (a connection that has
-// gone quiet; an active one is never evicted).
-bool Conntrack::make_room(Shard& s, uint64_t h1, uint64_t h2, uint32_t now_s) {
+// When full, among the entries with a slot in `buckets` (those of a slot
+// the new flow needs: evicting one frees a slot there). Linux's early_drop
+// takes an entry that is not ASSURED, in any state (SYN_SENT, SYN_RECV, an
+// RST'd or FIN'd handshake); of those in reach, a reset one first (nothing
+// more will come), then the one made the most inserts ago (seconds are too
+// coarse: a flood turns a shard over many times a second), so that a
+// client's connection still in its handshake, the youngest, is the last to
+// go. Ranking reads every candidate (a cache miss each, only on this
+// full-table path). Failing that, the assured entry idle longest if idle
+// kEvictIdleS or more (a connection that has gone quiet; an active one is
+// never evicted).
+bool Conntrack::evict_in(Shard& s, std::initializer_list<uint64_t> buckets, uint32_t now_s) {
   uint32_t unassured = 0, oldest = 0, oldest_idle = 0;
   uint64_t unassured_rank = UINT64_MAX;
-  for (uint64_t h : {h1, h2})
-    for (uint64_t b : {s.b1(h), s.b2(h)})
-      for (const auto& slot : s.buckets[b].slot) {
-        const uint64_t v = slot.load(std::memory_order_relaxed);
-        if (v == 0 || slot_reply(v)) continue;
-        const uint32_t index = slot_index(v);
-        const Flow& f = s.flows[index];
-        if (f.kind != kFlow) continue;
-        const uint32_t version = f.version.load(std::memory_order_relaxed);
-        const uint64_t fw = f.fwd_word.load(std::memory_order_relaxed);
-        const uint64_t rw = f.rep_word.load(std::memory_order_relaxed);
-        const uint8_t fwd = dirword::current(fw, version) ? dirword::flags(fw) : 0;
-        const uint8_t rep = dirword::current(rw, version) ? dirword::flags(rw) : 0;
-        const uint32_t seen = std::max(dirword::current(fw, version) ? dirword::seen(fw) : 0,
-                                       dirword::current(rw, version) ? dirword::seen(rw) : 0);
-        if (!assured(f.fwd.proto, fwd, rep)) {
-          const bool reset = f.fwd.proto == kTcp && ((fwd | rep) & dirflag::kRst);
-          const uint16_t age = static_cast<uint16_t>(s.births - f.birth);
-          const uint64_t rank = uint64_t{!reset} << 16 | static_cast<uint16_t>(~age);
-          if (rank < unassured_rank) {
-            unassured = index + 1;
-            unassured_rank = rank;
-          }
-          continue;
+  for (uint64_t b : buckets)
+    for (const auto& slot : s.buckets[b].slot) {
+      const uint64_t v = slot.load(std::memory_order_relaxed);
+      if (v == 0) continue;
+      const uint32_t index = slot_index(v);
+      const Flow& f = s.flows[index];
+      if (f.kind != kFlow) continue;
+      const uint32_t version = f.version.load(std::memory_order_relaxed);
+      const uint64_t fw = f.fwd_word.load(std::memory_order_relaxed);
+      const uint64_t rw = f.rep_word.load(std::memory_order_relaxed);
+      const uint8_t fwd = dirword::current(fw, version) ? dirword::flags(fw) : 0;
+      const uint8_t rep = dirword::current(rw, version) ? dirword::flags(rw) : 0;
+      const uint32_t seen = std::max(dirword::current(fw, version) ? dirword::seen(fw) : 0,
+                                     dirword::current(rw, version) ? dirword::seen(rw) : 0);
+      if (!assured(f.fwd.proto, fwd, rep)) {
+        const bool reset = f.fwd.proto == kTcp && ((fwd | rep) & dirflag::kRst);
+        const uint16_t age = static_cast<uint16_t>(s.births - f.birth);
+        const uint64_t rank = uint64_t{!reset} << 16 | static_cast<uint16_t>(~age);
+        if (rank < unassured_rank) {
+          unassured = index + 1;
+          unassured_rank = rank;
         }
-        const uint32_t idle = now_s > seen ? now_s - seen : 0;
-        if (idle >= kEvictIdleS && idle > oldest_idle) {
-          oldest = index + 1;
-          oldest_idle = idle;
-        }
+        continue;
       }
+      const uint32_t idle = now_s > seen ? now_s - seen : 0;
+      if (idle >= kEvictIdleS && idle > oldest_idle) {
+        oldest = index + 1;
+        oldest_idle = idle;
+      }
+    }
   const uint32_t victim = unassured ? unassured : oldest;
   if (victim == 0) return false;
   ++s.stats.evictions[proto_index(s.flows[victim - 1].fwd.proto)];
   free_entry(s, victim - 1);
   return true;
+}
+
+// A slot is sought in the buckets that lack one; an entry first among the
+// new flow's buckets, then (should those hold no candidate, being nearly
+// empty) in the buckets after its first, a few at a time.
+bool Conntrack::make_room(Shard& s, Lack lack, uint64_t h1, uint64_t h2, uint32_t now_s) {
+  switch (lack) {
+    case Lack::kNothing: return true;
+    case Lack::kSlotAtH1: return evict_in(s, {s.b1(h1), s.b2(h1)}, now_s);
+    case Lack::kSlotAtH2: return evict_in(s, {s.b1(h2), s.b2(h2)}, now_s);
+    case Lack::kEntry: break;
+  }
+  if (evict_in(s, {s.b1(h1), s.b2(h1), s.b1(h2), s.b2(h2)}, now_s)) return true;
+  const uint64_t mask = s.nbuckets - 1;
+  for (uint64_t b = s.b1(h1) + 1; b <= s.b1(h1) + s.nbuckets; b += 4)
+    if (evict_in(s, {b & mask, (b + 1) & mask, (b + 2) & mask, (b + 3) & mask}, now_s)) return true;
+  return false;
 }
 
 CtInsert Conntrack::insert(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
@@ -361,11 +397,12 @@ CtInsert Conntrack::add(uint32_t self, const FlowKey& fwd, const Nat& nat, uint3
   Shard& s = *shards_[self];
   const size_t pi = proto_index(fwd.proto);
   const uint64_t h1 = flow_hash(fwd), h2 = flow_hash(reply_key(fwd, nat));
-  // An eviction frees a slot in its own buckets, which may be only one of
-  // the two this flow needs: up to two evictions.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    if (s.has_free() && s.has_room(h1) && s.has_room(h2)) break;
-    if (attempt == 2 || !may_evict || !make_room(s, h1, h2, now_s)) {
+  // Each eviction frees an entry and a slot in the buckets that lack one:
+  // at most one for each of the two slots and one for an entry.
+  for (int evictions = 0;; ++evictions) {
+    const Lack lack = s.lack(h1, h2);
+    if (lack == Lack::kNothing) break;
+    if (evictions == 3 || !may_evict || !make_room(s, lack, h1, h2, now_s)) {
       ++s.stats.refusals[pi];
       return CtInsert::kFull;
     }
@@ -384,8 +421,15 @@ CtInsert Conntrack::add(uint32_t self, const FlowKey& fwd, const Nat& nat, uint3
   f.fwd_word.store(dirword::make(v, fwd_flags, now_s), std::memory_order_relaxed);
   f.rep_word.store(dirword::make(v, rep_flags, rep_flags ? now_s : 0), std::memory_order_relaxed);
   s.end_write(f);
-  s.add_slot(h1, index, false);
-  s.add_slot(h2, index, true);
+  // The hash with fewer empty slots takes its slot first, so that where
+  // the buckets are shared the other still finds one (lack() saw both fit).
+  if (s.free_slots({h2}) < s.free_slots({h1})) {
+    s.add_slot(h2, index, true);
+    s.add_slot(h1, index, false);
+  } else {
+    s.add_slot(h1, index, false);
+    s.add_slot(h2, index, true);
+  }
   ++s.stats.inserts[pi];
   ++s.stats.entries;
   return CtInsert::kOk;

@@ -32,6 +32,7 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -254,7 +255,9 @@ class Conntrack {
   bool expired(const CtMatch& m, uint32_t now_s) const {
     return now_s > m.last_seen_s && now_s - m.last_seen_s > timeout(m);
   }
-  bool make_room(Shard& s, uint64_t h1, uint64_t h2, uint32_t now_s);
+  bool evict_in(Shard& s, std::initializer_list<uint64_t> buckets, uint32_t now_s);
+  enum class Lack : uint8_t;  // what a new flow lacks (conntrack.cc)
+  bool make_room(Shard& s, Lack lack, uint64_t h1, uint64_t h2, uint32_t now_s);
   CtInsert add(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
                uint32_t generation, uint8_t fwd_flags, uint8_t rep_flags, uint32_t now_s, bool may_evict);
   void free_entry(Shard& s, uint32_t index);
