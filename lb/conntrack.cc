@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <initializer_list>
 #include <limits>
 #include <stdexcept>
@@ -23,8 +24,21 @@ uint16_t slot_sig(uint64_t v) { return static_cast<uint16_t>(v >> 32); }
 uint32_t slot_index(uint64_t v) { return static_cast<uint32_t>(v); }
 bool slot_reply(uint64_t v) { return v & kReplyBit; }
 
-bool same_tuple(const FlowKey& a, const FlowKey& b) {
+template <Family F>
+bool same_tuple(const BasicFlowKey<F>& a, const BasicFlowKey<F>& b) {
   return a.src == b.src && a.dst == b.dst && a.sport == b.sport && a.dport == b.dport && a.proto == b.proto;
+}
+
+// An affinity entry's key: the client, and the service id where a flow
+// has its destination.
+template <Family F>
+BasicFlowKey<F> affinity_key(typename F::Addr client, uint32_t service_id) {
+  BasicFlowKey<F> k{client, {}, 0, 0, 0};
+  if constexpr (std::is_same_v<F, Ip4>)
+    k.dst = service_id;
+  else
+    std::memcpy(k.dst.bytes.data(), &service_id, sizeof(service_id));
+  return k;
 }
 
 }  // namespace
@@ -72,9 +86,11 @@ struct alignas(64) Bucket {
   std::atomic<uint64_t> slot[kSlotsPerBucket];
 };
 
-enum class Conntrack::Lack : uint8_t { kNothing, kSlotAtH1, kSlotAtH2, kEntry };
+template <Family F>
+enum class BasicConntrack<F>::Lack : uint8_t { kNothing, kSlotAtH1, kSlotAtH2, kEntry };
 
-struct Conntrack::Shard {
+template <Family F>
+struct BasicConntrack<F>::Shard {
   Shard(uint32_t cap, std::pmr::memory_resource* memory)
       : flows(cap, memory),
         capacity(cap),
@@ -142,11 +158,11 @@ struct Conntrack::Shard {
   }
 
   // Seqlock write side (single writer: the owner).
-  void begin_write(Flow& f) {
+  void begin_write(Entry& f) {
     f.version.store(f.version.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
   }
-  void end_write(Flow& f) { f.version.store(f.version.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
+  void end_write(Entry& f) { f.version.store(f.version.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
 
   // Free entries, oldest first (FIFO): an index is reused as late as
   // possible, so that a non-owner's write racing with its recycling is
@@ -165,18 +181,19 @@ struct Conntrack::Shard {
     ++free_count;
   }
 
-  TableArray<Flow> flows;
+  TableArray<Entry> flows;
   uint32_t capacity;
   uint64_t nbuckets;
   TableArray<Bucket> buckets;
   TableArray<uint32_t> free_ring;
   uint32_t free_head = 0, free_count = 0;
-  uint16_t births = 0;  // flows made in this shard, modulo 2^16 (Flow::birth)
+  uint16_t births = 0;  // flows made in this shard, modulo 2^16 (BasicFlow::birth)
   uint32_t sweep_cursor = 0;
   CtStats stats;
 };
 
-Conntrack::Conntrack(uint32_t shards, uint64_t capacity, CtTimeouts timeouts,
+template <Family F>
+BasicConntrack<F>::BasicConntrack(uint32_t shards, uint64_t capacity, CtTimeouts timeouts,
                      const std::vector<std::pmr::memory_resource*>& shard_memory)
     : timeouts_(timeouts) {
   if (shards == 0) throw std::invalid_argument("conntrack: no shard");
@@ -187,9 +204,11 @@ Conntrack::Conntrack(uint32_t shards, uint64_t capacity, CtTimeouts timeouts,
     shards_.push_back(std::make_unique<Shard>(static_cast<uint32_t>(per), i < shard_memory.size() ? shard_memory[i] : nullptr));
 }
 
-Conntrack::~Conntrack() = default;
+template <Family F>
+BasicConntrack<F>::~BasicConntrack() = default;
 
-uint32_t Conntrack::timeout(const CtMatch& m) const {
+template <Family F>
+uint32_t BasicConntrack<F>::timeout(const Match& m) const {
   if (m.kind == kAffinity) return m.timeout_s;
   switch (m.fwd.proto) {
     case kTcp:
@@ -204,13 +223,14 @@ uint32_t Conntrack::timeout(const CtMatch& m) const {
       }
       break;
     case kUdp: return (m.rep_flags & dirflag::kSeen) ? timeouts_.udp_replied : timeouts_.udp_unreplied;
-    case kIcmp: return timeouts_.icmp;
+    case F::kIcmpProto: return timeouts_.icmp;
   }
   return timeouts_.other;
 }
 
-bool Conntrack::snapshot(const Shard& s, uint32_t shard, uint32_t index, CtMatch& out) const {
-  const Flow& f = s.flows[index];
+template <Family F>
+bool BasicConntrack<F>::snapshot(const Shard& s, uint32_t shard, uint32_t index, Match& out) const {
+  const Entry& f = s.flows[index];
   for (int attempt = 0; attempt < 4; ++attempt) {
     const uint32_t v1 = f.version.load(std::memory_order_acquire);
     if (v1 & 1) continue;
@@ -236,30 +256,33 @@ bool Conntrack::snapshot(const Shard& s, uint32_t shard, uint32_t index, CtMatch
   return false;
 }
 
-std::optional<CtMatch> Conntrack::find_in(const Shard& s, uint32_t shard, const FlowKey& k, uint64_t h,
+template <Family F>
+std::optional<BasicCtMatch<F>> BasicConntrack<F>::find_in(const Shard& s, uint32_t shard, const Key& k, uint64_t h,
                                           uint32_t now_s) const {
   const uint16_t sig = Shard::sig(h);
   for (uint64_t b : {s.b1(h), s.b2(h)}) {
     for (const auto& slot : s.buckets[b].slot) {
       const uint64_t v = slot.load(std::memory_order_acquire);
       if (v == 0 || slot_sig(v) != sig) continue;
-      CtMatch m;
+      Match m;
       if (!snapshot(s, shard, slot_index(v), m)) continue;
       m.reply = slot_reply(v);
-      const FlowKey key = m.reply ? reply_key(m.fwd, m.nat) : m.fwd;
+      const Key key = m.reply ? reply_key(m.fwd, m.nat) : m.fwd;
       if (same_tuple(key, k) && !expired(m, now_s)) return m;
     }
   }
   return std::nullopt;
 }
 
-void Conntrack::prefetch(uint32_t self, uint64_t h) const {
+template <Family F>
+void BasicConntrack<F>::prefetch(uint32_t self, uint64_t h) const {
   const Shard& s = *shards_[self];
   __builtin_prefetch(&s.buckets[s.b1(h)]);
   __builtin_prefetch(&s.buckets[s.b2(h)]);
 }
 
-std::optional<CtMatch> Conntrack::lookup(uint32_t self, const FlowKey& k, uint32_t now_s, uint64_t h) const {
+template <Family F>
+std::optional<BasicCtMatch<F>> BasicConntrack<F>::lookup(uint32_t self, const Key& k, uint32_t now_s, uint64_t h) const {
   if (h == 0) h = flow_hash(k);
   if (auto m = find_in(*shards_[self], self, k, h, now_s)) return m;
   for (uint32_t i = 0; i < shards_.size(); ++i)
@@ -268,7 +291,8 @@ std::optional<CtMatch> Conntrack::lookup(uint32_t self, const FlowKey& k, uint32
   return std::nullopt;
 }
 
-std::optional<CtMatch> Conntrack::lookup_owned(uint32_t self, uint32_t owner, const FlowKey& k, uint32_t now_s,
+template <Family F>
+std::optional<BasicCtMatch<F>> BasicConntrack<F>::lookup_owned(uint32_t self, uint32_t owner, const Key& k, uint32_t now_s,
                                                uint64_t h) const {
   if (h == 0) h = flow_hash(k);
   if (auto m = find_in(*shards_[owner], owner, k, h, now_s)) return m;
@@ -276,8 +300,9 @@ std::optional<CtMatch> Conntrack::lookup_owned(uint32_t self, uint32_t owner, co
   return find_in(*shards_[self], self, k, h, now_s);
 }
 
-void Conntrack::free_entry(Shard& s, uint32_t index) {
-  Flow& f = s.flows[index];
+template <Family F>
+void BasicConntrack<F>::free_entry(Shard& s, uint32_t index) {
+  Entry& f = s.flows[index];
   s.clear_slot(flow_hash(f.fwd), index, false);
   if (f.kind == kFlow) s.clear_slot(flow_hash(reply_key(f.fwd, f.nat)), index, true);
   s.begin_write(f);
@@ -310,7 +335,8 @@ bool assured(uint8_t proto, uint8_t fwd, uint8_t rep) {
 // full-table path). Failing that, the assured entry idle longest if idle
 // kEvictIdleS or more (a connection that has gone quiet; an active one is
 // never evicted).
-bool Conntrack::evict_in(Shard& s, std::initializer_list<uint64_t> buckets, uint32_t now_s) {
+template <Family F>
+bool BasicConntrack<F>::evict_in(Shard& s, std::initializer_list<uint64_t> buckets, uint32_t now_s) {
   uint32_t unassured = 0, oldest = 0, oldest_idle = 0;
   uint64_t unassured_rank = UINT64_MAX;
   for (uint64_t b : buckets)
@@ -318,7 +344,7 @@ bool Conntrack::evict_in(Shard& s, std::initializer_list<uint64_t> buckets, uint
       const uint64_t v = slot.load(std::memory_order_relaxed);
       if (v == 0) continue;
       const uint32_t index = slot_index(v);
-      const Flow& f = s.flows[index];
+      const Entry& f = s.flows[index];
       if (f.kind != kFlow) continue;
       const uint32_t version = f.version.load(std::memory_order_relaxed);
       const uint64_t fw = f.fwd_word.load(std::memory_order_relaxed);
@@ -353,7 +379,8 @@ bool Conntrack::evict_in(Shard& s, std::initializer_list<uint64_t> buckets, uint
 // A slot is sought in the buckets that lack one; an entry first among the
 // new flow's buckets, then (should those hold no candidate, being nearly
 // empty) in the buckets after its first, a few at a time.
-bool Conntrack::make_room(Shard& s, Lack lack, uint64_t h1, uint64_t h2, uint32_t now_s) {
+template <Family F>
+bool BasicConntrack<F>::make_room(Shard& s, Lack lack, uint64_t h1, uint64_t h2, uint32_t now_s) {
   switch (lack) {
     case Lack::kNothing: return true;
     case Lack::kSlotAtH1: return evict_in(s, {s.b1(h1), s.b2(h1)}, now_s);
@@ -367,21 +394,24 @@ bool Conntrack::make_room(Shard& s, Lack lack, uint64_t h1, uint64_t h2, uint32_
   return false;
 }
 
-CtInsert Conntrack::insert(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
+template <Family F>
+CtInsert BasicConntrack<F>::insert(uint32_t self, const Key& fwd, const NatT& nat, uint32_t service_id, bool external,
                            uint32_t generation, uint8_t tcp_flags, uint32_t now_s) {
   const uint8_t dir = fwd.proto == kTcp ? tcp_dirflags(tcp_flags) : dirflag::kSeen;
   if (fwd.proto == kTcp && (!(dir & dirflag::kSyn) || (tcp_flags & 0x10))) return CtInsert::kNotSyn;
   return add(self, fwd, nat, service_id, external, generation, dir, 0, now_s, true);
 }
 
-CtInsert Conntrack::pick_up(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
+template <Family F>
+CtInsert BasicConntrack<F>::pick_up(uint32_t self, const Key& fwd, const NatT& nat, uint32_t service_id, bool external,
                             uint32_t generation, uint32_t now_s) {
   // Both directions as an established connection has them.
   constexpr uint8_t kFwd = dirflag::kSyn | dirflag::kAck | dirflag::kSeen;
   return add(self, fwd, nat, service_id, external, generation, kFwd, kFwd, now_s, true);
 }
 
-bool Conntrack::restore(uint32_t self, const CtMatch& saved, uint32_t seen_s) {
+template <Family F>
+bool BasicConntrack<F>::restore(uint32_t self, const Match& saved, uint32_t seen_s) {
   if (saved.kind == kAffinity) {
     set_affinity(self, saved.fwd.src, saved.service_id, saved.nat, saved.timeout_s, seen_s);
     return true;
@@ -392,7 +422,8 @@ bool Conntrack::restore(uint32_t self, const CtMatch& saved, uint32_t seen_s) {
              saved.rep_flags, seen_s, false) == CtInsert::kOk;
 }
 
-CtInsert Conntrack::add(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
+template <Family F>
+CtInsert BasicConntrack<F>::add(uint32_t self, const Key& fwd, const NatT& nat, uint32_t service_id, bool external,
                         uint32_t generation, uint8_t fwd_flags, uint8_t rep_flags, uint32_t now_s, bool may_evict) {
   Shard& s = *shards_[self];
   const size_t pi = proto_index(fwd.proto);
@@ -408,7 +439,7 @@ CtInsert Conntrack::add(uint32_t self, const FlowKey& fwd, const Nat& nat, uint3
     }
   }
   const uint32_t index = s.pop_free();
-  Flow& f = s.flows[index];
+  Entry& f = s.flows[index];
   s.begin_write(f);
   const uint32_t v = f.version.load(std::memory_order_relaxed) + 1;  // once end_write is done
   f.service_id = service_id;
@@ -439,8 +470,9 @@ CtInsert Conntrack::add(uint32_t self, const FlowKey& fwd, const Nat& nat, uint3
 // direction has one writer in practice (the worker receiving it); should
 // two workers receive one direction, one of two simultaneous updates may
 // lose a flag the next packet sets again.
-void Conntrack::touch(const CtMatch& m, uint8_t tcp_flags, uint32_t now_s) {
-  Flow& f = shards_[m.shard]->flows[m.index];
+template <Family F>
+void BasicConntrack<F>::touch(const Match& m, uint8_t tcp_flags, uint32_t now_s) {
+  Entry& f = shards_[m.shard]->flows[m.index];
   if (f.version.load(std::memory_order_relaxed) != m.version) return;  // recycled meanwhile
   const uint8_t d = m.fwd.proto == kTcp ? tcp_dirflags(tcp_flags) : dirflag::kSeen;
   auto& word = m.reply ? f.rep_word : f.fwd_word;
@@ -450,36 +482,40 @@ void Conntrack::touch(const CtMatch& m, uint8_t tcp_flags, uint32_t now_s) {
   if (next != old) word.store(next, std::memory_order_relaxed);
 }
 
-void Conntrack::set_checked(uint32_t self, const CtMatch& m, uint32_t generation) {
+template <Family F>
+void BasicConntrack<F>::set_checked(uint32_t self, const Match& m, uint32_t generation) {
   if (m.shard != self) return;
-  Flow& f = shards_[self]->flows[m.index];
+  Entry& f = shards_[self]->flows[m.index];
   if (f.version.load(std::memory_order_relaxed) != m.version) return;
   // A plain field read by others only inside a snapshot: no version bump
   // needed, a torn read is impossible for an aligned 32-bit store.
   reinterpret_cast<std::atomic<uint32_t>&>(f.checked_generation).store(generation, std::memory_order_relaxed);
 }
 
-void Conntrack::remove(uint32_t self, const CtMatch& m) {
+template <Family F>
+void BasicConntrack<F>::remove(uint32_t self, const Match& m) {
   if (m.shard != self) return;
   Shard& s = *shards_[self];
   if (s.flows[m.index].version.load(std::memory_order_relaxed) != m.version) return;
   free_entry(s, m.index);
 }
 
-std::optional<Nat> Conntrack::affinity(uint32_t self, be32 client, uint32_t service_id, uint32_t now_s) const {
-  const FlowKey k{client, service_id, 0, 0, 0};
+template <Family F>
+std::optional<BasicNat<F>> BasicConntrack<F>::affinity(uint32_t self, Addr client, uint32_t service_id, uint32_t now_s) const {
+  const Key k = affinity_key<F>(client, service_id);
   auto m = lookup(self, k, now_s);
   if (!m || m->kind != kAffinity) return std::nullopt;
   return m->nat;
 }
 
-void Conntrack::set_affinity(uint32_t self, be32 client, uint32_t service_id, const Nat& nat, uint32_t timeout_s,
+template <Family F>
+void BasicConntrack<F>::set_affinity(uint32_t self, Addr client, uint32_t service_id, const NatT& nat, uint32_t timeout_s,
                              uint32_t now_s) {
   Shard& s = *shards_[self];
-  const FlowKey k{client, service_id, 0, 0, 0};
+  const Key k = affinity_key<F>(client, service_id);
   const uint64_t h = flow_hash(k);
   if (auto m = find_in(s, self, k, h, now_s); m && m->kind == kAffinity) {
-    Flow& f = s.flows[m->index];
+    Entry& f = s.flows[m->index];
     if (m->nat.backend == nat.backend && m->nat.backend_port == nat.backend_port) {
       f.fwd_word.store(dirword::make(m->version, dirflag::kSeen, now_s), std::memory_order_relaxed);
       return;
@@ -491,7 +527,7 @@ void Conntrack::set_affinity(uint32_t self, be32 client, uint32_t service_id, co
     return;
   }
   const uint32_t index = s.pop_free();
-  Flow& f = s.flows[index];
+  Entry& f = s.flows[index];
   s.begin_write(f);
   const uint32_t v = f.version.load(std::memory_order_relaxed) + 1;
   f.service_id = service_id;
@@ -509,14 +545,15 @@ void Conntrack::set_affinity(uint32_t self, be32 client, uint32_t service_id, co
   ++s.stats.affinity_entries;
 }
 
-size_t Conntrack::expire(uint32_t self, uint32_t now_s, size_t budget) {
+template <Family F>
+size_t BasicConntrack<F>::expire(uint32_t self, uint32_t now_s, size_t budget) {
   Shard& s = *shards_[self];
   size_t freed = 0;
   for (size_t n = 0; n < budget; ++n) {
     const uint32_t i = s.sweep_cursor;
     s.sweep_cursor = (s.sweep_cursor + 1) % s.capacity;
     if (s.flows[i].kind == kFree) continue;
-    CtMatch m;
+    Match m;
     if (snapshot(s, self, i, m) && expired(m, now_s)) {
       free_entry(s, i);
       ++s.stats.expired;
@@ -526,20 +563,23 @@ size_t Conntrack::expire(uint32_t self, uint32_t now_s, size_t budget) {
   return freed;
 }
 
-CtStats Conntrack::stats() const {
+template <Family F>
+CtStats BasicConntrack<F>::stats() const {
   CtStats sum;
   for (const auto& s : shards_) sum += s->stats;
   return sum;
 }
 
-uint64_t Conntrack::shard_capacity() const { return shards_.empty() ? 0 : shards_[0]->capacity; }
+template <Family F>
+uint64_t BasicConntrack<F>::shard_capacity() const { return shards_.empty() ? 0 : shards_[0]->capacity; }
 
-uint64_t Conntrack::remove_if(uint32_t self, uint64_t begin, uint64_t count, uint32_t now_s, uint64_t& removed,
-                              const std::function<bool(const CtMatch&)>& pred) {
+template <Family F>
+uint64_t BasicConntrack<F>::remove_if(uint32_t self, uint64_t begin, uint64_t count, uint32_t now_s, uint64_t& removed,
+                              const std::function<bool(const Match&)>& pred) {
   Shard& s = *shards_[self];
   const uint64_t end = std::min<uint64_t>(begin + count, s.capacity);
   for (uint64_t i = begin; i < end; ++i) {
-    CtMatch m;
+    Match m;
     if (snapshot(s, self, static_cast<uint32_t>(i), m) && !expired(m, now_s) && pred(m)) {
       free_entry(s, static_cast<uint32_t>(i));
       ++removed;
@@ -548,11 +588,12 @@ uint64_t Conntrack::remove_if(uint32_t self, uint64_t begin, uint64_t count, uin
   return end >= s.capacity ? 0 : end;
 }
 
-void Conntrack::for_each(uint32_t now_s, const std::function<void(const CtMatch&)>& fn) const {
+template <Family F>
+void BasicConntrack<F>::for_each(uint32_t now_s, const std::function<void(const Match&)>& fn) const {
   for (uint32_t si = 0; si < shards_.size(); ++si) {
     const Shard& s = *shards_[si];
     for (uint32_t i = 0; i < s.capacity; ++i) {
-      CtMatch m;
+      Match m;
       if (snapshot(s, si, i, m) && !expired(m, now_s)) {
         m.reply = false;
         fn(m);
@@ -560,5 +601,8 @@ void Conntrack::for_each(uint32_t now_s, const std::function<void(const CtMatch&
     }
   }
 }
+
+template class BasicConntrack<Ip4>;
+template class BasicConntrack<Ip6>;
 
 }  // namespace svcdp::lb

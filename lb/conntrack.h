@@ -72,15 +72,21 @@ TcpState tcp_state(uint8_t fwd, uint8_t rep);
 // TCP flags of a segment (the TCP header's flags byte) as direction flags.
 uint8_t tcp_dirflags(uint8_t tcp_flags);
 
-// How a flow is translated (laid out without padding: 16 bytes).
-struct Nat {
-  be32 backend = 0;     // destination after DNAT (the endpoint)
-  be32 snat = 0;        // source after SNAT (the node), 0: client kept
-  be32 vtep = 0;        // the endpoint's node tunnel endpoint, 0: local
+// How a flow is translated (laid out without padding: 16 bytes for IPv4).
+// An IPv6 flow's tunnel endpoint is IPv4-mapped on an IPv4 underlay.
+template <Family F>
+struct BasicNat {
+  using Addr = typename F::Addr;
+  Addr backend{};  // destination after DNAT (the endpoint)
+  Addr snat{};     // source after SNAT (the node), zero: client kept
+  Addr vtep{};     // the endpoint's node tunnel endpoint, zero: local
   be16 backend_port = 0;
   be16 snat_port = 0;
 };
+using Nat = BasicNat<Ip4>;
+using Nat6 = BasicNat<Ip6>;
 static_assert(sizeof(Nat) == 16);
+static_assert(sizeof(Nat6) == 52);
 
 // One direction's state in a flow entry, in one 64-bit word: the last
 // second a packet was seen (bits 0-31), the direction flags (32-39), and
@@ -98,12 +104,13 @@ constexpr uint8_t flags(uint64_t w) { return static_cast<uint8_t>(w >> 32); }
 constexpr uint32_t seen(uint64_t w) { return static_cast<uint32_t>(w); }
 }  // namespace dirword
 
-// A flow entry: exactly one cache line.
-struct alignas(64) Flow {
+// A flow entry: exactly one cache line for IPv4, two for IPv6.
+template <Family F>
+struct alignas(64) BasicFlow {
   std::atomic<uint32_t> version{0};  // even: stable; odd: owner rewriting
   uint32_t service_id;
-  FlowKey fwd;  // as the client sent it (pad bytes unused)
-  Nat nat;
+  BasicFlowKey<F> fwd;  // as the client sent it (pad bytes unused)
+  BasicNat<F> nat;
   uint8_t kind;   // kFlow or kAffinity
   uint8_t external;  // arrived on an external front end
   uint16_t birth;  // flows: the shard's insert count when made (low bits), their age for eviction
@@ -114,7 +121,10 @@ struct alignas(64) Flow {
   std::atomic<uint64_t> fwd_word{0};  // dirword: forward direction
   std::atomic<uint64_t> rep_word{0};  // dirword: reply direction
 };
+using Flow = BasicFlow<Ip4>;
+using Flow6 = BasicFlow<Ip6>;
 static_assert(sizeof(Flow) == 64);
+static_assert(sizeof(Flow6) == 128);
 
 inline constexpr uint8_t kFlow = 0;
 // The service id of a flow that belongs to no Service (masqueraded egress).
@@ -122,13 +132,14 @@ inline constexpr uint32_t kNoService = UINT32_MAX;
 inline constexpr uint8_t kAffinity = 1;
 
 // A consistent copy of a flow, and where it lives.
-struct CtMatch {
+template <Family F>
+struct BasicCtMatch {
   uint32_t shard;
   uint32_t index;
   uint32_t version;
   bool reply;  // the key matched the reply tuple
-  FlowKey fwd;
-  Nat nat;
+  BasicFlowKey<F> fwd;
+  BasicNat<F> nat;
   uint32_t service_id;
   uint32_t checked_generation;
   uint8_t kind;
@@ -140,10 +151,14 @@ struct CtMatch {
   TcpState state() const { return tcp_state(fwd_flags, rep_flags); }
 };
 
+using CtMatch = BasicCtMatch<Ip4>;
+using CtMatch6 = BasicCtMatch<Ip6>;
+
 // The reply tuple of a flow: what the endpoint sends back.
-inline FlowKey reply_key(const FlowKey& fwd, const Nat& nat) {
-  return {nat.backend, nat.snat ? nat.snat : fwd.src, nat.backend_port, nat.snat ? nat.snat_port : fwd.sport,
-          fwd.proto};
+template <Family F>
+inline BasicFlowKey<F> reply_key(const BasicFlowKey<F>& fwd, const BasicNat<F>& nat) {
+  const bool snat = !addr_is_zero(nat.snat);
+  return {nat.backend, snat ? nat.snat : fwd.src, nat.backend_port, snat ? nat.snat_port : fwd.sport, fwd.proto};
 }
 
 struct CtStats {
@@ -163,26 +178,35 @@ enum class CtInsert : uint8_t { kOk, kFull, kNotSyn };
 // when its buckets are full.
 inline constexpr uint32_t kEvictIdleS = 60;
 
-class Conntrack {
+// One table per address family (Conntrack, Conntrack6): the IPv4 entry
+// stays one cache line.
+template <Family F>
+class BasicConntrack {
  public:
+  using Addr = typename F::Addr;
+  using Key = BasicFlowKey<F>;
+  using NatT = BasicNat<F>;
+  using Match = BasicCtMatch<F>;
+  using Entry = BasicFlow<F>;
+
   // `capacity` entries in all, split evenly between `shards` (workers);
   // everything is allocated here, shard i in shard_memory[i] (the heap
   // when that is missing or null). Thread: control, before workers start.
-  Conntrack(uint32_t shards, uint64_t capacity, CtTimeouts timeouts = {},
-            const std::vector<std::pmr::memory_resource*>& shard_memory = {});
-  ~Conntrack();
-  Conntrack(const Conntrack&) = delete;
-  Conntrack& operator=(const Conntrack&) = delete;
+  BasicConntrack(uint32_t shards, uint64_t capacity, CtTimeouts timeouts = {},
+                 const std::vector<std::pmr::memory_resource*>& shard_memory = {});
+  ~BasicConntrack();
+  BasicConntrack(const BasicConntrack&) = delete;
+  BasicConntrack& operator=(const BasicConntrack&) = delete;
 
   // The live (not expired) flow with forward or reply tuple `k`: own shard
   // first, then the others. `h`: flow_hash(k) when the caller has it (0:
   // computed here). Thread: worker `self`.
-  std::optional<CtMatch> lookup(uint32_t self, const FlowKey& k, uint32_t now_s, uint64_t h = 0) const;
+  std::optional<Match> lookup(uint32_t self, const Key& k, uint32_t now_s, uint64_t h = 0) const;
   // The same for a tuple whose flow, if any, is in shard `owner` (a reply
   // to a source port that only `owner` hands out) or in `self`, searched
   // in that order and nowhere else: a miss costs two shards at most,
   // however many there are. Thread: worker `self`.
-  std::optional<CtMatch> lookup_owned(uint32_t self, uint32_t owner, const FlowKey& k, uint32_t now_s,
+  std::optional<Match> lookup_owned(uint32_t self, uint32_t owner, const Key& k, uint32_t now_s,
                                       uint64_t h = 0) const;
 
   // Brings the buckets of a key with flow_hash `h` in shard `self`
@@ -192,7 +216,7 @@ class Conntrack {
 
   // A new flow in shard `self`. A TCP flow starts only with a SYN
   // (tcp_flags given, kNotSyn otherwise). Thread: worker `self`.
-  CtInsert insert(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
+  CtInsert insert(uint32_t self, const Key& fwd, const NatT& nat, uint32_t service_id, bool external,
                   uint32_t generation, uint8_t tcp_flags, uint32_t now_s);
 
   // A flow saved by a previous svcdp (a CtMatch as for_each gave it, its
@@ -200,28 +224,28 @@ class Conntrack {
   // endpoint is checked again at its next packet. False when it is there
   // already or there is no room (nothing is evicted for it).
   // Thread: worker `self`.
-  bool restore(uint32_t self, const CtMatch& saved, uint32_t seen_s);
+  bool restore(uint32_t self, const Match& saved, uint32_t seen_s);
 
   // A TCP segment of a flow that no entry knows (svcdp restarted, or the
   // entry expired while the connection idled): taken up as established,
   // the way Katran keeps serving mid-stream packets by consistent hashing.
   // Thread: worker `self`.
-  CtInsert pick_up(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
+  CtInsert pick_up(uint32_t self, const Key& fwd, const NatT& nat, uint32_t service_id, bool external,
                    uint32_t generation, uint32_t now_s);
 
   // Records a packet of a matched flow. Thread: the receiving worker.
-  void touch(const CtMatch& m, uint8_t tcp_flags, uint32_t now_s);
+  void touch(const Match& m, uint8_t tcp_flags, uint32_t now_s);
   // Marks the flow's endpoint as checked against `generation`.
   // Thread: the owner (m.shard == self), others ignore.
-  void set_checked(uint32_t self, const CtMatch& m, uint32_t generation);
+  void set_checked(uint32_t self, const Match& m, uint32_t generation);
   // Removes a flow of the own shard (others: no-op). Thread: worker `self`.
-  void remove(uint32_t self, const CtMatch& m);
+  void remove(uint32_t self, const Match& m);
 
   // Session affinity (ClientIP): the endpoint `client` last used for
   // `service_id`, if within its timeout. Thread: worker `self`.
-  std::optional<Nat> affinity(uint32_t self, be32 client, uint32_t service_id, uint32_t now_s) const;
+  std::optional<NatT> affinity(uint32_t self, Addr client, uint32_t service_id, uint32_t now_s) const;
   // Records (or refreshes) it in the own shard. Thread: worker `self`.
-  void set_affinity(uint32_t self, be32 client, uint32_t service_id, const Nat& nat, uint32_t timeout_s,
+  void set_affinity(uint32_t self, Addr client, uint32_t service_id, const NatT& nat, uint32_t timeout_s,
                     uint32_t now_s);
 
   // Frees up to `budget` expired entries of the own shard, continuing
@@ -230,7 +254,7 @@ class Conntrack {
   size_t expire(uint32_t self, uint32_t now_s, size_t budget);
 
   // Seconds a flow may stay idle in its current state. Thread: any.
-  uint32_t timeout(const CtMatch& m) const;
+  uint32_t timeout(const Match& m) const;
   // Counters summed over shards (plain reads; may lag). Thread: any.
   CtStats stats() const;
   uint32_t shards() const { return static_cast<uint32_t>(shards_.size()); }
@@ -241,31 +265,34 @@ class Conntrack {
   // slot to continue from (0 when the shard is done), so a flush can
   // proceed a slice per poll loop. Thread: worker `self`.
   uint64_t remove_if(uint32_t self, uint64_t begin, uint64_t count, uint32_t now_s, uint64_t& removed,
-                     const std::function<bool(const CtMatch&)>& pred);
+                     const std::function<bool(const Match&)>& pred);
 
   // Visits every live flow of every shard (consistent copies). For
   // inspection tools; not for the hot path. Thread: any.
-  void for_each(uint32_t now_s, const std::function<void(const CtMatch&)>& f) const;
+  void for_each(uint32_t now_s, const std::function<void(const Match&)>& f) const;
 
   struct Shard;
 
  private:
   // A reader's clock may trail the writer's by a little: never "expired"
   // for a flow seen after `now_s`.
-  bool expired(const CtMatch& m, uint32_t now_s) const {
+  bool expired(const Match& m, uint32_t now_s) const {
     return now_s > m.last_seen_s && now_s - m.last_seen_s > timeout(m);
   }
   bool evict_in(Shard& s, std::initializer_list<uint64_t> buckets, uint32_t now_s);
   enum class Lack : uint8_t;  // what a new flow lacks (conntrack.cc)
   bool make_room(Shard& s, Lack lack, uint64_t h1, uint64_t h2, uint32_t now_s);
-  CtInsert add(uint32_t self, const FlowKey& fwd, const Nat& nat, uint32_t service_id, bool external,
+  CtInsert add(uint32_t self, const Key& fwd, const NatT& nat, uint32_t service_id, bool external,
                uint32_t generation, uint8_t fwd_flags, uint8_t rep_flags, uint32_t now_s, bool may_evict);
   void free_entry(Shard& s, uint32_t index);
-  std::optional<CtMatch> find_in(const Shard& s, uint32_t shard, const FlowKey& k, uint64_t h, uint32_t now_s) const;
-  bool snapshot(const Shard& s, uint32_t shard, uint32_t index, CtMatch& out) const;
+  std::optional<Match> find_in(const Shard& s, uint32_t shard, const Key& k, uint64_t h, uint32_t now_s) const;
+  bool snapshot(const Shard& s, uint32_t shard, uint32_t index, Match& out) const;
 
   CtTimeouts timeouts_;
   std::vector<std::unique_ptr<Shard>> shards_;
 };
+
+using Conntrack = BasicConntrack<Ip4>;
+using Conntrack6 = BasicConntrack<Ip6>;
 
 }  // namespace svcdp::lb

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -21,6 +22,89 @@ Nat dnat(be32 backend = kBackend) { return {.backend = backend, .vtep = ip(0xc0a
 
 static_assert(sizeof(Flow) == 64, "a flow is one cache line");
 static_assert(alignof(Flow) == 64);
+
+// The same decisions for both families (Conntrack, Conntrack6): host
+// number n is 0.0.0.n-based for IPv4 and 2001:db8::n for IPv6.
+template <Family F>
+typename F::Addr host(uint32_t n) {
+  if constexpr (std::is_same_v<F, Ip4>) {
+    return ip(0x0a000000 | n);
+  } else {
+    Addr6 a;
+    a.bytes[0] = 0x20, a.bytes[1] = 0x01, a.bytes[2] = 0x0d, a.bytes[3] = 0xb8;
+    const be32 low = to_be32(n);
+    std::memcpy(&a.bytes[12], &low, 4);
+    return a;
+  }
+}
+
+template <class F>
+class ConntrackFamily : public ::testing::Test {
+ protected:
+  using Key = BasicFlowKey<F>;
+  using NatT = BasicNat<F>;
+  Key key(uint32_t client, uint16_t port, uint8_t proto = kTcp) const {
+    return {host<F>(client), host<F>(10), to_be16(port), to_be16(80), proto};
+  }
+  NatT nat(uint32_t backend = 20) const {
+    return {.backend = host<F>(backend), .backend_port = to_be16(8080)};
+  }
+};
+using Families = ::testing::Types<Ip4, Ip6>;
+TYPED_TEST_SUITE(ConntrackFamily, Families);
+
+TYPED_TEST(ConntrackFamily, ForwardAndTranslatedReplyFindTheFlow) {
+  BasicConntrack<TypeParam> ct(2, 1024);
+  auto n = this->nat();
+  n.snat = host<TypeParam>(30);
+  n.snat_port = to_be16(61000);
+  const auto k = this->key(1, 40000);
+  ASSERT_EQ(ct.insert(0, k, n, 7, true, 1, kSynF, 5), CtInsert::kOk);
+  auto f = ct.lookup(1, k, 5);
+  ASSERT_TRUE(f) << "found from the other worker";
+  EXPECT_FALSE(f->reply);
+  EXPECT_EQ(f->service_id, 7u);
+  const typename TestFixture::Key reply{n.backend, n.snat, n.backend_port, n.snat_port, kTcp};
+  EXPECT_EQ(reply_key(k, n), reply);
+  auto r = ct.lookup(0, reply, 5);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->reply);
+  EXPECT_EQ(r->fwd.src, k.src) << "the client's own address, to restore";
+  EXPECT_FALSE(ct.lookup(0, k.reversed(), 5));
+  ct.touch(*r, kSynF | kAckF, 5);
+  ct.touch(*ct.lookup(0, k, 5), kAckF, 5);
+  EXPECT_EQ(ct.lookup(0, k, 6)->state(), TcpState::kEstablished);
+}
+
+TYPED_TEST(ConntrackFamily, AFloodOfUnassuredFlowsIsNeverRefused) {
+  BasicConntrack<TypeParam> ct(1, 256);
+  for (uint32_t i = 0; i < 100000; ++i) {
+    const auto k = this->key(1000 + i, static_cast<uint16_t>(i));
+    ASSERT_EQ(ct.insert(0, k, this->nat(), 1, false, 1, kSynF, 1), CtInsert::kOk) << i;
+    ASSERT_TRUE(ct.lookup(0, reply_key(k, this->nat()), 1)) << i;
+  }
+  EXPECT_EQ(ct.stats().refusals[0], 0u);
+  EXPECT_EQ(ct.stats().entries, 256u);
+}
+
+TYPED_TEST(ConntrackFamily, AffinityIsPerClientAndService) {
+  BasicConntrack<TypeParam> ct(1, 64);
+  ct.set_affinity(0, host<TypeParam>(1), 3, this->nat(21), 10800, 0);
+  ASSERT_TRUE(ct.affinity(0, host<TypeParam>(1), 3, 100));
+  EXPECT_EQ(ct.affinity(0, host<TypeParam>(1), 3, 100)->backend, host<TypeParam>(21));
+  EXPECT_FALSE(ct.affinity(0, host<TypeParam>(1), 4, 100)) << "another service";
+  EXPECT_FALSE(ct.affinity(0, host<TypeParam>(2), 3, 100)) << "another client";
+  EXPECT_FALSE(ct.affinity(0, host<TypeParam>(1), 3, 10802)) << "timed out";
+}
+
+TYPED_TEST(ConntrackFamily, UnansweredUdpExpiresAndItsEntryIsReused) {
+  BasicConntrack<TypeParam> ct(1, 64);
+  ASSERT_EQ(ct.insert(0, this->key(1, 5353, kUdp), this->nat(), 1, false, 1, 0, 0), CtInsert::kOk);
+  EXPECT_TRUE(ct.lookup(0, this->key(1, 5353, kUdp), 30));
+  EXPECT_FALSE(ct.lookup(0, this->key(1, 5353, kUdp), 31)) << "udp_unreplied is 30 s";
+  EXPECT_EQ(ct.expire(0, 31, 64), 1u);
+  EXPECT_EQ(ct.stats().entries, 0u);
+}
 
 TEST(Conntrack, ForwardAndReplyBothFindTheFlow) {
   Conntrack ct(1, 1024);

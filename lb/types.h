@@ -2,8 +2,12 @@
 // tuples and their hash. No DPDK: lb/ is tested without an EAL.
 #pragma once
 
+#include <array>
 #include <bit>
+#include <concepts>
+#include <type_traits>
 #include <cstdint>
+#include <cstddef>
 #include <cstring>
 
 namespace svcdp::lb {
@@ -25,21 +29,61 @@ inline constexpr uint8_t kUdp = 17;
 inline constexpr uint8_t kSctp = 132;
 inline constexpr uint8_t kIcmp = 1;
 
+// An IPv6 address as on the wire (RFC 8200 section 3), 16 bytes in
+// network order; compared and hashed as two 64-bit words.
+struct Addr6 {
+  std::array<uint8_t, 16> bytes{};
+  bool operator==(const Addr6&) const = default;
+  bool is_zero() const { return *this == Addr6{}; }
+  // ::ffff:a.b.c.d (RFC 4291 section 2.5.5.2): an IPv4 address where an
+  // IPv6 one is stored (an IPv6 flow's IPv4 tunnel endpoint).
+  static Addr6 v4_mapped(be32 a) {
+    Addr6 r;
+    r.bytes[10] = r.bytes[11] = 0xff;
+    std::memcpy(&r.bytes[12], &a, 4);
+    return r;
+  }
+};
+
+constexpr bool addr_is_zero(be32 a) { return a == 0; }
+inline bool addr_is_zero(const Addr6& a) { return a.is_zero(); }
+
+// The address families, as types: keys, tables and stages are templates
+// over them (VPP's is_ip4, Katran's is_ipv6), chosen once where the
+// EtherType has been read, never branched on per packet.
+struct Ip4 {
+  using Addr = be32;
+  static constexpr uint8_t kIcmpProto = 1;  // ICMP (RFC 792)
+  static constexpr const char* kName = "IPv4";
+};
+struct Ip6 {
+  using Addr = Addr6;
+  static constexpr uint8_t kIcmpProto = 58;  // ICMPv6 (RFC 4443)
+  static constexpr const char* kName = "IPv6";
+};
+template <class F>
+concept Family = std::is_same_v<F, Ip4> || std::is_same_v<F, Ip6>;
+
 // A flow as one direction of it appears on the wire.
-struct FlowKey {
-  be32 src;
-  be32 dst;
+template <Family F>
+struct BasicFlowKey {
+  using Addr = typename F::Addr;
+  Addr src;
+  Addr dst;
   be16 sport;
   be16 dport;
   uint8_t proto;
   uint8_t pad[3] = {};
 
-  bool operator==(const FlowKey& o) const {
+  bool operator==(const BasicFlowKey& o) const {
     return src == o.src && dst == o.dst && sport == o.sport && dport == o.dport && proto == o.proto;
   }
-  FlowKey reversed() const { return {dst, src, dport, sport, proto}; }
+  BasicFlowKey reversed() const { return {dst, src, dport, sport, proto}; }
 };
+using FlowKey = BasicFlowKey<Ip4>;
+using FlowKey6 = BasicFlowKey<Ip6>;
 static_assert(sizeof(FlowKey) == 16);
+static_assert(sizeof(FlowKey6) == 40);
 
 // 64-bit mix (the SplitMix64 / MurmurHash3 finaliser): fast, good
 // avalanche, no tables, no CPU-specific instructions.
@@ -52,11 +96,16 @@ constexpr uint64_t mix64(uint64_t x) {
   return x;
 }
 
-inline uint64_t flow_hash(const FlowKey& k) {
-  uint64_t a, b;
-  std::memcpy(&a, &k, 8);
-  std::memcpy(&b, reinterpret_cast<const uint8_t*>(&k) + 8, 8);
-  return mix64(a ^ mix64(b ^ 0x9e3779b97f4a7c15ull));
+// The key's 64-bit words folded from the last: for the 16-byte IPv4 key,
+// mix64(w0 ^ mix64(w1 ^ golden)).
+template <Family F>
+inline uint64_t flow_hash(const BasicFlowKey<F>& k) {
+  constexpr size_t kWords = sizeof(k) / 8;
+  uint64_t w[kWords];
+  std::memcpy(w, &k, sizeof(k));
+  uint64_t h = 0x9e3779b97f4a7c15ull;
+  for (size_t i = kWords; i-- > 0;) h = mix64(w[i] ^ h);
+  return h;
 }
 
 }  // namespace svcdp::lb
