@@ -12,6 +12,26 @@ namespace {
 constexpr std::string_view kDnsSchemaVersion = "1.1.0";  // specification.md section 1
 constexpr uint32_t kVersionTtl = 28800;                  // CoreDNS's TTL for dns-version
 constexpr std::string_view kReverseZone = "in-addr.arpa";
+constexpr std::string_view kReverseZone6 = "ip6.arpa";
+
+Addr16 v4_mapped(uint32_t host_order) {
+  Addr16 a{};
+  a[10] = a[11] = 0xff;
+  for (int i = 0; i < 4; ++i) a[static_cast<size_t>(12 + i)] = static_cast<uint8_t>(host_order >> (24 - 8 * i));
+  return a;
+}
+
+// Every address a service's records give, with its role: a ClusterIP
+// (empty label) or an endpoint's (its label).
+template <typename Fn>
+void each_address(const ServiceRecords& r, Fn&& fn) {
+  for (uint32_t ip : r.cluster_ips) fn(v4_mapped(ip), std::string_view{}, true);
+  for (const Addr16& ip : r.cluster_ips_v6) fn(ip, std::string_view{}, true);
+  for (const ServiceRecords::Slice& slice : r.slices) {
+    for (const ServiceRecords::Endpoint& ep : slice.endpoints) fn(v4_mapped(ep.address), std::string_view(ep.label), false);
+    for (const ServiceRecords::Endpoint6& ep : slice.endpoints_v6) fn(ep.address, std::string_view(ep.label), false);
+  }
+}
 
 // Names built while answering (SRV targets) live here until the answer is
 // written: the writer's compression refers to them.
@@ -129,11 +149,10 @@ void ZoneIndex::set(const std::string& ns, const std::string& name, std::shared_
   // What each address is to this service (ClusterIP: an empty label),
   // before and after: only the addresses whose part changed are looked at
   // again (a slice update usually changes one endpoint of many).
-  std::vector<std::pair<uint32_t, std::string_view>> before, after;
-  const auto roles = [](const ServiceRecords& r, std::vector<std::pair<uint32_t, std::string_view>>& out) {
-    for (uint32_t ip : r.cluster_ips) out.emplace_back(ip, std::string_view{});
-    for (const ServiceRecords::Slice& slice : r.slices)
-      for (const ServiceRecords::Endpoint& ep : slice.endpoints) out.emplace_back(ep.address, ep.label);
+  using Role = std::pair<Addr16, std::string_view>;
+  std::vector<Role> before, after;
+  const auto roles = [](const ServiceRecords& r, std::vector<Role>& out) {
+    each_address(r, [&](const Addr16& a, std::string_view label, bool) { out.emplace_back(a, label); });
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
   };
@@ -141,11 +160,11 @@ void ZoneIndex::set(const std::string& ns, const std::string& name, std::shared_
   std::shared_ptr<const ServiceRecords> keep = old ? old->records : nullptr;  // `before` views it
   if (old) roles(*old->records, before);
   if (records) roles(*records, after);
-  std::vector<std::pair<uint32_t, std::string_view>> differ;
+  std::vector<Role> differ;
   std::set_symmetric_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(differ));
   for (const auto& [a, label] : differ) changed_.insert(a);
-  const auto has = [](const std::vector<std::pair<uint32_t, std::string_view>>& v, uint32_t a) {
-    const auto it = std::lower_bound(v.begin(), v.end(), std::pair<uint32_t, std::string_view>{a, {}});
+  const auto has = [](const std::vector<Role>& v, const Addr16& a) {
+    const auto it = std::lower_bound(v.begin(), v.end(), Role{a, {}});
     return it != v.end() && it->first == a;
   };
   for (const auto& [a, label] : before)
@@ -166,13 +185,17 @@ void ZoneIndex::set(const std::string& ns, const std::string& name, std::shared_
 }
 
 // reverse.go: a ClusterIP's name alone; an address no ClusterIP has
-// names every endpoint that has it. The pod namespace: the first
-// service's (by name.namespace) with an endpoint there.
-void ZoneIndex::refresh(uint32_t addr) {
+// names every endpoint that has it. The pod namespace (IPv4 pods): the
+// first service's (by name.namespace) with an endpoint there.
+void ZoneIndex::refresh(const Addr16& addr) {
+  const bool v4 = addr[10] == 0xff && addr[11] == 0xff && std::all_of(addr.begin(), addr.begin() + 10, [](uint8_t b) {
+    return b == 0;
+  });
+  const uint32_t host = uint32_t{addr[12]} << 24 | uint32_t{addr[13]} << 16 | uint32_t{addr[14]} << 8 | addr[15];
   const auto users = users_.find(addr);
   if (users == users_.end()) {
     next_.reverse_.erase(addr);
-    next_.pod_namespaces_.erase(addr);
+    if (v4) next_.pod_namespaces_.erase(host);
     return;
   }
   std::vector<std::string> cluster_ip, endpoints;
@@ -180,26 +203,27 @@ void ZoneIndex::refresh(uint32_t addr) {
   for (const std::string& key : users->second) {
     const Zone::Named& named = *next_.services_.find(key);
     const ServiceRecords& r = *named.records;
-    if (cluster_ip.empty() && std::find(r.cluster_ips.begin(), r.cluster_ips.end(), addr) != r.cluster_ips.end())
-      cluster_ip = {named.fqdn};
-    for (const ServiceRecords::Slice& slice : r.slices)
-      for (const ServiceRecords::Endpoint& ep : slice.endpoints) {
-        if (ep.address != addr) continue;
-        if (!pod_ns) pod_ns = &r.ns;
-        std::string n = ep.label + "." + named.fqdn;
-        if (std::find(endpoints.begin(), endpoints.end(), n) == endpoints.end()) endpoints.push_back(std::move(n));
+    each_address(r, [&](const Addr16& a, std::string_view label, bool is_cluster_ip) {
+      if (a != addr) return;
+      if (is_cluster_ip) {
+        if (cluster_ip.empty()) cluster_ip = {named.fqdn};
+        return;
       }
+      if (!pod_ns) pod_ns = &r.ns;
+      std::string n = std::string(label) + "." + named.fqdn;
+      if (std::find(endpoints.begin(), endpoints.end(), n) == endpoints.end()) endpoints.push_back(std::move(n));
+    });
   }
-  if (pod_ns)
-    next_.pod_namespaces_.set(addr, *pod_ns);
-  else
-    next_.pod_namespaces_.erase(addr);
+  if (v4 && pod_ns)
+    next_.pod_namespaces_.set(host, *pod_ns);
+  else if (v4)
+    next_.pod_namespaces_.erase(host);
   next_.reverse_.set(addr, std::make_shared<const std::vector<std::string>>(cluster_ip.empty() ? std::move(endpoints)
                                                                                                 : std::move(cluster_ip)));
 }
 
 std::shared_ptr<const Zone> ZoneIndex::zone(uint32_t ns_address, uint32_t serial) {
-  for (uint32_t a : changed_) refresh(a);
+  for (const Addr16& a : changed_) refresh(a);
   changed_.clear();
   if (namespaces_changed_) {
     Zone::Namespaces all(fixed_namespaces_.begin(), fixed_namespaces_.end());
@@ -338,19 +362,39 @@ Zone::Result Zone::answer(const Query& q, std::span<uint8_t> buf, size_t limit) 
     }
     return answer_zone(q, base, w);
   }
-  if (ends_with_label(q.qname(), kReverseZone, base)) return answer_reverse(q, w);
+  if (ends_with_label(q.qname(), kReverseZone, base) || ends_with_label(q.qname(), kReverseZone6, base))
+    return answer_reverse(q, w);
   return pass;
 }
 
+// CoreDNS's ExtractAddressFromReverse (plugin/pkg/dnsutil/reverse.go):
+// d.c.b.a.in-addr.arpa (RFC 1035 3.5) or 32 nibbles, least significant
+// first, .ip6.arpa (RFC 3596 2.5); anything else is not ours.
 Zone::Result Zone::answer_reverse(const Query& q, Writer& w) const {
   const Result pass{Result::What::kPass};
-  if (q.qtype != kPTR) return pass;  // CoreDNS falls through to its upstream for in-addr.arpa
-  // d.c.b.a.in-addr.arpa (RFC 1035 3.5)
-  std::array<uint32_t, 4> octets{};
+  if (q.qtype != kPTR) return pass;  // CoreDNS falls through to its upstream for the reverse zones
   std::string_view name = q.qname();
-  for (int i = 0; i < 4; ++i) {
+  const auto next_label = [&name] {
     const size_t dot = name.find('.');
     const std::string_view label = name.substr(0, dot);
+    name.remove_prefix(dot == std::string_view::npos ? name.size() : dot + 1);
+    return label;
+  };
+  if (name.ends_with(kReverseZone6)) {
+    Addr16 a{};
+    for (int i = 31; i >= 0; --i) {
+      const std::string_view label = next_label();
+      if (label.size() != 1) return pass;
+      const char c = label[0];
+      const int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (v < 0) return pass;
+      a[static_cast<size_t>(i / 2)] |= static_cast<uint8_t>(i % 2 ? v : v << 4);
+    }
+    return name == kReverseZone6 ? answer_ptr(a, w) : pass;
+  }
+  std::array<uint32_t, 4> octets{};
+  for (int i = 0; i < 4; ++i) {
+    const std::string_view label = next_label();
     if (label.empty() || label.size() > 3 || (label.size() > 1 && label[0] == '0')) return pass;
     uint32_t v = 0;
     for (char c : label) {
@@ -359,12 +403,14 @@ Zone::Result Zone::answer_reverse(const Query& q, Writer& w) const {
     }
     if (v > 255) return pass;
     octets[static_cast<size_t>(i)] = v;
-    name.remove_prefix(dot + 1);
   }
   if (name != kReverseZone) return pass;
-  const uint32_t addr = octets[3] << 24 | octets[2] << 16 | octets[1] << 8 | octets[0];
+  return answer_ptr(v4_mapped(octets[3] << 24 | octets[2] << 16 | octets[1] << 8 | octets[0]), w);
+}
+
+Zone::Result Zone::answer_ptr(const Addr16& addr, Writer& w) const {
   const Names_* targets = reverse_.find(addr);
-  if (!targets) return pass;
+  if (!targets) return Result{Result::What::kPass};
   w.begin(kNoError);
   for (const std::string& target : **targets)
     if (!w.record_at_question(Writer::kAnswer, kPTR, config_.ttl, [&] { return w.put_name(target); })) break;

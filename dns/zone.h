@@ -15,6 +15,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <set>
 #include <span>
@@ -25,6 +26,18 @@
 #include <vector>
 
 namespace svcdp::dns {
+
+// An address of either family as the reverse index keys it: IPv6, IPv4 as
+// ::ffff:a.b.c.d (RFC 4291 2.5.5.2).
+using Addr16 = std::array<uint8_t, 16>;
+struct Addr16Hash {
+  size_t operator()(const Addr16& a) const {
+    uint64_t hi, lo;
+    std::memcpy(&hi, a.data(), 8);
+    std::memcpy(&lo, a.data() + 8, 8);
+    return std::hash<uint64_t>{}(hi * 0x9e3779b97f4a7c15ull ^ lo);
+  }
+};
 
 // One Service as DNS sees it (built per Service, shared between
 // generations while it does not change).
@@ -45,8 +58,8 @@ struct ServiceRecords {
   };
   // One EndpointSlice's ready endpoints and ports: its records are the
   // product of the two (CoreDNS's EndpointSubset). A slice has one
-  // address type: IPv4 endpoints or IPv6 ones (AAAA records; no ip6.arpa
-  // names yet).
+  // address type: IPv4 endpoints or IPv6 ones (AAAA records, ip6.arpa
+  // names).
   struct Slice {
     std::vector<Port> ports;  // never empty: {"", "", -1} when the slice has none
     std::vector<Endpoint> endpoints;
@@ -119,6 +132,7 @@ class Zone {
   bool parse(std::string_view base, Request& r) const;
   Result answer_zone(const Query& q, std::string_view base, Writer& w) const;
   Result answer_reverse(const Query& q, Writer& w) const;
+  Result answer_ptr(const Addr16& addr, Writer& w) const;
   Result finish(Writer& w, uint16_t rcode, bool with_soa) const;
   bool write_soa(Writer& w, Writer::Section s) const;
 
@@ -127,12 +141,12 @@ class Zone {
   std::string soa_mname_, soa_rname_, ns_name_;  // ns.dns.<zone>, hostmaster.<zone>
   Names services_;                                // by "name.namespace"
   std::shared_ptr<const Namespaces> namespaces_ = std::make_shared<const Namespaces>();
-  // PTR targets by address (host order): a ClusterIP's service name, or
-  // the names of the endpoints with that address.
+  // PTR targets by address: a ClusterIP's service name, or the names of
+  // the endpoints with that address.
   // (A generation copies the parts a change touched: 1,024 of them keep
   // those of 100 k endpoint addresses small; the names are shared.)
   using Names_ = std::shared_ptr<const std::vector<std::string>>;
-  ShardedMap<uint32_t, Names_, std::hash<uint32_t>, std::equal_to<>, 10> reverse_;
+  ShardedMap<Addr16, Names_, Addr16Hash, std::equal_to<>, 10> reverse_;
   ShardedMap<uint32_t, std::string, std::hash<uint32_t>, std::equal_to<>, 10> pod_namespaces_;
 };
 
@@ -157,14 +171,14 @@ class ZoneIndex {
  private:
   // The reverse name and pod namespace of `addr`, from the services that
   // have it (the first by name.namespace where two claim it).
-  void refresh(uint32_t addr);
+  void refresh(const Addr16& addr);
 
   Zone next_;  // the maps the next zone copies
   std::vector<std::string> fixed_namespaces_;
   std::unordered_map<std::string, size_t> namespace_services_;  // services per namespace
   bool namespaces_changed_ = true;
-  std::unordered_map<uint32_t, std::set<std::string>> users_;  // address → "name.namespace" of the services having it
-  std::set<uint32_t> changed_;                                  // addresses to refresh before the next zone
+  std::unordered_map<Addr16, std::set<std::string>, Addr16Hash> users_;  // address → "name.namespace" of its services
+  std::set<Addr16> changed_;  // addresses to refresh before the next zone
 };
 
 }  // namespace svcdp::dns

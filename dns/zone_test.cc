@@ -361,6 +361,43 @@ TEST(ZoneDualStack, AaaaForIpv6ClusterIpsAndEndpoints) {
                                      "dual.default.svc.cluster.local. 5 AAAA fd00:10:96::30"}));
 }
 
+// reverse.go with ExtractAddressFromReverse: 32 nibbles under ip6.arpa
+// name an IPv6 ClusterIP's service or an IPv6 endpoint; a malformed or
+// unknown name is not ours (falls through).
+TEST(ZoneDualStack, Ip6ArpaPtrForClusterIpsAndEndpoints) {
+  auto dual = service("default", "dual", ServiceRecords::Kind::kClusterIP);
+  dual->cluster_ips = {ip(10, 96, 0, 30)};
+  dual->cluster_ips_v6 = {{0xfd, 0, 0, 0x10, 0, 0x96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x30}};
+  dual->ports = {{"http", "tcp", 80}};
+  auto db = service("default", "db6", ServiceRecords::Kind::kHeadless);
+  db->ports = {{"pg", "tcp", 5432}};
+  const std::array<uint8_t, 16> pod{0xfd, 0, 0, 0x10, 0x02, 0x44, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x40};
+  db->slices = {ServiceRecords::Slice{{{"pg", "tcp", 5432}}, {}, {{pod, "db6-0"}}}};
+  const Zone zone(ZoneConfig{}, {dual, db}, {"default"}, 1);
+  auto ask = [&](const std::string& name, uint16_t type) {
+    Bytes buf = query(name, type);
+    const size_t n = buf.size();
+    buf.resize(4096);
+    Query q;
+    EXPECT_EQ(parse_query({buf.data(), n}, q), Parse::kOk);
+    const Zone::Result r = zone.answer(q, buf, 4096);
+    EXPECT_EQ(r.what == Zone::Result::What::kPass, r.len == 0);
+    buf.resize(r.len);
+    return buf;
+  };
+  const std::string vip6 = "0.3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa";
+  EXPECT_EQ(decode(ask(vip6, kPTR)).answer, Strings{vip6 + ". 5 PTR dual.default.svc.cluster.local."});
+  const std::string pod6 = "0.4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.4.4.2.0.0.1.0.0.0.0.d.f.ip6.arpa";
+  EXPECT_EQ(decode(ask(pod6, kPTR)).answer, Strings{pod6 + ". 5 PTR db6-0.db6.default.svc.cluster.local."});
+  EXPECT_EQ(decode(ask("30.0.96.10.in-addr.arpa", kPTR)).answer,
+            Strings{"30.0.96.10.in-addr.arpa. 5 PTR dual.default.svc.cluster.local."})
+      << "the IPv4 ClusterIP beside it";
+  const std::string tail = vip6.substr(2);  // 31 nibbles
+  for (const std::string& other : Strings{"1." + tail, tail, "00." + tail, "g." + tail, "0.1." + vip6, "ip6.arpa"})
+    EXPECT_TRUE(ask(other, kPTR).empty()) << other;
+  EXPECT_TRUE(ask(vip6, kAAAA).empty()) << "only PTR is answered there";
+}
+
 TEST(ZoneIndex, IncrementalZonesAnswerAsFreshOnes) {
   std::minstd_rand rng(11);
   const Strings namespaces{"default", "kube-system"};

@@ -23,6 +23,7 @@ trap cleanup EXIT INT TERM
 
 DNS_IP=10.96.0.10
 WEB_IP=10.96.0.30
+DUAL_IP=10.96.0.50 DUAL_IP6=fd00:10:96::50 POD_IP6=fd00:10:244:2::5
 COREDNS_IP=$LPOD_IP  # dnsmasq, in the local backend pod
 EXTERNAL=192.0.2.7   # TEST-NET-1: example.test, as the upstream says
 
@@ -62,6 +63,26 @@ ports: [{name: pg, port: 5432, protocol: TCP}]
 endpoints:
 - {addresses: [$RPOD_IP], hostname: db-0, nodeName: node-b, conditions: {ready: true}}
 - {addresses: [$RPOD2_IP], hostname: db-1, nodeName: node-b, conditions: {ready: true}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dual, namespace: default}
+spec:
+  clusterIP: $DUAL_IP
+  clusterIPs: [$DUAL_IP, $DUAL_IP6]
+  ipFamilies: [IPv4, IPv6]
+  ipFamilyPolicy: RequireDualStack
+  ports: [{name: http, port: 80, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: dual-v6
+  namespace: default
+  labels: {kubernetes.io/service-name: dual}
+addressType: IPv6
+ports: [{name: http, port: 80, protocol: TCP}]
+endpoints: [{addresses: ["$POD_IP6"], nodeName: node-b, conditions: {ready: true}}]
 ---
 apiVersion: v1
 kind: Service
@@ -158,6 +179,10 @@ check "a headless Service: its ready endpoints, and each by hostname" sh -c "
   [ \"\$(ip netns exec $NS_POD dig +short db.default.svc.cluster.local | sort | tr '\n' ' ')\" = '$RPOD_IP $RPOD2_IP ' ] &&
   [ \"\$(ip netns exec $NS_POD dig +short db-1.db.default.svc.cluster.local)\" = '$RPOD2_IP' ]"
 check "PTR of a StatefulSet pod" dig_is "$NS_POD" -x "$RPOD_IP" -- "db-0.db.default.svc.cluster.local."
+check "AAAA of a dual-stack Service" dig_is "$NS_POD" dual.default.svc.cluster.local AAAA -- "$DUAL_IP6"
+check "ip6.arpa PTR of its IPv6 ClusterIP" dig_is "$NS_POD" -x "$DUAL_IP6" -- "dual.default.svc.cluster.local."
+check "ip6.arpa PTR of an IPv6 endpoint (its address with dashes)" dig_is "$NS_POD" -x "$POD_IP6" -- \
+  "fd00-10-244-2--5.dual.default.svc.cluster.local."
 check "TXT dns-version" dig_is "$NS_POD" dns-version.cluster.local TXT -- '"1.1.0"'
 check "CNAME of an ExternalName" dig_is "$NS_POD" ext.default.svc.cluster.local CNAME -- "example.test."
 check "an ExternalName's address comes from upstream (CoreDNS's stand-in)" sh -c "
