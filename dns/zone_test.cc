@@ -302,6 +302,19 @@ TEST_F(ZoneBytes, CnameOfAnExternalName) {
                     {7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 4, 't', 'e', 's', 't', 0}}));
 }
 
+// The zone's answer to a query for `name`, `type` (empty: passed on).
+Bytes answer_bytes(const Zone& zone, const std::string& name, uint16_t type) {
+  Bytes buf = query(name, type);
+  const size_t n = buf.size();
+  buf.resize(4096);
+  Query q;
+  EXPECT_EQ(parse_query({buf.data(), n}, q), Parse::kOk);
+  const Zone::Result r = zone.answer(q, buf, 4096);
+  EXPECT_EQ(r.what == Zone::Result::What::kPass, r.len == 0);
+  buf.resize(r.len);
+  return buf;
+}
+
 // A zone made by ZoneIndex after any sequence of changes answers exactly
 // as one built from scratch from the same records: addresses shared by
 // services, ClusterIPs that are also endpoints, hostnames that change,
@@ -331,16 +344,7 @@ TEST(ZoneDualStack, AaaaForIpv6ClusterIpsAndEndpoints) {
   v6only->cluster_ips_v6[0][15] = 0x31;
   v6only->ports = {{"http", "tcp", 80}};
   const Zone zone(ZoneConfig{}, {dual, db, v6only}, {"default"}, 1);
-  auto ask = [&](const std::string& name, uint16_t type) {
-    Bytes buf = query(name, type);
-    const size_t n = buf.size();
-    buf.resize(4096);
-    Query q;
-    EXPECT_EQ(parse_query({buf.data(), n}, q), Parse::kOk);
-    const Zone::Result r = zone.answer(q, buf, 4096);
-    buf.resize(r.len);
-    return decode(buf);
-  };
+  auto ask = [&](const std::string& name, uint16_t type) { return decode(answer_bytes(zone, name, type)); };
   EXPECT_EQ(ask("dual.default.svc.cluster.local", kA).answer, Strings{"dual.default.svc.cluster.local. 5 A 10.96.0.30"});
   EXPECT_EQ(ask("dual.default.svc.cluster.local", kAAAA).answer,
             Strings{"dual.default.svc.cluster.local. 5 AAAA fd00:10:96::30"});
@@ -374,17 +378,7 @@ TEST(ZoneDualStack, Ip6ArpaPtrForClusterIpsAndEndpoints) {
   const std::array<uint8_t, 16> pod{0xfd, 0, 0, 0x10, 0x02, 0x44, 0, 0x01, 0, 0, 0, 0, 0, 0, 0, 0x40};
   db->slices = {ServiceRecords::Slice{{{"pg", "tcp", 5432}}, {}, {{pod, "db6-0"}}}};
   const Zone zone(ZoneConfig{}, {dual, db}, {"default"}, 1);
-  auto ask = [&](const std::string& name, uint16_t type) {
-    Bytes buf = query(name, type);
-    const size_t n = buf.size();
-    buf.resize(4096);
-    Query q;
-    EXPECT_EQ(parse_query({buf.data(), n}, q), Parse::kOk);
-    const Zone::Result r = zone.answer(q, buf, 4096);
-    EXPECT_EQ(r.what == Zone::Result::What::kPass, r.len == 0);
-    buf.resize(r.len);
-    return buf;
-  };
+  auto ask = [&](const std::string& name, uint16_t type) { return answer_bytes(zone, name, type); };
   const std::string vip6 = "0.3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa";
   EXPECT_EQ(decode(ask(vip6, kPTR)).answer, Strings{vip6 + ". 5 PTR dual.default.svc.cluster.local."});
   const std::string pod6 = "0.4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.4.4.2.0.0.1.0.0.0.0.d.f.ip6.arpa";
