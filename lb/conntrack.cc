@@ -124,26 +124,37 @@ struct BasicConntrack<F>::Shard {
         }
     return false;
   }
-  bool has_room(uint64_t h) const { return free_slots({h}) != 0; }
-  // Empty slots in the buckets of the hashes, each bucket counted once.
-  uint32_t free_slots(std::initializer_list<uint64_t> hs) const {
-    std::array<uint64_t, 4> seen{};
-    size_t n = 0;
-    uint32_t empty = 0;
-    for (uint64_t h : hs)
-      for (uint64_t b : {b1(h), b2(h)}) {
-        if (std::find(seen.begin(), seen.begin() + n, b) != seen.begin() + n) continue;
-        seen[n++] = b;
-        for (const auto& s : buckets[b].slot) empty += s.load(std::memory_order_relaxed) == 0;
-      }
-    return empty;
+  bool has_room(uint64_t h) const {
+    for (uint64_t b : {b1(h), b2(h)})
+      for (const auto& s : buckets[b].slot)
+        if (s.load(std::memory_order_relaxed) == 0) return true;
+    return false;
   }
-  // What a flow with slots at h1 and h2 lacks: a slot at one of them
-  // (distinct slots, even where the buckets are shared) or an entry.
-  Lack lack(uint64_t h1, uint64_t h2) const {
-    if (free_slots({h1}) == 0) return Lack::kSlotAtH1;
-    if (free_slots({h2}) == 0) return Lack::kSlotAtH2;
-    if (free_slots({h1, h2}) < 2) return Lack::kSlotAtH1;
+  // Empty slots a flow with slots at h1 and h2 may take: in h1's buckets,
+  // in h2's, in either (a shared bucket counted once); one pass.
+  struct Room {
+    uint32_t at_h1 = 0, at_h2 = 0, either = 0;
+  };
+  Room room(uint64_t h1, uint64_t h2) const {
+    const std::array<uint64_t, 4> bs{b1(h1), b2(h1), b1(h2), b2(h2)};
+    Room r;
+    for (size_t i = 0; i < bs.size(); ++i) {
+      if (std::find(bs.begin(), bs.begin() + static_cast<ptrdiff_t>(i), bs[i]) != bs.begin() + static_cast<ptrdiff_t>(i))
+        continue;  // h1's two buckets differ: only a bucket of both repeats
+      uint32_t empty = 0;
+      for (const auto& slot : buckets[bs[i]].slot) empty += slot.load(std::memory_order_relaxed) == 0;
+      r.either += empty;
+      if (i < 2) r.at_h1 += empty;
+      if (i >= 2 || bs[i] == bs[2] || bs[i] == bs[3]) r.at_h2 += empty;
+    }
+    return r;
+  }
+  // What the flow lacks: a slot at one of them (distinct slots, even
+  // where the buckets are shared) or an entry.
+  Lack lack(const Room& r) const {
+    if (r.at_h1 == 0) return Lack::kSlotAtH1;
+    if (r.at_h2 == 0) return Lack::kSlotAtH2;
+    if (r.either < 2) return Lack::kSlotAtH1;
     return has_free() ? Lack::kNothing : Lack::kEntry;
   }
   void clear_slot(uint64_t h, uint32_t index, bool reply) {
@@ -430,8 +441,10 @@ CtInsert BasicConntrack<F>::add(uint32_t self, const Key& fwd, const NatT& nat, 
   const uint64_t h1 = flow_hash(fwd), h2 = flow_hash(reply_key(fwd, nat));
   // Each eviction frees an entry and a slot in the buckets that lack one:
   // at most one for each of the two slots and one for an entry.
+  typename Shard::Room room;
   for (int evictions = 0;; ++evictions) {
-    const Lack lack = s.lack(h1, h2);
+    room = s.room(h1, h2);
+    const Lack lack = s.lack(room);
     if (lack == Lack::kNothing) break;
     if (evictions == 3 || !may_evict || !make_room(s, lack, h1, h2, now_s)) {
       ++s.stats.refusals[pi];
@@ -454,7 +467,7 @@ CtInsert BasicConntrack<F>::add(uint32_t self, const Key& fwd, const NatT& nat, 
   s.end_write(f);
   // The hash with fewer empty slots takes its slot first, so that where
   // the buckets are shared the other still finds one (lack() saw both fit).
-  if (s.free_slots({h2}) < s.free_slots({h1})) {
+  if (room.at_h2 < room.at_h1) {
     s.add_slot(h2, index, true);
     s.add_slot(h1, index, false);
   } else {
