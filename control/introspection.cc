@@ -550,7 +550,7 @@ std::string Introspection::services_json() const {
         j["health_check_status"] = local ? 200 : 503;
       }
       Json& ranges = j["source_ranges"] = Json::array();
-      for (const auto& r : sp.source_ranges) ranges.push_back(conf::format_prefix({r.addr, r.len}));
+      for (const auto& r : sp.source_ranges) ranges.push_back(conf::format_prefix({lb::from_be32(r.addr), r.len}));
       Json& endpoints = j["endpoints"] = Json::array();
       for (const lb::Endpoint& e : svc->endpoints())
         endpoints.push_back({{"address", addr_port(e.addr, e.port)},

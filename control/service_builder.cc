@@ -106,7 +106,7 @@ std::vector<lb::ServiceSpec> service_port_specs(const ServiceInfo& s, const Endp
     spec.affinity_timeout_s = s.affinity_timeout_s;
     spec.external_policy = s.external_policy_local ? lb::TrafficPolicy::kLocal : lb::TrafficPolicy::kCluster;
     spec.internal_policy = s.internal_policy_local ? lb::TrafficPolicy::kLocal : lb::TrafficPolicy::kCluster;
-    for (const conf::Ipv4Prefix& r : s.source_ranges) spec.source_ranges.push_back({r.addr, r.len});
+    for (const conf::Ipv4Prefix& r : s.source_ranges) spec.source_ranges.push_back({rte_cpu_to_be_32(r.addr), r.len});
     spec.health_check_node_port = s.health_check_node_port;
     const lb::be16 port = rte_cpu_to_be_16(p.port);
     for (uint32_t ip : s.cluster_ips) spec.frontends.push_back({rte_cpu_to_be_32(ip), port, lb::Frontend::kClusterIp});

@@ -288,12 +288,12 @@ TEST_F(LbPipeline, LoadBalancerIpIsLeftToTheSpeakerAndServed) {
 // filtered; a flow whose client a new range leaves out ends.
 TEST_F(LbPipeline, LoadBalancerSourceRangesFilterTheLbIpOnly) {
   auto s = web({endpoint(kPod2, 8080, true)});
-  s.source_ranges = {{kExt & 0xffffff00u, 24}};
+  s.source_ranges = {{lb::to_be32(kExt & 0xffffff00u), 24}};
   publish({s});
   const Bytes syn = Frame().eth(up_mac_, kExtMac, 0x0800).ipv4(kExt, kLbIp, 6, 64).tcp(50000, 80, kSyn).build();
   ASSERT_EQ(through(Role::UPLINK, syn, Role::PODS).size(), 1u) << "inside the range";
   const Bytes ack = Frame().eth(up_mac_, kExtMac, 0x0800).ipv4(kExt, kLbIp, 6, 64).tcp(50000, 80, kAck).build();
-  s.source_ranges = {{0x0a000000u, 8}};  // the client is outside it now
+  s.source_ranges = {{lb::to_be32(0x0a000000u), 8}};  // the client is outside it now
   publish({s});
   EXPECT_TRUE(through(Role::UPLINK, ack, Role::PODS).empty()) << "its flow ends";
   EXPECT_TRUE(through(Role::UPLINK, syn, Role::PODS).empty());

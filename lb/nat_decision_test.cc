@@ -169,7 +169,7 @@ TEST(NatDecision, LoadBalancerSourceRangesFirewallTheLoadBalancerIpOnly) {
   s.id = 3;
   const be32 lb_ip = ip(198, 51, 100, 7);
   s.frontends = {{lb_ip, to_be16(80), Frontend::kLoadBalancerIp}, {kNode, to_be16(30080), Frontend::kNodePort}};
-  s.source_ranges = {{0xcb007100u, 24}};  // 203.0.113.0/24
+  s.source_ranges = {{to_be32(0xcb007100u), 24}};  // 203.0.113.0/24
   s.endpoints = {ep(20, true)};
   const Service svc(s, Maglev::kDefaultMaxSize, nullptr);
   EXPECT_NE(decide_new_flow(svc, Frontend::kLoadBalancerIp, Origin::kExternal, key(kOutside, 1, lb_ip), nullptr).endpoint,

@@ -12,9 +12,10 @@ namespace {
 enum class Topology : uint8_t { kNone, kSameZone, kSameNode };
 
 // pkg/proxy/topology.go, topologyModeFromHints (PreferSameTrafficDistribution on).
-Topology topology_mode(const std::vector<Endpoint>& endpoints) {
+template <Family F>
+Topology topology_mode(const std::vector<BasicEndpoint<F>>& endpoints) {
   bool all_node_hints = true, for_node = false, all_zone_hints = true, for_zone = false, any_ready = false;
-  for (const Endpoint& e : endpoints) {
+  for (const BasicEndpoint<F>& e : endpoints) {
     if (!e.ready) continue;
     any_ready = true;
     all_node_hints &= e.has_node_hints;
@@ -27,13 +28,18 @@ Topology topology_mode(const std::vector<Endpoint>& endpoints) {
   return Topology::kNone;
 }
 
+// The Maglev backend of an endpoint: its address and port hashed.
+uint64_t backend_hash(be32 addr, be16 port) { return mix64(uint64_t{addr} << 16 | port); }
+uint64_t backend_hash(const Addr6& addr, be16 port) { return mix64(fold_hash(addr) ^ port); }
+
 }  // namespace
 
-std::vector<uint32_t> usable_endpoints(const std::vector<Endpoint>& endpoints, TrafficPolicy policy) {
+template <Family F>
+std::vector<uint32_t> usable_endpoints(const std::vector<BasicEndpoint<F>>& endpoints, TrafficPolicy policy) {
   const Topology topology = policy == TrafficPolicy::kCluster ? topology_mode(endpoints) : Topology::kNone;
   std::vector<uint32_t> ready, terminating;
   for (size_t i = 0; i < endpoints.size(); ++i) {
-    const Endpoint& e = endpoints[i];
+    const BasicEndpoint<F>& e = endpoints[i];
     if (policy == TrafficPolicy::kLocal && !e.local) continue;
     if (e.weight == 0) continue;
     if (e.ready) {
@@ -48,21 +54,25 @@ std::vector<uint32_t> usable_endpoints(const std::vector<Endpoint>& endpoints, T
   return ready.empty() ? terminating : ready;
 }
 
-bool has_any_endpoint(const std::vector<Endpoint>& endpoints) {
+template <Family F>
+bool has_any_endpoint(const std::vector<BasicEndpoint<F>>& endpoints) {
   return std::any_of(endpoints.begin(), endpoints.end(),
-                     [](const Endpoint& e) { return e.ready || (e.serving && e.terminating); });
+                     [](const BasicEndpoint<F>& e) { return e.ready || (e.serving && e.terminating); });
 }
 
-std::shared_ptr<const Maglev> Service::build(const std::vector<Endpoint>& eps, std::span<const uint32_t> usable,
+template <Family F>
+std::shared_ptr<const Maglev> BasicService<F>::build(const std::vector<Endpoint>& eps, std::span<const uint32_t> usable,
                                              uint32_t maglev_max, std::pmr::memory_resource* memory) {
   std::vector<MaglevBackend> backends;
   backends.reserve(usable.size());
   for (uint32_t i : usable)
-    backends.push_back({mix64(uint64_t{eps[i].addr} << 16 | eps[i].port), eps[i].weight});
+    backends.push_back({backend_hash(eps[i].addr, eps[i].port), eps[i].weight});
   return make_table<Maglev>(memory, backends, Maglev::size_for(backends.size(), maglev_max), memory);
 }
 
-Service::Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous, std::pmr::memory_resource* memory)
+template <Family F>
+BasicService<F>::BasicService(ServiceSpec spec, uint32_t maglev_max, const BasicService* previous,
+                              std::pmr::memory_resource* memory)
     : spec_(std::move(spec)), int_usable_(or_heap(memory)), ext_usable_(or_heap(memory)) {
   std::sort(spec_.endpoints.begin(), spec_.endpoints.end(),
             [](const Endpoint& a, const Endpoint& b) { return std::pair{a.addr, a.port} < std::pair{b.addr, b.port}; });
@@ -70,11 +80,11 @@ Service::Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous,
   const auto ext_usable = usable_endpoints(spec_.endpoints, spec_.external_policy);
   int_usable_.assign(int_usable.begin(), int_usable.end());
   ext_usable_.assign(ext_usable.begin(), ext_usable.end());
-  has_any_ = lb::has_any_endpoint(spec_.endpoints);
+  has_any_ = lb::has_any_endpoint<F>(spec_.endpoints);
 
   // Reuse a table when the same endpoints (address, port, weight, in the
   // same order) take new flows: rebuild only what changed.
-  auto same = [](const Service& old, std::span<const uint32_t> old_u, const std::vector<Endpoint>& eps,
+  auto same = [](const BasicService& old, std::span<const uint32_t> old_u, const std::vector<Endpoint>& eps,
                  std::span<const uint32_t> u) {
     if (old_u.size() != u.size()) return false;
     for (size_t i = 0; i < u.size(); ++i) {
@@ -94,31 +104,32 @@ Service::Service(ServiceSpec spec, uint32_t maglev_max, const Service* previous,
   external_ = ext_usable_ == int_usable_ ? internal_ : build(spec_.endpoints, ext_usable_, maglev_max, memory);
 }
 
-bool Service::source_allowed(Frontend kind, be32 src) const {
+template <Family F>
+bool BasicService<F>::source_allowed(Frontend kind, const Addr& src) const {
   if (kind != Frontend::kLoadBalancerIp || spec_.source_ranges.empty()) return true;
-  const uint32_t a = from_be32(src);
-  return std::any_of(spec_.source_ranges.begin(), spec_.source_ranges.end(), [&](const ServiceSpec::SourceRange& r) {
-    const uint32_t mask = r.len == 0 ? 0 : ~uint32_t{0} << (32 - r.len);
-    return (a & mask) == r.addr;
-  });
+  return std::any_of(spec_.source_ranges.begin(), spec_.source_ranges.end(),
+                     [&](const typename ServiceSpec::SourceRange& r) { return prefix_contains(r.addr, r.len, src); });
 }
 
-bool Service::source_allowed(be32 vip, be32 src) const {
-  const bool lb_ip = std::any_of(spec_.frontends.begin(), spec_.frontends.end(), [&](const FrontendAddr& f) {
+template <Family F>
+bool BasicService<F>::source_allowed(const Addr& vip, const Addr& src) const {
+  const bool lb_ip = std::any_of(spec_.frontends.begin(), spec_.frontends.end(), [&](const BasicFrontendAddr<F>& f) {
     return f.kind == Frontend::kLoadBalancerIp && f.vip == vip;
   });
   return !lb_ip || source_allowed(Frontend::kLoadBalancerIp, src);
 }
 
-const Endpoint* Service::find(be32 addr, be16 port) const {
+template <Family F>
+auto BasicService<F>::find(const Addr& addr, be16 port) const -> const Endpoint* {
   auto it = std::lower_bound(spec_.endpoints.begin(), spec_.endpoints.end(), std::pair{addr, port},
-                             [](const Endpoint& e, const std::pair<be32, be16>& k) {
+                             [](const Endpoint& e, const std::pair<Addr, be16>& k) {
                                return std::pair{e.addr, e.port} < k;
                              });
   return it != spec_.endpoints.end() && it->addr == addr && it->port == port ? &*it : nullptr;
 }
 
-bool Service::usable(bool external, const Endpoint& e) const {
+template <Family F>
+bool BasicService<F>::usable(bool external, const Endpoint& e) const {
   const auto i = static_cast<uint32_t>(&e - spec_.endpoints.data());
   const auto& u = usable_indices(external);
   return std::binary_search(u.begin(), u.end(), i);
@@ -126,18 +137,21 @@ bool Service::usable(bool external, const Endpoint& e) const {
 
 namespace {
 
-ServiceTable::Services owned(std::vector<std::shared_ptr<const Service>> services) {
-  ServiceTable::Services out;
+template <Family F>
+typename BasicServiceTable<F>::Services owned(std::vector<std::shared_ptr<const BasicService<F>>> services) {
+  typename BasicServiceTable<F>::Services out;
   out.items.reserve(services.size());
   for (const auto& s : services) out.items.push_back(s.get());
-  out.owners.push_back(std::make_shared<const std::vector<std::shared_ptr<const Service>>>(std::move(services)));
+  out.owners.push_back(
+      std::make_shared<const std::vector<std::shared_ptr<const BasicService<F>>>>(std::move(services)));
   return out;
 }
 
 }  // namespace
 
-ServiceTable::ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, uint32_t maglev_max,
-                           const ServiceTable* previous, std::pmr::memory_resource* memory)
+template <Family F>
+BasicServiceTable<F>::BasicServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, uint32_t maglev_max,
+                                        const BasicServiceTable* previous, std::pmr::memory_resource* memory)
     : generation_(generation), services_(or_heap(memory)) {
   std::vector<std::shared_ptr<const Service>> built;
   built.reserve(specs.size());
@@ -145,19 +159,21 @@ ServiceTable::ServiceTable(std::vector<ServiceSpec> specs, uint64_t generation, 
     const Service* prev = previous ? previous->by_id(s.id) : nullptr;
     built.push_back(make_table<Service>(memory, std::move(s), maglev_max, prev, memory));
   }
-  Services all = owned(std::move(built));
+  Services all = owned<F>(std::move(built));
   services_.assign(all.items.begin(), all.items.end());
   owners_ = std::move(all.owners);
   index(memory);
   filter_endpoints(previous, memory);
 }
 
-ServiceTable::ServiceTable(std::vector<std::shared_ptr<const Service>> services, uint64_t generation,
-                           const ServiceTable* previous, std::pmr::memory_resource* memory)
-    : ServiceTable(owned(std::move(services)), generation, previous, memory) {}
+template <Family F>
+BasicServiceTable<F>::BasicServiceTable(std::vector<std::shared_ptr<const Service>> services, uint64_t generation,
+                                        const BasicServiceTable* previous, std::pmr::memory_resource* memory)
+    : BasicServiceTable(owned<F>(std::move(services)), generation, previous, memory) {}
 
-ServiceTable::ServiceTable(Services services, uint64_t generation, const ServiceTable* previous,
-                           std::pmr::memory_resource* memory)
+template <Family F>
+BasicServiceTable<F>::BasicServiceTable(Services services, uint64_t generation, const BasicServiceTable* previous,
+                                        std::pmr::memory_resource* memory)
     : generation_(generation),
       services_(services.items.begin(), services.items.end(), or_heap(memory)),
       owners_(std::move(services.owners)) {
@@ -170,19 +186,21 @@ ServiceTable::ServiceTable(Services services, uint64_t generation, const Service
   filter_endpoints(previous, memory);
 }
 
-void ServiceTable::filter_endpoints(const ServiceTable* previous, std::pmr::memory_resource* memory) {
-  filter_ = previous ? previous->filter_ : make_table<EndpointFilter>(memory, memory);
+template <Family F>
+void BasicServiceTable<F>::filter_endpoints(const BasicServiceTable* previous, std::pmr::memory_resource* memory) {
+  filter_ = previous ? previous->filter_ : make_table<BasicEndpointFilter<F>>(memory, memory);
   for (size_t i = 0; i < services_.size(); ++i) {
     const Service* svc = services_[i];
     // A service in the place it had is shared (no need to read it: 10 k
     // services would be 10 k cache misses per generation).
     if (previous && i < previous->services_.size() && previous->services_[i] == svc) continue;
     if (previous && previous->by_id(svc->spec().id) == svc) continue;
-    for (const Endpoint& e : svc->endpoints()) filter_->add(e.addr, e.port, svc->spec().proto);
+    for (const BasicEndpoint<F>& e : svc->endpoints()) filter_->add(e.addr, e.port, svc->spec().proto);
   }
 }
 
-bool ServiceTable::same_layout(const ServiceTable& o) const {
+template <Family F>
+bool BasicServiceTable<F>::same_layout(const BasicServiceTable& o) const {
   if (services_.size() != o.services_.size()) return false;
   for (size_t i = 0; i < services_.size(); ++i) {
     if (services_[i] == o.services_[i]) continue;
@@ -198,7 +216,8 @@ bool ServiceTable::same_layout(const ServiceTable& o) const {
 }
 
 // The front-end hash (open addressing, at most half full) and the id index.
-void ServiceTable::index(std::pmr::memory_resource* memory) {
+template <Family F>
+void BasicServiceTable<F>::index(std::pmr::memory_resource* memory) {
   auto ix = make_table<Index>(memory, or_heap(memory));
   size_t frontends = 0;
   for (const auto& s : services_) frontends += s->spec().frontends.size();
@@ -214,9 +233,9 @@ void ServiceTable::index(std::pmr::memory_resource* memory) {
     for (const FrontendAddr& f : s.frontends) {
       const uint32_t bit = vip_bit(f.vip);
       vip_filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
-      const uint64_t key = frontend_key(f.vip, f.port, s.proto);
-      size_t i = mix64(key) & ix->mask;
-      while (ix->slots[i].key != 0 && ix->slots[i].key != key) i = (i + 1) & ix->mask;
+      const Key key{f.vip, f.port, s.proto, 1};
+      size_t i = key_hash(key) & ix->mask;
+      while (ix->slots[i].key.used && ix->slots[i].key != key) i = (i + 1) & ix->mask;
       if (ix->slots[i].key == key) {
         const ServiceSpec& holder = services_[ix->slots[i].service]->spec();
         if (holder.id == s.id) continue;  // listed twice by one service
@@ -232,7 +251,8 @@ void ServiceTable::index(std::pmr::memory_resource* memory) {
   index_ = std::move(ix);
 }
 
-const Service* ServiceTable::by_id(uint32_t id) const {
+template <Family F>
+auto BasicServiceTable<F>::by_id(uint32_t id) const -> const Service* {
   const auto& by_id = index_->by_id;
   return id < by_id.size() && by_id[id] != kNoIndex ? services_[by_id[id]] : nullptr;
 }
@@ -242,17 +262,29 @@ const Service* ServiceTable::by_id(uint32_t id) const {
 // detectStaleConntrackEntries; pkg/proxy/conntrack/cleanup.go): a UDP
 // flow has no connection to keep, so it moves at its next packet. TCP
 // flows stay on a listed endpoint, terminating included.
-FlowVerdict ServiceTable::check_flow(uint32_t id, be32 addr, be16 port, uint8_t proto, bool external) const {
+template <Family F>
+FlowVerdict BasicServiceTable<F>::check_flow(uint32_t id, const Addr& addr, be16 port, uint8_t proto,
+                                             bool external) const {
   const Service* s = by_id(id);
-  const Endpoint* e = s ? s->find(addr, port) : nullptr;
+  const BasicEndpoint<F>* e = s ? s->find(addr, port) : nullptr;
   if (e && (proto != kUdp || e->serving)) return FlowVerdict::kKeep;
   if (proto != kUdp) return FlowVerdict::kReset;
   return s && s->has_usable(external) ? FlowVerdict::kRebalance : FlowVerdict::kReject;
 }
 
-size_t ServiceTable::reused_tables() const {
+template <Family F>
+size_t BasicServiceTable<F>::reused_tables() const {
   return static_cast<size_t>(std::count_if(services_.begin(), services_.end(),
                                            [](const auto& s) { return s->reused_tables(); }));
 }
+
+template std::vector<uint32_t> usable_endpoints<Ip4>(const std::vector<Endpoint>&, TrafficPolicy);
+template std::vector<uint32_t> usable_endpoints<Ip6>(const std::vector<Endpoint6>&, TrafficPolicy);
+template bool has_any_endpoint<Ip4>(const std::vector<Endpoint>&);
+template bool has_any_endpoint<Ip6>(const std::vector<Endpoint6>&);
+template class BasicService<Ip4>;
+template class BasicService<Ip6>;
+template class BasicServiceTable<Ip4>;
+template class BasicServiceTable<Ip6>;
 
 }  // namespace svcdp::lb

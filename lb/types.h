@@ -33,7 +33,7 @@ inline constexpr uint8_t kIcmp = 1;
 // network order; compared and hashed as two 64-bit words.
 struct Addr6 {
   std::array<uint8_t, 16> bytes{};
-  bool operator==(const Addr6&) const = default;
+  auto operator<=>(const Addr6&) const = default;  // byte order: the order of the addresses
   bool is_zero() const { return *this == Addr6{}; }
   // ::ffff:a.b.c.d (RFC 4291 section 2.5.5.2): an IPv4 address where an
   // IPv6 one is stored (an IPv6 flow's IPv4 tunnel endpoint).
@@ -96,16 +96,36 @@ constexpr uint64_t mix64(uint64_t x) {
   return x;
 }
 
-// The key's 64-bit words folded from the last: for the 16-byte IPv4 key,
-// mix64(w0 ^ mix64(w1 ^ golden)).
-template <Family F>
-inline uint64_t flow_hash(const BasicFlowKey<F>& k) {
-  constexpr size_t kWords = sizeof(k) / 8;
-  uint64_t w[kWords];
-  std::memcpy(w, &k, sizeof(k));
+// A plain value's bytes as 64-bit words (the last zero-padded), folded
+// from the last: for a 16-byte key, mix64(w0 ^ mix64(w1 ^ golden)).
+template <class T>
+  requires std::is_trivially_copyable_v<T>
+inline uint64_t fold_hash(const T& v) {
+  constexpr size_t kWords = (sizeof(T) + 7) / 8;
+  uint64_t w[kWords] = {};
+  std::memcpy(w, &v, sizeof(T));
   uint64_t h = 0x9e3779b97f4a7c15ull;
   for (size_t i = kWords; i-- > 0;) h = mix64(w[i] ^ h);
   return h;
+}
+
+template <Family F>
+inline uint64_t flow_hash(const BasicFlowKey<F>& k) {
+  return fold_hash(k);
+}
+
+// Whether `a` lies in `net`/`len` (both in network order, host bits of
+// `net` zero).
+constexpr bool prefix_contains(be32 net, uint8_t len, be32 a) {
+  const uint32_t mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
+  return (from_be32(a) & mask) == from_be32(net);
+}
+inline bool prefix_contains(const Addr6& net, uint8_t len, const Addr6& a) {
+  for (unsigned i = 0; i < 16 && len > 0; ++i, len = len > 8 ? static_cast<uint8_t>(len - 8) : 0) {
+    const auto mask = static_cast<uint8_t>(len >= 8 ? 0xff : 0xff << (8 - len));
+    if ((a.bytes[i] & mask) != net.bytes[i]) return false;
+  }
+  return true;
 }
 
 }  // namespace svcdp::lb
