@@ -23,14 +23,16 @@ void EndpointSliceCache::remove(const std::string& ns, const std::string& slice_
   owner_.erase(it);
 }
 
-std::vector<PortEndpoint> EndpointSliceCache::endpoints(const std::string& ns, const std::string& service,
-                                                        const std::string& port_name, Protocol protocol) const {
-  std::vector<PortEndpoint> out;
-  auto svc = by_service_.find({ns, service});
+template <class PE, class Address>
+std::vector<PE> EndpointSliceCache::collect(const ServiceKey& service, const std::string& port_name, Protocol protocol,
+                                            std::vector<Endpoint> EndpointSliceInfo::*list,
+                                            Address Endpoint::*address) const {
+  std::vector<PE> out;
+  auto svc = by_service_.find(service);
   if (svc == by_service_.end()) return out;
-  std::map<std::pair<uint32_t, uint16_t>, size_t> seen;  // → index in out
+  std::map<std::pair<Address, uint16_t>, size_t> seen;  // → index in out
   // Which of two copies of one endpoint counts (see the header).
-  const auto better = [](const PortEndpoint& a, const PortEndpoint& b) {
+  const auto better = [](const PE& a, const PE& b) {
     return std::pair{!a.terminating, a.ready} > std::pair{!b.terminating, b.ready};
   };
   for (const auto& [name, slice] : svc->second) {
@@ -41,9 +43,8 @@ std::vector<PortEndpoint> EndpointSliceCache::endpoints(const std::string& ns, c
       return p.complete && p.name == port_name && p.protocol == protocol;
     });
     if (port == slice.ports.end() || port->port == 0) continue;
-    for (const Endpoint& e : slice.endpoints) {
-      PortEndpoint pe{e.address, port->port, e.node_name, e.zone, e.ready, e.serving, e.terminating,
-                      e.zone_hints, e.node_hints};
+    for (const Endpoint& e : slice.*list) {
+      PE pe{e.*address, port->port, e.node_name, e.zone, e.ready, e.serving, e.terminating, e.zone_hints, e.node_hints};
       auto [it, fresh] = seen.try_emplace(pe.key(), out.size());
       if (fresh)
         out.push_back(std::move(pe));
@@ -53,6 +54,17 @@ std::vector<PortEndpoint> EndpointSliceCache::endpoints(const std::string& ns, c
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key() < b.key(); });
   return out;
+}
+
+std::vector<PortEndpoint> EndpointSliceCache::endpoints(const std::string& ns, const std::string& service,
+                                                        const std::string& port_name, Protocol protocol) const {
+  return collect<PortEndpoint>({ns, service}, port_name, protocol, &EndpointSliceInfo::endpoints, &Endpoint::address);
+}
+
+std::vector<PortEndpoint6> EndpointSliceCache::endpoints6(const std::string& ns, const std::string& service,
+                                                          const std::string& port_name, Protocol protocol) const {
+  return collect<PortEndpoint6>({ns, service}, port_name, protocol, &EndpointSliceInfo::endpoints_v6,
+                                &Endpoint::address_v6);
 }
 
 const std::map<std::string, EndpointSliceInfo>* EndpointSliceCache::slices_of(const std::string& ns,

@@ -19,8 +19,10 @@
 namespace svcdp::control {
 
 // One endpoint of one service port: where to send, and its state.
-struct PortEndpoint {
-  uint32_t address = 0;  // host order
+// `Address`: uint32_t (IPv4, host order) or conf::Ipv6Addr.
+template <class Address>
+struct BasicPortEndpoint {
+  Address address{};
   uint16_t port = 0;     // the target port, resolved through the slice
   std::string node_name;
   std::string zone;
@@ -31,6 +33,8 @@ struct PortEndpoint {
 
   auto key() const { return std::pair{address, port}; }
 };
+using PortEndpoint = BasicPortEndpoint<uint32_t>;
+using PortEndpoint6 = BasicPortEndpoint<conf::Ipv6Addr>;
 
 class EndpointSliceCache {
  public:
@@ -47,6 +51,10 @@ class EndpointSliceCache {
   // Thread: control.
   std::vector<PortEndpoint> endpoints(const std::string& ns, const std::string& service, const std::string& port_name,
                                       Protocol protocol) const;
+  // The same from the Service's IPv6 slices (addressType IPv6), as the
+  // IPv6 proxier's cache holds only those. Thread: control.
+  std::vector<PortEndpoint6> endpoints6(const std::string& ns, const std::string& service,
+                                        const std::string& port_name, Protocol protocol) const;
 
   // Every slice of a Service by name, those for another proxy and of
   // headless Services included (DNS serves them, as CoreDNS does), or
@@ -58,6 +66,9 @@ class EndpointSliceCache {
 
  private:
   using ServiceKey = std::pair<std::string, std::string>;  // namespace, service
+  template <class PE, class Address>
+  std::vector<PE> collect(const ServiceKey& service, const std::string& port_name, Protocol protocol,
+                          std::vector<Endpoint> EndpointSliceInfo::*list, Address Endpoint::*address) const;
   // Per service, slices by name: std::map keeps names sorted.
   std::map<ServiceKey, std::map<std::string, EndpointSliceInfo>> by_service_;
   // namespace/slice → its service, to find it on update or delete.

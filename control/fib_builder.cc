@@ -61,6 +61,19 @@ void NodeTables::rebuild(std::span<const NodeInfo* const> nodes) {
     fib.nodeport_addresses.erase(std::unique(fib.nodeport_addresses.begin(), fib.nodeport_addresses.end()),
                                  fib.nodeport_addresses.end());
   }
+  // The IPv6 proxier's list: "primary" is the node's IPv6 InternalIP;
+  // CIDRs given name no IPv6 range (--nodeport-addresses takes IPv4
+  // ones), so every IPv6 address of the node matches, as
+  // NewNodePortAddresses has it for a family without CIDRs.
+  const conf::Ipv6Addr none{};
+  if (p_.nodeport_cidrs.empty()) {
+    if (self->internal_ip_v6 != none) fib.nodeport_addresses6 = {lb::Addr6{self->internal_ip_v6}};
+  } else {
+    for (const conf::Ipv6Addr& a : self->addresses_v6) fib.nodeport_addresses6.push_back(lb::Addr6{a});
+    std::sort(fib.nodeport_addresses6.begin(), fib.nodeport_addresses6.end());
+    fib.nodeport_addresses6.erase(std::unique(fib.nodeport_addresses6.begin(), fib.nodeport_addresses6.end()),
+                                  fib.nodeport_addresses6.end());
+  }
   fib.pod_gateway = rte_cpu_to_be_32(
       p_.pod_gateway.value_or(self->pod_cidrs.empty() ? self->internal_ip : self->pod_cidrs[0].addr + 1));
   fib.vni = p_.vni;

@@ -48,6 +48,14 @@ std::string mac_text(const rte_ether_addr& m) {
   return text;
 }
 std::string addr_port(lb::be32 a, lb::be16 p) { return addr(a) + ":" + std::to_string(rte_be_to_cpu_16(p)); }
+// RFC 5952 section 6: [address]:port.
+std::string addr_port(const lb::Addr6& a, lb::be16 p) {
+  std::string text(1, '[');
+  text.append(conf::format_ipv6(a.bytes)).append("]:").append(std::to_string(rte_be_to_cpu_16(p)));
+  return text;
+}
+std::string prefix_text(lb::be32 a, uint8_t len) { return conf::format_prefix({lb::from_be32(a), len}); }
+std::string prefix_text(const lb::Addr6& a, uint8_t len) { return conf::format_ipv6_prefix({a.bytes, len}); }
 
 using Json = nlohmann::ordered_json;  // keys in the order written, as svcdpctl shows them
 
@@ -64,7 +72,8 @@ std::string service_label(const lb::ServiceSpec& s) { return s.ns + "/" + s.name
 
 // "endpoints" when some endpoint takes new connections of that traffic,
 // else "DROP" (a Local policy, endpoints elsewhere) or "REJECT" (none).
-const char* verdict(const lb::Service& svc, bool external) {
+template <lb::Family F>
+const char* verdict(const lb::BasicService<F>& svc, bool external) {
   if (svc.has_usable(external)) return "endpoints";
   return svc.has_any_endpoint() ? "DROP" : "REJECT";
 }
@@ -78,8 +87,8 @@ Introspection::Introspection(const dp::Dataplane& dataplane, std::array<std::str
 void Introspection::published(Published p, const SyncStats& sync) {
   const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::lock_guard lock(mu_);
-  snap_ = {std::move(p.services), p.generation, now, sync, std::move(p.dns), std::move(p.dns_policy),
-           std::move(p.nodes)};
+  snap_ = {std::move(p.services), std::move(p.services6), p.generation, now, sync, std::move(p.dns),
+           std::move(p.dns_policy), std::move(p.nodes)};
 }
 
 std::string Introspection::dns_lookup_json(const std::string& name, const std::string& type) const {
@@ -519,55 +528,67 @@ std::string Introspection::metrics() const {
   return w.text();
 }
 
+namespace {
+
+// One service port of either family as svcdpctl shows it.
+template <lb::Family F>
+Json service_json(const lb::BasicService<F>& svc, const std::vector<dp::ServiceCounters>& totals) {
+  const auto& sp = svc.spec();
+  Json j{{"id", sp.id},
+         {"namespace", sp.ns},
+         {"name", sp.name},
+         {"port", sp.port_name},
+         {"family", F::kName},
+         {"protocol", proto_name(sp.proto)},
+         {"affinity", sp.affinity_client_ip},
+         {"affinity_timeout_s", sp.affinity_timeout_s},
+         // What a new connection gets when no endpoint takes it: kube-proxy's
+         // filter verdicts (pkg/proxy/nftables/proxier.go).
+         {"internal_verdict", verdict(svc, false)},
+         {"external_verdict", verdict(svc, true)},
+         {"external_policy", sp.external_policy == lb::TrafficPolicy::kLocal ? "Local" : "Cluster"},
+         {"internal_policy", sp.internal_policy == lb::TrafficPolicy::kLocal ? "Local" : "Cluster"}};
+  Json& frontends = j["frontends"] = Json::array();
+  for (const auto& f : sp.frontends)
+    frontends.push_back({{"type", frontend_name(f.kind)}, {"address", addr_port(f.vip, f.port)}});
+  if (sp.health_check_node_port) {
+    // What the Service's health check answers (control/service_health.h).
+    const bool local = std::any_of(svc.endpoints().begin(), svc.endpoints().end(),
+                                   [](const auto& e) { return e.local && e.ready; });
+    j["health_check_node_port"] = sp.health_check_node_port;
+    j["health_check_status"] = local ? 200 : 503;
+  }
+  Json& ranges = j["source_ranges"] = Json::array();
+  for (const auto& r : sp.source_ranges) ranges.push_back(prefix_text(r.addr, r.len));
+  Json& endpoints = j["endpoints"] = Json::array();
+  for (const auto& e : svc.endpoints())
+    endpoints.push_back({{"address", addr_port(e.addr, e.port)},
+                         {"node", e.node},
+                         {"local", e.local},
+                         {"ready", e.ready},
+                         {"serving", e.serving},
+                         {"terminating", e.terminating},
+                         {"usable", svc.usable(false, e)},
+                         {"usable_external", svc.usable(true, e)}});
+  // Counted per service port, both families together (one id).
+  const dp::ServiceCounters sc = sp.id < totals.size() ? totals[sp.id] : dp::ServiceCounters{};
+  j["new_flows"] = sc.new_flows;
+  j["rejected"] = sc.rejected;
+  j["packets"] = sc.packets;
+  j["bytes"] = sc.bytes;
+  return j;
+}
+
+}  // namespace
+
 std::string Introspection::services_json() const {
   const Snapshot s = snapshot();
   const auto totals = dp_.service_totals();
   Json services = Json::array();
   if (s.services)
-    for (const lb::Service* svc : s.services->services()) {
-      const auto& sp = svc->spec();
-      Json j{{"id", sp.id},
-             {"namespace", sp.ns},
-             {"name", sp.name},
-             {"port", sp.port_name},
-             {"protocol", proto_name(sp.proto)},
-             {"affinity", sp.affinity_client_ip},
-             {"affinity_timeout_s", sp.affinity_timeout_s},
-             // What a new connection gets when no endpoint takes it: kube-proxy's
-             // filter verdicts (pkg/proxy/nftables/proxier.go).
-             {"internal_verdict", verdict(*svc, false)},
-             {"external_verdict", verdict(*svc, true)},
-             {"external_policy", sp.external_policy == lb::TrafficPolicy::kLocal ? "Local" : "Cluster"},
-             {"internal_policy", sp.internal_policy == lb::TrafficPolicy::kLocal ? "Local" : "Cluster"}};
-      Json& frontends = j["frontends"] = Json::array();
-      for (const lb::FrontendAddr& f : sp.frontends)
-        frontends.push_back({{"type", frontend_name(f.kind)}, {"address", addr_port(f.vip, f.port)}});
-      if (sp.health_check_node_port) {
-        // What the Service's health check answers (control/service_health.h).
-        const bool local = std::any_of(svc->endpoints().begin(), svc->endpoints().end(),
-                                       [](const lb::Endpoint& e) { return e.local && e.ready; });
-        j["health_check_node_port"] = sp.health_check_node_port;
-        j["health_check_status"] = local ? 200 : 503;
-      }
-      Json& ranges = j["source_ranges"] = Json::array();
-      for (const auto& r : sp.source_ranges) ranges.push_back(conf::format_prefix({lb::from_be32(r.addr), r.len}));
-      Json& endpoints = j["endpoints"] = Json::array();
-      for (const lb::Endpoint& e : svc->endpoints())
-        endpoints.push_back({{"address", addr_port(e.addr, e.port)},
-                             {"node", e.node},
-                             {"local", e.local},
-                             {"ready", e.ready},
-                             {"serving", e.serving},
-                             {"terminating", e.terminating},
-                             {"usable", svc->usable(false, e)},
-                             {"usable_external", svc->usable(true, e)}});
-      const dp::ServiceCounters sc = sp.id < totals.size() ? totals[sp.id] : dp::ServiceCounters{};
-      j["new_flows"] = sc.new_flows;
-      j["rejected"] = sc.rejected;
-      j["packets"] = sc.packets;
-      j["bytes"] = sc.bytes;
-      services.push_back(std::move(j));
-    }
+    for (const lb::Service* svc : s.services->services()) services.push_back(service_json(*svc, totals));
+  if (s.services6)
+    for (const lb::Service6* svc : s.services6->services()) services.push_back(service_json(*svc, totals));
   return json_line(Json{{"generation", s.generation}, {"services", std::move(services)}});
 }
 

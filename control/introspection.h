@@ -62,6 +62,7 @@ class Introspection {
   // What a published generation is made of, as operators see it.
   struct Published {
     std::shared_ptr<const lb::ServiceTable> services;
+    std::shared_ptr<const lb::ServiceTable6> services6;
     uint64_t generation = 0;
     std::shared_ptr<const dns::Zone> dns;  // null when DNS is off
     std::shared_ptr<const dns::Policy> dns_policy;
@@ -96,6 +97,7 @@ class Introspection {
  private:
   struct Snapshot {
     std::shared_ptr<const lb::ServiceTable> services;
+    std::shared_ptr<const lb::ServiceTable6> services6;
     uint64_t generation = 0;
     double published_unix_s = 0;
     SyncStats sync;

@@ -1,6 +1,7 @@
 #include "control/k8s_objects.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <string_view>
 #include <tuple>
@@ -162,7 +163,10 @@ std::optional<NodeInfo> node_from_json(element obj, std::string& error) {
       const std::string type = str(a, "type");
       if (type != "InternalIP" && type != "ExternalIP") return;
       const std::string text = str(a, "address");
-      if (const auto ip6 = conf::parse_ipv6(text)) return node.addresses_v6.push_back(*ip6);
+      if (const auto ip6 = conf::parse_ipv6(text)) {
+        if (node.internal_ip_v6 == conf::Ipv6Addr{} && type == "InternalIP") node.internal_ip_v6 = *ip6;
+        return node.addresses_v6.push_back(*ip6);
+      }
       const auto ip = conf::parse_ipv4(text);
       if (!ip) return;
       node.addresses.push_back(*ip);
@@ -312,19 +316,29 @@ std::optional<ServiceInfo> service_from_json(element obj, std::string& error) {
   if (spec["sessionAffinityConfig"]["clientIP"].get(client_ip) == simdjson::SUCCESS)
     if (auto t = num(client_ip, "timeoutSeconds", bad))
       s.affinity_timeout_s = static_cast<uint32_t>(std::clamp<int64_t>(*t, 1, 86400));
+  // Each family's proxier takes the ranges of its family, spaces trimmed
+  // (pkg/proxy/serviceport.go, newBaseServiceInfo: validation lets padding
+  // through); host bits are dropped, as Go's ParseCIDR has them.
   for_each(spec, "loadBalancerSourceRanges", [&](element r) {
     std::string_view v;
     if (r.get(v) != simdjson::SUCCESS) return;
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
     const size_t slash = v.find('/');
     if (slash == std::string_view::npos) return;
-    const auto addr = conf::parse_ipv4(v.substr(0, slash));
-    unsigned len = 33;
+    unsigned len = 129;
     const std::string_view digits = v.substr(slash + 1);
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), len);
-    if (!addr || ec != std::errc{} || end != digits.data() + digits.size() || len > 32) return;  // IPv6, not a CIDR
-    conf::Ipv4Prefix p{0, static_cast<uint8_t>(len)};
-    p.addr = *addr & p.mask();
-    s.source_ranges.push_back(p);
+    if (ec != std::errc{} || end != digits.data() + digits.size()) return;
+    if (const auto addr = conf::parse_ipv4(v.substr(0, slash)); addr && len <= 32) {
+      conf::Ipv4Prefix p{0, static_cast<uint8_t>(len)};
+      p.addr = *addr & p.mask();
+      s.source_ranges.push_back(p);
+    } else if (const auto addr6 = conf::parse_ipv6(v.substr(0, slash)); addr6 && len <= 128) {
+      conf::Ipv6Prefix p{*addr6, static_cast<uint8_t>(len)};
+      for (unsigned bit = len; bit < 128; ++bit) p.addr[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+      s.source_ranges_v6.push_back(p);
+    }
   });
   s.external_policy_local = str(spec, "externalTrafficPolicy") == "Local";
   bool bad_hc = false;

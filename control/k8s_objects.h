@@ -41,6 +41,9 @@ struct NodeInfo {
   // nodeEligible (pkg/proxy/healthcheck/proxier_health.go).
   bool eligible = true;
   std::vector<uint32_t> addresses = {};  // every IPv4 InternalIP and ExternalIP, host order
+  // The first IPv6 InternalIP (zero: none): the node's primary IPv6
+  // address, where its IPv6 NodePorts are served by default.
+  conf::Ipv6Addr internal_ip_v6 = {};
   // Dual-stack: spec.podCIDRs' and status.addresses' IPv6 entries (read,
   // not yet routed: issue 18).
   std::vector<conf::Ipv6Prefix> pod_cidrs_v6 = {};
@@ -76,10 +79,11 @@ struct ServiceInfo {
   std::vector<ServicePort> ports;
   bool affinity_client_ip = false;
   uint32_t affinity_timeout_s = 10800;  // Kubernetes' default (3 hours)
-  // spec.loadBalancerSourceRanges (IPv4; host bits dropped, as Go's
-  // ParseCIDR has them; entries that do not parse are ignored, as
+  // spec.loadBalancerSourceRanges of each family (host bits dropped, as
+  // Go's ParseCIDR has them; entries that do not parse are ignored, as
   // kube-proxy ignores them).
   std::vector<conf::Ipv4Prefix> source_ranges;
+  std::vector<conf::Ipv6Prefix> source_ranges_v6 = {};
   uint16_t health_check_node_port = 0;  // spec.healthCheckNodePort, 0: none
   bool external_policy_local = false;   // externalTrafficPolicy: Local
   bool internal_policy_local = false;   // internalTrafficPolicy: Local

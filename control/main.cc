@@ -373,7 +373,8 @@ int run(const conf::Options& o) {
     if (!o.cni_conf_dir.empty()) write_cni_config(o, *fib, cni_master);
     kernel_routes.published(fib->pod_gateway, fib->node_ip);
     services = fib->services;
-    control::Introspection::Published shown{fib->services, fib->generation, fib->dns, fib->dns_policy, fib->nodes};
+    control::Introspection::Published shown{fib->services, fib->services6, fib->generation, fib->dns, fib->dns_policy,
+                                            fib->nodes};
     const uint64_t gen = fib->generation;
     if (!dataplane.publish(std::move(fib)) && !counters_short_logged) {
       counters_short_logged = true;

@@ -20,6 +20,7 @@
 #include "dataplane/fib.h"
 #include "lb/service.h"
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -51,13 +52,19 @@ class ServiceIds {
   uint32_t next_ = 0;
 };
 
+// The VTEP of another node by name (0: unknown, or this node): where an
+// IPv6 endpoint there is reached, its node named by the slice.
+using VtepOf = std::function<lb::be32(const std::string& node_name)>;
+
 struct ServiceBuild {
   std::vector<lb::ServiceSpec> specs;
+  std::vector<lb::ServiceSpec6> specs6;
   std::vector<std::string> warnings;  // one line per port or endpoint left out
 };
 
-// The specs of one Service's ports (none for a service svcdp leaves
-// alone); appends the ports' keys (ns/name:port/proto) to `port_keys`.
+// The IPv4 specs of one Service's ports (none for a service svcdp leaves
+// alone, or without an IPv4 ClusterIP); appends the ports' keys
+// (ns/name:port/proto) to `port_keys` (once).
 // `node_zone`: this node's topology.kubernetes.io/zone, for hints.
 // Thread: control.
 std::vector<lb::ServiceSpec> service_port_specs(const ServiceInfo& service, const EndpointSliceCache& slices,
@@ -65,11 +72,22 @@ std::vector<lb::ServiceSpec> service_port_specs(const ServiceInfo& service, cons
                                                 std::vector<std::string>& port_keys,
                                                 std::vector<std::string>& warnings, const std::string& node_zone = {});
 
+// The IPv6 specs of the same ports, from its IPv6 ClusterIPs, external
+// and LoadBalancer IPs and source ranges, this node's IPv6 NodePort
+// addresses and the Service's IPv6 slices, with the same ids: kube-proxy's
+// IPv6 proxier beside the IPv4 one (pkg/proxy/metaproxier). Thread: control.
+std::vector<lb::ServiceSpec6> service_port_specs6(const ServiceInfo& service, const EndpointSliceCache& slices,
+                                                  const dp::Fib& fib, const VtepOf& vtep_of,
+                                                  const std::string& node_name, ServiceIds& ids,
+                                                  std::vector<std::string>& port_keys,
+                                                  std::vector<std::string>& warnings,
+                                                  const std::string& node_zone = {});
+
 // Every service at once. Thread: control. `fib` is the generation the
 // services will be published with (this node's address, pod CIDRs and
 // remote nodes).
 ServiceBuild build_services(const std::vector<ServiceInfo>& services, const EndpointSliceCache& slices,
                             const dp::Fib& fib, const std::string& node_name, ServiceIds& ids,
-                            const std::string& node_zone = {});
+                            const std::string& node_zone = {}, const VtepOf& vtep_of = {});
 
 }  // namespace svcdp::control

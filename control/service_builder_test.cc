@@ -166,17 +166,134 @@ TEST_F(ServiceBuilderTest, LoadBalancerIngressInProxyModeIsNotCaptured) {
 kind: Service
 metadata: {name: s, namespace: ns}
 spec: {type: LoadBalancer, clusterIP: 10.96.0.41, ports: [{name: p, port: 80, nodePort: 30041}],
-       loadBalancerSourceRanges: [10.1.2.3/8, "2001:db8::/32", not-a-cidr]}
+       loadBalancerSourceRanges: [" 10.1.2.3/8 ", "2001:db8::1/32", not-a-cidr, 10.0.0.0/33]}
 status: {loadBalancer: {ingress: [{ip: 198.51.100.1, ipMode: Proxy}, {ip: 198.51.100.2, ipMode: VIP}, {ip: 198.51.100.3}]}}
 )",
                                  "t");
   ASSERT_EQ(objs.services.size(), 1u);
   EXPECT_EQ(objs.services[0].load_balancer_ips,
             (std::vector<uint32_t>{*conf::parse_ipv4("198.51.100.2"), *conf::parse_ipv4("198.51.100.3")}));
-  // loadBalancerSourceRanges as ParseCIDRSloppy reads them: host bits
-  // dropped; IPv6 and unparsable entries ignored.
+  // loadBalancerSourceRanges as kube-proxy reads them: spaces trimmed,
+  // host bits dropped (ParseCIDRSloppy), each family's ranges for its
+  // proxier, unparsable entries ignored.
   ASSERT_EQ(objs.services[0].source_ranges.size(), 1u);
   EXPECT_EQ(conf::format_prefix(objs.services[0].source_ranges[0]), "10.0.0.0/8");
+  ASSERT_EQ(objs.services[0].source_ranges_v6.size(), 1u);
+  EXPECT_EQ(conf::format_ipv6_prefix(objs.services[0].source_ranges_v6[0]), "2001:db8::/32");
+}
+
+// Dual-stack (pkg/proxy/metaproxier, serviceport.go newBaseServiceInfo):
+// each family's proxier serves a Service only when it has a ClusterIP of
+// that family, with that family's external and LoadBalancer IPs, source
+// ranges, NodePort addresses and slices; the two families' ports share
+// their ids (one service port, one set of counters).
+TEST(ServiceBuilder, EachFamilyServesItsOwnAddressesAndSlices) {
+  auto objs = parse_cluster_text(R"(
+kind: List
+items:
+- kind: Node
+  metadata: {name: node-a}
+  spec: {podCIDRs: [10.244.1.0/24, "fd00:10:244:1::/64"]}
+  status: {addresses: [{type: InternalIP, address: 192.168.56.11}, {type: InternalIP, address: "2001:db8:56::11"}]}
+- kind: Node
+  metadata: {name: node-b}
+  spec: {podCIDRs: [10.244.2.0/24, "fd00:10:244:2::/64"]}
+  status: {addresses: [{type: InternalIP, address: 192.168.56.12}, {type: InternalIP, address: "2001:db8:56::12"}]}
+- kind: Service
+  metadata: {name: dual, namespace: ns}
+  spec:
+    type: LoadBalancer
+    ipFamilyPolicy: RequireDualStack
+    ipFamilies: [IPv6, IPv4]
+    clusterIP: "fd00:10:96::60"
+    clusterIPs: ["fd00:10:96::60", 10.96.0.60]
+    externalIPs: [192.168.56.60, "2001:db8:56::60"]
+    loadBalancerSourceRanges: [10.0.0.0/8, "2001:db8:1::/48"]
+    ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30060}]
+  status: {loadBalancer: {ingress: [{ip: 198.51.100.60}, {ip: "2001:db8:100::60"}]}}
+- kind: Service
+  metadata: {name: six, namespace: ns}
+  spec: {ipFamilies: [IPv6], clusterIPs: ["fd00:10:96::61"], ports: [{name: dns, port: 53, protocol: UDP}]}
+- kind: Service
+  metadata: {name: four, namespace: ns}
+  spec: {clusterIP: 10.96.0.62, ports: [{name: http, port: 80}]}
+- kind: EndpointSlice
+  metadata: {name: dual-v4, namespace: ns, labels: {kubernetes.io/service-name: dual}}
+  addressType: IPv4
+  ports: [{name: http, port: 8080, protocol: TCP}]
+  endpoints: [{addresses: [10.244.1.30], nodeName: node-a}]
+- kind: EndpointSlice
+  metadata: {name: dual-v6, namespace: ns, labels: {kubernetes.io/service-name: dual}}
+  addressType: IPv6
+  ports: [{name: http, port: 8080, protocol: TCP}]
+  endpoints:
+  - {addresses: ["fd00:10:244:1::30"], nodeName: node-a}
+  - {addresses: ["fd00:10:244:2::30"], nodeName: node-b, conditions: {ready: false, serving: true, terminating: true}}
+)",
+                                 "t");
+  ASSERT_TRUE(objs.skipped.empty()) << objs.skipped[0];
+  EndpointSliceCache slices;
+  for (const auto& sl : objs.slices) slices.upsert(sl);
+  FibParams p;
+  p.node_name = "node-a";
+  std::vector<std::string> warnings;
+  const auto fib = build_fib(objs.nodes, p, 1, warnings);
+  ASSERT_EQ(fib->nodeport_addresses6.size(), 1u);
+  const VtepOf vtep_of = [](const std::string& n) { return n == "node-b" ? be("192.168.56.12") : 0; };
+  ServiceIds ids(16);
+  const auto b = build_services(objs.services, slices, *fib, "node-a", ids, "", vtep_of);
+  const auto names = [](const auto& specs) {
+    std::vector<std::string> out;
+    for (const auto& sp : specs) out.push_back(sp.name);
+    return out;
+  };
+  EXPECT_EQ(names(b.specs), (std::vector<std::string>{"dual", "four"})) << "six has no IPv4 ClusterIP";
+  EXPECT_EQ(names(b.specs6), (std::vector<std::string>{"dual", "six"})) << "four has no IPv6 ClusterIP";
+  const lb::ServiceSpec& v4 = b.specs[0];
+  const lb::ServiceSpec6& v6 = b.specs6[0];
+  EXPECT_EQ(v4.id, v6.id) << "one service port";
+  EXPECT_NE(b.specs6[1].id, v6.id);
+
+  const auto a6 = [](const char* text) { return lb::Addr6{*conf::parse_ipv6(text)}; };
+  ASSERT_EQ(v6.frontends.size(), 4u);
+  EXPECT_EQ(v6.frontends[0].vip, a6("fd00:10:96::60"));
+  EXPECT_EQ(v6.frontends[1].vip, a6("2001:db8:56::11")) << "NodePort on the node's primary IPv6 address";
+  EXPECT_EQ(v6.frontends[1].port, rte_cpu_to_be_16(30060));
+  EXPECT_EQ(v6.frontends[1].kind, lb::Frontend::kNodePort);
+  EXPECT_EQ(v6.frontends[2].vip, a6("2001:db8:56::60"));
+  EXPECT_EQ(v6.frontends[2].kind, lb::Frontend::kExternalIp);
+  EXPECT_EQ(v6.frontends[3].vip, a6("2001:db8:100::60"));
+  EXPECT_EQ(v6.frontends[3].kind, lb::Frontend::kLoadBalancerIp);
+  ASSERT_EQ(v4.frontends.size(), 4u);
+  EXPECT_EQ(v4.frontends[0].vip, be("10.96.0.60"));
+  EXPECT_EQ(v4.frontends[1].vip, be("192.168.56.11"));
+  EXPECT_EQ(v4.frontends[3].vip, be("198.51.100.60"));
+
+  ASSERT_EQ(v6.source_ranges.size(), 1u);
+  EXPECT_EQ(v6.source_ranges[0].addr, a6("2001:db8:1::"));
+  EXPECT_EQ(v6.source_ranges[0].len, 48);
+  ASSERT_EQ(v4.source_ranges.size(), 1u);
+  EXPECT_EQ(v4.source_ranges[0].addr, be("10.0.0.0"));
+
+  ASSERT_EQ(v4.endpoints.size(), 1u);
+  ASSERT_EQ(v6.endpoints.size(), 2u);
+  EXPECT_EQ(v6.endpoints[0].addr, a6("fd00:10:244:1::30"));
+  EXPECT_TRUE(v6.endpoints[0].local);
+  EXPECT_EQ(v6.endpoints[0].vtep, 0u);
+  EXPECT_EQ(v6.endpoints[0].port, rte_cpu_to_be_16(8080));
+  EXPECT_FALSE(v6.endpoints[1].local);
+  EXPECT_EQ(v6.endpoints[1].vtep, be("192.168.56.12")) << "its node's VTEP, the IPv4 underlay";
+  EXPECT_TRUE(v6.endpoints[1].terminating);
+
+  // The IPv6 table finds the service by its IPv6 front ends only.
+  lb::ServiceTable6 t6(b.specs6, 1);
+  const auto m = t6.lookup(a6("2001:db8:56::11"), rte_cpu_to_be_16(30060), lb::kTcp);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->service->spec().name, "dual");
+  EXPECT_EQ(m->kind, lb::Frontend::kNodePort);
+  EXPECT_EQ(m->service->pick(false, 7)->addr, a6("fd00:10:244:1::30")) << "the ready endpoint";
+  EXPECT_FALSE(m->service->source_allowed(a6("2001:db8:100::60"), a6("2001:db8:2::1")));
+  EXPECT_TRUE(m->service->source_allowed(a6("2001:db8:100::60"), a6("2001:db8:1::1")));
 }
 
 // Hints are read against this node's name and zone.

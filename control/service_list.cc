@@ -4,16 +4,18 @@
 
 namespace svcdp::control {
 
-std::vector<lb::be32> announced_ips(const lb::Service& s) {
-  std::vector<lb::be32> ips;
+template <lb::Family F>
+std::vector<typename F::Addr> announced_ips(const lb::BasicService<F>& s) {
+  std::vector<typename F::Addr> ips;
   if (!s.has_usable(true)) return ips;
-  for (const lb::FrontendAddr& f : s.spec().frontends)
+  for (const lb::BasicFrontendAddr<F>& f : s.spec().frontends)
     if (f.kind == lb::Frontend::kExternalIp || f.kind == lb::Frontend::kLoadBalancerIp) ips.push_back(f.vip);
   return ips;
 }
 
-void ServiceList::count_announced(const lb::Service& s, int delta) {
-  for (lb::be32 ip : announced_ips(s)) {
+template <lb::Family F>
+void BasicServiceList<F>::count_announced(const lb::BasicService<F>& s, int delta) {
+  for (const Addr& ip : announced_ips(s)) {
     if (delta > 0) {
       if (announced_count_[ip]++ == 0) announced_stale_ = true;
     } else if (auto it = announced_count_.find(ip); it != announced_count_.end() && --it->second == 0) {
@@ -23,7 +25,8 @@ void ServiceList::count_announced(const lb::Service& s, int delta) {
   }
 }
 
-void ServiceList::set(uint32_t at, Ptr p) {
+template <lb::Family F>
+void BasicServiceList<F>::set(uint32_t at, Ptr p) {
   if (at == all_.size()) {
     all_.emplace_back();
     items_.push_back(nullptr);
@@ -35,7 +38,8 @@ void ServiceList::set(uint32_t at, Ptr p) {
   chunk_stale_[c] = true;
 }
 
-void ServiceList::replace(std::span<const Ptr> old, std::span<const Ptr> fresh) {
+template <lb::Family F>
+void BasicServiceList<F>::replace(std::span<const Ptr> old, std::span<const Ptr> fresh) {
   std::vector<bool> taken(fresh.size(), false);
   for (const Ptr& o : old) {
     count_announced(*o, -1);
@@ -67,7 +71,8 @@ void ServiceList::replace(std::span<const Ptr> old, std::span<const Ptr> fresh) 
   }
 }
 
-lb::ServiceTable::Services ServiceList::services() {
+template <lb::Family F>
+typename lb::BasicServiceTable<F>::Services BasicServiceList<F>::services() {
   const size_t chunks = (all_.size() + kChunk - 1) / kChunk;
   chunks_.resize(chunks);
   chunk_stale_.resize(chunks);
@@ -81,7 +86,8 @@ lb::ServiceTable::Services ServiceList::services() {
   return {items_, chunks_};
 }
 
-const std::vector<lb::be32>& ServiceList::announced() {
+template <lb::Family F>
+auto BasicServiceList<F>::announced() -> const std::vector<Addr>& {
   if (announced_stale_) {
     announced_.clear();
     for (const auto& [ip, n] : announced_count_) announced_.push_back(ip);
@@ -89,5 +95,10 @@ const std::vector<lb::be32>& ServiceList::announced() {
   }
   return announced_;
 }
+
+template std::vector<lb::be32> announced_ips<lb::Ip4>(const lb::Service&);
+template std::vector<lb::Addr6> announced_ips<lb::Ip6>(const lb::Service6&);
+template class BasicServiceList<lb::Ip4>;
+template class BasicServiceList<lb::Ip6>;
 
 }  // namespace svcdp::control

@@ -61,19 +61,26 @@ class TableBuilder {
   struct Built {
     std::vector<std::string> port_keys;
     std::vector<std::shared_ptr<const lb::Service>> services;
+    std::vector<std::shared_ptr<const lb::Service6>> services6;  // its IPv6 ports (same ids)
     size_t failed = 0;  // service ports that could not be built (kept their last tables)
     std::vector<std::string> warnings;
   };
   void rebuild(const ClusterState::Key& key, const ServiceInfo* service, const EndpointSliceCache& slices,
                const dp::Fib& fib);
+  // One family's ports from their specs into `out`; a port that cannot be
+  // built keeps `old`'s tables for its id.
+  template <lb::Family F>
+  void build_ports(std::vector<lb::BasicServiceSpec<F>> specs, const lb::BasicServiceTable<F>* previous,
+                   const std::vector<std::shared_ptr<const lb::BasicService<F>>>* old,
+                   std::vector<std::shared_ptr<const lb::BasicService<F>>>& out, Built& fresh);
 
   // The cluster DNS zone of every service (only what changed made again)
   // and its addresses, into `fib`.
   void build_dns(const ClusterState& state, dp::Fib& fib);
 
-  // Adds or removes the endpoint addresses of a service's ports.
-  void index_addresses(const ClusterState::Key& key, const std::vector<std::shared_ptr<const lb::Service>>& ports,
-                       bool add);
+  // Adds or removes the endpoint addresses of a service's ports (IPv6
+  // ones by their node's name).
+  void index_addresses(const ClusterState::Key& key, const Built& ports, bool add);
   // The services with an endpoint in `cidr`, into `out`.
   void services_in(const conf::Ipv4Prefix& cidr, std::set<ClusterState::Key>& out) const;
 
@@ -81,7 +88,11 @@ class TableBuilder {
   // (endpoint address, host order; its service's key in built_): which
   // services a Node's pod CIDR holds endpoints of.
   std::set<std::pair<uint32_t, const ClusterState::Key*>> by_address_;
+  // (node name, service key): whose IPv6 endpoints sit on which node (their
+  // VTEP is the node's).
+  std::set<std::pair<std::string, const ClusterState::Key*>> by_node6_;
   ServiceList list_;                    // every built port, in the order the tables keep
+  ServiceList6 list6_;                  // every built IPv6 port
   std::set<ClusterState::Key> warned_;  // the services in built_ with warnings
   DnsParams dns_;
   std::shared_ptr<const dns::Policy> dns_policy_;
@@ -91,6 +102,7 @@ class TableBuilder {
   std::pmr::memory_resource* memory_;
   ServiceIds ids_;
   std::shared_ptr<const lb::ServiceTable> previous_;
+  std::shared_ptr<const lb::ServiceTable6> previous6_;
   NodeTables node_tables_;  // the tables from the Nodes, edited per changed Node
   std::string zone_;  // this node's zone, as the built services read their hints
   size_t failed_ = 0;

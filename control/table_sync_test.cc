@@ -362,6 +362,51 @@ EndpointSliceInfo slice(const std::string& svc, uint32_t version, std::vector<En
   return s;
 }
 
+// The IPv6 proxier's table is published beside the IPv4 one, built only
+// once a Service has an IPv6 ClusterIP; an IPv6 endpoint on another node
+// is reached at that node's VTEP, and follows it when the Node changes.
+TEST(TableBuilder, Ipv6ServicesArePublishedAndFollowTheirNodesVtep) {
+  TableBuilder builder(FibParams{"node-a", 1, 4789, {}, {}, {}, {}, {}, {}, {}}, 251);
+  ClusterState state;
+  state.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24"),
+                                            node("node-b", 0xc0a8380c, "10.244.2.0/24")}));
+  state.apply(replace(ResourceKind::kService, {service("four", 0x0a60000a)}));
+  state.apply(replace(ResourceKind::kSlice, {}));
+  std::vector<std::string> warnings;
+  auto fib = builder.build(state, state.take_dirty(), 1, warnings);
+  EXPECT_EQ(fib->services6, dp::no_services<lb::Ip6>()) << "no IPv6 Service, no IPv6 tables";
+
+  ServiceInfo six = service("six", 0);
+  six.cluster_ips = {};
+  const conf::Ipv6Addr vip = *conf::parse_ipv6("fd00:10:96::6"), pod = *conf::parse_ipv6("fd00:10:244:2::6");
+  six.cluster_ips_v6 = {vip};
+  EndpointSliceInfo sl = slice("six", 1, {});
+  sl.family = conf::IpFamily::kIPv6;
+  Endpoint e;
+  e.node_name = "node-b";
+  e.address_v6 = pod;
+  sl.endpoints_v6 = {e};
+  state.apply(replace(ResourceKind::kService, {service("four", 0x0a60000a), six}));
+  state.apply(replace(ResourceKind::kSlice, {sl}));
+  fib = builder.build(state, state.take_dirty(), 2, warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(fib->services->size(), 1u);
+  ASSERT_EQ(fib->services6->size(), 1u);
+  auto m = fib->services6->lookup(lb::Addr6{vip}, rte_cpu_to_be_16(80), lb::kTcp);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->service->pick(false, 1)->vtep, rte_cpu_to_be_32(0xc0a8380c));
+  EXPECT_TRUE(fib->services6->maybe_endpoint(lb::Addr6{pod}, rte_cpu_to_be_16(8080), lb::kTcp));
+
+  // node-b moves to another address: only that is dirty, and the IPv6
+  // service with an endpoint there is rebuilt.
+  state.apply(replace(ResourceKind::kNode, {node("node-a", 0xc0a8380b, "10.244.1.0/24"),
+                                            node("node-b", 0xc0a8380d, "10.244.2.0/24")}));
+  fib = builder.build(state, state.take_dirty(), 3, warnings);
+  m = fib->services6->lookup(lb::Addr6{vip}, rte_cpu_to_be_16(80), lb::kTcp);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->service->pick(false, 1)->vtep, rte_cpu_to_be_32(0xc0a8380d));
+}
+
 // The incremental path (only changed services rebuilt, the rest shared;
 // after another node's change, only the services with endpoints in its
 // pod CIDRs) must give exactly the tables a full build from scratch gives.

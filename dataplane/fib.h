@@ -32,10 +32,20 @@ struct RemoteNode {
 // Indexed by remote_pods' values; a slot without a name is free.
 using RemoteNodes = PersistentVector<RemoteNode, 4>;
 
+// A table without services, one per family for every Fib that has none
+// yet (an empty table still has its 272 KiB endpoint filter).
+template <lb::Family F>
+std::shared_ptr<const lb::BasicServiceTable<F>> no_services() {
+  static const auto empty =
+      std::make_shared<const lb::BasicServiceTable<F>>(std::vector<lb::BasicServiceSpec<F>>{}, 0);
+  return empty;
+}
+
 struct Fib {
   uint64_t generation = 0;
   be32 node_ip = 0;      // this node's InternalIP (our VTEP); 0 before the first tables (bootstrap)
   std::vector<be32> nodeport_addresses;  // where NodePorts are served (the control thread's list)
+  std::vector<lb::Addr6> nodeport_addresses6;  // the same for IPv6 Services
   be32 pod_gateway = 0;  // answered for on the pods port
   uint32_t vni = 0;
   be16 vxlan_port = 0;
@@ -56,8 +66,11 @@ struct Fib {
   PrefixTable no_masquerade;
   // Services of this generation (never null once built); the control
   // thread lends it to the next generation to reuse its Maglev tables.
-  std::shared_ptr<const lb::ServiceTable> services = std::make_shared<lb::ServiceTable>(std::vector<lb::ServiceSpec>{}, 0);
+  std::shared_ptr<const lb::ServiceTable> services = no_services<lb::Ip4>();
+  // The IPv6 Services (kube-proxy's IPv6 proxier), ids shared with `services`.
+  std::shared_ptr<const lb::ServiceTable6> services6 = no_services<lb::Ip6>();
   std::vector<be32> announced;  // external and LoadBalancer IPs ARP is answered for
+  std::vector<lb::Addr6> announced6;  // the same for NDP (IPv6 Services)
   // Cluster DNS of this generation (null: off), built from the same
   // objects as `services`: UDP queries from this node's pods and kernel to
   // one of `dns_addresses` port 53 are answered from it, or passed on.
