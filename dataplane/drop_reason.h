@@ -15,11 +15,16 @@ namespace svcdp::dp {
   X(kPodSrcSpoofed, "pod_src_spoofed", "from the pods port with a source outside the node's pod CIDRs (RFC 3704)") \
   X(kEthGroupFromPod, "eth_group_from_pod", "multicast or broadcast frame from a pod (not routed)") \
   X(kIpTruncated, "ip_truncated", "shorter than its IPv4 header")                         \
-  X(kIpBadVersion, "ip_bad_version", "IP version is not 4")                              \
+  X(kIpBadVersion, "ip_bad_version", "IP version not the EtherType's (4 or 6)")          \
   X(kIpBadIhl, "ip_bad_ihl", "IPv4 header length below 20 bytes")                        \
   X(kIpOptions, "ip_options", "IPv4 options present")                                     \
   X(kIpBadLength, "ip_bad_length", "IPv4 total length beyond the frame or below IHL")    \
   X(kIpBadChecksum, "ip_bad_checksum", "IPv4 header checksum wrong")                     \
+  X(kIp6Truncated, "ip6_truncated", "shorter than its IPv6 header")                      \
+  X(kIp6BadLength, "ip6_bad_length", "IPv6 payload length beyond the frame, or a jumbogram (RFC 2675)") \
+  X(kIp6BadChain, "ip6_bad_chain", "IPv6 extension headers malformed, too many, or cut from a first fragment (RFC 8200 4, RFC 7112)") \
+  X(kIp6RoutingHeader, "ip6_routing_header", "IPv6 Routing header with segments left (not source-routed; RFC 5095)") \
+  X(kIp6BadFragment, "ip6_bad_fragment", "two IPv6 Fragment headers, or a non-last fragment not a multiple of 8 bytes") \
   X(kIpMartianSource, "ip_martian_source", "source no host may use: 0/8, 127/8, 224/4, 240/4 (RFC 1812 5.3.7)") \
   X(kIpTtlExpired, "ip_ttl_expired", "TTL would reach zero when forwarded")              \
   X(kIpNoRoute, "ip_no_route", "no pod CIDR or local address matches the destination")  \
