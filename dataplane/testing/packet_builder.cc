@@ -82,6 +82,17 @@ Frame& Frame::ipv4(uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl, bool 
   return *this;
 }
 
+Frame& Frame::ipv6(const Ip6& src, const Ip6& dst, uint8_t next, uint8_t hop_limit) {
+  marks_.push_back({Mark::IPV6, b_.size()});
+  put32(b_, 0x60000000);
+  put16(b_, 0);  // payload length: build()
+  b_.push_back(next);
+  b_.push_back(hop_limit);
+  b_.insert(b_.end(), src.begin(), src.end());
+  b_.insert(b_.end(), dst.begin(), dst.end());
+  return *this;
+}
+
 Frame& Frame::udp(uint16_t sport, uint16_t dport, bool checksum) {
   marks_.push_back({checksum ? Mark::UDP_CSUM : Mark::UDP, b_.size()});
   put16(b_, sport);
@@ -114,6 +125,12 @@ Frame& Frame::icmp(uint8_t type, uint8_t code, uint32_t rest) {
   return *this;
 }
 
+Frame& Frame::icmp6(uint8_t type, uint8_t code, uint32_t rest) {
+  icmp(type, code, rest);
+  marks_.back().kind = Mark::ICMP6;
+  return *this;
+}
+
 Frame& Frame::vxlan(uint32_t vni, uint8_t flags) {
   b_.push_back(flags);
   b_.insert(b_.end(), 3, 0);
@@ -139,17 +156,19 @@ Frame& Frame::pad_to(size_t n) {
 Bytes Frame::build() const {
   Bytes b = b_;
   // Innermost first so that outer lengths cover finished inner headers.
-  // The IPv4 header that carries each transport header: the closest
-  // preceding one (pseudo-header, RFC 768 / RFC 9293 section 3.1).
+  // The IP header that carries each transport header: the closest
+  // preceding one (pseudo-header, RFC 768 / RFC 9293 section 3.1 /
+  // RFC 8200 section 8.1, with the upper layer's protocol).
   auto ip_before = [&](size_t at) {
     size_t ip = 0;
     for (const Mark& m : marks_)
-      if (m.kind == Mark::IPV4 && m.offset < at) ip = m.offset;
+      if ((m.kind == Mark::IPV4 || m.kind == Mark::IPV6) && m.offset < at) ip = m.offset;
     return ip;
   };
-  auto pseudo = [&](size_t ip, size_t len) {
+  auto pseudo = [&](size_t ip, size_t len, uint8_t proto) -> uint32_t {
+    if ((b[ip] >> 4) == 6) return sum16(&b[ip + 8], 32) + proto + static_cast<uint32_t>((len >> 16) + (len & 0xffff));
     uint32_t s = sum16(&b[ip + 12], 8);
-    return s + b[ip + 9] + static_cast<uint32_t>(len);
+    return s + proto + static_cast<uint32_t>(len);
   };
   for (auto it = marks_.rbegin(); it != marks_.rend(); ++it) {
     const size_t at = it->offset;
@@ -159,15 +178,21 @@ Bytes Frame::build() const {
       case Mark::UDP_CSUM:
         set16(b, at + 4, static_cast<uint16_t>(len));
         if (it->kind == Mark::UDP_CSUM) {
-          uint16_t c = finish(sum16(&b[at], len, pseudo(ip_before(at), len)));
+          uint16_t c = finish(sum16(&b[at], len, pseudo(ip_before(at), len, 17)));
           set16(b, at + 6, c == 0 ? 0xffff : c);
         }
         break;
       case Mark::TCP:
-        set16(b, at + 16, finish(sum16(&b[at], len, pseudo(ip_before(at), len))));
+        set16(b, at + 16, finish(sum16(&b[at], len, pseudo(ip_before(at), len, 6))));
         break;
       case Mark::ICMP:
         set16(b, at + 2, checksum(&b[at], len));
+        break;
+      case Mark::ICMP6:
+        set16(b, at + 2, finish(sum16(&b[at], len, pseudo(ip_before(at), len, 58))));
+        break;
+      case Mark::IPV6:
+        set16(b, at + 4, static_cast<uint16_t>(len - 40));
         break;
       case Mark::IPV4:
         set16(b, at + 2, static_cast<uint16_t>(len));
