@@ -81,6 +81,14 @@ void NodeTables::rebuild(std::span<const NodeInfo* const> nodes) {
   if (p_.uplink_gateway) fib.uplink_gateway = rte_cpu_to_be_32(*p_.uplink_gateway);
   if (p_.uplink_subnet) fib.uplink_subnet = dp::PrefixTable({{p_.uplink_subnet->addr, p_.uplink_subnet->len, 0}});
 
+  // Dual-stack: this node's IPv6 pod CIDRs, their first address the pods'
+  // IPv6 gateway (as the IPv4 one), answered by NDP on the pods port.
+  fib.local_pods6 = self->pod_cidrs_v6;
+  if (!self->pod_cidrs_v6.empty()) {
+    conf::Ipv6Addr gw = self->pod_cidrs_v6[0].addr;
+    gw[15] |= 1;
+    fib.pod_gateway6 = lb::Addr6{gw};
+  }
   std::vector<dp::PrefixTable::Entry> local;
   for (const auto& c : self->pod_cidrs) local.push_back({c.addr, c.len, 0});
   fib.local_pods = dp::PrefixTable(local);

@@ -130,6 +130,7 @@ SocketMemory* Dataplane::socket_memory(int socket) {
 Dataplane::Dataplane(const DataplaneConfig& c)
     : config_(c),
       neigh_(c.neigh_capacity),
+      neigh6_(c.neigh_capacity),
       fib_(c.workers),
       conntrack_(std::make_unique<lb::Conntrack>(c.workers, c.conntrack_capacity, c.conntrack_timeouts,
                                                  shard_memory(c))) {
@@ -187,6 +188,10 @@ Dataplane::Dataplane(const DataplaneConfig& c)
       neigh_, pool_, arp_macs, control_counters_, [this](rte_mbuf* m, Role out) { send_from_control(m, out); },
       c.neigh_timers);
 
+  neigh_control6_ = std::make_unique<NeighControl6>(
+      neigh6_, pool_, macs_, control_counters_, [this](rte_mbuf* m, Role out) { send_from_control(m, out); },
+      c.neigh_timers);
+
   neigh_control_->set_use_source([this](uint32_t slot) {
     bool used = false;
     for (auto& w : workers_) used |= w->take_neigh_used(slot);
@@ -200,6 +205,7 @@ Dataplane::Dataplane(const DataplaneConfig& c)
 Dataplane::~Dataplane() {
   stop();
   neigh_control_.reset();
+  neigh_control6_.reset();
   for (size_t r = 0; r < kRoleCount; ++r)
     if (port_ids_[r] != kNoPort) port_stop(port_ids_[r]);
   for (auto* rings : {&to_control_, &from_control_})
@@ -224,6 +230,11 @@ bool Dataplane::publish(std::unique_ptr<Fib> fib) {
   // The node's kernel reaches pods and Services through the pod gateway
   // on the TAP (its routes say `via <pod gateway> dev <tap> onlink`).
   neigh_control_->set_addresses(Role::EXCEPTION, fib->pod_gateway, {fib->pod_gateway});
+  // The pods' IPv6 gateway, and the other pods by proxy, over NDP.
+  std::vector<lb::Addr6> gateway6;
+  if (!fib->pod_gateway6.is_zero()) gateway6.push_back(fib->pod_gateway6);
+  neigh_control6_->set_addresses(Role::PODS, fib->pod_gateway6, std::move(gateway6));
+  neigh_control6_->set_proxy(Role::PODS, fib->local_pods6);
   lock.unlock();
   bool counted = true;
   if (fib->services)
@@ -273,6 +284,7 @@ void Dataplane::stop() {
       }
     }
   if (neigh_control_) neigh_control_->drop_all_held(Drop::kShutdown);
+  if (neigh_control6_) neigh_control6_->drop_all_held(Drop::kShutdown);
 }
 
 void Dataplane::neigh_poll(uint64_t now_ns) {
@@ -283,15 +295,19 @@ void Dataplane::neigh_poll(uint64_t now_ns) {
     for (unsigned i = 0; i < n; ++i) {
       auto* m = static_cast<rte_mbuf*>(batch[i]);
       const PktMeta* meta = pkt_meta(m);
-      if (meta->punt == Punt::ARP) {
-        if (meta->in_role == Role::UPLINK && has(Role::EXCEPTION)) copy_to_kernel(m);
-        neigh_control_->handle_arp(m, meta->in_role, now_ns);
+      switch (meta->punt) {
+        case Punt::ARP:
+          if (meta->in_role == Role::UPLINK && has(Role::EXCEPTION)) copy_to_kernel(m);
+          neigh_control_->handle(m, meta->in_role, now_ns);
+          break;
+        case Punt::NEED_NEIGH: neigh_control_->resolve(m, now_ns); break;
+        case Punt::NDP: neigh_control6_->handle(m, meta->in_role, now_ns); break;
+        case Punt::NEED_NEIGH6: neigh_control6_->resolve(m, now_ns); break;
       }
-      else
-        neigh_control_->resolve(m, now_ns);
     }
   }
   neigh_control_->tick(now_ns);
+  neigh_control6_->tick(now_ns);
 }
 
 void Dataplane::copy_to_kernel(const rte_mbuf* m) {

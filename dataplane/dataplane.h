@@ -179,6 +179,7 @@ class Dataplane {
   std::vector<rte_ring*> to_control_;
   std::vector<rte_ring*> from_control_;
   NeighTable neigh_;
+  NeighTable6 neigh6_;
   FibPublisher fib_;
   std::unique_ptr<lb::Conntrack> conntrack_;
   std::vector<std::unique_ptr<FlushQueue>> flush_queues_;  // one per worker
@@ -197,6 +198,7 @@ class Dataplane {
   // while it hands over addresses: never over a table build or an RCU wait.
   std::mutex neigh_mu_;
   std::unique_ptr<NeighControl> neigh_control_;
+  std::unique_ptr<NeighControl6> neigh_control6_;  // NDP on the pods port
   std::atomic<bool> stop_{false};
   std::vector<unsigned> lcores_;
   std::thread neigh_thread_;

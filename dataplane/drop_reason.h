@@ -21,6 +21,7 @@ namespace svcdp::dp {
   X(kIpBadLength, "ip_bad_length", "IPv4 total length beyond the frame or below IHL")    \
   X(kIpBadChecksum, "ip_bad_checksum", "IPv4 header checksum wrong")                     \
   X(kIp6Truncated, "ip6_truncated", "shorter than its IPv6 header")                      \
+  X(kIp6Unrouted, "ip6_unrouted", "IPv6 from a pod other than neighbour discovery (not routed yet)") \
   X(kIp6BadLength, "ip6_bad_length", "IPv6 payload length beyond the frame, or a jumbogram (RFC 2675)") \
   X(kIp6BadChain, "ip6_bad_chain", "IPv6 extension headers malformed, too many, or cut from a first fragment (RFC 8200 4, RFC 7112)") \
   X(kIp6RoutingHeader, "ip6_routing_header", "IPv6 Routing header with segments left (not source-routed; RFC 5095)") \
@@ -49,6 +50,10 @@ namespace svcdp::dp {
   X(kArpUnsolicited, "arp_unsolicited", "ARP reply from a neighbour svcdp neither knows nor asked")  \
   X(kArpBadSender, "arp_bad_sender", "ARP sender MAC is a group or zero address (no host's)") \
   X(kArpAddressConflict, "arp_address_conflict", "ARP sender claims an address that is ours (RFC 5227)") \
+  X(kNdpInvalid, "ndp_invalid", "Neighbor Solicitation or Advertisement failing RFC 4861 7.1's checks") \
+  X(kNdpNotForUs, "ndp_not_for_us", "Neighbor Solicitation for an address svcdp does not own") \
+  X(kNdpUnsolicited, "ndp_unsolicited", "Neighbor Advertisement from a neighbour svcdp neither knows nor asked") \
+  X(kNdpAddressConflict, "ndp_address_conflict", "NDP sender claims an address that is ours (RFC 4862 5.4)") \
   X(kNoMbuf, "no_mbuf", "packet pool empty")                                             \
   X(kL4Truncated, "l4_truncated", "TCP or UDP header cut short")                          \
   X(kFragNoFirst, "frag_no_first", "later fragment to a front end whose first fragment is unknown") \

@@ -4,6 +4,7 @@
 // pointer (see FibPublisher).
 #pragma once
 
+#include "conf/inet.h"
 #include "dataplane/prefix_table.h"
 #include "dataplane/persistent_vector.h"
 
@@ -47,6 +48,10 @@ struct Fib {
   std::vector<be32> nodeport_addresses;  // where NodePorts are served (the control thread's list)
   std::vector<lb::Addr6> nodeport_addresses6;  // the same for IPv6 Services
   be32 pod_gateway = 0;  // answered for on the pods port
+  // This node's IPv6 pod CIDRs (a node has one or two: scanned), and the
+  // pods' IPv6 gateway, their first address (zero without one).
+  std::vector<conf::Ipv6Prefix> local_pods6;
+  lb::Addr6 pod_gateway6;
   uint32_t vni = 0;
   be16 vxlan_port = 0;
   PrefixTable local_pods;   // this node's pod CIDRs (value unused)

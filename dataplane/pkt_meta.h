@@ -4,18 +4,22 @@
 #pragma once
 
 #include "dataplane/types.h"
+#include "lb/types.h"
 
 #include <rte_mbuf.h>
 
 namespace svcdp::dp {
 
 enum class Punt : uint8_t {
-  ARP,         // an ARP frame for the control thread (in_role: where it came from)
-  NEED_NEIGH,  // ready to send but the next hop's MAC is unknown
+  ARP,          // an ARP frame for the control thread (in_role: where it came from)
+  NEED_NEIGH,   // ready to send but the next hop's MAC is unknown
+  NDP,          // a Neighbor Solicitation or Advertisement, as ARP
+  NEED_NEIGH6,  // NEED_NEIGH for an IPv6 next hop
 };
 
 struct PktMeta {
   be32 nexthop;  // NEED_NEIGH: the address to resolve
+  lb::Addr6 nexthop6;  // NEED_NEIGH6: the address to resolve
   Role in_role;
   Role out_role;
   Punt punt;

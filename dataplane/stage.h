@@ -13,6 +13,7 @@ namespace svcdp::dp {
   X(kEthInput, "eth_input", "every frame received")                                        \
   X(kUplinkInput, "uplink_input", "IPv4 from the physical network")                        \
   X(kPodsInput, "pods_input", "IPv4 from a local pod")                                     \
+  X(kIp6Input, "ip6_input", "IPv6 from a local pod: neighbour discovery to the control thread") \
   X(kExceptionInput, "exception_input", "what the node's kernel sent through the TAP")    \
   X(kVxlanDecap, "vxlan_decap", "VXLAN for this node's VTEP")                              \
   X(kDns, "dns", "a query to the cluster DNS Service: answered here or passed on")            \
@@ -26,7 +27,8 @@ namespace svcdp::dp {
   X(kToKernel, "to_kernel", "to the node's kernel")                                        \
   X(kIcmpError, "icmp_error", "an ICMP error originated instead of forwarding")           \
   X(kIpFragment, "ip_fragment", "fragmented: larger than the link, DF not set")          \
-  X(kArp, "arp", "ARP, to the control thread")
+  X(kArp, "arp", "ARP, to the control thread")                                             \
+  X(kNdp, "ndp", "IPv6 neighbour discovery, to the control thread")
 
 SVCDP_NAMED_LIST(Stage, uint8_t, kStageInfo, kStageCount, SVCDP_STAGES)
 static_assert(kStageCount <= 32, "a worker's pending stages are a 32-bit mask");

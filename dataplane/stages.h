@@ -18,6 +18,10 @@ void eth_input(WorkerContext& w, Role in, rte_mbuf* m, uint64_t hash);
 void uplink_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint64_t hash);
 void pods_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, uint64_t hash);
 void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash);
+
+// ip6_input.cc: IPv6 from a local pod (frames of the IPv6 EtherType on
+// the pods port, neighbour discovery's multicast included).
+void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib);
 // The parts of pods_input and exception_input after the lb stage.
 void pods_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
 void node_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);

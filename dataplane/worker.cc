@@ -132,6 +132,9 @@ void Worker::run_vector(Stage s, const Fib& fib) {
     case Stage::kPodsInput:
       each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c) { pods_input(w_, m, ip, fib, c.hash); });
       break;
+    case Stage::kIp6Input:
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx&) { ip6_input(w_, m, fib); });
+      break;
     case Stage::kExceptionInput:
       each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx& c) { exception_input(w_, m, fib, c.hash); });
       break;

@@ -32,7 +32,8 @@ void WorkerContext::neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be3
 
 void WorkerContext::punt(rte_mbuf* m, Punt why, Role role, be32 nexthop) {
   if (why == Punt::ARP) stage(Stage::kArp);
-  verdict(TraceRecord::Verdict::kPunt, why == Punt::ARP ? 0 : 1);
+  if (why == Punt::NDP) stage(Stage::kNdp);
+  verdict(TraceRecord::Verdict::kPunt, static_cast<uint16_t>(why));
   PktMeta* meta = pkt_meta(m);
   meta->punt = why;
   meta->in_role = role;

@@ -143,8 +143,12 @@ const BadFrame kBadFrames[] = {
     {"runt", false, Drop::kEthRunt, [](const Mac&, const Mac&) { return Bytes(10, 0); }},
     {"other host", false, Drop::kEthNotForUs,
      [](const Mac&, const Mac&) { return pod_to_remote_udp({0x02, 0, 0, 0, 0, 0x99}); }},
-    {"ipv6", false, Drop::kEthertypeUnsupported,
+    {"ipv6 type, version 0", false, Drop::kIpBadVersion,
      [](const Mac&, const Mac& p) { return Frame().eth(p, kPodMac, 0x86dd).payload(60).build(); }},
+    {"ipv6 truncated", false, Drop::kIp6Truncated,
+     [](const Mac&, const Mac& p) { return Frame().eth(p, kPodMac, 0x86dd).raw({0x60, 0, 0, 0}).build(); }},
+    {"mpls", false, Drop::kEthertypeUnsupported,
+     [](const Mac&, const Mac& p) { return Frame().eth(p, kPodMac, 0x8847).payload(60).build(); }},
     {"ip truncated", false, Drop::kIpTruncated,
      [](const Mac&, const Mac& p) { return Frame().eth(p, kPodMac, 0x0800).payload(10).build(); }},
     {"ip version 6", false, Drop::kIpBadVersion,
@@ -669,6 +673,94 @@ TEST_F(PipelineWithKernel, KernelReachesALocalPodAndThePodAnswers) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], Frame().eth(tap_mac, kPodMac, 0x0800).ipv4(kPod, kNodeIp, 6).tcp(8080, 45000, 0x12).build());
   EXPECT_EQ(h_->dataplane().conntrack().stats().entries, 0u);
+}
+
+// NDP on the pods port (RFC 4861): with an IPv6 pod CIDR the pods' IPv6
+// gateway (its first address) answers Neighbor Solicitations, Router flag
+// set; another pod's address is answered by proxy, Router flag clear, as
+// proxy ARP does for IPv4; duplicate address detection (from ::) and
+// addresses outside the CIDR get no answer; a pod's other IPv6 is counted
+// as not routed.
+class Ndp : public Pipeline {
+ protected:
+  static testing::Ip6 v6(uint16_t last) {
+    testing::Ip6 a = {0xfd, 0x00, 0x00, 0x10, 0x02, 0x44, 0x00, 0x01};  // fd00:10:244:1::/64
+    a[14] = static_cast<uint8_t>(last >> 8);
+    a[15] = static_cast<uint8_t>(last);
+    return a;
+  }
+  static testing::Ip6 solicited(const testing::Ip6& t) {
+    return {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, t[13], t[14], t[15]};
+  }
+  static Bytes bytes(const testing::Ip6& a) { return Bytes(a.begin(), a.end()); }
+  static Bytes ll_option(uint8_t type, const Mac& mac) {
+    Bytes o(8);
+    o[0] = type;
+    o[1] = 1;  // 8 bytes
+    std::copy(mac.begin(), mac.end(), o.begin() + 2);
+    return o;
+  }
+  // A Neighbor Solicitation from `src` (:: for DAD, without the source
+  // link-layer option) for `target`.
+  static Bytes ns(const testing::Ip6& src, const testing::Ip6& target) {
+    const testing::Ip6 group = solicited(target);
+    const Mac group_mac = {0x33, 0x33, group[12], group[13], group[14], group[15]};
+    const bool dad = src == testing::Ip6{};
+    return Frame()
+        .eth(group_mac, kPodMac, 0x86dd)
+        .ipv6(src, group, 58, 255)
+        .icmp6(135, 0)
+        .raw(bytes(target))
+        .raw(dad ? Bytes{} : ll_option(1, kPodMac))
+        .build();
+  }
+  Bytes na(const testing::Ip6& target, bool router) const {
+    return Frame()
+        .eth(kPodMac, pods_mac_, 0x86dd)
+        .ipv6(target, kPod6, 58, 255)
+        .icmp6(136, 0, router ? 0xe0000000u : 0x60000000u)
+        .raw(bytes(target))
+        .raw(ll_option(2, pods_mac_))
+        .build();
+  }
+  void SetUp() override {
+    Pipeline::SetUp();
+    control::NodeInfo a{"node-a", kNodeIp, {*conf::parse_ipv4_prefix("10.244.1.0/24")}, std::nullopt, ""};
+    a.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:1::/64")};
+    control::FibParams p;
+    p.node_name = "node-a";
+    p.uplink_mac = up_mac_;
+    std::vector<std::string> warnings;
+    h_->dataplane().publish(control::build_fib({a}, p, 2, warnings));
+  }
+  const testing::Ip6 kPod6 = v6(5), kPod6b = v6(7), kGw6 = v6(1);
+};
+
+TEST_F(Ndp, TheGatewayAndOtherPodsAreAnsweredForOverNdp) {
+  inject(Role::PODS, ns(kPod6, kGw6));
+  run();
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], na(kGw6, true)) << testing::hexdump_diff(out[0], na(kGw6, true));
+
+  inject(Role::PODS, ns(kPod6, kPod6b));
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], na(kPod6b, false)) << "proxy NDP: not a router";
+
+  inject(Role::PODS, ns(testing::Ip6{}, kPod6b));  // pod b's duplicate address detection
+  testing::Ip6 outside = kPod6b;
+  outside[7] = 2;  // fd00:10:244:2::7, another node's
+  inject(Role::PODS, ns(kPod6, outside));
+  run();
+  EXPECT_TRUE(sent(Role::PODS).empty());
+  EXPECT_EQ(drops(Drop::kNdpNotForUs), 2u);
+  EXPECT_EQ(totals().stage_packets[static_cast<size_t>(Stage::kNdp)], 4u);
+
+  inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, kPod6b, 58, 64).icmp6(128, 0, 1).build());
+  run();
+  EXPECT_EQ(drops(Drop::kIp6Unrouted), 1u);
 }
 
 }  // namespace

@@ -36,12 +36,25 @@ def to_node_vxlan(inner, vni=1, flags=0x08):
     return eth(UP_PORT, REMOTE, 0x0800, ipv4(REMOTE_IP, NODE, 17, udp(50000, 4789, vxlan(vni, inner, flags))))
 
 
+def ip6_header(next_header, payload_len):
+    """fd00:10:244:1::a -> fd00:10:244:2::a, hop limit 64."""
+    src = bytes.fromhex("fd000010024400010000000000000a00"[:30] + "0a")
+    dst = bytes.fromhex("fd000010024400020000000000000a00"[:30] + "0a")
+    return bytes([0x60, 0, 0, 0, payload_len >> 8, payload_len & 0xFF, next_header, 64]) + src + dst
+
+
 inner_ok = eth(BCAST, REMOTE, 0x0800, ipv4(RPOD, POD_IP, 6, tcp(80, 40000, 0x12)))
 
 pods = [
     ("eth_runt", b"\x01" * 10),
     ("eth_not_for_us", eth(mac("02:00:00:00:00:99"), POD, 0x0800, ipv4(POD_IP, RPOD, 17, udp(1, 2, b"")))),
-    ("ethertype_unsupported", eth(PODS_PORT, POD, 0x86DD, b"\x60" + b"\0" * 39)),
+    ("ethertype_unsupported", eth(PODS_PORT, POD, 0x8847, b"\0" * 40)),  # MPLS
+    # IPv6 (RFC 8200): a jumbogram's zero length, Hop-by-Hop not first,
+    # a Routing header with segments left, a chain past the payload.
+    ("ip6_bad_length", eth(PODS_PORT, POD, 0x86DD, b"\x60" + b"\0" * 39)),
+    ("ip6_bad_chain", eth(PODS_PORT, POD, 0x86DD, ip6_header(60, 16) + bytes([0, 0, 1, 4, 0, 0, 0, 0]) * 2)),
+    ("ip6_routing_header", eth(PODS_PORT, POD, 0x86DD, ip6_header(43, 24) + bytes([6, 2, 4, 1]) + b"\0" * 20)),
+    ("ip6_bad_chain", eth(PODS_PORT, POD, 0x86DD, ip6_header(60, 8) + bytes([6, 3, 1, 4, 0, 0, 0, 0]))),
     ("ip_truncated", eth(PODS_PORT, POD, 0x0800, b"\x45" * 10)),
     ("ip_bad_version", corrupt(good_pod_udp(), 14, 0x65)),
     ("ip_bad_ihl", corrupt(good_pod_udp(), 14, 0x44)),
