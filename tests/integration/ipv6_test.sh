@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# IPv6 on a dual-stack node (issue 18), with the pods' kernels as peers:
+# node-a's Node has an IPv6 pod CIDR, pods are made by the real CNI
+# plugins (macvlan + host-local, as svcdp's conflist has them, with the
+# IPv6 range added: svcdp does not write it before it forwards IPv6).
+# Checked: svcdp answers the pods' Neighbor Solicitations for their IPv6
+# gateway (Router flag) and, by proxy, for the other pod, so that both land
+# in the pods' neighbour tables with svcdp's MAC; the pods' duplicate
+# address detection succeeds (svcdp never answers it); what pods send
+# beyond neighbour discovery is counted as ip6_unrouted.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
+# shellcheck source=netns.sh
+. "$here/netns.sh"
+# shellcheck source=cluster_gen.sh
+. "$here/cluster_gen.sh"
+topo_require
+[ -x /usr/lib/cni/macvlan ] && [ -x /usr/lib/cni/host-local ] ||
+  { echo "missing the CNI plugins (containernetworking-plugins): run make deps"; exit 1; }
+trap topo_down EXIT INT TERM
+
+NS_A=$TOPO_PREFIX-v6a
+NS_B=$TOPO_PREFIX-v6b
+GW6=fd00:10:244:1::1
+# host-local hands out each range in order after its gateway.
+A6=fd00:10:244:1::2
+B6=fd00:10:244:1::3
+
+topo_up
+{
+  gen_node node-a "$NODE_IP" 10.244.1.0/24 "$UPLINK_MAC" fd00:10:244:1::/64
+  gen_node node-b "$REMOTE_IP" 10.244.2.0/24 "$REMOTE_VTEP_MAC"
+} >"$TOPO_TMP/cluster.yaml"
+TOPO_CLUSTER=$TOPO_TMP/cluster.yaml start_svcdp "$bin" || exit 1
+
+# The conflist of netns.sh (svcdp's) with an IPv6 range and default route.
+python3 - "$TOPO_TMP/cni-node-a.conflist" "$TOPO_TMP/dual.conflist" "$GW6" <<'PY'
+import json, sys
+conf = json.load(open(sys.argv[1]))
+ipam = conf["plugins"][0]["ipam"]
+ipam["ranges"].append([{"subnet": "fd00:10:244:1::/64", "gateway": sys.argv[3]}])
+ipam["routes"].append({"dst": "::/0", "gw": sys.argv[3]})
+json.dump(conf, open(sys.argv[2], "w"))
+PY
+dual_pod() {
+  new_ns "$1"
+  CNI_IPAM_DATA_DIR=$TOPO_TMP/ipam-v6 \
+    ip netns exec "$NS_NODE" python3 "$here/cni.py" add "$TOPO_TMP/dual.conflist" "$1" "${1##*-}" >/dev/null
+}
+check "CNI ADD: dual-stack pod a" dual_pod "$NS_A"
+check "CNI ADD: dual-stack pod b" dual_pod "$NS_B"
+# Duplicate address detection takes the kernel about a second; svcdp must
+# not answer it (the address would be "dadfailed").
+dad_done() {
+  for _ in $(seq 50); do
+    ip -n "$1" -6 addr show dev eth0 | grep -q tentative || break
+    sleep 0.1
+  done
+  ip -n "$1" -6 addr show dev eth0 | grep "inet6 $2/64" | grep -vq "tentative\|dadfailed"
+}
+check "pod a's IPv6 address passed duplicate address detection" dad_done "$NS_A" "$A6"
+check "pod b's IPv6 address passed duplicate address detection" dad_done "$NS_B" "$B6"
+
+neigh_is_svcdp() {  # NS ADDRESS [router]
+  local line
+  ip netns exec "$1" ping -6 -q -c 1 -W 1 "$2" >/dev/null 2>&1  # the NS; the echo itself is not routed yet
+  line=$(ip -n "$1" -6 neigh show "$2" dev eth0)
+  echo "    $line"
+  echo "$line" | grep -qi "lladdr $PODS_MAC" || return 1
+  if [ "${3:-}" = router ]; then echo "$line" | grep -qw router; else ! echo "$line" | grep -qw router; fi
+}
+check "pod a resolves its IPv6 gateway to svcdp, a router (NDP)" neigh_is_svcdp "$NS_A" "$GW6" router
+check "pod a resolves pod b's IPv6 address to svcdp (proxy NDP)" neigh_is_svcdp "$NS_A" "$B6"
+check "pod b resolves pod a's IPv6 address to svcdp (proxy NDP)" neigh_is_svcdp "$NS_B" "$A6"
+
+stop_svcdp
+check "svcdp exits 0 on SIGINT" test $? -eq 0
+check "the pods' echo requests were counted as ip6_unrouted" grep -Eq "^ +ip6_unrouted +[1-9]" "$SVCDP_LOG"
+check "no solicitation was refused as invalid" sh -c "! grep -Eq '^ +ndp_invalid +[1-9]' '$SVCDP_LOG'"
+sed -n "/drops by reason/,\$p" "$SVCDP_LOG" | sed "s/^/    /"
+check_report
