@@ -164,6 +164,7 @@ Dataplane::Dataplane(const DataplaneConfig& c)
     ws.to_control = to_control_.back();
     ws.from_control = from_control_.back();
     ws.neigh = &neigh_;
+    ws.neigh6 = &neigh6_;
     ws.fib = &fib_;
     ws.conntrack = conntrack_.get();
     ws.workers = c.workers;
@@ -195,6 +196,11 @@ Dataplane::Dataplane(const DataplaneConfig& c)
   neigh_control_->set_use_source([this](uint32_t slot) {
     bool used = false;
     for (auto& w : workers_) used |= w->take_neigh_used(slot);
+    return used;
+  });
+  neigh_control6_->set_use_source([this](uint32_t slot) {
+    bool used = false;
+    for (auto& w : workers_) used |= w->take_neigh6_used(slot);
     return used;
   });
 

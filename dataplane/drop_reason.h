@@ -21,13 +21,13 @@ namespace svcdp::dp {
   X(kIpBadLength, "ip_bad_length", "IPv4 total length beyond the frame or below IHL")    \
   X(kIpBadChecksum, "ip_bad_checksum", "IPv4 header checksum wrong")                     \
   X(kIp6Truncated, "ip6_truncated", "shorter than its IPv6 header")                      \
-  X(kIp6Unrouted, "ip6_unrouted", "IPv6 from a pod other than neighbour discovery (not routed yet)") \
+  X(kIp6Unrouted, "ip6_unrouted", "IPv6 from a pod to neither a pod of this node nor NDP (not routed yet)") \
   X(kIp6BadLength, "ip6_bad_length", "IPv6 payload length beyond the frame, or a jumbogram (RFC 2675)") \
   X(kIp6BadChain, "ip6_bad_chain", "IPv6 extension headers malformed, too many, or cut from a first fragment (RFC 8200 4, RFC 7112)") \
   X(kIp6RoutingHeader, "ip6_routing_header", "IPv6 Routing header with segments left (not source-routed; RFC 5095)") \
   X(kIp6BadFragment, "ip6_bad_fragment", "two IPv6 Fragment headers, or a non-last fragment not a multiple of 8 bytes") \
   X(kIpMartianSource, "ip_martian_source", "source no host may use: 0/8, 127/8, 224/4, 240/4 (RFC 1812 5.3.7)") \
-  X(kIpTtlExpired, "ip_ttl_expired", "TTL would reach zero when forwarded")              \
+  X(kIpTtlExpired, "ip_ttl_expired", "TTL (IPv6: hop limit) would reach zero when forwarded") \
   X(kIpNoRoute, "ip_no_route", "no pod CIDR or local address matches the destination")  \
   X(kIpLocalUnhandled, "ip_local_unhandled", "addressed to the node, nothing handles it") \
   X(kUdpTruncated, "udp_truncated", "shorter than its UDP header")                        \

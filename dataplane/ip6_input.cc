@@ -1,20 +1,40 @@
 // ip6_input: IPv6 from a local pod. The header chain is walked (RFC 8200
 // section 4, dataplane/ipv6.h); Neighbor Solicitations and Advertisements
 // go to the control thread, which answers for the pods' IPv6 gateway and,
-// by proxy, for the other pods (dataplane/neigh_control.h). Forwarding
-// IPv6 (pods, Services, VXLAN) is not there yet: counted as ip6_unrouted.
+// by proxy, for the other pods (dataplane/neigh_control.h). Ingress
+// filtering as for IPv4 (RFC 3704 section 2.1: only this node's IPv6 pod
+// CIDRs); a packet to another pod of this node is forwarded to it. The
+// rest of IPv6 (Services, other nodes, beyond the cluster) is not routed
+// yet: counted as ip6_unrouted.
 #include "dataplane/ipv6.h"
 #include "dataplane/ndp.h"
 #include "dataplane/stages.h"
 
-namespace svcdp::dp {
+#include <algorithm>
 
-void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib&) {
+namespace svcdp::dp {
+namespace {
+
+lb::Addr6 addr_at(const uint8_t* p) {
+  lb::Addr6 a;
+  std::memcpy(a.bytes.data(), p, 16);
+  return a;
+}
+
+bool local_pod6(const Fib& fib, const lb::Addr6& a) {
+  return std::any_of(fib.local_pods6.begin(), fib.local_pods6.end(),
+                     [&](const conf::Ipv6Prefix& c) { return c.contains(a.bytes); });
+}
+
+}  // namespace
+
+void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib) {
   w.stage(Stage::kIp6Input);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-  const auto* ip6 = reinterpret_cast<const uint8_t*>(eth + 1);
+  auto* ip6 = reinterpret_cast<uint8_t*>(eth + 1);
+  const uint32_t len = rte_pktmbuf_data_len(m);
   Ipv6Chain c;
-  if (auto bad = walk_ipv6(ip6, rte_pktmbuf_data_len(m) - uint32_t{sizeof(rte_ether_hdr)}, c)) return w.drop(m, *bad);
+  if (auto bad = walk_ipv6(ip6, len - uint32_t{sizeof(rte_ether_hdr)}, c)) return w.drop(m, *bad);
   // RFC 4861 section 7.1: NS and NA carry no extension headers and a hop
   // limit of 255 (checked, with the rest, by the control thread's parse).
   if (c.proto == kIpProtoIcmp6 && c.l4_offset == kIpv6HeaderLen && c.end >= kIpv6HeaderLen + 1) {
@@ -22,7 +42,27 @@ void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib&) {
     if (type == kIcmp6NeighborSolicitation || type == kIcmp6NeighborAdvertisement)
       return w.punt(m, Punt::NDP, Role::PODS, 0);
   }
-  w.drop(m, rte_is_multicast_ether_addr(&eth->dst_addr) ? Drop::kEthGroupFromPod : Drop::kIp6Unrouted);
+  if (rte_is_multicast_ether_addr(&eth->dst_addr)) return w.drop(m, Drop::kEthGroupFromPod);
+  if (!local_pod6(fib, addr_at(ip6 + 8))) return w.drop(m, Drop::kPodSrcSpoofed);
+  // Drop Ethernet padding, as for IPv4.
+  const uint32_t frame_len = sizeof(rte_ether_hdr) + c.end;
+  if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
+  const lb::Addr6 dst = addr_at(ip6 + 24);
+  if (dst != fib.pod_gateway6 && local_pod6(fib, dst)) return pods_output6(w, m, eth, ip6, dst);
+  w.drop(m, Drop::kIp6Unrouted);
+}
+
+// To a pod of this node, on the pods link it came from (its MTU): the hop
+// limit decremented (RFC 8200 section 3; no header checksum to update),
+// the pod's MAC from NDP.
+void pods_output6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const lb::Addr6& dst) {
+  w.stage(Stage::kPodsOutput);
+  uint8_t& hop_limit = ip6[7];
+  if (hop_limit <= 1) return w.drop(m, Drop::kIpTtlExpired);
+  --hop_limit;
+  eth->src_addr = w.setup.macs[idx(Role::PODS)];
+  ++w.counters.forwarded_local;
+  w.neigh_output(Role::PODS, m, eth, dst);
 }
 
 }  // namespace svcdp::dp

@@ -13,7 +13,7 @@ namespace svcdp::dp {
   X(kEthInput, "eth_input", "every frame received")                                        \
   X(kUplinkInput, "uplink_input", "IPv4 from the physical network")                        \
   X(kPodsInput, "pods_input", "IPv4 from a local pod")                                     \
-  X(kIp6Input, "ip6_input", "IPv6 from a local pod: neighbour discovery to the control thread") \
+  X(kIp6Input, "ip6_input", "IPv6 from a local pod: neighbour discovery, or to another local pod") \
   X(kExceptionInput, "exception_input", "what the node's kernel sent through the TAP")    \
   X(kVxlanDecap, "vxlan_decap", "VXLAN for this node's VTEP")                              \
   X(kDns, "dns", "a query to the cluster DNS Service: answered here or passed on")            \
@@ -21,7 +21,7 @@ namespace svcdp::dp {
   X(kLbNewFlow, "lb_new_flow", "a new flow to a Service front end")                        \
   X(kMasquerade, "masquerade", "a new pod flow leaving the cluster")                       \
   X(kIpRoute, "ip_route", "routed by destination after translation")                       \
-  X(kPodsOutput, "pods_output", "to a pod on this node")                                   \
+  X(kPodsOutput, "pods_output", "to a pod on this node (IPv4 or IPv6)")                                   \
   X(kVxlanEncap, "vxlan_encap", "to a pod on another node")                                \
   X(kUplinkOutput, "uplink_output", "out of the uplink, not tunnelled")                    \
   X(kToKernel, "to_kernel", "to the node's kernel")                                        \

@@ -20,8 +20,10 @@ void pods_input(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib,
 void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash);
 
 // ip6_input.cc: IPv6 from a local pod (frames of the IPv6 EtherType on
-// the pods port, neighbour discovery's multicast included).
+// the pods port, neighbour discovery's multicast included), and IPv6 to
+// one (`ip6`: its IPv6 header in `m`).
 void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib);
+void pods_output6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const lb::Addr6& dst);
 // The parts of pods_input and exception_input after the lb stage.
 void pods_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
 void node_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);

@@ -71,13 +71,15 @@ class Worker {
   // ARP request but since used is not evicted for a flood's senders. A
   // use racing with the clear may be missed once; the next packet marks
   // it again. Thread: control.
-  bool take_neigh_used(uint32_t slot) {
-    if (w_.neigh_used[slot].load(std::memory_order_relaxed) == 0) return false;
-    w_.neigh_used[slot].store(0, std::memory_order_relaxed);
-    return true;
-  }
+  bool take_neigh_used(uint32_t slot) { return take_mark(w_.neigh_used[slot]); }
+  bool take_neigh6_used(uint32_t slot) { return take_mark(w_.neigh6_used[slot]); }
 
  private:
+  static bool take_mark(std::atomic<uint8_t>& mark) {
+    if (mark.load(std::memory_order_relaxed) == 0) return false;
+    mark.store(0, std::memory_order_relaxed);
+    return true;
+  }
   // Runs the pending vectors, first stage in graph order first, until
   // none is left.
   void dispatch(const Fib& fib);

@@ -18,7 +18,8 @@ WorkerContext::WorkerContext(const WorkerSetup& s)
       masq_ports(s.masquerade_lo, s.masquerade_hi, s.workers, s.id),
       icmp_token_cost_tsc(tsc_hz / kIcmpErrorsPerSecond),
       svc_counters(s.socket),
-      neigh_used(std::make_unique<std::atomic<uint8_t>[]>(s.neigh->slots())) {
+      neigh_used(std::make_unique<std::atomic<uint8_t>[]>(s.neigh->slots())),
+      neigh6_used(std::make_unique<std::atomic<uint8_t>[]>(s.neigh6->slots())) {
   if (setup.conntrack) {
     const uint64_t slices = std::max<uint64_t>(1, setup.conntrack->shard_capacity() / kExpireBudget);
     expire_interval_tsc = tsc_hz * kExpireSweepS / slices;
@@ -30,7 +31,12 @@ void WorkerContext::neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be3
   punt(m, Punt::NEED_NEIGH, role, nexthop);
 }
 
-void WorkerContext::punt(rte_mbuf* m, Punt why, Role role, be32 nexthop) {
+void WorkerContext::neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, const lb::Addr6& nexthop) {
+  if (neigh_lookup(role, nexthop, eth->dst_addr)) return tx(role, m);
+  punt(m, Punt::NEED_NEIGH6, role, nexthop);
+}
+
+PktMeta* WorkerContext::punt_meta(rte_mbuf* m, Punt why, Role role) {
   if (why == Punt::ARP) stage(Stage::kArp);
   if (why == Punt::NDP) stage(Stage::kNdp);
   verdict(TraceRecord::Verdict::kPunt, static_cast<uint16_t>(why));
@@ -38,9 +44,22 @@ void WorkerContext::punt(rte_mbuf* m, Punt why, Role role, be32 nexthop) {
   meta->punt = why;
   meta->in_role = role;
   meta->out_role = role;
-  meta->nexthop = nexthop;
+  return meta;
+}
+
+void WorkerContext::enqueue_punt(rte_mbuf* m) {
   if (rte_ring_sp_enqueue(setup.to_control, m) != 0) return drop(m, Drop::kPuntQueueFull);
   ++counters.punted;
+}
+
+void WorkerContext::punt(rte_mbuf* m, Punt why, Role role, be32 nexthop) {
+  punt_meta(m, why, role)->nexthop = nexthop;
+  enqueue_punt(m);
+}
+
+void WorkerContext::punt(rte_mbuf* m, Punt why, Role role, const lb::Addr6& nexthop) {
+  punt_meta(m, why, role)->nexthop6 = nexthop;
+  enqueue_punt(m);
 }
 
 void WorkerContext::tx(Role role, rte_mbuf* m) {

@@ -118,6 +118,7 @@ struct WorkerSetup {
   rte_ring* to_control = nullptr;    // this worker → control (single producer)
   rte_ring* from_control = nullptr;  // control → this worker (single consumer)
   const NeighTable* neigh = nullptr;
+  const NeighTable6* neigh6 = nullptr;
   FibPublisher* fib = nullptr;
   lb::Conntrack* conntrack = nullptr;  // shard `id` is this worker's
   unsigned workers = 1;                // SNAT and masquerade ports are split between workers
@@ -197,16 +198,16 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   void flush(Role role);
   // The MAC of a resolved neighbour, its use marked (one plain store the
   // first time after each Worker::take_neigh_used, none after).
-  bool neigh_lookup(Role role, be32 ip, rte_ether_addr& mac) {
-    uint32_t slot;
-    if (!setup.neigh->lookup(role, ip, mac, &slot)) return false;
-    if (neigh_used[slot].load(std::memory_order_relaxed) == 0) neigh_used[slot].store(1, std::memory_order_relaxed);
-    return true;
+  bool neigh_lookup(Role role, be32 ip, rte_ether_addr& mac) { return marked_lookup(*setup.neigh, neigh_used, role, ip, mac); }
+  bool neigh_lookup(Role role, const lb::Addr6& ip, rte_ether_addr& mac) {
+    return marked_lookup(*setup.neigh6, neigh6_used, role, ip, mac);
   }
   // Sends `m` out of `role` once the MAC of `nexthop` is known; otherwise
   // hands it to the control thread, which resolves and sends it.
   void neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, be32 nexthop);
+  void neigh_output(Role role, rte_mbuf* m, rte_ether_hdr* eth, const lb::Addr6& nexthop);
   void punt(rte_mbuf* m, Punt why, Role role, be32 nexthop);
+  void punt(rte_mbuf* m, Punt why, Role role, const lb::Addr6& nexthop);
 
   WorkerSetup setup;
   std::array<TxBuffer, kRoleCount> txb{};
@@ -229,6 +230,19 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   // By neighbour slot: sent to since Worker::take_neigh_used (which the
   // control thread calls: the one field it writes).
   std::unique_ptr<std::atomic<uint8_t>[]> neigh_used;
+  std::unique_ptr<std::atomic<uint8_t>[]> neigh6_used;  // the same for the IPv6 table
+
+ private:
+  template <class Table>
+  static bool marked_lookup(const Table& table, std::unique_ptr<std::atomic<uint8_t>[]>& used, Role role,
+                            const typename Table::Addr& ip, rte_ether_addr& mac) {
+    uint32_t slot;
+    if (!table.lookup(role, ip, mac, &slot)) return false;
+    if (used[slot].load(std::memory_order_relaxed) == 0) used[slot].store(1, std::memory_order_relaxed);
+    return true;
+  }
+  PktMeta* punt_meta(rte_mbuf* m, Punt why, Role role);
+  void enqueue_punt(rte_mbuf* m);
 };
 
 }  // namespace svcdp::dp

@@ -758,9 +758,54 @@ TEST_F(Ndp, TheGatewayAndOtherPodsAreAnsweredForOverNdp) {
   EXPECT_EQ(drops(Drop::kNdpNotForUs), 2u);
   EXPECT_EQ(totals().stage_packets[static_cast<size_t>(Stage::kNdp)], 4u);
 
-  inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, kPod6b, 58, 64).icmp6(128, 0, 1).build());
+  testing::Ip6 elsewhere = kPod6b;
+  elsewhere[0] = 0x20;  // 2000:10:244:1::7, beyond the cluster
+  inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, elsewhere, 58, 64).icmp6(128, 0, 1).build());
   run();
   EXPECT_EQ(drops(Drop::kIp6Unrouted), 1u);
+}
+
+// Pod to pod on this node over IPv6: svcdp solicits the destination
+// (its solicited-node group, from the gateway), holds the packet, and
+// sends it once pod b advertises, hop limit less one; a spoofed source
+// and an expiring hop limit are dropped.
+TEST_F(Ndp, PodToPodOnThisNodeIsForwardedAfterNdp) {
+  const Bytes echo = Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, kPod6b, 58, 64).icmp6(128, 0, 1).payload(8).build();
+  inject(Role::PODS, echo);
+  run();
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const testing::Ip6 group = solicited(kPod6b);
+  const Mac group_mac = {0x33, 0x33, group[12], group[13], group[14], group[15]};
+  const Bytes want_ns = Frame()
+                            .eth(group_mac, pods_mac_, 0x86dd)
+                            .ipv6(kGw6, group, 58, 255)
+                            .icmp6(135, 0)
+                            .raw(bytes(kPod6b))
+                            .raw(ll_option(1, pods_mac_))
+                            .build();
+  EXPECT_EQ(out[0], want_ns) << testing::hexdump_diff(out[0], want_ns);
+  inject(Role::PODS, Frame()
+                         .eth(pods_mac_, kPod2Mac, 0x86dd)
+                         .ipv6(kPod6b, kGw6, 58, 255)
+                         .icmp6(136, 0, 0x60000000u)
+                         .raw(bytes(kPod6b))
+                         .raw(ll_option(2, kPod2Mac))
+                         .build());
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes want = Frame().eth(kPod2Mac, pods_mac_, 0x86dd).ipv6(kPod6, kPod6b, 58, 63).icmp6(128, 0, 1).payload(8).build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+
+  testing::Ip6 other_node = kPod6;
+  other_node[7] = 2;
+  inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(other_node, kPod6b, 58, 64).icmp6(128, 0, 1).build());
+  inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, kPod6b, 58, 1).icmp6(128, 0, 1).build());
+  run();
+  EXPECT_TRUE(sent(Role::PODS).empty());
+  EXPECT_EQ(drops(Drop::kPodSrcSpoofed), 1u);
+  EXPECT_EQ(drops(Drop::kIpTtlExpired), 1u);
 }
 
 }  // namespace
