@@ -14,20 +14,28 @@
 #include <algorithm>
 
 namespace svcdp::dp {
+namespace {
+
+// A token bucket as a theoretical arrival time (GCRA): kIcmpErrorsPerSecond
+// on average, kIcmpErrorBurst at once, like Linux's icmp_global_allow
+// (one bucket for ICMP and ICMPv6, as Linux's is global).
+bool icmp_token(WorkerContext& w) {
+  const uint64_t tat = std::max(w.icmp_tat_tsc, w.now_tsc);
+  if (tat - w.now_tsc > (kIcmpErrorBurst - 1) * w.icmp_token_cost_tsc) {
+    ++w.counters.icmp_rate_limited;
+    return false;
+  }
+  w.icmp_tat_tsc = tat + w.icmp_token_cost_tsc;
+  return true;
+}
+
+}  // namespace
 
 void icmp_error(WorkerContext& w, rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu, Drop why, From from, const Fib& fib) {
   w.stage(Stage::kIcmpError);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-  if (!icmp_error_allowed(eth, ip)) return w.drop(m, why);
-  // A token bucket as a theoretical arrival time (GCRA): kIcmpErrorsPerSecond
-  // on average, kIcmpErrorBurst at once, like Linux's icmp_global_allow.
-  const uint64_t tat = std::max(w.icmp_tat_tsc, w.now_tsc);
-  if (tat - w.now_tsc > (kIcmpErrorBurst - 1) * w.icmp_token_cost_tsc) {
-    ++w.counters.icmp_rate_limited;
-    return w.drop(m, why);
-  }
-  w.icmp_tat_tsc = tat + w.icmp_token_cost_tsc;
+  if (!icmp_error_allowed(eth, ip) || !icmp_token(w)) return w.drop(m, why);
   // From svcdp's address on the side the packet came from: the pod
   // gateway for pods (and the kernel, whose routes point at it), the node
   // address for the network.
@@ -39,6 +47,22 @@ void icmp_error(WorkerContext& w, rte_mbuf* m, uint8_t type, uint8_t code, uint1
   ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
   if (lb_icmp_error(w, m, ip, fib, From::kNode)) return;
   w.next(Stage::kIpRoute, m, From::kNode);
+}
+
+// The IPv6 errors (RFC 4443), to a pod of this node from the pods' IPv6
+// gateway: sent back out of the pods port to the source's MAC.
+void icmp6_error(WorkerContext& w, rte_mbuf* m, const Ipv6Chain& chain, uint8_t type, uint8_t code, uint32_t param,
+                 Drop why, const Fib& fib) {
+  w.stage(Stage::kIcmpError);
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  const auto* ip6 = reinterpret_cast<const uint8_t*>(eth + 1);
+  if (fib.pod_gateway6.is_zero() || !icmp6_error_allowed(eth, ip6, chain, type == kIcmp6PacketTooBig) ||
+      !icmp_token(w))
+    return w.drop(m, why);
+  if (!make_icmp6_error(m, type, code, fib.pod_gateway6, param)) return w.drop(m, Drop::kNoHeadroom);
+  w.counters.drop(why);  // the offending packet is gone all the same
+  ++w.counters.icmp_errors_sent;
+  w.tx(Role::PODS, m);
 }
 
 }  // namespace svcdp::dp

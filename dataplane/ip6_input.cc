@@ -8,6 +8,7 @@
 // yet: counted as ip6_unrouted.
 #include "dataplane/ipv6.h"
 #include "dataplane/ndp.h"
+#include "dataplane/reject.h"
 #include "dataplane/stages.h"
 
 #include <algorithm>
@@ -48,17 +49,19 @@ void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib) {
   const uint32_t frame_len = sizeof(rte_ether_hdr) + c.end;
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
   const lb::Addr6 dst = addr_at(ip6 + 24);
-  if (dst != fib.pod_gateway6 && local_pod6(fib, dst)) return pods_output6(w, m, eth, ip6, dst);
+  if (dst != fib.pod_gateway6 && local_pod6(fib, dst)) return pods_output6(w, m, eth, ip6, c, dst, fib);
   w.drop(m, Drop::kIp6Unrouted);
 }
 
 // To a pod of this node, on the pods link it came from (its MTU): the hop
 // limit decremented (RFC 8200 section 3; no header checksum to update),
-// the pod's MAC from NDP.
-void pods_output6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const lb::Addr6& dst) {
+// an expiring one answered with Time Exceeded (RFC 4443 section 3.3), the
+// pod's MAC from NDP.
+void pods_output6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& chain,
+                  const lb::Addr6& dst, const Fib& fib) {
   w.stage(Stage::kPodsOutput);
   uint8_t& hop_limit = ip6[7];
-  if (hop_limit <= 1) return w.drop(m, Drop::kIpTtlExpired);
+  if (hop_limit <= 1) return icmp6_error(w, m, chain, kIcmp6TimeExceeded, 0, 0, Drop::kIpTtlExpired, fib);
   --hop_limit;
   eth->src_addr = w.setup.macs[idx(Role::PODS)];
   ++w.counters.forwarded_local;

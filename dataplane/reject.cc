@@ -2,12 +2,14 @@
 
 #include "dataplane/icmp.h"
 #include "dataplane/ipv4.h"
+#include "dataplane/ndp.h"
 
 #include <rte_ether.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace svcdp::dp {
@@ -96,6 +98,54 @@ bool make_icmp_error(rte_mbuf* m, uint8_t type, uint8_t code, be32 src, uint16_t
   icmp->icmp_seq_nb = rte_cpu_to_be_16(next_hop_mtu);
   icmp->icmp_cksum = 0;
   icmp->icmp_cksum = checksum(icmp, sizeof(rte_icmp_hdr) + quoted);
+  return true;
+}
+
+bool icmp6_error_allowed(const rte_ether_hdr* eth, const uint8_t* ip6, const Ipv6Chain& chain, bool packet_too_big) {
+  const uint8_t* src = ip6 + 8;
+  const uint8_t* dst = ip6 + 24;
+  if (!packet_too_big && (rte_is_multicast_ether_addr(&eth->dst_addr) || dst[0] == 0xff)) return false;
+  if (src[0] == 0xff) return false;
+  if (std::all_of(src, src + 16, [](uint8_t b) { return b == 0; })) return false;
+  if (chain.proto == kIpProtoIcmp6 && !chain.later_fragment()) {
+    if (chain.end < chain.l4_offset + 1u) return false;
+    const uint8_t type = ip6[chain.l4_offset];
+    if (type < 128 || type == 137) return false;  // an error, or a Redirect
+  }
+  return true;
+}
+
+bool make_icmp6_error(rte_mbuf* m, uint8_t type, uint8_t code, const lb::Addr6& src, uint32_t param) {
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  const uint8_t* ip6 = reinterpret_cast<const uint8_t*>(eth + 1);
+  const rte_ether_hdr old_eth = *eth;
+  conf::Ipv6Addr sender;
+  std::memcpy(sender.data(), ip6 + 8, 16);
+  constexpr uint16_t kPrefix = kIpv6HeaderLen + 8;  // the new IPv6 header and the ICMPv6 header
+  const uint32_t total = kIpv6HeaderLen + (uint32_t{ip6[4]} << 8 | ip6[5]);
+  const uint32_t quoted = std::min(total, kIcmp6ErrorMaxLen - kPrefix);
+  auto* head = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, kPrefix));
+  if (head == nullptr) return false;
+  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - kPrefix - quoted));
+
+  auto* new_eth = reinterpret_cast<rte_ether_hdr*>(head);
+  new_eth->dst_addr = old_eth.src_addr;
+  new_eth->src_addr = old_eth.dst_addr;
+  new_eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+  uint8_t* out = head + sizeof(rte_ether_hdr);
+  const uint32_t icmp_len = 8 + quoted;
+  const uint8_t fixed[8] = {0x60, 0, 0, 0, static_cast<uint8_t>(icmp_len >> 8), static_cast<uint8_t>(icmp_len),
+                            kIpProtoIcmp6, 64};
+  std::memcpy(out, fixed, sizeof fixed);
+  std::memcpy(out + 8, src.bytes.data(), 16);
+  std::memcpy(out + 24, sender.data(), 16);
+  uint8_t* icmp = out + kIpv6HeaderLen;
+  const uint8_t header[8] = {type, code, 0, 0, static_cast<uint8_t>(param >> 24), static_cast<uint8_t>(param >> 16),
+                             static_cast<uint8_t>(param >> 8), static_cast<uint8_t>(param)};
+  std::memcpy(icmp, header, sizeof header);
+  const uint16_t c = icmp6_checksum(src.bytes, sender, icmp, icmp_len);
+  icmp[2] = static_cast<uint8_t>(c >> 8);
+  icmp[3] = static_cast<uint8_t>(c);
   return true;
 }
 

@@ -4,7 +4,9 @@
 // back out of the port it came from, from the address it was sent to.
 #pragma once
 
+#include "dataplane/ipv6.h"
 #include "dataplane/types.h"
+#include "lb/types.h"
 
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -37,5 +39,26 @@ bool icmp_error_allowed(const rte_ether_hdr* eth, const rte_ipv4_hdr* ip);
 // section 4). The Ethernet addresses are swapped; the caller routes it.
 // False when there is no headroom. Thread: any worker.
 bool make_icmp_error(rte_mbuf* m, uint8_t type, uint8_t code, be32 src, uint16_t next_hop_mtu = 0);
+
+// ICMPv6 (RFC 4443) message types svcdp originates.
+inline constexpr uint8_t kIcmp6DestUnreachable = 1, kIcmp6PacketTooBig = 2, kIcmp6TimeExceeded = 3;
+// An ICMPv6 error is at most the minimum IPv6 MTU (RFC 4443 section 2.4 (c)).
+inline constexpr uint32_t kIcmp6ErrorMaxLen = 1280;
+
+// Whether an ICMPv6 error may be sent about the IPv6 packet `ip6` whose
+// chain walk_ipv6 read (RFC 4443 section 2.4 (e), (f)): never about an
+// ICMPv6 error (types below 128) or a redirect, nor to a packet sent to a
+// multicast address (IPv6 or link layer) unless it is Packet Too Big
+// (`packet_too_big`), nor from the unspecified or a multicast address.
+// Thread: any.
+bool icmp6_error_allowed(const rte_ether_hdr* eth, const uint8_t* ip6, const Ipv6Chain& chain, bool packet_too_big);
+
+// Turns the IPv6 packet in `m` into the ICMPv6 error `type`/`code` about
+// it, in place: as much of it as fits in 1280 bytes (RFC 4443 section 2.4
+// (c)), from `src` to its source, hop limit 64, `param` in the second word
+// (the MTU of Packet Too Big, the pointer of Parameter Problem). The
+// Ethernet addresses are swapped; the caller sends it. False when there
+// is no headroom. Thread: any worker.
+bool make_icmp6_error(rte_mbuf* m, uint8_t type, uint8_t code, const lb::Addr6& src, uint32_t param = 0);
 
 }  // namespace svcdp::dp

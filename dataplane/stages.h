@@ -5,6 +5,7 @@
 // transmits it, or drops it under a reason. Thread: the worker's lcore.
 #pragma once
 
+#include "dataplane/ipv6.h"
 #include "dataplane/worker_context.h"
 
 #include <rte_ip.h>
@@ -23,7 +24,8 @@ void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t has
 // the pods port, neighbour discovery's multicast included), and IPv6 to
 // one (`ip6`: its IPv6 header in `m`).
 void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib);
-void pods_output6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const lb::Addr6& dst);
+void pods_output6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& chain,
+                  const lb::Addr6& dst, const Fib& fib);
 // The parts of pods_input and exception_input after the lb stage.
 void pods_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
 void node_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
@@ -73,6 +75,11 @@ void fragment_then(WorkerContext& w, rte_mbuf* m, const rte_ipv4_hdr* ip, uint16
 // or can be sent; rate-limited like Linux's icmp_ratelimit.
 void icmp_error(WorkerContext& w, rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu, Drop why, From from,
                 const Fib& fib);
+// The same for an IPv6 packet from a local pod (RFC 4443), `chain` as
+// walk_ipv6 read it, `param` the second word; rate-limited with the
+// IPv4 errors.
+void icmp6_error(WorkerContext& w, rte_mbuf* m, const Ipv6Chain& chain, uint8_t type, uint8_t code, uint32_t param,
+                 Drop why, const Fib& fib);
 
 // masquerade.cc: a new pod flow to outside the cluster, its source
 // rewritten to the node address (flannel's ipMasq, ip-masq-agent).

@@ -801,11 +801,50 @@ TEST_F(Ndp, PodToPodOnThisNodeIsForwardedAfterNdp) {
   testing::Ip6 other_node = kPod6;
   other_node[7] = 2;
   inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(other_node, kPod6b, 58, 64).icmp6(128, 0, 1).build());
-  inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, kPod6b, 58, 1).icmp6(128, 0, 1).build());
   run();
   EXPECT_TRUE(sent(Role::PODS).empty());
   EXPECT_EQ(drops(Drop::kPodSrcSpoofed), 1u);
+
+  // Hop limit 1: Time Exceeded from the gateway, quoting the packet
+  // (RFC 4443 section 3.3), back to the pod's MAC.
+  const Bytes expiring =
+      Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, kPod6b, 58, 1).icmp6(128, 0, 1).payload(16).build();
+  inject(Role::PODS, expiring);
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes time_exceeded = Frame()
+                                  .eth(kPodMac, pods_mac_, 0x86dd)
+                                  .ipv6(kGw6, kPod6, 58, 64)
+                                  .icmp6(3, 0)
+                                  .raw(Bytes(expiring.begin() + 14, expiring.end()))
+                                  .build();
+  EXPECT_EQ(out[0], time_exceeded) << testing::hexdump_diff(out[0], time_exceeded);
   EXPECT_EQ(drops(Drop::kIpTtlExpired), 1u);
+  EXPECT_EQ(totals().icmp_errors_sent, 1u);
+  // Never about an ICMPv6 error (RFC 4443 section 2.4 (e)).
+  inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, kPod6b, 58, 1).icmp6(1, 4).payload(48).build());
+  run();
+  EXPECT_TRUE(sent(Role::PODS).empty());
+  EXPECT_EQ(drops(Drop::kIpTtlExpired), 2u);
+}
+
+// A large packet's Time Exceeded quotes only what fits in 1280 bytes.
+TEST_F(Ndp, AnIcmpV6ErrorIsAtMostTheMinimumMtu) {
+  const Bytes big =
+      Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, kPod6b, 17, 1).udp(5000, 53, true).payload(1400).build();
+  inject(Role::PODS, big);
+  run();
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes want = Frame()
+                         .eth(kPodMac, pods_mac_, 0x86dd)
+                         .ipv6(kGw6, kPod6, 58, 64)
+                         .icmp6(3, 0)
+                         .raw(Bytes(big.begin() + 14, big.begin() + 14 + 1280 - 48))
+                         .build();
+  EXPECT_EQ(out[0].size(), 14u + 1280u);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
 }
 
 }  // namespace

@@ -7,7 +7,8 @@
 # gateway (Router flag) and, by proxy, for the other pod, so that both land
 # in the pods' neighbour tables with svcdp's MAC; the pods' duplicate
 # address detection succeeds (svcdp never answers it); ping -6 from pod to
-# pod passes svcdp (which solicits the destination itself); what it does
+# pod passes svcdp (which solicits the destination itself), and with hop
+# limit 1 is answered with Time Exceeded from the gateway; what it does
 # not route yet (here: echo requests to the gateway) is counted as
 # ip6_unrouted.
 set -uo pipefail
@@ -77,6 +78,12 @@ check "pod a resolves pod b's IPv6 address to svcdp (proxy NDP)" neigh_is_svcdp 
 check "pod b resolves pod a's IPv6 address to svcdp (proxy NDP)" neigh_is_svcdp "$NS_B" "$A6"
 check "pod a -> pod b over IPv6, through svcdp (ping -6)" in_ns "$NS_A" ping -6 -q -c 3 -i 0.2 -W 2 "$B6"
 check "pod b -> pod a over IPv6, 1400-byte echoes" in_ns "$NS_B" ping -6 -q -c 2 -i 0.2 -W 2 -s 1400 "$A6"
+time_exceeded() {
+  local out
+  out=$(ip netns exec "$NS_A" ping -6 -c 1 -W 2 -t 1 "$B6" 2>&1)
+  echo "$out" | grep -i "from $GW6.*time exceeded"
+}
+check "hop limit 1: Time Exceeded from the pods' IPv6 gateway (RFC 4443)" time_exceeded
 
 stop_svcdp
 check "svcdp exits 0 on SIGINT" test $? -eq 0
