@@ -133,7 +133,9 @@ Dataplane::Dataplane(const DataplaneConfig& c)
       neigh6_(c.neigh_capacity),
       fib_(c.workers),
       conntrack_(std::make_unique<lb::Conntrack>(c.workers, c.conntrack_capacity, c.conntrack_timeouts,
-                                                 shard_memory(c))) {
+                                                 shard_memory(c))),
+      conntrack6_(std::make_unique<lb::Conntrack6>(c.workers, c.conntrack6_capacity(), c.conntrack_timeouts,
+                                                   shard_memory(c))) {
   // One packet pool per NUMA socket of the workers (l3fwd's
   // pktmbuf_pool[socket]): a worker's RX queues fill from its socket's
   // pool, so the mbufs it touches are local to it. The control thread
@@ -167,6 +169,7 @@ Dataplane::Dataplane(const DataplaneConfig& c)
     ws.neigh6 = &neigh6_;
     ws.fib = &fib_;
     ws.conntrack = conntrack_.get();
+    ws.conntrack6 = conntrack6_.get();
     ws.workers = c.workers;
     ws.socket = worker_socket(w);
     ws.masquerade_lo = c.masquerade_lo;
@@ -243,8 +246,10 @@ bool Dataplane::publish(std::unique_ptr<Fib> fib) {
   neigh_control6_->set_proxy(Role::PODS, fib->local_pods6);
   lock.unlock();
   bool counted = true;
-  if (fib->services)
-    for (auto& w : workers_) counted &= w->reserve_service_counters(fib->services->id_bound());
+  // Both families' ports share the id space (one id per service port).
+  const uint32_t ids = std::max(fib->services ? fib->services->id_bound() : 0u,
+                                fib->services6 ? fib->services6->id_bound() : 0u);
+  for (auto& w : workers_) counted &= w->reserve_service_counters(ids);
   fib_.publish(std::move(fib));
   return counted;
 }

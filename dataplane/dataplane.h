@@ -24,6 +24,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <optional>
@@ -49,6 +50,9 @@ struct DataplaneConfig {
   // a virtio-user port, or a ring in tests); empty: none.
   std::string exception_device;
   uint64_t conntrack_capacity = 1 << 20;  // flows, all workers together (64 bytes each)
+  // IPv6 flows get a table of their own, a quarter of that many (128
+  // bytes each: half the IPv4 table's memory).
+  uint64_t conntrack6_capacity() const { return std::max<uint64_t>(1024, conntrack_capacity / 4); }
   lb::CtTimeouts conntrack_timeouts;
   // Node-address source ports for masqueraded pod egress (split between workers).
   uint16_t masquerade_lo = 61000, masquerade_hi = 65535;
@@ -182,6 +186,7 @@ class Dataplane {
   NeighTable6 neigh6_;
   FibPublisher fib_;
   std::unique_ptr<lb::Conntrack> conntrack_;
+  std::unique_ptr<lb::Conntrack6> conntrack6_;
   std::vector<std::unique_ptr<FlushQueue>> flush_queues_;  // one per worker
   std::vector<std::unique_ptr<RestoreQueue>> restore_queues_;  // one per worker
   std::mutex flush_mu_;

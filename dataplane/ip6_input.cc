@@ -3,15 +3,15 @@
 // go to the control thread, which answers for the pods' IPv6 gateway and,
 // by proxy, for the other pods (dataplane/neigh_control.h). Ingress
 // filtering as for IPv4 (RFC 3704 section 2.1: only this node's IPv6 pod
-// CIDRs); a packet to another pod of this node is forwarded to it. The
-// rest of IPv6 (Services, other nodes, beyond the cluster) is not routed
-// yet: counted as ip6_unrouted.
+// CIDRs); IPv6 Services (lb6_stage.cc), then a packet to another pod of
+// this node is forwarded to it. The rest of IPv6 (other nodes, beyond the
+// cluster) is not routed yet: counted as ip6_unrouted.
 #include "dataplane/ipv6.h"
 #include "dataplane/ndp.h"
 #include "dataplane/reject.h"
 #include "dataplane/stages.h"
 
-#include <algorithm>
+#include <cstring>
 
 namespace svcdp::dp {
 namespace {
@@ -20,11 +20,6 @@ lb::Addr6 addr_at(const uint8_t* p) {
   lb::Addr6 a;
   std::memcpy(a.bytes.data(), p, 16);
   return a;
-}
-
-bool local_pod6(const Fib& fib, const lb::Addr6& a) {
-  return std::any_of(fib.local_pods6.begin(), fib.local_pods6.end(),
-                     [&](const conf::Ipv6Prefix& c) { return c.contains(a.bytes); });
 }
 
 }  // namespace
@@ -48,6 +43,7 @@ void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib) {
   // Drop Ethernet padding, as for IPv4.
   const uint32_t frame_len = sizeof(rte_ether_hdr) + c.end;
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
+  if (lb6_input(w, m, ip6, c, fib)) return;
   const lb::Addr6 dst = addr_at(ip6 + 24);
   if (dst != fib.pod_gateway6 && local_pod6(fib, dst)) return pods_output6(w, m, eth, ip6, c, dst, fib);
   w.drop(m, Drop::kIp6Unrouted);

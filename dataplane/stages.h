@@ -26,6 +26,14 @@ void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t has
 void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib);
 void pods_output6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& chain,
                   const lb::Addr6& dst, const Fib& fib);
+
+// lb6_stage.cc: IPv6 Service traffic of this node's pods (inline in
+// ip6_input, after the ingress filter): true when it took the packet
+// (translated and delivered, rejected or dropped), false when it is no
+// Service traffic and ip6_input goes on with it. Whether `a` is in one of
+// this node's IPv6 pod CIDRs.
+bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib);
+bool local_pod6(const Fib& fib, const lb::Addr6& a);
 // The parts of pods_input and exception_input after the lb stage.
 void pods_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
 void node_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);

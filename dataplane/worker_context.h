@@ -121,6 +121,7 @@ struct WorkerSetup {
   const NeighTable6* neigh6 = nullptr;
   FibPublisher* fib = nullptr;
   lb::Conntrack* conntrack = nullptr;  // shard `id` is this worker's
+  lb::Conntrack6* conntrack6 = nullptr;  // the same for IPv6 flows
   unsigned workers = 1;                // SNAT and masquerade ports are split between workers
   uint16_t masquerade_lo = 61000, masquerade_hi = 65535;  // node-address ports for pod egress
   FlushQueue* flush = nullptr;  // this worker's

@@ -702,16 +702,16 @@ class Ndp : public Pipeline {
   }
   // A Neighbor Solicitation from `src` (:: for DAD, without the source
   // link-layer option) for `target`.
-  static Bytes ns(const testing::Ip6& src, const testing::Ip6& target) {
+  static Bytes ns(const testing::Ip6& src, const testing::Ip6& target, const Mac& mac = kPodMac) {
     const testing::Ip6 group = solicited(target);
     const Mac group_mac = {0x33, 0x33, group[12], group[13], group[14], group[15]};
     const bool dad = src == testing::Ip6{};
     return Frame()
-        .eth(group_mac, kPodMac, 0x86dd)
+        .eth(group_mac, mac, 0x86dd)
         .ipv6(src, group, 58, 255)
         .icmp6(135, 0)
         .raw(bytes(target))
-        .raw(dad ? Bytes{} : ll_option(1, kPodMac))
+        .raw(dad ? Bytes{} : ll_option(1, mac))
         .build();
   }
   Bytes na(const testing::Ip6& target, bool router) const {
@@ -725,16 +725,104 @@ class Ndp : public Pipeline {
   }
   void SetUp() override {
     Pipeline::SetUp();
+    publish6({});
+  }
+  // node-a dual-stack, with these IPv6 Service ports.
+  void publish6(std::vector<lb::ServiceSpec6> services) {
     control::NodeInfo a{"node-a", kNodeIp, {*conf::parse_ipv4_prefix("10.244.1.0/24")}, std::nullopt, ""};
     a.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:1::/64")};
     control::FibParams p;
     p.node_name = "node-a";
     p.uplink_mac = up_mac_;
     std::vector<std::string> warnings;
-    h_->dataplane().publish(control::build_fib({a}, p, 2, warnings));
+    auto fib = control::build_fib({a}, p, ++gen_, warnings);
+    fib->services6 = std::make_shared<lb::ServiceTable6>(std::move(services), gen_);
+    h_->dataplane().publish(std::move(fib));
   }
+  // Both pods tell svcdp their MACs (asking for the gateway).
+  void pods_known() {
+    inject(Role::PODS, ns(kPod6, kGw6));
+    inject(Role::PODS, ns(kPod6b, kGw6, kPod2Mac));
+    run();
+    ASSERT_EQ(sent(Role::PODS).size(), 2u);
+  }
+  static lb::ServiceSpec6 service6(uint32_t id, const testing::Ip6& vip, std::vector<testing::Ip6> endpoints) {
+    lb::ServiceSpec6 s;
+    s.id = id;
+    s.ns = "default";
+    s.name = id == 0 ? "web" : "empty";
+    s.proto = lb::kTcp;
+    s.frontends = {{lb::Addr6{vip}, lb::to_be16(80), lb::Frontend::kClusterIp}};
+    for (const auto& a : endpoints) {
+      lb::Endpoint6 e;
+      e.addr = lb::Addr6{a};
+      e.port = lb::to_be16(8080);
+      e.local = true;
+      s.endpoints.push_back(e);
+    }
+    return s;
+  }
+  uint64_t gen_ = 1;
   const testing::Ip6 kPod6 = v6(5), kPod6b = v6(7), kGw6 = v6(1);
+  const testing::Ip6 kVip6 = {0xfd, 0x00, 0, 0x10, 0, 0x96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a};  // fd00:10:96::a
 };
+
+// An IPv6 ClusterIP (kube-proxy's IPv6 proxier, NAT66): the SYN of pod a
+// DNATed to the endpoint pod b, the SYN-ACK's source put back to the
+// VIP; a Service without endpoints answers with ICMPv6 port unreachable
+// from its VIP (kube-proxy's REJECT); pod b reaching itself through the
+// Service is SNATed to the gateway (hairpin).
+TEST_F(Ndp, AnIpv6ClusterIpIsTranslatedBothWays) {
+  testing::Ip6 empty_vip = kVip6;
+  empty_vip[15] = 0x0b;
+  publish6({service6(0, kVip6, {kPod6b}), service6(1, empty_vip, {})});
+  pods_known();
+  const auto tcp = [](const Mac& dst, const Mac& src, const testing::Ip6& s, uint16_t sp, const testing::Ip6& d,
+                      uint16_t dp, uint8_t flags, uint8_t hops = 64) {
+    return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 6, hops).tcp(sp, dp, flags, 1000, flags & 0x10 ? 1 : 0).build();
+  };
+  inject(Role::PODS, tcp(pods_mac_, kPodMac, kPod6, 40000, kVip6, 80, 0x02));
+  run();
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  Bytes want = tcp(kPod2Mac, pods_mac_, kPod6, 40000, kPod6b, 8080, 0x02, 63);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+
+  inject(Role::PODS, tcp(pods_mac_, kPod2Mac, kPod6b, 8080, kPod6, 40000, 0x12));
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  want = tcp(kPodMac, pods_mac_, kVip6, 80, kPod6, 40000, 0x12, 63);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  EXPECT_EQ(totals().lb_new_flows, 1u);
+  EXPECT_EQ(totals().lb_reply, 1u);
+
+  const Bytes to_empty = tcp(pods_mac_, kPodMac, kPod6, 40001, empty_vip, 80, 0x02);
+  inject(Role::PODS, to_empty);
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  want = Frame()
+             .eth(kPodMac, pods_mac_, 0x86dd)
+             .ipv6(empty_vip, kPod6, 58, 64)
+             .icmp6(1, 4)
+             .raw(Bytes(to_empty.begin() + 14, to_empty.end()))
+             .build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  EXPECT_EQ(totals().lb_rejected, 1u);
+
+  inject(Role::PODS, tcp(pods_mac_, kPod2Mac, kPod6b, 41000, kVip6, 80, 0x02));
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].size(), 14u + 40u + 20u);
+  EXPECT_EQ(Bytes(out[0].begin() + 22, out[0].begin() + 38), bytes(kGw6)) << "hairpin: SNAT to the gateway";
+  EXPECT_EQ(Bytes(out[0].begin() + 38, out[0].begin() + 54), bytes(kPod6b));
+  const auto snat_port = static_cast<uint16_t>(out[0][54] << 8 | out[0][55]);
+  EXPECT_GE(snat_port, 1024);
+  want = tcp(kPod2Mac, pods_mac_, kGw6, snat_port, kPod6b, 8080, 0x02, 63);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+}
 
 TEST_F(Ndp, TheGatewayAndOtherPodsAreAnsweredForOverNdp) {
   inject(Role::PODS, ns(kPod6, kGw6));

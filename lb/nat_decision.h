@@ -8,6 +8,7 @@
 #include "lb/service.h"
 
 #include <optional>
+#include <type_traits>
 
 namespace svcdp::lb {
 
@@ -18,17 +19,19 @@ enum class Origin : uint8_t {
   kExternal,  // beyond the uplink
 };
 
-struct NewFlow {
+template <Family F>
+struct BasicNewFlow {
   // null: no usable endpoint; then `reject` says whether to answer (the
   // service has no endpoint at all) or drop silently (a Local policy and
   // no endpoint on this node), as kube-proxy's filter rules have it
   // (pkg/proxy/nftables/proxier.go, "has no endpoints" / "has no local endpoints").
-  const Endpoint* endpoint = nullptr;
+  const BasicEndpoint<F>* endpoint = nullptr;
   bool reject = false;
   bool firewalled = false;  // a LoadBalancer IP, the source outside loadBalancerSourceRanges: drop
   bool external = false;  // the external endpoint set was used (kept in conntrack for later checks)
   bool snat = false;      // the source becomes this node's pod-network address
 };
+using NewFlow = BasicNewFlow<Ip4>;
 
 // A new flow to `svc` reached through a front end of `kind`, kube-proxy's
 // way:
@@ -46,8 +49,10 @@ struct NewFlow {
 //    (so the reply comes back here), for the node's own traffic (its
 //    address is outside the pod network; kube-proxy marks it for
 //    masquerade too) and for a pod reaching itself (hairpin).
-// Thread: any.
-NewFlow decide_new_flow(const Service& svc, Frontend kind, Origin origin, const FlowKey& key, const Nat* pinned);
+// The same for both families. Thread: any.
+template <Family F>
+BasicNewFlow<F> decide_new_flow(const BasicService<F>& svc, Frontend kind, Origin origin, const BasicFlowKey<F>& key,
+                                const std::type_identity_t<BasicNat<F>>* pinned);
 
 // One worker's share of a port range for source translation: ports are
 // tried in turn from where the last search stopped, skipping those

@@ -10,7 +10,12 @@
 # pod passes svcdp (which solicits the destination itself), and with hop
 # limit 1 is answered with Time Exceeded from the gateway; what it does
 # not route yet (here: echo requests to the gateway) is counted as
-# ip6_unrouted.
+# ip6_unrouted. IPv6 Services as kube-proxy's IPv6 proxier serves them
+# (NAT66): curl from pod a to an IPv6-only Service's ClusterIP reaches
+# pod b, which sees pod a's address; pod b reaching itself through it is
+# SNATed to the gateway (hairpin); a Service without endpoints is refused
+# at once (ICMPv6 port unreachable, not a timeout); a dual-stack Service
+# answers on both ClusterIPs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
@@ -31,9 +36,44 @@ A6=fd00:10:244:1::2
 B6=fd00:10:244:1::3
 
 topo_up
+VIP6=fd00:10:96::a
+EMPTY6=fd00:10:96::b
+DUAL4=10.96.0.60
+DUAL6=fd00:10:96::60
+# slice6 NAME SERVICE ADDRESS...: an IPv6 EndpointSlice, endpoints on node-a.
+slice6() {
+  local name=$1 svc=$2 a
+  shift 2
+  printf -- '---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n'
+  printf 'metadata: {name: %s, namespace: default, labels: {kubernetes.io/service-name: %s}}\n' "$name" "$svc"
+  printf 'addressType: IPv6\nports: [{name: p, port: 8080, protocol: TCP}]\nendpoints:\n'
+  for a in "$@"; do printf -- '- {addresses: ["%s"], nodeName: node-a}\n' "$a"; done
+}
 {
   gen_node node-a "$NODE_IP" 10.244.1.0/24 "$UPLINK_MAC" fd00:10:244:1::/64
   gen_node node-b "$REMOTE_IP" 10.244.2.0/24 "$REMOTE_VTEP_MAC"
+  cat <<YAML
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web6, namespace: default}
+spec: {ipFamilies: [IPv6], ipFamilyPolicy: SingleStack, clusterIP: "$VIP6", clusterIPs: ["$VIP6"],
+       ports: [{name: p, port: 80, protocol: TCP, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: empty6, namespace: default}
+spec: {ipFamilies: [IPv6], clusterIP: "$EMPTY6", clusterIPs: ["$EMPTY6"], ports: [{name: p, port: 80, protocol: TCP}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dual, namespace: default}
+spec: {ipFamilies: [IPv4, IPv6], ipFamilyPolicy: RequireDualStack, clusterIP: $DUAL4, clusterIPs: [$DUAL4, "$DUAL6"],
+       ports: [{name: p, port: 80, protocol: TCP, targetPort: 8080}]}
+YAML
+  slice6 web6-1 web6 "$B6"
+  slice6 dual-6 dual "$B6"
+  gen_slice dual TCP 8080 "10.244.1.3@node-a"
 } >"$TOPO_TMP/cluster.yaml"
 TOPO_CLUSTER=$TOPO_TMP/cluster.yaml start_svcdp "$bin" || exit 1
 
@@ -53,6 +93,7 @@ dual_pod() {
 }
 check "CNI ADD: dual-stack pod a" dual_pod "$NS_A"
 check "CNI ADD: dual-stack pod b" dual_pod "$NS_B"
+ip netns exec "$NS_B" python3 "$here/svc_tool.py" serve b >"$TOPO_TMP/b.log" 2>&1 &
 # Duplicate address detection takes the kernel about a second; svcdp must
 # not answer it (the address would be "dadfailed").
 dad_done() {
@@ -84,6 +125,25 @@ time_exceeded() {
   echo "$out" | grep -i "from $GW6.*time exceeded"
 }
 check "hop limit 1: Time Exceeded from the pods' IPv6 gateway (RFC 4443)" time_exceeded
+
+for _ in $(seq 50); do grep -q serving "$TOPO_TMP/b.log" && break; sleep 0.1; done
+curl6() {  # NS URL WANT: the body starts with WANT
+  local body
+  body=$(ip netns exec "$1" curl -g -s -m 3 "$2")
+  echo "    $body"
+  case "$body" in "$3"*) return 0 ;; esac
+  return 1
+}
+check "pod a -> IPv6 ClusterIP [$VIP6]:80 -> pod b, the client address kept (NAT66)" \
+  curl6 "$NS_A" "http://[$VIP6]/" "b $A6:"
+check "pod b -> its own Service: SNAT to the gateway (hairpin)" curl6 "$NS_B" "http://[$VIP6]/" "b $GW6:"
+refused() {
+  ip netns exec "$NS_A" curl -g -s -m 3 "http://[$EMPTY6]/"
+  [ $? -eq 7 ]  # could not connect: refused at once, not a timeout (28)
+}
+check "a Service without endpoints is refused (ICMPv6 port unreachable)" refused
+check "dual-stack Service on its IPv6 ClusterIP" curl6 "$NS_A" "http://[$DUAL6]/" "b $A6:"
+check "dual-stack Service on its IPv4 ClusterIP" curl6 "$NS_A" "http://$DUAL4/" "b 10.244.1.2:"
 
 stop_svcdp
 check "svcdp exits 0 on SIGINT" test $? -eq 0

@@ -60,8 +60,22 @@ def serve(name):
         allow_reuse_address = True
         daemon_threads = True
 
+    class Tcp6Server(TcpServer):
+        """The same port over IPv6 only, beside the IPv4 server (whose
+        clients keep their dotted addresses in the answers)."""
+        address_family = socket.AF_INET6
+
+        def server_bind(self):
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            super().server_bind()
+
     servers = [TcpServer(("", 8080), Http), TcpServer(("", 9000), Sink), TcpServer(("", 9001), Echo),
                socketserver.ThreadingUDPServer(("", 5353), Udp)]
+    for port, handler in ((8080, Http), (9000, Sink)):
+        try:
+            servers.append(Tcp6Server(("::", port), handler))
+        except OSError:
+            pass  # no IPv6 in this namespace
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
     print("serving", flush=True)

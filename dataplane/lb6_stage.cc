@@ -1,0 +1,251 @@
+// lb6: the load-balancing stage for IPv6, kube-proxy's IPv6 proxier on
+// lb/'s Conntrack6 and ServiceTable6: this node's pods reaching IPv6
+// Services and the endpoints' replies.
+//
+//   forward  client → [VIP]:port     DNAT to the endpoint (NAT66; a pod
+//                                    reaching itself also SNAT to the pods'
+//                                    IPv6 gateway, kube-proxy's hairpin)
+//   reply    endpoint → client       the reverse
+//
+// The decisions are lb/'s (decide_new_flow, check_flow), the TCP rules
+// the IPv4 stage's (lb_rules.h). Not there yet for IPv6: traffic from the
+// uplink and the node's kernel (NodePorts, external and LoadBalancer IPs),
+// endpoints on other nodes (VXLAN), fragments and ICMPv6 errors about
+// translated flows; those packets go on unrouted.
+#include "dataplane/lb_rules.h"
+#include "dataplane/nat.h"
+#include "dataplane/reject.h"
+#include "dataplane/stages.h"
+#include "lb/nat_decision.h"
+
+#include <rte_sctp.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace svcdp::dp {
+namespace {
+
+lb::FlowKey6 flow_key6(const uint8_t* ip6, const Ipv6Chain& c) {
+  lb::FlowKey6 k{};
+  std::memcpy(k.src.bytes.data(), ip6 + 8, 16);
+  std::memcpy(k.dst.bytes.data(), ip6 + 24, 16);
+  k.sport = l4_port(ip6 + c.l4_offset, 0);
+  k.dport = l4_port(ip6 + c.l4_offset, 2);
+  k.proto = c.proto;
+  return k;
+}
+
+// kube-proxy's REJECT for IPv6 (ip6tables' default icmp6-port-unreachable,
+// nftables' reject): Destination Unreachable, port unreachable (RFC 4443
+// section 3.1, code 4), from the address the packet was sent to.
+void lb6_reject(WorkerContext& w, rte_mbuf* m, const Ipv6Chain& c, const lb::Addr6& vip, uint32_t service_id) {
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  if (!icmp6_error_allowed(eth, reinterpret_cast<const uint8_t*>(eth + 1), c, false) ||
+      !make_icmp6_error(m, kIcmp6DestUnreachable, 4, vip))
+    return w.drop(m, Drop::kLbNoReject);
+  ++w.counters.lb_rejected;
+  if (ServiceCounters* sc = w.svc_counters.find(service_id)) ++sc->rejected;
+  w.tx(Role::PODS, m);
+}
+
+// Rewrites a packet of flow `f`, then delivers it to the pod it is now
+// addressed to.
+void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::CtMatch6& f,
+                   const Fib& fib) {
+  const bool snat = !f.nat.snat.is_zero();
+  if (!f.reply) {
+    nat66_rewrite(ip6, c, NatSide::DESTINATION, f.nat.backend, f.nat.backend_port);
+    if (snat) nat66_rewrite(ip6, c, NatSide::SOURCE, f.nat.snat, f.nat.snat_port);
+    ++w.counters.lb_forward;
+  } else {
+    nat66_rewrite(ip6, c, NatSide::SOURCE, f.fwd.dst, f.fwd.dport);
+    if (snat) nat66_rewrite(ip6, c, NatSide::DESTINATION, f.fwd.src, f.fwd.sport);
+    ++w.counters.lb_reply;
+  }
+  if (c.proto == lb::kSctp) sctp_set_checksum(reinterpret_cast<rte_sctp_hdr*>(ip6 + c.l4_offset), c.end - c.l4_offset);
+  if (ServiceCounters* sc = w.svc_counters.find(f.service_id)) {
+    ++sc->packets;
+    sc->bytes += c.end;
+  }
+  lb::Addr6 dst;
+  std::memcpy(dst.bytes.data(), ip6 + 24, 16);
+  if (!f.nat.vtep.is_zero() || !local_pod6(fib, dst)) return w.drop(m, Drop::kIp6Unrouted);
+  pods_output6(w, m, rte_pktmbuf_mtod(m, rte_ether_hdr*), ip6, c, dst, fib);
+}
+
+// A source port of this worker's part of the gateway's SNAT ports that no
+// flow answers on (backend, gateway, port).
+bool snat_port6(WorkerContext& w, const lb::FlowKey6& key, lb::Nat6& nat) {
+  const auto port = w.snat_ports.next([&](lb::be16 p) {
+    return w.setup.conntrack6->lookup(w.setup.id, lb::FlowKey6{nat.backend, nat.snat, nat.backend_port, p, key.proto},
+                                      w.now_s)
+        .has_value();
+  });
+  if (port) nat.snat_port = *port;
+  return port.has_value();
+}
+
+bool lb6_new_flow(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::FlowKey6& key,
+                  uint8_t tcp_flags, const lb::ServiceTable6::Match& match, const Fib& fib) {
+  w.stage(Stage::kLbNewFlow);
+  lb::Conntrack6& ct = *w.setup.conntrack6;
+  const lb::Service6& svc = *match.service;
+  const uint32_t id = svc.spec().id;
+  // As for IPv4: a mid-stream segment no entry knows is taken up on the
+  // endpoint Maglev gives (not an RST, not a flow needing SNAT).
+  const bool pick_up = key.proto == lb::kTcp && (tcp_flags & (kSyn | kAck)) != kSyn;
+  if (pick_up && (tcp_flags & (kRst | kAck)) != kAck) {
+    w.drop(m, Drop::kLbNoFlow);
+    return true;
+  }
+  const bool affinity = svc.spec().affinity_client_ip;
+  const auto pinned = affinity ? ct.affinity(w.setup.id, key.src, id, w.now_s) : std::nullopt;
+  const auto d = lb::decide_new_flow(svc, match.kind, lb::Origin::kPod, key, pinned ? &*pinned : nullptr);
+  if (d.endpoint == nullptr) {
+    if (d.firewalled)
+      w.drop(m, Drop::kLbSourceRange);
+    else if (d.reject)
+      lb6_reject(w, m, c, key.dst, id);
+    else
+      w.drop(m, Drop::kLbNoLocalEndpoint);
+    return true;
+  }
+  if (pick_up && d.snat) {
+    w.drop(m, Drop::kLbNoFlow);
+    return true;
+  }
+  lb::Nat6 nat{};
+  nat.backend = d.endpoint->addr;
+  nat.backend_port = d.endpoint->port;
+  if (d.endpoint->vtep != 0) nat.vtep = lb::Addr6::v4_mapped(d.endpoint->vtep);
+  // Hairpin SNAT to the gateway; or, when the reply tuple is taken (a
+  // lingering flow of the same client port to the same endpoint), the
+  // source port remapped, as the IPv4 stage does.
+  if (d.snat)
+    nat.snat = fib.pod_gateway6;
+  else if (!pick_up && ct.lookup(w.setup.id, lb::reply_key(key, nat), w.now_s))
+    nat.snat = key.src;
+  if (!nat.snat.is_zero() && (fib.pod_gateway6.is_zero() || !snat_port6(w, key, nat))) {
+    w.drop(m, Drop::kSnatPortsExhausted);
+    return true;
+  }
+  const auto generation = static_cast<uint32_t>(fib.services6->generation());
+  switch (pick_up ? ct.pick_up(w.setup.id, key, nat, id, d.external, generation, w.now_s)
+                  : ct.insert(w.setup.id, key, nat, id, d.external, generation, tcp_flags, w.now_s)) {
+    case lb::CtInsert::kOk:
+      break;
+    case lb::CtInsert::kFull:
+    case lb::CtInsert::kNotSyn:
+      w.drop(m, Drop::kConntrackFull);
+      return true;
+  }
+  if (affinity) ct.set_affinity(w.setup.id, key.src, id, nat, svc.spec().affinity_timeout_s, w.now_s);
+  ++(pick_up ? w.counters.lb_picked_up : w.counters.lb_new_flows);
+  if (ServiceCounters* sc = w.svc_counters.find(id)) ++sc->new_flows;
+  lb::CtMatch6 f{};
+  f.fwd = key;
+  f.nat = nat;
+  f.service_id = id;
+  f.reply = false;
+  lb6_translate(w, m, ip6, c, f, fib);
+  return true;
+}
+
+}  // namespace
+
+bool local_pod6(const Fib& fib, const lb::Addr6& a) {
+  return std::any_of(fib.local_pods6.begin(), fib.local_pods6.end(),
+                     [&](const conf::Ipv6Prefix& p) { return p.contains(a.bytes); });
+}
+
+bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib) {
+  if (w.setup.conntrack6 == nullptr || c.fragment) return false;
+  const uint8_t proto = c.proto;
+  if (proto != lb::kTcp && proto != lb::kUdp && proto != lb::kSctp) return false;
+  const lb::ServiceTable6& table = *fib.services6;
+  uint8_t* l4 = ip6 + c.l4_offset;
+  const uint32_t l4_len = c.end - c.l4_offset;
+  if (l4_len < 4) return false;  // no ports: not Service traffic
+  const lb::FlowKey6 key = flow_key6(ip6, c);
+  const bool frontend = table.maybe_frontend(key.dst);
+  if (!frontend && key.dst != fib.pod_gateway6 && !table.maybe_endpoint(key.src, key.sport, proto)) return false;
+  w.stage(Stage::kLb);
+  // The same header checks as for IPv4 (RFC 9293 section 3.1, RFC 768,
+  // RFC 9260 section 3.1).
+  const size_t l4_min = proto == lb::kTcp ? sizeof(rte_tcp_hdr) : proto == lb::kUdp ? 8 : sizeof(rte_sctp_hdr);
+  if (l4_len < l4_min) {
+    w.drop(m, Drop::kL4Truncated);
+    return true;
+  }
+  uint8_t tcp_flags = 0;
+  if (proto == lb::kTcp) {
+    const auto* tcp = reinterpret_cast<const rte_tcp_hdr*>(l4);
+    tcp_flags = tcp->tcp_flags;
+    const uint32_t offset = (tcp->data_off >> 4) * 4u;
+    if (!tcp_flags_valid(tcp_flags)) {
+      w.drop(m, Drop::kTcpBadFlags);
+      return true;
+    }
+    if (offset < sizeof(rte_tcp_hdr) || offset > l4_len) {
+      w.drop(m, Drop::kTcpBadOffset);
+      return true;
+    }
+  } else if (proto == lb::kUdp) {
+    const uint32_t ulen = uint32_t{l4[4]} << 8 | l4[5];
+    if (ulen < 8 || ulen > l4_len) {
+      w.drop(m, Drop::kUdpBadLength);
+      return true;
+    }
+  }
+  lb::Conntrack6& ct = *w.setup.conntrack6;
+  auto flow = ct.lookup(w.setup.id, key, w.now_s);
+  if (flow && flow->kind == lb::kFlow && reopens(*flow, tcp_flags)) {
+    ct.remove(w.setup.id, *flow);
+    flow.reset();
+  }
+  auto new_flow = [&] {
+    if (!frontend) return false;
+    const auto match = table.lookup(key.dst, key.dport, key.proto);
+    return match && lb6_new_flow(w, m, ip6, c, key, tcp_flags, *match, fib);
+  };
+  if (!flow || flow->kind != lb::kFlow) return new_flow();
+
+  // A flow checked against an older generation (lb/README.md, "Flows and
+  // endpoint changes"), as the IPv4 stage does.
+  const auto generation = static_cast<uint32_t>(table.generation());
+  if (flow->checked_generation != generation) {
+    if (const lb::Service6* svc = table.by_id(flow->service_id);
+        svc && !flow->reply && !svc->source_allowed(flow->fwd.dst, flow->fwd.src)) {
+      ct.remove(w.setup.id, *flow);
+      w.drop(m, Drop::kLbSourceRange);
+      return true;
+    }
+    lb::FlowVerdict v =
+        table.check_flow(flow->service_id, flow->nat.backend, flow->nat.backend_port, proto, flow->external != 0);
+    if (v == lb::FlowVerdict::kReset && closing(*flow)) v = lb::FlowVerdict::kKeep;
+    if (v == lb::FlowVerdict::kKeep) {
+      ct.set_checked(w.setup.id, *flow, generation);
+    } else if (flow->reply) {
+      if (w.now_s > flow->last_seen_s + kEndpointGoneGraceS) {
+        w.drop(m, Drop::kLbEndpointGone);
+        return true;
+      }
+      ++w.counters.lb_grace_replies;
+    } else {
+      ct.remove(w.setup.id, *flow);
+      if (v == lb::FlowVerdict::kRebalance) {
+        ++w.counters.lb_rebalanced;
+        if (new_flow()) return true;
+      }
+      if (v == lb::FlowVerdict::kReset) ++w.counters.lb_reset;
+      lb6_reject(w, m, c, flow->fwd.dst, flow->service_id);
+      return true;
+    }
+  }
+  ct.touch(*flow, tcp_flags, w.now_s);
+  lb6_translate(w, m, ip6, c, *flow, fib);
+  return true;
+}
+
+}  // namespace svcdp::dp
