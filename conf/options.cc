@@ -154,7 +154,8 @@ po::options_description describe(Options& o) {
   po::options_description lb("Load balancing");
   lb.add_options()
       ("conntrack-capacity", po::value(&o.conntrack_capacity)->default_value(o.conntrack_capacity)->value_name("N"),
-       "connection-tracking entries for all workers together (64 bytes each, allocated at start)")
+       "IPv4 connection-tracking entries for all workers together (64 bytes each, allocated at start); "
+       "IPv6 flows get a quarter as many (128 bytes each)")
       ("maglev-size", po::value(&o.maglev_size)->default_value(o.maglev_size)->value_name("PRIME"),
        "Maglev lookup table per service: up to this prime, 100 slots per endpoint; beyond, 10");
 

@@ -34,7 +34,7 @@ struct alignas(64) Counters {
   uint64_t to_kernel = 0;
   uint64_t from_kernel = 0;        // IPv4 packets the node's kernel sent through the TAP
   uint64_t forwarded_uplink = 0;   // routed out of the uplink (not VXLAN)
-  uint64_t icmp_errors_sent = 0;   // Time Exceeded / Fragmentation Needed originated
+  uint64_t icmp_errors_sent = 0;   // Time Exceeded / Fragmentation Needed / ICMPv6 Destination Unreachable originated
   uint64_t icmp_rate_limited = 0;  // errors not sent: over the rate limit
   uint64_t masq_new_flows = 0;     // pod flows leaving the cluster, masqueraded
   uint64_t ip_fragments = 0;       // fragments made of datagrams too large for their link

@@ -21,7 +21,7 @@ namespace svcdp::dp {
   X(kIpBadLength, "ip_bad_length", "IPv4 total length beyond the frame or below IHL")    \
   X(kIpBadChecksum, "ip_bad_checksum", "IPv4 header checksum wrong")                     \
   X(kIp6Truncated, "ip6_truncated", "shorter than its IPv6 header")                      \
-  X(kIp6Unrouted, "ip6_unrouted", "IPv6 from a pod to neither a pod of this node nor NDP (not routed yet)") \
+  X(kIp6Unrouted, "ip6_unrouted", "IPv6 from a pod to no pod of this node (not routed yet: Destination Unreachable sent)") \
   X(kIp6BadLength, "ip6_bad_length", "IPv6 payload length beyond the frame, or a jumbogram (RFC 2675)") \
   X(kIp6BadChain, "ip6_bad_chain", "IPv6 extension headers malformed, too many, or cut from a first fragment (RFC 8200 4, RFC 7112)") \
   X(kIp6RoutingHeader, "ip6_routing_header", "IPv6 Routing header with segments left (not source-routed; RFC 5095)") \

@@ -5,7 +5,8 @@
 // filtering as for IPv4 (RFC 3704 section 2.1: only this node's IPv6 pod
 // CIDRs); IPv6 Services (lb6_stage.cc), then a packet to another pod of
 // this node is forwarded to it. The rest of IPv6 (other nodes, beyond the
-// cluster) is not routed yet: counted as ip6_unrouted.
+// cluster) is not routed yet: counted as ip6_unrouted and answered with
+// Destination Unreachable.
 #include "dataplane/ipv6.h"
 #include "dataplane/ndp.h"
 #include "dataplane/reject.h"
@@ -15,6 +16,30 @@
 
 namespace svcdp::dp {
 namespace {
+
+// An Echo Request to the pods' gateway (svcdp itself) answered in place
+// (RFC 4443 section 4.2): addresses and MACs swapped, type 129, hop limit
+// 64; the checksum changes by the type alone (swapping the addresses
+// leaves the pseudo-header's sum as it was).
+void echo_reply6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& c) {
+  uint8_t* icmp = ip6 + c.l4_offset;
+  uint8_t src[16];
+  std::memcpy(src, ip6 + 8, 16);
+  std::memcpy(ip6 + 8, ip6 + 24, 16);
+  std::memcpy(ip6 + 24, src, 16);
+  ip6[7] = 64;
+  uint16_t old_word, new_word, csum;
+  std::memcpy(&old_word, icmp, 2);
+  icmp[0] = 129;
+  std::memcpy(&new_word, icmp, 2);
+  std::memcpy(&csum, icmp + 2, 2);
+  csum = csum_replace16(csum, old_word, new_word);
+  std::memcpy(icmp + 2, &csum, 2);
+  const rte_ether_addr peer = eth->src_addr;
+  eth->src_addr = eth->dst_addr;
+  eth->dst_addr = peer;
+  w.tx(Role::PODS, m);
+}
 
 lb::Addr6 addr_at(const uint8_t* p) {
   lb::Addr6 a;
@@ -45,8 +70,16 @@ void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib) {
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
   if (lb6_input(w, m, ip6, c, fib)) return;
   const lb::Addr6 dst = addr_at(ip6 + 24);
-  if (dst != fib.pod_gateway6 && local_pod6(fib, dst)) return pods_output6(w, m, eth, ip6, c, dst, fib);
-  w.drop(m, Drop::kIp6Unrouted);
+  if (dst == fib.pod_gateway6) {
+    if (c.proto == kIpProtoIcmp6 && !c.fragment && c.end >= c.l4_offset + 8u && ip6[c.l4_offset] == 128)
+      return echo_reply6(w, m, eth, ip6, c);
+  } else if (local_pod6(fib, dst)) {
+    return pods_output6(w, m, eth, ip6, c, dst, fib);
+  }
+  // No route (yet): Destination Unreachable, code 0 (RFC 4443 section
+  // 3.1), so that a client gives up at once (and falls back to IPv4)
+  // rather than waiting for a timeout.
+  icmp6_error(w, m, c, kIcmp6DestUnreachable, 0, 0, Drop::kIp6Unrouted, fib);
 }
 
 // To a pod of this node, on the pods link it came from (its MTU): the hop

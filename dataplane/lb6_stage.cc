@@ -70,7 +70,8 @@ void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain&
   }
   lb::Addr6 dst;
   std::memcpy(dst.bytes.data(), ip6 + 24, 16);
-  if (!f.nat.vtep.is_zero() || !local_pod6(fib, dst)) return w.drop(m, Drop::kIp6Unrouted);
+  if (!f.nat.vtep.is_zero() || !local_pod6(fib, dst))
+    return icmp6_error(w, m, c, kIcmp6DestUnreachable, 0, 0, Drop::kIp6Unrouted, fib);
   pods_output6(w, m, rte_pktmbuf_mtod(m, rte_ether_hdr*), ip6, c, dst, fib);
 }
 

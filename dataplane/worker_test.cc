@@ -848,9 +848,20 @@ TEST_F(Ndp, TheGatewayAndOtherPodsAreAnsweredForOverNdp) {
 
   testing::Ip6 elsewhere = kPod6b;
   elsewhere[0] = 0x20;  // 2000:10:244:1::7, beyond the cluster
-  inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, elsewhere, 58, 64).icmp6(128, 0, 1).build());
+  const Bytes unrouted =
+      Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, elsewhere, 58, 64).icmp6(128, 0, 1).build();
+  inject(Role::PODS, unrouted);
   run();
   EXPECT_EQ(drops(Drop::kIp6Unrouted), 1u);
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes unreachable = Frame()
+                                .eth(kPodMac, pods_mac_, 0x86dd)
+                                .ipv6(kGw6, kPod6, 58, 64)
+                                .icmp6(1, 0)
+                                .raw(Bytes(unrouted.begin() + 14, unrouted.end()))
+                                .build();
+  EXPECT_EQ(out[0], unreachable) << "no route: Destination Unreachable, code 0";
 }
 
 // Pod to pod on this node over IPv6: svcdp solicits the destination
@@ -915,6 +926,16 @@ TEST_F(Ndp, PodToPodOnThisNodeIsForwardedAfterNdp) {
   run();
   EXPECT_TRUE(sent(Role::PODS).empty());
   EXPECT_EQ(drops(Drop::kIpTtlExpired), 2u);
+}
+
+// The pods' IPv6 gateway answers ping (RFC 4443 section 4.2).
+TEST_F(Ndp, TheGatewayAnswersEchoRequests) {
+  inject(Role::PODS, Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, kGw6, 58, 64).icmp6(128, 0, 0x00070001).payload(24).build());
+  run();
+  const auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes want = Frame().eth(kPodMac, pods_mac_, 0x86dd).ipv6(kGw6, kPod6, 58, 64).icmp6(129, 0, 0x00070001).payload(24).build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
 }
 
 // A large packet's Time Exceeded quotes only what fits in 1280 bytes.

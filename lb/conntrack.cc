@@ -584,6 +584,11 @@ CtStats BasicConntrack<F>::stats() const {
 }
 
 template <Family F>
+uint64_t BasicConntrack<F>::entries(uint32_t self) const {
+  return shards_[self]->stats.entries;
+}
+
+template <Family F>
 uint64_t BasicConntrack<F>::shard_capacity() const { return shards_.empty() ? 0 : shards_[0]->capacity; }
 
 template <Family F>

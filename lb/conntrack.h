@@ -257,6 +257,9 @@ class BasicConntrack {
   uint32_t timeout(const Match& m) const;
   // Counters summed over shards (plain reads; may lag). Thread: any.
   CtStats stats() const;
+  // The flows and affinity entries of shard `self` (a plain read).
+  // Thread: worker `self`.
+  uint64_t entries(uint32_t self) const;
   uint32_t shards() const { return static_cast<uint32_t>(shards_.size()); }
   uint64_t shard_capacity() const;
 

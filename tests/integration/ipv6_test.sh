@@ -8,9 +8,9 @@
 # in the pods' neighbour tables with svcdp's MAC; the pods' duplicate
 # address detection succeeds (svcdp never answers it); ping -6 from pod to
 # pod passes svcdp (which solicits the destination itself), and with hop
-# limit 1 is answered with Time Exceeded from the gateway; what it does
-# not route yet (here: echo requests to the gateway) is counted as
-# ip6_unrouted. IPv6 Services as kube-proxy's IPv6 proxier serves them
+# limit 1 is answered with Time Exceeded from the gateway, which answers
+# ping itself; what svcdp does not route yet (IPv6 beyond the node) is
+# counted as ip6_unrouted and answered with Destination Unreachable. IPv6 Services as kube-proxy's IPv6 proxier serves them
 # (NAT66): curl from pod a to an IPv6-only Service's ClusterIP reaches
 # pod b, which sees pod a's address; pod b reaching itself through it is
 # SNATed to the gateway (hairpin); a Service without endpoints is refused
@@ -108,7 +108,7 @@ check "pod b's IPv6 address passed duplicate address detection" dad_done "$NS_B"
 
 neigh_is_svcdp() {  # NS ADDRESS [router]
   local line
-  ip netns exec "$1" ping -6 -q -c 1 -W 1 "$2" >/dev/null 2>&1  # sends the NS
+  ip netns exec "$1" ping -6 -q -c 1 -W 1 "$2" >/dev/null 2>&1  # sends the NS first
   line=$(ip -n "$1" -6 neigh show "$2" dev eth0)
   echo "    $line"
   echo "$line" | grep -qi "lladdr $PODS_MAC" || return 1
@@ -125,6 +125,13 @@ time_exceeded() {
   echo "$out" | grep -i "from $GW6.*time exceeded"
 }
 check "hop limit 1: Time Exceeded from the pods' IPv6 gateway (RFC 4443)" time_exceeded
+check "pod a -> its IPv6 gateway: svcdp answers ping -6" in_ns "$NS_A" ping -6 -q -c 2 -i 0.2 -W 2 "$GW6"
+unreachable() {
+  local out
+  out=$(ip netns exec "$NS_A" ping -6 -c 1 -W 2 2001:db8::1 2>&1)
+  echo "$out" | grep -i "from $GW6.*unreachable"
+}
+check "IPv6 beyond the node is answered Destination Unreachable (not routed yet)" unreachable
 
 for _ in $(seq 50); do grep -q serving "$TOPO_TMP/b.log" && break; sleep 0.1; done
 curl6() {  # NS URL WANT: the body starts with WANT
@@ -147,7 +154,7 @@ check "dual-stack Service on its IPv4 ClusterIP" curl6 "$NS_A" "http://$DUAL4/" 
 
 stop_svcdp
 check "svcdp exits 0 on SIGINT" test $? -eq 0
-check "the echo requests to the gateway were counted as ip6_unrouted" grep -Eq "^ +ip6_unrouted +[1-9]" "$SVCDP_LOG"
+check "the packet beyond the node was counted as ip6_unrouted" grep -Eq "^ +ip6_unrouted +[1-9]" "$SVCDP_LOG"
 check "no solicitation was refused as invalid" sh -c "! grep -Eq '^ +ndp_invalid +[1-9]' '$SVCDP_LOG'"
 sed -n "/drops by reason/,\$p" "$SVCDP_LOG" | sed "s/^/    /"
 check_report
