@@ -44,8 +44,7 @@ void BasicNeighControl<F>::set_passive(Entry& e, bool passive) {
 }
 
 template <lb::Family F>
-auto BasicNeighControl<F>::forget(typename std::unordered_map<uint32_t, Entry>::iterator it) ->
-    typename std::unordered_map<uint32_t, Entry>::iterator {
+auto BasicNeighControl<F>::forget(typename Entries::iterator it) -> typename Entries::iterator {
   set_passive(it->second, false);
   return state_.erase(it);
 }

@@ -127,7 +127,8 @@ class BasicNeighControl {
   // longest ago that holds no packet. False when there is none.
   bool evict_passive(std::optional<Role> only);
   void set_passive(Entry& e, bool passive);
-  std::unordered_map<uint32_t, Entry>::iterator forget(std::unordered_map<uint32_t, Entry>::iterator it);
+  using Entries = std::unordered_map<uint32_t, Entry>;  // by table slot
+  typename Entries::iterator forget(typename Entries::iterator it);
   void learn(uint32_t slot, Role role, const Addr& ip, const rte_ether_addr& mac, uint64_t now_ns);
   void send_request(const Entry& e, bool unicast);
   void drop_held(Entry& e, Drop reason = Drop::kNeighUnresolved);
@@ -141,7 +142,7 @@ class BasicNeighControl {
   std::array<Addr, kRoleCount> source_{};
   std::array<std::vector<Addr>, kRoleCount> local_;
   std::array<Prefixes, kRoleCount> proxy_;
-  std::unordered_map<uint32_t, Entry> state_;  // by table slot
+  Entries state_;
   std::unordered_set<uint32_t> static_;        // slots of permanent neighbours
   UsedFn used_;
   std::array<uint32_t, kRoleCount> passive_count_{};

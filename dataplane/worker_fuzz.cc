@@ -56,6 +56,26 @@ std::vector<lb::ServiceSpec> services() {
   return specs;
 }
 
+// An IPv6 ClusterIP fd00:10:96::a:80 with a local endpoint and a UDP one
+// without endpoints (NAT66, REJECT).
+std::vector<lb::ServiceSpec6> services6() {
+  const auto addr = [](const char* text) { return lb::Addr6{*conf::parse_ipv6(text)}; };
+  lb::ServiceSpec6 web;
+  web.id = 3;
+  web.proto = lb::kTcp;
+  web.frontends = {{addr("fd00:10:96::a"), lb::to_be16(80), lb::Frontend::kClusterIp}};
+  lb::Endpoint6 e;
+  e.addr = addr("fd00:10:244:1::b");
+  e.port = lb::to_be16(8080);
+  e.local = true;
+  web.endpoints = {e};
+  lb::ServiceSpec6 empty;
+  empty.id = 4;
+  empty.proto = lb::kUdp;
+  empty.frontends = {{addr("fd00:10:96::d"), lb::to_be16(53), lb::Frontend::kClusterIp}};
+  return {web, empty};
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -69,6 +89,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   c.neigh_capacity = 256;
   g_harness = std::make_unique<testing::RingHarness>(c, /*with_kernel=*/true);
   control::NodeInfo a{"node-a", 0xc0a8380b, {*conf::parse_ipv4_prefix("10.244.1.0/24")}, std::nullopt, ""};
+  a.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:1::/64")};  // IPv6 pods, gateway fd00:10:244:1::1
   control::NodeInfo b{"node-b", 0xc0a8380c, {*conf::parse_ipv4_prefix("10.244.2.0/24")}, std::nullopt, ""};
   control::FibParams p;
   p.node_name = "node-a";
@@ -76,6 +97,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   std::vector<std::string> warnings;
   auto fib = control::build_fib({a, b}, p, 1, warnings);
   fib->services = std::make_shared<const lb::ServiceTable>(services(), 1);
+  fib->services6 = std::make_shared<const lb::ServiceTable6>(services6(), 1);
   // Cluster DNS at 10.96.0.10:53 (queries from pods and the kernel reach
   // the dns stage), with a policy in front.
   auto web = std::make_shared<dns::ServiceRecords>();
