@@ -90,66 +90,11 @@ bool snat_port6(WorkerContext& w, const lb::FlowKey6& key, lb::Nat6& nat) {
 bool lb6_new_flow(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::FlowKey6& key,
                   uint8_t tcp_flags, const lb::ServiceTable6::Match& match, const Fib& fib) {
   w.stage(Stage::kLbNewFlow);
-  lb::Conntrack6& ct = *w.setup.conntrack6;
-  const lb::Service6& svc = *match.service;
-  const uint32_t id = svc.spec().id;
-  // As for IPv4: a mid-stream segment no entry knows is taken up on the
-  // endpoint Maglev gives (not an RST, not a flow needing SNAT).
-  const bool pick_up = key.proto == lb::kTcp && (tcp_flags & (kSyn | kAck)) != kSyn;
-  if (pick_up && (tcp_flags & (kRst | kAck)) != kAck) {
-    w.drop(m, Drop::kLbNoFlow);
-    return true;
-  }
-  const bool affinity = svc.spec().affinity_client_ip;
-  const auto pinned = affinity ? ct.affinity(w.setup.id, key.src, id, w.now_s) : std::nullopt;
-  const auto d = lb::decide_new_flow(svc, match.kind, lb::Origin::kPod, key, pinned ? &*pinned : nullptr);
-  if (d.endpoint == nullptr) {
-    if (d.firewalled)
-      w.drop(m, Drop::kLbSourceRange);
-    else if (d.reject)
-      lb6_reject(w, m, c, key.dst, id);
-    else
-      w.drop(m, Drop::kLbNoLocalEndpoint);
-    return true;
-  }
-  if (pick_up && d.snat) {
-    w.drop(m, Drop::kLbNoFlow);
-    return true;
-  }
-  lb::Nat6 nat{};
-  nat.backend = d.endpoint->addr;
-  nat.backend_port = d.endpoint->port;
-  if (d.endpoint->vtep != 0) nat.vtep = lb::Addr6::v4_mapped(d.endpoint->vtep);
-  // Hairpin SNAT to the gateway; or, when the reply tuple is taken (a
-  // lingering flow of the same client port to the same endpoint), the
-  // source port remapped, as the IPv4 stage does.
-  if (d.snat)
-    nat.snat = fib.pod_gateway6;
-  else if (!pick_up && ct.lookup(w.setup.id, lb::reply_key(key, nat), w.now_s))
-    nat.snat = key.src;
-  if (!nat.snat.is_zero() && (fib.pod_gateway6.is_zero() || !snat_port6(w, key, nat))) {
-    w.drop(m, Drop::kSnatPortsExhausted);
-    return true;
-  }
-  const auto generation = static_cast<uint32_t>(fib.services6->generation());
-  switch (pick_up ? ct.pick_up(w.setup.id, key, nat, id, d.external, generation, w.now_s)
-                  : ct.insert(w.setup.id, key, nat, id, d.external, generation, tcp_flags, w.now_s)) {
-    case lb::CtInsert::kOk:
-      break;
-    case lb::CtInsert::kFull:
-    case lb::CtInsert::kNotSyn:
-      w.drop(m, Drop::kConntrackFull);
-      return true;
-  }
-  if (affinity) ct.set_affinity(w.setup.id, key.src, id, nat, svc.spec().affinity_timeout_s, w.now_s);
-  ++(pick_up ? w.counters.lb_picked_up : w.counters.lb_new_flows);
-  if (ServiceCounters* sc = w.svc_counters.find(id)) ++sc->new_flows;
-  lb::CtMatch6 f{};
-  f.fwd = key;
-  f.nat = nat;
-  f.service_id = id;
-  f.reply = false;
-  lb6_translate(w, m, ip6, c, f, fib);
+  const auto f = open_flow(
+      w, m, *w.setup.conntrack6, match, lb::Origin::kPod, key, tcp_flags, fib.pod_gateway6,
+      static_cast<uint32_t>(fib.services6->generation()), [&](uint32_t id) { lb6_reject(w, m, c, key.dst, id); },
+      [&](lb::Nat6& nat) { return snat_port6(w, key, nat); });
+  if (f) lb6_translate(w, m, ip6, c, *f, fib);
   return true;
 }
 
@@ -212,38 +157,9 @@ bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, 
   };
   if (!flow || flow->kind != lb::kFlow) return new_flow();
 
-  // A flow checked against an older generation (lb/README.md, "Flows and
-  // endpoint changes"), as the IPv4 stage does.
-  const auto generation = static_cast<uint32_t>(table.generation());
-  if (flow->checked_generation != generation) {
-    if (const lb::Service6* svc = table.by_id(flow->service_id);
-        svc && !flow->reply && !svc->source_allowed(flow->fwd.dst, flow->fwd.src)) {
-      ct.remove(w.setup.id, *flow);
-      w.drop(m, Drop::kLbSourceRange);
-      return true;
-    }
-    lb::FlowVerdict v =
-        table.check_flow(flow->service_id, flow->nat.backend, flow->nat.backend_port, proto, flow->external != 0);
-    if (v == lb::FlowVerdict::kReset && closing(*flow)) v = lb::FlowVerdict::kKeep;
-    if (v == lb::FlowVerdict::kKeep) {
-      ct.set_checked(w.setup.id, *flow, generation);
-    } else if (flow->reply) {
-      if (w.now_s > flow->last_seen_s + kEndpointGoneGraceS) {
-        w.drop(m, Drop::kLbEndpointGone);
-        return true;
-      }
-      ++w.counters.lb_grace_replies;
-    } else {
-      ct.remove(w.setup.id, *flow);
-      if (v == lb::FlowVerdict::kRebalance) {
-        ++w.counters.lb_rebalanced;
-        if (new_flow()) return true;
-      }
-      if (v == lb::FlowVerdict::kReset) ++w.counters.lb_reset;
-      lb6_reject(w, m, c, flow->fwd.dst, flow->service_id);
-      return true;
-    }
-  }
+  if (consumed_by_recheck(w, m, ct, table, *flow, new_flow,
+                          [&] { lb6_reject(w, m, c, flow->fwd.dst, flow->service_id); }))
+    return true;
   ct.touch(*flow, tcp_flags, w.now_s);
   lb6_translate(w, m, ip6, c, *flow, fib);
   return true;

@@ -179,46 +179,9 @@ bool lb_flow(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, Fr
   };
   if (!flow || flow->kind != lb::kFlow) return new_flow();
 
-  // A Service flow checked against an older table generation: is its
-  // endpoint still in the service? (lb/README.md, "Flows and endpoint
-  // changes".) Masqueraded flows belong to no service.
-  const auto generation = static_cast<uint32_t>(table.generation());
-  if (flow->service_id != lb::kNoService && flow->checked_generation != generation) {
-    // loadBalancerSourceRanges changed to leave this client out: its flow ends.
-    if (const lb::Service* svc = table.by_id(flow->service_id);
-        svc && !flow->reply && !svc->source_allowed(flow->fwd.dst, flow->fwd.src)) {
-      w.setup.conntrack->remove(w.setup.id, *flow);
-      w.drop(m, Drop::kLbSourceRange);
-      return true;
-    }
-    lb::FlowVerdict v = table.check_flow(flow->service_id, flow->nat.backend, flow->nat.backend_port, proto,
-                                         flow->external != 0);
-    // A connection already closing finishes with its endpoint: a RST
-    // would only cut its last FIN/ACK exchange short.
-    if (v == lb::FlowVerdict::kReset && closing(*flow)) v = lb::FlowVerdict::kKeep;
-    if (v == lb::FlowVerdict::kKeep) {
-      w.setup.conntrack->set_checked(w.setup.id, *flow, generation);
-    } else if (flow->reply) {
-      // Two-phase removal (VPP's): a reply in flight when the endpoint
-      // left -- a DNS answer to a query just sent -- is still delivered for
-      // kEndpointGoneGraceS after the flow's last packet; the client's next
-      // packet moves or resets the flow.
-      if (w.now_s > flow->last_seen_s + kEndpointGoneGraceS) {
-        w.drop(m, Drop::kLbEndpointGone);
-        return true;
-      }
-      ++w.counters.lb_grace_replies;
-    } else {
-      w.setup.conntrack->remove(w.setup.id, *flow);
-      if (v == lb::FlowVerdict::kRebalance) {
-        ++w.counters.lb_rebalanced;
-        if (new_flow()) return true;
-      }
-      if (v == lb::FlowVerdict::kReset) ++w.counters.lb_reset;
-      lb_reject(w, m, from, flow->service_id);
-      return true;
-    }
-  }
+  if (consumed_by_recheck(w, m, *w.setup.conntrack, table, *flow, new_flow,
+                          [&] { lb_reject(w, m, from, flow->service_id); }))
+    return true;
   w.setup.conntrack->touch(*flow, tcp_flags, w.now_s);
   lb_translate(w, m, ip, *flow, from);
   return true;
@@ -252,77 +215,14 @@ bool lb_icmp(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, Fr
 bool lb_new_flow(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const lb::FlowKey& key,
                          uint8_t tcp_flags, const lb::ServiceTable::Match& match, const Fib& fib, From from) {
   w.stage(Stage::kLbNewFlow);
-  const lb::ServiceTable& table = *fib.services;
-  const lb::Service& svc = *match.service;
-  const uint32_t id = svc.spec().id;
-  // A SYN opens a TCP flow. A mid-stream segment no entry knows (svcdp
-  // restarted, or the entry expired while the connection idled) is taken
-  // up the way Katran keeps serving it: Maglev gives the endpoint it had
-  // as long as the endpoint set is the same. Not an RST, and not a flow
-  // that needs SNAT: its source port is gone with the old entry.
-  const bool pick_up = key.proto == IPPROTO_TCP && (tcp_flags & (kSyn | kAck)) != kSyn;
-  if (pick_up && (tcp_flags & (kRst | kAck)) != kAck) {
-    w.drop(m, Drop::kLbNoFlow);
-    return true;
-  }
-  // The decisions are lb/'s (nat_decision.h: endpoint set, affinity,
-  // hairpin and masquerade rules); applying them is this stage's.
-  const bool affinity = svc.spec().affinity_client_ip;
-  const auto pinned = affinity ? w.setup.conntrack->affinity(w.setup.id, key.src, id, w.now_s) : std::nullopt;
   const lb::Origin origin = from == From::kNode ? lb::Origin::kNode
                            : from == From::kPods || fib.cluster.contains(rte_be_to_cpu_32(key.src)) ? lb::Origin::kPod
                                                                                                     : lb::Origin::kExternal;
-  const lb::NewFlow d = lb::decide_new_flow(svc, match.kind, origin, key, pinned ? &*pinned : nullptr);
-  if (d.endpoint == nullptr) {
-    if (d.firewalled)
-      w.drop(m, Drop::kLbSourceRange);
-    else if (d.reject)
-      lb_reject(w, m, from, id);
-    else
-      w.drop(m, Drop::kLbNoLocalEndpoint);
-    return true;
-  }
-  if (pick_up && d.snat) {
-    w.drop(m, Drop::kLbNoFlow);
-    return true;
-  }
-  lb::Nat nat;
-  nat.backend = d.endpoint->addr;
-  nat.backend_port = d.endpoint->port;
-  nat.vtep = d.endpoint->vtep;
-  // Without SNAT the client address stays; but when the reply tuple is
-  // already taken (the client reused a source port towards the same
-  // endpoint through another VIP, while the old flow lingers in
-  // TIME_WAIT) the source port is remapped, as Linux's nf_nat does for a
-  // clashing tuple, or the replies would be taken for the old flow's.
-  if (d.snat)
-    nat.snat = fib.pod_gateway;
-  else if (!pick_up && w.setup.conntrack->lookup(w.setup.id, lb::reply_key(key, nat), w.now_s))
-    nat.snat = key.src;
-  if (nat.snat && !snat_port(w, key, nat, w.snat_ports)) {
-    w.drop(m, Drop::kSnatPortsExhausted);
-    return true;
-  }
-  const auto generation = static_cast<uint32_t>(table.generation());
-  switch (pick_up ? w.setup.conntrack->pick_up(w.setup.id, key, nat, id, d.external, generation, w.now_s)
-                  : w.setup.conntrack->insert(w.setup.id, key, nat, id, d.external, generation, tcp_flags, w.now_s)) {
-    case lb::CtInsert::kOk:
-      break;
-    case lb::CtInsert::kFull:
-    case lb::CtInsert::kNotSyn:
-      w.drop(m, Drop::kConntrackFull);
-      return true;
-  }
-  if (affinity)
-    w.setup.conntrack->set_affinity(w.setup.id, key.src, id, nat, svc.spec().affinity_timeout_s, w.now_s);
-  ++(pick_up ? w.counters.lb_picked_up : w.counters.lb_new_flows);
-  if (ServiceCounters* c = w.svc_counters.find(id)) ++c->new_flows;
-  lb::CtMatch f{};
-  f.fwd = key;
-  f.nat = nat;
-  f.service_id = id;
-  f.reply = false;
-  lb_translate(w, m, ip, f, from);
+  const auto f = open_flow(
+      w, m, *w.setup.conntrack, match, origin, key, tcp_flags, fib.pod_gateway,
+      static_cast<uint32_t>(fib.services->generation()), [&](uint32_t id) { lb_reject(w, m, from, id); },
+      [&](lb::Nat& nat) { return snat_port(w, key, nat, w.snat_ports); });
+  if (f) lb_translate(w, m, ip, *f, from);
   return true;
 }
 

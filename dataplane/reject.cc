@@ -57,6 +57,22 @@ bool make_rst(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip) {
   return true;
 }
 
+// Makes room for an error's `prefix` (its IP and ICMP headers) before the
+// packet in `m`, keeps `quoted` bytes of it, and writes the Ethernet
+// header back to the sender (addresses swapped). Returns where the new IP
+// header goes, or null without headroom.
+uint8_t* error_frame(rte_mbuf* m, uint16_t prefix, uint32_t quoted, uint16_t ether_type) {
+  const rte_ether_hdr old_eth = *rte_pktmbuf_mtod(m, const rte_ether_hdr*);
+  auto* head = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, prefix));
+  if (head == nullptr) return nullptr;
+  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - prefix - quoted));
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(head);
+  eth->dst_addr = old_eth.src_addr;
+  eth->src_addr = old_eth.dst_addr;
+  eth->ether_type = rte_cpu_to_be_16(ether_type);
+  return head + sizeof(rte_ether_hdr);
+}
+
 }  // namespace
 
 bool icmp_error_allowed(const rte_ether_hdr* eth, const rte_ipv4_hdr* ip) {
@@ -77,19 +93,11 @@ bool icmp_error_allowed(const rte_ether_hdr* eth, const rte_ipv4_hdr* ip) {
 bool make_icmp_error(rte_mbuf* m, uint8_t type, uint8_t code, be32 src, uint16_t next_hop_mtu) {
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
-  const rte_ether_hdr old_eth = *eth;
   const be32 sender = ip->src_addr;
   constexpr uint16_t kPrefix = sizeof(rte_ipv4_hdr) + sizeof(rte_icmp_hdr);
   const uint32_t quoted = std::min<uint32_t>(rte_be_to_cpu_16(ip->total_length), kIcmpErrorMaxIpLen - kPrefix);
-  auto* head = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, kPrefix));
-  if (head == nullptr) return false;
-  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - kPrefix - quoted));
-
-  auto* new_eth = reinterpret_cast<rte_ether_hdr*>(head);
-  new_eth->dst_addr = old_eth.src_addr;
-  new_eth->src_addr = old_eth.dst_addr;
-  new_eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-  auto* new_ip = reinterpret_cast<rte_ipv4_hdr*>(new_eth + 1);
+  auto* new_ip = reinterpret_cast<rte_ipv4_hdr*>(error_frame(m, kPrefix, quoted, RTE_ETHER_TYPE_IPV4));
+  if (new_ip == nullptr) return false;
   reply_ip_header(new_ip, src, sender, IPPROTO_ICMP, static_cast<uint16_t>(kPrefix + quoted));
   auto* icmp = reinterpret_cast<rte_icmp_hdr*>(new_ip + 1);
   icmp->icmp_type = type;
@@ -118,21 +126,13 @@ bool icmp6_error_allowed(const rte_ether_hdr* eth, const uint8_t* ip6, const Ipv
 bool make_icmp6_error(rte_mbuf* m, uint8_t type, uint8_t code, const lb::Addr6& src, uint32_t param) {
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   const uint8_t* ip6 = reinterpret_cast<const uint8_t*>(eth + 1);
-  const rte_ether_hdr old_eth = *eth;
   conf::Ipv6Addr sender;
   std::memcpy(sender.data(), ip6 + 8, 16);
   constexpr uint16_t kPrefix = kIpv6HeaderLen + 8;  // the new IPv6 header and the ICMPv6 header
   const uint32_t total = kIpv6HeaderLen + (uint32_t{ip6[4]} << 8 | ip6[5]);
   const uint32_t quoted = std::min(total, kIcmp6ErrorMaxLen - kPrefix);
-  auto* head = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, kPrefix));
-  if (head == nullptr) return false;
-  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - kPrefix - quoted));
-
-  auto* new_eth = reinterpret_cast<rte_ether_hdr*>(head);
-  new_eth->dst_addr = old_eth.src_addr;
-  new_eth->src_addr = old_eth.dst_addr;
-  new_eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
-  uint8_t* out = head + sizeof(rte_ether_hdr);
+  uint8_t* out = error_frame(m, kPrefix, quoted, RTE_ETHER_TYPE_IPV6);
+  if (out == nullptr) return false;
   const uint32_t icmp_len = 8 + quoted;
   const uint8_t fixed[8] = {0x60, 0, 0, 0, static_cast<uint8_t>(icmp_len >> 8), static_cast<uint8_t>(icmp_len),
                             kIpProtoIcmp6, 64};
