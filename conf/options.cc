@@ -154,8 +154,9 @@ po::options_description describe(Options& o) {
   po::options_description lb("Load balancing");
   lb.add_options()
       ("conntrack-capacity", po::value(&o.conntrack_capacity)->default_value(o.conntrack_capacity)->value_name("N"),
-       "IPv4 connection-tracking entries for all workers together (64 bytes each, allocated at start); "
-       "IPv6 flows get a quarter as many (128 bytes each)")
+       "IPv4 connection-tracking entries for all workers together (64 bytes each, allocated at start)")
+      ("conntrack-capacity-ipv6", po::value(&o.conntrack6_capacity)->default_value(o.conntrack6_capacity)->value_name("N"),
+       "IPv6 connection-tracking entries for all workers together (128 bytes each, allocated at start)")
       ("maglev-size", po::value(&o.maglev_size)->default_value(o.maglev_size)->value_name("PRIME"),
        "Maglev lookup table per service: up to this prime, 100 slots per endpoint; beyond, 10");
 
@@ -242,6 +243,8 @@ bool validate(Options& o) {
   }
   if (o.conntrack_capacity < 1024 || o.conntrack_capacity > (uint64_t{1} << 32))
     return fail("--conntrack-capacity must be between 1024 and 4294967296");
+  if (o.conntrack6_capacity < 1024 || o.conntrack6_capacity > (uint64_t{1} << 32))
+    return fail("--conntrack-capacity-ipv6 must be between 1024 and 4294967296");
   if (o.maglev_size < 2 || !is_prime(o.maglev_size)) return fail("--maglev-size must be a prime, not " + std::to_string(o.maglev_size));
   if (!o.dns_service.empty()) {
     const auto slash = o.dns_service.find('/');

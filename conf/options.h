@@ -59,6 +59,7 @@ struct Options {
   };
   std::vector<StaticNeigh> static_neighbours;  // static_neigh, parsed
   uint64_t conntrack_capacity = 1 << 20;
+  uint64_t conntrack6_capacity = 1 << 16;  // IPv6 flows: a table of their own
   uint32_t maglev_size = 65537;
   // Cluster DNS (off unless --dns-service names the Service).
   std::string dns_service;                    // NS/NAME, as given

@@ -251,6 +251,7 @@ int run(const conf::Options& o) {
   cfg.neigh_capacity = o.neigh_capacity;
   cfg.neigh_timers.reachable_ns = uint64_t{o.neigh_reachable_s} * 1'000'000'000;
   cfg.conntrack_capacity = o.conntrack_capacity;
+  cfg.conntrack6_capacity = o.conntrack6_capacity;
   cfg.masquerade_lo = o.masquerade_lo;
   cfg.masquerade_hi = o.masquerade_hi;
   cfg.announce_lb_ips = o.announce_lb_ips;

@@ -134,7 +134,7 @@ Dataplane::Dataplane(const DataplaneConfig& c)
       fib_(c.workers),
       conntrack_(std::make_unique<lb::Conntrack>(c.workers, c.conntrack_capacity, c.conntrack_timeouts,
                                                  shard_memory(c))),
-      conntrack6_(std::make_unique<lb::Conntrack6>(c.workers, c.conntrack6_capacity(), c.conntrack_timeouts,
+      conntrack6_(std::make_unique<lb::Conntrack6>(c.workers, c.conntrack6_capacity, c.conntrack_timeouts,
                                                    shard_memory(c))) {
   // One packet pool per NUMA socket of the workers (l3fwd's
   // pktmbuf_pool[socket]): a worker's RX queues fill from its socket's

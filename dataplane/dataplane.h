@@ -50,9 +50,7 @@ struct DataplaneConfig {
   // a virtio-user port, or a ring in tests); empty: none.
   std::string exception_device;
   uint64_t conntrack_capacity = 1 << 20;  // flows, all workers together (64 bytes each)
-  // IPv6 flows get a table of their own, a quarter of that many (128
-  // bytes each: half the IPv4 table's memory).
-  uint64_t conntrack6_capacity() const { return std::max<uint64_t>(1024, conntrack_capacity / 4); }
+  uint64_t conntrack6_capacity = 1 << 16;  // IPv6 flows: a table of their own (128 bytes each)
   lb::CtTimeouts conntrack_timeouts;
   // Node-address source ports for masqueraded pod egress (split between workers).
   uint16_t masquerade_lo = 61000, masquerade_hi = 65535;

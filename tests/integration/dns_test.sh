@@ -250,9 +250,11 @@ dns_metrics() {
   local m
   m=$(ip netns exec "$NS_NODE" curl -s http://127.0.0.1:9662/metrics | grep '^svcdp_dns_queries_total')
   echo "$m" | sed 's/^/    /'
-  echo "$m" | grep -q 'type="A",rcode="NOERROR",answered_by="svcdp"' &&
-    echo "$m" | grep -q 'type="A",rcode="NXDOMAIN",answered_by="svcdp"' &&
-    echo "$m" | grep -q 'type="A",rcode="unknown",answered_by="coredns"'
+  # Here-strings, not `echo | grep -q`: under pipefail a grep that matches
+  # the first line and exits can cost the echo a SIGPIPE (status 141).
+  grep -q 'type="A",rcode="NOERROR",answered_by="svcdp"' <<<"$m" &&
+    grep -q 'type="A",rcode="NXDOMAIN",answered_by="svcdp"' <<<"$m" &&
+    grep -q 'type="A",rcode="unknown",answered_by="coredns"' <<<"$m"
 }
 check "svcdp_dns_queries_total says who answered what" dns_metrics
 if [ -n "${SVCDPCTL_BIN:-}" ]; then
