@@ -41,11 +41,6 @@ void echo_reply6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6
   w.tx(Role::PODS, m);
 }
 
-lb::Addr6 addr_at(const uint8_t* p) {
-  lb::Addr6 a;
-  std::memcpy(a.bytes.data(), p, 16);
-  return a;
-}
 
 }  // namespace
 
@@ -64,12 +59,12 @@ void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib) {
       return w.punt(m, Punt::NDP, Role::PODS, 0);
   }
   if (rte_is_multicast_ether_addr(&eth->dst_addr)) return w.drop(m, Drop::kEthGroupFromPod);
-  if (!local_pod6(fib, addr_at(ip6 + 8))) return w.drop(m, Drop::kPodSrcSpoofed);
+  if (!local_pod6(fib, ipv6_src(ip6))) return w.drop(m, Drop::kPodSrcSpoofed);
   // Drop Ethernet padding, as for IPv4.
   const uint32_t frame_len = sizeof(rte_ether_hdr) + c.end;
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
   if (lb6_input(w, m, ip6, c, fib)) return;
-  const lb::Addr6 dst = addr_at(ip6 + 24);
+  const lb::Addr6 dst = ipv6_dst(ip6);
   if (dst == fib.pod_gateway6) {
     if (c.proto == kIpProtoIcmp6 && !c.fragment && c.end >= c.l4_offset + 8u && ip6[c.l4_offset] == 128)
       return echo_reply6(w, m, eth, ip6, c);

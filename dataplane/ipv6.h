@@ -6,6 +6,7 @@
 #pragma once
 
 #include "dataplane/drop_reason.h"
+#include "lb/types.h"
 
 #include <cstdint>
 #include <cstring>
@@ -14,6 +15,19 @@
 namespace svcdp::dp {
 
 inline constexpr uint32_t kIpv6HeaderLen = 40;
+
+// The source and destination addresses of the IPv6 header at `ip6`
+// (RFC 8200 section 3: bytes 8-23 and 24-39).
+inline lb::Addr6 ipv6_src(const uint8_t* ip6) {
+  lb::Addr6 a;
+  std::memcpy(a.bytes.data(), ip6 + 8, 16);
+  return a;
+}
+inline lb::Addr6 ipv6_dst(const uint8_t* ip6) {
+  lb::Addr6 a;
+  std::memcpy(a.bytes.data(), ip6 + 24, 16);
+  return a;
+}
 
 // Next Header values (IANA "Assigned Internet Protocol Numbers"; RFC 7045
 // lists which are extension headers).

@@ -27,13 +27,7 @@ namespace svcdp::dp {
 namespace {
 
 lb::FlowKey6 flow_key6(const uint8_t* ip6, const Ipv6Chain& c) {
-  lb::FlowKey6 k{};
-  std::memcpy(k.src.bytes.data(), ip6 + 8, 16);
-  std::memcpy(k.dst.bytes.data(), ip6 + 24, 16);
-  k.sport = l4_port(ip6 + c.l4_offset, 0);
-  k.dport = l4_port(ip6 + c.l4_offset, 2);
-  k.proto = c.proto;
-  return k;
+  return {ipv6_src(ip6), ipv6_dst(ip6), l4_port(ip6 + c.l4_offset, 0), l4_port(ip6 + c.l4_offset, 2), c.proto};
 }
 
 // kube-proxy's REJECT for IPv6 (ip6tables' default icmp6-port-unreachable,
@@ -68,8 +62,7 @@ void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain&
     ++sc->packets;
     sc->bytes += c.end;
   }
-  lb::Addr6 dst;
-  std::memcpy(dst.bytes.data(), ip6 + 24, 16);
+  const lb::Addr6 dst = ipv6_dst(ip6);
   if (!f.nat.vtep.is_zero() || !local_pod6(fib, dst))
     return icmp6_error(w, m, c, kIcmp6DestUnreachable, 0, 0, Drop::kIp6Unrouted, fib);
   pods_output6(w, m, rte_pktmbuf_mtod(m, rte_ether_hdr*), ip6, c, dst, fib);

@@ -126,8 +126,7 @@ bool icmp6_error_allowed(const rte_ether_hdr* eth, const uint8_t* ip6, const Ipv
 bool make_icmp6_error(rte_mbuf* m, uint8_t type, uint8_t code, const lb::Addr6& src, uint32_t param) {
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   const uint8_t* ip6 = reinterpret_cast<const uint8_t*>(eth + 1);
-  conf::Ipv6Addr sender;
-  std::memcpy(sender.data(), ip6 + 8, 16);
+  const conf::Ipv6Addr sender = ipv6_src(ip6).bytes;
   constexpr uint16_t kPrefix = kIpv6HeaderLen + 8;  // the new IPv6 header and the ICMPv6 header
   const uint32_t total = kIpv6HeaderLen + (uint32_t{ip6[4]} << 8 | ip6[5]);
   const uint32_t quoted = std::min(total, kIcmp6ErrorMaxLen - kPrefix);
