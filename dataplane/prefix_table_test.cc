@@ -90,5 +90,48 @@ TEST(PrefixTable, EditsMatchAModelAndLeaveTheOriginal) {
   EXPECT_EQ(e.finish().size(), 0u);
 }
 
+// IPv6: /64 pod CIDRs (kube-controller-manager's default node mask) and
+// a /48 covering them, /128 host routes, /0; lengths across the two
+// halves of the address.
+lb::Addr6 a6(uint16_t w0, uint16_t w3, uint64_t lo = 0) {
+  lb::Addr6 a;
+  a.bytes[0] = static_cast<uint8_t>(w0 >> 8);
+  a.bytes[1] = static_cast<uint8_t>(w0);
+  a.bytes[6] = static_cast<uint8_t>(w3 >> 8);
+  a.bytes[7] = static_cast<uint8_t>(w3);
+  for (int i = 0; i < 8; ++i) a.bytes[15 - i] = static_cast<uint8_t>(lo >> (8 * i));
+  return a;
+}
+
+TEST(PrefixTable6, LongestPrefixWinsAcrossBothHalves) {
+  PrefixTable6 t({{a6(0xfd00, 0), 48, 1},
+                  {a6(0xfd00, 7), 64, 2},
+                  {a6(0xfd00, 7, 0xffff000000000000), 80, 3},
+                  {a6(0xfd00, 7, 0xffff000000000005), 128, 4},
+                  {lb::Addr6{}, 0, 9}});
+  EXPECT_EQ(t.lookup(a6(0xfd00, 3, 1)), 1u);
+  EXPECT_EQ(t.lookup(a6(0xfd00, 7, 1)), 2u);
+  EXPECT_EQ(t.lookup(a6(0xfd00, 7, 0xffff00000000abcd)), 3u);
+  EXPECT_EQ(t.lookup(a6(0xfd00, 7, 0xffff000000000005)), 4u);
+  EXPECT_EQ(t.lookup(a6(0x2001, 7, 1)), 9u);
+  EXPECT_EQ(PrefixTable6().lookup(a6(0xfd00, 7)), std::nullopt);
+}
+
+TEST(PrefixTable6, FiveThousandNodesEditedOneByOne) {
+  PrefixTable6 t;
+  for (uint16_t i = 0; i < 5000; ++i) {
+    PrefixTable6::Edit e(t);
+    e.set(a6(0xfd00, i), 64, i);
+    t = e.finish();
+  }
+  for (uint16_t i = 0; i < 5000; ++i) ASSERT_EQ(t.lookup(a6(0xfd00, i, 0x1234)), i);
+  PrefixTable6::Edit e(t);
+  for (uint16_t i = 0; i < 5000; i += 2) ASSERT_TRUE(e.erase(a6(0xfd00, i), 64));
+  const PrefixTable6 odd = e.finish();
+  EXPECT_EQ(odd.size(), 2500u);
+  for (uint16_t i = 0; i < 5000; ++i) ASSERT_EQ(odd.contains(a6(0xfd00, i, 9)), i % 2 == 1) << i;
+  EXPECT_EQ(t.size(), 5000u);  // the original is unchanged
+}
+
 }  // namespace
 }  // namespace svcdp::dp
