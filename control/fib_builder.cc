@@ -20,6 +20,20 @@ std::pair<uint32_t, uint32_t> range(const conf::Ipv4Prefix& c) {
   return {c.addr & c.mask(), (c.addr & c.mask()) | ~c.mask()};
 }
 
+// First and last address, compared as big-endian bytes (numerically).
+std::pair<conf::Ipv6Addr, conf::Ipv6Addr> range(const conf::Ipv6Prefix& c) {
+  conf::Ipv6Addr first = c.addr, last = c.addr;
+  for (int bit = c.len; bit < 128; ++bit) {
+    const auto mask = static_cast<uint8_t>(0x80 >> (bit % 8));
+    first[bit / 8] &= static_cast<uint8_t>(~mask);
+    last[bit / 8] |= mask;
+  }
+  return {first, last};
+}
+
+std::string text(const conf::Ipv4Prefix& c) { return conf::format_prefix(c); }
+std::string text(const conf::Ipv6Prefix& c) { return conf::format_ipv6_prefix(c); }
+
 }  // namespace
 
 conf::MacAddr derived_vtep_mac(uint32_t ip) {
@@ -84,6 +98,7 @@ void NodeTables::rebuild(std::span<const NodeInfo* const> nodes) {
   // Dual-stack: this node's IPv6 pod CIDRs, their first address the pods'
   // IPv6 gateway (as the IPv4 one), answered by NDP on the pods port.
   fib.local_pods6 = self->pod_cidrs_v6;
+  for (const auto& c : self->pod_cidrs_v6) taken6_.take(c, nullptr);
   if (!self->pod_cidrs_v6.empty()) {
     conf::Ipv6Addr gw = self->pod_cidrs_v6[0].addr;
     gw[15] |= 1;
@@ -94,7 +109,7 @@ void NodeTables::rebuild(std::span<const NodeInfo* const> nodes) {
   fib.local_pods = dp::PrefixTable(local);
   fib.local_pod_cidrs = local;
   for (const auto& c : self->pod_cidrs) {
-    take(c, nullptr);
+    taken_.take(c, nullptr);
     if (p_.cluster_cidrs.empty()) count_in(cluster_refs_, fib.cluster, c.addr, c.len, +1);
   }
   for (const auto& c : p_.cluster_cidrs) count_in(cluster_refs_, fib.cluster, c.addr, c.len, +1);
@@ -114,7 +129,8 @@ void NodeTables::update(const std::string& name, const NodeInfo* now) {
   if (it != members_.end()) {
     const NodeInfo& was = it->second.node;
     // Only what the tables hold counts (a heartbeat, a label: nothing).
-    if (now && now->pod_cidrs == was.pod_cidrs && now->internal_ip == was.internal_ip && now->vtep_mac == was.vtep_mac)
+    if (now && now->pod_cidrs == was.pod_cidrs && now->pod_cidrs_v6 == was.pod_cidrs_v6 &&
+        now->internal_ip == was.internal_ip && now->vtep_mac == was.vtep_mac)
       return;
     unplace(it->second);
     skipped_.erase(name);
@@ -145,47 +161,59 @@ void NodeTables::settle() {
   }
 }
 
-std::vector<const NodeTables::Taken*> NodeTables::overlapping(const conf::Ipv4Prefix& c) const {
+template <class P>
+std::vector<const typename NodeTables::Claims<P>::Taken*> NodeTables::Claims<P>::overlapping(const P& c) const {
   const auto [first, last] = range(c);
   std::vector<const Taken*> out;
-  auto it = taken_.upper_bound(first);
-  if (it != taken_.begin() && std::prev(it)->second.last >= first) out.push_back(&std::prev(it)->second);
-  for (; it != taken_.end() && it->first <= last; ++it) out.push_back(&it->second);
+  auto it = by_first_.upper_bound(first);
+  if (it != by_first_.begin() && std::prev(it)->second.last >= first) out.push_back(&std::prev(it)->second);
+  for (; it != by_first_.end() && it->first <= last; ++it) out.push_back(&it->second);
   return out;
 }
 
-void NodeTables::take(const conf::Ipv4Prefix& c, const std::string* owner) {
+template <class P>
+void NodeTables::Claims<P>::take(const P& c, const std::string* owner) {
   // One node's own nested CIDRs: the widest stands for them.
   for (const Taken* t : overlapping(c))
     if (t->prefix.len <= c.len) return;
   const auto [first, last] = range(c);
-  taken_.erase(taken_.lower_bound(first), taken_.upper_bound(last));
-  taken_.emplace(first, Taken{last, c, owner});
+  by_first_.erase(by_first_.lower_bound(first), by_first_.upper_bound(last));
+  by_first_.emplace(first, Taken{last, c, owner});
 }
 
-void NodeTables::release(const conf::Ipv4Prefix& c, const std::string* owner) {
+template <class P>
+void NodeTables::Claims<P>::release(const P& c, const std::string* owner) {
   const auto [first, last] = range(c);
-  if (auto it = taken_.find(first); it != taken_.end() && it->second.owner == owner && it->second.last == last)
-    taken_.erase(it);
+  if (auto it = by_first_.find(first); it != by_first_.end() && it->second.owner == owner && it->second.last == last)
+    by_first_.erase(it);
+}
+
+template <class P>
+void NodeTables::find_clashes(const Claims<P>& claims, const std::vector<P>& cidrs, Member& m,
+                              std::set<const std::string*>& later) const {
+  const NodeInfo& n = m.node;
+  for (const auto& c : cidrs) {
+    bool clash = false;
+    for (const auto* t : claims.overlapping(c)) {
+      if (t->owner != nullptr && *t->owner > n.name) {
+        later.insert(t->owner);
+      } else if (!clash) {
+        std::string why = "node ";
+        why.append(n.name).append(": pod CIDR ").append(text(c)).append(" overlaps ").append(text(t->prefix));
+        m.clashes.push_back(why.append("; node skipped"));
+        clash = true;
+      }
+    }
+  }
 }
 
 bool NodeTables::place(Member& m, std::vector<Member*>& evicted) {
   const NodeInfo& n = m.node;
   m.clashes.clear();
-  if (n.pod_cidrs.empty()) return false;  // no pods there: nothing to route to it
+  if (n.pod_cidrs.empty() && n.pod_cidrs_v6.empty()) return false;  // no pods there: nothing to route to it
   std::set<const std::string*> later;
-  for (const auto& c : n.pod_cidrs) {
-    bool clash = false;
-    for (const Taken* t : overlapping(c)) {
-      if (t->owner != nullptr && *t->owner > n.name) {
-        later.insert(t->owner);
-      } else if (!clash) {
-        m.clashes.push_back("node " + n.name + ": pod CIDR " + conf::format_prefix(c) + " overlaps " +
-                            conf::format_prefix(t->prefix) + "; node skipped");
-        clash = true;
-      }
-    }
-  }
+  find_clashes(taken_, n.pod_cidrs, m, later);
+  find_clashes(taken6_, n.pod_cidrs_v6, m, later);
   if (!m.clashes.empty()) return false;
   for (const std::string* owner : later) {
     Member& e = members_.at(*owner);
@@ -215,10 +243,19 @@ bool NodeTables::place(Member& m, std::vector<Member*>& evicted) {
       remote.set(c.addr, c.len, index);
       rn.pod_cidrs.push_back({c.addr, c.len, index});
     }
-    take(c, &members_.find(n.name)->first);
+    taken_.take(c, &members_.find(n.name)->first);
     if (p_.cluster_cidrs.empty()) count_in(cluster_refs_, tables_.cluster, c.addr, c.len, +1);
   }
   tables_.remote_pods = remote.finish();
+  dp::PrefixTable6::Edit remote6(tables_.remote_pods6);
+  for (const auto& c : n.pod_cidrs_v6) {
+    const lb::Addr6 a{c.addr};
+    if (remote6.contains(a, c.len)) continue;
+    remote6.set(a, c.len, index);
+    rn.pod_cidrs6.push_back({a, c.len, index});
+  }
+  tables_.remote_pods6 = remote6.finish();
+  for (const auto& c : n.pod_cidrs_v6) taken6_.take(c, &members_.find(n.name)->first);
   nodes.mut(index) = std::move(rn);
   tables_.nodes = nodes.finish();
   count_in(vtep_refs_, tables_.remote_vteps, n.internal_ip, 32, +1);
@@ -234,8 +271,12 @@ void NodeTables::unplace(Member& m) {
   dp::PrefixTable::Edit remote(tables_.remote_pods);
   for (const dp::PrefixTable::Entry& e : tables_.nodes[*m.index].pod_cidrs) remote.erase(e.addr, e.len);
   tables_.remote_pods = remote.finish();
+  dp::PrefixTable6::Edit remote6(tables_.remote_pods6);
+  for (const dp::PrefixTable6::Entry& e : tables_.nodes[*m.index].pod_cidrs6) remote6.erase(e.addr, e.len);
+  tables_.remote_pods6 = remote6.finish();
+  for (const auto& c : n.pod_cidrs_v6) taken6_.release(c, owner);
   for (const auto& c : n.pod_cidrs) {
-    release(c, owner);
+    taken_.release(c, owner);
     if (p_.cluster_cidrs.empty()) count_in(cluster_refs_, tables_.cluster, c.addr, c.len, -1);
   }
   count_in(vtep_refs_, tables_.remote_vteps, n.internal_ip, 32, -1);

@@ -92,17 +92,31 @@ class NodeTables {
     std::optional<uint32_t> index;  // in tables_.nodes when placed
     std::vector<std::string> clashes;  // why it is skipped (none: placed, or no pod CIDR)
   };
-  // A pod CIDR taken, by first address: this node's (owner null) or a
-  // placed node's. Disjoint but for one node's own nested CIDRs.
-  struct Taken {
-    uint32_t last;
-    conf::Ipv4Prefix prefix;
-    const std::string* owner;
+  // The pod CIDRs of one family taken, by first address: this node's
+  // (owner null) or a placed node's. Disjoint but for one node's own
+  // nested CIDRs.
+  template <class P>
+  class Claims {
+   public:
+    using Addr = decltype(P::addr);
+    struct Taken {
+      Addr last;
+      P prefix;
+      const std::string* owner;
+    };
+    // The taken CIDRs that overlap `c`.
+    std::vector<const Taken*> overlapping(const P& c) const;
+    void take(const P& c, const std::string* owner);
+    void release(const P& c, const std::string* owner);
+
+   private:
+    std::map<Addr, Taken> by_first_;
   };
-  // The taken CIDRs that overlap `c`.
-  std::vector<const Taken*> overlapping(const conf::Ipv4Prefix& c) const;
-  void take(const conf::Ipv4Prefix& c, const std::string* owner);
-  void release(const conf::Ipv4Prefix& c, const std::string* owner);
+  // Adds to `m.clashes` the CIDRs of `cidrs` an earlier-named node or this
+  // one holds; later-named holders go into `later`.
+  template <class P>
+  void find_clashes(const Claims<P>& claims, const std::vector<P>& cidrs, Member& m,
+                    std::set<const std::string*>& later) const;
   // Places `m` unless an earlier-named node or this one holds a CIDR of
   // it; later-named ones give way (into `evicted`). True when placed.
   bool place(Member& m, std::vector<Member*>& evicted);
@@ -121,7 +135,8 @@ class NodeTables {
   std::string self_warning_;
   std::map<std::string, Member> members_;  // every other Node, by name
   std::set<std::string> skipped_;          // members with clashes
-  std::map<uint32_t, Taken> taken_;
+  Claims<conf::Ipv4Prefix> taken_;
+  Claims<conf::Ipv6Prefix> taken6_;
   std::vector<uint32_t> free_;  // indexes of tables_.nodes no node holds
   std::map<std::pair<uint32_t, uint8_t>, uint32_t> vtep_refs_, cluster_refs_;
 };

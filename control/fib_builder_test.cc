@@ -170,10 +170,12 @@ TEST(FibBuilder, ANodeWithoutAPodCidrStillServesServices) {
 TEST(FibBuilder, NodeChangesEditedInEqualAFullBuild) {
   const char* cidrs[] = {"10.244.2.0/24", "10.244.2.0/25", "10.244.2.128/25", "10.244.3.0/24",
                          "10.244.0.0/22", "10.244.1.0/24", "10.245.0.0/24", "10.245.1.0/24"};
+  const char* cidrs6[] = {"fd00:10:244:2::/64", "fd00:10:244:3::/64", "fd00:10:244:1::/64", "fd00:10:244::/56"};
   FibParams p = params();
   p.uplink_gateway = 0xc0a83801;
   p.uplink_subnet = *conf::parse_ipv4_prefix("192.168.56.0/25");
   std::map<std::string, NodeInfo> nodes = {{"node-a", node("node-a", 0xc0a8380b, {"10.244.1.0/24"})}};
+  nodes["node-a"].pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:1::/64")};
   NodeTables tables(p);
   auto all = [&] {
     std::vector<const NodeInfo*> v;
@@ -195,6 +197,7 @@ TEST(FibBuilder, NodeChangesEditedInEqualAFullBuild) {
       if (rng() % 9 == 0) mine.clear();  // no pod CIDR: not routed to
       NodeInfo n = node(name, 0xc0a83800 + 20 + rng() % 200, mine);
       if (rng() % 3 == 0) n.vtep_mac = conf::MacAddr{0x02, 0, 0, 0, 0, static_cast<uint8_t>(rng())};
+      if (rng() % 2 == 0) n.pod_cidrs_v6 = {*conf::parse_ipv6_prefix(cidrs6[rng() % 4])};
       nodes[name] = n;
       tables.update(name, &nodes[name]);
     }
@@ -205,6 +208,45 @@ TEST(FibBuilder, NodeChangesEditedInEqualAFullBuild) {
     clashing += !warnings.empty();
   }
   EXPECT_GT(clashing, 1000) << "the sequence must exercise overlaps";
+}
+
+// Dual-stack Nodes: their IPv6 pod CIDRs route to them (VXLAN over the
+// IPv4 underlay), edited in and out with the node; one overlapping this
+// node's IPv6 CIDR keeps the node out, with a warning.
+TEST(FibBuilder, RemoteIpv6PodCidrs) {
+  auto a = node("node-a", 0xc0a8380b, {"10.244.1.0/24"});
+  a.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:1::/64")};
+  auto b = node("node-b", 0xc0a8380c, {"10.244.2.0/24"});
+  b.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:2::/64")};
+  auto c = node("node-c", 0xc0a8380d, {"10.244.3.0/24"});
+  c.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244::/48")};
+  auto d = node("node-d", 0xc0a8380e, {});  // IPv6 pods only
+  d.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:245:4::/64")};
+  const auto at = [](const char* a6) { return lb::Addr6{*conf::parse_ipv6(a6)}; };
+  NodeTables t(params());
+  std::vector<const NodeInfo*> all = {&a, &b, &c, &d};
+  t.rebuild(all);
+  auto fib = t.fib(1);
+  const auto owner = [&](const char* a6) -> std::string {
+    const auto i = fib->remote_pods6.lookup(at(a6));
+    return i ? fib->nodes[*i].name : "";
+  };
+  EXPECT_EQ(owner("fd00:10:244:2::7"), "node-b");
+  EXPECT_EQ(owner("fd00:10:245:4::7"), "node-d");
+  EXPECT_EQ(owner("fd00:10:244:1::7"), "") << "ours";
+  EXPECT_EQ(owner("fd00:10:244:9::7"), "") << "node-c overlaps ours: skipped";
+  ASSERT_EQ(t.warnings().size(), 1u);
+  EXPECT_NE(t.warnings()[0].find("fd00:10:244::/48 overlaps fd00:10:244:1::/64; node skipped"), std::string::npos)
+      << t.warnings()[0];
+
+  b.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:20::/64")};
+  t.update("node-b", &b);
+  t.update("node-d", nullptr);
+  fib = t.fib(2);
+  EXPECT_EQ(owner("fd00:10:244:2::7"), "");
+  EXPECT_EQ(owner("fd00:10:244:20::7"), "node-b");
+  EXPECT_EQ(owner("fd00:10:245:4::7"), "");
+  EXPECT_EQ(fib->remote_pods6.size(), 1u);
 }
 
 }  // namespace

@@ -44,8 +44,8 @@ struct NodeInfo {
   // The first IPv6 InternalIP (zero: none): the node's primary IPv6
   // address, where its IPv6 NodePorts are served by default.
   conf::Ipv6Addr internal_ip_v6 = {};
-  // Dual-stack: spec.podCIDRs' and status.addresses' IPv6 entries (read,
-  // not yet routed: issue 18).
+  // Dual-stack: spec.podCIDRs' and status.addresses' IPv6 entries (the
+  // IPv6 pod CIDRs of other nodes are reached in VXLAN over IPv4).
   std::vector<conf::Ipv6Prefix> pod_cidrs_v6 = {};
   std::vector<conf::Ipv6Addr> addresses_v6 = {};
 

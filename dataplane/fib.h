@@ -28,6 +28,7 @@ struct RemoteNode {
   be32 nexthop = 0;  // vtep itself, or the uplink gateway
   VxlanTemplate tmpl;
   std::vector<PrefixTable::Entry> pod_cidrs;  // what remote_pods sends it (for operators; the lookup is remote_pods)
+  std::vector<PrefixTable6::Entry> pod_cidrs6;  // the same of remote_pods6
 };
 
 // Indexed by remote_pods' values; a slot without a name is free.
@@ -57,6 +58,7 @@ struct Fib {
   PrefixTable local_pods;   // this node's pod CIDRs (value unused)
   std::vector<PrefixTable::Entry> local_pod_cidrs;  // the same, listed (for the CNI configuration)
   PrefixTable remote_pods;  // other nodes' pod CIDRs → index in `nodes`
+  PrefixTable6 remote_pods6;  // their IPv6 pod CIDRs (VXLAN over the IPv4 underlay)
   RemoteNodes nodes;
   uint32_t remote_node_count = 0;  // the slots of `nodes` a node holds
   PrefixTable remote_vteps;  // the nodes' VTEP addresses (/32s): VXLAN is accepted from these only

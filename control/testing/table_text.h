@@ -34,11 +34,16 @@ inline std::string table_text(const dp::Fib& fib) {
       l << " cidr " << c.addr << "/" << int(c.len) << "->" << (to ? fib.nodes[*to].name : "none")
         << " cluster " << fib.cluster.contains(c.addr);
     }
+    for (const auto& c : n.pod_cidrs6) {
+      const auto to = fib.remote_pods6.lookup(c.addr);
+      l << " cidr6 " << conf::format_ipv6(c.addr.bytes) << "/" << int(c.len) << "->"
+        << (to ? fib.nodes[*to].name : "none");
+    }
     nodes.push_back(l.str());
   }
   std::sort(nodes.begin(), nodes.end());
   for (const auto& l : nodes) out << l << "\n";
-  out << "remote_pods " << fib.remote_pods.size() << " vteps " << fib.remote_vteps.size() << " cluster "
+  out << "remote_pods " << fib.remote_pods.size() << " remote_pods6 " << fib.remote_pods6.size() << " vteps " << fib.remote_vteps.size() << " cluster "
       << fib.cluster.size() << " nodes " << fib.remote_node_count << "\n";
   std::vector<std::string> lines;
   for (const auto& svc : fib.services->services()) {
