@@ -21,7 +21,7 @@ namespace svcdp::dp {
   X(kIpBadLength, "ip_bad_length", "IPv4 total length beyond the frame or below IHL")    \
   X(kIpBadChecksum, "ip_bad_checksum", "IPv4 header checksum wrong")                     \
   X(kIp6Truncated, "ip6_truncated", "shorter than its IPv6 header")                      \
-  X(kIp6Unrouted, "ip6_unrouted", "IPv6 from a pod to no pod of this node (not routed yet: Destination Unreachable sent)") \
+  X(kIp6Unrouted, "ip6_unrouted", "IPv6 from a pod to no pod of the cluster (beyond it: not routed yet; Destination Unreachable sent)") \
   X(kIp6BadLength, "ip6_bad_length", "IPv6 payload length beyond the frame, or a jumbogram (RFC 2675)") \
   X(kIp6BadChain, "ip6_bad_chain", "IPv6 extension headers malformed, too many, or cut from a first fragment (RFC 8200 4, RFC 7112)") \
   X(kIp6RoutingHeader, "ip6_routing_header", "IPv6 Routing header with segments left (not source-routed; RFC 5095)") \
@@ -36,9 +36,9 @@ namespace svcdp::dp {
   X(kVxlanUnknownVni, "vxlan_unknown_vni", "VXLAN network identifier not ours")          \
   X(kVxlanUnknownVtep, "vxlan_unknown_vtep", "VXLAN from an address that is no node's VTEP") \
   X(kVxlanInnerRunt, "vxlan_inner_runt", "inner frame shorter than Ethernet + IPv4")     \
-  X(kVxlanInnerNotIpv4, "vxlan_inner_not_ipv4", "inner frame is not IPv4")              \
+  X(kVxlanInnerNotIp, "vxlan_inner_not_ip", "inner frame neither IPv4 nor IPv6")           \
   X(kVxlanInnerNotLocal, "vxlan_inner_not_local", "inner destination not a local pod")  \
-  X(kMtuExceeded, "mtu_exceeded", "DF packet larger than its link (Fragmentation Needed sent)") \
+  X(kMtuExceeded, "mtu_exceeded", "DF (or IPv6) packet larger than its link (Fragmentation Needed / Packet Too Big sent)") \
   X(kNoHeadroom, "no_headroom", "no mbuf headroom for the VXLAN header")                  \
   X(kNeighUnresolved, "neigh_unresolved", "next hop did not answer ARP, or hold full")    \
   X(kNeighTableFull, "neigh_table_full", "no room for a new neighbour entry")            \

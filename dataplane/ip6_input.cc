@@ -4,9 +4,9 @@
 // by proxy, for the other pods (dataplane/neigh_control.h). Ingress
 // filtering as for IPv4 (RFC 3704 section 2.1: only this node's IPv6 pod
 // CIDRs); IPv6 Services (lb6_stage.cc), then a packet to another pod of
-// this node is forwarded to it. The rest of IPv6 (other nodes, beyond the
-// cluster) is not routed yet: counted as ip6_unrouted and answered with
-// Destination Unreachable.
+// this node is forwarded to it, one to a pod of another node goes in
+// VXLAN to that node (vxlan_encap6). IPv6 beyond the cluster is not routed
+// yet: counted as ip6_unrouted and answered with Destination Unreachable.
 #include "dataplane/ipv6.h"
 #include "dataplane/ndp.h"
 #include "dataplane/reject.h"
@@ -68,9 +68,16 @@ void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib) {
   if (dst == fib.pod_gateway6) {
     if (c.proto == kIpProtoIcmp6 && !c.fragment && c.end >= c.l4_offset + 8u && ip6[c.l4_offset] == 128)
       return echo_reply6(w, m, eth, ip6, c);
-  } else if (local_pod6(fib, dst)) {
-    return pods_output6(w, m, eth, ip6, c, dst, fib);
+    return icmp6_error(w, m, c, kIcmp6DestUnreachable, 0, 0, Drop::kIp6Unrouted, fib);
   }
+  ip6_route(w, m, ip6, c, dst, fib);
+}
+
+void ip6_route(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::Addr6& dst,
+               const Fib& fib) {
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  if (local_pod6(fib, dst)) return pods_output6(w, m, eth, ip6, c, dst, fib);
+  if (auto node = fib.remote_pods6.lookup(dst)) return vxlan_encap6(w, m, eth, ip6, c, fib.nodes[*node], fib);
   // No route (yet): Destination Unreachable, code 0 (RFC 4443 section
   // 3.1), so that a client gives up at once (and falls back to IPv4)
   // rather than waiting for a timeout.

@@ -8,9 +8,10 @@
 //   reply    endpoint → client       the reverse
 //
 // The decisions are lb/'s (decide_new_flow, check_flow), the TCP rules
-// the IPv4 stage's (lb_rules.h). Not there yet for IPv6: traffic from the
-// uplink and the node's kernel (NodePorts, external and LoadBalancer IPs),
-// endpoints on other nodes (VXLAN), fragments and ICMPv6 errors about
+// the IPv4 stage's (lb_rules.h). Endpoints on other nodes are reached in
+// VXLAN (ip6_route), their replies come back decapsulated. Not there yet
+// for IPv6: traffic from the uplink and the node's kernel (NodePorts,
+// external and LoadBalancer IPs), fragments and ICMPv6 errors about
 // translated flows; those packets go on unrouted.
 #include "dataplane/lb_rules.h"
 #include "dataplane/nat.h"
@@ -62,10 +63,7 @@ void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain&
     ++sc->packets;
     sc->bytes += c.end;
   }
-  const lb::Addr6 dst = ipv6_dst(ip6);
-  if (!f.nat.vtep.is_zero() || !local_pod6(fib, dst))
-    return icmp6_error(w, m, c, kIcmp6DestUnreachable, 0, 0, Drop::kIp6Unrouted, fib);
-  pods_output6(w, m, rte_pktmbuf_mtod(m, rte_ether_hdr*), ip6, c, dst, fib);
+  ip6_route(w, m, ip6, c, ipv6_dst(ip6), fib);
 }
 
 // A source port of this worker's part of the gateway's SNAT ports that no

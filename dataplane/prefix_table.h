@@ -125,7 +125,7 @@ class BasicPrefixTable {
     uint32_t mask_ = 0;
     size_t count_ = 0;
     std::array<uint32_t, kBits + 1> per_length_{};
-    Slots::Edit slots_;
+    typename Slots::Edit slots_;
   };
 
  private:

@@ -26,6 +26,10 @@ void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t has
 void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib);
 void pods_output6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& chain,
                   const lb::Addr6& dst, const Fib& fib);
+// An IPv6 packet from a local pod sent by its destination `dst`: a pod of
+// this node, one of another node (VXLAN), else Destination Unreachable.
+void ip6_route(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::Addr6& dst,
+               const Fib& fib);
 
 // lb6_stage.cc: IPv6 Service traffic of this node's pods (inline in
 // ip6_input, after the ingress filter): true when it took the packet
@@ -45,6 +49,11 @@ uint32_t inner_flow_hash(const rte_ipv4_hdr* ip);
 void vxlan_decap(WorkerContext& w, rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, const Fib& fib);
 void vxlan_encap(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const RemoteNode& node,
                  From from, const Fib& fib);
+// The same for an IPv6 packet of a local pod (`c` as walk_ipv6 read it),
+// inline in ip6_route; and its flow hash.
+uint32_t inner_flow_hash6(const uint8_t* ip6, const Ipv6Chain& c);
+void vxlan_encap6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& c,
+                  const RemoteNode& node, const Fib& fib);
 
 // ip_output.cc: sends a packet by its destination: the node's kernel, a
 // local pod, a remote pod, or beyond the uplink (on-link, or through the

@@ -52,7 +52,8 @@ std::optional<Drop> vxlan_check(const rte_udp_hdr* udp, uint32_t avail, uint32_t
   const uint32_t inner = avail - sizeof(rte_udp_hdr) - sizeof(rte_vxlan_hdr);
   if (inner < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr)) return Drop::kVxlanInnerRunt;
   const auto* eth = reinterpret_cast<const rte_ether_hdr*>(vx + 1);
-  if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) return Drop::kVxlanInnerNotIpv4;
+  if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) && eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6))
+    return Drop::kVxlanInnerNotIp;
   return std::nullopt;
 }
 

@@ -1,6 +1,7 @@
 // vxlan_decap and vxlan_encap: the overlay stages (RFC 7348) between this
 // node's pods and the other nodes' VTEPs.
 #include "dataplane/icmp.h"
+#include "dataplane/reject.h"
 #include "dataplane/ipv4.h"
 #include "dataplane/vxlan.h"
 #include "dataplane/stages.h"
@@ -8,6 +9,46 @@
 #include <rte_hash_crc.h>
 
 namespace svcdp::dp {
+
+namespace {
+
+// The part of encapsulation both inner families share: the inner frame
+// gets the VTEPs' Ethernet addresses, the template goes in front, the
+// outer next hop comes from the uplink's neighbours.
+void vxlan_send(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint32_t ip_len, uint32_t hash,
+                const RemoteNode& node) {
+  eth->src_addr = node.tmpl.inner_src;
+  eth->dst_addr = node.tmpl.inner_dst;
+  auto* outer = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, kVxlanOuterLen));
+  if (outer == nullptr) return w.drop(m, Drop::kNoHeadroom);
+  rte_ether_addr nexthop_mac{};
+  const bool resolved = w.neigh_lookup(Role::UPLINK, node.nexthop, nexthop_mac);
+  vxlan_write_outer(outer, node.tmpl, nexthop_mac, sizeof(rte_ether_hdr) + ip_len, vxlan_source_port(hash));
+  ++w.counters.vxlan_encap;
+  if (resolved) return w.tx(Role::UPLINK, m);
+  w.punt(m, Punt::NEED_NEIGH, Role::UPLINK, node.nexthop);
+}
+
+// An inner IPv6 packet for a local pod (RFC 8200 section 4 walked), its
+// frame trimmed to the packet: replies of translated flows, then the pod.
+// The hop limit is decremented by pods_output6; one that expires here is
+// dropped (the error would have to go back into the tunnel).
+void vxlan_decap6(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, uint32_t avail, const Fib& fib) {
+  Ipv6Chain c;
+  if (auto bad = walk_ipv6(ip6, avail, c)) return w.drop(m, *bad);
+  const lb::Addr6 dst = ipv6_dst(ip6);
+  if (!local_pod6(fib, dst)) return w.drop(m, Drop::kVxlanInnerNotLocal);
+  if (ip6[7] <= 1) return w.drop(m, Drop::kIpTtlExpired);
+  rte_pktmbuf_adj(m, kVxlanOuterLen);
+  const uint32_t inner_frame = sizeof(rte_ether_hdr) + c.end;
+  if (rte_pktmbuf_data_len(m) > inner_frame)
+    rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - inner_frame));
+  ++w.counters.vxlan_decap;
+  if (lb6_input(w, m, ip6, c, fib)) return;
+  pods_output6(w, m, rte_pktmbuf_mtod(m, rte_ether_hdr*), ip6, c, dst, fib);
+}
+
+}  // namespace
 
 uint32_t inner_flow_hash(const rte_ipv4_hdr* ip) {
   uint32_t h = rte_hash_crc_4byte(ip->src_addr, ip->next_proto_id);
@@ -34,6 +75,8 @@ void vxlan_decap(WorkerContext& w, rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_a
                                                      sizeof(rte_vxlan_hdr));
   auto* inner_ip = reinterpret_cast<rte_ipv4_hdr*>(inner_eth + 1);
   const uint32_t inner_avail = udp_avail - sizeof(rte_udp_hdr) - sizeof(rte_vxlan_hdr) - sizeof(rte_ether_hdr);
+  if (inner_eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6))
+    return vxlan_decap6(w, m, reinterpret_cast<uint8_t*>(inner_ip), inner_avail, fib);
   if (auto bad = check_ipv4(inner_ip, inner_avail)) return w.drop(m, *bad);
   if (!fib.local_pods.contains(rte_be_to_cpu_32(inner_ip->dst_addr))) return w.drop(m, Drop::kVxlanInnerNotLocal);
 
@@ -64,18 +107,34 @@ void vxlan_encap(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr
       });
     case Fit::kForward: break;
   }
-  const uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
-  eth->src_addr = node.tmpl.inner_src;
-  eth->dst_addr = node.tmpl.inner_dst;
   const uint32_t hash = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? m->hash.rss : inner_flow_hash(ip);
-  auto* outer = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, kVxlanOuterLen));
-  if (outer == nullptr) return w.drop(m, Drop::kNoHeadroom);
-  rte_ether_addr nexthop_mac{};
-  const bool resolved = w.neigh_lookup(Role::UPLINK, node.nexthop, nexthop_mac);
-  vxlan_write_outer(outer, node.tmpl, nexthop_mac, sizeof(rte_ether_hdr) + ip_len, vxlan_source_port(hash));
-  ++w.counters.vxlan_encap;
-  if (resolved) return w.tx(Role::UPLINK, m);
-  w.punt(m, Punt::NEED_NEIGH, Role::UPLINK, node.nexthop);
+  vxlan_send(w, m, eth, rte_be_to_cpu_16(ip->total_length), hash, node);
+}
+
+uint32_t inner_flow_hash6(const uint8_t* ip6, const Ipv6Chain& c) {
+  uint32_t h = rte_hash_crc(ip6 + 8, 32, c.proto);
+  if ((c.proto == IPPROTO_TCP || c.proto == IPPROTO_UDP) && !c.fragment && c.end >= c.l4_offset + 4u) {
+    uint32_t ports;
+    std::memcpy(&ports, ip6 + c.l4_offset, sizeof ports);
+    h = rte_hash_crc_4byte(ports, h);
+  }
+  return h;
+}
+
+// RFC 7348 section 4.1 with an IPv6 inner packet over the IPv4 underlay.
+// IPv6 routers do not fragment (RFC 8200 section 5): what does not fit
+// the tunnel gets Packet Too Big with its MTU (RFC 4443 section 3.2), the
+// sender's path MTU discovery (RFC 8201) shrinking its packets; an
+// expiring hop limit gets Time Exceeded (section 3.3).
+void vxlan_encap6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& c,
+                  const RemoteNode& node, const Fib& fib) {
+  w.stage(Stage::kVxlanEncap);
+  const uint32_t tunnel_mtu = w.setup.mtu - kVxlanOuterLen;
+  if (ip6[7] <= 1) return icmp6_error(w, m, c, kIcmp6TimeExceeded, 0, 0, Drop::kIpTtlExpired, fib);
+  if (c.end > tunnel_mtu) return icmp6_error(w, m, c, kIcmp6PacketTooBig, 0, tunnel_mtu, Drop::kMtuExceeded, fib);
+  --ip6[7];
+  const uint32_t hash = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? m->hash.rss : inner_flow_hash6(ip6, c);
+  vxlan_send(w, m, eth, c.end, hash, node);
 }
 
 }  // namespace svcdp::dp

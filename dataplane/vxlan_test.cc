@@ -92,7 +92,9 @@ TEST(Vxlan, CheckAcceptsOursAndNamesEveryRejection) {
   auto runt = datagram(0x08, 7, RTE_ETHER_TYPE_IPV4, 33);
   EXPECT_EQ(check(runt, runt.size()), Drop::kVxlanInnerRunt);
   auto ipv6 = datagram(0x08, 7, RTE_ETHER_TYPE_IPV6, 54);
-  EXPECT_EQ(check(ipv6, ipv6.size()), Drop::kVxlanInnerNotIpv4);
+  EXPECT_EQ(check(ipv6, ipv6.size()), std::nullopt) << "IPv6 pods over the IPv4 underlay";
+  auto arp = datagram(0x08, 7, RTE_ETHER_TYPE_ARP, 42);
+  EXPECT_EQ(check(arp, arp.size()), Drop::kVxlanInnerNotIp);
 }
 
 }  // namespace

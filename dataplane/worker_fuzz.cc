@@ -56,8 +56,8 @@ std::vector<lb::ServiceSpec> services() {
   return specs;
 }
 
-// An IPv6 ClusterIP fd00:10:96::a:80 with a local endpoint and a UDP one
-// without endpoints (NAT66, REJECT).
+// An IPv6 ClusterIP fd00:10:96::a:80 with a local endpoint and one on
+// node-b (VXLAN), and a UDP one without endpoints (NAT66, REJECT).
 std::vector<lb::ServiceSpec6> services6() {
   const auto addr = [](const char* text) { return lb::Addr6{*conf::parse_ipv6(text)}; };
   lb::ServiceSpec6 web;
@@ -68,7 +68,11 @@ std::vector<lb::ServiceSpec6> services6() {
   e.addr = addr("fd00:10:244:1::b");
   e.port = lb::to_be16(8080);
   e.local = true;
-  web.endpoints = {e};
+  lb::Endpoint6 remote;
+  remote.addr = addr("fd00:10:244:2::a");
+  remote.port = lb::to_be16(8080);
+  remote.vtep = lb::to_be32(0xc0a8380c);
+  web.endpoints = {e, remote};
   lb::ServiceSpec6 empty;
   empty.id = 4;
   empty.proto = lb::kUdp;
@@ -91,6 +95,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   control::NodeInfo a{"node-a", 0xc0a8380b, {*conf::parse_ipv4_prefix("10.244.1.0/24")}, std::nullopt, ""};
   a.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:1::/64")};  // IPv6 pods, gateway fd00:10:244:1::1
   control::NodeInfo b{"node-b", 0xc0a8380c, {*conf::parse_ipv4_prefix("10.244.2.0/24")}, std::nullopt, ""};
+  b.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:2::/64")};
   control::FibParams p;
   p.node_name = "node-a";
   p.uplink_mac = g_harness->mac(dp::Role::UPLINK);

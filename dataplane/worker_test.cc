@@ -227,7 +227,7 @@ const BadFrame kBadFrames[] = {
      [](const Mac& u, const Mac&) { return vxlan_to_us(u, Bytes(60, 0), 42); }},
     {"vxlan inner runt", true, Drop::kVxlanInnerRunt,
      [](const Mac& u, const Mac&) { return vxlan_to_us(u, Bytes(20, 0)); }},
-    {"vxlan inner arp", true, Drop::kVxlanInnerNotIpv4,
+    {"vxlan inner arp", true, Drop::kVxlanInnerNotIp,
      [](const Mac& u, const Mac&) {
        return vxlan_to_us(u, Frame().eth(u, kRemoteVtepMac, 0x0806).payload(40).build());
      }},
@@ -731,11 +731,13 @@ class Ndp : public Pipeline {
   void publish6(std::vector<lb::ServiceSpec6> services) {
     control::NodeInfo a{"node-a", kNodeIp, {*conf::parse_ipv4_prefix("10.244.1.0/24")}, std::nullopt, ""};
     a.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:1::/64")};
+    control::NodeInfo b{"node-b", kRemoteIp, {*conf::parse_ipv4_prefix("10.244.2.0/24")}, kRemoteVtepMac, ""};
+    b.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:2::/64")};
     control::FibParams p;
     p.node_name = "node-a";
     p.uplink_mac = up_mac_;
     std::vector<std::string> warnings;
-    auto fib = control::build_fib({a}, p, ++gen_, warnings);
+    auto fib = control::build_fib({a, b}, p, ++gen_, warnings);
     fib->services6 = std::make_shared<lb::ServiceTable6>(std::move(services), gen_);
     h_->dataplane().publish(std::move(fib));
   }
@@ -746,7 +748,8 @@ class Ndp : public Pipeline {
     run();
     ASSERT_EQ(sent(Role::PODS).size(), 2u);
   }
-  static lb::ServiceSpec6 service6(uint32_t id, const testing::Ip6& vip, std::vector<testing::Ip6> endpoints) {
+  static lb::ServiceSpec6 service6(uint32_t id, const testing::Ip6& vip, std::vector<testing::Ip6> endpoints,
+                                   bool local = true) {
     lb::ServiceSpec6 s;
     s.id = id;
     s.ns = "default";
@@ -757,13 +760,15 @@ class Ndp : public Pipeline {
       lb::Endpoint6 e;
       e.addr = lb::Addr6{a};
       e.port = lb::to_be16(8080);
-      e.local = true;
+      e.local = local;
+      if (!local) e.vtep = lb::to_be32(kRemoteIp);
       s.endpoints.push_back(e);
     }
     return s;
   }
   uint64_t gen_ = 1;
   const testing::Ip6 kPod6 = v6(5), kPod6b = v6(7), kGw6 = v6(1);
+  const testing::Ip6 kRemotePod6 = {0xfd, 0x00, 0x00, 0x10, 0x02, 0x44, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0x0a};
   const testing::Ip6 kVip6 = {0xfd, 0x00, 0, 0x10, 0, 0x96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a};  // fd00:10:96::a
 };
 
@@ -954,6 +959,140 @@ TEST_F(Ndp, AnIcmpV6ErrorIsAtMostTheMinimumMtu) {
                          .build();
   EXPECT_EQ(out[0].size(), 14u + 1280u);
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+}
+
+// RFC 7348 with an IPv6 inner packet over the IPv4 underlay: a pod's
+// packet to a pod of node-b (fd00:10:244:2::/64) leaves in VXLAN to
+// node-b's VTEP once ARP resolved it, the hop limit decremented; node-b's
+// answer is decapsulated to the pod.
+TEST_F(Ndp, PodToRemoteIpv6PodCrossesVxlanBothWays) {
+  pods_known();
+  const auto udp6 = [](const Mac& dst, const Mac& src, const testing::Ip6& s, const testing::Ip6& d, uint8_t hops) {
+    return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 17, hops).udp(40000, 53, true).payload(20).build();
+  };
+  inject(Role::PODS, udp6(pods_mac_, kPodMac, kPod6, kRemotePod6, 64));
+  run();
+  remote_answers_arp();
+  auto out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_GE(out[0].size(), 50u);
+  const uint16_t sport = static_cast<uint16_t>(out[0][34] << 8 | out[0][35]);
+  EXPECT_GE(sport, 49152);
+  const Bytes want = Frame()
+                         .eth(kRemoteMac, up_mac_, 0x0800)
+                         .ipv4(kNodeIp, kRemoteIp, 17, 64, /*df=*/true)
+                         .udp(sport, 4789)
+                         .vxlan(kVni)
+                         .raw(udp6(kRemoteVtepMac, up_mac_, kPod6, kRemotePod6, 63))
+                         .build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+
+  inject(Role::UPLINK, Frame()
+                           .eth(up_mac_, kRemoteMac, 0x0800)
+                           .ipv4(kRemoteIp, kNodeIp, 17, 64, true)
+                           .udp(50000, 4789)
+                           .vxlan(kVni)
+                           .raw(udp6(up_mac_, kRemoteVtepMac, kRemotePod6, kPod6, 64))
+                           .build());
+  run(1);
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes back = udp6(kPodMac, pods_mac_, kRemotePod6, kPod6, 63);
+  EXPECT_EQ(out[0], back) << testing::hexdump_diff(out[0], back);
+  EXPECT_EQ(totals().vxlan_encap, 1u);
+  EXPECT_EQ(totals().vxlan_decap, 1u);
+
+  // An inner IPv6 packet for no pod of this node is refused.
+  inject(Role::UPLINK, Frame()
+                           .eth(up_mac_, kRemoteMac, 0x0800)
+                           .ipv4(kRemoteIp, kNodeIp, 17, 64, true)
+                           .udp(50000, 4789)
+                           .vxlan(kVni)
+                           .raw(udp6(up_mac_, kRemoteVtepMac, kRemotePod6, kRemotePod6, 64))
+                           .build());
+  run(1);
+  EXPECT_TRUE(sent(Role::PODS).empty());
+  EXPECT_EQ(drops(Drop::kVxlanInnerNotLocal), 1u);
+}
+
+// RFC 8200 section 5, RFC 4443 section 3.2: an IPv6 packet larger than
+// the tunnel (1500 - 50) is not fragmented but answered with Packet Too
+// Big carrying that MTU, from the pods' gateway, quoting what fits 1280.
+TEST_F(Ndp, TooBigForTheTunnelGetsPacketTooBig) {
+  pods_known();
+  const Bytes big = Frame()
+                        .eth(pods_mac_, kPodMac, 0x86dd)
+                        .ipv6(kPod6, kRemotePod6, 6, 64)
+                        .tcp(40000, 80, 0x10)
+                        .payload(1451 - 40 - 20)
+                        .build();
+  ASSERT_EQ(big.size(), 14u + 1451u);
+  inject(Role::PODS, big);
+  run();
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes want = Frame()
+                         .eth(kPodMac, pods_mac_, 0x86dd)
+                         .ipv6(kGw6, kPod6, 58, 64)
+                         .icmp6(2, 0, 1450)
+                         .raw(Bytes(big.begin() + 14, big.begin() + 14 + 1280 - 48))
+                         .build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  EXPECT_TRUE(sent(Role::UPLINK).empty());
+  EXPECT_EQ(drops(Drop::kMtuExceeded), 1u);
+  // One byte less fits.
+  inject(Role::PODS, Frame()
+                         .eth(pods_mac_, kPodMac, 0x86dd)
+                         .ipv6(kPod6, kRemotePod6, 6, 64)
+                         .tcp(40000, 80, 0x10)
+                         .payload(1450 - 40 - 20)
+                         .build());
+  run();
+  remote_answers_arp();
+  out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].size(), 1500u + 14u);
+}
+
+// An IPv6 ClusterIP whose endpoint is a pod of node-b: DNATed, then in
+// VXLAN to node-b; the endpoint's reply comes back decapsulated and is
+// translated back to the VIP.
+TEST_F(Ndp, AnIpv6ServiceReachesAnEndpointOnAnotherNode) {
+  publish6({service6(0, kVip6, {kRemotePod6}, /*local=*/false)});
+  pods_known();
+  const auto tcp = [](const Mac& dst, const Mac& src, const testing::Ip6& s, uint16_t sp, const testing::Ip6& d,
+                      uint16_t dp, uint8_t flags, uint8_t hops) {
+    return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 6, hops).tcp(sp, dp, flags, 1000, flags & 0x10 ? 1 : 0).build();
+  };
+  inject(Role::PODS, tcp(pods_mac_, kPodMac, kPod6, 40000, kVip6, 80, 0x02, 64));
+  run();
+  remote_answers_arp();
+  auto out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_GE(out[0].size(), 50u);
+  const uint16_t sport = static_cast<uint16_t>(out[0][34] << 8 | out[0][35]);
+  Bytes want = Frame()
+                   .eth(kRemoteMac, up_mac_, 0x0800)
+                   .ipv4(kNodeIp, kRemoteIp, 17, 64, true)
+                   .udp(sport, 4789)
+                   .vxlan(kVni)
+                   .raw(tcp(kRemoteVtepMac, up_mac_, kPod6, 40000, kRemotePod6, 8080, 0x02, 63))
+                   .build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+
+  inject(Role::UPLINK, Frame()
+                           .eth(up_mac_, kRemoteMac, 0x0800)
+                           .ipv4(kRemoteIp, kNodeIp, 17, 64, true)
+                           .udp(50000, 4789)
+                           .vxlan(kVni)
+                           .raw(tcp(up_mac_, kRemoteVtepMac, kRemotePod6, 8080, kPod6, 40000, 0x12, 64))
+                           .build());
+  run(1);
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  want = tcp(kPodMac, pods_mac_, kVip6, 80, kPod6, 40000, 0x12, 63);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  EXPECT_EQ(totals().lb_reply, 1u);
 }
 
 }  // namespace

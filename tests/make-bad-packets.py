@@ -89,7 +89,7 @@ uplink = [
     ("vxlan_bad_flags", to_node_vxlan(inner_ok, flags=0x00)),
     ("vxlan_unknown_vni", to_node_vxlan(inner_ok, vni=42)),
     ("vxlan_inner_runt", to_node_vxlan(b"\0" * 20)),
-    ("vxlan_inner_not_ipv4", to_node_vxlan(eth(BCAST, REMOTE, 0x0806, b"\0" * 28))),
+    ("vxlan_inner_not_ip", to_node_vxlan(eth(BCAST, REMOTE, 0x0806, b"\0" * 28))),
     ("ip_bad_checksum", to_node_vxlan(corrupt(inner_ok, 24, 0))),
     ("vxlan_inner_not_local", to_node_vxlan(eth(BCAST, REMOTE, 0x0800, ipv4(RPOD, RPOD, 17, udp(1, 2, b""))))),
     ("ip_local_unhandled", eth(UP_PORT, REMOTE, 0x0800, ipv4(REMOTE_IP, NODE, 6, tcp(40000, 22, 2)))),

@@ -8,10 +8,11 @@ the port's MAC as destination) then an Ethernet frame. Every frame of the
 malformed corpus (tests/bad-packets, one drop reason each) is a seed too,
 sent to its port's MAC with its checksums as they are."""
 import os
+import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pktlib import BCAST, arp, eth, ipv4, read_pcap, tcp, udp, vxlan  # noqa: E402
+from pktlib import BCAST, arp, eth, ipv4, ipv6, read_pcap, tcp, udp, vxlan  # noqa: E402
 
 POD_MAC = bytes.fromhex("025d0000010a")
 REMOTE_MAC = bytes.fromhex("025d00000201")
@@ -34,6 +35,15 @@ packets = {
     "lb-ip-udp": (4, eth(BCAST, REMOTE_MAC, 0x0800, ipv4("192.168.56.100", "192.168.56.200", 17, udp(50000, 80, b"d" * 8)))),
     "icmp-error-from-endpoint": (5, eth(BCAST, POD_MAC, 0x0800, ipv4("10.244.1.11", "10.244.1.10", 1, b"\x03\x03\0\0\0\0\0\0" + ipv4("10.244.1.10", "10.244.1.11", 17, udp(40000, 8080, b"q" * 8))))),
     "from-kernel": (2, eth(REMOTE_MAC, POD_MAC, 0x0800, ipv4("192.168.56.11", "192.168.56.12", 6, tcp(22, 40000, 0x12)))),
+    # IPv6 (worker_fuzz's node-a is dual-stack: fd00:10:244:1::/64, node-b
+    # fd00:10:244:2::/64, ClusterIP fd00:10:96::a with a local and a
+    # remote endpoint).
+    "ipv6-ns-gateway": (1, eth(bytes.fromhex("3333ff000001"), POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "ff02::1:ff00:1", 58, bytes([135, 0, 0, 0, 0, 0, 0, 0]) + socket.inet_pton(socket.AF_INET6, "fd00:10:244:1::1") + bytes([1, 1]) + POD_MAC, hops=255))),
+    "ipv6-echo-to-gateway": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "fd00:10:244:1::1", 58, bytes([128, 0, 0, 0, 0, 7, 0, 1]) + b"x" * 16))),
+    "ipv6-pod-to-pod": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "fd00:10:244:1::b", 58, bytes([128, 0, 0, 0, 0, 7, 0, 1]), hops=1))),
+    "ipv6-syn-to-clusterip": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "fd00:10:96::a", 6, tcp(40000, 80, 2)))),
+    "ipv6-pod-to-remote-pod": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "fd00:10:244:2::a", 17, udp(40000, 53, b"q" * 20)))),
+    "ipv6-vxlan-to-local-pod": (4, eth(BCAST, REMOTE_MAC, 0x0800, ipv4("192.168.56.12", "192.168.56.11", 17, udp(50000, 4789, vxlan(1, eth(BCAST, REMOTE_MAC, 0x86DD, ipv6("fd00:10:244:2::a", "fd00:10:244:1::5", 6, tcp(8080, 40000, 0x12)))))))),
 }
 UNICAST = 16
 packets = {name: (ctl | UNICAST if frame[:6] == BCAST and ctl & 3 != 2 and frame[12:14] != b"\x08\x06" else ctl, frame)

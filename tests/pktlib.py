@@ -1,5 +1,6 @@
 """Small packet and pcap writer for test data (seed corpora, pcaps).
 Independent of the C++ code under test."""
+import socket
 import struct
 
 BCAST = b"\xff" * 6
@@ -26,6 +27,18 @@ def ipv4(src, dst, proto, payload, ttl=64, ihl=5, options=b"", df=False):
     frag = 0x4000 if df else 0
     h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, 4 * ihl + len(payload), 0, frag, ttl, proto, 0, ip(src), ip(dst)) + options
     return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
+
+
+def ipv6(src, dst, nh, payload, hops=64):
+    """An IPv6 header (RFC 8200 section 3) before `payload`, whose TCP, UDP
+    or ICMPv6 checksum is filled in over the pseudo-header (section 8.1)."""
+    s, d = socket.inet_pton(socket.AF_INET6, src), socket.inet_pton(socket.AF_INET6, dst)
+    at = {6: 16, 17: 6, 58: 2}.get(nh)
+    if at is not None and len(payload) >= at + 2:
+        payload = payload[:at] + b"\0\0" + payload[at + 2:]
+        c = csum(s + d + struct.pack("!II", len(payload), nh) + payload)
+        payload = payload[:at] + struct.pack("!H", c) + payload[at + 2:]
+    return struct.pack("!IHBB", 0x60000000, len(payload), nh, hops) + s + d + payload
 
 
 def udp(sp, dp, payload):
