@@ -15,7 +15,14 @@
 # pod b, which sees pod a's address; pod b reaching itself through it is
 # SNATed to the gateway (hairpin); a Service without endpoints is refused
 # at once (ICMPv6 port unreachable, not a timeout); a dual-stack Service
-# answers on both ClusterIPs.
+# answers on both ClusterIPs. Across nodes: node-b (the Linux kernel,
+# flannel-style) carries IPv6 pods in the same VXLAN device as IPv4, over
+# the IPv4 underlay; its pod (made by the bridge plugin, MTU 1500 as pod a
+# here) is reached with ping -6 and a 10 MB TCP transfer each way, pod a's
+# 1500-byte segments answered by svcdp with Packet Too Big (tunnel MTU
+# 1450), which pod a's kernel takes as its path MTU (the round trip
+# RFC 8201 needs) before the transfer completes; an IPv6 Service whose
+# endpoint is node-b's pod.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
@@ -34,24 +41,29 @@ GW6=fd00:10:244:1::1
 # host-local hands out each range in order after its gateway.
 A6=fd00:10:244:1::2
 B6=fd00:10:244:1::3
+NS_R=$TOPO_PREFIX-v6r
+GW6_B=fd00:10:244:2::1
+R6=fd00:10:244:2::2
+VIPR6=fd00:10:96::20
 
 topo_up
 VIP6=fd00:10:96::a
 EMPTY6=fd00:10:96::b
 DUAL4=10.96.0.60
 DUAL6=fd00:10:96::60
-# slice6 NAME SERVICE ADDRESS...: an IPv6 EndpointSlice, endpoints on node-a.
+# slice6 NAME SERVICE ADDRESS...: an IPv6 EndpointSlice, endpoints on
+# node-a (SLICE_NODE: another).
 slice6() {
-  local name=$1 svc=$2 a
+  local name=$1 svc=$2 a node=${SLICE_NODE:-node-a}
   shift 2
   printf -- '---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n'
   printf 'metadata: {name: %s, namespace: default, labels: {kubernetes.io/service-name: %s}}\n' "$name" "$svc"
   printf 'addressType: IPv6\nports: [{name: p, port: 8080, protocol: TCP}]\nendpoints:\n'
-  for a in "$@"; do printf -- '- {addresses: ["%s"], nodeName: node-a}\n' "$a"; done
+  for a in "$@"; do printf -- '- {addresses: ["%s"], nodeName: %s}\n' "$a" "$node"; done
 }
 {
   gen_node node-a "$NODE_IP" 10.244.1.0/24 "$UPLINK_MAC" fd00:10:244:1::/64
-  gen_node node-b "$REMOTE_IP" 10.244.2.0/24 "$REMOTE_VTEP_MAC"
+  gen_node node-b "$REMOTE_IP" 10.244.2.0/24 "$REMOTE_VTEP_MAC" fd00:10:244:2::/64
   cat <<YAML
 ---
 apiVersion: v1
@@ -70,7 +82,14 @@ kind: Service
 metadata: {name: dual, namespace: default}
 spec: {ipFamilies: [IPv4, IPv6], ipFamilyPolicy: RequireDualStack, clusterIP: $DUAL4, clusterIPs: [$DUAL4, "$DUAL6"],
        ports: [{name: p, port: 80, protocol: TCP, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: remote6, namespace: default}
+spec: {ipFamilies: [IPv6], clusterIP: "$VIPR6", clusterIPs: ["$VIPR6"],
+       ports: [{name: p, port: 80, protocol: TCP, targetPort: 8080}]}
 YAML
+  SLICE_NODE=node-b slice6 remote6-1 remote6 "$R6"
   slice6 web6-1 web6 "$B6"
   slice6 dual-6 dual "$B6"
   gen_slice dual TCP 8080 "10.244.1.3@node-a"
@@ -84,6 +103,22 @@ conf = json.load(open(sys.argv[1]))
 ipam = conf["plugins"][0]["ipam"]
 ipam["ranges"].append([{"subnet": "fd00:10:244:1::/64", "gateway": sys.argv[3]}])
 ipam["routes"].append({"dst": "::/0", "gw": sys.argv[3]})
+conf["plugins"][0]["mtu"] = 1500  # larger than the tunnel: Packet Too Big
+json.dump(conf, open(sys.argv[2], "w"))
+PY
+# node-b as flannel's dual-stack nodes route IPv6 pods, but in the one
+# VXLAN device (IPv4 underlay): the IPv6 route to node-a's pods through
+# it, their gateway's neighbour entry svcdp's VTEP MAC.
+ip netns exec "$NS_REMOTE" sysctl -qw net.ipv6.conf.all.forwarding=1
+ip -n "$NS_REMOTE" -6 route add fd00:10:244:1::/64 via fd00:10:244:1:: dev vxlan0 onlink
+ip -n "$NS_REMOTE" -6 neigh add fd00:10:244:1:: lladdr "$UPLINK_MAC" dev vxlan0 nud permanent
+python3 - "$TOPO_TMP/cni-node-b.conflist" "$TOPO_TMP/dual-b.conflist" "$GW6_B" <<'PY'
+import json, sys
+conf = json.load(open(sys.argv[1]))
+conf["plugins"][0]["mtu"] = 1500
+ipam = conf["plugins"][0]["ipam"]
+ipam["ranges"].append([{"subnet": "fd00:10:244:2::/64", "gateway": sys.argv[3]}])
+ipam["routes"].append({"dst": "::/0"})
 json.dump(conf, open(sys.argv[2], "w"))
 PY
 dual_pod() {
@@ -93,6 +128,17 @@ dual_pod() {
 }
 check "CNI ADD: dual-stack pod a" dual_pod "$NS_A"
 check "CNI ADD: dual-stack pod b" dual_pod "$NS_B"
+dual_remote_pod() {
+  new_ns "$1"
+  CNI_IPAM_DATA_DIR=$TOPO_TMP/ipam-b6 \
+    ip netns exec "$NS_REMOTE" python3 "$here/cni.py" add "$TOPO_TMP/dual-b.conflist" "$1" "${1##*-}" >/dev/null || return 1
+  ip -n "$NS_REMOTE" link show master cni0 | awk -F': ' '/^[0-9]/ {sub("@.*", "", $2); print $2}' |
+    while read -r port; do no_offload "$NS_REMOTE" "$port"; done
+  no_offload "$1" eth0
+  for dev in $(ip -n "$NS_A" -o link show | awk -F': ' '{sub("@.*", "", $2); print $2}'); do no_offload "$NS_A" "$dev"; done
+}
+check "CNI ADD: dual-stack pod on node-b (bridge plugin)" dual_remote_pod "$NS_R"
+ip netns exec "$NS_R" python3 "$here/svc_tool.py" serve r >"$TOPO_TMP/r.log" 2>&1 &
 ip netns exec "$NS_B" python3 "$here/svc_tool.py" serve b >"$TOPO_TMP/b.log" 2>&1 &
 # Duplicate address detection takes the kernel about a second; svcdp must
 # not answer it (the address would be "dadfailed").
@@ -104,6 +150,7 @@ dad_done() {
   ip -n "$1" -6 addr show dev eth0 | grep "inet6 $2/64" | grep -vq "tentative\|dadfailed"
 }
 check "pod a's IPv6 address passed duplicate address detection" dad_done "$NS_A" "$A6"
+check "node-b's pod's IPv6 address passed duplicate address detection" dad_done "$NS_R" "$R6"
 check "pod b's IPv6 address passed duplicate address detection" dad_done "$NS_B" "$B6"
 
 neigh_is_svcdp() {  # NS ADDRESS [router]
@@ -131,7 +178,27 @@ unreachable() {
   out=$(ip netns exec "$NS_A" ping -6 -c 1 -W 2 2001:db8::1 2>&1)
   echo "$out" | grep -i "from $GW6.*unreachable"
 }
-check "IPv6 beyond the node is answered Destination Unreachable (not routed yet)" unreachable
+check "IPv6 beyond the cluster is answered Destination Unreachable (not routed yet)" unreachable
+
+# Across nodes (VXLAN, IPv6 inside IPv4).
+ip netns exec "$NS_A" ping -6 -c 2 -W 2 "$R6" >/dev/null 2>&1  # NDP and ARP on the way
+check "pod a -> node-b's pod over IPv6 in VXLAN (ping -6)" in_ns "$NS_A" ping -6 -q -c 3 -i 0.2 -W 2 "$R6"
+check "node-b's pod -> pod a over IPv6 in VXLAN (ping -6)" in_ns "$NS_R" ping -6 -q -c 3 -i 0.2 -W 2 "$A6"
+too_big() {
+  local out
+  out=$(ip netns exec "$NS_A" ping -6 -c 1 -W 2 -M do -s 1420 "$R6" 2>&1)
+  echo "$out" | grep -i "from $GW6.*too big.*mtu=1450"
+}
+check "a 1468-byte IPv6 packet for the tunnel: Packet Too Big, mtu 1450, from the gateway" too_big
+learned() {
+  ip -n "$NS_A" -6 route get "$R6" | tee /dev/stderr | grep -q "mtu 1450"
+}
+check "pod a's kernel took 1450 as its path MTU to node-b's pod" learned
+# Forgotten again: the transfer's own 1500-byte segments meet the tunnel.
+ip -n "$NS_A" -6 route flush cache
+check "10 MB IPv6 TCP pod a (MTU 1500) -> node-b's pod across VXLAN" tcp_transfer "$NS_A" "$NS_R" "$R6" 10000000
+check "the transfer learned the path MTU from svcdp's Packet Too Big" learned
+check "10 MB IPv6 TCP node-b's pod -> pod a across VXLAN" tcp_transfer "$NS_R" "$NS_A" "$A6" 10000000
 
 for _ in $(seq 50); do grep -q serving "$TOPO_TMP/b.log" && break; sleep 0.1; done
 curl6() {  # NS URL WANT: the body starts with WANT
@@ -151,10 +218,15 @@ refused() {
 check "a Service without endpoints is refused (ICMPv6 port unreachable)" refused
 check "dual-stack Service on its IPv6 ClusterIP" curl6 "$NS_A" "http://[$DUAL6]/" "b $A6:"
 check "dual-stack Service on its IPv4 ClusterIP" curl6 "$NS_A" "http://$DUAL4/" "b 10.244.1.2:"
+for _ in $(seq 50); do grep -q serving "$TOPO_TMP/r.log" && break; sleep 0.1; done
+check "pod a -> IPv6 ClusterIP [$VIPR6]:80 -> node-b's pod in VXLAN (NAT66)" \
+  curl6 "$NS_A" "http://[$VIPR6]/" "r $A6:"
 
 stop_svcdp
 check "svcdp exits 0 on SIGINT" test $? -eq 0
 check "the packet beyond the node was counted as ip6_unrouted" grep -Eq "^ +ip6_unrouted +[1-9]" "$SVCDP_LOG"
+check "Packet Too Big for the ping and for the transfer (mtu_exceeded >= 2)" \
+  grep -Eq "^ +mtu_exceeded +([2-9]|[1-9][0-9]+) " "$SVCDP_LOG"
 check "no solicitation was refused as invalid" sh -c "! grep -Eq '^ +ndp_invalid +[1-9]' '$SVCDP_LOG'"
 sed -n "/drops by reason/,\$p" "$SVCDP_LOG" | sed "s/^/    /"
 check_report

@@ -347,10 +347,11 @@ in_ns() {
 # tcp_transfer FROM_NS TO_NS TO_IP BYTES: sends BYTES random bytes over a
 # real TCP connection and checks they arrive intact. Prints MB/s.
 tcp_transfer() {
-  local from=$1 to=$2 ip=$3 bytes=$4 port=5001
+  local from=$1 to=$2 ip=$3 bytes=$4 port=5001 listen=TCP-LISTEN connect="TCP:$3:5001"
+  case $ip in *:*) listen=TCP6-LISTEN connect="TCP6:[$ip]:$port" ;; esac
   head -c "$bytes" /dev/urandom >"$TOPO_TMP/send"
   rm -f "$TOPO_TMP/recv"
-  timeout 30 ip netns exec "$to" socat -u "TCP-LISTEN:$port,reuseaddr" "OPEN:$TOPO_TMP/recv,creat,trunc" &
+  timeout 30 ip netns exec "$to" socat -u "$listen:$port,reuseaddr" "OPEN:$TOPO_TMP/recv,creat,trunc" &
   local server=$! i
   for i in $(seq 50); do
     ip netns exec "$to" ss -ltn 2>/dev/null | grep -q ":$port " && break
@@ -358,7 +359,7 @@ tcp_transfer() {
   done
   local start end
   start=$(date +%s.%N)
-  in_ns "$from" socat -u "OPEN:$TOPO_TMP/send" "TCP:$ip:$port,connect-timeout=5" || { kill "$server" 2>/dev/null; return 1; }
+  in_ns "$from" socat -u "OPEN:$TOPO_TMP/send" "$connect,connect-timeout=5" || { kill "$server" 2>/dev/null; return 1; }
   wait "$server" || return 1
   end=$(date +%s.%N)
   [ "$(sha256sum <"$TOPO_TMP/send")" = "$(sha256sum <"$TOPO_TMP/recv")" ] || { echo "content differs"; return 1; }
