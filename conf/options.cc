@@ -134,7 +134,7 @@ po::options_description describe(Options& o) {
       ("neigh-reachable-time", po::value(&o.neigh_reachable_s)->default_value(o.neigh_reachable_s)->value_name("SEC"),
        "seconds a resolved neighbour is trusted before it is probed again")
       ("static-neigh", po::value(&o.static_neigh)->composing()->value_name("ROLE,IP,MAC"),
-       "a permanent neighbour on the uplink or pods port, never probed (repeatable)")
+       "a permanent neighbour on the uplink or pods port (IPv6: pods port), never probed (repeatable)")
       ("nodeport-addresses", po::value(&o.nodeport_addresses)->composing()->value_name("CIDR|primary"),
        "the node addresses NodePorts are served on, as kube-proxy's --nodeport-addresses: those of the Node "
        "(InternalIP, ExternalIP) within one of these CIDRs (repeatable; 0.0.0.0/0: all), or 'primary' "
@@ -235,11 +235,14 @@ bool validate(Options& o) {
   for (const std::string& n : o.static_neigh) {
     const auto c1 = n.find(','), c2 = n.rfind(',');
     const std::string role = n.substr(0, c1);
-    const auto ip = c1 == std::string::npos ? std::nullopt : parse_ipv4(n.substr(c1 + 1, c2 - c1 - 1));
+    const std::string addr = c1 == std::string::npos ? std::string() : n.substr(c1 + 1, c2 - c1 - 1);
+    const auto ip = parse_ipv4(addr);
+    const auto ip6 = ip ? std::nullopt : parse_ipv6(addr);
     const auto mac = c1 == c2 ? std::nullopt : parse_mac(n.substr(c2 + 1));
-    if ((role != "uplink" && role != "pods") || !ip || !mac)
+    if ((role != "uplink" && role != "pods") || !(ip || ip6) || !mac)
       return fail("--static-neigh must be uplink|pods,IP,MAC, not '" + n + "'");
-    o.static_neighbours.push_back({role == "uplink", *ip, *mac});
+    if (ip6 && role == "uplink") return fail("--static-neigh: IPv6 neighbours are the pods port's only, not '" + n + "'");
+    o.static_neighbours.push_back({role == "uplink", ip.value_or(0), ip6, *mac});
   }
   if (o.conntrack_capacity < 1024 || o.conntrack_capacity > (uint64_t{1} << 32))
     return fail("--conntrack-capacity must be between 1024 and 4294967296");

@@ -6,6 +6,8 @@
 // and every option error are answered without touching DPDK.
 #pragma once
 
+#include "conf/inet.h"
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -54,7 +56,8 @@ struct Options {
   std::vector<std::string> static_neigh;  // ROLE,IP,MAC as given
   struct StaticNeigh {
     bool uplink;    // else the pods port
-    uint32_t ip;    // host order
+    uint32_t ip;    // host order (0 for an IPv6 neighbour)
+    std::optional<Ipv6Addr> ip6;  // an IPv6 neighbour (pods port only)
     std::array<uint8_t, 6> mac;
   };
   std::vector<StaticNeigh> static_neighbours;  // static_neigh, parsed

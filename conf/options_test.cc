@@ -77,7 +77,23 @@ INSTANTIATE_TEST_SUITE_P(
                     BadCase{{"--dns-service", "a/b/c"}, "NAMESPACE/NAME"},
                     BadCase{{"--dns-service", "kube-system/kube-dns", "--cluster-domain", "a..b"}, "--cluster-domain"},
                     BadCase{{"--dns-service", "kube-system/kube-dns", "--dns-ttl", "86400"}, "--dns-ttl"},
-                    BadCase{{"--dns-policy", "p.yaml"}, "needs --dns-service"}));
+                    BadCase{{"--dns-policy", "p.yaml"}, "needs --dns-service"},
+                    BadCase{{"--static-neigh", "pods,10.244.1.300,02:00:00:00:00:01"}, "uplink|pods,IP,MAC"},
+                    BadCase{{"--static-neigh", "uplink,fd00::1,02:00:00:00:00:01"}, "pods port's only"}));
+
+TEST(Options, StaticNeighboursOfBothFamilies) {
+  auto args = kMinimal;
+  args.insert(args.end(), {"--static-neigh", "uplink,192.168.56.12,02:5d:00:00:02:01", "--static-neigh",
+                           "pods,fd00:10:244:1::5,02:5d:00:00:01:0a"});
+  auto r = parse_args(args);
+  ASSERT_TRUE(r.options);
+  ASSERT_EQ(r.options->static_neighbours.size(), 2u);
+  EXPECT_TRUE(r.options->static_neighbours[0].uplink);
+  EXPECT_EQ(r.options->static_neighbours[0].ip, 0xc0a8380cu);
+  EXPECT_FALSE(r.options->static_neighbours[0].ip6);
+  EXPECT_FALSE(r.options->static_neighbours[1].uplink);
+  EXPECT_EQ(r.options->static_neighbours[1].ip6, parse_ipv6("fd00:10:244:1::5"));
+}
 
 // A config file's mistake names the file, the line and the closest option.
 TEST(Options, ConfigFileErrorsNameTheLine) {

@@ -272,8 +272,9 @@ int run(const conf::Options& o) {
   for (const auto& n : o.static_neighbours) {
     rte_ether_addr mac;
     std::memcpy(mac.addr_bytes, n.mac.data(), n.mac.size());
-    if (!dataplane.add_static_neighbour(n.uplink ? dp::Role::UPLINK : dp::Role::PODS, rte_cpu_to_be_32(n.ip), mac))
-      return fail("neighbour table full adding --static-neigh " + conf::format_ipv4(n.ip));
+    if (n.ip6 ? !dataplane.add_static_neighbour6(lb::Addr6{*n.ip6}, mac)
+              : !dataplane.add_static_neighbour(n.uplink ? dp::Role::UPLINK : dp::Role::PODS, rte_cpu_to_be_32(n.ip), mac))
+      return fail("neighbour table full adding --static-neigh " + (n.ip6 ? conf::format_ipv6(*n.ip6) : conf::format_ipv4(n.ip)));
   }
   const control::FibParams params = fib_params(o, dataplane.mac(dp::Role::UPLINK));
   control::DnsParams dns;

@@ -93,6 +93,11 @@ class Dataplane {
     std::lock_guard lock(neigh_mu_);
     return neigh_control_->add_static(role, ip, mac);
   }
+  // The same for IPv6 on the pods port. Thread: control.
+  bool add_static_neighbour6(const lb::Addr6& ip, const rte_ether_addr& mac) {
+    std::lock_guard lock(neigh_mu_);
+    return neigh_control6_->add_static(Role::PODS, ip, mac);
+  }
 
   // One round of neighbour work: punted packets (ARP, packets waiting for
   // a MAC), neighbour timers; `now_ns` on the steady clock. Thread: the
