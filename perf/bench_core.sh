@@ -42,6 +42,7 @@ else
   results=${RESULTS:-$root/perf/results}
   scenarios=(
     "est-local|est-local --services 100 --flows 4096"
+    "est-local6|est-local6 --services 100 --flows 4096"
     "est-remote|est-remote --services 100 --flows 4096"
     "pod2pod|pod2pod --services 100 --flows 4096"
     "replies|replies --services 100 --flows 4096"
@@ -203,6 +204,7 @@ dpdk=$(pkg-config --modversion libdpdk)
   echo "|---|---|---|---|---|---|---|---|"
 } >"$report"
 
+declare -A rate_of ns_of
 plot_services=$work/services.dat plot_flows=$work/flows.dat
 : >"$plot_services"; : >"$plot_flows"
 for entry in "${scenarios[@]}"; do
@@ -223,6 +225,7 @@ for entry in "${scenarios[@]}"; do
     mac+=" $(testpmd_rate macswap "$dir/$drive.pcap" "$packets")"
   done
   io=$(echo $io | median); mac=$(echo $mac | median); sv=$(echo $sv | median); ns=$(echo $ns | median); fw=$(echo $fw | median)
+  rate_of[$name]=$sv ns_of[$name]=$ns
   ratio=$(awk -v a="$sv" -v b="$mac" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), a / b }')
   printf '| %s | %s on %s | %s | %s | %s | %s | %s | %s%% |\n' "$name" "$packets" "$drive" "$io" "$mac" "$sv" "$ratio" "$ns" "$fw" | tee -a "$report"
   # No rate is asserted; but each program must have moved packets, and
@@ -241,6 +244,14 @@ for entry in "${scenarios[@]}"; do
     flows=*) echo "${name#flows=} $sv $mac" | sed 's/k /000 /' >>"$plot_flows" ;;
   esac
 done
+
+# IPv6 against IPv4 (issue 18: within 15 %): the same flows, Services and
+# endpoints; the IPv6 frames are 74 bytes, the IPv4 ones 64.
+if [ -n "${rate_of[est-local6]:-}" ] && [ -n "${rate_of[est-local]:-}" ]; then
+  awk -v r6="${rate_of[est-local6]}" -v r4="${rate_of[est-local]}" -v n6="${ns_of[est-local6]}" -v n4="${ns_of[est-local]}" \
+    'BEGIN { if (r4 > 0 && n4 > 0) printf "\nIPv6 / IPv4 established flows (est-local6 / est-local): %.2f of the rate, %.2f of the ns/pkt\n", r6 / r4, n6 / n4 }' |
+    tee -a "$report"
+fi
 
 # End to end over net_memif: two processes on the two vCPUs (this class of
 # machine jumps between rate plateaus run to run: min/median/max).

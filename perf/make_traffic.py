@@ -8,6 +8,9 @@ SCENARIO:
               endpoints on this node (pods port in, pods port out)
   est-remote  the same with endpoints on node-b: DNAT + VXLAN encap
               (pods port in, uplink out)
+  est-local6  est-local over IPv6: IPv6-only Services (fd00:10:96::/112)
+              with local IPv6 endpoints, NAT66 (74-byte frames at least:
+              the IPv6 header is 20 bytes longer)
   replies     the endpoints' answers as node-b sends them: VXLAN decap +
               reverse NAT (uplink in, pods port out); the flows are opened by a
               pods-port pcap read once
@@ -31,7 +34,8 @@ drives the measurement, which port it is on).
 
 Addresses: node-a 192.168.56.11 (pods 10.244.0.0/16, clients 10.244.0.0/17,
 endpoints 10.244.128.0/17), node-b 192.168.56.12 (pods 10.245.0.0/16),
-VIPs 10.96.0.0/12, external clients 172.16.0.0/12. Frames are addressed
+VIPs 10.96.0.0/12, external clients 172.16.0.0/12; IPv6: node-a's pods
+fd00:10:244::/64 (clients ::1:x, endpoints ::2:x), VIPs fd00:10:96::x. Frames are addressed
 to the MACs net_pcap gives svcdp's ports (02:70:63:61:70:<index>: the
 uplink is net_pcap0, the pods port net_pcap1; bench_e2e.sh gives its memif
 ports the same), as a pod or a switch would address them."""
@@ -42,7 +46,7 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from pktlib import csum, eth, ipv4, mac, tcp, udp, vxlan, write_pcap  # noqa: E402
+from pktlib import csum, eth, ipv4, ipv6, mac, tcp, udp, vxlan, write_pcap  # noqa: E402
 
 CLIENT_MAC = mac("02:5d:00:00:01:0a")
 UPLINK_PORT_MAC, PODS_PORT_MAC = mac("02:70:63:61:70:00"), mac("02:70:63:61:70:01")
@@ -71,6 +75,19 @@ def remote_ep(s, e, per):
     return 0x0AF50000 + 1 + (s * per + e) % 60000  # 10.245.0.1 ...
 
 
+def client6(c):
+    """Client `c` (its IPv4 address, client(i)) by its IPv6 address."""
+    return f"fd00:10:244::1:{c - client(0):x}"
+
+
+def vip6(s):
+    return f"fd00:10:96::{s:x}"
+
+
+def local_ep6(s, e, per):
+    return f"fd00:10:244::2:{(s * per + e) % 32000:x}"
+
+
 def l4sum(ip_packet):
     """The IPv4 packet with its TCP or UDP checksum filled (RFC 9293 3.1,
     RFC 768), so that an end-to-end check can verify svcdp's incremental
@@ -88,25 +105,30 @@ def pad(payload, size, headers):
     return payload + b"\0" * max(0, size - headers - len(payload))
 
 
-def cluster(services, per, remote, proto="TCP", node_port=False):
+def cluster(services, per, remote, proto="TCP", node_port=False, family6=False):
     items = [
         {"kind": "Node", "apiVersion": "v1", "metadata": {"name": name, "annotations": {
             "flannel.alpha.coreos.com/backend-data": json.dumps({"VNI": 1, "VtepMAC": vtep})}},
-         "spec": {"podCIDR": cidr}, "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
-        for name, ip, cidr, vtep in (("node-a", "192.168.56.11", "10.244.0.0/16", "02:5d:00:00:00:01"),
-                                     ("node-b", "192.168.56.12", "10.245.0.0/16", REMOTE_VTEP_MAC))]
+         "spec": {"podCIDR": cidr, "podCIDRs": [cidr] + ([cidr6] if family6 else [])},
+         "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
+        for name, ip, cidr, cidr6, vtep in (
+            ("node-a", "192.168.56.11", "10.244.0.0/16", "fd00:10:244::/64", "02:5d:00:00:00:01"),
+            ("node-b", "192.168.56.12", "10.245.0.0/16", "fd00:10:245::/64", REMOTE_VTEP_MAC))]
     for s in range(services):
         port = {"name": "p", "port": 80, "protocol": proto, "targetPort": 8080}
         if node_port:
             port["nodePort"] = 30000 + s % 2768
+        spec = {"type": "NodePort" if node_port else "ClusterIP", "clusterIP": dotted(vip(s)), "ports": [port]}
+        if family6:
+            spec.update(clusterIP=vip6(s), clusterIPs=[vip6(s)], ipFamilies=["IPv6"])
         items.append({"kind": "Service", "apiVersion": "v1", "metadata": {"name": f"s{s}", "namespace": "bench"},
-                      "spec": {"type": "NodePort" if node_port else "ClusterIP", "clusterIP": dotted(vip(s)),
-                               "ports": [port]}})
-        eps = [{"addresses": [dotted(remote_ep(s, e, per) if remote else local_ep(s, e, per))],
+                      "spec": spec})
+        eps = [{"addresses": [local_ep6(s, e, per) if family6 else
+                              dotted(remote_ep(s, e, per) if remote else local_ep(s, e, per))],
                 "nodeName": "node-b" if remote else "node-a", "conditions": {"ready": True}} for e in range(per)]
         items.append({"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
                       "metadata": {"name": f"s{s}-1", "namespace": "bench", "labels": {"kubernetes.io/service-name": f"s{s}"}},
-                      "addressType": "IPv4", "ports": [{"name": "p", "port": 8080, "protocol": proto}], "endpoints": eps})
+                      "addressType": "IPv6" if family6 else "IPv4", "ports": [{"name": "p", "port": 8080, "protocol": proto}], "endpoints": eps})
     return {"kind": "List", "apiVersion": "v1", "items": items}
 
 
@@ -122,8 +144,8 @@ def dns_service():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir")
-    ap.add_argument("scenario", choices=["est-local", "est-remote", "replies", "newconn", "nodeport", "udp", "pod2pod",
-                                         "dns"])
+    ap.add_argument("scenario", choices=["est-local", "est-remote", "est-local6", "replies", "newconn", "nodeport", "udp",
+                                         "pod2pod", "dns"])
     ap.add_argument("--services", type=int, default=100)
     ap.add_argument("--flows", type=int, default=4096)
     ap.add_argument("--size", type=int, default=64)
@@ -133,7 +155,8 @@ def main():
     os.makedirs(a.outdir, exist_ok=True)
     sc, S, F, per = a.scenario, a.services, a.flows, a.endpoints_per_service
     remote = sc in ("est-remote", "replies", "pod2pod")
-    size = max(a.size, 64)
+    family6 = sc == "est-local6"
+    size = max(a.size, 74 if family6 else 64)
     # Headers: Ethernet 14 + IPv4 20 + TCP 20 (UDP 8); frames counted without FCS.
     # Flow f goes to service f mod S; with fewer flows than services they
     # are spread evenly over all of them, so that a fixed flow count
@@ -151,8 +174,14 @@ def main():
 
     pods, uplink, drive = [], [], "pods"
     opts = {"conntrack-capacity": str(max(4 * F, 65536))}
+    def tcp6(c, port, s, flags):
+        return eth(PODS_PORT_MAC, CLIENT_MAC, 0x86DD, ipv6(client6(c), vip6(s), 6, pad(tcp(port, 80, flags), size - 54, 20)))
+
     if sc in ("est-local", "est-remote"):
         pods = [syn(*f) for f in flows] + [ack(*f) for _ in range(a.packets_per_flow - 1) for f in flows]
+    elif sc == "est-local6":
+        pods = [tcp6(*f, 0x02) for f in flows] + [tcp6(*f, 0x10) for _ in range(a.packets_per_flow - 1) for f in flows]
+        opts["conntrack-capacity-ipv6"] = opts["conntrack-capacity"]
     elif sc == "pod2pod":
         pods = [eth(PODS_PORT_MAC, CLIENT_MAC, 0x0800,
                     l4sum(ipv4(dotted(c), dotted(remote_ep(s, f % per, per)), 6, pad(tcp(p, 8080, 0x10), size - 34, 20))))
@@ -205,7 +234,7 @@ def main():
                 uplink.append(eth(UPLINK_PORT_MAC, REMOTE_MAC, 0x0800, ipv4(dotted(ext), "192.168.56.11", 6,
                                                                    pad(tcp(p, 30000 + s % 2768, 0x02 if k == 0 else 0x10), size - 34, 20))))
         drive = "uplink"
-    objects = cluster(S, per, remote, "UDP" if sc == "udp" else "TCP", sc == "nodeport")
+    objects = cluster(S, per, remote, "UDP" if sc == "udp" else "TCP", sc == "nodeport", family6)
     if sc == "dns":
         objects["items"].append(dns_service())
     with open(os.path.join(a.outdir, "cluster.json"), "w") as f:
@@ -217,6 +246,9 @@ def main():
         neigh = [f"uplink,{dotted(0xAC100000 + 1 + i)},02:5d:00:00:02:01" for i in range(min(F, 60000))]
     if remote:
         neigh.append(f"uplink,192.168.56.12,{REMOTE_MAC.hex(':')}")
+    elif family6:
+        neigh = [f"pods,{client6(client(i))},02:5d:00:00:01:0a" for i in range(min(F, 30000))]
+        neigh += [f"pods,{local_ep6(s, e, per)},{EP_MAC}" for s in range(S) for e in range(per)][:32000]
     else:
         neigh += [f"pods,{dotted(local_ep(s, e, per))},{EP_MAC}" for s in range(S) for e in range(per)][:32000]
     opts["neigh-capacity"] = str(len(set(neigh)) + 64)
