@@ -44,7 +44,7 @@ void echo_reply6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6
 
 }  // namespace
 
-void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib) {
+void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash) {
   w.stage(Stage::kIp6Input);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   auto* ip6 = reinterpret_cast<uint8_t*>(eth + 1);
@@ -63,7 +63,7 @@ void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib) {
   // Drop Ethernet padding, as for IPv4.
   const uint32_t frame_len = sizeof(rte_ether_hdr) + c.end;
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
-  if (lb6_input(w, m, ip6, c, fib)) return;
+  if (lb6_input(w, m, ip6, c, fib, hash)) return;
   const lb::Addr6 dst = ipv6_dst(ip6);
   if (dst == fib.pod_gateway6) {
     if (c.proto == kIpProtoIcmp6 && !c.fragment && c.end >= c.l4_offset + 8u && ip6[c.l4_offset] == 128)

@@ -93,10 +93,10 @@ bool lb6_new_flow(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& 
 
 bool local_pod6(const Fib& fib, const lb::Addr6& a) {
   return std::any_of(fib.local_pods6.begin(), fib.local_pods6.end(),
-                     [&](const conf::Ipv6Prefix& p) { return p.contains(a.bytes); });
+                     [&](const conf::Ipv6Prefix& p) { return lb::prefix_contains(lb::Addr6{p.addr}, p.len, a); });
 }
 
-bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib) {
+bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib, uint64_t hash) {
   if (w.setup.conntrack6 == nullptr || c.fragment) return false;
   const uint8_t proto = c.proto;
   if (proto != lb::kTcp && proto != lb::kUdp && proto != lb::kSctp) return false;
@@ -136,7 +136,8 @@ bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, 
     }
   }
   lb::Conntrack6& ct = *w.setup.conntrack6;
-  auto flow = ct.lookup(w.setup.id, key, w.now_s);
+  // The RX loop's hash is of this key only without extension headers.
+  auto flow = ct.lookup(w.setup.id, key, w.now_s, c.l4_offset == kIpv6HeaderLen ? hash : 0);
   if (flow && flow->kind == lb::kFlow && reopens(*flow, tcp_flags)) {
     ct.remove(w.setup.id, *flow);
     flow.reset();

@@ -23,7 +23,9 @@ void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t has
 // ip6_input.cc: IPv6 from a local pod (frames of the IPv6 EtherType on
 // the pods port, neighbour discovery's multicast included), and IPv6 to
 // one (`ip6`: its IPv6 header in `m`).
-void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib);
+// `hash`: the flow_hash the RX loop computed guessing TCP/UDP right after
+// the fixed header (0: none), passed on to lb6_input.
+void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash = 0);
 void pods_output6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& chain,
                   const lb::Addr6& dst, const Fib& fib);
 // An IPv6 packet from a local pod sent by its destination `dst`: a pod of
@@ -36,7 +38,7 @@ void ip6_route(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, 
 // (translated and delivered, rejected or dropped), false when it is no
 // Service traffic and ip6_input goes on with it. Whether `a` is in one of
 // this node's IPv6 pod CIDRs.
-bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib);
+bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib, uint64_t hash = 0);
 bool local_pod6(const Fib& fib, const lb::Addr6& a);
 // The parts of pods_input and exception_input after the lb stage.
 void pods_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);

@@ -97,6 +97,7 @@ unsigned Worker::poll() {
 uint64_t Worker::prefetch_flow(const rte_mbuf* m, const Fib& fib) const {
   if (w_.setup.conntrack == nullptr || rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + 4) return 0;
   const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
+  if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) return prefetch_flow6(m, fib);
   const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(eth + 1);
   if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || ip->version_ihl != RTE_IPV4_VHL_DEF ||
       (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP))
@@ -107,6 +108,20 @@ uint64_t Worker::prefetch_flow(const rte_mbuf* m, const Fib& fib) const {
   if (!fib.services->maybe_frontend(key.dst) && !fib.services->maybe_endpoint(key.src, key.sport, key.proto)) return 0;
   const uint64_t h = lb::flow_hash(key);
   w_.setup.conntrack->prefetch(w_.setup.id, h);
+  return h;
+}
+
+// The same for IPv6 with TCP or UDP right after the fixed header (the
+// hash is used only for a packet without extension headers: lb6_input).
+uint64_t Worker::prefetch_flow6(const rte_mbuf* m, const Fib& fib) const {
+  if (w_.setup.conntrack6 == nullptr || rte_pktmbuf_data_len(m) < sizeof(rte_ether_hdr) + kIpv6HeaderLen + 4) return 0;
+  const auto* ip6 = rte_pktmbuf_mtod_offset(m, const uint8_t*, sizeof(rte_ether_hdr));
+  if (ip6[6] != IPPROTO_TCP && ip6[6] != IPPROTO_UDP) return 0;
+  const lb::FlowKey6 key{ipv6_src(ip6), ipv6_dst(ip6), l4_port(ip6 + kIpv6HeaderLen, 0), l4_port(ip6 + kIpv6HeaderLen, 2),
+                         ip6[6]};
+  if (!fib.services6->maybe_frontend(key.dst) && !fib.services6->maybe_endpoint(key.src, key.sport, key.proto)) return 0;
+  const uint64_t h = lb::flow_hash(key);
+  w_.setup.conntrack6->prefetch(w_.setup.id, h);
   return h;
 }
 
@@ -137,7 +152,7 @@ void Worker::run_vector(Stage s, const Fib& fib) {
       each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr* ip, const PktCtx& c) { pods_input(w_, m, ip, fib, c.hash); });
       break;
     case Stage::kIp6Input:
-      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx&) { ip6_input(w_, m, fib); });
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx& c) { ip6_input(w_, m, fib, c.hash); });
       break;
     case Stage::kExceptionInput:
       each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx& c) { exception_input(w_, m, fib, c.hash); });

@@ -89,6 +89,7 @@ class Worker {
   // Prefetches the conntrack buckets of what may be a Service flow;
   // returns its tuple's flow_hash (0: not one, nothing prefetched).
   uint64_t prefetch_flow(const rte_mbuf* m, const Fib& fib) const;
+  uint64_t prefetch_flow6(const rte_mbuf* m, const Fib& fib) const;
   // Follows flush requests, a slice of the shard per call.
   void flush_step();
   // Puts back a slice of the saved flows handed over, if any.

@@ -325,5 +325,28 @@ TEST(ServiceTable6, FrontEndsDifferingAnywhereInTheAddress) {
   EXPECT_FALSE(t.lookup(base, to_be16(53), kTcp));
 }
 
+// Addresses of an IPv6 prefix, at every length: the bit just past the
+// prefix may differ, the last bit of it may not; equality over 128 bits.
+TEST(Addr6, PrefixContainsAtEveryLengthAndEquality) {
+  const Addr6 net = ip6({0xfd00, 0x10, 0x244, 0x1});
+  for (unsigned len = 1; len <= 128; ++len) {
+    Addr6 masked = net, inside = net, outside = net;
+    for (unsigned bit = len; bit < 128; ++bit) masked.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+    inside = masked;
+    if (len < 128) inside.bytes[len / 8] ^= static_cast<uint8_t>(0x80 >> (len % 8));
+    outside = masked;
+    outside.bytes[(len - 1) / 8] ^= static_cast<uint8_t>(0x80 >> ((len - 1) % 8));
+    EXPECT_TRUE(prefix_contains(masked, static_cast<uint8_t>(len), inside)) << len;
+    EXPECT_FALSE(prefix_contains(masked, static_cast<uint8_t>(len), outside)) << len;
+    EXPECT_FALSE(inside == outside);
+  }
+  EXPECT_TRUE(prefix_contains(net, 0, Addr6{}));
+  Addr6 other = net;
+  other.bytes[15] ^= 1;
+  EXPECT_FALSE(other == net);
+  other.bytes[15] ^= 1;
+  EXPECT_TRUE(other == net);
+}
+
 }  // namespace
 }  // namespace svcdp::lb

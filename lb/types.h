@@ -21,6 +21,7 @@ using be32 = uint32_t;
 constexpr be32 to_be32(uint32_t v) { return std::endian::native == std::endian::little ? __builtin_bswap32(v) : v; }
 constexpr be16 to_be16(uint16_t v) { return std::endian::native == std::endian::little ? __builtin_bswap16(v) : v; }
 constexpr uint32_t from_be32(be32 v) { return to_be32(v); }
+constexpr uint64_t from_be64(uint64_t v) { return std::endian::native == std::endian::little ? __builtin_bswap64(v) : v; }
 constexpr uint16_t from_be16(be16 v) { return to_be16(v); }
 
 // IP protocol numbers (IANA).
@@ -34,6 +35,13 @@ inline constexpr uint8_t kIcmp = 1;
 struct Addr6 {
   std::array<uint8_t, 16> bytes{};
   auto operator<=>(const Addr6&) const = default;  // byte order: the order of the addresses
+  // Two 64-bit compares (per packet: conntrack keys, the pods' prefixes).
+  bool operator==(const Addr6& o) const {
+    uint64_t a[2], b[2];
+    std::memcpy(a, bytes.data(), 16);
+    std::memcpy(b, o.bytes.data(), 16);
+    return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
+  }
   bool is_zero() const { return *this == Addr6{}; }
   // ::ffff:a.b.c.d (RFC 4291 section 2.5.5.2): an IPv4 address where an
   // IPv6 one is stored (an IPv6 flow's IPv4 tunnel endpoint).
@@ -121,11 +129,12 @@ constexpr bool prefix_contains(be32 net, uint8_t len, be32 a) {
   return (from_be32(a) & mask) == from_be32(net);
 }
 inline bool prefix_contains(const Addr6& net, uint8_t len, const Addr6& a) {
-  for (unsigned i = 0; i < 16 && len > 0; ++i, len = len > 8 ? static_cast<uint8_t>(len - 8) : 0) {
-    const auto mask = static_cast<uint8_t>(len >= 8 ? 0xff : 0xff << (8 - len));
-    if ((a.bytes[i] & mask) != net.bytes[i]) return false;
-  }
-  return true;
+  uint64_t n[2], x[2];
+  std::memcpy(n, net.bytes.data(), 16);
+  std::memcpy(x, a.bytes.data(), 16);
+  const uint64_t mask_hi = len == 0 ? 0 : len >= 64 ? ~uint64_t{0} : ~uint64_t{0} << (64 - len);
+  const uint64_t mask_lo = len <= 64 ? 0 : len >= 128 ? ~uint64_t{0} : ~uint64_t{0} << (128 - len);
+  return ((from_be64(n[0] ^ x[0]) & mask_hi) | (from_be64(n[1] ^ x[1]) & mask_lo)) == 0;
 }
 
 }  // namespace svcdp::lb
