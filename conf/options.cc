@@ -127,6 +127,8 @@ po::options_description describe(Options& o) {
       ("uplink-gateway", po::value(&o.uplink_gateway)->value_name("IP"),
        "next hop for what leaves the uplink outside --uplink-subnet: VTEPs, pod egress, replies to outside "
        "clients (default: every destination is on-link)")
+      ("uplink-gateway6", po::value(&o.uplink_gateway6)->value_name("IPV6"),
+       "next hop for IPv6 leaving the uplink (replies to outside IPv6 clients; default: on-link)")
       ("pod-gateway", po::value(&o.pod_gateway)->value_name("IP"),
        "gateway address svcdp answers ARP for on the pods port (default: first address of the pod CIDR)")
       ("neigh-capacity", po::value(&o.neigh_capacity)->default_value(o.neigh_capacity)->value_name("N"),
@@ -207,6 +209,8 @@ bool validate(Options& o) {
   if (o.mtu < 576 || o.mtu > 9000) return fail("--mtu must be 576..9000");
   for (const auto& [name, value] : {std::pair{"--uplink-gateway", &o.uplink_gateway}, {"--pod-gateway", &o.pod_gateway}})
     if (!value->empty() && !parse_ipv4(*value)) return fail(std::string(name) + " '" + *value + "' is not an IPv4 address");
+  if (!o.uplink_gateway6.empty() && !parse_ipv6(o.uplink_gateway6))
+    return fail("--uplink-gateway6 '" + o.uplink_gateway6 + "' is not an IPv6 address");
   if (!o.take_over_address.empty() && o.exception_iface.empty())
     return fail("--take-over-address needs --exception-iface (the TAP the addresses move to)");
   if (o.exception_iface.size() > 15) return fail("--exception-iface '" + o.exception_iface + "' is longer than 15 characters");

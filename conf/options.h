@@ -38,6 +38,7 @@ struct Options {
   uint32_t vni = 1;
   uint16_t vxlan_port = 4789;
   std::string uplink_gateway;  // empty: every destination is on-link
+  std::string uplink_gateway6;  // the same for IPv6
   std::string uplink_subnet;   // on-link network of the uplink (with a gateway)
   std::string pod_gateway;     // empty: first address of the pod CIDR
   uint16_t mtu = 1500;

@@ -35,6 +35,7 @@ struct FibParams {
   // --nodeport-addresses: this node's addresses within these serve
   // NodePorts; empty: its InternalIP only ("primary").
   std::vector<conf::Ipv4Prefix> nodeport_cidrs;
+  std::optional<conf::Ipv6Addr> uplink_gateway6 = {};  // unset: IPv6 destinations are on-link
 };
 
 struct FibBuildError : std::runtime_error {

@@ -243,6 +243,11 @@ bool Dataplane::publish(std::unique_ptr<Fib> fib) {
   std::vector<lb::Addr6> gateway6;
   if (!fib->pod_gateway6.is_zero()) gateway6.push_back(fib->pod_gateway6);
   neigh_control6_->set_addresses(Role::PODS, fib->pod_gateway6, std::move(gateway6));
+  // On the uplink as for IPv4: the node's IPv6 address is the kernel's.
+  std::vector<lb::Addr6> uplink6;
+  if (config_.announce_lb_ips) uplink6 = fib->announced6;
+  if (!has(Role::EXCEPTION) && !fib->node_ip6.is_zero()) uplink6.push_back(fib->node_ip6);
+  neigh_control6_->set_addresses(Role::UPLINK, fib->node_ip6, std::move(uplink6));
   neigh_control6_->set_proxy(Role::PODS, fib->local_pods6);
   lock.unlock();
   bool counted = true;
@@ -312,7 +317,10 @@ void Dataplane::neigh_poll(uint64_t now_ns) {
           neigh_control_->handle(m, meta->in_role, now_ns);
           break;
         case Punt::NEED_NEIGH: neigh_control_->resolve(m, now_ns); break;
-        case Punt::NDP: neigh_control6_->handle(m, meta->in_role, now_ns); break;
+        case Punt::NDP:
+          if (meta->in_role == Role::UPLINK && has(Role::EXCEPTION)) copy_to_kernel(m);
+          neigh_control6_->handle(m, meta->in_role, now_ns);
+          break;
         case Punt::NEED_NEIGH6: neigh_control6_->resolve(m, now_ns); break;
       }
     }

@@ -11,7 +11,7 @@ namespace svcdp::dp {
   X(kEthRunt, "eth_runt", "frame shorter than an Ethernet header")                        \
   X(kMbufChained, "mbuf_chained", "frame spread over several mbufs (jumbo)")              \
   X(kEthNotForUs, "eth_not_for_us", "destination MAC neither the port's nor broadcast") \
-  X(kEthertypeUnsupported, "ethertype_unsupported", "neither IPv4 nor ARP")               \
+  X(kEthertypeUnsupported, "ethertype_unsupported", "neither IPv4, IPv6 nor ARP; or the node's multicast, with no kernel to take it")               \
   X(kPodSrcSpoofed, "pod_src_spoofed", "from the pods port with a source outside the node's pod CIDRs (RFC 3704)") \
   X(kEthGroupFromPod, "eth_group_from_pod", "multicast or broadcast frame from a pod (not routed)") \
   X(kIpTruncated, "ip_truncated", "shorter than its IPv4 header")                         \

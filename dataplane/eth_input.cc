@@ -32,10 +32,11 @@ void eth_input(WorkerContext& w, Role in, rte_mbuf* m, uint64_t hash) {
   const bool group = rte_is_multicast_ether_addr(&eth->dst_addr);  // broadcast included
   if (!group && !rte_is_same_ether_addr(&eth->dst_addr, &w.setup.macs[idx(in)])) return w.drop(m, Drop::kEthNotForUs);
   if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) return w.punt(m, Punt::ARP, in, 0);
-  // A pod's IPv6, neighbour discovery's multicast included; on the uplink
-  // IPv6 is the node's (its kernel's), as below.
-  if (in == Role::PODS && eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6))
-    return w.next(Stage::kIp6Input, m, From::kPods, 0, hash);
+  // IPv6, neighbour discovery's multicast included: a pod's, or the
+  // physical network's (Service front ends; the rest is the kernel's).
+  if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6))
+    return in == Role::PODS ? w.next(Stage::kIp6Input, m, From::kPods, 0, hash)
+                            : w.next(Stage::kIp6UplinkInput, m, From::kUplink, 0, hash);
   // The node's multicast and broadcast (IPv6 neighbour discovery, VRRP,
   // LLDP, OSPF, DHCP) and every protocol svcdp does not route are the
   // kernel's; pods get no say in them.

@@ -53,6 +53,11 @@ struct Fib {
   // pods' IPv6 gateway, their first address (zero without one).
   std::vector<conf::Ipv6Prefix> local_pods6;
   lb::Addr6 pod_gateway6;
+  // This node's IPv6 InternalIP (zero: none; the source of its NDP and
+  // ICMPv6 errors on the uplink) and the uplink's IPv6 next hop (zero:
+  // every IPv6 destination is on-link).
+  lb::Addr6 node_ip6;
+  lb::Addr6 uplink_gateway6;
   uint32_t vni = 0;
   be16 vxlan_port = 0;
   PrefixTable local_pods;   // this node's pod CIDRs (value unused)
@@ -92,6 +97,9 @@ struct Fib {
   be32 uplink_nexthop(be32 dst) const {
     if (uplink_gateway == 0 || uplink_subnet.contains(rte_be_to_cpu_32(dst))) return dst;
     return uplink_gateway;
+  }
+  const lb::Addr6& uplink_nexthop6(const lb::Addr6& dst) const {
+    return uplink_gateway6.is_zero() ? dst : uplink_gateway6;
   }
 };
 

@@ -52,17 +52,18 @@ void icmp_error(WorkerContext& w, rte_mbuf* m, uint8_t type, uint8_t code, uint1
 // The IPv6 errors (RFC 4443), to a pod of this node from the pods' IPv6
 // gateway: sent back out of the pods port to the source's MAC.
 void icmp6_error(WorkerContext& w, rte_mbuf* m, const Ipv6Chain& chain, uint8_t type, uint8_t code, uint32_t param,
-                 Drop why, const Fib& fib) {
+                 Drop why, const Fib& fib, From from) {
   w.stage(Stage::kIcmpError);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   const auto* ip6 = reinterpret_cast<const uint8_t*>(eth + 1);
-  if (fib.pod_gateway6.is_zero() || !icmp6_error_allowed(eth, ip6, chain, type == kIcmp6PacketTooBig) ||
-      !icmp_token(w))
+  const bool uplink = from == From::kUplink;
+  const lb::Addr6& src = uplink ? fib.node_ip6 : fib.pod_gateway6;
+  if (src.is_zero() || !icmp6_error_allowed(eth, ip6, chain, type == kIcmp6PacketTooBig) || !icmp_token(w))
     return w.drop(m, why);
-  if (!make_icmp6_error(m, type, code, fib.pod_gateway6, param)) return w.drop(m, Drop::kNoHeadroom);
+  if (!make_icmp6_error(m, type, code, src, param)) return w.drop(m, Drop::kNoHeadroom);
   w.counters.drop(why);  // the offending packet is gone all the same
   ++w.counters.icmp_errors_sent;
-  w.tx(Role::PODS, m);
+  w.tx(uplink ? Role::UPLINK : Role::PODS, m);
 }
 
 }  // namespace svcdp::dp

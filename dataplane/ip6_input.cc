@@ -63,25 +63,26 @@ void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash) {
   // Drop Ethernet padding, as for IPv4.
   const uint32_t frame_len = sizeof(rte_ether_hdr) + c.end;
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
-  if (lb6_input(w, m, ip6, c, fib, hash)) return;
+  if (lb6_input(w, m, ip6, c, fib, From::kPods, hash)) return;
   const lb::Addr6 dst = ipv6_dst(ip6);
   if (dst == fib.pod_gateway6) {
     if (c.proto == kIpProtoIcmp6 && !c.fragment && c.end >= c.l4_offset + 8u && ip6[c.l4_offset] == 128)
       return echo_reply6(w, m, eth, ip6, c);
     return icmp6_error(w, m, c, kIcmp6DestUnreachable, 0, 0, Drop::kIp6Unrouted, fib);
   }
-  ip6_route(w, m, ip6, c, dst, fib);
+  ip6_route(w, m, ip6, c, dst, fib, From::kPods, false);
 }
 
 void ip6_route(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::Addr6& dst,
-               const Fib& fib) {
+               const Fib& fib, From from, bool translated) {
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-  if (local_pod6(fib, dst)) return pods_output6(w, m, eth, ip6, c, dst, fib);
-  if (auto node = fib.remote_pods6.lookup(dst)) return vxlan_encap6(w, m, eth, ip6, c, fib.nodes[*node], fib);
+  if (local_pod6(fib, dst)) return pods_output6(w, m, eth, ip6, c, dst, fib, from);
+  if (auto node = fib.remote_pods6.lookup(dst)) return vxlan_encap6(w, m, eth, ip6, c, fib.nodes[*node], fib, from);
+  if (translated && from != From::kUplink) return uplink_output6(w, m, ip6, c, dst, fib, from);
   // No route (yet): Destination Unreachable, code 0 (RFC 4443 section
   // 3.1), so that a client gives up at once (and falls back to IPv4)
   // rather than waiting for a timeout.
-  icmp6_error(w, m, c, kIcmp6DestUnreachable, 0, 0, Drop::kIp6Unrouted, fib);
+  icmp6_error(w, m, c, kIcmp6DestUnreachable, 0, 0, Drop::kIp6Unrouted, fib, from);
 }
 
 // To a pod of this node, on the pods link it came from (its MTU): the hop
@@ -89,10 +90,10 @@ void ip6_route(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, 
 // an expiring one answered with Time Exceeded (RFC 4443 section 3.3), the
 // pod's MAC from NDP.
 void pods_output6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& chain,
-                  const lb::Addr6& dst, const Fib& fib) {
+                  const lb::Addr6& dst, const Fib& fib, From from) {
   w.stage(Stage::kPodsOutput);
   uint8_t& hop_limit = ip6[7];
-  if (hop_limit <= 1) return icmp6_error(w, m, chain, kIcmp6TimeExceeded, 0, 0, Drop::kIpTtlExpired, fib);
+  if (hop_limit <= 1) return icmp6_error(w, m, chain, kIcmp6TimeExceeded, 0, 0, Drop::kIpTtlExpired, fib, from);
   --hop_limit;
   eth->src_addr = w.setup.macs[idx(Role::PODS)];
   ++w.counters.forwarded_local;

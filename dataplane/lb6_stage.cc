@@ -34,20 +34,21 @@ lb::FlowKey6 flow_key6(const uint8_t* ip6, const Ipv6Chain& c) {
 // kube-proxy's REJECT for IPv6 (ip6tables' default icmp6-port-unreachable,
 // nftables' reject): Destination Unreachable, port unreachable (RFC 4443
 // section 3.1, code 4), from the address the packet was sent to.
-void lb6_reject(WorkerContext& w, rte_mbuf* m, const Ipv6Chain& c, const lb::Addr6& vip, uint32_t service_id) {
+void lb6_reject(WorkerContext& w, rte_mbuf* m, const Ipv6Chain& c, const lb::Addr6& vip, uint32_t service_id,
+                From from) {
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   if (!icmp6_error_allowed(eth, reinterpret_cast<const uint8_t*>(eth + 1), c, false) ||
       !make_icmp6_error(m, kIcmp6DestUnreachable, 4, vip))
     return w.drop(m, Drop::kLbNoReject);
   ++w.counters.lb_rejected;
   if (ServiceCounters* sc = w.svc_counters.find(service_id)) ++sc->rejected;
-  w.tx(Role::PODS, m);
+  w.tx(from == From::kUplink ? Role::UPLINK : Role::PODS, m);
 }
 
 // Rewrites a packet of flow `f`, then delivers it to the pod it is now
 // addressed to.
 void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::CtMatch6& f,
-                   const Fib& fib) {
+                   const Fib& fib, From from) {
   const bool snat = !f.nat.snat.is_zero();
   if (!f.reply) {
     nat66_rewrite(ip6, c, NatSide::DESTINATION, f.nat.backend, f.nat.backend_port);
@@ -63,7 +64,7 @@ void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain&
     ++sc->packets;
     sc->bytes += c.end;
   }
-  ip6_route(w, m, ip6, c, ipv6_dst(ip6), fib);
+  ip6_route(w, m, ip6, c, ipv6_dst(ip6), fib, from, true);
 }
 
 // A source port of this worker's part of the gateway's SNAT ports that no
@@ -78,14 +79,21 @@ bool snat_port6(WorkerContext& w, const lb::FlowKey6& key, lb::Nat6& nat) {
   return port.has_value();
 }
 
+// A new flow of a pod (this node's, or one in the cluster's pod network
+// reaching a front end over the uplink) or of an outside client; SNAT,
+// when kube-proxy would masquerade, to the pods' IPv6 gateway, an address
+// of this node's pod CIDR, so that replies come back here (as for IPv4).
 bool lb6_new_flow(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::FlowKey6& key,
-                  uint8_t tcp_flags, const lb::ServiceTable6::Match& match, const Fib& fib) {
+                  uint8_t tcp_flags, const lb::ServiceTable6::Match& match, const Fib& fib, From from) {
   w.stage(Stage::kLbNewFlow);
+  const lb::Origin origin =
+      from == From::kPods || local_pod6(fib, key.src) || fib.remote_pods6.contains(key.src) ? lb::Origin::kPod
+                                                                                             : lb::Origin::kExternal;
   const auto f = open_flow(
-      w, m, *w.setup.conntrack6, match, lb::Origin::kPod, key, tcp_flags, fib.pod_gateway6,
-      static_cast<uint32_t>(fib.services6->generation()), [&](uint32_t id) { lb6_reject(w, m, c, key.dst, id); },
+      w, m, *w.setup.conntrack6, match, origin, key, tcp_flags, fib.pod_gateway6,
+      static_cast<uint32_t>(fib.services6->generation()), [&](uint32_t id) { lb6_reject(w, m, c, key.dst, id, from); },
       [&](lb::Nat6& nat) { return snat_port6(w, key, nat); });
-  if (f) lb6_translate(w, m, ip6, c, *f, fib);
+  if (f) lb6_translate(w, m, ip6, c, *f, fib, from);
   return true;
 }
 
@@ -96,7 +104,8 @@ bool local_pod6(const Fib& fib, const lb::Addr6& a) {
                      [&](const conf::Ipv6Prefix& p) { return lb::prefix_contains(lb::Addr6{p.addr}, p.len, a); });
 }
 
-bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib, uint64_t hash) {
+bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib, From from,
+               uint64_t hash) {
   if (w.setup.conntrack6 == nullptr || c.fragment) return false;
   const uint8_t proto = c.proto;
   if (proto != lb::kTcp && proto != lb::kUdp && proto != lb::kSctp) return false;
@@ -145,15 +154,15 @@ bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, 
   auto new_flow = [&] {
     if (!frontend) return false;
     const auto match = table.lookup(key.dst, key.dport, key.proto);
-    return match && lb6_new_flow(w, m, ip6, c, key, tcp_flags, *match, fib);
+    return match && lb6_new_flow(w, m, ip6, c, key, tcp_flags, *match, fib, from);
   };
   if (!flow || flow->kind != lb::kFlow) return new_flow();
 
   if (consumed_by_recheck(w, m, ct, table, *flow, new_flow,
-                          [&] { lb6_reject(w, m, c, flow->fwd.dst, flow->service_id); }))
+                          [&] { lb6_reject(w, m, c, flow->fwd.dst, flow->service_id, from); }))
     return true;
   ct.touch(*flow, tcp_flags, w.now_s);
-  lb6_translate(w, m, ip6, c, *flow, fib);
+  lb6_translate(w, m, ip6, c, *flow, fib, from);
   return true;
 }
 

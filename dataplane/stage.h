@@ -13,7 +13,8 @@ namespace svcdp::dp {
   X(kEthInput, "eth_input", "every frame received")                                        \
   X(kUplinkInput, "uplink_input", "IPv4 from the physical network")                        \
   X(kPodsInput, "pods_input", "IPv4 from a local pod")                                     \
-  X(kIp6Input, "ip6_input", "IPv6 from a local pod: neighbour discovery, or to another local pod") \
+  X(kIp6Input, "ip6_input", "IPv6 from a local pod: neighbour discovery, Services, other pods")  \
+  X(kIp6UplinkInput, "ip6_uplink_input", "IPv6 from the physical network: Service front ends, else the kernel's") \
   X(kExceptionInput, "exception_input", "what the node's kernel sent through the TAP")    \
   X(kVxlanDecap, "vxlan_decap", "VXLAN for this node's VTEP")                              \
   X(kDns, "dns", "a query to the cluster DNS Service: answered here or passed on")            \
@@ -23,7 +24,7 @@ namespace svcdp::dp {
   X(kIpRoute, "ip_route", "routed by destination after translation")                       \
   X(kPodsOutput, "pods_output", "to a pod on this node (IPv4 or IPv6)")                                   \
   X(kVxlanEncap, "vxlan_encap", "to a pod on another node")                                \
-  X(kUplinkOutput, "uplink_output", "out of the uplink, not tunnelled")                    \
+  X(kUplinkOutput, "uplink_output", "out of the uplink, not tunnelled (IPv4 or IPv6)")     \
   X(kToKernel, "to_kernel", "to the node's kernel")                                        \
   X(kIcmpError, "icmp_error", "an ICMP error originated instead of forwarding")           \
   X(kIpFragment, "ip_fragment", "fragmented: larger than the link, DF not set")          \

@@ -27,18 +27,29 @@ void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t has
 // the fixed header (0: none), passed on to lb6_input.
 void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash = 0);
 void pods_output6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& chain,
-                  const lb::Addr6& dst, const Fib& fib);
-// An IPv6 packet from a local pod sent by its destination `dst`: a pod of
-// this node, one of another node (VXLAN), else Destination Unreachable.
+                  const lb::Addr6& dst, const Fib& fib, From from = From::kPods);
+// An IPv6 packet sent by its destination `dst`: a pod of this node, one
+// of another node (VXLAN); a translated one (a Service's reply to an
+// outside client) beyond the cluster out of the uplink; else Destination
+// Unreachable back where it came from.
 void ip6_route(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::Addr6& dst,
-               const Fib& fib);
+               const Fib& fib, From from, bool translated);
+
+// ip6_uplink.cc: IPv6 from the physical network (neighbour discovery to
+// the control thread and the kernel, Service front ends to lb6, the rest
+// to the kernel); and IPv6 out of the uplink, to its next hop
+// (Fib::uplink_nexthop6) over NDP.
+void uplink_input6(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash);
+void uplink_output6(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::Addr6& dst,
+                    const Fib& fib, From from);
 
 // lb6_stage.cc: IPv6 Service traffic of this node's pods (inline in
 // ip6_input, after the ingress filter): true when it took the packet
 // (translated and delivered, rejected or dropped), false when it is no
 // Service traffic and ip6_input goes on with it. Whether `a` is in one of
 // this node's IPv6 pod CIDRs.
-bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib, uint64_t hash = 0);
+bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib, From from,
+               uint64_t hash = 0);
 bool local_pod6(const Fib& fib, const lb::Addr6& a);
 // The parts of pods_input and exception_input after the lb stage.
 void pods_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
@@ -55,7 +66,7 @@ void vxlan_encap(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr
 // inline in ip6_route; and its flow hash.
 uint32_t inner_flow_hash6(const uint8_t* ip6, const Ipv6Chain& c);
 void vxlan_encap6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& c,
-                  const RemoteNode& node, const Fib& fib);
+                  const RemoteNode& node, const Fib& fib, From from);
 
 // ip_output.cc: sends a packet by its destination: the node's kernel, a
 // local pod, a remote pod, or beyond the uplink (on-link, or through the
@@ -94,11 +105,12 @@ void fragment_then(WorkerContext& w, rte_mbuf* m, const rte_ipv4_hdr* ip, uint16
 // or can be sent; rate-limited like Linux's icmp_ratelimit.
 void icmp_error(WorkerContext& w, rte_mbuf* m, uint8_t type, uint8_t code, uint16_t mtu, Drop why, From from,
                 const Fib& fib);
-// The same for an IPv6 packet from a local pod (RFC 4443), `chain` as
-// walk_ipv6 read it, `param` the second word; rate-limited with the
-// IPv4 errors.
+// The same for an IPv6 packet (RFC 4443), `chain` as walk_ipv6 read it,
+// `param` the second word, sent back where it came from (`from`): to the
+// pods from their IPv6 gateway, to the uplink from the node's IPv6
+// address; rate-limited with the IPv4 errors.
 void icmp6_error(WorkerContext& w, rte_mbuf* m, const Ipv6Chain& chain, uint8_t type, uint8_t code, uint32_t param,
-                 Drop why, const Fib& fib);
+                 Drop why, const Fib& fib, From from = From::kPods);
 
 // masquerade.cc: a new pod flow to outside the cluster, its source
 // rewritten to the node address (flannel's ipMasq, ip-masq-agent).

@@ -44,7 +44,7 @@ void vxlan_decap6(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, uint32_t avail, c
   if (rte_pktmbuf_data_len(m) > inner_frame)
     rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - inner_frame));
   ++w.counters.vxlan_decap;
-  if (lb6_input(w, m, ip6, c, fib)) return;
+  if (lb6_input(w, m, ip6, c, fib, From::kTunnel)) return;
   pods_output6(w, m, rte_pktmbuf_mtod(m, rte_ether_hdr*), ip6, c, dst, fib);
 }
 
@@ -127,11 +127,12 @@ uint32_t inner_flow_hash6(const uint8_t* ip6, const Ipv6Chain& c) {
 // sender's path MTU discovery (RFC 8201) shrinking its packets; an
 // expiring hop limit gets Time Exceeded (section 3.3).
 void vxlan_encap6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& c,
-                  const RemoteNode& node, const Fib& fib) {
+                  const RemoteNode& node, const Fib& fib, From from) {
   w.stage(Stage::kVxlanEncap);
   const uint32_t tunnel_mtu = w.setup.mtu - kVxlanOuterLen;
-  if (ip6[7] <= 1) return icmp6_error(w, m, c, kIcmp6TimeExceeded, 0, 0, Drop::kIpTtlExpired, fib);
-  if (c.end > tunnel_mtu) return icmp6_error(w, m, c, kIcmp6PacketTooBig, 0, tunnel_mtu, Drop::kMtuExceeded, fib);
+  if (ip6[7] <= 1) return icmp6_error(w, m, c, kIcmp6TimeExceeded, 0, 0, Drop::kIpTtlExpired, fib, from);
+  if (c.end > tunnel_mtu)
+    return icmp6_error(w, m, c, kIcmp6PacketTooBig, 0, tunnel_mtu, Drop::kMtuExceeded, fib, from);
   --ip6[7];
   const uint32_t hash = (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ? m->hash.rss : inner_flow_hash6(ip6, c);
   vxlan_send(w, m, eth, c.end, hash, node);

@@ -154,6 +154,9 @@ void Worker::run_vector(Stage s, const Fib& fib) {
     case Stage::kIp6Input:
       each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx& c) { ip6_input(w_, m, fib, c.hash); });
       break;
+    case Stage::kIp6UplinkInput:
+      each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx& c) { uplink_input6(w_, m, fib, c.hash); });
+      break;
     case Stage::kExceptionInput:
       each([&](rte_mbuf* m, rte_ether_hdr*, rte_ipv4_hdr*, const PktCtx& c) { exception_input(w_, m, fib, c.hash); });
       break;

@@ -421,7 +421,9 @@ class PipelineWithKernel : public Pipeline {
 
 TEST_F(PipelineWithKernel, NodeTrafficGoesToTheKernelAndBack) {
   const Bytes ssh = Frame().eth(up_mac_, kRemoteMac, 0x0800).ipv4(kRemoteIp, kNodeIp, 6).tcp(40000, 22, 2).build();
-  const Bytes ipv6 = Frame().eth(up_mac_, kRemoteMac, 0x86dd).payload(60).build();
+  const testing::Ip6 node6 = {0xfd, 0, 0, 0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11};
+  const testing::Ip6 remote6 = {0xfd, 0, 0, 0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12};
+  const Bytes ipv6 = Frame().eth(up_mac_, kRemoteMac, 0x86dd).ipv6(remote6, node6, 6, 64).tcp(40000, 22, 2).build();
   inject(Role::UPLINK, ssh);
   inject(Role::UPLINK, ipv6);
   run(1);
@@ -632,11 +634,26 @@ TEST_F(Pipeline, PodToPodTrafficNeverTouchesConntrack) {
   EXPECT_EQ(c.stage_packets[static_cast<size_t>(Stage::kVxlanEncap)], 11u);
 }
 
-// The node's multicast (VRRP here; IPv6 ND, LLDP alike) reaches its kernel.
+// The node's multicast (VRRP; IPv6 ND, copied to the kernel after svcdp's
+// neighbour code saw it; LLDP alike) reaches its kernel.
 TEST_F(PipelineWithKernel, UplinkMulticastReachesTheKernel) {
   const Bytes vrrp = Frame().eth({0x01, 0x00, 0x5e, 0, 0, 0x12}, kRemoteMac, 0x0800)
                          .ipv4(kRemoteIp, ip4(224, 0, 0, 18), 112, 255).payload(20).build();
-  const Bytes nd = Frame().eth({0x33, 0x33, 0xff, 0, 0, 0x0b}, kRemoteMac, 0x86dd).payload(72).build();
+  // A Neighbor Solicitation for the node's IPv6 address fd00:0:0:56::11.
+  const testing::Ip6 node6 = {0xfd, 0, 0, 0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11};
+  const testing::Ip6 remote6 = {0xfd, 0, 0, 0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12};
+  const testing::Ip6 group = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 0, 0x11};
+  Bytes option(8);
+  option[0] = 1;
+  option[1] = 1;
+  std::copy(kRemoteMac.begin(), kRemoteMac.end(), option.begin() + 2);
+  const Bytes nd = Frame()
+                       .eth({0x33, 0x33, 0xff, 0, 0, 0x11}, kRemoteMac, 0x86dd)
+                       .ipv6(remote6, group, 58, 255)
+                       .icmp6(135, 0)
+                       .raw(Bytes(node6.begin(), node6.end()))
+                       .raw(option)
+                       .build();
   inject(Role::UPLINK, vrrp);
   inject(Role::UPLINK, nd);
   run(1);
@@ -731,6 +748,7 @@ class Ndp : public Pipeline {
   void publish6(std::vector<lb::ServiceSpec6> services) {
     control::NodeInfo a{"node-a", kNodeIp, {*conf::parse_ipv4_prefix("10.244.1.0/24")}, std::nullopt, ""};
     a.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:1::/64")};
+    a.internal_ip_v6 = kNode6;
     control::NodeInfo b{"node-b", kRemoteIp, {*conf::parse_ipv4_prefix("10.244.2.0/24")}, kRemoteVtepMac, ""};
     b.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:2::/64")};
     control::FibParams p;
@@ -769,6 +787,8 @@ class Ndp : public Pipeline {
   uint64_t gen_ = 1;
   const testing::Ip6 kPod6 = v6(5), kPod6b = v6(7), kGw6 = v6(1);
   const testing::Ip6 kRemotePod6 = {0xfd, 0x00, 0x00, 0x10, 0x02, 0x44, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0x0a};
+  const testing::Ip6 kNode6 = {0xfd, 0, 0, 0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11};    // fd00:0:0:56::11
+  const testing::Ip6 kClient6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x05};  // 2001:db8::5
   const testing::Ip6 kVip6 = {0xfd, 0x00, 0, 0x10, 0, 0x96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a};  // fd00:10:96::a
 };
 
@@ -1093,6 +1113,60 @@ TEST_F(Ndp, AnIpv6ServiceReachesAnEndpointOnAnotherNode) {
   want = tcp(kPodMac, pods_mac_, kVip6, 80, kPod6, 40000, 0x12, 63);
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
   EXPECT_EQ(totals().lb_reply, 1u);
+}
+
+// An IPv6 NodePort (kube-proxy's IPv6 proxier: the node's IPv6 InternalIP)
+// from an outside client on the uplink: DNAT to pod b and, the policy
+// being Cluster, SNAT to the pods' IPv6 gateway; pod b's reply is put back
+// to [node]:30080 and leaves by the uplink once NDP (from the node's
+// address) resolved the on-link client.
+TEST_F(Ndp, AnIpv6NodePortFromTheUplinkIsTranslatedBothWays) {
+  lb::ServiceSpec6 np = service6(0, kVip6, {kPod6b});
+  np.frontends.push_back({lb::Addr6{kNode6}, lb::to_be16(30080), lb::Frontend::kNodePort});
+  publish6({np});
+  pods_known();
+  const auto tcp = [](const Mac& dst, const Mac& src, const testing::Ip6& s, uint16_t sp, const testing::Ip6& d,
+                      uint16_t dp, uint8_t flags, uint8_t hops) {
+    return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 6, hops).tcp(sp, dp, flags, 1000, flags & 0x10 ? 1 : 0).build();
+  };
+  inject(Role::UPLINK, tcp(up_mac_, kRemoteMac, kClient6, 50000, kNode6, 30080, 0x02, 64));
+  run();
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].size(), 14u + 40u + 20u);
+  EXPECT_EQ(Bytes(out[0].begin() + 22, out[0].begin() + 38), bytes(kGw6)) << "SNAT to the gateway (Cluster policy)";
+  const auto snat_port = static_cast<uint16_t>(out[0][54] << 8 | out[0][55]);
+  Bytes want = tcp(kPod2Mac, pods_mac_, kGw6, snat_port, kPod6b, 8080, 0x02, 63);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+
+  inject(Role::PODS, tcp(pods_mac_, kPod2Mac, kPod6b, 8080, kGw6, snat_port, 0x12, 64));
+  run();
+  out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u) << "a Neighbor Solicitation for the client";
+  ASSERT_GE(out[0].size(), 14u + 40u + 24u);
+  EXPECT_EQ(out[0][20], 58);
+  EXPECT_EQ(out[0][54], 135);
+  EXPECT_EQ(Bytes(out[0].begin() + 22, out[0].begin() + 38), bytes(kNode6)) << "from the node's address";
+  EXPECT_EQ(Bytes(out[0].begin() + 62, out[0].begin() + 78), bytes(kClient6));
+  inject(Role::UPLINK, Frame()
+                           .eth(up_mac_, kRemoteMac, 0x86dd)
+                           .ipv6(kClient6, kNode6, 58, 255)
+                           .icmp6(136, 0, 0x60000000u)
+                           .raw(bytes(kClient6))
+                           .raw(ll_option(2, kRemoteMac))
+                           .build());
+  run();
+  out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  want = tcp(kRemoteMac, up_mac_, kNode6, 30080, kClient6, 50000, 0x12, 63);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  EXPECT_EQ(totals().lb_reply, 1u);
+
+  // The node's own IPv6 (SSH) is not svcdp's; without a kernel, dropped.
+  inject(Role::UPLINK, tcp(up_mac_, kRemoteMac, kClient6, 50001, kNode6, 22, 0x02, 64));
+  run();
+  EXPECT_TRUE(sent(Role::PODS).empty());
+  EXPECT_EQ(drops(Drop::kIpLocalUnhandled), 1u);
 }
 
 }  // namespace

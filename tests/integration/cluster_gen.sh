@@ -4,7 +4,7 @@
 # Services with their EndpointSlices. Source this file; each function
 # prints one YAML document.
 
-# gen_node NAME INTERNAL_IP POD_CIDR VTEP_MAC [IPV6_POD_CIDR]
+# gen_node NAME INTERNAL_IP POD_CIDR VTEP_MAC [IPV6_POD_CIDR [IPV6_INTERNAL_IP]]
 gen_node() {
   cat <<YAML
 ---
@@ -14,7 +14,7 @@ metadata:
   name: $1
   annotations: {flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$4"}'}
 spec: {podCIDR: $3, podCIDRs: [$3${5:+, \"$5\"}]}
-status: {addresses: [{type: InternalIP, address: $2}]}
+status: {addresses: [{type: InternalIP, address: $2}${6:+, {type: InternalIP, address: \"$6\"\}}]}
 YAML
 }
 

@@ -22,7 +22,11 @@
 # 1500-byte segments answered by svcdp with Packet Too Big (tunnel MTU
 # 1450), which pod a's kernel takes as its path MTU (the round trip
 # RFC 8201 needs) before the transfer completes; an IPv6 Service whose
-# endpoint is node-b's pod.
+# endpoint is node-b's pod. From outside: a LAN host reaches IPv6
+# NodePorts on the node's IPv6 InternalIP (svcdp answers NDP for it, there
+# being no kernel behind a TAP here, and resolves the host over NDP for
+# the replies): Cluster policy SNATed to the pods' gateway, Local policy
+# keeping the client's address.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
@@ -45,6 +49,9 @@ NS_R=$TOPO_PREFIX-v6r
 GW6_B=fd00:10:244:2::1
 R6=fd00:10:244:2::2
 VIPR6=fd00:10:96::20
+NODE6=fd00:56::11
+NS_LAN6=$TOPO_PREFIX-lan6
+LAN6=fd00:56::100
 
 topo_up
 VIP6=fd00:10:96::a
@@ -62,7 +69,7 @@ slice6() {
   for a in "$@"; do printf -- '- {addresses: ["%s"], nodeName: %s}\n' "$a" "$node"; done
 }
 {
-  gen_node node-a "$NODE_IP" 10.244.1.0/24 "$UPLINK_MAC" fd00:10:244:1::/64
+  gen_node node-a "$NODE_IP" 10.244.1.0/24 "$UPLINK_MAC" fd00:10:244:1::/64 "$NODE6"
   gen_node node-b "$REMOTE_IP" 10.244.2.0/24 "$REMOTE_VTEP_MAC" fd00:10:244:2::/64
   cat <<YAML
 ---
@@ -89,6 +96,18 @@ metadata: {name: remote6, namespace: default}
 spec: {ipFamilies: [IPv6], clusterIP: "$VIPR6", clusterIPs: ["$VIPR6"],
        ports: [{name: p, port: 80, protocol: TCP, targetPort: 8080}]}
 YAML
+  for policy in Cluster Local; do
+    cat <<YAML
+---
+apiVersion: v1
+kind: Service
+metadata: {name: np6-$policy, namespace: default}
+spec: {type: NodePort, externalTrafficPolicy: $policy, ipFamilies: [IPv6], clusterIP: "fd00:10:96::3${#policy}",
+       clusterIPs: ["fd00:10:96::3${#policy}"],
+       ports: [{name: p, port: 80, protocol: TCP, targetPort: 8080, nodePort: 3008${#policy}}]}
+YAML
+    slice6 "np6-$policy-1" "np6-$policy" "$B6"
+  done
   SLICE_NODE=node-b slice6 remote6-1 remote6 "$R6"
   slice6 web6-1 web6 "$B6"
   slice6 dual-6 dual "$B6"
@@ -218,6 +237,17 @@ refused() {
 check "a Service without endpoints is refused (ICMPv6 port unreachable)" refused
 check "dual-stack Service on its IPv6 ClusterIP" curl6 "$NS_A" "http://[$DUAL6]/" "b $A6:"
 check "dual-stack Service on its IPv4 ClusterIP" curl6 "$NS_A" "http://$DUAL4/" "b 10.244.1.2:"
+# An outside IPv6 client beside the node (NodePorts 30087: Cluster, 30085: Local).
+add_lan_host "$NS_LAN6" 192.168.56.106
+ip netns exec "$NS_LAN6" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0
+ip -n "$NS_LAN6" -6 addr add "$LAN6/64" dev eth0 nodad
+no_offload "$NS_LAN6" eth0
+check "LAN host -> IPv6 NodePort [$NODE6]:30087 (Cluster: SNAT to the pods' gateway)" \
+  curl6 "$NS_LAN6" "http://[$NODE6]:30087/" "b $GW6:"
+check "LAN host -> IPv6 NodePort [$NODE6]:30085 (Local: the client's address kept)" \
+  curl6 "$NS_LAN6" "http://[$NODE6]:30085/" "b $LAN6:"
+check "the LAN host resolved the node's IPv6 address to svcdp's uplink (NDP)" \
+  sh -c "ip -n '$NS_LAN6' -6 neigh show '$NODE6' | grep -qi 'lladdr $UPLINK_MAC'"
 for _ in $(seq 50); do grep -q serving "$TOPO_TMP/r.log" && break; sleep 0.1; done
 check "pod a -> IPv6 ClusterIP [$VIPR6]:80 -> node-b's pod in VXLAN (NAT66)" \
   curl6 "$NS_A" "http://[$VIPR6]/" "r $A6:"
