@@ -142,10 +142,12 @@ po::options_description describe(Options& o) {
        "(InternalIP, ExternalIP) within one of these CIDRs (repeatable; 0.0.0.0/0: all), or 'primary' "
        "(the default, as kube-proxy's nftables mode): the InternalIP")
       ("cluster-cidr", po::value(&o.cluster_cidr)->composing()->value_name("CIDR"),
-       "the cluster's pod network, never masqueraded (repeatable; default: the union of the Nodes' pod CIDRs)")
+       "the cluster's pod network, IPv4 or IPv6, never masqueraded (repeatable; default: the union of the Nodes' "
+       "pod CIDRs)")
       ("non-masquerade-cidr", po::value(&o.non_masquerade_cidr)->composing()->value_name("CIDR"),
        "a destination outside the cluster that pods reach with their own address, as ip-masq-agent's "
-       "nonMasqueradeCIDRs (repeatable); pod traffic to anywhere else is masqueraded to the node address")
+       "nonMasqueradeCIDRs, IPv4 or IPv6 (repeatable); pod traffic to anywhere else is masqueraded to the node "
+       "address of its family")
       ("masquerade-ports", po::value(&o.masquerade_ports)->default_value(o.masquerade_ports)->value_name("LO-HI"),
        "source ports of the node address used for masqueraded pod traffic, split between workers; keep them "
        "outside the kernel's net.ipv4.ip_local_port_range (default 32768-60999) and the NodePort range")
@@ -222,10 +224,12 @@ bool validate(Options& o) {
   for (const std::string& c : o.nodeport_addresses)
     if (c != "primary" && !parse_ipv4_prefix(c))
       return fail("--nodeport-addresses '" + c + "' is neither an IPv4 CIDR (A.B.C.D/LEN) nor 'primary'");
-  for (const auto& [name, list] : {std::pair{"--cluster-cidr", &o.cluster_cidr}, {"--non-masquerade-cidr", &o.non_masquerade_cidr},
-                                   {"--kernel-route", &o.kernel_routes}})
+  for (const auto& [name, list] : {std::pair{"--cluster-cidr", &o.cluster_cidr}, {"--non-masquerade-cidr", &o.non_masquerade_cidr}})
     for (const std::string& c : *list)
-      if (!parse_ipv4_prefix(c)) return fail(std::string(name) + " '" + c + "' is not an IPv4 CIDR (A.B.C.D/LEN)");
+      if (!parse_ipv4_prefix(c) && !parse_ipv6_prefix(c))
+        return fail(std::string(name) + " '" + c + "' is neither an IPv4 nor an IPv6 CIDR");
+  for (const std::string& c : o.kernel_routes)
+    if (!parse_ipv4_prefix(c)) return fail("--kernel-route '" + c + "' is not an IPv4 CIDR (A.B.C.D/LEN)");
   {
     unsigned lo = 0, hi = 0;
     char tail = 0;

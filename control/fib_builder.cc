@@ -99,6 +99,8 @@ void NodeTables::rebuild(std::span<const NodeInfo* const> nodes) {
   // IPv6 gateway (as the IPv4 one), answered by NDP on the pods port.
   fib.local_pods6 = self->pod_cidrs_v6;
   fib.node_ip6 = lb::Addr6{self->internal_ip_v6};
+  fib.cluster6 = p_.cluster_cidrs6;
+  fib.no_masquerade6 = p_.non_masquerade_cidrs6;
   if (p_.uplink_gateway6) fib.uplink_gateway6 = lb::Addr6{*p_.uplink_gateway6};
   for (const auto& c : self->pod_cidrs_v6) taken6_.take(c, nullptr);
   if (!self->pod_cidrs_v6.empty()) {

@@ -36,6 +36,9 @@ struct FibParams {
   // NodePorts; empty: its InternalIP only ("primary").
   std::vector<conf::Ipv4Prefix> nodeport_cidrs;
   std::optional<conf::Ipv6Addr> uplink_gateway6 = {};  // unset: IPv6 destinations are on-link
+  // The same two lists for IPv6 (the cluster's: beside the Nodes' pod CIDRs).
+  std::vector<conf::Ipv6Prefix> cluster_cidrs6 = {};
+  std::vector<conf::Ipv6Prefix> non_masquerade_cidrs6 = {};
 };
 
 struct FibBuildError : std::runtime_error {

@@ -107,8 +107,18 @@ control::FibParams fib_params(const conf::Options& o, const rte_ether_addr& upli
   if (!o.uplink_subnet.empty()) p.uplink_subnet = conf::parse_ipv4_prefix(o.uplink_subnet);
   if (!o.pod_gateway.empty()) p.pod_gateway = conf::parse_ipv4(o.pod_gateway);
   std::memcpy(p.uplink_mac.data(), uplink_mac.addr_bytes, p.uplink_mac.size());
-  for (const std::string& c : o.cluster_cidr) p.cluster_cidrs.push_back(*conf::parse_ipv4_prefix(c));
-  for (const std::string& c : o.non_masquerade_cidr) p.non_masquerade_cidrs.push_back(*conf::parse_ipv4_prefix(c));
+  for (const std::string& c : o.cluster_cidr) {
+    if (auto v4 = conf::parse_ipv4_prefix(c))
+      p.cluster_cidrs.push_back(*v4);
+    else
+      p.cluster_cidrs6.push_back(*conf::parse_ipv6_prefix(c));
+  }
+  for (const std::string& c : o.non_masquerade_cidr) {
+    if (auto v4 = conf::parse_ipv4_prefix(c))
+      p.non_masquerade_cidrs.push_back(*v4);
+    else
+      p.non_masquerade_cidrs6.push_back(*conf::parse_ipv6_prefix(c));
+  }
   for (const std::string& c : o.nodeport_addresses)
     if (c != "primary") p.nodeport_cidrs.push_back(*conf::parse_ipv4_prefix(c));
   return p;

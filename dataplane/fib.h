@@ -58,6 +58,10 @@ struct Fib {
   // every IPv6 destination is on-link).
   lb::Addr6 node_ip6;
   lb::Addr6 uplink_gateway6;
+  // --cluster-cidr's and --non-masquerade-cidr's IPv6 ranges (few:
+  // scanned). IPv6 beyond the Nodes' pod CIDRs and these is masqueraded.
+  std::vector<conf::Ipv6Prefix> cluster6;
+  std::vector<conf::Ipv6Prefix> no_masquerade6;
   uint32_t vni = 0;
   be16 vxlan_port = 0;
   PrefixTable local_pods;   // this node's pod CIDRs (value unused)

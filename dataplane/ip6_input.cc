@@ -12,6 +12,7 @@
 #include "dataplane/reject.h"
 #include "dataplane/stages.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace svcdp::dp {
@@ -79,6 +80,14 @@ void ip6_route(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, 
   if (local_pod6(fib, dst)) return pods_output6(w, m, eth, ip6, c, dst, fib, from);
   if (auto node = fib.remote_pods6.lookup(dst)) return vxlan_encap6(w, m, eth, ip6, c, fib.nodes[*node], fib, from);
   if (translated && from != From::kUplink) return uplink_output6(w, m, ip6, c, dst, fib, from);
+  // A pod's IPv6 leaving the cluster: masqueraded to the node's IPv6
+  // address unless its destination is listed as not to be.
+  if (from == From::kPods && !fib.node_ip6.is_zero() && !in_cluster6(fib, dst) && dst != fib.node_ip6) {
+    const bool keep = std::any_of(fib.no_masquerade6.begin(), fib.no_masquerade6.end(), [&](const conf::Ipv6Prefix& p) {
+      return lb::prefix_contains(lb::Addr6{p.addr}, p.len, dst);
+    });
+    return keep ? uplink_output6(w, m, ip6, c, dst, fib, from) : masquerade6(w, m, ip6, c, fib);
+  }
   // No route (yet): Destination Unreachable, code 0 (RFC 4443 section
   // 3.1), so that a client gives up at once (and falls back to IPv4)
   // rather than waiting for a timeout.

@@ -15,6 +15,7 @@
 // translated flows; those packets go on unrouted.
 #include "dataplane/lb_rules.h"
 #include "dataplane/nat.h"
+#include "dataplane/ndp.h"
 #include "dataplane/reject.h"
 #include "dataplane/stages.h"
 #include "lb/nat_decision.h"
@@ -26,10 +27,6 @@
 
 namespace svcdp::dp {
 namespace {
-
-lb::FlowKey6 flow_key6(const uint8_t* ip6, const Ipv6Chain& c) {
-  return {ipv6_src(ip6), ipv6_dst(ip6), l4_port(ip6 + c.l4_offset, 0), l4_port(ip6 + c.l4_offset, 2), c.proto};
-}
 
 // kube-proxy's REJECT for IPv6 (ip6tables' default icmp6-port-unreachable,
 // nftables' reject): Destination Unreachable, port unreachable (RFC 4443
@@ -45,11 +42,95 @@ void lb6_reject(WorkerContext& w, rte_mbuf* m, const Ipv6Chain& c, const lb::Add
   w.tx(from == From::kUplink ? Role::UPLINK : Role::PODS, m);
 }
 
+// A new flow of a pod (this node's, or one in the cluster's pod network
+// reaching a front end over the uplink) or of an outside client; SNAT,
+// when kube-proxy would masquerade, to the pods' IPv6 gateway, an address
+// of this node's pod CIDR, so that replies come back here (as for IPv4).
+bool lb6_new_flow(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::FlowKey6& key,
+                  uint8_t tcp_flags, const lb::ServiceTable6::Match& match, const Fib& fib, From from) {
+  w.stage(Stage::kLbNewFlow);
+  const lb::Origin origin =
+      from == From::kPods || local_pod6(fib, key.src) || fib.remote_pods6.contains(key.src) ? lb::Origin::kPod
+                                                                                             : lb::Origin::kExternal;
+  const auto f = open_flow(
+      w, m, *w.setup.conntrack6, match, origin, key, tcp_flags, fib.pod_gateway6,
+      static_cast<uint32_t>(fib.services6->generation()), [&](uint32_t id) { lb6_reject(w, m, c, key.dst, id, from); },
+      [&](lb::Nat6& nat) { return snat_port6(w, key, nat, w.snat_ports); });
+  if (f) lb6_translate(w, m, ip6, c, *f, fib, from);
+  return true;
+}
+
+// As IPv4's may_be_translated: Service SNAT replies, endpoints' replies,
+// masqueraded flows (their replies on the uplink to a masquerade port of
+// the node's IPv6 address, their later packets from the pods).
+bool may_be_translated6(const WorkerContext& w, const lb::FlowKey6& key, const Fib& fib, From from) {
+  if (key.dst == fib.pod_gateway6) return true;
+  if (fib.services6->maybe_endpoint(key.src, key.sport, key.proto)) return true;
+  if (fib.node_ip6.is_zero()) return false;
+  if (from == From::kUplink)
+    return key.dst == fib.node_ip6 && static_cast<uint16_t>(lb::from_be16(key.dport) - w.setup.masquerade_lo) <=
+                                          w.setup.masquerade_hi - w.setup.masquerade_lo;
+  return from == From::kPods && key.dst != fib.node_ip6 && !in_cluster6(fib, key.dst);
+}
+
+// ICMPv6 echo of masqueraded flows, tracked by identifier as for IPv4
+// (the request's as its source "port", the reply's as its destination).
+// True when it took the packet.
+bool lb6_echo(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib, From from) {
+  if (c.fragment || c.end < c.l4_offset + 8u || fib.node_ip6.is_zero()) return false;
+  const uint8_t type = ip6[c.l4_offset];
+  lb::FlowKey6 key{ipv6_src(ip6), ipv6_dst(ip6), 0, 0, kIpProtoIcmp6};
+  const be16 id = l4_port(ip6 + c.l4_offset, 4);
+  if (type == kIcmp6EchoRequest && from == From::kPods && key.dst != fib.node_ip6 && !in_cluster6(fib, key.dst))
+    key.sport = id;
+  else if (type == kIcmp6EchoReply && from == From::kUplink && key.dst == fib.node_ip6)
+    key.dport = id;
+  else
+    return false;
+  w.stage(Stage::kLb);
+  const auto flow = w.setup.conntrack6->lookup(w.setup.id, key, w.now_s);
+  if (!flow || flow->kind != lb::kFlow) return false;
+  w.setup.conntrack6->touch(*flow, 0, w.now_s);
+  lb6_translate(w, m, ip6, c, *flow, fib, from);
+  return true;
+}
+
+}  // namespace
+
+bool in_cluster6(const Fib& fib, const lb::Addr6& a) {
+  const auto in = [&](const std::vector<conf::Ipv6Prefix>& list) {
+    return std::any_of(list.begin(), list.end(),
+                       [&](const conf::Ipv6Prefix& p) { return lb::prefix_contains(lb::Addr6{p.addr}, p.len, a); });
+  };
+  return local_pod6(fib, a) || fib.remote_pods6.contains(a) || in(fib.cluster6);
+}
+
+lb::FlowKey6 flow_key6(const uint8_t* ip6, const Ipv6Chain& c) {
+  return {ipv6_src(ip6), ipv6_dst(ip6), l4_port(ip6 + c.l4_offset, 0), l4_port(ip6 + c.l4_offset, 2), c.proto};
+}
+
 // Rewrites a packet of flow `f`, then delivers it to the pod it is now
 // addressed to.
 void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::CtMatch6& f,
                    const Fib& fib, From from) {
   const bool snat = !f.nat.snat.is_zero();
+  if (f.fwd.proto == kIpProtoIcmp6) {
+    // Echo of a masqueraded flow: the address and the identifier.
+    const be16 id = f.reply ? f.fwd.sport : f.nat.snat_port;
+    if (f.reply)
+      nat66_rewrite(ip6, c, NatSide::DESTINATION, f.fwd.src, 0);
+    else
+      nat66_rewrite(ip6, c, NatSide::SOURCE, f.nat.snat, 0);
+    uint8_t* icmp = ip6 + c.l4_offset;
+    be16 old_id, csum;
+    std::memcpy(&old_id, icmp + 4, 2);
+    std::memcpy(&csum, icmp + 2, 2);
+    csum = csum_replace16(csum, old_id, id);
+    std::memcpy(icmp + 2, &csum, 2);
+    std::memcpy(icmp + 4, &id, 2);
+    ++(f.reply ? w.counters.lb_reply : w.counters.lb_forward);
+    return ip6_route(w, m, ip6, c, ipv6_dst(ip6), fib, from, true);
+  }
   if (!f.reply) {
     nat66_rewrite(ip6, c, NatSide::DESTINATION, f.nat.backend, f.nat.backend_port);
     if (snat) nat66_rewrite(ip6, c, NatSide::SOURCE, f.nat.snat, f.nat.snat_port);
@@ -67,10 +148,8 @@ void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain&
   ip6_route(w, m, ip6, c, ipv6_dst(ip6), fib, from, true);
 }
 
-// A source port of this worker's part of the gateway's SNAT ports that no
-// flow answers on (backend, gateway, port).
-bool snat_port6(WorkerContext& w, const lb::FlowKey6& key, lb::Nat6& nat) {
-  const auto port = w.snat_ports.next([&](lb::be16 p) {
+bool snat_port6(WorkerContext& w, const lb::FlowKey6& key, lb::Nat6& nat, lb::PortAllocator& ports) {
+  const auto port = ports.next([&](lb::be16 p) {
     return w.setup.conntrack6->lookup(w.setup.id, lb::FlowKey6{nat.backend, nat.snat, nat.backend_port, p, key.proto},
                                       w.now_s)
         .has_value();
@@ -78,26 +157,6 @@ bool snat_port6(WorkerContext& w, const lb::FlowKey6& key, lb::Nat6& nat) {
   if (port) nat.snat_port = *port;
   return port.has_value();
 }
-
-// A new flow of a pod (this node's, or one in the cluster's pod network
-// reaching a front end over the uplink) or of an outside client; SNAT,
-// when kube-proxy would masquerade, to the pods' IPv6 gateway, an address
-// of this node's pod CIDR, so that replies come back here (as for IPv4).
-bool lb6_new_flow(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::FlowKey6& key,
-                  uint8_t tcp_flags, const lb::ServiceTable6::Match& match, const Fib& fib, From from) {
-  w.stage(Stage::kLbNewFlow);
-  const lb::Origin origin =
-      from == From::kPods || local_pod6(fib, key.src) || fib.remote_pods6.contains(key.src) ? lb::Origin::kPod
-                                                                                             : lb::Origin::kExternal;
-  const auto f = open_flow(
-      w, m, *w.setup.conntrack6, match, origin, key, tcp_flags, fib.pod_gateway6,
-      static_cast<uint32_t>(fib.services6->generation()), [&](uint32_t id) { lb6_reject(w, m, c, key.dst, id, from); },
-      [&](lb::Nat6& nat) { return snat_port6(w, key, nat); });
-  if (f) lb6_translate(w, m, ip6, c, *f, fib, from);
-  return true;
-}
-
-}  // namespace
 
 bool local_pod6(const Fib& fib, const lb::Addr6& a) {
   return std::any_of(fib.local_pods6.begin(), fib.local_pods6.end(),
@@ -108,6 +167,7 @@ bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, 
                uint64_t hash) {
   if (w.setup.conntrack6 == nullptr || c.fragment) return false;
   const uint8_t proto = c.proto;
+  if (proto == kIpProtoIcmp6) return lb6_echo(w, m, ip6, c, fib, from);
   if (proto != lb::kTcp && proto != lb::kUdp && proto != lb::kSctp) return false;
   const lb::ServiceTable6& table = *fib.services6;
   uint8_t* l4 = ip6 + c.l4_offset;
@@ -115,7 +175,7 @@ bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, 
   if (l4_len < 4) return false;  // no ports: not Service traffic
   const lb::FlowKey6 key = flow_key6(ip6, c);
   const bool frontend = table.maybe_frontend(key.dst);
-  if (!frontend && key.dst != fib.pod_gateway6 && !table.maybe_endpoint(key.src, key.sport, proto)) return false;
+  if (!frontend && !may_be_translated6(w, key, fib, from)) return false;
   w.stage(Stage::kLb);
   // The same header checks as for IPv4 (RFC 9293 section 3.1, RFC 768,
   // RFC 9260 section 3.1).

@@ -6,6 +6,8 @@
 // port of this worker's masquerade range, which names the owning shard.
 // ICMP echo is tracked by its identifier, as Linux's nf_conntrack_icmp.
 #include "dataplane/ipv4.h"
+#include "dataplane/ndp.h"
+#include "dataplane/reject.h"
 #include "dataplane/stages.h"
 
 #include <rte_icmp.h>
@@ -59,6 +61,49 @@ void masquerade(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib)
   f.service_id = lb::kNoService;
   f.reply = false;
   lb_translate(w, m, ip, f, From::kPods);
+}
+
+// The same for IPv6, to the node's IPv6 InternalIP, as ip6tables'
+// MASQUERADE of a dual-stack flannel or ip-masq-agent (kube-proxy does not
+// masquerade pod egress). TCP, UDP and ICMPv6 echo (by identifier, as
+// lb6_echo pairs them); a fragment or another protocol is not translated.
+void masquerade6(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib) {
+  w.stage(Stage::kMasquerade);
+  const uint8_t proto = c.proto;
+  const bool echo = proto == kIpProtoIcmp6 && c.end >= c.l4_offset + 8u && ip6[c.l4_offset] == kIcmp6EchoRequest;
+  if (w.setup.conntrack6 == nullptr || c.fragment || (proto != IPPROTO_TCP && proto != IPPROTO_UDP && !echo))
+    return w.drop(m, Drop::kMasqUnsupported);
+  if (!echo && uint32_t{c.end} - c.l4_offset < (proto == IPPROTO_TCP ? sizeof(rte_tcp_hdr) : 8u))
+    return w.drop(m, Drop::kL4Truncated);
+  lb::FlowKey6 key = flow_key6(ip6, c);
+  if (echo) {
+    key.sport = l4_port(ip6 + c.l4_offset, 4);
+    key.dport = 0;
+  }
+  const uint8_t tcp_flags = proto == IPPROTO_TCP ? reinterpret_cast<const rte_tcp_hdr*>(ip6 + c.l4_offset)->tcp_flags : 0;
+  lb::Conntrack6& ct = *w.setup.conntrack6;
+  // A flow an earlier packet of this burst opened (as for IPv4).
+  if (auto f = ct.lookup(w.setup.id, key, w.now_s); f && f->kind == lb::kFlow) {
+    ct.touch(*f, tcp_flags, w.now_s);
+    return lb6_translate(w, m, ip6, c, *f, fib, From::kPods);
+  }
+  if (proto == IPPROTO_TCP && (tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) != RTE_TCP_SYN_FLAG)
+    return w.drop(m, Drop::kMasqNoFlow);
+  lb::Nat6 nat;
+  nat.backend = key.dst;
+  nat.backend_port = key.dport;
+  nat.snat = fib.node_ip6;
+  if (!snat_port6(w, key, nat, w.masq_ports)) return w.drop(m, Drop::kSnatPortsExhausted);
+  const auto gen = static_cast<uint32_t>(fib.services6->generation());
+  if (ct.insert(w.setup.id, key, nat, lb::kNoService, false, gen, tcp_flags, w.now_s) != lb::CtInsert::kOk)
+    return w.drop(m, Drop::kConntrackFull);
+  ++w.counters.masq_new_flows;
+  lb::CtMatch6 f{};
+  f.fwd = key;
+  f.nat = nat;
+  f.service_id = lb::kNoService;
+  f.reply = false;
+  lb6_translate(w, m, ip6, c, f, fib, From::kPods);
 }
 
 }  // namespace svcdp::dp

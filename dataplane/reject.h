@@ -42,6 +42,8 @@ bool make_icmp_error(rte_mbuf* m, uint8_t type, uint8_t code, be32 src, uint16_t
 
 // ICMPv6 (RFC 4443) message types svcdp originates.
 inline constexpr uint8_t kIcmp6DestUnreachable = 1, kIcmp6PacketTooBig = 2, kIcmp6TimeExceeded = 3;
+// RFC 4443 section 4: Echo Request and Reply.
+inline constexpr uint8_t kIcmp6EchoRequest = 128, kIcmp6EchoReply = 129;
 // An ICMPv6 error is at most the minimum IPv6 MTU (RFC 4443 section 2.4 (c)).
 inline constexpr uint32_t kIcmp6ErrorMaxLen = 1280;
 

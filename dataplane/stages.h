@@ -51,6 +51,16 @@ void uplink_output6(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain
 bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib, From from,
                uint64_t hash = 0);
 bool local_pod6(const Fib& fib, const lb::Addr6& a);
+// Whether `a` is in the cluster's IPv6 pod network: a Node's IPv6 pod
+// CIDR or an IPv6 --cluster-cidr.
+bool in_cluster6(const Fib& fib, const lb::Addr6& a);
+// Rewrites an IPv6 packet of flow `f` → ip6_route.
+void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::CtMatch6& f,
+                   const Fib& fib, From from);
+// A free source port of `ports` for `key` NATed to nat.snat (as snat_port).
+bool snat_port6(WorkerContext& w, const lb::FlowKey6& key, lb::Nat6& nat, lb::PortAllocator& ports);
+// The 5-tuple of an IPv6 TCP, UDP or SCTP packet whose ports are there.
+lb::FlowKey6 flow_key6(const uint8_t* ip6, const Ipv6Chain& c);
 // The parts of pods_input and exception_input after the lb stage.
 void pods_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
 void node_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
@@ -113,8 +123,10 @@ void icmp6_error(WorkerContext& w, rte_mbuf* m, const Ipv6Chain& chain, uint8_t 
                  Drop why, const Fib& fib, From from = From::kPods);
 
 // masquerade.cc: a new pod flow to outside the cluster, its source
-// rewritten to the node address (flannel's ipMasq, ip-masq-agent).
+// rewritten to the node address (flannel's ipMasq, ip-masq-agent); and
+// the same for IPv6, to the node's IPv6 address (`c` as walk_ipv6 read it).
 void masquerade(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
+void masquerade6(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib);
 
 // lb_stage.cc. lb_input, inline in the input stages: the checks and the
 // classification before conntrack; true when it took the packet

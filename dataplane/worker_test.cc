@@ -748,7 +748,7 @@ class Ndp : public Pipeline {
   void publish6(std::vector<lb::ServiceSpec6> services) {
     control::NodeInfo a{"node-a", kNodeIp, {*conf::parse_ipv4_prefix("10.244.1.0/24")}, std::nullopt, ""};
     a.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:1::/64")};
-    a.internal_ip_v6 = kNode6;
+    if (node_has_ipv6_) a.internal_ip_v6 = kNode6;
     control::NodeInfo b{"node-b", kRemoteIp, {*conf::parse_ipv4_prefix("10.244.2.0/24")}, kRemoteVtepMac, ""};
     b.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:2::/64")};
     control::FibParams p;
@@ -785,6 +785,7 @@ class Ndp : public Pipeline {
     return s;
   }
   uint64_t gen_ = 1;
+  bool node_has_ipv6_ = true;  // an IPv6 InternalIP (IPv6 on the uplink, egress masqueraded)
   const testing::Ip6 kPod6 = v6(5), kPod6b = v6(7), kGw6 = v6(1);
   const testing::Ip6 kRemotePod6 = {0xfd, 0x00, 0x00, 0x10, 0x02, 0x44, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0x0a};
   const testing::Ip6 kNode6 = {0xfd, 0, 0, 0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11};    // fd00:0:0:56::11
@@ -871,6 +872,9 @@ TEST_F(Ndp, TheGatewayAndOtherPodsAreAnsweredForOverNdp) {
   EXPECT_EQ(drops(Drop::kNdpNotForUs), 2u);
   EXPECT_EQ(totals().stage_packets[static_cast<size_t>(Stage::kNdp)], 4u);
 
+  // A node without an IPv6 address has no IPv6 beyond the cluster.
+  node_has_ipv6_ = false;
+  publish6({});
   testing::Ip6 elsewhere = kPod6b;
   elsewhere[0] = 0x20;  // 2000:10:244:1::7, beyond the cluster
   const Bytes unrouted =
@@ -1167,6 +1171,62 @@ TEST_F(Ndp, AnIpv6NodePortFromTheUplinkIsTranslatedBothWays) {
   run();
   EXPECT_TRUE(sent(Role::PODS).empty());
   EXPECT_EQ(drops(Drop::kIpLocalUnhandled), 1u);
+}
+
+// IPv6 pod egress (ip6tables MASQUERADE of a dual-stack flannel): a pod's
+// SYN to 2001:db8::5 leaves by the uplink from the node's IPv6 address
+// and a masquerade port, the answer comes back to the pod; ping -6 is
+// tracked by its identifier.
+TEST_F(Ndp, Ipv6EgressIsMasqueradedToTheNodeAddress) {
+  pods_known();
+  const auto tcp = [](const Mac& dst, const Mac& src, const testing::Ip6& s, uint16_t sp, const testing::Ip6& d,
+                      uint16_t dp, uint8_t flags, uint8_t hops) {
+    return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 6, hops).tcp(sp, dp, flags, 1000, flags & 0x10 ? 1 : 0).build();
+  };
+  inject(Role::PODS, tcp(pods_mac_, kPodMac, kPod6, 40000, kClient6, 443, 0x02, 64));
+  run();
+  auto out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u) << "a Neighbor Solicitation for 2001:db8::5 (on-link: no IPv6 gateway)";
+  inject(Role::UPLINK, Frame()
+                           .eth(up_mac_, kRemoteMac, 0x86dd)
+                           .ipv6(kClient6, kNode6, 58, 255)
+                           .icmp6(136, 0, 0x60000000u)
+                           .raw(bytes(kClient6))
+                           .raw(ll_option(2, kRemoteMac))
+                           .build());
+  run();
+  out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].size(), 14u + 40u + 20u);
+  const auto port = static_cast<uint16_t>(out[0][54] << 8 | out[0][55]);
+  EXPECT_GE(port, 40000) << "the default --masquerade-ports";
+  Bytes want = tcp(kRemoteMac, up_mac_, kNode6, port, kClient6, 443, 0x02, 63);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+
+  inject(Role::UPLINK, tcp(up_mac_, kRemoteMac, kClient6, 443, kNode6, port, 0x12, 60));
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  want = tcp(kPodMac, pods_mac_, kClient6, 443, kPod6, 40000, 0x12, 59);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  EXPECT_EQ(totals().masq_new_flows, 1u);
+
+  // Echo: the identifier 7 becomes a masquerade port and back.
+  inject(Role::PODS,
+         Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, kClient6, 58, 64).icmp6(128, 0, 0x00070001).payload(8).build());
+  run();
+  out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  const auto id = static_cast<uint16_t>(out[0][58] << 8 | out[0][59]);
+  want = Frame().eth(kRemoteMac, up_mac_, 0x86dd).ipv6(kNode6, kClient6, 58, 63).icmp6(128, 0, uint32_t{id} << 16 | 1).payload(8).build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  inject(Role::UPLINK,
+         Frame().eth(up_mac_, kRemoteMac, 0x86dd).ipv6(kClient6, kNode6, 58, 64).icmp6(129, 0, uint32_t{id} << 16 | 1).payload(8).build());
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  want = Frame().eth(kPodMac, pods_mac_, 0x86dd).ipv6(kClient6, kPod6, 58, 63).icmp6(129, 0, 0x00070001).payload(8).build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
 }
 
 }  // namespace
