@@ -17,6 +17,14 @@ std::string cni_conflist(const CniParams& p) {
     if (c.contains(p.gateway)) range["gateway"] = conf::format_ipv4(p.gateway);
     ranges.push_back(json::array({range}));
   }
+  json routes = json::array();
+  if (!p.pod_cidrs.empty()) routes.push_back({{"dst", "0.0.0.0/0"}, {"gw", conf::format_ipv4(p.gateway)}});
+  for (const conf::Ipv6Prefix& c : p.pod_cidrs6) {
+    json range = {{"subnet", conf::format_ipv6_prefix(c)}};
+    if (c.contains(p.gateway6)) range["gateway"] = conf::format_ipv6(p.gateway6);
+    ranges.push_back(json::array({range}));
+  }
+  if (!p.pod_cidrs6.empty()) routes.push_back({{"dst", "::/0"}, {"gw", conf::format_ipv6(p.gateway6)}});
   const json macvlan = {
       {"type", "macvlan"},
       {"master", p.master},
@@ -25,7 +33,7 @@ std::string cni_conflist(const CniParams& p) {
       {"ipam",
        {{"type", "host-local"},
         {"ranges", ranges},
-        {"routes", json::array({{{"dst", "0.0.0.0/0"}, {"gw", conf::format_ipv4(p.gateway)}}})}}},
+        {"routes", routes}}},
   };
   const json conflist = {{"cniVersion", "1.0.0"}, {"name", "svcdp"}, {"plugins", json::array({macvlan})}};
   return conflist.dump(2) + "\n";

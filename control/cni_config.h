@@ -5,7 +5,9 @@
 // mode on the kernel side of svcdp's pods port (a TAP), so that pods never
 // reach each other directly: what they send goes to svcdp, which answers
 // ARP for the node's pod CIDR (proxy ARP). host-local IPAM hands out the
-// node's podCIDR with svcdp's pod gateway as gateway and default route.
+// node's podCIDR with svcdp's pod gateway as gateway and default route;
+// on a dual-stack node also its IPv6 pod CIDR, with the pods' IPv6
+// gateway (svcdp's, answered by NDP) as gateway and IPv6 default route.
 #pragma once
 
 #include "conf/inet.h"
@@ -21,6 +23,8 @@ struct CniParams {
   std::vector<conf::Ipv4Prefix> pod_cidrs;
   uint32_t gateway = 0;  // host order
   uint16_t mtu = 1450;   // the uplink's less the VXLAN overhead
+  std::vector<conf::Ipv6Prefix> pod_cidrs6 = {};
+  conf::Ipv6Addr gateway6 = {};
 };
 
 // The conflist (CNI spec 1.0.0) as JSON text. Thread: any.

@@ -31,6 +31,27 @@ TEST(CniConfig, MacvlanPrivateOnThePodsTapWithHostLocalOverThePodCidr) {
   EXPECT_EQ(p["ipam"]["routes"][0]["gw"], "10.244.1.1");
 }
 
+// A dual-stack node: both ranges, each with its gateway, and both
+// default routes (host-local gives each pod one address of each family).
+TEST(CniConfig, DualStackNodeGetsBothRangesAndDefaultRoutes) {
+  CniParams p = node_a();
+  p.pod_cidrs6 = {*conf::parse_ipv6_prefix("fd00:10:244:1::/64")};
+  p.gateway6 = *conf::parse_ipv6("fd00:10:244:1::1");
+  const auto j = nlohmann::json::parse(cni_conflist(p));
+  const auto& ipam = j["plugins"][0]["ipam"];
+  ASSERT_EQ(ipam["ranges"].size(), 2u);
+  EXPECT_EQ(ipam["ranges"][1][0]["subnet"], "fd00:10:244:1::/64");
+  EXPECT_EQ(ipam["ranges"][1][0]["gateway"], "fd00:10:244:1::1");
+  ASSERT_EQ(ipam["routes"].size(), 2u);
+  EXPECT_EQ(ipam["routes"][1]["dst"], "::/0");
+  EXPECT_EQ(ipam["routes"][1]["gw"], "fd00:10:244:1::1");
+  // IPv6 only: no IPv4 route.
+  p.pod_cidrs.clear();
+  const auto v6 = nlohmann::json::parse(cni_conflist(p));
+  ASSERT_EQ(v6["plugins"][0]["ipam"]["routes"].size(), 1u);
+  EXPECT_EQ(v6["plugins"][0]["ipam"]["routes"][0]["dst"], "::/0");
+}
+
 TEST(CniConfig, WrittenOnlyWhenItChanges) {
   char tmpl[] = "/tmp/svcdp-cni-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);

@@ -150,11 +150,13 @@ control::KubeConfig kube_config(const conf::Options& o) {
 // The node's CNI configuration, rewritten when its pod CIDR or gateway
 // changes; a failure is logged and retried with the next generation.
 void write_cni_config(const conf::Options& o, const dp::Fib& fib, const std::string& master) {
-  if (fib.local_pod_cidrs.empty()) return;  // no pods on this node (the table build said so)
+  if (fib.local_pod_cidrs.empty() && fib.local_pods6.empty()) return;  // no pods on this node (the table build said so)
   control::CniParams p;
   p.master = master;
   for (const auto& e : fib.local_pod_cidrs) p.pod_cidrs.push_back({e.addr, e.len});
   p.gateway = rte_be_to_cpu_32(fib.pod_gateway);
+  p.pod_cidrs6 = fib.local_pods6;
+  p.gateway6 = fib.pod_gateway6.bytes;
   p.mtu = static_cast<uint16_t>(o.mtu - dp::kVxlanOuterLen);
   try {
     if (control::write_cni_conflist(o.cni_conf_dir, control::cni_conflist(p)))

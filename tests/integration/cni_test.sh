@@ -7,7 +7,9 @@
 # master. Checked: the pod's addressing, pod <-> pod on this node through
 # svcdp (proxy ARP), to a pod on node-b (VXLAN), a ClusterIP whose
 # endpoint is the other CNI pod on this node (the reply reverse-translated),
-# and DEL releasing the addresses.
+# and DEL releasing the addresses. node-a is dual-stack: the conflist has
+# its IPv6 range too, each pod gets an IPv6 address with svcdp's IPv6
+# gateway as default route, and ping -6 passes between them.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
@@ -31,7 +33,8 @@ export CNI_IPAM_DATA_DIR=$TOPO_TMP/ipam
 
 topo_up
 {
-  gen_nodes
+  gen_node node-a "$NODE_IP" 10.244.1.0/24 "$UPLINK_MAC" fd00:10:244:1::/64
+  gen_node node-b "$REMOTE_IP" 10.244.2.0/24 "$REMOTE_VTEP_MAC"
   gen_service web 10.96.0.10 80 8080 TCP
   gen_slice web TCP 8080 "$B_IP@node-a"
 } >"$TOPO_TMP/cluster.yaml"
@@ -45,7 +48,10 @@ import json, sys
 p = json.load(open('$conflist'))['plugins'][0]
 assert p['type'] == 'macvlan' and p['master'] == 'svcdp-pods' and p['mode'] == 'private', p
 r = p['ipam']['ranges'][0][0]
-assert r['subnet'] == '10.244.1.0/24' and r['gateway'] == '10.244.1.1', r"
+assert r['subnet'] == '10.244.1.0/24' and r['gateway'] == '10.244.1.1', r
+r6 = p['ipam']['ranges'][1][0]
+assert r6['subnet'] == 'fd00:10:244:1::/64' and r6['gateway'] == 'fd00:10:244:1::1', r6
+assert {'dst': '::/0', 'gw': 'fd00:10:244:1::1'} in p['ipam']['routes'], p['ipam']['routes']"
 
 cni_add() {
   new_ns "$1"
@@ -63,6 +69,19 @@ check "pod a learned svcdp's MAC for pod b" \
 check "pod a -> a pod on node-b (VXLAN)" in_ns "$NS_A" ping -q -c 2 -i 0.2 -W 2 "$RPOD_IP"
 check "pod a -> ClusterIP whose endpoint is pod b on this node" \
   sh -c "ip netns exec $NS_A curl -s -m 3 http://10.96.0.10/ | grep -q '^b $A_IP:'"
+
+dad_done() {  # NS ADDRESS: the kernel's duplicate address detection passed
+  for _ in $(seq 50); do
+    ip -n "$1" -6 addr show dev eth0 | grep -q tentative || break
+    sleep 0.1
+  done
+  ip -n "$1" -6 addr show dev eth0 | grep "inet6 $2/64" | grep -vq "tentative\|dadfailed"
+}
+check "pod a has an IPv6 address of the node's IPv6 pod CIDR" dad_done "$NS_A" fd00:10:244:1::2
+check "pod b has the next one" dad_done "$NS_B" fd00:10:244:1::3
+check "pod a's IPv6 default route is svcdp's IPv6 gateway" \
+  sh -c "ip -n $NS_A -6 route | grep -q 'default via fd00:10:244:1::1'"
+check "pod a -> pod b over IPv6, through svcdp (ping -6)" in_ns "$NS_A" ping -6 -q -c 2 -i 0.2 -W 2 fd00:10:244:1::3
 
 check "CNI DEL: both pods, their addresses released" sh -c "
   ip netns exec $NS_NODE $cni del $conflist $NS_A a && ip netns exec $NS_NODE $cni del $conflist $NS_B b &&

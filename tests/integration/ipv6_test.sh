@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # IPv6 on a dual-stack node (issue 18), with the pods' kernels as peers:
 # node-a's Node has an IPv6 pod CIDR, pods are made by the real CNI
-# plugins (macvlan + host-local, as svcdp's conflist has them, with the
-# IPv6 range added: svcdp does not write it before it forwards IPv6).
+# plugins (macvlan + host-local, as svcdp's conflist has them, IPv6 range
+# included as svcdp writes it (cni_test.sh), here at MTU 1500 so that the
+# tunnel's Packet Too Big is exercised).
 # Checked: svcdp answers the pods' Neighbor Solicitations for their IPv6
 # gateway (Router flag) and, by proxy, for the other pod, so that both land
 # in the pods' neighbour tables with svcdp's MAC; the pods' duplicate
@@ -115,7 +116,8 @@ YAML
 } >"$TOPO_TMP/cluster.yaml"
 TOPO_CLUSTER=$TOPO_TMP/cluster.yaml start_svcdp "$bin" || exit 1
 
-# The conflist of netns.sh (svcdp's) with an IPv6 range and default route.
+# The conflist of netns.sh (svcdp's, IPv4) with the IPv6 range and default
+# route svcdp writes on a dual-stack node.
 python3 - "$TOPO_TMP/cni-node-a.conflist" "$TOPO_TMP/dual.conflist" "$GW6" <<'PY'
 import json, sys
 conf = json.load(open(sys.argv[1]))
