@@ -151,6 +151,9 @@ po::options_description describe(Options& o) {
       ("masquerade-ports", po::value(&o.masquerade_ports)->default_value(o.masquerade_ports)->value_name("LO-HI"),
        "source ports of the node address used for masqueraded pod traffic, split between workers; keep them "
        "outside the kernel's net.ipv4.ip_local_port_range (default 32768-60999) and the NodePort range")
+      ("vxlan-ipv6-underlay", po::bool_switch(&o.vxlan_ipv6_underlay),
+       "carry IPv6 pods to nodes with an IPv6 InternalIP in VXLAN over IPv6 (UDP checksummed, RFC 6935), as "
+       "flannel's dual-stack flannel-v6.1 does (its backend-v6-data VtepMAC); default: over the IPv4 underlay")
       ("announce-lb-ips", po::bool_switch(&o.announce_lb_ips),
        "answer ARP for external and LoadBalancer IPs that have an endpoint (single-node set-ups); by default "
        "such requests go to the node's kernel, where MetalLB's or keepalived's speaker decides");

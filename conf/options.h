@@ -48,6 +48,7 @@ struct Options {
   std::string masquerade_ports = "61000-65535";  // node-address source ports for pod egress
   uint16_t masquerade_lo = 61000, masquerade_hi = 65535;  // masquerade_ports, parsed
   bool announce_lb_ips = false;  // answer ARP for external and LoadBalancer IPs
+  bool vxlan_ipv6_underlay = false;  // IPv6 pods in VXLAN over IPv6 between nodes with IPv6 InternalIPs
   uint16_t rx_desc = 1024;
   uint16_t tx_desc = 1024;
   uint16_t burst = 32;

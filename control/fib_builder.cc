@@ -134,7 +134,8 @@ void NodeTables::update(const std::string& name, const NodeInfo* now) {
     const NodeInfo& was = it->second.node;
     // Only what the tables hold counts (a heartbeat, a label: nothing).
     if (now && now->pod_cidrs == was.pod_cidrs && now->pod_cidrs_v6 == was.pod_cidrs_v6 &&
-        now->internal_ip == was.internal_ip && now->vtep_mac == was.vtep_mac)
+        now->internal_ip == was.internal_ip && now->vtep_mac == was.vtep_mac &&
+        now->internal_ip_v6 == was.internal_ip_v6 && now->vtep_mac6 == was.vtep_mac6)
       return;
     unplace(it->second);
     skipped_.erase(name);
@@ -232,6 +233,16 @@ bool NodeTables::place(Member& m, std::vector<Member*>& evicted) {
   rn.tmpl = dp::make_vxlan_template(to_ether(p_.uplink_mac), tables_.node_ip, rn.vtep,
                                     to_ether(n.vtep_mac.value_or(derived_vtep_mac(n.internal_ip))), p_.vni,
                                     p_.vxlan_port);
+  // The IPv6 underlay, when asked for and both ends have an IPv6 address.
+  const conf::Ipv6Addr none6{};
+  if (p_.vxlan_ipv6_underlay && !tables_.node_ip6.is_zero() && n.internal_ip_v6 != none6) {
+    rn.vtep6 = lb::Addr6{n.internal_ip_v6};
+    rn.nexthop6 = tables_.uplink_nexthop6(rn.vtep6);
+    rn.tmpl6 = dp::make_vxlan_template6(to_ether(p_.uplink_mac), tables_.node_ip6, rn.vtep6,
+                                        to_ether(n.vtep_mac6.value_or(n.vtep_mac.value_or(derived_vtep_mac(n.internal_ip)))),
+                                        p_.vni, p_.vxlan_port);
+    count_vtep6(rn.vtep6, +1);
+  }
   dp::RemoteNodes::Edit nodes(tables_.nodes);
   uint32_t index;
   if (free_.empty()) {
@@ -284,6 +295,7 @@ void NodeTables::unplace(Member& m) {
     if (p_.cluster_cidrs.empty()) count_in(cluster_refs_, tables_.cluster, c.addr, c.len, -1);
   }
   count_in(vtep_refs_, tables_.remote_vteps, n.internal_ip, 32, -1);
+  if (const lb::Addr6 v6 = tables_.nodes[*m.index].vtep6; !v6.is_zero()) count_vtep6(v6, -1);
   dp::RemoteNodes::Edit nodes(tables_.nodes);
   nodes.mut(*m.index) = {};  // no name: a free slot (introspection skips it)
   tables_.nodes = nodes.finish();
@@ -304,6 +316,19 @@ void NodeTables::count_in(std::map<std::pair<uint32_t, uint8_t>, uint32_t>& refs
     e.erase(addr, len);
   table = e.finish();
   if (n == 0) refs.erase({addr, len});
+}
+
+void NodeTables::count_vtep6(const lb::Addr6& vtep, int delta) {
+  uint32_t& n = vtep6_refs_[vtep];
+  if (delta > 0 && n++ != 0) return;
+  if (delta < 0 && --n != 0) return;
+  dp::PrefixTable6::Edit e(tables_.remote_vteps6);
+  if (n != 0)
+    e.set(vtep, 128, 0);
+  else
+    e.erase(vtep, 128);
+  tables_.remote_vteps6 = e.finish();
+  if (n == 0) vtep6_refs_.erase(vtep);
 }
 
 std::unique_ptr<dp::Fib> NodeTables::fib(uint64_t generation) const {

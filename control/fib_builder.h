@@ -39,6 +39,7 @@ struct FibParams {
   // The same two lists for IPv6 (the cluster's: beside the Nodes' pod CIDRs).
   std::vector<conf::Ipv6Prefix> cluster_cidrs6 = {};
   std::vector<conf::Ipv6Prefix> non_masquerade_cidrs6 = {};
+  bool vxlan_ipv6_underlay = false;  // IPv6 pods over IPv6 to nodes with an IPv6 InternalIP
 };
 
 struct FibBuildError : std::runtime_error {
@@ -143,6 +144,8 @@ class NodeTables {
   Claims<conf::Ipv6Prefix> taken6_;
   std::vector<uint32_t> free_;  // indexes of tables_.nodes no node holds
   std::map<std::pair<uint32_t, uint8_t>, uint32_t> vtep_refs_, cluster_refs_;
+  std::map<lb::Addr6, uint32_t> vtep6_refs_;
+  void count_vtep6(const lb::Addr6& vtep, int delta);
 };
 
 // A generation's node tables from scratch (NodeTables::rebuild). Throws

@@ -178,17 +178,20 @@ std::optional<NodeInfo> node_from_json(element obj, std::string& error) {
     return std::nullopt;
   }
 
-  // flannel keeps {"VNI":1,"VtepMAC":"..."} as a JSON string annotation.
-  std::string_view backend;
-  if (obj["metadata"]["annotations"]["flannel.alpha.coreos.com/backend-data"].get(backend) == simdjson::SUCCESS) {
+  // flannel keeps {"VNI":1,"VtepMAC":"..."} as a JSON string annotation,
+  // for its IPv6 VTEP under backend-v6-data.
+  for (const auto& [key, field] : {std::pair{"flannel.alpha.coreos.com/backend-data", &node.vtep_mac},
+                                   {"flannel.alpha.coreos.com/backend-v6-data", &node.vtep_mac6}}) {
+    std::string_view backend;
+    if (obj["metadata"]["annotations"][key].get(backend) != simdjson::SUCCESS) continue;
     simdjson::dom::parser parser;
     element data;
     std::string_view mac;
     if (parser.parse(backend.data(), backend.size()).get(data) != simdjson::SUCCESS) {
-      error = "Node " + node.name + ": annotation flannel.alpha.coreos.com/backend-data is not valid JSON";
+      error = "Node " + node.name + ": annotation " + key + " is not valid JSON";
       return std::nullopt;
     }
-    if (data["VtepMAC"].get(mac) == simdjson::SUCCESS) node.vtep_mac = conf::parse_mac(mac);
+    if (data["VtepMAC"].get(mac) == simdjson::SUCCESS) *field = conf::parse_mac(mac);
   }
   return node;
 }

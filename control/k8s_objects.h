@@ -48,6 +48,9 @@ struct NodeInfo {
   // IPv6 pod CIDRs of other nodes are reached in VXLAN over IPv4).
   std::vector<conf::Ipv6Prefix> pod_cidrs_v6 = {};
   std::vector<conf::Ipv6Addr> addresses_v6 = {};
+  // flannel.alpha.coreos.com/backend-v6-data "VtepMAC": its IPv6 VTEP's
+  // (flannel-v6.1), when it has one.
+  std::optional<conf::MacAddr> vtep_mac6 = {};
 
 
   bool operator==(const NodeInfo&) const = default;

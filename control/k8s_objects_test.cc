@@ -197,6 +197,25 @@ items:
   EXPECT_FALSE(c.nodes[2].eligible) << "being deleted";
 }
 
+// flannel's VTEP MACs: backend-data for its IPv4 VTEP (flannel.1),
+// backend-v6-data for its IPv6 one (flannel-v6.1, dual-stack).
+TEST(K8sObjects, FlannelVtepMacsOfBothFamilies) {
+  auto c = parse_cluster_text(R"(
+kind: Node
+metadata:
+  name: b
+  annotations: {flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"02:5d:00:00:02:ff"}',
+                flannel.alpha.coreos.com/backend-v6-data: '{"VNI":1,"VtepMAC":"02:5d:00:00:02:fe"}'}
+spec: {podCIDRs: [10.244.2.0/24, "fd00:10:244:2::/64"]}
+status: {addresses: [{type: InternalIP, address: 192.168.56.12}, {type: InternalIP, address: "fd00:56::12"}]}
+)",
+                              "yaml");
+  ASSERT_EQ(c.nodes.size(), 1u);
+  EXPECT_EQ(c.nodes[0].vtep_mac, conf::parse_mac("02:5d:00:00:02:ff"));
+  EXPECT_EQ(c.nodes[0].vtep_mac6, conf::parse_mac("02:5d:00:00:02:fe"));
+  EXPECT_EQ(c.nodes[0].internal_ip_v6, *conf::parse_ipv6("fd00:56::12"));
+}
+
 // Dual-stack objects as the API server writes them (issue 18): both
 // families read; what the IPv4 tables see is what they saw before.
 TEST(K8sObjects, DualStackObjectsCarryBothFamilies) {

@@ -104,6 +104,7 @@ control::FibParams fib_params(const conf::Options& o, const rte_ether_addr& upli
   p.vxlan_port = o.vxlan_port;
   if (!o.uplink_gateway.empty()) p.uplink_gateway = conf::parse_ipv4(o.uplink_gateway);
   if (!o.uplink_gateway6.empty()) p.uplink_gateway6 = conf::parse_ipv6(o.uplink_gateway6);
+  p.vxlan_ipv6_underlay = o.vxlan_ipv6_underlay;
   if (!o.uplink_subnet.empty()) p.uplink_subnet = conf::parse_ipv4_prefix(o.uplink_subnet);
   if (!o.pod_gateway.empty()) p.pod_gateway = conf::parse_ipv4(o.pod_gateway);
   std::memcpy(p.uplink_mac.data(), uplink_mac.addr_bytes, p.uplink_mac.size());

@@ -38,6 +38,7 @@ namespace svcdp::dp {
   X(kVxlanInnerRunt, "vxlan_inner_runt", "inner frame shorter than Ethernet + IPv4")     \
   X(kVxlanInnerNotIp, "vxlan_inner_not_ip", "inner frame neither IPv4 nor IPv6")           \
   X(kVxlanInnerNotLocal, "vxlan_inner_not_local", "inner destination not a local pod")  \
+  X(kVxlanZeroChecksum, "vxlan_zero_checksum", "VXLAN over IPv6 without a UDP checksum (RFC 6936)") \
   X(kMtuExceeded, "mtu_exceeded", "DF (or IPv6) packet larger than its link (Fragmentation Needed / Packet Too Big sent)") \
   X(kNoHeadroom, "no_headroom", "no mbuf headroom for the VXLAN header")                  \
   X(kNeighUnresolved, "neigh_unresolved", "next hop did not answer ARP, or hold full")    \

@@ -27,6 +27,11 @@ struct RemoteNode {
   be32 vtep = 0;     // the node's InternalIP
   be32 nexthop = 0;  // vtep itself, or the uplink gateway
   VxlanTemplate tmpl;
+  // Its IPv6 VTEP (--vxlan-ipv6-underlay: IPv6 pods in VXLAN over IPv6,
+  // as flannel's dual-stack flannel-v6.1; zero: over IPv4 with `tmpl`).
+  lb::Addr6 vtep6;
+  lb::Addr6 nexthop6;
+  VxlanTemplate6 tmpl6;
   std::vector<PrefixTable::Entry> pod_cidrs;  // what remote_pods sends it (for operators; the lookup is remote_pods)
   std::vector<PrefixTable6::Entry> pod_cidrs6;  // the same of remote_pods6
 };
@@ -71,6 +76,7 @@ struct Fib {
   RemoteNodes nodes;
   uint32_t remote_node_count = 0;  // the slots of `nodes` a node holds
   PrefixTable remote_vteps;  // the nodes' VTEP addresses (/32s): VXLAN is accepted from these only
+  PrefixTable6 remote_vteps6;  // the same for the IPv6 underlay (/128s)
   be32 uplink_gateway = 0;  // next hop beyond the uplink; 0: destinations are on-link
   PrefixTable uplink_subnet;  // on-link destinations when there is a gateway (empty: none)
   // Destinations inside the cluster's pod network (--cluster-cidr, or the

@@ -40,6 +40,10 @@ void uplink_input6(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash)
   }
   if (rte_is_multicast_ether_addr(&eth->dst_addr))
     return w.next(Stage::kToKernel, m, From::kUplink, kernel_or(Drop::kEthertypeUnsupported));
+  // VXLAN for our IPv6 VTEP (no extension headers: the outer is 70 bytes).
+  if (c.proto == IPPROTO_UDP && c.l4_offset == kIpv6HeaderLen && c.end >= c.l4_offset + 8u && !fib.node_ip6.is_zero() &&
+      ipv6_dst(ip6) == fib.node_ip6 && l4_port(ip6 + c.l4_offset, 2) == fib.vxlan_port)
+    return vxlan_decap_ip6(w, m, ip6, c, fib);
   if (martian6(ip6 + 8)) return w.drop(m, Drop::kIpMartianSource);
   const uint32_t frame_len = sizeof(rte_ether_hdr) + c.end;
   if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));

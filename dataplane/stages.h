@@ -70,6 +70,13 @@ void node_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib)
 // datagrams, ports), for the outer UDP source port. Thread: any.
 uint32_t inner_flow_hash(const rte_ipv4_hdr* ip);
 void vxlan_decap(WorkerContext& w, rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, const Fib& fib);
+// VXLAN over the IPv6 underlay (from ip6_uplink_input, `c` the outer chain).
+void vxlan_decap_ip6(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib);
+// Both underlays' common part: the VXLAN header (`udp` the outer UDP
+// header, `outer_len` the bytes in front of the inner frame), then the
+// inner IPv4 or IPv6 packet for a local pod.
+void vxlan_inner(WorkerContext& w, rte_mbuf* m, rte_udp_hdr* udp, uint32_t udp_avail, uint32_t outer_len,
+                 const Fib& fib);
 void vxlan_encap(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip, const RemoteNode& node,
                  From from, const Fib& fib);
 // The same for an IPv6 packet of a local pod (`c` as walk_ipv6 read it),

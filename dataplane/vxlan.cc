@@ -44,6 +44,29 @@ VxlanTemplate make_vxlan_template(const rte_ether_addr& local_mac, be32 local_ip
   return t;
 }
 
+VxlanTemplate6 make_vxlan_template6(const rte_ether_addr& local_mac, const lb::Addr6& local_ip,
+                                    const lb::Addr6& remote_ip, const rte_ether_addr& remote_vtep_mac, uint32_t vni,
+                                    uint16_t udp_port) {
+  VxlanTemplate6 t{};
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(t.bytes);
+  auto* ip6 = reinterpret_cast<rte_ipv6_hdr*>(eth + 1);
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(ip6 + 1);
+  auto* vx = reinterpret_cast<rte_vxlan_hdr*>(udp + 1);
+  eth->src_addr = local_mac;
+  eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+  ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+  ip6->proto = IPPROTO_UDP;
+  ip6->hop_limits = 64;
+  std::memcpy(ip6->src_addr, local_ip.bytes.data(), 16);
+  std::memcpy(ip6->dst_addr, remote_ip.bytes.data(), 16);
+  udp->dst_port = rte_cpu_to_be_16(udp_port);
+  vx->vx_flags = rte_cpu_to_be_32(static_cast<uint32_t>(kVxlanFlagI) << 24);
+  vx->vx_vni = rte_cpu_to_be_32(vni << 8);
+  t.inner_src = local_mac;
+  t.inner_dst = remote_vtep_mac;
+  return t;
+}
+
 std::optional<Drop> vxlan_check(const rte_udp_hdr* udp, uint32_t avail, uint32_t vni) {
   if (avail < sizeof(rte_udp_hdr) + sizeof(rte_vxlan_hdr)) return Drop::kVxlanTruncated;
   const auto* vx = reinterpret_cast<const rte_vxlan_hdr*>(udp + 1);

@@ -8,6 +8,7 @@
 #include "dataplane/drop_reason.h"
 #include "dataplane/ipv4.h"
 #include "dataplane/types.h"
+#include "lb/types.h"
 
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -66,6 +67,42 @@ inline void vxlan_write_outer(uint8_t* outer, const VxlanTemplate& t, const rte_
   ip->hdr_checksum = static_cast<uint16_t>(~csum_fold32(sum));
   udp->src_port = src_port;
   udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(ip_len - sizeof(rte_ipv4_hdr)));
+}
+
+// The same over an IPv6 underlay (RFC 7348 section 5 allows either):
+// outer Ethernet + IPv6 + UDP + VXLAN, 70 bytes. Unlike IPv4, the UDP
+// checksum is computed over the whole datagram: RFC 6935's zero checksum
+// is for tunnels that meet RFC 6936's conditions, and Linux's vxlan
+// drops such packets unless told otherwise (udp6zerocsumrx).
+inline constexpr uint32_t kVxlanOuterLen6 = sizeof(rte_ether_hdr) + 40 + sizeof(rte_udp_hdr) + sizeof(rte_vxlan_hdr);
+static_assert(kVxlanOuterLen6 == 70);
+
+struct VxlanTemplate6 {
+  alignas(16) uint8_t bytes[kVxlanOuterLen6];
+  rte_ether_addr inner_src;
+  rte_ether_addr inner_dst;
+};
+
+// Outer IPv6: traffic class and flow label 0, hop limit 64. Thread: control.
+VxlanTemplate6 make_vxlan_template6(const rte_ether_addr& local_mac, const lb::Addr6& local_ip,
+                                    const lb::Addr6& remote_ip, const rte_ether_addr& remote_vtep_mac, uint32_t vni,
+                                    uint16_t udp_port);
+
+// Writes the IPv6 template at `outer` and patches it: lengths, source
+// port, the UDP checksum over the inner frame. Thread: any worker.
+inline void vxlan_write_outer6(uint8_t* outer, const VxlanTemplate6& t, const rte_ether_addr& nexthop_mac,
+                               uint32_t inner_len, be16 src_port) {
+  std::memcpy(outer, t.bytes, kVxlanOuterLen6);
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(outer);
+  auto* ip6 = reinterpret_cast<rte_ipv6_hdr*>(eth + 1);
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(ip6 + 1);
+  eth->dst_addr = nexthop_mac;
+  const auto udp_len = rte_cpu_to_be_16(static_cast<uint16_t>(inner_len + sizeof(rte_udp_hdr) + sizeof(rte_vxlan_hdr)));
+  ip6->payload_len = udp_len;
+  udp->dgram_len = udp_len;
+  udp->src_port = src_port;
+  udp->dgram_cksum = 0;
+  udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip6, udp);  // 0 comes out as 0xffff (RFC 8200 section 8.1)
 }
 
 // Checks the VXLAN header and the inner frame after an outer IPv4/UDP

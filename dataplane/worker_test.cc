@@ -752,8 +752,10 @@ class Ndp : public Pipeline {
     control::NodeInfo b{"node-b", kRemoteIp, {*conf::parse_ipv4_prefix("10.244.2.0/24")}, kRemoteVtepMac, ""};
     b.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:2::/64")};
     control::FibParams p;
+    if (underlay6_) b.internal_ip_v6 = kRemote6;
     p.node_name = "node-a";
     p.uplink_mac = up_mac_;
+    p.vxlan_ipv6_underlay = underlay6_;
     std::vector<std::string> warnings;
     auto fib = control::build_fib({a, b}, p, ++gen_, warnings);
     fib->services6 = std::make_shared<lb::ServiceTable6>(std::move(services), gen_);
@@ -786,9 +788,11 @@ class Ndp : public Pipeline {
   }
   uint64_t gen_ = 1;
   bool node_has_ipv6_ = true;  // an IPv6 InternalIP (IPv6 on the uplink, egress masqueraded)
+  bool underlay6_ = false;      // --vxlan-ipv6-underlay, node-b at kRemote6
   const testing::Ip6 kPod6 = v6(5), kPod6b = v6(7), kGw6 = v6(1);
   const testing::Ip6 kRemotePod6 = {0xfd, 0x00, 0x00, 0x10, 0x02, 0x44, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0x0a};
   const testing::Ip6 kNode6 = {0xfd, 0, 0, 0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11};    // fd00:0:0:56::11
+  const testing::Ip6 kRemote6 = {0xfd, 0, 0, 0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12};  // node-b's IPv6 VTEP
   const testing::Ip6 kClient6 = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x05};  // 2001:db8::5
   const testing::Ip6 kVip6 = {0xfd, 0x00, 0, 0x10, 0, 0x96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0a};  // fd00:10:96::a
 };
@@ -1227,6 +1231,79 @@ TEST_F(Ndp, Ipv6EgressIsMasqueradedToTheNodeAddress) {
   ASSERT_EQ(out.size(), 1u);
   want = Frame().eth(kPodMac, pods_mac_, 0x86dd).ipv6(kClient6, kPod6, 58, 63).icmp6(129, 0, 0x00070001).payload(8).build();
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+}
+
+// --vxlan-ipv6-underlay (flannel's dual-stack flannel-v6.1): an IPv6 pod's
+// packet for node-b goes in VXLAN over IPv6 from the node's IPv6 address
+// to node-b's, resolved over NDP, with the UDP checksum RFC 6935 asks for
+// and the tunnel MTU 70 bytes short of the uplink's; node-b's answer over
+// IPv6 is decapsulated; one without a checksum or from no node's VTEP is
+// refused.
+TEST_F(Ndp, Ipv6PodsCrossTheIpv6Underlay) {
+  underlay6_ = true;
+  publish6({});
+  pods_known();
+  const auto udp6 = [](const Mac& dst, const Mac& src, const testing::Ip6& s, const testing::Ip6& d, uint8_t hops,
+                       size_t payload = 20) {
+    return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 17, hops).udp(40000, 53, true).payload(payload).build();
+  };
+  inject(Role::PODS, udp6(pods_mac_, kPodMac, kPod6, kRemotePod6, 64));
+  run();
+  auto out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u) << "a Neighbor Solicitation for node-b's IPv6 VTEP";
+  EXPECT_EQ(out[0][54], 135);
+  EXPECT_EQ(Bytes(out[0].begin() + 62, out[0].begin() + 78), bytes(kRemote6));
+  inject(Role::UPLINK, Frame()
+                           .eth(up_mac_, kRemoteMac, 0x86dd)
+                           .ipv6(kRemote6, kNode6, 58, 255)
+                           .icmp6(136, 0, 0x60000000u)
+                           .raw(bytes(kRemote6))
+                           .raw(ll_option(2, kRemoteMac))
+                           .build());
+  run();
+  out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_GE(out[0].size(), 70u);
+  const uint16_t sport = static_cast<uint16_t>(out[0][54] << 8 | out[0][55]);
+  EXPECT_GE(sport, 49152);
+  Bytes want = Frame()
+                   .eth(kRemoteMac, up_mac_, 0x86dd)
+                   .ipv6(kNode6, kRemote6, 17, 64)
+                   .udp(sport, 4789, /*checksum=*/true)
+                   .vxlan(kVni)
+                   .raw(udp6(kRemoteVtepMac, up_mac_, kPod6, kRemotePod6, 63))
+                   .build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+
+  const auto from_b = [&](const testing::Ip6& vtep, bool checksum) {
+    return Frame()
+        .eth(up_mac_, kRemoteMac, 0x86dd)
+        .ipv6(vtep, kNode6, 17, 64)
+        .udp(50000, 4789, checksum)
+        .vxlan(kVni)
+        .raw(udp6(up_mac_, kRemoteVtepMac, kRemotePod6, kPod6, 64))
+        .build();
+  };
+  inject(Role::UPLINK, from_b(kRemote6, true));
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  want = udp6(kPodMac, pods_mac_, kRemotePod6, kPod6, 63);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  inject(Role::UPLINK, from_b(kRemote6, false));
+  inject(Role::UPLINK, from_b(kClient6, true));
+  run();
+  EXPECT_TRUE(sent(Role::PODS).empty());
+  EXPECT_EQ(drops(Drop::kVxlanZeroChecksum), 1u);
+  EXPECT_EQ(drops(Drop::kVxlanUnknownVtep), 1u);
+
+  // 1431 bytes do not fit the IPv6 tunnel (1500 - 70).
+  inject(Role::PODS, udp6(pods_mac_, kPodMac, kPod6, kRemotePod6, 64, 1431 - 48));
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0][54], 2) << "Packet Too Big";
+  EXPECT_EQ(Bytes(out[0].begin() + 58, out[0].begin() + 62), (Bytes{0, 0, 0x05, 0x96})) << "MTU 1430";
 }
 
 }  // namespace

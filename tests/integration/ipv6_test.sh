@@ -28,6 +28,10 @@
 # the replies): Cluster policy SNATed to the pods' gateway, Local policy
 # keeping the client's address. Pod egress over IPv6 is masqueraded to
 # the node's IPv6 address: curl and ping -6 from pod a to the LAN host.
+# Then svcdp again with --vxlan-ipv6-underlay, node-b as flannel's
+# dual-stack nodes are (a second VXLAN device over IPv6, flannel-v6.1,
+# its MAC from the backend-v6-data annotation): ping -6, Packet Too Big at
+# the IPv6 tunnel's MTU (1430) and 10 MB each way over the IPv6 underlay.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
@@ -51,6 +55,8 @@ GW6_B=fd00:10:244:2::1
 R6=fd00:10:244:2::2
 VIPR6=fd00:10:96::20
 NODE6=fd00:56::11
+REMOTE6=fd00:56::12
+REMOTE_VTEP6_MAC=02:5d:00:00:02:fe
 NS_LAN6=$TOPO_PREFIX-lan6
 LAN6=fd00:56::100
 
@@ -71,7 +77,17 @@ slice6() {
 }
 {
   gen_node node-a "$NODE_IP" 10.244.1.0/24 "$UPLINK_MAC" fd00:10:244:1::/64 "$NODE6"
-  gen_node node-b "$REMOTE_IP" 10.244.2.0/24 "$REMOTE_VTEP_MAC" fd00:10:244:2::/64
+  cat <<YAML
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-b
+  annotations: {flannel.alpha.coreos.com/backend-data: '{"VNI":1,"VtepMAC":"$REMOTE_VTEP_MAC"}',
+                flannel.alpha.coreos.com/backend-v6-data: '{"VNI":1,"VtepMAC":"$REMOTE_VTEP6_MAC"}'}
+spec: {podCIDR: 10.244.2.0/24, podCIDRs: [10.244.2.0/24, "fd00:10:244:2::/64"]}
+status: {addresses: [{type: InternalIP, address: $REMOTE_IP}, {type: InternalIP, address: "$REMOTE6"}]}
+YAML
   cat <<YAML
 ---
 apiVersion: v1
@@ -259,5 +275,34 @@ check "the pod's flows to the LAN host were masqueraded" grep -Eq "masquerade_ne
 check "Packet Too Big for the ping and for the transfer (mtu_exceeded >= 2)" \
   grep -Eq "^ +mtu_exceeded +([2-9]|[1-9][0-9]+) " "$SVCDP_LOG"
 check "no solicitation was refused as invalid" sh -c "! grep -Eq '^ +ndp_invalid +[1-9]' '$SVCDP_LOG'"
+
+# The IPv6 underlay: node-b's flannel-v6.1 on its IPv6 address.
+ip -n "$NS_REMOTE" -6 addr add "$REMOTE6/64" dev eth0 nodad
+ip -n "$NS_REMOTE" link add vxlan6 address "$REMOTE_VTEP6_MAC" type vxlan id 1 dstport 4789 local "$REMOTE6" \
+  dev eth0 nolearning
+ip -n "$NS_REMOTE" link set vxlan6 mtu 1430 up
+no_offload "$NS_REMOTE" vxlan6
+ip -n "$NS_REMOTE" -6 route replace fd00:10:244:1::/64 via fd00:10:244:1:: dev vxlan6 onlink
+ip -n "$NS_REMOTE" -6 neigh add fd00:10:244:1:: lladdr "$UPLINK_MAC" dev vxlan6 nud permanent
+ip netns exec "$NS_REMOTE" bridge fdb append "$UPLINK_MAC" dev vxlan6 dst "$NODE6"
+TOPO_CLUSTER=$TOPO_TMP/cluster.yaml start_svcdp "$bin" --vxlan-ipv6-underlay || exit 1
+ip -n "$NS_A" -6 route flush cache
+ip netns exec "$NS_A" ping -6 -c 2 -W 2 "$R6" >/dev/null 2>&1  # NDP on both sides
+check "IPv6 underlay: pod a -> node-b's pod (ping -6)" in_ns "$NS_A" ping -6 -q -c 3 -i 0.2 -W 2 "$R6"
+check "IPv6 underlay: node-b's pod -> pod a (ping -6)" in_ns "$NS_R" ping -6 -q -c 3 -i 0.2 -W 2 "$A6"
+too_big_1430() {
+  local out
+  out=$(ip netns exec "$NS_A" ping -6 -c 1 -W 2 -M do -s 1400 "$R6" 2>&1)
+  echo "$out" | grep -i "from $GW6.*too big.*mtu=1430"
+}
+check "IPv6 underlay: a 1448-byte packet gets Packet Too Big, mtu 1430" too_big_1430
+ip -n "$NS_A" -6 route flush cache
+check "IPv6 underlay: 10 MB IPv6 TCP pod a -> node-b's pod" tcp_transfer "$NS_A" "$NS_R" "$R6" 10000000
+check "IPv6 underlay: 10 MB IPv6 TCP node-b's pod -> pod a" tcp_transfer "$NS_R" "$NS_A" "$A6" 10000000
+check "IPv6 underlay: the packets crossed node-b's IPv6 VXLAN device" \
+  sh -c "ip -n '$NS_REMOTE' -s link show vxlan6 | awk '/RX:/ {getline; exit !(\$2 > 5000)}'"
+stop_svcdp
+check "svcdp exits 0 on SIGINT (IPv6 underlay)" test $? -eq 0
+check "no VXLAN over IPv6 was refused" sh -c "! grep -Eq '^ +vxlan_(zero_checksum|unknown_vtep) +[1-9]' '$SVCDP_LOG'"
 sed -n "/drops by reason/,\$p" "$SVCDP_LOG" | sed "s/^/    /"
 check_report
