@@ -56,14 +56,16 @@ std::vector<lb::ServiceSpec> services() {
   return specs;
 }
 
-// An IPv6 ClusterIP fd00:10:96::a:80 with a local endpoint and one on
-// node-b (VXLAN), and a UDP one without endpoints (NAT66, REJECT).
+// An IPv6 ClusterIP fd00:10:96::a:80 (and NodePort [fd00:56::11]:30080)
+// with a local endpoint and one on node-b (VXLAN over IPv6), and a UDP
+// one without endpoints (NAT66, REJECT).
 std::vector<lb::ServiceSpec6> services6() {
   const auto addr = [](const char* text) { return lb::Addr6{*conf::parse_ipv6(text)}; };
   lb::ServiceSpec6 web;
   web.id = 3;
   web.proto = lb::kTcp;
-  web.frontends = {{addr("fd00:10:96::a"), lb::to_be16(80), lb::Frontend::kClusterIp}};
+  web.frontends = {{addr("fd00:10:96::a"), lb::to_be16(80), lb::Frontend::kClusterIp},
+                   {addr("fd00:56::11"), lb::to_be16(30080), lb::Frontend::kNodePort}};
   lb::Endpoint6 e;
   e.addr = addr("fd00:10:244:1::b");
   e.port = lb::to_be16(8080);
@@ -94,9 +96,12 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   g_harness = std::make_unique<testing::RingHarness>(c, /*with_kernel=*/true);
   control::NodeInfo a{"node-a", 0xc0a8380b, {*conf::parse_ipv4_prefix("10.244.1.0/24")}, std::nullopt, ""};
   a.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:1::/64")};  // IPv6 pods, gateway fd00:10:244:1::1
+  a.internal_ip_v6 = *conf::parse_ipv6("fd00:56::11");  // IPv6 NodePorts, egress masquerade, the IPv6 underlay
   control::NodeInfo b{"node-b", 0xc0a8380c, {*conf::parse_ipv4_prefix("10.244.2.0/24")}, std::nullopt, ""};
   b.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:2::/64")};
+  b.internal_ip_v6 = *conf::parse_ipv6("fd00:56::12");
   control::FibParams p;
+  p.vxlan_ipv6_underlay = true;
   p.node_name = "node-a";
   p.uplink_mac = g_harness->mac(dp::Role::UPLINK);
   std::vector<std::string> warnings;

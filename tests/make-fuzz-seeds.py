@@ -43,6 +43,10 @@ packets = {
     "ipv6-pod-to-pod": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "fd00:10:244:1::b", 58, bytes([128, 0, 0, 0, 0, 7, 0, 1]), hops=1))),
     "ipv6-syn-to-clusterip": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "fd00:10:96::a", 6, tcp(40000, 80, 2)))),
     "ipv6-pod-to-remote-pod": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "fd00:10:244:2::a", 17, udp(40000, 53, b"q" * 20)))),
+    "ipv6-nodeport-syn": (0, eth(BCAST, REMOTE_MAC, 0x86DD, ipv6("2001:db8::5", "fd00:56::11", 6, tcp(50000, 30080, 2)))),
+    "ipv6-pod-egress-syn": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "2001:db8::5", 6, tcp(40000, 443, 2)))),
+    "ipv6-masq-reply": (0, eth(BCAST, REMOTE_MAC, 0x86DD, ipv6("2001:db8::5", "fd00:56::11", 6, tcp(443, 61000, 0x12)))),
+    "vxlan6-to-local-pod": (0, eth(BCAST, REMOTE_MAC, 0x86DD, ipv6("fd00:56::12", "fd00:56::11", 17, udp(50000, 4789, vxlan(1, eth(BCAST, REMOTE_MAC, 0x86DD, ipv6("fd00:10:244:2::a", "fd00:10:244:1::5", 6, tcp(8080, 40000, 0x12)))))))),
     "ipv6-vxlan-to-local-pod": (4, eth(BCAST, REMOTE_MAC, 0x0800, ipv4("192.168.56.12", "192.168.56.11", 17, udp(50000, 4789, vxlan(1, eth(BCAST, REMOTE_MAC, 0x86DD, ipv6("fd00:10:244:2::a", "fd00:10:244:1::5", 6, tcp(8080, 40000, 0x12)))))))),
 }
 UNICAST = 16
