@@ -105,10 +105,6 @@ bool in_cluster6(const Fib& fib, const lb::Addr6& a) {
   return local_pod6(fib, a) || fib.remote_pods6.contains(a) || in(fib.cluster6);
 }
 
-lb::FlowKey6 flow_key6(const uint8_t* ip6, const Ipv6Chain& c) {
-  return {ipv6_src(ip6), ipv6_dst(ip6), l4_port(ip6 + c.l4_offset, 0), l4_port(ip6 + c.l4_offset, 2), c.proto};
-}
-
 // Rewrites a packet of flow `f`, then delivers it to the pod it is now
 // addressed to.
 void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::CtMatch6& f,

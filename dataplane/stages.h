@@ -60,7 +60,9 @@ void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain&
 // A free source port of `ports` for `key` NATed to nat.snat (as snat_port).
 bool snat_port6(WorkerContext& w, const lb::FlowKey6& key, lb::Nat6& nat, lb::PortAllocator& ports);
 // The 5-tuple of an IPv6 TCP, UDP or SCTP packet whose ports are there.
-lb::FlowKey6 flow_key6(const uint8_t* ip6, const Ipv6Chain& c);
+inline lb::FlowKey6 flow_key6(const uint8_t* ip6, const Ipv6Chain& c) {
+  return {ipv6_src(ip6), ipv6_dst(ip6), l4_port(ip6 + c.l4_offset, 0), l4_port(ip6 + c.l4_offset, 2), c.proto};
+}
 // The parts of pods_input and exception_input after the lb stage.
 void pods_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
 void node_route(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib);
