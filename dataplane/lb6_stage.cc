@@ -95,6 +95,57 @@ bool lb6_echo(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, c
   return true;
 }
 
+// An ICMPv6 error (RFC 4443 section 2.1: types below 128) quoting a
+// packet of a translated flow, translated as that flow's packets are
+// (RFC 5508 section 4.2 for NAT of ICMP errors, here NAT66): Packet Too
+// Big from beyond the uplink about a masqueraded pod flow reaches the pod
+// with the pod's own tuple quoted (else IPv6 path MTU discovery, which
+// routers never fragment for, blackholes it); an endpoint's Destination
+// Unreachable reaches the client as if from the Service. The quoted
+// packet's TCP or UDP header must be whole; the ICMPv6 checksum is
+// computed anew. True when it took the packet.
+bool lb6_icmp_error(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib, From from) {
+  if (c.fragment) return false;
+  uint8_t* icmp = ip6 + c.l4_offset;
+  uint8_t* q = icmp + 8;
+  const uint32_t qlen = c.end - c.l4_offset - 8u;
+  if (c.end < c.l4_offset + 8u + kIpv6HeaderLen || (q[0] >> 4) != 6) return false;
+  const uint8_t proto = q[6];
+  const uint32_t l4_min = proto == IPPROTO_TCP ? sizeof(rte_tcp_hdr) : proto == IPPROTO_UDP ? 8u : 0u;
+  if (l4_min == 0 || qlen < kIpv6HeaderLen + l4_min) return false;
+  Ipv6Chain qc;
+  qc.proto = proto;
+  qc.l4_offset = kIpv6HeaderLen;
+  qc.end = static_cast<uint16_t>(qlen);
+  const lb::FlowKey6 quoted = flow_key6(q, qc);
+  w.stage(Stage::kLb);
+  const auto f = w.setup.conntrack6->lookup(w.setup.id, quoted.reversed(), w.now_s);
+  if (!f || f->kind != lb::kFlow) return false;
+  const bool snat = !f->nat.snat.is_zero();
+  const lb::Addr6 outer_src = ipv6_src(ip6);
+  if (f->reply) {
+    // About a packet we sent towards the endpoint (or, masqueraded, the
+    // outside host): back to the client, quoting its own packet.
+    if (outer_src == f->nat.backend) nat66_rewrite(ip6, c, NatSide::SOURCE, f->fwd.dst, 0);
+    nat66_rewrite(ip6, c, NatSide::DESTINATION, f->fwd.src, 0);
+    nat66_rewrite(q, qc, NatSide::SOURCE, f->fwd.src, f->fwd.sport);
+    nat66_rewrite(q, qc, NatSide::DESTINATION, f->fwd.dst, f->fwd.dport);
+  } else {
+    // About a reply we sent to the client: back to the endpoint.
+    if (snat && outer_src == f->fwd.src) nat66_rewrite(ip6, c, NatSide::SOURCE, f->nat.snat, 0);
+    nat66_rewrite(ip6, c, NatSide::DESTINATION, f->nat.backend, 0);
+    nat66_rewrite(q, qc, NatSide::SOURCE, f->nat.backend, f->nat.backend_port);
+    if (snat) nat66_rewrite(q, qc, NatSide::DESTINATION, f->nat.snat, f->nat.snat_port);
+  }
+  icmp[2] = icmp[3] = 0;
+  const uint16_t sum = icmp6_checksum(ipv6_src(ip6).bytes, ipv6_dst(ip6).bytes, icmp, c.end - c.l4_offset);
+  icmp[2] = static_cast<uint8_t>(sum >> 8);
+  icmp[3] = static_cast<uint8_t>(sum);
+  ++w.counters.lb_icmp_translated;
+  ip6_route(w, m, ip6, c, ipv6_dst(ip6), fib, from, true);
+  return true;
+}
+
 }  // namespace
 
 bool in_cluster6(const Fib& fib, const lb::Addr6& a) {
@@ -163,7 +214,10 @@ bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, 
                uint64_t hash) {
   if (w.setup.conntrack6 == nullptr || c.fragment) return false;
   const uint8_t proto = c.proto;
-  if (proto == kIpProtoIcmp6) return lb6_echo(w, m, ip6, c, fib, from);
+  if (proto == kIpProtoIcmp6) {
+    if (c.end < c.l4_offset + 1u) return false;
+    return ip6[c.l4_offset] < 128 ? lb6_icmp_error(w, m, ip6, c, fib, from) : lb6_echo(w, m, ip6, c, fib, from);
+  }
   if (proto != lb::kTcp && proto != lb::kUdp && proto != lb::kSctp) return false;
   const lb::ServiceTable6& table = *fib.services6;
   uint8_t* l4 = ip6 + c.l4_offset;

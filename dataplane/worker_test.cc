@@ -1215,6 +1215,29 @@ TEST_F(Ndp, Ipv6EgressIsMasqueradedToTheNodeAddress) {
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
   EXPECT_EQ(totals().masq_new_flows, 1u);
 
+  // A router beyond the uplink sends Packet Too Big about the masqueraded
+  // SYN (as it left, hop limit 63): the pod gets it, quoting its own SYN.
+  const testing::Ip6 router = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
+  const Bytes sent_syn = tcp(kRemoteMac, up_mac_, kNode6, port, kClient6, 443, 0x02, 63);
+  inject(Role::UPLINK, Frame()
+                           .eth(up_mac_, kRemoteMac, 0x86dd)
+                           .ipv6(router, kNode6, 58, 64)
+                           .icmp6(2, 0, 1280)
+                           .raw(Bytes(sent_syn.begin() + 14, sent_syn.end()))
+                           .build());
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes pod_syn = tcp(kRemoteMac, up_mac_, kPod6, 40000, kClient6, 443, 0x02, 63);
+  want = Frame()
+             .eth(kPodMac, pods_mac_, 0x86dd)
+             .ipv6(router, kPod6, 58, 63)
+             .icmp6(2, 0, 1280)
+             .raw(Bytes(pod_syn.begin() + 14, pod_syn.end()))
+             .build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  EXPECT_EQ(totals().lb_icmp_translated, 1u);
+
   // Echo: the identifier 7 becomes a masquerade port and back.
   inject(Role::PODS,
          Frame().eth(pods_mac_, kPodMac, 0x86dd).ipv6(kPod6, kClient6, 58, 64).icmp6(128, 0, 0x00070001).payload(8).build());
@@ -1304,6 +1327,43 @@ TEST_F(Ndp, Ipv6PodsCrossTheIpv6Underlay) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0][54], 2) << "Packet Too Big";
   EXPECT_EQ(Bytes(out[0].begin() + 58, out[0].begin() + 62), (Bytes{0, 0, 0x05, 0x96})) << "MTU 1430";
+}
+
+// An endpoint's Destination Unreachable about a client's datagram to an
+// IPv6 ClusterIP reaches the client as if from the Service: outer source
+// the VIP, the quoted packet the client's own (RFC 5508, NAT66).
+TEST_F(Ndp, AnEndpointsIcmpv6ErrorIsTranslatedForTheClient) {
+  lb::ServiceSpec6 udp = service6(0, kVip6, {kPod6b});
+  udp.proto = lb::kUdp;
+  publish6({udp});
+  pods_known();
+  const auto dgram = [](const Mac& dst, const Mac& src, const testing::Ip6& s, uint16_t sp, const testing::Ip6& d,
+                        uint16_t dp, uint8_t hops) {
+    return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 17, hops).udp(sp, dp, true).payload(16).build();
+  };
+  inject(Role::PODS, dgram(pods_mac_, kPodMac, kPod6, 40000, kVip6, 80, 64));
+  run();
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes at_b = dgram(kPod2Mac, pods_mac_, kPod6, 40000, kPod6b, 8080, 63);
+  EXPECT_EQ(out[0], at_b) << testing::hexdump_diff(out[0], at_b);
+  inject(Role::PODS, Frame()
+                         .eth(pods_mac_, kPod2Mac, 0x86dd)
+                         .ipv6(kPod6b, kPod6, 58, 64)
+                         .icmp6(1, 4)
+                         .raw(Bytes(at_b.begin() + 14, at_b.end()))
+                         .build());
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes as_sent = dgram(kPod2Mac, pods_mac_, kPod6, 40000, kVip6, 80, 63);
+  const Bytes want = Frame()
+                         .eth(kPodMac, pods_mac_, 0x86dd)
+                         .ipv6(kVip6, kPod6, 58, 63)
+                         .icmp6(1, 4)
+                         .raw(Bytes(as_sent.begin() + 14, as_sent.end()))
+                         .build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
 }
 
 }  // namespace
