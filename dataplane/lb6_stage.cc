@@ -146,6 +146,25 @@ bool lb6_icmp_error(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain
   return true;
 }
 
+// A later fragment (RFC 8200 section 4.5) of a datagram whose first
+// fragment was translated: the same addresses; one to a front end whose
+// first is unknown cannot be translated and is no one else's.
+bool lb6_fragment(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib, From from) {
+  const lb::Addr6 dst = ipv6_dst(ip6);
+  const FragCache6::Translation* to = w.frags6.find({ipv6_src(ip6), dst, c.frag_id, c.proto}, w.now_s);
+  if (to == nullptr) {
+    if (!fib.services6->maybe_frontend(dst)) return false;
+    w.drop(m, Drop::kFragNoFirst);
+    return true;
+  }
+  const FragCache6::Translation t = *to;
+  nat66_rewrite(ip6, c, NatSide::SOURCE, t.src, 0);
+  nat66_rewrite(ip6, c, NatSide::DESTINATION, t.dst, 0);
+  ++w.counters.lb_fragments;
+  ip6_route(w, m, ip6, c, t.dst, fib, from, true);
+  return true;
+}
+
 }  // namespace
 
 bool in_cluster6(const Fib& fib, const lb::Addr6& a) {
@@ -178,6 +197,7 @@ void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain&
     ++(f.reply ? w.counters.lb_reply : w.counters.lb_forward);
     return ip6_route(w, m, ip6, c, ipv6_dst(ip6), fib, from, true);
   }
+  const FragCache6::Key train{ipv6_src(ip6), ipv6_dst(ip6), c.frag_id, c.proto};
   if (!f.reply) {
     nat66_rewrite(ip6, c, NatSide::DESTINATION, f.nat.backend, f.nat.backend_port);
     if (snat) nat66_rewrite(ip6, c, NatSide::SOURCE, f.nat.snat, f.nat.snat_port);
@@ -188,6 +208,8 @@ void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain&
     ++w.counters.lb_reply;
   }
   if (c.proto == lb::kSctp) sctp_set_checksum(reinterpret_cast<rte_sctp_hdr*>(ip6 + c.l4_offset), c.end - c.l4_offset);
+  // A first fragment: its train's later fragments get the same addresses.
+  if (c.fragment && !w.frags6.remember(train, {ipv6_src(ip6), ipv6_dst(ip6)}, w.now_s)) ++w.counters.frag_evicted;
   if (ServiceCounters* sc = w.svc_counters.find(f.service_id)) {
     ++sc->packets;
     sc->bytes += c.end;
@@ -212,8 +234,12 @@ bool local_pod6(const Fib& fib, const lb::Addr6& a) {
 
 bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const Fib& fib, From from,
                uint64_t hash) {
-  if (w.setup.conntrack6 == nullptr || c.fragment) return false;
+  if (w.setup.conntrack6 == nullptr) return false;
+  if (c.later_fragment()) return lb6_fragment(w, m, ip6, c, fib, from);
   const uint8_t proto = c.proto;
+  // SCTP's CRC32c covers the whole packet: a fragment cannot be
+  // rewritten on its own (as for IPv4).
+  if (c.fragment && proto == lb::kSctp) return false;
   if (proto == kIpProtoIcmp6) {
     if (c.end < c.l4_offset + 1u) return false;
     return ip6[c.l4_offset] < 128 ? lb6_icmp_error(w, m, ip6, c, fib, from) : lb6_echo(w, m, ip6, c, fib, from);
@@ -249,7 +275,8 @@ bool lb6_input(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, 
     }
   } else if (proto == lb::kUdp) {
     const uint32_t ulen = uint32_t{l4[4]} << 8 | l4[5];
-    if (ulen < 8 || ulen > l4_len) {
+    // (A first fragment carries the length of the whole datagram.)
+    if (ulen < 8 || (ulen > l4_len && !c.fragment)) {
       w.drop(m, Drop::kUdpBadLength);
       return true;
     }

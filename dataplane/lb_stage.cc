@@ -265,10 +265,8 @@ void lb_translate(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const lb::CtM
   if (f.fwd.proto == lb::kSctp)
     sctp_set_checksum(reinterpret_cast<rte_sctp_hdr*>(l4), rte_be_to_cpu_16(ip->total_length) - sizeof(rte_ipv4_hdr));
   if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG)) {
-    rte_ipv4_hdr orig = *ip;
-    orig.src_addr = before.src;
-    orig.dst_addr = before.dst;
-    if (!w.frags.remember(&orig, {ip->src_addr, ip->dst_addr}, w.now_s)) ++w.counters.frag_evicted;
+    const FragCache::Key orig{before.src, before.dst, ip->packet_id, ip->next_proto_id};
+    if (!w.frags.remember(orig, {ip->src_addr, ip->dst_addr}, w.now_s)) ++w.counters.frag_evicted;
   }
   if (ServiceCounters* c = w.svc_counters.find(f.service_id)) {
     ++c->packets;
@@ -280,7 +278,8 @@ void lb_translate(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const lb::CtM
 namespace {
 
 bool lb_fragment(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib, From from) {
-  const FragCache::Translation* to = w.frags.find(ip, w.now_s);
+  const FragCache::Translation* to =
+      w.frags.find({ip->src_addr, ip->dst_addr, ip->packet_id, ip->next_proto_id}, w.now_s);
   if (to == nullptr) {
     // A later fragment to a front end whose first fragment was not seen
     // (or gave way): it cannot be translated, and is no one else's.

@@ -224,6 +224,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   // ICMP error token bucket (Linux: icmp_msgs_per_sec 1000, burst 50).
   uint64_t icmp_tat_tsc = 0, icmp_token_cost_tsc = 0;
   FragCache frags;
+  FragCache6 frags6;
   TraceRecord* trace_cur = nullptr;  // the packet being traced, if any
   uint64_t flush_cursor = 0;
   uint64_t flush_removed = 0;  // by the request in progress

@@ -1366,5 +1366,43 @@ TEST_F(Ndp, AnEndpointsIcmpv6ErrorIsTranslatedForTheClient) {
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
 }
 
+// RFC 8200 section 4.5: a datagram to an IPv6 ClusterIP in two fragments;
+// the first (with the UDP header) is translated and its train
+// remembered, the later one gets the same addresses; a later fragment
+// whose first was never seen is dropped.
+TEST_F(Ndp, Ipv6FragmentsFollowTheirFirstThroughAService) {
+  lb::ServiceSpec6 udp = service6(0, kVip6, {kPod6b});
+  udp.proto = lb::kUdp;
+  publish6({udp});
+  pods_known();
+  const auto frag = [](uint16_t offset, bool more, uint32_t id) {
+    const auto word = static_cast<uint16_t>(offset << 3 | (more ? 1 : 0));
+    return Bytes{17, 0, static_cast<uint8_t>(word >> 8), static_cast<uint8_t>(word), static_cast<uint8_t>(id >> 24),
+                 static_cast<uint8_t>(id >> 16), static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id)};
+  };
+  const auto first = [&](const Mac& dst, const Mac& src, const testing::Ip6& d, uint16_t dport, uint8_t hops) {
+    return Frame().eth(dst, src, 0x86dd).ipv6(kPod6, d, 44, hops).raw(frag(0, true, 0x1234)).udp(40000, dport).payload(32).build();
+  };
+  const auto later = [&](const Mac& dst, const Mac& src, const testing::Ip6& d, uint8_t hops, uint32_t id = 0x1234) {
+    return Frame().eth(dst, src, 0x86dd).ipv6(kPod6, d, 44, hops).raw(frag(5, false, id)).payload(16).build();
+  };
+  inject(Role::PODS, first(pods_mac_, kPodMac, kVip6, 80, 64));
+  run(1);
+  inject(Role::PODS, later(pods_mac_, kPodMac, kVip6, 64));
+  run();
+  auto out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 2u);
+  Bytes want = first(kPod2Mac, pods_mac_, kPod6b, 8080, 63);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  want = later(kPod2Mac, pods_mac_, kPod6b, 63);
+  EXPECT_EQ(out[1], want) << testing::hexdump_diff(out[1], want);
+  EXPECT_EQ(totals().lb_fragments, 1u);
+
+  inject(Role::PODS, later(pods_mac_, kPodMac, kVip6, 64, 0x9999));
+  run();
+  EXPECT_TRUE(sent(Role::PODS).empty());
+  EXPECT_EQ(drops(Drop::kFragNoFirst), 1u);
+}
+
 }  // namespace
 }  // namespace svcdp::dp

@@ -125,6 +125,21 @@ spec: {type: NodePort, externalTrafficPolicy: $policy, ipFamilies: [IPv6], clust
 YAML
     slice6 "np6-$policy-1" "np6-$policy" "$B6"
   done
+  cat <<YAML
+---
+apiVersion: v1
+kind: Service
+metadata: {name: udp6, namespace: default}
+spec: {ipFamilies: [IPv6], clusterIP: "fd00:10:96::53", clusterIPs: ["fd00:10:96::53"],
+       ports: [{name: d, port: 53, protocol: UDP, targetPort: 5353}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: udp6-1, namespace: default, labels: {kubernetes.io/service-name: udp6}}
+addressType: IPv6
+ports: [{name: d, port: 5353, protocol: UDP}]
+endpoints: [{addresses: ["$B6"], nodeName: node-a}]
+YAML
   SLICE_NODE=node-b slice6 remote6-1 remote6 "$R6"
   slice6 web6-1 web6 "$B6"
   slice6 dual-6 dual "$B6"
@@ -247,6 +262,8 @@ refused() {
   [ $? -eq 7 ]  # could not connect: refused at once, not a timeout (28)
 }
 check "a Service without endpoints is refused (ICMPv6 port unreachable)" refused
+check "a 4000-byte UDP request and a 6000-byte answer through an IPv6 ClusterIP, in fragments" \
+  in_ns "$NS_A" python3 "$here/svc_tool.py" udp fd00:10:96::53 53 3 6000 0 4000
 check "dual-stack Service on its IPv6 ClusterIP" curl6 "$NS_A" "http://[$DUAL6]/" "b $A6:"
 check "dual-stack Service on its IPv4 ClusterIP" curl6 "$NS_A" "http://$DUAL4/" "b 10.244.1.2:"
 # An outside IPv6 client beside the node (NodePorts 30087: Cluster, 30085: Local).
@@ -275,6 +292,7 @@ check "the pod's flows to the LAN host were masqueraded" grep -Eq "masquerade_ne
 check "Packet Too Big for the ping and for the transfer (mtu_exceeded >= 2)" \
   grep -Eq "^ +mtu_exceeded +([2-9]|[1-9][0-9]+) " "$SVCDP_LOG"
 check "no solicitation was refused as invalid" sh -c "! grep -Eq '^ +ndp_invalid +[1-9]' '$SVCDP_LOG'"
+check "no fragment lost its first" sh -c "! grep -Eq '^ +frag_no_first +[1-9]' '$SVCDP_LOG'"
 
 # The IPv6 underlay: node-b's flannel-v6.1 on its IPv6 address.
 ip -n "$NS_REMOTE" -6 addr add "$REMOTE6/64" dev eth0 nodad

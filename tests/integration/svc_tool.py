@@ -71,9 +71,17 @@ def serve(name):
 
     servers = [TcpServer(("", 8080), Http), TcpServer(("", 9000), Sink), TcpServer(("", 9001), Echo),
                socketserver.ThreadingUDPServer(("", 5353), Udp)]
-    for port, handler in ((8080, Http), (9000, Sink)):
+    class Udp6Server(socketserver.ThreadingUDPServer):
+        address_family = socket.AF_INET6
+
+        def server_bind(self):
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            super().server_bind()
+
+    for port, make in ((8080, lambda: Tcp6Server(("::", 8080), Http)), (9000, lambda: Tcp6Server(("::", 9000), Sink)),
+                       (5353, lambda: Udp6Server(("::", 5353), Udp))):
         try:
-            servers.append(Tcp6Server(("::", port), handler))
+            servers.append(make())
         except OSError:
             pass  # no IPv6 in this namespace
     for s in servers:
@@ -121,14 +129,17 @@ def attempts(host, port, seconds, min_share):
         sys.exit("too few")
 
 
-def udp(host, port, n, size, sport=0):
+def udp(host, port, n, size, sport=0, request=0):
+    """n requests for size-byte answers; each request padded to `request`
+    bytes (a large one is fragmented by the sender's kernel)."""
     names = collections.Counter()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for i in range(int(n)):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        with socket.socket(family, socket.SOCK_DGRAM) as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("", int(sport)))
             s.settimeout(2)
-            s.sendto(size.encode(), (host, int(port)))
+            s.sendto(size.encode().ljust(int(request), b" "), (host, int(port)))
             data, _ = s.recvfrom(65536)
             if len(data) != int(size):
                 sys.exit(f"answer {i}: {len(data)} bytes, want {size}")
