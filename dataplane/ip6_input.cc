@@ -52,13 +52,7 @@ void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash) {
   const uint32_t len = rte_pktmbuf_data_len(m);
   Ipv6Chain c;
   if (auto bad = walk_ipv6(ip6, len - uint32_t{sizeof(rte_ether_hdr)}, c)) return w.drop(m, *bad);
-  // RFC 4861 section 7.1: NS and NA carry no extension headers and a hop
-  // limit of 255 (checked, with the rest, by the control thread's parse).
-  if (c.proto == kIpProtoIcmp6 && c.l4_offset == kIpv6HeaderLen && c.end >= kIpv6HeaderLen + 1) {
-    const uint8_t type = ip6[kIpv6HeaderLen];
-    if (type == kIcmp6NeighborSolicitation || type == kIcmp6NeighborAdvertisement)
-      return w.punt(m, Punt::NDP, Role::PODS, 0);
-  }
+  if (is_neighbor_discovery(ip6, c)) return w.punt(m, Punt::NDP, Role::PODS, 0);
   if (rte_is_multicast_ether_addr(&eth->dst_addr)) return w.drop(m, Drop::kEthGroupFromPod);
   if (!local_pod6(fib, ipv6_src(ip6))) return w.drop(m, Drop::kPodSrcSpoofed);
   // Drop Ethernet padding, as for IPv4.

@@ -33,11 +33,7 @@ void uplink_input6(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash)
   const uint32_t len = rte_pktmbuf_data_len(m);
   Ipv6Chain c;
   if (auto bad = walk_ipv6(ip6, len - uint32_t{sizeof(rte_ether_hdr)}, c)) return w.drop(m, *bad);
-  if (c.proto == kIpProtoIcmp6 && c.l4_offset == kIpv6HeaderLen && c.end >= kIpv6HeaderLen + 1) {
-    const uint8_t type = ip6[kIpv6HeaderLen];
-    if (type == kIcmp6NeighborSolicitation || type == kIcmp6NeighborAdvertisement)
-      return w.punt(m, Punt::NDP, Role::UPLINK, 0);
-  }
+  if (is_neighbor_discovery(ip6, c)) return w.punt(m, Punt::NDP, Role::UPLINK, 0);
   if (rte_is_multicast_ether_addr(&eth->dst_addr))
     return w.next(Stage::kToKernel, m, From::kUplink, kernel_or(Drop::kEthertypeUnsupported));
   // VXLAN for our IPv6 VTEP (no extension headers: the outer is 70 bytes).

@@ -55,6 +55,15 @@ struct Ipv6Chain {
   bool later_fragment() const { return fragment && frag_offset != 0; }
 };
 
+// Whether a walked packet is a Neighbor Solicitation or Advertisement
+// for the control thread: RFC 4861 section 7.1 has them carry no
+// extension headers (the hop limit of 255 and the rest are checked by
+// its parse). Thread: any.
+inline bool is_neighbor_discovery(const uint8_t* ip6, const Ipv6Chain& c) {
+  if (c.proto != 58 || c.l4_offset != kIpv6HeaderLen || c.end < kIpv6HeaderLen + 1) return false;
+  return ip6[kIpv6HeaderLen] == 135 || ip6[kIpv6HeaderLen] == 136;
+}
+
 // The least of an upper-layer header RFC 7112 wants in a first fragment:
 // TCP's 20 bytes, UDP's 8, SCTP's common header 12, ICMPv6's 4.
 constexpr uint32_t upper_layer_min(uint8_t proto) {

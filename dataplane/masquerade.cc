@@ -14,6 +14,46 @@
 #include <rte_tcp.h>
 
 namespace svcdp::dp {
+namespace {
+
+// The flow of a pod's packet leaving the cluster, either family: one an
+// earlier packet of the same burst opened after this one passed the lb
+// stage (two UDP datagrams sent at once, as glibc's A and AAAA queries)
+// is joined rather than raced to a second entry, the conntrack insert
+// race behind 5-second DNS timeouts (kubernetes issue 56903); else a new
+// one, the source `node`:`port(nat)`. Nullopt when `m` was dropped.
+template <lb::Family F, class Lookup, class Port>
+std::optional<lb::BasicCtMatch<F>> masquerade_flow(WorkerContext& w, rte_mbuf* m, lb::BasicConntrack<F>& ct,
+                                                   const lb::BasicFlowKey<F>& key, uint8_t tcp_flags,
+                                                   const typename F::Addr& node, uint32_t generation, Lookup lookup,
+                                                   Port port) {
+  const auto dropped = [&](Drop why) -> std::optional<lb::BasicCtMatch<F>> {
+    w.drop(m, why);
+    return std::nullopt;
+  };
+  if (auto f = lookup(); f && f->kind == lb::kFlow) {
+    ct.touch(*f, tcp_flags, w.now_s);
+    return f;
+  }
+  if (key.proto == IPPROTO_TCP && (tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) != RTE_TCP_SYN_FLAG)
+    return dropped(Drop::kMasqNoFlow);
+  lb::BasicNat<F> nat{};
+  nat.backend = key.dst;
+  nat.backend_port = key.dport;
+  nat.snat = node;
+  if (!port(nat)) return dropped(Drop::kSnatPortsExhausted);
+  if (ct.insert(w.setup.id, key, nat, lb::kNoService, false, generation, tcp_flags, w.now_s) != lb::CtInsert::kOk)
+    return dropped(Drop::kConntrackFull);
+  ++w.counters.masq_new_flows;
+  lb::BasicCtMatch<F> f{};
+  f.fwd = key;
+  f.nat = nat;
+  f.service_id = lb::kNoService;
+  f.reply = false;
+  return f;
+}
+
+}  // namespace
 
 void masquerade(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib) {
   w.stage(Stage::kMasquerade);
@@ -35,32 +75,11 @@ void masquerade(WorkerContext& w, rte_mbuf* m, rte_ipv4_hdr* ip, const Fib& fib)
   } else {
     return w.drop(m, Drop::kMasqUnsupported);
   }
-  // An earlier packet of the same burst may have opened the flow after
-  // this one passed the lb stage (two UDP datagrams sent at once, as
-  // glibc's A and AAAA queries): it joins that flow rather than racing it
-  // to a second entry, the conntrack insert race behind 5-second DNS
-  // timeouts (kubernetes issue 56903).
-  if (auto f = ct_lookup(w, key, fib); f && f->kind == lb::kFlow) {
-    w.setup.conntrack->touch(*f, tcp_flags, w.now_s);
-    return lb_translate(w, m, ip, *f, From::kPods);
-  }
-  if (proto == IPPROTO_TCP && (tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) != RTE_TCP_SYN_FLAG)
-    return w.drop(m, Drop::kMasqNoFlow);
-  lb::Nat nat;
-  nat.backend = key.dst;
-  nat.backend_port = key.dport;
-  nat.snat = fib.node_ip;
-  if (!snat_port(w, key, nat, w.masq_ports)) return w.drop(m, Drop::kSnatPortsExhausted);
-  const auto gen = static_cast<uint32_t>(fib.services->generation());
-  if (w.setup.conntrack->insert(w.setup.id, key, nat, lb::kNoService, false, gen, tcp_flags, w.now_s) != lb::CtInsert::kOk)
-    return w.drop(m, Drop::kConntrackFull);
-  ++w.counters.masq_new_flows;
-  lb::CtMatch f{};
-  f.fwd = key;
-  f.nat = nat;
-  f.service_id = lb::kNoService;
-  f.reply = false;
-  lb_translate(w, m, ip, f, From::kPods);
+  const auto f = masquerade_flow(w, m, *w.setup.conntrack, key, tcp_flags, fib.node_ip,
+                                  static_cast<uint32_t>(fib.services->generation()),
+                                  [&] { return ct_lookup(w, key, fib); },
+                                  [&](lb::Nat& nat) { return snat_port(w, key, nat, w.masq_ports); });
+  if (f) lb_translate(w, m, ip, *f, From::kPods);
 }
 
 // The same for IPv6, to the node's IPv6 InternalIP, as ip6tables'
@@ -81,29 +100,11 @@ void masquerade6(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c
     key.dport = 0;
   }
   const uint8_t tcp_flags = proto == IPPROTO_TCP ? reinterpret_cast<const rte_tcp_hdr*>(ip6 + c.l4_offset)->tcp_flags : 0;
-  lb::Conntrack6& ct = *w.setup.conntrack6;
-  // A flow an earlier packet of this burst opened (as for IPv4).
-  if (auto f = ct.lookup(w.setup.id, key, w.now_s); f && f->kind == lb::kFlow) {
-    ct.touch(*f, tcp_flags, w.now_s);
-    return lb6_translate(w, m, ip6, c, *f, fib, From::kPods);
-  }
-  if (proto == IPPROTO_TCP && (tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) != RTE_TCP_SYN_FLAG)
-    return w.drop(m, Drop::kMasqNoFlow);
-  lb::Nat6 nat;
-  nat.backend = key.dst;
-  nat.backend_port = key.dport;
-  nat.snat = fib.node_ip6;
-  if (!snat_port6(w, key, nat, w.masq_ports)) return w.drop(m, Drop::kSnatPortsExhausted);
-  const auto gen = static_cast<uint32_t>(fib.services6->generation());
-  if (ct.insert(w.setup.id, key, nat, lb::kNoService, false, gen, tcp_flags, w.now_s) != lb::CtInsert::kOk)
-    return w.drop(m, Drop::kConntrackFull);
-  ++w.counters.masq_new_flows;
-  lb::CtMatch6 f{};
-  f.fwd = key;
-  f.nat = nat;
-  f.service_id = lb::kNoService;
-  f.reply = false;
-  lb6_translate(w, m, ip6, c, f, fib, From::kPods);
+  const auto f = masquerade_flow(w, m, *w.setup.conntrack6, key, tcp_flags, fib.node_ip6,
+                                  static_cast<uint32_t>(fib.services6->generation()),
+                                  [&] { return w.setup.conntrack6->lookup(w.setup.id, key, w.now_s); },
+                                  [&](lb::Nat6& nat) { return snat_port6(w, key, nat, w.masq_ports); });
+  if (f) lb6_translate(w, m, ip6, c, *f, fib, From::kPods);
 }
 
 }  // namespace svcdp::dp

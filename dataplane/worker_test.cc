@@ -761,6 +761,16 @@ class Ndp : public Pipeline {
     fib->services6 = std::make_shared<lb::ServiceTable6>(std::move(services), gen_);
     h_->dataplane().publish(std::move(fib));
   }
+  // `who` on the uplink (MAC kRemoteMac) answers svcdp's solicitation.
+  void uplink_neighbour_advertises(const testing::Ip6& who) {
+    inject(Role::UPLINK, Frame()
+                             .eth(up_mac_, kRemoteMac, 0x86dd)
+                             .ipv6(who, kNode6, 58, 255)
+                             .icmp6(136, 0, 0x60000000u)
+                             .raw(bytes(who))
+                             .raw(ll_option(2, kRemoteMac))
+                             .build());
+  }
   // Both pods tell svcdp their MACs (asking for the gateway).
   void pods_known() {
     inject(Role::PODS, ns(kPod6, kGw6));
@@ -1156,13 +1166,7 @@ TEST_F(Ndp, AnIpv6NodePortFromTheUplinkIsTranslatedBothWays) {
   EXPECT_EQ(out[0][54], 135);
   EXPECT_EQ(Bytes(out[0].begin() + 22, out[0].begin() + 38), bytes(kNode6)) << "from the node's address";
   EXPECT_EQ(Bytes(out[0].begin() + 62, out[0].begin() + 78), bytes(kClient6));
-  inject(Role::UPLINK, Frame()
-                           .eth(up_mac_, kRemoteMac, 0x86dd)
-                           .ipv6(kClient6, kNode6, 58, 255)
-                           .icmp6(136, 0, 0x60000000u)
-                           .raw(bytes(kClient6))
-                           .raw(ll_option(2, kRemoteMac))
-                           .build());
+  uplink_neighbour_advertises(kClient6);
   run();
   out = sent(Role::UPLINK);
   ASSERT_EQ(out.size(), 1u);
@@ -1191,13 +1195,7 @@ TEST_F(Ndp, Ipv6EgressIsMasqueradedToTheNodeAddress) {
   run();
   auto out = sent(Role::UPLINK);
   ASSERT_EQ(out.size(), 1u) << "a Neighbor Solicitation for 2001:db8::5 (on-link: no IPv6 gateway)";
-  inject(Role::UPLINK, Frame()
-                           .eth(up_mac_, kRemoteMac, 0x86dd)
-                           .ipv6(kClient6, kNode6, 58, 255)
-                           .icmp6(136, 0, 0x60000000u)
-                           .raw(bytes(kClient6))
-                           .raw(ll_option(2, kRemoteMac))
-                           .build());
+  uplink_neighbour_advertises(kClient6);
   run();
   out = sent(Role::UPLINK);
   ASSERT_EQ(out.size(), 1u);
@@ -1276,13 +1274,7 @@ TEST_F(Ndp, Ipv6PodsCrossTheIpv6Underlay) {
   ASSERT_EQ(out.size(), 1u) << "a Neighbor Solicitation for node-b's IPv6 VTEP";
   EXPECT_EQ(out[0][54], 135);
   EXPECT_EQ(Bytes(out[0].begin() + 62, out[0].begin() + 78), bytes(kRemote6));
-  inject(Role::UPLINK, Frame()
-                           .eth(up_mac_, kRemoteMac, 0x86dd)
-                           .ipv6(kRemote6, kNode6, 58, 255)
-                           .icmp6(136, 0, 0x60000000u)
-                           .raw(bytes(kRemote6))
-                           .raw(ll_option(2, kRemoteMac))
-                           .build());
+  uplink_neighbour_advertises(kRemote6);
   run();
   out = sent(Role::UPLINK);
   ASSERT_EQ(out.size(), 1u);
