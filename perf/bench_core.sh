@@ -99,13 +99,15 @@ mem_mb() {  # EAL memory: about 3 KB per mbuf for every packet of the pcap, plus
 # testpmd MODE PCAP PACKETS → Mpps (median of the per-second samples after warm-up)
 testpmd_rate() {
   local mode=$1 pcap=$2 packets=$3 n
-  # Start-up (EAL memory, the pcap loaded into mbufs) before the first sample.
-  n=$((WARMUP + INTERVAL + 4 + packets / 100000))
+  # Start-up (EAL memory, the pcap loaded into mbufs) before the first
+  # sample: generous, as a loaded machine starts slowly; awk stops reading
+  # once it has its samples, and testpmd ends on the closed pipe.
+  n=$((WARMUP + INTERVAL + 20 + packets / 100000))
   # shellcheck disable=SC2046
   timeout "$n" dpdk-testpmd $(eal "$(mem_mb "$packets")") --vdev "net_pcap0,rx_pcap=$pcap,infinite_rx=1" \
     -- --forward-mode="$mode" --port-topology=loop --nb-cores=1 --total-num-mbufs=$((packets + 32768)) \
     --stats-period 1 2>/dev/null |
-    awk -v skip="$WARMUP" -v keep="$INTERVAL" '/Rx-pps:/ { if ($2 > 0) ++n; if (n > skip && n <= skip + keep) printf "%.2f\n", $2 / 1e6 }' |
+    awk -v skip="$WARMUP" -v keep="$INTERVAL" '/Rx-pps:/ { if ($2 > 0) ++n; if (n > skip && n <= skip + keep) printf "%.2f\n", $2 / 1e6; if (n >= skip + keep) exit }' |
     median || true
 }
 
