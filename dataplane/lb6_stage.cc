@@ -197,7 +197,9 @@ void lb6_translate(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain&
     ++(f.reply ? w.counters.lb_reply : w.counters.lb_forward);
     return ip6_route(w, m, ip6, c, ipv6_dst(ip6), fib, from, true);
   }
-  const FragCache6::Key train{ipv6_src(ip6), ipv6_dst(ip6), c.frag_id, c.proto};
+  // A first fragment's train, by its addresses as received.
+  const FragCache6::Key train =
+      c.fragment ? FragCache6::Key{ipv6_src(ip6), ipv6_dst(ip6), c.frag_id, c.proto} : FragCache6::Key{};
   if (!f.reply) {
     nat66_rewrite(ip6, c, NatSide::DESTINATION, f.nat.backend, f.nat.backend_port);
     if (snat) nat66_rewrite(ip6, c, NatSide::SOURCE, f.nat.snat, f.nat.snat_port);
