@@ -184,8 +184,9 @@ Dataplane::Dataplane(const DataplaneConfig& c)
     if (mem == nullptr) throw DataplaneError("cannot allocate worker " + std::to_string(w) + "'s context in DPDK memory");
     workers_.emplace_back(new (mem) Worker(ws));
   }
-  // On the TAP svcdp answers for the pod gateway with the pods port's MAC
-  // (the TAP itself carries the uplink's, which is the kernel's own).
+  // On the TAP svcdp answers for the pod gateways (ARP and NDP) with the
+  // pods port's MAC (the TAP itself carries the uplink's, which is the
+  // kernel's own).
   std::array<rte_ether_addr, kRoleCount> arp_macs = macs_;
   arp_macs[idx(Role::EXCEPTION)] = macs_[idx(Role::PODS)];
   neigh_control_ = std::make_unique<NeighControl>(
@@ -193,7 +194,7 @@ Dataplane::Dataplane(const DataplaneConfig& c)
       c.neigh_timers);
 
   neigh_control6_ = std::make_unique<NeighControl6>(
-      neigh6_, pool_, macs_, control_counters_, [this](rte_mbuf* m, Role out) { send_from_control(m, out); },
+      neigh6_, pool_, arp_macs, control_counters_, [this](rte_mbuf* m, Role out) { send_from_control(m, out); },
       c.neigh_timers);
 
   neigh_control_->set_use_source([this](uint32_t slot) {
@@ -242,7 +243,8 @@ bool Dataplane::publish(std::unique_ptr<Fib> fib) {
   // The pods' IPv6 gateway, and the other pods by proxy, over NDP.
   std::vector<lb::Addr6> gateway6;
   if (!fib->pod_gateway6.is_zero()) gateway6.push_back(fib->pod_gateway6);
-  neigh_control6_->set_addresses(Role::PODS, fib->pod_gateway6, std::move(gateway6));
+  neigh_control6_->set_addresses(Role::PODS, fib->pod_gateway6, gateway6);
+  neigh_control6_->set_addresses(Role::EXCEPTION, fib->pod_gateway6, std::move(gateway6));
   // On the uplink as for IPv4: the node's IPv6 address is the kernel's.
   std::vector<lb::Addr6> uplink6;
   if (config_.announce_lb_ips) uplink6 = fib->announced6;

@@ -114,6 +114,7 @@ void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t has
     if (arp_target(m) == fib.pod_gateway) return w.punt(m, Punt::ARP, Role::EXCEPTION, 0);
     return w.tx(Role::UPLINK, m);
   }
+  if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) return exception_input6(w, m, fib, hash);
   if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || rte_is_multicast_ether_addr(&eth->dst_addr))
     return w.tx(Role::UPLINK, m);
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);

@@ -49,21 +49,32 @@ void icmp_error(WorkerContext& w, rte_mbuf* m, uint8_t type, uint8_t code, uint1
   w.next(Stage::kIpRoute, m, From::kNode);
 }
 
-// The IPv6 errors (RFC 4443), to a pod of this node from the pods' IPv6
-// gateway: sent back out of the pods port to the source's MAC.
+// The IPv6 errors (RFC 4443), from svcdp's address on the side the packet
+// came from (the pods' IPv6 gateway, or the node's IPv6 address for the
+// network): sent back out of the port it came in by, to the sender's MAC;
+// a decapsulated packet's back into the tunnel to the node of its source,
+// as a packet of svcdp's (quoting a translated packet, through lb6's error
+// translation first, as IPv4's errors go through lb_icmp_error).
 void icmp6_error(WorkerContext& w, rte_mbuf* m, const Ipv6Chain& chain, uint8_t type, uint8_t code, uint32_t param,
                  Drop why, const Fib& fib, From from) {
   w.stage(Stage::kIcmpError);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-  const auto* ip6 = reinterpret_cast<const uint8_t*>(eth + 1);
-  const bool uplink = from == From::kUplink;
-  const lb::Addr6& src = uplink ? fib.node_ip6 : fib.pod_gateway6;
+  auto* ip6 = reinterpret_cast<uint8_t*>(eth + 1);
+  const lb::Addr6& src = from == From::kUplink ? fib.node_ip6 : fib.pod_gateway6;
   if (src.is_zero() || !icmp6_error_allowed(eth, ip6, chain, type == kIcmp6PacketTooBig) || !icmp_token(w))
     return w.drop(m, why);
   if (!make_icmp6_error(m, type, code, src, param)) return w.drop(m, Drop::kNoHeadroom);
   w.counters.drop(why);  // the offending packet is gone all the same
   ++w.counters.icmp_errors_sent;
-  w.tx(uplink ? Role::UPLINK : Role::PODS, m);
+  if (from != From::kTunnel) return w.tx(reply_role(from), m);
+  eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  ip6 = reinterpret_cast<uint8_t*>(eth + 1);
+  Ipv6Chain c;
+  if (walk_ipv6(ip6, rte_pktmbuf_data_len(m) - uint32_t{sizeof(rte_ether_hdr)}, c)) return w.drop(m, why);
+  if (lb6_input(w, m, ip6, c, fib, From::kNode)) return;
+  const auto node = fib.remote_pods6.lookup(ipv6_dst(ip6));
+  if (!node) return w.drop(m, Drop::kIp6Unrouted);
+  vxlan_encap6(w, m, eth, ip6, c, fib.nodes[*node], fib, From::kNode);
 }
 
 }  // namespace svcdp::dp

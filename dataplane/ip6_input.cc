@@ -73,7 +73,13 @@ void ip6_route(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, 
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   if (local_pod6(fib, dst)) return pods_output6(w, m, eth, ip6, c, dst, fib, from);
   if (auto node = fib.remote_pods6.lookup(dst)) return vxlan_encap6(w, m, eth, ip6, c, fib.nodes[*node], fib, from);
+  // The node's own address is its kernel's (a pod reaching kubelet or a
+  // hostNetwork pod, replies to the kernel's probes and Service flows).
+  if (dst == fib.node_ip6 && !dst.is_zero() && w.setup.has(Role::EXCEPTION)) return to_kernel(w, m, Drop::kIp6Unrouted);
   if (translated && from != From::kUplink) return uplink_output6(w, m, ip6, c, dst, fib, from);
+  // The kernel's own beyond the cluster: out as it sent it (its routes and
+  // neighbours).
+  if (from == From::kNode) return w.tx(Role::UPLINK, m);
   // A pod's IPv6 leaving the cluster: masqueraded to the node's IPv6
   // address unless its destination is listed as not to be.
   if (from == From::kPods && !fib.node_ip6.is_zero() && !in_cluster6(fib, dst) && dst != fib.node_ip6) {

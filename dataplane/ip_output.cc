@@ -67,7 +67,7 @@ void uplink_output(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_h
 // The TAP carries the uplink's MAC: frames for the kernel are addressed to it.
 void to_kernel(WorkerContext& w, rte_mbuf* m, Drop otherwise) {
   w.stage(Stage::kToKernel);
-  if (w.setup.port_ids[idx(Role::EXCEPTION)] == kNoPort) return w.drop(m, otherwise);
+  if (!w.setup.has(Role::EXCEPTION)) return w.drop(m, otherwise);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   if (!rte_is_multicast_ether_addr(&eth->dst_addr)) eth->dst_addr = w.setup.macs[idx(Role::EXCEPTION)];
   ++w.counters.to_kernel;

@@ -33,25 +33,29 @@ namespace {
 // section 3.1, code 4), from the address the packet was sent to.
 void lb6_reject(WorkerContext& w, rte_mbuf* m, const Ipv6Chain& c, const lb::Addr6& vip, uint32_t service_id,
                 From from) {
+  if (from == From::kTunnel) return w.drop(m, Drop::kLbNoReject);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   if (!icmp6_error_allowed(eth, reinterpret_cast<const uint8_t*>(eth + 1), c, false) ||
       !make_icmp6_error(m, kIcmp6DestUnreachable, 4, vip))
     return w.drop(m, Drop::kLbNoReject);
   ++w.counters.lb_rejected;
   if (ServiceCounters* sc = w.svc_counters.find(service_id)) ++sc->rejected;
-  w.tx(from == From::kUplink ? Role::UPLINK : Role::PODS, m);
+  w.tx(reply_role(from), m);
 }
 
 // A new flow of a pod (this node's, or one in the cluster's pod network
-// reaching a front end over the uplink) or of an outside client; SNAT,
-// when kube-proxy would masquerade, to the pods' IPv6 gateway, an address
-// of this node's pod CIDR, so that replies come back here (as for IPv4).
+// reaching a front end over the uplink), of the node's kernel (always
+// masqueraded, as kube-proxy's KUBE-MARK-MASQ for traffic from outside the
+// cluster CIDR) or of an outside client; SNAT, when kube-proxy would
+// masquerade, to the pods' IPv6 gateway, an address of this node's pod
+// CIDR, so that replies come back here (as for IPv4).
 bool lb6_new_flow(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::FlowKey6& key,
                   uint8_t tcp_flags, const lb::ServiceTable6::Match& match, const Fib& fib, From from) {
   w.stage(Stage::kLbNewFlow);
-  const lb::Origin origin =
-      from == From::kPods || local_pod6(fib, key.src) || fib.remote_pods6.contains(key.src) ? lb::Origin::kPod
-                                                                                             : lb::Origin::kExternal;
+  const lb::Origin origin = from == From::kNode ? lb::Origin::kNode
+                            : from == From::kPods || local_pod6(fib, key.src) || fib.remote_pods6.contains(key.src)
+                                ? lb::Origin::kPod
+                                : lb::Origin::kExternal;
   const auto f = open_flow(
       w, m, *w.setup.conntrack6, match, origin, key, tcp_flags, fib.pod_gateway6,
       static_cast<uint32_t>(fib.services6->generation()), [&](uint32_t id) { lb6_reject(w, m, c, key.dst, id, from); },

@@ -345,7 +345,7 @@ void lb_reject(WorkerContext& w, rte_mbuf* m, From from, uint32_t service_id) {
   if (from == From::kTunnel || !make_reject(m)) return w.drop(m, Drop::kLbNoReject);
   ++w.counters.lb_rejected;
   if (ServiceCounters* c = w.svc_counters.find(service_id)) ++c->rejected;
-  w.tx(from == From::kPods ? Role::PODS : from == From::kNode ? Role::EXCEPTION : Role::UPLINK, m);
+  w.tx(reply_role(from), m);
 }
 
 }  // namespace

@@ -29,11 +29,17 @@ void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash = 0)
 void pods_output6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& chain,
                   const lb::Addr6& dst, const Fib& fib, From from = From::kPods);
 // An IPv6 packet sent by its destination `dst`: a pod of this node, one
-// of another node (VXLAN); a translated one (a Service's reply to an
-// outside client) beyond the cluster out of the uplink; else Destination
-// Unreachable back where it came from.
+// of another node (VXLAN), the node's kernel (its IPv6 address, with an
+// exception TAP); a translated one (a Service's reply to an outside
+// client) beyond the cluster out of the uplink, the kernel's own as it
+// sent it; a pod's masqueraded; else Destination Unreachable back where it
+// came from.
 void ip6_route(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, const Ipv6Chain& c, const lb::Addr6& dst,
                const Fib& fib, From from, bool translated);
+
+// ip6_node.cc: IPv6 from the node's kernel (from exception_input, its
+// stage): to pods and IPv6 Services through svcdp, the rest to the uplink.
+void exception_input6(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash);
 
 // ip6_uplink.cc: IPv6 from the physical network (neighbour discovery to
 // the control thread and the kernel, Service front ends to lb6, the rest

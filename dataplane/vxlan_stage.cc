@@ -39,20 +39,19 @@ void vxlan_send(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint32_t ip_l
 // An inner IPv6 packet for a local pod (RFC 8200 section 4 walked), its
 // frame trimmed to the packet: replies of translated flows, then the pod.
 // The hop limit is decremented by pods_output6; one that expires here is
-// dropped (the error would have to go back into the tunnel).
+// answered with Time Exceeded back into the tunnel (icmp6_error).
 void vxlan_decap6(WorkerContext& w, rte_mbuf* m, uint8_t* ip6, uint32_t avail, uint32_t outer_len, const Fib& fib) {
   Ipv6Chain c;
   if (auto bad = walk_ipv6(ip6, avail, c)) return w.drop(m, *bad);
   const lb::Addr6 dst = ipv6_dst(ip6);
   if (!local_pod6(fib, dst)) return w.drop(m, Drop::kVxlanInnerNotLocal);
-  if (ip6[7] <= 1) return w.drop(m, Drop::kIpTtlExpired);
   rte_pktmbuf_adj(m, static_cast<uint16_t>(outer_len));
   const uint32_t inner_frame = sizeof(rte_ether_hdr) + c.end;
   if (rte_pktmbuf_data_len(m) > inner_frame)
     rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - inner_frame));
   ++w.counters.vxlan_decap;
   if (lb6_input(w, m, ip6, c, fib, From::kTunnel)) return;
-  pods_output6(w, m, rte_pktmbuf_mtod(m, rte_ether_hdr*), ip6, c, dst, fib);
+  pods_output6(w, m, rte_pktmbuf_mtod(m, rte_ether_hdr*), ip6, c, dst, fib, From::kTunnel);
 }
 
 }  // namespace

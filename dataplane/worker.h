@@ -14,8 +14,8 @@
 // stage that needs them (rare paths: their cycles are their caller's).
 //
 //   eth_input.cc    eth_input → uplink_input | pods_input | exception_input
-//                   (ARP → control thread; multicast and non-IPv4 on the
-//                   uplink → to_kernel)
+//                   | ip6_input | ip6_uplink_input (ARP → control thread;
+//                   multicast and other EtherTypes on the uplink → to_kernel)
 //     uplink_input     → vxlan_decap | lb | to_kernel
 //     pods_input       → lb | to_kernel (node address, pod gateway)
 //                        | pods_output | vxlan_encap | masquerade | uplink_output
@@ -35,6 +35,20 @@
 //                   limited) → lb (translation of the quote) | ip_route
 //   ip_fragment.cc  ip_fragment: a non-DF datagram larger than its link →
 //                   its fragments back to uplink_output | vxlan_encap
+//
+// IPv6, inline from its input stage on (the same graph per family):
+//   ip6_input.cc    ip6_input (pods; NS/NA → control thread) → lb6
+//                   | echo reply | ip6_route; ip6_route → pods_output6
+//                   | vxlan_encap6 | to_kernel | uplink_output6 | masquerade6
+//                   | icmp6_error
+//   ip6_uplink.cc   ip6_uplink_input → vxlan_decap_ip6 | lb6 | to_kernel;
+//                   uplink_output6
+//   ip6_node.cc     exception_input6 (the kernel's; NS/NA for the gateway →
+//                   control thread) → lb6 | ip6_route | uplink (as sent)
+//   lb6_stage.cc    lb6: conntrack, new flows, NAT66, REJECT, ICMPv6 error
+//                   and fragment translation → ip6_route
+//   icmp_error.cc   icmp6_error → back out of the input port; into the
+//                   tunnel (lb6 | vxlan_encap6) for decapsulated packets
 //
 // Only packets the table generation says may be Service or NAT traffic
 // (lb_stage.cc, `may_be_translated`) touch conntrack.

@@ -128,10 +128,17 @@ struct WorkerSetup {
   RestoreQueue* restore = nullptr;  // this worker's
   TraceBuffer* trace = nullptr;  // this worker's
   int socket = SOCKET_ID_ANY;    // NUMA socket of the worker's lcore
+  bool has(Role r) const { return port_ids[idx(r)] != kNoPort; }
 };
 
 // Where a packet entered, as the load-balancing and ICMP stages need it.
 enum class From : uint8_t { kPods, kUplink, kTunnel, kNode };
+// The port a packet that came `from` somewhere is answered on (a REJECT,
+// an ICMP error); decapsulated packets are answered back into the tunnel
+// by their callers instead.
+inline Role reply_role(From from) {
+  return from == From::kUplink ? Role::UPLINK : from == From::kNode ? Role::EXCEPTION : Role::PODS;
+}
 // Where a packet the lb stage does not translate goes on: the rest of
 // the input stage that sent it there.
 enum class Continue : uint16_t {

@@ -1396,5 +1396,134 @@ TEST_F(Ndp, Ipv6FragmentsFollowTheirFirstThroughAService) {
   EXPECT_EQ(drops(Drop::kFragNoFirst), 1u);
 }
 
+// Hop limit 1 on a decapsulated packet for a local pod: Time Exceeded
+// from the pods' IPv6 gateway goes back into the tunnel to the sender's
+// node (RFC 4443 section 3.3), as node-b's kernel would answer ours.
+TEST_F(Ndp, AnExpiringTunnelledPacketIsAnsweredIntoTheTunnel) {
+  pods_known();
+  const Bytes inner = Frame()
+                          .eth(up_mac_, kRemoteVtepMac, 0x86dd)
+                          .ipv6(kRemotePod6, kPod6, 17, 1)
+                          .udp(40000, 33434, true)
+                          .payload(20)
+                          .build();
+  inject(Role::UPLINK, Frame()
+                           .eth(up_mac_, kRemoteMac, 0x0800)
+                           .ipv4(kRemoteIp, kNodeIp, 17, 64, true)
+                           .udp(50000, 4789)
+                           .vxlan(kVni)
+                           .raw(inner)
+                           .build());
+  run(1);
+  EXPECT_TRUE(sent(Role::PODS).empty());
+  remote_answers_arp();
+  auto out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_GE(out[0].size(), 50u);
+  const uint16_t sport = static_cast<uint16_t>(out[0][34] << 8 | out[0][35]);
+  const Bytes want = Frame()
+                         .eth(kRemoteMac, up_mac_, 0x0800)
+                         .ipv4(kNodeIp, kRemoteIp, 17, 64, true)
+                         .udp(sport, 4789)
+                         .vxlan(kVni)
+                         .raw(Frame()
+                                  .eth(kRemoteVtepMac, up_mac_, 0x86dd)
+                                  .ipv6(kGw6, kRemotePod6, 58, 63)
+                                  .icmp6(3, 0)
+                                  .raw(Bytes(inner.begin() + 14, inner.end()))
+                                  .build())
+                         .build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  EXPECT_EQ(drops(Drop::kIpTtlExpired), 1u);
+  EXPECT_EQ(totals().icmp_errors_sent, 1u);
+}
+
+// The node's kernel over IPv6 through the TAP (kubelet's probes, the node
+// reaching IPv6 Services): it solicits the pods' IPv6 gateway, its route's
+// next hop, and svcdp answers; its SYN reaches the pod and the pod's
+// answer to the node's IPv6 address goes back to the kernel; to an IPv6
+// ClusterIP the node's flow is SNATed to the gateway (kube-proxy
+// masquerades traffic from outside the cluster) and the reply reaches
+// the kernel from the VIP; a Service without endpoints is refused on the
+// TAP; the kernel's other IPv6 leaves by the uplink as it was sent.
+class NdpWithKernel : public Ndp {
+ protected:
+  bool with_kernel() const override { return true; }
+};
+
+TEST_F(NdpWithKernel, TheKernelReachesIpv6PodsAndServices) {
+  testing::Ip6 empty_vip = kVip6;
+  empty_vip[15] = 0x0b;
+  publish6({service6(0, kVip6, {kPod6b}), service6(1, empty_vip, {})});
+  pods_known();
+  const Mac tap_mac = h_->mac(Role::EXCEPTION);
+  constexpr Mac kKernelMac = {0x02, 0x5d, 0, 0, 0x00, 0x77};
+  inject(Role::EXCEPTION, ns(kNode6, kGw6, kKernelMac));
+  run();
+  auto out = sent(Role::EXCEPTION);
+  ASSERT_EQ(out.size(), 1u);
+  const Bytes na_gw = Frame()
+                          .eth(kKernelMac, pods_mac_, 0x86dd)
+                          .ipv6(kGw6, kNode6, 58, 255)
+                          .icmp6(136, 0, 0xe0000000u)
+                          .raw(bytes(kGw6))
+                          .raw(ll_option(2, pods_mac_))
+                          .build();
+  EXPECT_EQ(out[0], na_gw) << testing::hexdump_diff(out[0], na_gw);
+
+  const auto tcp = [](const Mac& dst, const Mac& src, const testing::Ip6& s, uint16_t sp, const testing::Ip6& d,
+                      uint16_t dp, uint8_t flags, uint8_t hops = 64) {
+    return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 6, hops).tcp(sp, dp, flags, 1000, flags & 0x10 ? 1 : 0).build();
+  };
+  inject(Role::EXCEPTION, tcp(pods_mac_, kKernelMac, kNode6, 45000, kPod6, 8080, 0x02));
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  Bytes want = tcp(kPodMac, pods_mac_, kNode6, 45000, kPod6, 8080, 0x02, 63);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+  inject(Role::PODS, tcp(pods_mac_, kPodMac, kPod6, 8080, kNode6, 45000, 0x12));
+  run();
+  out = sent(Role::EXCEPTION);
+  ASSERT_EQ(out.size(), 1u);
+  want = tcp(tap_mac, kPodMac, kPod6, 8080, kNode6, 45000, 0x12);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+
+  inject(Role::EXCEPTION, tcp(pods_mac_, kKernelMac, kNode6, 45001, kVip6, 80, 0x02));
+  run();
+  out = sent(Role::PODS);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].size(), 14u + 40u + 20u);
+  const auto snat_port = static_cast<uint16_t>(out[0][54] << 8 | out[0][55]);
+  want = tcp(kPod2Mac, pods_mac_, kGw6, snat_port, kPod6b, 8080, 0x02, 63);
+  EXPECT_EQ(out[0], want) << "the node's flow SNATed to the gateway\n" << testing::hexdump_diff(out[0], want);
+  inject(Role::PODS, tcp(pods_mac_, kPod2Mac, kPod6b, 8080, kGw6, snat_port, 0x12));
+  run();
+  out = sent(Role::EXCEPTION);
+  ASSERT_EQ(out.size(), 1u);
+  want = tcp(tap_mac, kPod2Mac, kVip6, 80, kNode6, 45001, 0x12);
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+
+  const Bytes to_empty = tcp(pods_mac_, kKernelMac, kNode6, 45002, empty_vip, 80, 0x02);
+  inject(Role::EXCEPTION, to_empty);
+  run();
+  out = sent(Role::EXCEPTION);
+  ASSERT_EQ(out.size(), 1u);
+  want = Frame()
+             .eth(kKernelMac, pods_mac_, 0x86dd)
+             .ipv6(empty_vip, kNode6, 58, 64)
+             .icmp6(1, 4)
+             .raw(Bytes(to_empty.begin() + 14, to_empty.end()))
+             .build();
+  EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
+
+  const Bytes beyond = tcp(kRemoteMac, kKernelMac, kNode6, 45003, kClient6, 443, 0x02);
+  inject(Role::EXCEPTION, beyond);
+  run();
+  out = sent(Role::UPLINK);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], beyond);
+  EXPECT_EQ(totals().from_kernel, 4u);
+}
+
 }  // namespace
 }  // namespace svcdp::dp
