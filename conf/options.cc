@@ -95,7 +95,8 @@ po::options_description describe(Options& o) {
       ("kernel-route", po::value(&o.kernel_routes)->composing()->value_name("CIDR"),
        "give the node's kernel a route to CIDR via svcdp's pod gateway on the --exception-iface TAP, with the "
        "node address as source, once the node is known (repeatable; the cluster's pod CIDR and Service CIDR, so "
-       "that kubelet reaches pods and the node reaches Services)")
+       "that kubelet reaches pods and the node reaches Services; an IPv6 CIDR goes via the pods' IPv6 gateway, "
+       "from the node's IPv6 address)")
       ("state-dir", po::value(&o.state_dir)->default_value(o.state_dir)->value_name("DIR"),
        "where svcdp keeps what must survive it (the addresses it took over)")
       ("save-flows", po::bool_switch(&o.save_flows),
@@ -227,12 +228,12 @@ bool validate(Options& o) {
   for (const std::string& c : o.nodeport_addresses)
     if (c != "primary" && !parse_ipv4_prefix(c))
       return fail("--nodeport-addresses '" + c + "' is neither an IPv4 CIDR (A.B.C.D/LEN) nor 'primary'");
-  for (const auto& [name, list] : {std::pair{"--cluster-cidr", &o.cluster_cidr}, {"--non-masquerade-cidr", &o.non_masquerade_cidr}})
+  for (const auto& [name, list] : {std::pair{"--cluster-cidr", &o.cluster_cidr},
+                                    {"--non-masquerade-cidr", &o.non_masquerade_cidr},
+                                    {"--kernel-route", &o.kernel_routes}})
     for (const std::string& c : *list)
       if (!parse_ipv4_prefix(c) && !parse_ipv6_prefix(c))
         return fail(std::string(name) + " '" + c + "' is neither an IPv4 nor an IPv6 CIDR");
-  for (const std::string& c : o.kernel_routes)
-    if (!parse_ipv4_prefix(c)) return fail("--kernel-route '" + c + "' is not an IPv4 CIDR (A.B.C.D/LEN)");
   {
     unsigned lo = 0, hi = 0;
     char tail = 0;

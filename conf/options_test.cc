@@ -79,7 +79,18 @@ INSTANTIATE_TEST_SUITE_P(
                     BadCase{{"--dns-service", "kube-system/kube-dns", "--dns-ttl", "86400"}, "--dns-ttl"},
                     BadCase{{"--dns-policy", "p.yaml"}, "needs --dns-service"},
                     BadCase{{"--static-neigh", "pods,10.244.1.300,02:00:00:00:00:01"}, "uplink|pods,IP,MAC"},
-                    BadCase{{"--static-neigh", "uplink,fd00::1,02:00:00:00:00:01"}, "pods port's only"}));
+                    BadCase{{"--static-neigh", "uplink,fd00::1,02:00:00:00:00:01"}, "pods port's only"},
+                    BadCase{{"--exception-iface", "svcdp0", "--kernel-route", "fd00:10:244::/129"}, "--kernel-route"},
+                    BadCase{{"--kernel-route", "fd00:10:96::/112"}, "needs --exception-iface"}));
+
+TEST(Options, KernelRoutesOfBothFamilies) {
+  auto args = kMinimal;
+  args.insert(args.end(), {"--exception-iface", "svcdp0", "--kernel-route", "10.244.0.0/16", "--kernel-route",
+                           "fd00:10:244::/56"});
+  auto r = parse_args(args);
+  ASSERT_TRUE(r.options);
+  EXPECT_EQ(r.options->kernel_routes, (std::vector<std::string>{"10.244.0.0/16", "fd00:10:244::/56"}));
+}
 
 TEST(Options, StaticNeighboursOfBothFamilies) {
   auto args = kMinimal;

@@ -349,7 +349,7 @@ std::string Introspection::metrics() const {
       {"svcdp_forwarded_local_packets_total", "packets delivered to a pod of this node", &dp::Counters::forwarded_local},
       {"svcdp_neighbour_evictions_total", "neighbours learned from requests released to make room for needed ones", &dp::Counters::neigh_evicted},
       {"svcdp_to_kernel_packets_total", "packets handed to the node's kernel (exception path)", &dp::Counters::to_kernel},
-      {"svcdp_from_kernel_packets_total", "IPv4 packets the node's kernel sent through the exception path", &dp::Counters::from_kernel},
+      {"svcdp_from_kernel_packets_total", "IPv4 and IPv6 packets the node's kernel sent through the exception path", &dp::Counters::from_kernel},
       {"svcdp_forwarded_uplink_packets_total", "packets routed out of the uplink without VXLAN", &dp::Counters::forwarded_uplink},
       {"svcdp_masquerade_new_flows_total", "pod flows leaving the cluster, masqueraded to the node address", &dp::Counters::masq_new_flows},
       {"svcdp_ip_fragments_total", "fragments made of datagrams without DF too large for their link (RFC 791)", &dp::Counters::ip_fragments},

@@ -380,14 +380,20 @@ int run(const conf::Options& o) {
                 " has no kernel interface for the CNI plugin's macvlan (use a TAP: --vdev net_tap1,iface=svcdp-pods)");
   std::shared_ptr<const lb::ServiceTable> services;
   std::vector<conf::Ipv4Prefix> route_cidrs;
-  for (const std::string& c : o.kernel_routes) route_cidrs.push_back(*conf::parse_ipv4_prefix(c));
-  control::KernelRoutes kernel_routes(o.exception_iface, std::move(route_cidrs));
+  std::vector<conf::Ipv6Prefix> route_cidrs6;
+  for (const std::string& c : o.kernel_routes) {
+    if (auto p = conf::parse_ipv4_prefix(c))
+      route_cidrs.push_back(*p);
+    else
+      route_cidrs6.push_back(*conf::parse_ipv6_prefix(c));
+  }
+  control::KernelRoutes kernel_routes(o.exception_iface, std::move(route_cidrs), std::move(route_cidrs6));
   bool ready = false, restore_logged = false, counters_short_logged = false;
   control::ServiceManager manager;
   auto publish = [&](std::unique_ptr<dp::Fib> fib) {
     log_generation(*fib, ready && kube ? log::Level::DEBUG : log::Level::INFO);
     if (!o.cni_conf_dir.empty()) write_cni_config(o, *fib, cni_master);
-    kernel_routes.published(fib->pod_gateway, fib->node_ip);
+    kernel_routes.published(fib->pod_gateway, fib->node_ip, fib->pod_gateway6, fib->node_ip6);
     services = fib->services;
     control::Introspection::Published shown{fib->services, fib->services6, fib->generation, fib->dns, fib->dns_policy,
                                             fib->nodes};

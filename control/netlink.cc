@@ -32,13 +32,15 @@ class Request {
     h->nlmsg_flags = static_cast<uint16_t>(NLM_F_REQUEST | NLM_F_ACK | flags);
     std::memcpy(NLMSG_DATA(h), body, len);
   }
-  void attr(uint16_t type, uint32_t be_value) {
+  void attr(uint16_t type, uint32_t be_value) { attr(type, &be_value, sizeof be_value); }
+  void attr(uint16_t type, const std::array<uint8_t, 16>& ip6) { attr(type, ip6.data(), ip6.size()); }
+  void attr(uint16_t type, const void* data, size_t len) {
     const size_t at = b_.size();
-    b_.resize(at + RTA_SPACE(sizeof be_value));
+    b_.resize(at + RTA_SPACE(len));
     auto* a = reinterpret_cast<rtattr*>(b_.data() + at);
     a->rta_type = type;
-    a->rta_len = RTA_LENGTH(sizeof be_value);
-    std::memcpy(RTA_DATA(a), &be_value, sizeof be_value);
+    a->rta_len = static_cast<uint16_t>(RTA_LENGTH(len));
+    std::memcpy(RTA_DATA(a), data, len);
   }
   std::vector<uint8_t> done() {
     reinterpret_cast<nlmsghdr*>(b_.data())->nlmsg_len = static_cast<uint32_t>(b_.size());
@@ -197,6 +199,24 @@ void Netlink::add_route(int ifindex, const IfRoute& route) {
   if (route.metric) r.attr(RTA_PRIORITY, route.metric);
   r.attr(RTA_OIF, static_cast<uint32_t>(ifindex));
   transact(r.done(), "add route");
+}
+
+void Netlink::add_route(int ifindex, const IfRoute6& route) {
+  constexpr std::array<uint8_t, 16> kNone{};
+  rtmsg m{};
+  m.rtm_family = AF_INET6;
+  m.rtm_dst_len = route.dst_len;
+  m.rtm_table = RT_TABLE_MAIN;
+  m.rtm_protocol = route.protocol;
+  m.rtm_scope = RT_SCOPE_UNIVERSE;
+  m.rtm_type = RTN_UNICAST;
+  if (route.onlink) m.rtm_flags = RTNH_F_ONLINK;
+  Request r(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &m, sizeof m);
+  if (route.dst_len) r.attr(RTA_DST, route.dst);
+  if (route.gateway != kNone) r.attr(RTA_GATEWAY, route.gateway);
+  if (route.prefsrc != kNone) r.attr(RTA_PREFSRC, route.prefsrc);
+  r.attr(RTA_OIF, static_cast<uint32_t>(ifindex));
+  transact(r.done(), "add IPv6 route");
 }
 
 int Netlink::mtu(const std::string& name) const {

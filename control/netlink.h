@@ -1,8 +1,10 @@
 // The few rtnetlink (RFC 3549, rtnetlink(7)) operations the address
-// hand-over needs: a kernel interface's IPv4 addresses and routes of the
-// main table, adding and deleting them, its MTU and state. Thread: control.
+// hand-over and --kernel-route need: a kernel interface's IPv4 addresses
+// and routes of the main table, adding and deleting them, adding IPv6
+// routes, its MTU and state. Thread: control.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -34,6 +36,16 @@ struct IfRoute {
   bool operator==(const IfRoute&) const = default;
 };
 
+// An IPv6 route (addresses in network byte order).
+struct IfRoute6 {
+  std::array<uint8_t, 16> dst{};
+  uint8_t dst_len = 0;
+  std::array<uint8_t, 16> gateway{};  // all zero: on-link
+  std::array<uint8_t, 16> prefsrc{};  // all zero: none
+  uint8_t protocol = 0;               // RTPROT_*
+  bool onlink = false;
+};
+
 class Netlink {
  public:
   // Throws NetlinkError. Thread: control.
@@ -51,6 +63,7 @@ class Netlink {
   void add_address(int ifindex, const IfAddress& a);
   void del_address(int ifindex, const IfAddress& a);
   void add_route(int ifindex, const IfRoute& r);
+  void add_route(int ifindex, const IfRoute6& r);
   int mtu(const std::string& name) const;
   void set_mtu(const std::string& name, int mtu) const;
   void set_up(const std::string& name) const;
