@@ -57,16 +57,16 @@ void NodeTables::rebuild(std::span<const NodeInfo* const> nodes) {
   // A node without a pod CIDR (a control-plane node, a cluster whose
   // overlay is another CNI's) has no pods here, but its Services are still
   // served, their SNAT from the node address, as kube-proxy masquerades.
-  if (self->pod_cidrs.empty())
+  if (self->pod_cidrs.empty() && self->pod_cidrs_v6.empty())
     self_warning_ =
-        "this node '" + p_.node_name + "' has no IPv4 pod CIDR: no pods or overlay here, Services still served";
+        "this node '" + p_.node_name + "' has no pod CIDR: no pods or overlay here, Services still served";
 
   dp::Fib& fib = tables_;
   fib.node_ip = rte_cpu_to_be_32(self->internal_ip);
   // pkg/proxy/util/nodeport_addresses.go: "primary", or the node's
   // addresses within the CIDRs given.
   if (p_.nodeport_cidrs.empty()) {
-    fib.nodeport_addresses = {fib.node_ip};
+    if (fib.node_ip != 0) fib.nodeport_addresses = {fib.node_ip};
   } else {
     for (uint32_t a : self->addresses)
       if (std::any_of(p_.nodeport_cidrs.begin(), p_.nodeport_cidrs.end(), [&](const auto& c) { return c.contains(a); }))
@@ -228,14 +228,19 @@ bool NodeTables::place(Member& m, std::vector<Member*>& evicted) {
 
   dp::RemoteNode rn;
   rn.name = n.name;
-  rn.vtep = rte_cpu_to_be_32(n.internal_ip);
-  rn.nexthop = tables_.uplink_nexthop(rn.vtep);
-  rn.tmpl = dp::make_vxlan_template(to_ether(p_.uplink_mac), tables_.node_ip, rn.vtep,
-                                    to_ether(n.vtep_mac.value_or(derived_vtep_mac(n.internal_ip))), p_.vni,
-                                    p_.vxlan_port);
-  // The IPv6 underlay, when asked for and both ends have an IPv6 address.
+  // The IPv4 underlay when both ends have an IPv4 address.
+  const bool underlay4 = n.internal_ip != 0 && tables_.node_ip != 0;
+  if (underlay4) {
+    rn.vtep = rte_cpu_to_be_32(n.internal_ip);
+    rn.nexthop = tables_.uplink_nexthop(rn.vtep);
+    rn.tmpl = dp::make_vxlan_template(to_ether(p_.uplink_mac), tables_.node_ip, rn.vtep,
+                                      to_ether(n.vtep_mac.value_or(derived_vtep_mac(n.internal_ip))), p_.vni,
+                                      p_.vxlan_port);
+  }
+  // The IPv6 underlay, when both ends have an IPv6 address and it is asked
+  // for or the only one (IPv6-only nodes, flannel's flannel-v6.1 alone).
   const conf::Ipv6Addr none6{};
-  if (p_.vxlan_ipv6_underlay && !tables_.node_ip6.is_zero() && n.internal_ip_v6 != none6) {
+  if ((p_.vxlan_ipv6_underlay || !underlay4) && !tables_.node_ip6.is_zero() && n.internal_ip_v6 != none6) {
     rn.vtep6 = lb::Addr6{n.internal_ip_v6};
     rn.nexthop6 = tables_.uplink_nexthop6(rn.vtep6);
     rn.tmpl6 = dp::make_vxlan_template6(to_ether(p_.uplink_mac), tables_.node_ip6, rn.vtep6,
@@ -254,7 +259,7 @@ bool NodeTables::place(Member& m, std::vector<Member*>& evicted) {
   }
   dp::PrefixTable::Edit remote(tables_.remote_pods);
   for (const auto& c : n.pod_cidrs) {
-    if (!remote.contains(c.addr, c.len)) {
+    if (underlay4 && !remote.contains(c.addr, c.len)) {
       remote.set(c.addr, c.len, index);
       rn.pod_cidrs.push_back({c.addr, c.len, index});
     }
@@ -273,7 +278,7 @@ bool NodeTables::place(Member& m, std::vector<Member*>& evicted) {
   for (const auto& c : n.pod_cidrs_v6) taken6_.take(c, &members_.find(n.name)->first);
   nodes.mut(index) = std::move(rn);
   tables_.nodes = nodes.finish();
-  count_in(vtep_refs_, tables_.remote_vteps, n.internal_ip, 32, +1);
+  if (underlay4) count_in(vtep_refs_, tables_.remote_vteps, n.internal_ip, 32, +1);
   ++tables_.remote_node_count;
   m.index = index;
   return true;
@@ -294,7 +299,7 @@ void NodeTables::unplace(Member& m) {
     taken_.release(c, owner);
     if (p_.cluster_cidrs.empty()) count_in(cluster_refs_, tables_.cluster, c.addr, c.len, -1);
   }
-  count_in(vtep_refs_, tables_.remote_vteps, n.internal_ip, 32, -1);
+  if (tables_.nodes[*m.index].vtep != 0) count_in(vtep_refs_, tables_.remote_vteps, n.internal_ip, 32, -1);
   if (const lb::Addr6 v6 = tables_.nodes[*m.index].vtep6; !v6.is_zero()) count_vtep6(v6, -1);
   dp::RemoteNodes::Edit nodes(tables_.nodes);
   nodes.mut(*m.index) = {};  // no name: a free slot (introspection skips it)

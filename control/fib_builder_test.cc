@@ -156,7 +156,7 @@ TEST(FibBuilder, ANodeWithoutAPodCidrStillServesServices) {
   auto fib = build_fib({node("node-a", 0xc0a8380b, {}), node("node-b", 0xc0a8380c, {"10.244.2.0/24"})}, params(), 1,
                        warnings);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("no IPv4 pod CIDR"), std::string::npos);
+  EXPECT_NE(warnings[0].find("has no pod CIDR"), std::string::npos);
   EXPECT_EQ(rte_be_to_cpu_32(fib->pod_gateway), 0xc0a8380bu) << "SNAT from the node address";
   EXPECT_TRUE(fib->local_pod_cidrs.empty());
   EXPECT_EQ(fib->nodes.size(), 1u) << "remote pods still reached";
@@ -247,6 +247,52 @@ TEST(FibBuilder, RemoteIpv6PodCidrs) {
   EXPECT_EQ(owner("fd00:10:244:20::7"), "node-b");
   EXPECT_EQ(owner("fd00:10:245:4::7"), "");
   EXPECT_EQ(fib->remote_pods6.size(), 1u);
+}
+
+// IPv6-only nodes (only an IPv6 InternalIP, only IPv6 pod CIDRs): their
+// pods are reached over the IPv6 underlay without --vxlan-ipv6-underlay,
+// it being the only one; a dual-stack node keeps the IPv4 underlay; no
+// IPv4 VTEP or NodePort address is made up from a missing address.
+TEST(FibBuilder, Ipv6OnlyNodesUseTheIpv6Underlay) {
+  const auto v6only = [](const char* name, const char* ip6, const char* cidr6) {
+    NodeInfo n;
+    n.name = name;
+    n.internal_ip_v6 = *conf::parse_ipv6(ip6);
+    n.pod_cidrs_v6 = {*conf::parse_ipv6_prefix(cidr6)};
+    return n;
+  };
+  const NodeInfo a = v6only("node-a", "fd00:56::11", "fd00:10:244:1::/64");
+  const NodeInfo b = v6only("node-b", "fd00:56::12", "fd00:10:244:2::/64");
+  std::vector<std::string> warnings;
+  auto fib = build_fib({a, b}, params(), 1, warnings);
+  EXPECT_TRUE(warnings.empty()) << warnings[0];
+  EXPECT_EQ(fib->node_ip, 0u);
+  EXPECT_TRUE(fib->nodeport_addresses.empty());
+  ASSERT_EQ(fib->nodeport_addresses6.size(), 1u);
+  const auto i = fib->remote_pods6.lookup(lb::Addr6{*conf::parse_ipv6("fd00:10:244:2::5")});
+  ASSERT_TRUE(i);
+  const dp::RemoteNode& rn = fib->nodes[*i];
+  EXPECT_EQ(rn.vtep, 0u);
+  EXPECT_EQ(rn.vtep6, lb::Addr6{*conf::parse_ipv6("fd00:56::12")});
+  EXPECT_TRUE(fib->remote_vteps6.contains(rn.vtep6));
+  EXPECT_EQ(fib->remote_vteps.size(), 0u);
+
+  // A dual-stack node beside them: the IPv4 underlay, as before.
+  NodeInfo dual = node("node-a", 0xc0a8380b, {"10.244.1.0/24"});
+  dual.internal_ip_v6 = a.internal_ip_v6;
+  dual.pod_cidrs_v6 = a.pod_cidrs_v6;
+  NodeInfo c = node("node-c", 0xc0a8380d, {"10.244.3.0/24"});
+  c.internal_ip_v6 = *conf::parse_ipv6("fd00:56::13");
+  c.pod_cidrs_v6 = {*conf::parse_ipv6_prefix("fd00:10:244:3::/64")};
+  fib = build_fib({dual, b, c}, params(), 2, warnings);
+  const auto j = fib->remote_pods6.lookup(lb::Addr6{*conf::parse_ipv6("fd00:10:244:3::5")});
+  ASSERT_TRUE(j);
+  EXPECT_EQ(fib->nodes[*j].vtep, rte_cpu_to_be_32(0xc0a8380d));
+  EXPECT_TRUE(fib->nodes[*j].vtep6.is_zero());
+  const auto k = fib->remote_pods6.lookup(lb::Addr6{*conf::parse_ipv6("fd00:10:244:2::5")});
+  ASSERT_TRUE(k);
+  EXPECT_FALSE(fib->nodes[*k].vtep6.is_zero()) << "node-b has only the IPv6 underlay";
+  EXPECT_EQ(fib->remote_vteps.size(), 1u);
 }
 
 }  // namespace

@@ -173,8 +173,10 @@ std::optional<NodeInfo> node_from_json(element obj, std::string& error) {
       if (node.internal_ip == 0 && type == "InternalIP") node.internal_ip = *ip;
     });
   }
-  if (node.internal_ip == 0) {
-    error = "Node " + node.name + ": no IPv4 InternalIP in status.addresses";
+  // IPv6-only nodes have only an IPv6 InternalIP (kube-proxy's IPv6
+  // proxier serves them, its IPv4 one has no node address there).
+  if (node.internal_ip == 0 && node.internal_ip_v6 == conf::Ipv6Addr{}) {
+    error = "Node " + node.name + ": no InternalIP in status.addresses";
     return std::nullopt;
   }
 

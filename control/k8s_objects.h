@@ -31,7 +31,7 @@ struct ObjectMeta {
 
 struct NodeInfo {
   std::string name;
-  uint32_t internal_ip = 0;  // host order; the node's VTEP address
+  uint32_t internal_ip = 0;  // host order; the node's VTEP address (0: an IPv6-only node)
   std::vector<conf::Ipv4Prefix> pod_cidrs;
   // flannel.alpha.coreos.com/backend-data "VtepMAC", when the node has one.
   std::optional<conf::MacAddr> vtep_mac;

@@ -216,6 +216,29 @@ status: {addresses: [{type: InternalIP, address: 192.168.56.12}, {type: Internal
   EXPECT_EQ(c.nodes[0].internal_ip_v6, *conf::parse_ipv6("fd00:56::12"));
 }
 
+// An IPv6-only Node has only an IPv6 InternalIP; a Node with none is
+// refused with a one-line error naming it.
+TEST(K8sObjects, Ipv6OnlyNodesAreReadAndNodesWithoutAnAddressRefused) {
+  auto c = parse_cluster_text(R"(
+kind: List
+items:
+- kind: Node
+  metadata: {name: v6}
+  spec: {podCIDRs: ["fd00:10:244:2::/64"]}
+  status: {addresses: [{type: InternalIP, address: "fd00:56::12"}, {type: Hostname, address: v6}]}
+- kind: Node
+  metadata: {name: none}
+  status: {addresses: [{type: Hostname, address: none}]}
+)",
+                              "yaml");
+  ASSERT_EQ(c.nodes.size(), 1u);
+  EXPECT_EQ(c.nodes[0].name, "v6");
+  EXPECT_EQ(c.nodes[0].internal_ip, 0u);
+  EXPECT_EQ(c.nodes[0].internal_ip_v6, *conf::parse_ipv6("fd00:56::12"));
+  ASSERT_EQ(c.skipped.size(), 1u);
+  EXPECT_NE(c.skipped[0].find("Node none: no InternalIP in status.addresses"), std::string::npos) << c.skipped[0];
+}
+
 // Dual-stack objects as the API server writes them (issue 18): both
 // families read; what the IPv4 tables see is what they saw before.
 TEST(K8sObjects, DualStackObjectsCarryBothFamilies) {

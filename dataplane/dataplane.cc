@@ -232,7 +232,7 @@ bool Dataplane::publish(std::unique_ptr<Fib> fib) {
   // them on every node with an endpoint makes clients flap between nodes.
   std::vector<be32> uplink_addrs;
   if (config_.announce_lb_ips) uplink_addrs = fib->announced;
-  if (!has(Role::EXCEPTION)) uplink_addrs.push_back(fib->node_ip);
+  if (!has(Role::EXCEPTION) && fib->node_ip != 0) uplink_addrs.push_back(fib->node_ip);
   std::unique_lock lock(neigh_mu_);
   neigh_control_->set_addresses(Role::UPLINK, fib->node_ip, std::move(uplink_addrs));
   neigh_control_->set_addresses(Role::PODS, fib->pod_gateway, {fib->pod_gateway});
