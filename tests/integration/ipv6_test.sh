@@ -31,7 +31,15 @@
 # Then svcdp again with --vxlan-ipv6-underlay, node-b as flannel's
 # dual-stack nodes are (a second VXLAN device over IPv6, flannel-v6.1,
 # its MAC from the backend-v6-data annotation): ping -6, Packet Too Big at
-# the IPv6 tunnel's MTU (1430) and 10 MB each way over the IPv6 underlay.
+# the IPv6 tunnel's MTU (1430) and 10 MB each way over the IPv6 underlay;
+# node-b's pod's expiring echo gets Time Exceeded back through the tunnel.
+# Then both Nodes IPv6-only (an IPv6 InternalIP, IPv6 pod CIDRs): the
+# IPv6 underlay without --vxlan-ipv6-underlay, an IPv6 ClusterIP.
+# Last, the node's own kernel behind the exception TAP holding the node's
+# IPv6 address: svcdp installs its IPv6 routes (--kernel-route), it
+# probes a pod over IPv6 as kubelet does, reaches node-b's pod and an
+# IPv6 ClusterIP, pods reach a server on the node's IPv6 address, and the
+# LAN host reaches both the kernel and the IPv6 NodePort there.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${SVCDP_BIN:?set SVCDP_BIN to the svcdp binary}
@@ -245,6 +253,14 @@ ip -n "$NS_A" -6 route flush cache
 check "10 MB IPv6 TCP pod a (MTU 1500) -> node-b's pod across VXLAN" tcp_transfer "$NS_A" "$NS_R" "$R6" 10000000
 check "the transfer learned the path MTU from svcdp's Packet Too Big" learned
 check "10 MB IPv6 TCP node-b's pod -> pod a across VXLAN" tcp_transfer "$NS_R" "$NS_A" "$A6" 10000000
+# node-b's kernel routes the echo (hop limit 2 -> 1): it expires at svcdp,
+# whose Time Exceeded goes back into the tunnel (RFC 4443 section 3.3).
+tunnel_time_exceeded() {
+  local out
+  out=$(ip netns exec "$NS_R" ping -6 -c 1 -W 2 -t 2 "$A6" 2>&1)
+  echo "$out" | grep -i "from $GW6.*time exceeded"
+}
+check "node-b's pod, hop limit 2: Time Exceeded from the gateway, back through the tunnel" tunnel_time_exceeded
 
 for _ in $(seq 50); do grep -q serving "$TOPO_TMP/b.log" && break; sleep 0.1; done
 curl6() {  # NS URL WANT: the body starts with WANT
@@ -300,7 +316,9 @@ ip -n "$NS_REMOTE" link add vxlan6 address "$REMOTE_VTEP6_MAC" type vxlan id 1 d
   dev eth0 nolearning
 ip -n "$NS_REMOTE" link set vxlan6 mtu 1430 up
 no_offload "$NS_REMOTE" vxlan6
-ip -n "$NS_REMOTE" -6 route replace fd00:10:244:1::/64 via fd00:10:244:1:: dev vxlan6 onlink
+# (A replace cannot move an onlink route to another device: delete, add.)
+ip -n "$NS_REMOTE" -6 route del fd00:10:244:1::/64
+ip -n "$NS_REMOTE" -6 route add fd00:10:244:1::/64 via fd00:10:244:1:: dev vxlan6 onlink
 ip -n "$NS_REMOTE" -6 neigh add fd00:10:244:1:: lladdr "$UPLINK_MAC" dev vxlan6 nud permanent
 ip netns exec "$NS_REMOTE" bridge fdb append "$UPLINK_MAC" dev vxlan6 dst "$NODE6"
 TOPO_CLUSTER=$TOPO_TMP/cluster.yaml start_svcdp "$bin" --vxlan-ipv6-underlay || exit 1
@@ -317,10 +335,104 @@ check "IPv6 underlay: a 1448-byte packet gets Packet Too Big, mtu 1430" too_big_
 ip -n "$NS_A" -6 route flush cache
 check "IPv6 underlay: 10 MB IPv6 TCP pod a -> node-b's pod" tcp_transfer "$NS_A" "$NS_R" "$R6" 10000000
 check "IPv6 underlay: 10 MB IPv6 TCP node-b's pod -> pod a" tcp_transfer "$NS_R" "$NS_A" "$A6" 10000000
-check "IPv6 underlay: the packets crossed node-b's IPv6 VXLAN device" \
-  sh -c "ip -n '$NS_REMOTE' -s link show vxlan6 | awk '/RX:/ {getline; exit !(\$2 > 5000)}'"
+check "IPv6 underlay: the packets crossed node-b's IPv6 VXLAN device both ways" \
+  sh -c "ip -n '$NS_REMOTE' -s link show vxlan6 | awk '/RX:/ {getline; rx = \$2} /TX:/ {getline; tx = \$2} END {exit !(rx > 5000 && tx > 5000)}'"
 stop_svcdp
 check "svcdp exits 0 on SIGINT (IPv6 underlay)" test $? -eq 0
 check "no VXLAN over IPv6 was refused" sh -c "! grep -Eq '^ +vxlan_(zero_checksum|unknown_vtep) +[1-9]' '$SVCDP_LOG'"
+
+# IPv6-only Nodes (no IPv4 InternalIP, IPv6 pod CIDRs only): the IPv6
+# underlay without being asked, it being the only one; an IPv6 ClusterIP.
+{
+  for n in a:11:1 b:12:2; do
+    IFS=: read -r name host cidr <<<"$n"
+    cat <<YAML
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-$name
+  annotations: {flannel.alpha.coreos.com/backend-v6-data: '{"VNI":1,"VtepMAC":"$REMOTE_VTEP6_MAC"}'}
+spec: {podCIDRs: ["fd00:10:244:$cidr::/64"]}
+status: {addresses: [{type: InternalIP, address: "fd00:56::$host"}]}
+YAML
+  done
+  cat <<YAML
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web6, namespace: default}
+spec: {ipFamilies: [IPv6], ipFamilyPolicy: SingleStack, clusterIP: "$VIP6", clusterIPs: ["$VIP6"],
+       ports: [{name: p, port: 80, protocol: TCP, targetPort: 8080}]}
+YAML
+  slice6 web6-1 web6 "$B6"
+} >"$TOPO_TMP/cluster6only.yaml"
+TOPO_CLUSTER=$TOPO_TMP/cluster6only.yaml start_svcdp "$bin" || exit 1
+ip netns exec "$NS_A" ping -6 -c 2 -W 2 "$R6" >/dev/null 2>&1
+check "IPv6-only nodes: pod a -> node-b's pod over the IPv6 underlay (ping -6)" \
+  in_ns "$NS_A" ping -6 -q -c 3 -i 0.2 -W 2 "$R6"
+check "IPv6-only nodes: node-b's pod -> pod a (ping -6)" in_ns "$NS_R" ping -6 -q -c 3 -i 0.2 -W 2 "$A6"
+check "IPv6-only nodes: pod a -> IPv6 ClusterIP [$VIP6]:80 -> pod b" curl6 "$NS_A" "http://[$VIP6]/" "b $A6:"
+stop_svcdp
+check "svcdp exits 0 on SIGINT (IPv6-only nodes)" test $? -eq 0
+check "IPv6-only nodes: both Nodes taken, none skipped" sh -c "! grep -q 'no InternalIP' '$SVCDP_LOG'"
+
+# The node's own kernel behind the exception TAP, as on a real node: the
+# node namespace's kernel, which has IPv6 on svcdp0 only (its veths have
+# it disabled), holds the node's IPv6 address and answers NDP for it;
+# svcdp gives it routes to the IPv6 pod CIDRs and Services via the pods'
+# IPv6 gateway (--kernel-route). As kubelet it probes a pod over IPv6,
+# reaches node-b's pod in VXLAN, an IPv6 ClusterIP (SNATed to the
+# gateway, as kube-proxy masquerades the node's own Service traffic);
+# pods reach a server on the node's IPv6 address; the LAN host pings the
+# kernel there and still reaches the IPv6 NodePort, which stays svcdp's.
+TOPO_CLUSTER=$TOPO_TMP/cluster.yaml launch_svcdp "$bin" --vxlan-ipv6-underlay --exception-iface svcdp0 \
+  --kernel-route fd00:10:244::/56 --kernel-route fd00:10:96::/112
+for _ in $(seq 100); do ip -n "$NS_NODE" link show svcdp0 >/dev/null 2>&1 && break; sleep 0.1; done
+ip netns exec "$NS_NODE" sysctl -qw net.ipv6.conf.svcdp0.disable_ipv6=0
+ip -n "$NS_NODE" -6 addr add "$NODE6/64" dev svcdp0 nodad
+ip -n "$NS_NODE" link set svcdp0 up
+no_offload "$NS_NODE" svcdp0
+wait_svcdp_ready || exit 1
+ip netns exec "$NS_NODE" python3 "$here/svc_tool.py" serve node >"$TOPO_TMP/node.log" 2>&1 &
+kernel_routes6() {
+  local i
+  for i in $(seq 30); do
+    ip -n "$NS_NODE" -6 route show fd00:10:96::/112 | grep -q "via $GW6 dev svcdp0 proto static src $NODE6" && break
+    sleep 0.1
+  done
+  ip -n "$NS_NODE" -6 route show | grep "via $GW6" | sed 's/^/    /'
+  ip -n "$NS_NODE" -6 route show fd00:10:244::/56 | grep -q "via $GW6 dev svcdp0 proto static src $NODE6" &&
+    ip -n "$NS_NODE" -6 route show fd00:10:96::/112 | grep -q "via $GW6 dev svcdp0 proto static src $NODE6"
+}
+check "svcdp gave the kernel its IPv6 routes via the pods' IPv6 gateway (--kernel-route)" kernel_routes6
+probes6() {
+  local out
+  out=$(in_ns "$NS_NODE" python3 "$here/svc_tool.py" http "$B6" 8080 20) || return 1
+  echo "    $out"
+  [ "$out" = "b 20" ]
+}
+check "kernel: 20 HTTP probes to pod b over IPv6 all answered" probes6
+check "kernel: the pods' IPv6 gateway resolved to svcdp over NDP on the TAP" \
+  sh -c "ip -n '$NS_NODE' -6 neigh show '$GW6' dev svcdp0 | grep -qi 'lladdr $PODS_MAC'"
+check "kernel -> IPv6 ClusterIP [$VIP6]: SNAT to the pods' gateway" curl6 "$NS_NODE" "http://[$VIP6]/" "b $GW6:"
+check "kernel -> node-b's pod over IPv6 in VXLAN, from the node's IPv6 address" \
+  curl6 "$NS_NODE" "http://[$R6]:8080/" "r $NODE6:"
+refused_from_node() {
+  ip netns exec "$NS_NODE" curl -g -s -m 3 "http://[$EMPTY6]/"
+  [ $? -eq 7 ]
+}
+check "kernel -> an IPv6 Service without endpoints: refused on the TAP" refused_from_node
+for _ in $(seq 50); do grep -q serving "$TOPO_TMP/node.log" && break; sleep 0.1; done
+check "pod a -> a server on the node's IPv6 address (the kernel), pod address kept" \
+  curl6 "$NS_A" "http://[$NODE6]:8080/" "node $A6:"
+ip -n "$NS_LAN6" -6 neigh flush dev eth0
+check "LAN host -> the node's IPv6 address: the kernel answers ping -6 (and NDP)" \
+  in_ns "$NS_LAN6" ping -6 -q -c 2 -i 0.2 -W 2 "$NODE6"
+check "LAN host -> IPv6 NodePort [$NODE6]:30087 with the kernel holding the address: still svcdp's" \
+  curl6 "$NS_LAN6" "http://[$NODE6]:30087/" "b $GW6:"
+stop_svcdp
+check "svcdp exits 0 on SIGINT (with the kernel)" test $? -eq 0
+check "the kernel's packets came through the TAP" grep -Eq "from_kernel=[1-9]" "$SVCDP_LOG"
 sed -n "/drops by reason/,\$p" "$SVCDP_LOG" | sed "s/^/    /"
 check_report
