@@ -90,7 +90,7 @@ po::options_description describe(Options& o) {
        "create kernel TAP interface NAME (with the uplink's MAC) for traffic svcdp does not own: "
        "SSH, kubelet, IPv6, ARP for the node address; give it the node's address (default: none, such traffic is dropped)")
       ("take-over-address", po::value(&o.take_over_address)->value_name("IFACE"),
-       "move IFACE's IPv4 addresses, routes and MTU (the kernel interface the uplink NIC had) to the "
+       "move IFACE's IPv4 and IPv6 addresses, routes and MTU (the kernel interface the uplink NIC had) to the "
        "--exception-iface TAP at start and back at exit, saved first under --state-dir")
       ("kernel-route", po::value(&o.kernel_routes)->composing()->value_name("CIDR"),
        "give the node's kernel a route to CIDR via svcdp's pod gateway on the --exception-iface TAP, with the "

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <type_traits>
 
 // The rtnetlink macros (NLMSG_NEXT, RTA_NEXT, NLMSG_OK...) cast char
 // pointers to the header types and compare the length with an int: the
@@ -33,7 +34,6 @@ class Request {
     std::memcpy(NLMSG_DATA(h), body, len);
   }
   void attr(uint16_t type, uint32_t be_value) { attr(type, &be_value, sizeof be_value); }
-  void attr(uint16_t type, const std::array<uint8_t, 16>& ip6) { attr(type, ip6.data(), ip6.size()); }
   void attr(uint16_t type, const void* data, size_t len) {
     const size_t at = b_.size();
     b_.resize(at + RTA_SPACE(len));
@@ -60,6 +60,22 @@ uint32_t attr_u32(const rtattr* a) {
   uint32_t v = 0;
   std::memcpy(&v, RTA_DATA(a), std::min<size_t>(sizeof v, RTA_PAYLOAD(a)));
   return v;
+}
+
+// The address families, in the forms the structs hold: IPv4 in host
+// order, IPv6 as its 16 bytes.
+template <class Addr>
+constexpr uint8_t kFamily = std::is_same_v<Addr, Ip6> ? AF_INET6 : AF_INET;
+
+void read(const rtattr* a, uint32_t& v) { v = ntohl(attr_u32(a)); }
+void read(const rtattr* a, Ip6& v) {
+  if (RTA_PAYLOAD(a) >= v.size()) std::memcpy(v.data(), RTA_DATA(a), v.size());
+}
+void put(Request& r, uint16_t type, uint32_t v) { r.attr(type, htonl(v)); }
+void put(Request& r, uint16_t type, const Ip6& v) { r.attr(type, v.data(), v.size()); }
+template <class Addr>
+bool is_set(const Addr& v) {
+  return v != Addr{};
 }
 
 int ioctl_socket() { return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); }
@@ -112,34 +128,39 @@ std::optional<int> Netlink::ifindex(const std::string& name) const {
   return i == 0 ? std::nullopt : std::optional<int>(static_cast<int>(i));
 }
 
-std::vector<IfAddress> Netlink::addresses(int ifindex) {
+template <class Addr>
+std::vector<BasicIfAddress<Addr>> Netlink::addresses(int ifindex) {
   ifaddrmsg q{};
-  q.ifa_family = AF_INET;
-  std::vector<IfAddress> out;
+  q.ifa_family = kFamily<Addr>;
+  std::vector<BasicIfAddress<Addr>> out;
   for (const auto& msg : transact(Request(RTM_GETADDR, NLM_F_DUMP, &q, sizeof q).done(), "list addresses")) {
     const auto* h = reinterpret_cast<const nlmsghdr*>(msg.data());
     const auto* ifa = static_cast<const ifaddrmsg*>(NLMSG_DATA(h));
-    if (static_cast<int>(ifa->ifa_index) != ifindex) continue;
-    IfAddress a;
+    if (static_cast<int>(ifa->ifa_index) != ifindex || ifa->ifa_family != kFamily<Addr>) continue;
+    if (ifa->ifa_scope != RT_SCOPE_UNIVERSE || (ifa->ifa_flags & IFA_F_TEMPORARY)) continue;
+    BasicIfAddress<Addr> a;
     a.prefix_len = ifa->ifa_prefixlen;
     for_each_attr(IFA_RTA(ifa), static_cast<int>(IFA_PAYLOAD(h)), [&](const rtattr* r) {
-      if (r->rta_type == IFA_LOCAL) a.local = ntohl(attr_u32(r));
-      if (r->rta_type == IFA_BROADCAST) a.broadcast = ntohl(attr_u32(r));
+      // IPv4's own address is IFA_LOCAL (IFA_ADDRESS is the peer's on a
+      // point-to-point link); IPv6 has only IFA_ADDRESS.
+      if (r->rta_type == (kFamily<Addr> == AF_INET ? IFA_LOCAL : IFA_ADDRESS)) read(r, a.local);
+      if (r->rta_type == IFA_BROADCAST) read(r, a.broadcast);
     });
-    if (a.local != 0) out.push_back(a);
+    if (is_set(a.local)) out.push_back(a);
   }
   return out;
 }
 
-std::vector<IfRoute> Netlink::routes(int ifindex) {
+template <class Addr>
+std::vector<BasicIfRoute<Addr>> Netlink::routes(int ifindex) {
   rtmsg q{};
-  q.rtm_family = AF_INET;
-  std::vector<IfRoute> out;
+  q.rtm_family = kFamily<Addr>;
+  std::vector<BasicIfRoute<Addr>> out;
   for (const auto& msg : transact(Request(RTM_GETROUTE, NLM_F_DUMP, &q, sizeof q).done(), "list routes")) {
     const auto* h = reinterpret_cast<const nlmsghdr*>(msg.data());
     const auto* rt = static_cast<const rtmsg*>(NLMSG_DATA(h));
-    if (rt->rtm_protocol == RTPROT_KERNEL || rt->rtm_type != RTN_UNICAST) continue;
-    IfRoute r;
+    if (rt->rtm_family != kFamily<Addr> || rt->rtm_protocol == RTPROT_KERNEL || rt->rtm_type != RTN_UNICAST) continue;
+    BasicIfRoute<Addr> r;
     r.dst_len = rt->rtm_dst_len;
     r.protocol = rt->rtm_protocol;
     r.scope = rt->rtm_scope;
@@ -148,9 +169,9 @@ std::vector<IfRoute> Netlink::routes(int ifindex) {
     uint32_t table = rt->rtm_table;
     for_each_attr(RTM_RTA(rt), static_cast<int>(RTM_PAYLOAD(h)), [&](const rtattr* a) {
       switch (a->rta_type) {
-        case RTA_DST: r.dst = ntohl(attr_u32(a)); break;
-        case RTA_GATEWAY: r.gateway = ntohl(attr_u32(a)); break;
-        case RTA_PREFSRC: r.prefsrc = ntohl(attr_u32(a)); break;
+        case RTA_DST: read(a, r.dst); break;
+        case RTA_GATEWAY: read(a, r.gateway); break;
+        case RTA_PREFSRC: read(a, r.prefsrc); break;
         case RTA_PRIORITY: r.metric = attr_u32(a); break;
         case RTA_OIF: oif = static_cast<int>(attr_u32(a)); break;
         case RTA_TABLE: table = attr_u32(a); break;
@@ -161,31 +182,35 @@ std::vector<IfRoute> Netlink::routes(int ifindex) {
   return out;
 }
 
-void Netlink::add_address(int ifindex, const IfAddress& a) {
+template <class Addr>
+void Netlink::add_address(int ifindex, const BasicIfAddress<Addr>& a) {
   ifaddrmsg m{};
-  m.ifa_family = AF_INET;
+  m.ifa_family = kFamily<Addr>;
   m.ifa_prefixlen = a.prefix_len;
   m.ifa_index = static_cast<unsigned>(ifindex);
+  if (kFamily<Addr> == AF_INET6) m.ifa_flags = IFA_F_NODAD;
   Request r(RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, &m, sizeof m);
-  r.attr(IFA_LOCAL, htonl(a.local));
-  r.attr(IFA_ADDRESS, htonl(a.local));
-  if (a.broadcast) r.attr(IFA_BROADCAST, htonl(a.broadcast));
+  if (kFamily<Addr> == AF_INET) put(r, IFA_LOCAL, a.local);
+  put(r, IFA_ADDRESS, a.local);
+  if (is_set(a.broadcast)) put(r, IFA_BROADCAST, a.broadcast);
   transact(r.done(), "add address");
 }
 
-void Netlink::del_address(int ifindex, const IfAddress& a) {
+template <class Addr>
+void Netlink::del_address(int ifindex, const BasicIfAddress<Addr>& a) {
   ifaddrmsg m{};
-  m.ifa_family = AF_INET;
+  m.ifa_family = kFamily<Addr>;
   m.ifa_prefixlen = a.prefix_len;
   m.ifa_index = static_cast<unsigned>(ifindex);
   Request r(RTM_DELADDR, 0, &m, sizeof m);
-  r.attr(IFA_LOCAL, htonl(a.local));
+  put(r, kFamily<Addr> == AF_INET ? IFA_LOCAL : IFA_ADDRESS, a.local);
   transact(r.done(), "delete address");
 }
 
-void Netlink::add_route(int ifindex, const IfRoute& route) {
+template <class Addr>
+void Netlink::add_route(int ifindex, const BasicIfRoute<Addr>& route) {
   rtmsg m{};
-  m.rtm_family = AF_INET;
+  m.rtm_family = kFamily<Addr>;
   m.rtm_dst_len = route.dst_len;
   m.rtm_table = RT_TABLE_MAIN;
   m.rtm_protocol = route.protocol;
@@ -193,31 +218,25 @@ void Netlink::add_route(int ifindex, const IfRoute& route) {
   m.rtm_type = RTN_UNICAST;
   if (route.onlink) m.rtm_flags = RTNH_F_ONLINK;
   Request r(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &m, sizeof m);
-  if (route.dst_len) r.attr(RTA_DST, htonl(route.dst));
-  if (route.gateway) r.attr(RTA_GATEWAY, htonl(route.gateway));
-  if (route.prefsrc) r.attr(RTA_PREFSRC, htonl(route.prefsrc));
-  if (route.metric) r.attr(RTA_PRIORITY, route.metric);
+  if (route.dst_len) put(r, RTA_DST, route.dst);
+  if (is_set(route.gateway)) put(r, RTA_GATEWAY, route.gateway);
+  if (is_set(route.prefsrc)) put(r, RTA_PREFSRC, route.prefsrc);
+  if (route.metric) r.attr(RTA_PRIORITY, &route.metric, sizeof route.metric);
   r.attr(RTA_OIF, static_cast<uint32_t>(ifindex));
   transact(r.done(), "add route");
 }
 
-void Netlink::add_route(int ifindex, const IfRoute6& route) {
-  constexpr std::array<uint8_t, 16> kNone{};
-  rtmsg m{};
-  m.rtm_family = AF_INET6;
-  m.rtm_dst_len = route.dst_len;
-  m.rtm_table = RT_TABLE_MAIN;
-  m.rtm_protocol = route.protocol;
-  m.rtm_scope = RT_SCOPE_UNIVERSE;
-  m.rtm_type = RTN_UNICAST;
-  if (route.onlink) m.rtm_flags = RTNH_F_ONLINK;
-  Request r(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &m, sizeof m);
-  if (route.dst_len) r.attr(RTA_DST, route.dst);
-  if (route.gateway != kNone) r.attr(RTA_GATEWAY, route.gateway);
-  if (route.prefsrc != kNone) r.attr(RTA_PREFSRC, route.prefsrc);
-  r.attr(RTA_OIF, static_cast<uint32_t>(ifindex));
-  transact(r.done(), "add IPv6 route");
-}
+// The two families are all there are.
+template std::vector<IfAddress> Netlink::addresses(int);
+template std::vector<IfAddress6> Netlink::addresses(int);
+template std::vector<IfRoute> Netlink::routes(int);
+template std::vector<IfRoute6> Netlink::routes(int);
+template void Netlink::add_address(int, const IfAddress&);
+template void Netlink::add_address(int, const IfAddress6&);
+template void Netlink::del_address(int, const IfAddress&);
+template void Netlink::del_address(int, const IfAddress6&);
+template void Netlink::add_route(int, const IfRoute&);
+template void Netlink::add_route(int, const IfRoute6&);
 
 int Netlink::mtu(const std::string& name) const {
   const int s = ioctl_socket();

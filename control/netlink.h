@@ -1,7 +1,7 @@
 // The few rtnetlink (RFC 3549, rtnetlink(7)) operations the address
-// hand-over and --kernel-route need: a kernel interface's IPv4 addresses
-// and routes of the main table, adding and deleting them, adding IPv6
-// routes, its MTU and state. Thread: control.
+// hand-over and --kernel-route need: a kernel interface's IPv4 and IPv6
+// addresses and routes of the main table, adding and deleting them, its
+// MTU and state. Thread: control.
 #pragma once
 
 #include <array>
@@ -17,34 +17,35 @@ struct NetlinkError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct IfAddress {
-  uint32_t local = 0;  // host order
-  uint8_t prefix_len = 0;
-  uint32_t broadcast = 0;  // 0: none
-  bool operator==(const IfAddress&) const = default;
-};
+using Ip6 = std::array<uint8_t, 16>;
 
-struct IfRoute {
-  uint32_t dst = 0;  // host order
+// An interface address: IPv4 (uint32_t, host order) or IPv6 (Ip6, network
+// order; no broadcast).
+template <class Addr>
+struct BasicIfAddress {
+  Addr local{};
+  uint8_t prefix_len = 0;
+  Addr broadcast{};  // zero: none
+  bool operator==(const BasicIfAddress&) const = default;
+};
+using IfAddress = BasicIfAddress<uint32_t>;
+using IfAddress6 = BasicIfAddress<Ip6>;
+
+// A route of the main table.
+template <class Addr>
+struct BasicIfRoute {
+  Addr dst{};
   uint8_t dst_len = 0;
-  uint32_t gateway = 0;  // 0: on-link
-  uint32_t prefsrc = 0;
+  Addr gateway{};  // zero: on-link
+  Addr prefsrc{};  // zero: none
   uint32_t metric = 0;
   uint8_t protocol = 0;  // RTPROT_*
   uint8_t scope = 0;     // RT_SCOPE_*
   bool onlink = false;   // the gateway is on the link whatever the addresses say (RTNH_F_ONLINK)
-  bool operator==(const IfRoute&) const = default;
+  bool operator==(const BasicIfRoute&) const = default;
 };
-
-// An IPv6 route (addresses in network byte order).
-struct IfRoute6 {
-  std::array<uint8_t, 16> dst{};
-  uint8_t dst_len = 0;
-  std::array<uint8_t, 16> gateway{};  // all zero: on-link
-  std::array<uint8_t, 16> prefsrc{};  // all zero: none
-  uint8_t protocol = 0;               // RTPROT_*
-  bool onlink = false;
-};
+using IfRoute = BasicIfRoute<uint32_t>;
+using IfRoute6 = BasicIfRoute<Ip6>;
 
 class Netlink {
  public:
@@ -56,14 +57,22 @@ class Netlink {
 
   // nullopt when there is no such interface.
   std::optional<int> ifindex(const std::string& name) const;
-  std::vector<IfAddress> addresses(int ifindex);
+  // The interface's addresses of global scope (IPv6 link-local and
+  // temporary privacy addresses are the kernel's own and stay).
+  template <class Addr = uint32_t>
+  std::vector<BasicIfAddress<Addr>> addresses(int ifindex);
   // Routes of the main table out of `ifindex`, without those the kernel
   // made itself for an address (proto kernel), which come back with it.
-  std::vector<IfRoute> routes(int ifindex);
-  void add_address(int ifindex, const IfAddress& a);
-  void del_address(int ifindex, const IfAddress& a);
-  void add_route(int ifindex, const IfRoute& r);
-  void add_route(int ifindex, const IfRoute6& r);
+  template <class Addr = uint32_t>
+  std::vector<BasicIfRoute<Addr>> routes(int ifindex);
+  // IPv6 addresses are added without duplicate address detection
+  // (IFA_F_NODAD): they move between interfaces, they are not new.
+  template <class Addr>
+  void add_address(int ifindex, const BasicIfAddress<Addr>& a);
+  template <class Addr>
+  void del_address(int ifindex, const BasicIfAddress<Addr>& a);
+  template <class Addr>
+  void add_route(int ifindex, const BasicIfRoute<Addr>& r);
   int mtu(const std::string& name) const;
   void set_mtu(const std::string& name, int mtu) const;
   void set_up(const std::string& name) const;
