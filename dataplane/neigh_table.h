@@ -106,7 +106,7 @@ class BasicNeighTable {
   static constexpr bool kIp6 = std::is_same_v<F, lb::Ip6>;
   static uint64_t make_key(Role role, const Addr& ip) {
     if constexpr (kIp6) {
-      return kKeyPresent | static_cast<uint64_t>(idx(role)) << 32 | static_cast<uint32_t>(lb::fold_hash(ip));
+      return kKeyPresent | static_cast<uint64_t>(idx(role)) << 32 | static_cast<uint32_t>(lb::addr_hash(ip));
     } else {
       return kKeyPresent | static_cast<uint64_t>(idx(role)) << 32 | ip;
     }

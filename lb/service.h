@@ -229,7 +229,7 @@ class BasicEndpointFilter {
     if constexpr (std::is_same_v<F, Ip4>) {
       return mix64(uint64_t{addr} << 24 | uint64_t{port} << 8 | proto) >> (64 - kBits);
     } else {
-      return mix64(fold_hash(addr) ^ (uint64_t{port} << 8 | proto)) >> (64 - kBits);
+      return mix64(addr_hash(addr) ^ (uint64_t{port} << 8 | proto)) >> (64 - kBits);
     }
   }
   TableArray<std::atomic<uint64_t>> words_;
@@ -343,7 +343,7 @@ class BasicServiceTable {
     if constexpr (std::is_same_v<F, Ip4>) {
       return static_cast<uint32_t>((uint64_t{vip} * 0x9e3779b97f4a7c15ull) >> 52);
     } else {
-      return static_cast<uint32_t>(fold_hash(vip) >> 52);
+      return static_cast<uint32_t>(addr_hash(vip) >> 52);
     }
   }
   static uint64_t key_hash(const Key& k) {

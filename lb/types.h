@@ -117,9 +117,37 @@ inline uint64_t fold_hash(const T& v) {
   return h;
 }
 
+// The 128-bit product of two words folded to one (wyhash's "mum"): one
+// multiply that mixes every bit of both into the result.
+inline uint64_t mum(uint64_t a, uint64_t b) {
+  const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
+}
+
+// An IPv6 address's hash for the per-packet tables (the front-end and
+// endpoint filters, neighbour keys): its halves multiplied together once,
+// where fold_hash chains two mix64s.
+inline uint64_t addr_hash(const Addr6& a) {
+  uint64_t w[2];
+  std::memcpy(w, a.bytes.data(), sizeof w);
+  return mum(w[0] ^ 0xa0761d6478bd642full, w[1] ^ 0xe7037ed1a0b428dbull);
+}
+
+// A flow's hash: the conntrack bucket, the endpoint a new flow gets. IPv4's
+// 16-byte key folds in two mix64s; IPv6's 40 bytes would take five in a
+// row, so each address is multiplied down independently (two products in
+// parallel) and one mix64 takes them with the ports and protocol.
 template <Family F>
 inline uint64_t flow_hash(const BasicFlowKey<F>& k) {
-  return fold_hash(k);
+  if constexpr (std::is_same_v<F, Ip4>) {
+    return fold_hash(k);
+  } else {
+    uint64_t w[5];
+    std::memcpy(w, &k, sizeof w);
+    static_assert(sizeof w == sizeof k);
+    return mix64(mum(w[0] ^ 0xa0761d6478bd642full, w[1] ^ 0xe7037ed1a0b428dbull) ^
+                 mum(w[2] ^ 0x8ebc6af09c88c6e3ull, w[3] ^ 0x589965cc75374cc3ull) ^ w[4]);
+  }
 }
 
 // Whether `a` lies in `net`/`len` (both in network order, host bits of
