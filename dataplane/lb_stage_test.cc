@@ -155,8 +155,7 @@ TEST_F(LbPipeline, ClusterIpToARemoteEndpointOverVxlanAndBack) {
   const Bytes reply_inner =
       Frame().eth(up_mac_, kRemoteVtepMac, 0x0800).ipv4(kRemotePod, kPod, 6, 64).tcp(8080, 40000, kSyn | kAck).build();
   out = through(Role::UPLINK,
-                Frame().eth(up_mac_, kRemoteMac, 0x0800).ipv4(kRemoteIp, kNodeIp, 17, 64, true).udp(50000, 4789)
-                    .vxlan(kVni).raw(reply_inner).build(),
+                from_tunnel(reply_inner),
                 Role::PODS);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], to_pod(kPodMac, kVip, kPod, 80, 40000, kSyn | kAck));

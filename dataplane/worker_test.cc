@@ -11,6 +11,26 @@
 namespace svcdp::dp {
 namespace {
 
+// An ICMPv6 error (RFC 4443 section 2.1): type, code and the 32-bit
+// field after the checksum (the MTU of a Packet Too Big).
+struct Icmp6Type {
+  uint8_t type, code;
+  uint32_t rest = 0;
+};
+// The error from `src` to `dst` with hop limit `hop`, quoting the IPv6
+// packet of `frame`, whole or its first `quote` bytes.
+Bytes icmp6_error(const Mac& dst_mac, const Mac& src_mac, const testing::Ip6& src, const testing::Ip6& dst, uint8_t hop,
+                  Icmp6Type what, const Bytes& frame, size_t quote = SIZE_MAX) {
+  const auto packet = frame.begin() + 14;
+  const auto end = quote >= frame.size() - 14 ? frame.end() : packet + static_cast<std::ptrdiff_t>(quote);
+  return Frame()
+      .eth(dst_mac, src_mac, 0x86dd)
+      .ipv6(src, dst, 58, hop)
+      .icmp6(what.type, what.code, what.rest)
+      .raw(Bytes(packet, end))
+      .build();
+}
+
 Bytes pod_to_remote_udp(const Mac& gw_mac, uint8_t ttl = 64) {
   return Frame().eth(gw_mac, kPodMac, 0x0800).ipv4(kPod, kRemotePod, 17, ttl).udp(40000, 53).payload(20).build();
 }
@@ -34,13 +54,7 @@ TEST_F(Pipeline, PodToRemotePodIsEncapsulatedAfterArp) {
   ASSERT_GE(out[0].size(), 50u);
   const uint16_t sport = static_cast<uint16_t>(out[0][34] << 8 | out[0][35]);
   EXPECT_GE(sport, 49152);
-  const Bytes want = Frame()
-                         .eth(kRemoteMac, up_mac_, 0x0800)
-                         .ipv4(kNodeIp, kRemoteIp, 17, 64, /*df=*/true)
-                         .udp(sport, 4789)
-                         .vxlan(kVni)
-                         .raw(inner)
-                         .build();
+  const Bytes want = to_tunnel(inner, sport);
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
 
   // The same flow again: straight through, same outer source port.
@@ -60,13 +74,7 @@ TEST_F(Pipeline, VxlanFromRemoteIsDecapsulatedToTheLocalPod) {
                           .tcp(80, 40000, 0x12)
                           .payload(100)
                           .build();
-  inject(Role::UPLINK, Frame()
-                  .eth(up_mac_, kRemoteMac, 0x0800)
-                  .ipv4(kRemoteIp, kNodeIp, 17, 64, true)
-                  .udp(50000, 4789)
-                  .vxlan(kVni)
-                  .raw(inner)
-                  .build());
+  inject(Role::UPLINK, from_tunnel(inner));
   run(1);
   auto out = sent(Role::PODS);
   ASSERT_EQ(out.size(), 1u);
@@ -335,8 +343,7 @@ class NeighbourFlood : public Pipeline {
   Bytes vxlan_to_pod(uint32_t pod) const {
     const Bytes inner =
         Frame().eth(up_mac_, kRemoteVtepMac, 0x0800).ipv4(kRemotePod, pod, 17, 64).udp(1, 2).payload(8).build();
-    return Frame().eth(up_mac_, kRemoteMac, 0x0800).ipv4(kRemoteIp, kNodeIp, 17, 64, true).udp(50000, 4789)
-        .vxlan(kVni).raw(inner).build();
+    return from_tunnel(inner);
   }
 };
 
@@ -519,13 +526,7 @@ TEST_F(Pipeline, TooBigForTheTunnelWithoutDfIsFragmented) {
                             .fragment(0, static_cast<uint16_t>(off), i == 0)
                             .raw(Bytes(data.begin() + off, data.begin() + off + len))
                             .build();
-    const Bytes want = Frame()
-                           .eth(kRemoteMac, up_mac_, 0x0800)
-                           .ipv4(kNodeIp, kRemoteIp, 17, 64, true)
-                           .udp(sport, 4789)
-                           .vxlan(kVni)
-                           .raw(inner)
-                           .build();
+    const Bytes want = to_tunnel(inner, sport);
     EXPECT_EQ(out[i], want) << "fragment " << i << testing::hexdump_diff(out[i], want);
   }
   EXPECT_EQ(totals().ip_fragments, 2u);
@@ -842,12 +843,7 @@ TEST_F(Ndp, AnIpv6ClusterIpIsTranslatedBothWays) {
   run();
   out = sent(Role::PODS);
   ASSERT_EQ(out.size(), 1u);
-  want = Frame()
-             .eth(kPodMac, pods_mac_, 0x86dd)
-             .ipv6(empty_vip, kPod6, 58, 64)
-             .icmp6(1, 4)
-             .raw(Bytes(to_empty.begin() + 14, to_empty.end()))
-             .build();
+  want = icmp6_error(kPodMac, pods_mac_, empty_vip, kPod6, 64, {1, 4}, to_empty);
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
   EXPECT_EQ(totals().lb_rejected, 1u);
 
@@ -898,12 +894,7 @@ TEST_F(Ndp, TheGatewayAndOtherPodsAreAnsweredForOverNdp) {
   EXPECT_EQ(drops(Drop::kIp6Unrouted), 1u);
   out = sent(Role::PODS);
   ASSERT_EQ(out.size(), 1u);
-  const Bytes unreachable = Frame()
-                                .eth(kPodMac, pods_mac_, 0x86dd)
-                                .ipv6(kGw6, kPod6, 58, 64)
-                                .icmp6(1, 0)
-                                .raw(Bytes(unrouted.begin() + 14, unrouted.end()))
-                                .build();
+  const Bytes unreachable = icmp6_error(kPodMac, pods_mac_, kGw6, kPod6, 64, {1, 0}, unrouted);
   EXPECT_EQ(out[0], unreachable) << "no route: Destination Unreachable, code 0";
 }
 
@@ -955,12 +946,7 @@ TEST_F(Ndp, PodToPodOnThisNodeIsForwardedAfterNdp) {
   run();
   out = sent(Role::PODS);
   ASSERT_EQ(out.size(), 1u);
-  const Bytes time_exceeded = Frame()
-                                  .eth(kPodMac, pods_mac_, 0x86dd)
-                                  .ipv6(kGw6, kPod6, 58, 64)
-                                  .icmp6(3, 0)
-                                  .raw(Bytes(expiring.begin() + 14, expiring.end()))
-                                  .build();
+  const Bytes time_exceeded = icmp6_error(kPodMac, pods_mac_, kGw6, kPod6, 64, {3, 0}, expiring);
   EXPECT_EQ(out[0], time_exceeded) << testing::hexdump_diff(out[0], time_exceeded);
   EXPECT_EQ(drops(Drop::kIpTtlExpired), 1u);
   EXPECT_EQ(totals().icmp_errors_sent, 1u);
@@ -989,12 +975,7 @@ TEST_F(Ndp, AnIcmpV6ErrorIsAtMostTheMinimumMtu) {
   run();
   auto out = sent(Role::PODS);
   ASSERT_EQ(out.size(), 1u);
-  const Bytes want = Frame()
-                         .eth(kPodMac, pods_mac_, 0x86dd)
-                         .ipv6(kGw6, kPod6, 58, 64)
-                         .icmp6(3, 0)
-                         .raw(Bytes(big.begin() + 14, big.begin() + 14 + 1280 - 48))
-                         .build();
+  const Bytes want = icmp6_error(kPodMac, pods_mac_, kGw6, kPod6, 64, {3, 0}, big, 1280 - 48);
   EXPECT_EQ(out[0].size(), 14u + 1280u);
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
 }
@@ -1016,22 +997,10 @@ TEST_F(Ndp, PodToRemoteIpv6PodCrossesVxlanBothWays) {
   ASSERT_GE(out[0].size(), 50u);
   const uint16_t sport = static_cast<uint16_t>(out[0][34] << 8 | out[0][35]);
   EXPECT_GE(sport, 49152);
-  const Bytes want = Frame()
-                         .eth(kRemoteMac, up_mac_, 0x0800)
-                         .ipv4(kNodeIp, kRemoteIp, 17, 64, /*df=*/true)
-                         .udp(sport, 4789)
-                         .vxlan(kVni)
-                         .raw(udp6(kRemoteVtepMac, up_mac_, kPod6, kRemotePod6, 63))
-                         .build();
+  const Bytes want = to_tunnel(udp6(kRemoteVtepMac, up_mac_, kPod6, kRemotePod6, 63), sport);
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
 
-  inject(Role::UPLINK, Frame()
-                           .eth(up_mac_, kRemoteMac, 0x0800)
-                           .ipv4(kRemoteIp, kNodeIp, 17, 64, true)
-                           .udp(50000, 4789)
-                           .vxlan(kVni)
-                           .raw(udp6(up_mac_, kRemoteVtepMac, kRemotePod6, kPod6, 64))
-                           .build());
+  inject(Role::UPLINK, from_tunnel(udp6(up_mac_, kRemoteVtepMac, kRemotePod6, kPod6, 64)));
   run(1);
   out = sent(Role::PODS);
   ASSERT_EQ(out.size(), 1u);
@@ -1041,13 +1010,7 @@ TEST_F(Ndp, PodToRemoteIpv6PodCrossesVxlanBothWays) {
   EXPECT_EQ(totals().vxlan_decap, 1u);
 
   // An inner IPv6 packet for no pod of this node is refused.
-  inject(Role::UPLINK, Frame()
-                           .eth(up_mac_, kRemoteMac, 0x0800)
-                           .ipv4(kRemoteIp, kNodeIp, 17, 64, true)
-                           .udp(50000, 4789)
-                           .vxlan(kVni)
-                           .raw(udp6(up_mac_, kRemoteVtepMac, kRemotePod6, kRemotePod6, 64))
-                           .build());
+  inject(Role::UPLINK, from_tunnel(udp6(up_mac_, kRemoteVtepMac, kRemotePod6, kRemotePod6, 64)));
   run(1);
   EXPECT_TRUE(sent(Role::PODS).empty());
   EXPECT_EQ(drops(Drop::kVxlanInnerNotLocal), 1u);
@@ -1069,12 +1032,7 @@ TEST_F(Ndp, TooBigForTheTunnelGetsPacketTooBig) {
   run();
   auto out = sent(Role::PODS);
   ASSERT_EQ(out.size(), 1u);
-  const Bytes want = Frame()
-                         .eth(kPodMac, pods_mac_, 0x86dd)
-                         .ipv6(kGw6, kPod6, 58, 64)
-                         .icmp6(2, 0, 1450)
-                         .raw(Bytes(big.begin() + 14, big.begin() + 14 + 1280 - 48))
-                         .build();
+  const Bytes want = icmp6_error(kPodMac, pods_mac_, kGw6, kPod6, 64, {2, 0, 1450}, big, 1280 - 48);
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
   EXPECT_TRUE(sent(Role::UPLINK).empty());
   EXPECT_EQ(drops(Drop::kMtuExceeded), 1u);
@@ -1109,22 +1067,10 @@ TEST_F(Ndp, AnIpv6ServiceReachesAnEndpointOnAnotherNode) {
   ASSERT_EQ(out.size(), 1u);
   ASSERT_GE(out[0].size(), 50u);
   const uint16_t sport = static_cast<uint16_t>(out[0][34] << 8 | out[0][35]);
-  Bytes want = Frame()
-                   .eth(kRemoteMac, up_mac_, 0x0800)
-                   .ipv4(kNodeIp, kRemoteIp, 17, 64, true)
-                   .udp(sport, 4789)
-                   .vxlan(kVni)
-                   .raw(tcp(kRemoteVtepMac, up_mac_, kPod6, 40000, kRemotePod6, 8080, 0x02, 63))
-                   .build();
+  Bytes want = to_tunnel(tcp(kRemoteVtepMac, up_mac_, kPod6, 40000, kRemotePod6, 8080, 0x02, 63), sport);
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
 
-  inject(Role::UPLINK, Frame()
-                           .eth(up_mac_, kRemoteMac, 0x0800)
-                           .ipv4(kRemoteIp, kNodeIp, 17, 64, true)
-                           .udp(50000, 4789)
-                           .vxlan(kVni)
-                           .raw(tcp(up_mac_, kRemoteVtepMac, kRemotePod6, 8080, kPod6, 40000, 0x12, 64))
-                           .build());
+  inject(Role::UPLINK, from_tunnel(tcp(up_mac_, kRemoteVtepMac, kRemotePod6, 8080, kPod6, 40000, 0x12, 64)));
   run(1);
   out = sent(Role::PODS);
   ASSERT_EQ(out.size(), 1u);
@@ -1217,22 +1163,12 @@ TEST_F(Ndp, Ipv6EgressIsMasqueradedToTheNodeAddress) {
   // SYN (as it left, hop limit 63): the pod gets it, quoting its own SYN.
   const testing::Ip6 router = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
   const Bytes sent_syn = tcp(kRemoteMac, up_mac_, kNode6, port, kClient6, 443, 0x02, 63);
-  inject(Role::UPLINK, Frame()
-                           .eth(up_mac_, kRemoteMac, 0x86dd)
-                           .ipv6(router, kNode6, 58, 64)
-                           .icmp6(2, 0, 1280)
-                           .raw(Bytes(sent_syn.begin() + 14, sent_syn.end()))
-                           .build());
+  inject(Role::UPLINK, icmp6_error(up_mac_, kRemoteMac, router, kNode6, 64, {2, 0, 1280}, sent_syn));
   run();
   out = sent(Role::PODS);
   ASSERT_EQ(out.size(), 1u);
   const Bytes pod_syn = tcp(kRemoteMac, up_mac_, kPod6, 40000, kClient6, 443, 0x02, 63);
-  want = Frame()
-             .eth(kPodMac, pods_mac_, 0x86dd)
-             .ipv6(router, kPod6, 58, 63)
-             .icmp6(2, 0, 1280)
-             .raw(Bytes(pod_syn.begin() + 14, pod_syn.end()))
-             .build();
+  want = icmp6_error(kPodMac, pods_mac_, router, kPod6, 63, {2, 0, 1280}, pod_syn);
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
   EXPECT_EQ(totals().lb_icmp_translated, 1u);
 
@@ -1339,22 +1275,12 @@ TEST_F(Ndp, AnEndpointsIcmpv6ErrorIsTranslatedForTheClient) {
   ASSERT_EQ(out.size(), 1u);
   const Bytes at_b = dgram(kPod2Mac, pods_mac_, kPod6, 40000, kPod6b, 8080, 63);
   EXPECT_EQ(out[0], at_b) << testing::hexdump_diff(out[0], at_b);
-  inject(Role::PODS, Frame()
-                         .eth(pods_mac_, kPod2Mac, 0x86dd)
-                         .ipv6(kPod6b, kPod6, 58, 64)
-                         .icmp6(1, 4)
-                         .raw(Bytes(at_b.begin() + 14, at_b.end()))
-                         .build());
+  inject(Role::PODS, icmp6_error(pods_mac_, kPod2Mac, kPod6b, kPod6, 64, {1, 4}, at_b));
   run();
   out = sent(Role::PODS);
   ASSERT_EQ(out.size(), 1u);
   const Bytes as_sent = dgram(kPod2Mac, pods_mac_, kPod6, 40000, kVip6, 80, 63);
-  const Bytes want = Frame()
-                         .eth(kPodMac, pods_mac_, 0x86dd)
-                         .ipv6(kVip6, kPod6, 58, 63)
-                         .icmp6(1, 4)
-                         .raw(Bytes(as_sent.begin() + 14, as_sent.end()))
-                         .build();
+  const Bytes want = icmp6_error(kPodMac, pods_mac_, kVip6, kPod6, 63, {1, 4}, as_sent);
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
 }
 
@@ -1407,13 +1333,7 @@ TEST_F(Ndp, AnExpiringTunnelledPacketIsAnsweredIntoTheTunnel) {
                           .udp(40000, 33434, true)
                           .payload(20)
                           .build();
-  inject(Role::UPLINK, Frame()
-                           .eth(up_mac_, kRemoteMac, 0x0800)
-                           .ipv4(kRemoteIp, kNodeIp, 17, 64, true)
-                           .udp(50000, 4789)
-                           .vxlan(kVni)
-                           .raw(inner)
-                           .build());
+  inject(Role::UPLINK, from_tunnel(inner));
   run(1);
   EXPECT_TRUE(sent(Role::PODS).empty());
   remote_answers_arp();
@@ -1421,18 +1341,7 @@ TEST_F(Ndp, AnExpiringTunnelledPacketIsAnsweredIntoTheTunnel) {
   ASSERT_EQ(out.size(), 1u);
   ASSERT_GE(out[0].size(), 50u);
   const uint16_t sport = static_cast<uint16_t>(out[0][34] << 8 | out[0][35]);
-  const Bytes want = Frame()
-                         .eth(kRemoteMac, up_mac_, 0x0800)
-                         .ipv4(kNodeIp, kRemoteIp, 17, 64, true)
-                         .udp(sport, 4789)
-                         .vxlan(kVni)
-                         .raw(Frame()
-                                  .eth(kRemoteVtepMac, up_mac_, 0x86dd)
-                                  .ipv6(kGw6, kRemotePod6, 58, 63)
-                                  .icmp6(3, 0)
-                                  .raw(Bytes(inner.begin() + 14, inner.end()))
-                                  .build())
-                         .build();
+  const Bytes want = to_tunnel(icmp6_error(kRemoteVtepMac, up_mac_, kGw6, kRemotePod6, 63, {3, 0}, inner), sport);
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
   EXPECT_EQ(drops(Drop::kIpTtlExpired), 1u);
   EXPECT_EQ(totals().icmp_errors_sent, 1u);
@@ -1508,12 +1417,7 @@ TEST_F(NdpWithKernel, TheKernelReachesIpv6PodsAndServices) {
   run();
   out = sent(Role::EXCEPTION);
   ASSERT_EQ(out.size(), 1u);
-  want = Frame()
-             .eth(kKernelMac, pods_mac_, 0x86dd)
-             .ipv6(empty_vip, kNode6, 58, 64)
-             .icmp6(1, 4)
-             .raw(Bytes(to_empty.begin() + 14, to_empty.end()))
-             .build();
+  want = icmp6_error(kKernelMac, pods_mac_, empty_vip, kNode6, 64, {1, 4}, to_empty);
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
 
   const Bytes beyond = tcp(kRemoteMac, kKernelMac, kNode6, 45003, kClient6, 443, 0x02);

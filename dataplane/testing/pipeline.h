@@ -99,6 +99,28 @@ class Pipeline : public ::testing::Test {
     run();
   }
 
+  // VXLAN (RFC 7348) around `inner` over the IPv4 underlay: as node-b's
+  // VTEP sends it to ours, and as svcdp sends it to node-b from outer UDP
+  // source port `sport` (the inner flow's hash, section 5).
+  Bytes from_tunnel(const Bytes& inner) const {
+    return Frame()
+        .eth(up_mac_, kRemoteMac, 0x0800)
+        .ipv4(kRemoteIp, kNodeIp, 17, 64, /*df=*/true)
+        .udp(50000, 4789)
+        .vxlan(kVni)
+        .raw(inner)
+        .build();
+  }
+  Bytes to_tunnel(const Bytes& inner, uint16_t sport) const {
+    return Frame()
+        .eth(kRemoteMac, up_mac_, 0x0800)
+        .ipv4(kNodeIp, kRemoteIp, 17, 64, /*df=*/true)
+        .udp(sport, 4789)
+        .vxlan(kVni)
+        .raw(inner)
+        .build();
+  }
+
   std::unique_ptr<testing::RingHarness> h_;
   Mac up_mac_{}, pods_mac_{};
 };

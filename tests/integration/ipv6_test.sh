@@ -235,15 +235,21 @@ check "hop limit 1: Time Exceeded from the pods' IPv6 gateway (RFC 4443)" time_e
 check "pod a -> its IPv6 gateway: svcdp answers ping -6" in_ns "$NS_A" ping -6 -q -c 2 -i 0.2 -W 2 "$GW6"
 
 # Across nodes (VXLAN, IPv6 inside IPv4).
-ip netns exec "$NS_A" ping -6 -c 2 -W 2 "$R6" >/dev/null 2>&1  # NDP and ARP on the way
-check "pod a -> node-b's pod over IPv6 in VXLAN (ping -6)" in_ns "$NS_A" ping -6 -q -c 3 -i 0.2 -W 2 "$R6"
-check "node-b's pod -> pod a over IPv6 in VXLAN (ping -6)" in_ns "$NS_R" ping -6 -q -c 3 -i 0.2 -W 2 "$A6"
+# ping6_across HOW: pod a and node-b's pod ping each other over IPv6.
+ping6_across() {
+  ip netns exec "$NS_A" ping -6 -c 2 -W 2 "$R6" >/dev/null 2>&1 # NDP (and ARP) on the way
+  check "pod a -> node-b's pod over IPv6 $1 (ping -6)" in_ns "$NS_A" ping -6 -q -c 3 -i 0.2 -W 2 "$R6"
+  check "node-b's pod -> pod a over IPv6 $1 (ping -6)" in_ns "$NS_R" ping -6 -q -c 3 -i 0.2 -W 2 "$A6"
+}
+# too_big SIZE MTU: a SIZE-byte echo from pod a to node-b's pod that may not
+# be fragmented gets Packet Too Big for MTU from the pods' gateway.
 too_big() {
   local out
-  out=$(ip netns exec "$NS_A" ping -6 -c 1 -W 2 -M do -s 1420 "$R6" 2>&1)
-  echo "$out" | grep -i "from $GW6.*too big.*mtu=1450"
+  out=$(ip netns exec "$NS_A" ping -6 -c 1 -W 2 -M do -s "$1" "$R6" 2>&1)
+  echo "$out" | grep -i "from $GW6.*too big.*mtu=$2"
 }
-check "a 1468-byte IPv6 packet for the tunnel: Packet Too Big, mtu 1450, from the gateway" too_big
+ping6_across "in VXLAN"
+check "a 1468-byte IPv6 packet for the tunnel: Packet Too Big, mtu 1450, from the gateway" too_big 1420 1450
 learned() {
   ip -n "$NS_A" -6 route get "$R6" | tee /dev/stderr | grep -q "mtu 1450"
 }
@@ -323,15 +329,8 @@ ip -n "$NS_REMOTE" -6 neigh add fd00:10:244:1:: lladdr "$UPLINK_MAC" dev vxlan6 
 ip netns exec "$NS_REMOTE" bridge fdb append "$UPLINK_MAC" dev vxlan6 dst "$NODE6"
 TOPO_CLUSTER=$TOPO_TMP/cluster.yaml start_svcdp "$bin" --vxlan-ipv6-underlay || exit 1
 ip -n "$NS_A" -6 route flush cache
-ip netns exec "$NS_A" ping -6 -c 2 -W 2 "$R6" >/dev/null 2>&1  # NDP on both sides
-check "IPv6 underlay: pod a -> node-b's pod (ping -6)" in_ns "$NS_A" ping -6 -q -c 3 -i 0.2 -W 2 "$R6"
-check "IPv6 underlay: node-b's pod -> pod a (ping -6)" in_ns "$NS_R" ping -6 -q -c 3 -i 0.2 -W 2 "$A6"
-too_big_1430() {
-  local out
-  out=$(ip netns exec "$NS_A" ping -6 -c 1 -W 2 -M do -s 1400 "$R6" 2>&1)
-  echo "$out" | grep -i "from $GW6.*too big.*mtu=1430"
-}
-check "IPv6 underlay: a 1448-byte packet gets Packet Too Big, mtu 1430" too_big_1430
+ping6_across "over the IPv6 underlay"
+check "IPv6 underlay: a 1448-byte packet gets Packet Too Big, mtu 1430" too_big 1400 1430
 ip -n "$NS_A" -6 route flush cache
 check "IPv6 underlay: 10 MB IPv6 TCP pod a -> node-b's pod" tcp_transfer "$NS_A" "$NS_R" "$R6" 10000000
 check "IPv6 underlay: 10 MB IPv6 TCP node-b's pod -> pod a" tcp_transfer "$NS_R" "$NS_A" "$A6" 10000000
@@ -368,10 +367,7 @@ YAML
   slice6 web6-1 web6 "$B6"
 } >"$TOPO_TMP/cluster6only.yaml"
 TOPO_CLUSTER=$TOPO_TMP/cluster6only.yaml start_svcdp "$bin" || exit 1
-ip netns exec "$NS_A" ping -6 -c 2 -W 2 "$R6" >/dev/null 2>&1
-check "IPv6-only nodes: pod a -> node-b's pod over the IPv6 underlay (ping -6)" \
-  in_ns "$NS_A" ping -6 -q -c 3 -i 0.2 -W 2 "$R6"
-check "IPv6-only nodes: node-b's pod -> pod a (ping -6)" in_ns "$NS_R" ping -6 -q -c 3 -i 0.2 -W 2 "$A6"
+ping6_across "between IPv6-only nodes"
 check "IPv6-only nodes: pod a -> IPv6 ClusterIP [$VIP6]:80 -> pod b" curl6 "$NS_A" "http://[$VIP6]/" "b $A6:"
 stop_svcdp
 check "svcdp exits 0 on SIGINT (IPv6-only nodes)" test $? -eq 0
