@@ -48,8 +48,7 @@ void eth_input(WorkerContext& w, Role in, rte_mbuf* m, uint64_t hash) {
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
   if (auto bad = check_ipv4(ip, len - sizeof(rte_ether_hdr), m->ol_flags)) return w.drop(m, *bad);
   // Drop Ethernet padding so that it is not carried into a tunnel.
-  const uint32_t frame_len = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length);
-  if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
+  trim_padding(m, rte_be_to_cpu_16(ip->total_length));
 
   if (in == Role::UPLINK) return w.next(Stage::kUplinkInput, m, From::kUplink, 0, hash);
   w.next(Stage::kPodsInput, m, From::kPods, 0, hash);
@@ -120,8 +119,7 @@ void exception_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t has
   auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
   const uint32_t len = rte_pktmbuf_data_len(m);
   if (auto bad = check_ipv4(ip, len - sizeof(rte_ether_hdr), m->ol_flags)) return w.drop(m, *bad);
-  const uint32_t frame_len = sizeof(rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length);
-  if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
+  trim_padding(m, rte_be_to_cpu_16(ip->total_length));
   ++w.counters.from_kernel;
   if (lb_input(w, m, ip, fib, From::kNode, Continue::kNodeRoute, hash)) return;
   node_route(w, m, ip, fib);

@@ -48,16 +48,13 @@ void echo_reply6(WorkerContext& w, rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6
 void ip6_input(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash) {
   w.stage(Stage::kIp6Input);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-  auto* ip6 = reinterpret_cast<uint8_t*>(eth + 1);
-  const uint32_t len = rte_pktmbuf_data_len(m);
   Ipv6Chain c;
-  if (auto bad = walk_ipv6(ip6, len - uint32_t{sizeof(rte_ether_hdr)}, c)) return w.drop(m, *bad);
+  uint8_t* ip6 = walk_frame6(w, m, c);
+  if (ip6 == nullptr) return;
   if (is_neighbor_discovery(ip6, c)) return w.punt(m, Punt::NDP, Role::PODS, 0);
   if (rte_is_multicast_ether_addr(&eth->dst_addr)) return w.drop(m, Drop::kEthGroupFromPod);
   if (!local_pod6(fib, ipv6_src(ip6))) return w.drop(m, Drop::kPodSrcSpoofed);
-  // Drop Ethernet padding, as for IPv4.
-  const uint32_t frame_len = sizeof(rte_ether_hdr) + c.end;
-  if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
+  trim_padding(m, c.end);
   if (lb6_input(w, m, ip6, c, fib, From::kPods, hash)) return;
   const lb::Addr6 dst = ipv6_dst(ip6);
   if (dst == fib.pod_gateway6) {

@@ -29,18 +29,16 @@ bool nd_target_is(const uint8_t* ip6, const Ipv6Chain& c, const lb::Addr6& targe
 
 void exception_input6(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash) {
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-  auto* ip6 = reinterpret_cast<uint8_t*>(eth + 1);
-  const uint32_t len = rte_pktmbuf_data_len(m);
   Ipv6Chain c;
-  if (auto bad = walk_ipv6(ip6, len - uint32_t{sizeof(rte_ether_hdr)}, c)) return w.drop(m, *bad);
+  uint8_t* ip6 = walk_frame6(w, m, c);
+  if (ip6 == nullptr) return;
   if (is_neighbor_discovery(ip6, c)) {
     if (!fib.pod_gateway6.is_zero() && nd_target_is(ip6, c, fib.pod_gateway6))
       return w.punt(m, Punt::NDP, Role::EXCEPTION, 0);
     return w.tx(Role::UPLINK, m);
   }
   if (rte_is_multicast_ether_addr(&eth->dst_addr)) return w.tx(Role::UPLINK, m);
-  const uint32_t frame_len = sizeof(rte_ether_hdr) + c.end;
-  if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
+  trim_padding(m, c.end);
   ++w.counters.from_kernel;
   if (lb6_input(w, m, ip6, c, fib, From::kNode, hash)) return;
   ip6_route(w, m, ip6, c, ipv6_dst(ip6), fib, From::kNode, false);

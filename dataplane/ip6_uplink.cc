@@ -29,10 +29,9 @@ bool martian6(const uint8_t* src) {
 void uplink_input6(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash) {
   w.stage(Stage::kIp6UplinkInput);
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-  auto* ip6 = reinterpret_cast<uint8_t*>(eth + 1);
-  const uint32_t len = rte_pktmbuf_data_len(m);
   Ipv6Chain c;
-  if (auto bad = walk_ipv6(ip6, len - uint32_t{sizeof(rte_ether_hdr)}, c)) return w.drop(m, *bad);
+  uint8_t* ip6 = walk_frame6(w, m, c);
+  if (ip6 == nullptr) return;
   if (is_neighbor_discovery(ip6, c)) return w.punt(m, Punt::NDP, Role::UPLINK, 0);
   if (rte_is_multicast_ether_addr(&eth->dst_addr))
     return w.next(Stage::kToKernel, m, From::kUplink, kernel_or(Drop::kEthertypeUnsupported));
@@ -41,8 +40,7 @@ void uplink_input6(WorkerContext& w, rte_mbuf* m, const Fib& fib, uint64_t hash)
       ipv6_dst(ip6) == fib.node_ip6 && l4_port(ip6 + c.l4_offset, 2) == fib.vxlan_port)
     return vxlan_decap_ip6(w, m, ip6, c, fib);
   if (martian6(ip6 + 8)) return w.drop(m, Drop::kIpMartianSource);
-  const uint32_t frame_len = sizeof(rte_ether_hdr) + c.end;
-  if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
+  trim_padding(m, c.end);
   if (lb6_input(w, m, ip6, c, fib, From::kUplink, hash)) return;
   w.next(Stage::kToKernel, m, From::kUplink, kernel_or(Drop::kIpLocalUnhandled));
 }

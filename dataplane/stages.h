@@ -13,6 +13,25 @@
 
 namespace svcdp::dp {
 
+// Drops Ethernet padding after the IP packet of `packet_len` bytes, so
+// that it is not carried into a tunnel or a translated length.
+inline void trim_padding(rte_mbuf* m, uint32_t packet_len) {
+  const uint32_t len = rte_pktmbuf_data_len(m), frame_len = sizeof(rte_ether_hdr) + packet_len;
+  if (len > frame_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(len - frame_len));
+}
+
+// The IPv6 packet of frame `m`, its header chain walked into `c` (RFC 8200
+// section 4); nullptr, with `m` dropped for what is wrong, when it is
+// malformed.
+inline uint8_t* walk_frame6(WorkerContext& w, rte_mbuf* m, Ipv6Chain& c) {
+  auto* ip6 = rte_pktmbuf_mtod_offset(m, uint8_t*, sizeof(rte_ether_hdr));
+  if (auto bad = walk_ipv6(ip6, rte_pktmbuf_data_len(m) - uint32_t{sizeof(rte_ether_hdr)}, c)) {
+    w.drop(m, *bad);
+    return nullptr;
+  }
+  return ip6;
+}
+
 // eth_input.cc. `hash`: the tuple's flow_hash when the RX loop computed
 // it for the conntrack prefetch (0: none), passed on to lb_input.
 void eth_input(WorkerContext& w, Role in, rte_mbuf* m, uint64_t hash);
