@@ -28,16 +28,12 @@
 namespace svcdp::dp {
 namespace {
 
-// kube-proxy's REJECT for IPv6 (ip6tables' default icmp6-port-unreachable,
-// nftables' reject): Destination Unreachable, port unreachable (RFC 4443
-// section 3.1, code 4), from the address the packet was sent to.
+// kube-proxy's REJECT for IPv6, as lb_reject gives it for IPv4: a TCP
+// RST, ICMPv6 port unreachable for the rest, from the address the packet
+// was sent to.
 void lb6_reject(WorkerContext& w, rte_mbuf* m, const Ipv6Chain& c, const lb::Addr6& vip, uint32_t service_id,
                 From from) {
-  if (from == From::kTunnel) return w.drop(m, Drop::kLbNoReject);
-  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
-  if (!icmp6_error_allowed(eth, reinterpret_cast<const uint8_t*>(eth + 1), c, false) ||
-      !make_icmp6_error(m, kIcmp6DestUnreachable, 4, vip))
-    return w.drop(m, Drop::kLbNoReject);
+  if (from == From::kTunnel || !make_reject6(m, c, vip)) return w.drop(m, Drop::kLbNoReject);
   ++w.counters.lb_rejected;
   if (ServiceCounters* sc = w.svc_counters.find(service_id)) ++sc->rejected;
   w.tx(reply_role(from), m);

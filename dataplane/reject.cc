@@ -25,21 +25,19 @@ void swap_macs(rte_ether_hdr* eth) {
 
 // RFC 9293 section 3.10.7.1, state CLOSED: if the segment has ACK,
 // <SEQ=SEG.ACK><CTL=RST>; otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>,
-// where SEG.LEN counts the payload plus SYN and FIN.
-bool make_rst(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip) {
-  const uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
-  if (ip_len < sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr)) return false;
-  auto* tcp = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
-  if (tcp->tcp_flags & RTE_TCP_RST_FLAG) return false;
+// where SEG.LEN counts the payload plus SYN and FIN. Rewrites the TCP
+// header of the `tcp_len`-byte segment `tcp` (header included) into that
+// RST's, checksum left to the caller; false when none may be sent (a RST
+// is never answered) or the header is malformed.
+bool rst_header(rte_tcp_hdr* tcp, uint32_t tcp_len) {
+  if (tcp_len < sizeof(rte_tcp_hdr) || (tcp->tcp_flags & RTE_TCP_RST_FLAG)) return false;
   const uint32_t data_off = (tcp->data_off >> 4) * 4u;
-  if (data_off < sizeof(rte_tcp_hdr) || data_off > ip_len - sizeof(rte_ipv4_hdr)) return false;
-  const uint32_t seg_len = ip_len - sizeof(rte_ipv4_hdr) - data_off + !!(tcp->tcp_flags & RTE_TCP_SYN_FLAG) +
-                           !!(tcp->tcp_flags & RTE_TCP_FIN_FLAG);
+  if (data_off < sizeof(rte_tcp_hdr) || data_off > tcp_len) return false;
+  const uint32_t seg_len =
+      tcp_len - data_off + !!(tcp->tcp_flags & RTE_TCP_SYN_FLAG) + !!(tcp->tcp_flags & RTE_TCP_FIN_FLAG);
   const bool had_ack = tcp->tcp_flags & RTE_TCP_ACK_FLAG;
   const uint32_t seq = rte_be_to_cpu_32(tcp->sent_seq);
   const be32 ack_in = tcp->recv_ack;
-
-  swap_macs(eth);
   const be16 sport = tcp->src_port;
   tcp->src_port = tcp->dst_port;
   tcp->dst_port = sport;
@@ -49,11 +47,41 @@ bool make_rst(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip) {
   tcp->data_off = sizeof(rte_tcp_hdr) / 4 << 4;
   tcp->rx_win = 0;
   tcp->tcp_urp = 0;
+  return true;
+}
+
+bool make_rst(rte_mbuf* m, rte_ether_hdr* eth, rte_ipv4_hdr* ip) {
+  const uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
+  auto* tcp = reinterpret_cast<rte_tcp_hdr*>(ip + 1);
+  if (ip_len < sizeof(rte_ipv4_hdr) || !rst_header(tcp, ip_len - uint32_t{sizeof(rte_ipv4_hdr)})) return false;
+  swap_macs(eth);
   constexpr uint16_t len = sizeof(rte_ipv4_hdr) + sizeof(rte_tcp_hdr);
   reply_ip_header(ip, ip->dst_addr, ip->src_addr, IPPROTO_TCP, len);
   tcp->cksum = 0;
   tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
   rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - len));
+  return true;
+}
+
+// The same over IPv6, from `src`: the RST carries no extension headers,
+// its TCP header right after a fixed header (RFC 8200 section 3) with hop
+// limit 64, checksummed under the pseudo-header (section 8.1).
+bool make_rst6(rte_mbuf* m, rte_ether_hdr* eth, uint8_t* ip6, const Ipv6Chain& c, const lb::Addr6& src) {
+  if (c.end < c.l4_offset) return false;
+  auto* tcp = reinterpret_cast<rte_tcp_hdr*>(ip6 + c.l4_offset);
+  if (!rst_header(tcp, uint32_t{c.end} - c.l4_offset)) return false;
+  if (c.l4_offset != kIpv6HeaderLen) std::memmove(ip6 + kIpv6HeaderLen, tcp, sizeof(rte_tcp_hdr));
+  tcp = reinterpret_cast<rte_tcp_hdr*>(ip6 + kIpv6HeaderLen);
+  swap_macs(eth);
+  const lb::Addr6 sender = ipv6_src(ip6);
+  const uint8_t fixed[8] = {0x60, 0, 0, 0, 0, sizeof(rte_tcp_hdr), IPPROTO_TCP, 64};
+  std::memcpy(ip6, fixed, sizeof fixed);
+  std::memcpy(ip6 + 8, src.bytes.data(), 16);
+  std::memcpy(ip6 + 24, sender.bytes.data(), 16);
+  tcp->cksum = 0;
+  tcp->cksum = rte_ipv6_udptcp_cksum(reinterpret_cast<const rte_ipv6_hdr*>(ip6), tcp);
+  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - sizeof(rte_ether_hdr) - kIpv6HeaderLen -
+                                            sizeof(rte_tcp_hdr)));
   return true;
 }
 
@@ -156,6 +184,15 @@ bool make_reject(rte_mbuf* m) {
   // RFC 792 destination unreachable, code 3 (port unreachable), from the
   // address the packet was sent to.
   return make_icmp_error(m, kIcmpDestUnreachable, 3, ip->dst_addr);
+}
+
+bool make_reject6(rte_mbuf* m, const Ipv6Chain& c, const lb::Addr6& src) {
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  auto* ip6 = reinterpret_cast<uint8_t*>(eth + 1);
+  if (!icmp6_error_allowed(eth, ip6, c, false)) return false;
+  if (c.proto == IPPROTO_TCP && !c.later_fragment()) return make_rst6(m, eth, ip6, c, src);
+  // RFC 4443 section 3.1: Destination Unreachable, code 4 (port unreachable).
+  return make_icmp6_error(m, kIcmp6DestUnreachable, 4, src);
 }
 
 }  // namespace svcdp::dp

@@ -63,4 +63,11 @@ bool icmp6_error_allowed(const rte_ether_hdr* eth, const uint8_t* ip6, const Ipv
 // is no headroom. Thread: any worker.
 bool make_icmp6_error(rte_mbuf* m, uint8_t type, uint8_t code, const lb::Addr6& src, uint32_t param = 0);
 
+// make_reject for the IPv6 packet in `m` whose chain walk_ipv6 read, from
+// `src` (the address it was sent to): a TCP segment gets a RST, anything
+// else ICMPv6 port unreachable; false, as make_reject, when none may be
+// sent (a RST, a non-first fragment, an ICMPv6 error, a multicast
+// destination). Thread: any worker.
+bool make_reject6(rte_mbuf* m, const Ipv6Chain& c, const lb::Addr6& src);
+
 }  // namespace svcdp::dp

@@ -102,6 +102,50 @@ TEST(Reject, NoErrorAboutErrorsFragmentsOrBroadcast) {
   EXPECT_TRUE(make_reject(&echo.m)) << "a ping to a dead service is told so";
 }
 
+constexpr testing::Ip6 kClient6 = {0xfd, 0, 0, 0x10, 0x02, 0x44, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x0a};
+constexpr testing::Ip6 kVip6 = {0xfd, 0, 0, 0x10, 0, 0x96, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x50};
+
+Ipv6Chain walked(const FakeMbuf& f) {
+  Ipv6Chain c;
+  EXPECT_FALSE(walk_ipv6(f.buf + f.m.data_off + 14, f.m.data_len - 14u, c));
+  return c;
+}
+
+// The same answers over IPv6: a RST carries no extension header of the
+// segment it answers.
+TEST(Reject6, TcpSynGetsRstAckWithoutTheExtensionHeaders) {
+  const Bytes hop_by_hop = {6, 0, 1, 4, 0, 0, 0, 0};  // Next Header TCP, PadN (RFC 8200 section 4.3)
+  FakeMbuf f(Frame()
+                 .eth(kOurMac, kClientMac, 0x86dd)
+                 .ipv6(kClient6, kVip6, 0)
+                 .raw(hop_by_hop)
+                 .tcp(40000, 80, 0x02, 777)
+                 .payload(12)
+                 .build());
+  ASSERT_TRUE(make_reject6(&f.m, walked(f), lb::Addr6{kVip6}));
+  const Bytes want =
+      Frame().eth(kClientMac, kOurMac, 0x86dd).ipv6(kVip6, kClient6, 6, 64).tcp(80, 40000, 0x14, 0, 790, 0).build();
+  const Bytes got = f.bytes();
+  EXPECT_EQ(got, want) << testing::hexdump_diff(got, want);
+}
+
+TEST(Reject6, UdpGetsPortUnreachableAndARstNothing) {
+  FakeMbuf udp(Frame().eth(kOurMac, kClientMac, 0x86dd).ipv6(kClient6, kVip6, 17).udp(40000, 53, true).payload(20).build());
+  const Bytes sent = udp.bytes();
+  ASSERT_TRUE(make_reject6(&udp.m, walked(udp), lb::Addr6{kVip6}));
+  const Bytes want = Frame()
+                         .eth(kClientMac, kOurMac, 0x86dd)
+                         .ipv6(kVip6, kClient6, 58, 64)
+                         .icmp6(1, 4)
+                         .raw(Bytes(sent.begin() + 14, sent.end()))
+                         .build();
+  const Bytes got = udp.bytes();
+  EXPECT_EQ(got, want) << testing::hexdump_diff(got, want);
+
+  FakeMbuf rst(Frame().eth(kOurMac, kClientMac, 0x86dd).ipv6(kClient6, kVip6, 6).tcp(40000, 80, 0x04).build());
+  EXPECT_FALSE(make_reject6(&rst.m, walked(rst), lb::Addr6{kVip6}));
+}
+
 TEST(IcmpError, FragNeededAboutATranslatedFlowIsTranslatedBack) {
   const uint32_t backend = ip4(10, 244, 2, 20), router = ip4(192, 168, 56, 1);
   // What the client sent after DNAT, as quoted by a router: IP header + 8.

@@ -31,6 +31,12 @@ Bytes icmp6_error(const Mac& dst_mac, const Mac& src_mac, const testing::Ip6& sr
       .build();
 }
 
+// An IPv6 TCP segment: sequence 1000, acknowledging 1 when it has ACK.
+Bytes tcp(const Mac& dst, const Mac& src, const testing::Ip6& s, uint16_t sp, const testing::Ip6& d, uint16_t dp,
+          uint8_t flags, uint8_t hops = 64) {
+  return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 6, hops).tcp(sp, dp, flags, 1000, flags & 0x10 ? 1 : 0).build();
+}
+
 Bytes pod_to_remote_udp(const Mac& gw_mac, uint8_t ttl = 64) {
   return Frame().eth(gw_mac, kPodMac, 0x0800).ipv4(kPod, kRemotePod, 17, ttl).udp(40000, 53).payload(20).build();
 }
@@ -810,18 +816,14 @@ class Ndp : public Pipeline {
 
 // An IPv6 ClusterIP (kube-proxy's IPv6 proxier, NAT66): the SYN of pod a
 // DNATed to the endpoint pod b, the SYN-ACK's source put back to the
-// VIP; a Service without endpoints answers with ICMPv6 port unreachable
-// from its VIP (kube-proxy's REJECT); pod b reaching itself through the
+// VIP; a Service without endpoints answers a SYN with a RST from its VIP
+// (kube-proxy's REJECT, as for IPv4); pod b reaching itself through the
 // Service is SNATed to the gateway (hairpin).
 TEST_F(Ndp, AnIpv6ClusterIpIsTranslatedBothWays) {
   testing::Ip6 empty_vip = kVip6;
   empty_vip[15] = 0x0b;
   publish6({service6(0, kVip6, {kPod6b}), service6(1, empty_vip, {})});
   pods_known();
-  const auto tcp = [](const Mac& dst, const Mac& src, const testing::Ip6& s, uint16_t sp, const testing::Ip6& d,
-                      uint16_t dp, uint8_t flags, uint8_t hops = 64) {
-    return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 6, hops).tcp(sp, dp, flags, 1000, flags & 0x10 ? 1 : 0).build();
-  };
   inject(Role::PODS, tcp(pods_mac_, kPodMac, kPod6, 40000, kVip6, 80, 0x02));
   run();
   auto out = sent(Role::PODS);
@@ -843,7 +845,7 @@ TEST_F(Ndp, AnIpv6ClusterIpIsTranslatedBothWays) {
   run();
   out = sent(Role::PODS);
   ASSERT_EQ(out.size(), 1u);
-  want = icmp6_error(kPodMac, pods_mac_, empty_vip, kPod6, 64, {1, 4}, to_empty);
+  want = Frame().eth(kPodMac, pods_mac_, 0x86dd).ipv6(empty_vip, kPod6, 6, 64).tcp(80, 40001, 0x14, 0, 1001, 0).build();
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
   EXPECT_EQ(totals().lb_rejected, 1u);
 
@@ -1056,10 +1058,6 @@ TEST_F(Ndp, TooBigForTheTunnelGetsPacketTooBig) {
 TEST_F(Ndp, AnIpv6ServiceReachesAnEndpointOnAnotherNode) {
   publish6({service6(0, kVip6, {kRemotePod6}, /*local=*/false)});
   pods_known();
-  const auto tcp = [](const Mac& dst, const Mac& src, const testing::Ip6& s, uint16_t sp, const testing::Ip6& d,
-                      uint16_t dp, uint8_t flags, uint8_t hops) {
-    return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 6, hops).tcp(sp, dp, flags, 1000, flags & 0x10 ? 1 : 0).build();
-  };
   inject(Role::PODS, tcp(pods_mac_, kPodMac, kPod6, 40000, kVip6, 80, 0x02, 64));
   run();
   remote_answers_arp();
@@ -1089,10 +1087,6 @@ TEST_F(Ndp, AnIpv6NodePortFromTheUplinkIsTranslatedBothWays) {
   np.frontends.push_back({lb::Addr6{kNode6}, lb::to_be16(30080), lb::Frontend::kNodePort});
   publish6({np});
   pods_known();
-  const auto tcp = [](const Mac& dst, const Mac& src, const testing::Ip6& s, uint16_t sp, const testing::Ip6& d,
-                      uint16_t dp, uint8_t flags, uint8_t hops) {
-    return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 6, hops).tcp(sp, dp, flags, 1000, flags & 0x10 ? 1 : 0).build();
-  };
   inject(Role::UPLINK, tcp(up_mac_, kRemoteMac, kClient6, 50000, kNode6, 30080, 0x02, 64));
   run();
   auto out = sent(Role::PODS);
@@ -1133,10 +1127,6 @@ TEST_F(Ndp, AnIpv6NodePortFromTheUplinkIsTranslatedBothWays) {
 // tracked by its identifier.
 TEST_F(Ndp, Ipv6EgressIsMasqueradedToTheNodeAddress) {
   pods_known();
-  const auto tcp = [](const Mac& dst, const Mac& src, const testing::Ip6& s, uint16_t sp, const testing::Ip6& d,
-                      uint16_t dp, uint8_t flags, uint8_t hops) {
-    return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 6, hops).tcp(sp, dp, flags, 1000, flags & 0x10 ? 1 : 0).build();
-  };
   inject(Role::PODS, tcp(pods_mac_, kPodMac, kPod6, 40000, kClient6, 443, 0x02, 64));
   run();
   auto out = sent(Role::UPLINK);
@@ -1380,10 +1370,6 @@ TEST_F(NdpWithKernel, TheKernelReachesIpv6PodsAndServices) {
                           .build();
   EXPECT_EQ(out[0], na_gw) << testing::hexdump_diff(out[0], na_gw);
 
-  const auto tcp = [](const Mac& dst, const Mac& src, const testing::Ip6& s, uint16_t sp, const testing::Ip6& d,
-                      uint16_t dp, uint8_t flags, uint8_t hops = 64) {
-    return Frame().eth(dst, src, 0x86dd).ipv6(s, d, 6, hops).tcp(sp, dp, flags, 1000, flags & 0x10 ? 1 : 0).build();
-  };
   inject(Role::EXCEPTION, tcp(pods_mac_, kKernelMac, kNode6, 45000, kPod6, 8080, 0x02));
   run();
   out = sent(Role::PODS);
@@ -1417,7 +1403,7 @@ TEST_F(NdpWithKernel, TheKernelReachesIpv6PodsAndServices) {
   run();
   out = sent(Role::EXCEPTION);
   ASSERT_EQ(out.size(), 1u);
-  want = icmp6_error(kKernelMac, pods_mac_, empty_vip, kNode6, 64, {1, 4}, to_empty);
+  want = Frame().eth(kKernelMac, pods_mac_, 0x86dd).ipv6(empty_vip, kNode6, 6, 64).tcp(80, 45002, 0x14, 0, 1001, 0).build();
   EXPECT_EQ(out[0], want) << testing::hexdump_diff(out[0], want);
 
   const Bytes beyond = tcp(kRemoteMac, kKernelMac, kNode6, 45003, kClient6, 443, 0x02);

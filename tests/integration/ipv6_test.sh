@@ -14,7 +14,7 @@
 # (NAT66): curl from pod a to an IPv6-only Service's ClusterIP reaches
 # pod b, which sees pod a's address; pod b reaching itself through it is
 # SNATed to the gateway (hairpin); a Service without endpoints is refused
-# at once (ICMPv6 port unreachable, not a timeout); a dual-stack Service
+# at once (a TCP RST, not a timeout); a dual-stack Service
 # answers on both ClusterIPs. Across nodes: node-b (the Linux kernel,
 # flannel-style) carries IPv6 pods in the same VXLAN device as IPv4, over
 # the IPv4 underlay; its pod (made by the bridge plugin, MTU 1500 as pod a
@@ -283,7 +283,7 @@ refused() {
   ip netns exec "$NS_A" curl -g -s -m 3 "http://[$EMPTY6]/"
   [ $? -eq 7 ]  # could not connect: refused at once, not a timeout (28)
 }
-check "a Service without endpoints is refused (ICMPv6 port unreachable)" refused
+check "a Service without endpoints is refused (RST)" refused
 check "a 4000-byte UDP request and a 6000-byte answer through an IPv6 ClusterIP, in fragments" \
   in_ns "$NS_A" python3 "$here/svc_tool.py" udp fd00:10:96::53 53 3 6000 0 4000
 check "dual-stack Service on its IPv6 ClusterIP" curl6 "$NS_A" "http://[$DUAL6]/" "b $A6:"
