@@ -173,8 +173,15 @@ AddressHandover::AddressHandover(const std::string& iface, std::string state_fil
   state_.mtu = nl.mtu(iface);
   state_.addresses = nl.addresses(*index);
   state_.routes = nl.routes(*index);
-  state_.addresses6 = nl.addresses<Ip6>(*index);
-  state_.routes6 = nl.routes<Ip6>(*index);
+  try {
+    state_.addresses6 = nl.addresses<Ip6>(*index);
+    state_.routes6 = nl.routes<Ip6>(*index);
+  } catch (const NetlinkError& e) {
+    // A kernel without IPv6 (ipv6.disable=1) has none to move.
+    log::warning("cannot read the interface's IPv6 addresses; moving IPv4 only", {{"iface", iface}, {"error", e.what()}});
+    state_.addresses6.clear();
+    state_.routes6.clear();
+  }
   state_.rp_filter = read_sysctl(iface, "ipv4", "rp_filter");
   state_.arp_ignore = read_sysctl(iface, "ipv4", "arp_ignore");
   state_.disable_ipv6 = read_sysctl(iface, "ipv6", "disable_ipv6");
