@@ -58,7 +58,7 @@ std::vector<lb::ServiceSpec> services() {
 
 // An IPv6 ClusterIP fd00:10:96::a:80 (and NodePort [fd00:56::11]:30080)
 // with a local endpoint and one on node-b (VXLAN over IPv6), and a UDP
-// one without endpoints (NAT66, REJECT).
+// and a TCP one without endpoints (NAT66, REJECT: ICMPv6 and RST).
 std::vector<lb::ServiceSpec6> services6() {
   const auto addr = [](const char* text) { return lb::Addr6{*conf::parse_ipv6(text)}; };
   lb::ServiceSpec6 web;
@@ -79,7 +79,11 @@ std::vector<lb::ServiceSpec6> services6() {
   empty.id = 4;
   empty.proto = lb::kUdp;
   empty.frontends = {{addr("fd00:10:96::d"), lb::to_be16(53), lb::Frontend::kClusterIp}};
-  return {web, empty};
+  lb::ServiceSpec6 empty_tcp;
+  empty_tcp.id = 5;
+  empty_tcp.proto = lb::kTcp;
+  empty_tcp.frontends = {{addr("fd00:10:96::e"), lb::to_be16(80), lb::Frontend::kClusterIp}};
+  return {web, empty, empty_tcp};
 }
 
 }  // namespace

@@ -42,6 +42,8 @@ packets = {
     "ipv6-echo-to-gateway": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "fd00:10:244:1::1", 58, bytes([128, 0, 0, 0, 0, 7, 0, 1]) + b"x" * 16))),
     "ipv6-pod-to-pod": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "fd00:10:244:1::b", 58, bytes([128, 0, 0, 0, 0, 7, 0, 1]), hops=1))),
     "ipv6-syn-to-clusterip": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "fd00:10:96::a", 6, tcp(40000, 80, 2)))),
+    # REJECT over IPv6: a RST, the hop-by-hop header (RFC 8200 4.3, PadN) left out of it.
+    "ipv6-syn-to-empty-service": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "fd00:10:96::e", 0, bytes([6, 0, 1, 4, 0, 0, 0, 0]) + tcp(40000, 80, 2)))),
     "ipv6-pod-to-remote-pod": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "fd00:10:244:2::a", 17, udp(40000, 53, b"q" * 20)))),
     "ipv6-nodeport-syn": (0, eth(BCAST, REMOTE_MAC, 0x86DD, ipv6("2001:db8::5", "fd00:56::11", 6, tcp(50000, 30080, 2)))),
     "ipv6-pod-egress-syn": (1, eth(BCAST, POD_MAC, 0x86DD, ipv6("fd00:10:244:1::5", "2001:db8::5", 6, tcp(40000, 443, 2)))),
