@@ -124,29 +124,36 @@ inline uint64_t mum(uint64_t a, uint64_t b) {
   return static_cast<uint64_t>(p) ^ static_cast<uint64_t>(p >> 64);
 }
 
-// An IPv6 address's hash for the per-packet tables (the front-end and
-// endpoint filters, neighbour keys): its halves multiplied together once,
-// where fold_hash chains two mix64s.
-inline uint64_t addr_hash(const Addr6& a) {
+// An IPv6 address multiplied down to one word: its halves, each under a
+// key, in one mum.
+inline uint64_t mum_addr(const Addr6& a, uint64_t k0, uint64_t k1) {
   uint64_t w[2];
   std::memcpy(w, a.bytes.data(), sizeof w);
-  return mum(w[0] ^ 0xa0761d6478bd642full, w[1] ^ 0xe7037ed1a0b428dbull);
+  return mum(w[0] ^ k0, w[1] ^ k1);
 }
+
+// An IPv6 address's hash for the per-packet tables (the front-end and
+// endpoint filters, neighbour keys): one mum, where fold_hash chains two
+// mix64s.
+inline uint64_t addr_hash(const Addr6& a) { return mum_addr(a, 0xa0761d6478bd642full, 0xe7037ed1a0b428dbull); }
 
 // A flow's hash: the conntrack bucket, the endpoint a new flow gets. IPv4's
 // 16-byte key folds in two mix64s; IPv6's 40 bytes would take five in a
 // row, so each address is multiplied down independently (two products in
-// parallel) and one mix64 takes them with the ports and protocol.
+// parallel) and one mix64 takes them with the ports and protocol. The
+// destination's product is addr_hash, which the RX loop's front-end check
+// has just computed for the same address (inlined together, it is one
+// multiply).
 template <Family F>
 inline uint64_t flow_hash(const BasicFlowKey<F>& k) {
   if constexpr (std::is_same_v<F, Ip4>) {
     return fold_hash(k);
   } else {
-    uint64_t w[5];
-    std::memcpy(w, &k, sizeof w);
-    static_assert(sizeof w == sizeof k);
-    return mix64(mum(w[0] ^ 0xa0761d6478bd642full, w[1] ^ 0xe7037ed1a0b428dbull) ^
-                 mum(w[2] ^ 0x8ebc6af09c88c6e3ull, w[3] ^ 0x589965cc75374cc3ull) ^ w[4]);
+    uint64_t ports;  // sport, dport, proto and the padding
+    constexpr size_t at = offsetof(BasicFlowKey<F>, sport);
+    static_assert(sizeof k - at == sizeof ports);
+    std::memcpy(&ports, reinterpret_cast<const uint8_t*>(&k) + at, sizeof ports);
+    return mix64(mum_addr(k.src, 0x8ebc6af09c88c6e3ull, 0x589965cc75374cc3ull) ^ addr_hash(k.dst) ^ ports);
   }
 }
 
