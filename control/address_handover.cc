@@ -107,7 +107,8 @@ void write_sysctl(const std::string& iface, const char* family, const char* name
     log::warning("cannot set a sysctl", {{"sysctl", path}, {"value", std::to_string(value)}});
 }
 
-// Deletes what may already be gone with the interface's routes or its IPv6.
+// Deletes the addresses svcdp put on the TAP, some of which may already be
+// gone with it.
 template <class Addr>
 void del_addresses(Netlink& nl, int ifindex, const std::vector<BasicIfAddress<Addr>>& addresses) {
   for (const auto& a : addresses) {
@@ -208,8 +209,9 @@ void AddressHandover::take_over(const std::string& tap) {
   nl.set_up(tap);
   // Deleting the addresses takes the routes through them away with them.
   if (from) {
-    del_addresses(nl, *from, state_.addresses);
-    del_addresses(nl, *from, state_.addresses6);
+    // Just read from it: failing to delete one is an error, not a leftover.
+    for (const IfAddress& a : state_.addresses) nl.del_address(*from, a);
+    for (const IfAddress6& a : state_.addresses6) nl.del_address(*from, a);
     write_sysctl(state_.iface, "ipv4", "rp_filter", 1);
     write_sysctl(state_.iface, "ipv4", "arp_ignore", 8);
     write_sysctl(state_.iface, "ipv6", "disable_ipv6", 1);
